@@ -1,0 +1,99 @@
+/* sdp: i.MX Serial Download Protocol (HID) — command encoding, reply
+ * decoding and the upload sequence as a step machine. No I/O: the caller
+ * sends what sdp_upload_next() asks for and feeds back what the board said. */
+#ifndef FLASHD_SDP_H
+#define FLASHD_SDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flashd/imx_image.h"
+
+#define SDP_REPORT1_LEN 17u     /* id + 16-byte command block */
+#define SDP_REPORT2_LEN 1025u   /* id + 1024 data bytes */
+#define SDP_REPORT3_LEN 5u      /* id + HAB word */
+#define SDP_REPORT4_LEN 65u     /* id + 64 bytes */
+#define SDP_DATA_PER_REPORT 1024u
+#define SDP_MAX_WRITE_CHUNK 0x200000u   /* ≤ 2 MiB per WRITE_FILE */
+
+enum sdp_cmd {
+	SDP_READ_REGISTER = 0x0101,
+	SDP_WRITE_REGISTER = 0x0202,
+	SDP_WRITE_FILE = 0x0404,
+	SDP_ERROR_STATUS = 0x0505,
+	SDP_DCD_WRITE = 0x0A0A,
+	SDP_JUMP_ADDRESS = 0x0B0B,
+	SDP_SKIP_DCD_HEADER = 0x0C0C,
+};
+
+/* status words, as LE32 readings of the report payload */
+#define SDP_HAB_CLOSED 0x12343412u
+#define SDP_HAB_OPEN 0x56787856u
+#define SDP_WRITE_FILE_OK 0x88888888u
+#define SDP_WRITE_OK 0x128A8A12u      /* DCD_WRITE, WRITE_REGISTER */
+#define SDP_SKIP_DCD_OK 0x900DD009u
+#define SDP_STATUS_IDLE 0xF0F0F0F0u
+
+/* OCOTP shadow registers holding the SoC unique ID (i.MX6) */
+#define SDP_OCOTP_CFG0 0x021BC410u
+#define SDP_OCOTP_CFG1 0x021BC420u
+#define SDP_DCD_ADDR_MX6 0x00910000u
+
+/* Encode report 1 (17 bytes incl. the ID byte) into out. */
+void sdp_encode_cmd(uint8_t out[SDP_REPORT1_LEN], enum sdp_cmd cmd, uint32_t addr,
+		    uint8_t format, uint32_t count, uint32_t data);
+/* Encode one report 2: ID byte + up to 1024 bytes of data, zero padded. */
+void sdp_encode_data(uint8_t out[SDP_REPORT2_LEN], const uint8_t *data, size_t len);
+/* Decode report 3 / report 4: checks ID and length, returns the LE32 word. */
+int sdp_decode_hab(const uint8_t *buf, size_t len, uint32_t *hab);
+int sdp_decode_status(const uint8_t *buf, size_t len, uint32_t *status);
+const char *sdp_status_to_string(uint32_t status); /* "hab-open", "write-file-ok", ... or NULL */
+
+struct sdp_upload_opts {
+	uint32_t dcd_addr;     /* where the ROM stores the DCD: 0x00910000 on i.MX6 */
+	bool skip_dcd;         /* SKIP_DCD_HEADER (6UL/ULL/SLL/7D) instead of IVT rewrite */
+	bool read_uid;         /* READ_REGISTER the OCOTP UID words first */
+	bool jump;             /* false: -nojump */
+	uint32_t max_chunk;    /* bytes per WRITE_FILE, ≤ SDP_MAX_WRITE_CHUNK; 0 = default */
+};
+
+/* What the caller must do next. */
+enum sdp_io_kind {
+	SDP_IO_SEND,     /* SET_REPORT data/len (report 1 or 2; first byte = report ID) */
+	SDP_IO_RECV,     /* read one interrupt-IN report of ≤ SDP_REPORT4_LEN bytes */
+	SDP_IO_DONE,     /* upload finished (after JUMP: board is jumping) */
+};
+
+struct sdp_io {
+	enum sdp_io_kind kind;
+	const uint8_t *data;   /* SDP_IO_SEND: bytes to send, valid until next call */
+	size_t len;
+	bool after_jump;       /* SDP_IO_RECV after JUMP: a timeout/no-device/IO/pipe
+				* error means success — call sdp_upload_feed_error */
+};
+
+struct sdp_upload;
+
+/* img/len: the whole image file (caller keeps it mapped for the upload's life). */
+int sdp_upload_new(const uint8_t *img, size_t len, const struct imx_image *info,
+		   const struct sdp_upload_opts *opts, struct sdp_upload **out);
+struct sdp_upload *sdp_upload_free(struct sdp_upload *u);
+/* Next I/O to perform. Returns 0, or a negative errno if the upload failed
+ * (reason via sdp_upload_error). */
+int sdp_upload_next(struct sdp_upload *u, struct sdp_io *io);
+/* The SEND asked for has completed. */
+int sdp_upload_sent(struct sdp_upload *u);
+/* A report arrived for the RECV asked for. -EPROTO/-EBADMSG on a bad or unexpected word. */
+int sdp_upload_feed(struct sdp_upload *u, const uint8_t *buf, size_t len);
+/* The I/O asked for failed with err (negative errno: -ETIMEDOUT, -ENODEV, -EIO, -EPIPE). */
+int sdp_upload_feed_error(struct sdp_upload *u, int err);
+const char *sdp_upload_error(const struct sdp_upload *u);   /* reason text of the failure */
+const char *sdp_upload_step(const struct sdp_upload *u);    /* "uid", "dcd", "write", "jump", ... */
+uint64_t sdp_upload_bytes_done(const struct sdp_upload *u); /* image bytes acknowledged */
+uint64_t sdp_upload_bytes_total(const struct sdp_upload *u);
+bool sdp_upload_hab_closed(const struct sdp_upload *u);
+/* UID if read_uid and read OK: CFG0 | (uint64_t)CFG1 << 32. false if not read. */
+bool sdp_upload_uid(const struct sdp_upload *u, uint64_t *uid);
+
+#endif
