@@ -27,7 +27,13 @@ struct imx_image {
 	size_t file_size;
 };
 
-/* Parse and validate. On error returns -EINVAL/-EBADMSG and, if why != NULL,
+/* Parse and validate. The IVT is looked for at file offset 0 (mkimage output)
+ * then 0x400 (boot-medium dump); load_addr = self - ivt_offset must not lie
+ * below boot_start; upload_size = min(file_size, boot_start + boot_length -
+ * load_addr) must hold the IVT and the boot data, and entry must lie in it;
+ * the boot data and the DCD must lie inside the file; a nonzero csf must lie
+ * in the boot data region; the DCD is checked command by command.
+ * On error returns -EINVAL/-EBADMSG and, if why != NULL,
  * sets *why to a static human-readable reason; *out untouched. */
 int imx_image_parse(const uint8_t *buf, size_t len, struct imx_image *out, const char **why);
 

@@ -39,19 +39,36 @@ enum sdp_cmd {
 #define SDP_OCOTP_CFG0 0x021BC410u
 #define SDP_OCOTP_CFG1 0x021BC420u
 #define SDP_DCD_ADDR_MX6 0x00910000u
+#define SDP_DCD_ADDR_MX7D 0x00911000u
 
 /* Encode report 1 (17 bytes incl. the ID byte) into out. */
 void sdp_encode_cmd(uint8_t out[SDP_REPORT1_LEN], enum sdp_cmd cmd, uint32_t addr,
 		    uint8_t format, uint32_t count, uint32_t data);
 /* Encode one report 2: ID byte + up to 1024 bytes of data, zero padded. */
 void sdp_encode_data(uint8_t out[SDP_REPORT2_LEN], const uint8_t *data, size_t len);
-/* Decode report 3 / report 4: checks ID and length, returns the LE32 word. */
+/* Decode report 3 / report 4: checks ID and length (report 3: 5..65 bytes,
+ * report 4: exactly 65), returns the LE32 word. -EBADMSG if malformed. */
 int sdp_decode_hab(const uint8_t *buf, size_t len, uint32_t *hab);
 int sdp_decode_status(const uint8_t *buf, size_t len, uint32_t *status);
 const char *sdp_status_to_string(uint32_t status); /* "hab-open", "write-file-ok", ... or NULL */
+/* Describe an error word in the HAB event layout (byte 0 status, 1 reason,
+ * 2 context, 3 engine), e.g. 0x000A0533 → "status HAB failure, reason
+ * invalid IVT, context authenticate, engine any". Returns buf. */
+const char *sdp_hab_event_to_string(uint32_t word, char *buf, size_t size);
+
+/* i.MX6/7 boot ROMs speaking SDP over HID (protocols.md §1.1, §1.4). */
+struct sdp_soc {
+	const char *name;      /* "MX6Q", "MX6DL", "MX6SL", "MX6SX", "MX6UL", ... */
+	uint16_t vid;
+	uint16_t pid;
+	bool skip_dcd;         /* use SKIP_DCD_HEADER, not the IVT rewrite */
+	uint32_t dcd_addr;     /* sdp_upload_opts.dcd_addr for this ROM */
+};
+/* The ROM with this VID:PID, or NULL if it is not an i.MX6/7 HID ROM. */
+const struct sdp_soc *sdp_soc_lookup(uint16_t vid, uint16_t pid);
 
 struct sdp_upload_opts {
-	uint32_t dcd_addr;     /* where the ROM stores the DCD: 0x00910000 on i.MX6 */
+	uint32_t dcd_addr;     /* where the ROM stores the DCD: 0x00910000 on i.MX6; 0 = that */
 	bool skip_dcd;         /* SKIP_DCD_HEADER (6UL/ULL/SLL/7D) instead of IVT rewrite */
 	bool read_uid;         /* READ_REGISTER the OCOTP UID words first */
 	bool jump;             /* false: -nojump */
@@ -75,7 +92,14 @@ struct sdp_io {
 
 struct sdp_upload;
 
-/* img/len: the whole image file (caller keeps it mapped for the upload's life). */
+/* img/len: the whole image file (caller keeps it mapped for the upload's life).
+ * Sequence: [uid: READ_REGISTER CFG0, CFG1] → [dcd: DCD_WRITE, if the image
+ * has a DCD] → write: WRITE_FILE chunks of file bytes [0, upload_size) to
+ * load_addr (without skip_dcd, the 1 KiB block holding the IVT is sent with
+ * dcd = 0) → [skip-dcd: SKIP_DCD_HEADER, if skip_dcd, jump and a DCD] →
+ * [jump: JUMP_ADDRESS self, if jump] → done.
+ * -EINVAL: info does not describe img/len, a plugin image, or max_chunk not a
+ * multiple of 1024 or above SDP_MAX_WRITE_CHUNK. */
 int sdp_upload_new(const uint8_t *img, size_t len, const struct imx_image *info,
 		   const struct sdp_upload_opts *opts, struct sdp_upload **out);
 struct sdp_upload *sdp_upload_free(struct sdp_upload *u);
@@ -84,15 +108,21 @@ struct sdp_upload *sdp_upload_free(struct sdp_upload *u);
 int sdp_upload_next(struct sdp_upload *u, struct sdp_io *io);
 /* The SEND asked for has completed. */
 int sdp_upload_sent(struct sdp_upload *u);
-/* A report arrived for the RECV asked for. -EPROTO/-EBADMSG on a bad or unexpected word. */
+/* A report arrived for the RECV asked for. -EBADMSG: wrong report ID or
+ * length; -EPROTO: unexpected word (or any report 4 after JUMP). Either
+ * fails the upload. -EINVAL (no state change) if no RECV was asked for. */
 int sdp_upload_feed(struct sdp_upload *u, const uint8_t *buf, size_t len);
-/* The I/O asked for failed with err (negative errno: -ETIMEDOUT, -ENODEV, -EIO, -EPIPE). */
+/* The I/O asked for failed with err (negative errno: -ETIMEDOUT, -ENODEV, -EIO, -EPIPE).
+ * For the RECV with after_jump set, those four mean success (returns 0,
+ * next I/O is DONE); anything else fails the upload and returns err. */
 int sdp_upload_feed_error(struct sdp_upload *u, int err);
-const char *sdp_upload_error(const struct sdp_upload *u);   /* reason text of the failure */
-const char *sdp_upload_step(const struct sdp_upload *u);    /* "uid", "dcd", "write", "jump", ... */
+const char *sdp_upload_error(const struct sdp_upload *u);   /* reason of the failure, NULL if none */
+/* "uid", "dcd", "write", "skip-dcd", "jump", "done"; after a failure, the
+ * step that failed. */
+const char *sdp_upload_step(const struct sdp_upload *u);
 uint64_t sdp_upload_bytes_done(const struct sdp_upload *u); /* image bytes acknowledged */
 uint64_t sdp_upload_bytes_total(const struct sdp_upload *u);
-bool sdp_upload_hab_closed(const struct sdp_upload *u);
+bool sdp_upload_hab_closed(const struct sdp_upload *u); /* from the last report 3 */
 /* UID if read_uid and read OK: CFG0 | (uint64_t)CFG1 << 32. false if not read. */
 bool sdp_upload_uid(const struct sdp_upload *u, uint64_t *uid);
 

@@ -102,8 +102,8 @@ static void run_mutations(const uint8_t *seed, size_t len, uint32_t *rng)
 
 static int run_one(const char *path, int mutate, uint32_t *rng)
 {
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int r = read_file(path, &buf, &len);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", path, strerror(-r));

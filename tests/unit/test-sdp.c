@@ -1,0 +1,1055 @@
+/* test-sdp: SDP encoders/decoders byte for byte against protocols.md §2, and
+ * the upload step machine driven against a scripted fake boot ROM that
+ * parses every report it gets, stores WRITE_FILE data in a RAM model (whole
+ * 1 KiB payloads, like the ROM), checks the IVT at JUMP, and injects faults
+ * at any command. */
+#include "flashd/sdp.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../data/imx/imx-builder.h"
+
+#define SELF 0x177FF400u
+#define MiB (1024u * 1024u)
+
+/* ---- encoders and decoders ---- */
+
+static void check_cmd(enum sdp_cmd cmd, uint32_t addr, uint8_t format, uint32_t count,
+		      uint32_t data, const uint8_t want[SDP_REPORT1_LEN])
+{
+	uint8_t out[SDP_REPORT1_LEN];
+	memset(out, 0xCC, sizeof(out));
+	sdp_encode_cmd(out, cmd, addr, format, count, data);
+	assert_memory_equal(out, want, SDP_REPORT1_LEN);
+}
+
+static void test_encode_examples(void **state)
+{
+	/* protocols.md §2.2 */
+	check_cmd(SDP_WRITE_FILE, 0x177FF400, 0, 0x4AC00, 0,
+		  (const uint8_t[]){ 0x01, 0x04, 0x04, 0x17, 0x7F, 0xF4, 0x00, 0x00, 0x00, 0x04,
+				     0xAC, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 });
+	check_cmd(SDP_READ_REGISTER, 0x021BC410, 0x20, 4, 0,
+		  (const uint8_t[]){ 0x01, 0x01, 0x01, 0x02, 0x1B, 0xC4, 0x10, 0x20, 0x00, 0x00,
+				     0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00 });
+	check_cmd(SDP_ERROR_STATUS, 0, 0, 0, 0,
+		  (const uint8_t[]){ 0x01, 0x05, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 });
+}
+
+static void test_encode_other_commands(void **state)
+{
+	check_cmd(SDP_WRITE_REGISTER, 0x020C4068, 0x20, 4, 0x12345678,
+		  (const uint8_t[]){ 0x01, 0x02, 0x02, 0x02, 0x0C, 0x40, 0x68, 0x20, 0x00, 0x00,
+				     0x00, 0x04, 0x12, 0x34, 0x56, 0x78, 0x00 });
+	check_cmd(SDP_DCD_WRITE, 0x00910000, 0, 0x2E8, 0,
+		  (const uint8_t[]){ 0x01, 0x0A, 0x0A, 0x00, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00,
+				     0x02, 0xE8, 0x00, 0x00, 0x00, 0x00, 0x00 });
+	check_cmd(SDP_JUMP_ADDRESS, 0x877FF400, 0, 0, 0,
+		  (const uint8_t[]){ 0x01, 0x0B, 0x0B, 0x87, 0x7F, 0xF4, 0x00, 0x00, 0x00, 0x00,
+				     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 });
+	check_cmd(SDP_SKIP_DCD_HEADER, 0, 0, 0, 0,
+		  (const uint8_t[]){ 0x01, 0x0C, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 });
+}
+
+static void test_encode_data(void **state)
+{
+	uint8_t src[SDP_DATA_PER_REPORT + 8], out[SDP_REPORT2_LEN];
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i + 1);
+
+	memset(out, 0xCC, sizeof(out));
+	sdp_encode_data(out, src, SDP_DATA_PER_REPORT);
+	assert_int_equal(out[0], 2);
+	assert_memory_equal(out + 1, src, SDP_DATA_PER_REPORT);
+
+	memset(out, 0xCC, sizeof(out));
+	sdp_encode_data(out, src, 10);
+	assert_int_equal(out[0], 2);
+	assert_memory_equal(out + 1, src, 10);
+	for (size_t i = 11; i < SDP_REPORT2_LEN; i++)
+		assert_int_equal(out[i], 0);
+
+	memset(out, 0xCC, sizeof(out));
+	sdp_encode_data(out, src, sizeof(src)); /* clipped to one report */
+	assert_memory_equal(out + 1, src, SDP_DATA_PER_REPORT);
+
+	memset(out, 0xCC, sizeof(out));
+	sdp_encode_data(out, NULL, 0);
+	assert_int_equal(out[0], 2);
+	for (size_t i = 1; i < SDP_REPORT2_LEN; i++)
+		assert_int_equal(out[i], 0);
+}
+
+static void test_decode_hab(void **state)
+{
+	uint8_t r[SDP_REPORT4_LEN] = { 3, 0x56, 0x78, 0x78, 0x56 };
+	uint32_t w = 1;
+
+	assert_int_equal(sdp_decode_hab(r, 5, &w), 0);
+	assert_int_equal(w, SDP_HAB_OPEN);
+	memcpy(r + 1, (const uint8_t[]){ 0x12, 0x34, 0x34, 0x12 }, 4);
+	assert_int_equal(sdp_decode_hab(r, 5, &w), 0);
+	assert_int_equal(w, SDP_HAB_CLOSED);
+	assert_int_equal(sdp_decode_hab(r, SDP_REPORT4_LEN, &w), 0); /* padded report */
+
+	w = 7;
+	assert_int_equal(sdp_decode_hab(r, 4, &w), -EBADMSG);
+	assert_int_equal(sdp_decode_hab(r, 0, &w), -EBADMSG);
+	assert_int_equal(sdp_decode_hab(r, SDP_REPORT4_LEN + 1, &w), -EBADMSG);
+	r[0] = 4;
+	assert_int_equal(sdp_decode_hab(r, 5, &w), -EBADMSG);
+	assert_int_equal(w, 7);
+	assert_int_equal(sdp_decode_hab(NULL, 5, &w), -EINVAL);
+	assert_int_equal(sdp_decode_hab(r, 5, NULL), -EINVAL);
+}
+
+static void test_decode_status(void **state)
+{
+	static const struct {
+		uint8_t bytes[4];
+		uint32_t word;
+		const char *name;
+	} cases[] = {
+		{ { 0x12, 0x34, 0x34, 0x12 }, SDP_HAB_CLOSED, "hab-closed" },
+		{ { 0x56, 0x78, 0x78, 0x56 }, SDP_HAB_OPEN, "hab-open" },
+		{ { 0x88, 0x88, 0x88, 0x88 }, SDP_WRITE_FILE_OK, "write-file-ok" },
+		{ { 0x12, 0x8A, 0x8A, 0x12 }, SDP_WRITE_OK, "write-ok" },
+		{ { 0x09, 0xD0, 0x0D, 0x90 }, SDP_SKIP_DCD_OK, "skip-dcd-ok" },
+		{ { 0xF0, 0xF0, 0xF0, 0xF0 }, SDP_STATUS_IDLE, "idle" },
+		{ { 0x33, 0x05, 0x0A, 0x00 }, 0x000A0533u, NULL },
+		{ { 0x90, 0x0D, 0xD0, 0x09 }, 0x09D00D90u, NULL }, /* SKIP_DCD read big-endian */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t r[SDP_REPORT4_LEN] = { 4 };
+		uint32_t w = 0;
+		memcpy(r + 1, cases[i].bytes, 4);
+		assert_int_equal(sdp_decode_status(r, sizeof(r), &w), 0);
+		assert_int_equal(w, cases[i].word);
+		if (cases[i].name)
+			assert_string_equal(sdp_status_to_string(w), cases[i].name);
+		else
+			assert_null(sdp_status_to_string(w));
+	}
+	uint8_t r[SDP_REPORT4_LEN + 1] = { 4 };
+	uint32_t w = 5;
+	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN - 1, &w), -EBADMSG);
+	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN + 1, &w), -EBADMSG);
+	assert_int_equal(sdp_decode_status(r, 5, &w), -EBADMSG);
+	r[0] = 3;
+	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN, &w), -EBADMSG);
+	assert_int_equal(w, 5);
+	assert_int_equal(sdp_decode_status(NULL, SDP_REPORT4_LEN, &w), -EINVAL);
+	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN, NULL), -EINVAL);
+}
+
+static void test_hab_event_strings(void **state)
+{
+	char buf[160];
+
+	assert_ptr_equal(sdp_hab_event_to_string(0x000A0533u, buf, sizeof(buf)), buf);
+	assert_string_equal(buf, "status HAB failure, reason invalid IVT, context authenticate, "
+				 "engine any");
+	sdp_hab_event_to_string(0x1DDD2769u, buf, sizeof(buf));
+	assert_string_equal(buf, "status HAB warning, reason invalid DCD, context DCD, engine CAAM");
+	sdp_hab_event_to_string(0x21C018F0u, buf, sizeof(buf));
+	assert_string_equal(buf, "status HAB success, reason invalid signature, context command, "
+				 "engine OCOTP");
+	sdp_hab_event_to_string(0x77BB7F12u, buf, sizeof(buf));
+	assert_string_equal(buf, "status 0x12, reason 0x7f, context 0xbb, engine 0x77");
+	/* truncation is safe */
+	char small[12];
+	sdp_hab_event_to_string(0x000A0533u, small, sizeof(small));
+	assert_string_equal(small, "status HAB ");
+	assert_null(sdp_hab_event_to_string(0, buf, 0));
+	assert_null(sdp_hab_event_to_string(0, NULL, 10));
+}
+
+static void test_soc_table(void **state)
+{
+	static const struct {
+		uint16_t vid, pid;
+		const char *name;
+		bool skip_dcd;
+		uint32_t dcd_addr;
+	} want[] = {
+		{ 0x15a2, 0x0054, "MX6Q", false, 0x00910000 },
+		{ 0x15a2, 0x0061, "MX6DL", false, 0x00910000 },
+		{ 0x15a2, 0x0063, "MX6SL", false, 0x00910000 },
+		{ 0x15a2, 0x0071, "MX6SX", false, 0x00910000 },
+		{ 0x15a2, 0x007d, "MX6UL", true, 0x00910000 },
+		{ 0x15a2, 0x0080, "MX6ULL", true, 0x00910000 },
+		{ 0x1fc9, 0x0128, "MX6SLL", true, 0x00910000 },
+		{ 0x15a2, 0x0076, "MX7D", true, 0x00911000 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct sdp_soc *s = sdp_soc_lookup(want[i].vid, want[i].pid);
+		assert_non_null(s);
+		assert_string_equal(s->name, want[i].name);
+		assert_int_equal(s->vid, want[i].vid);
+		assert_int_equal(s->pid, want[i].pid);
+		assert_int_equal(s->skip_dcd, want[i].skip_dcd);
+		assert_int_equal(s->dcd_addr, want[i].dcd_addr);
+	}
+	assert_null(sdp_soc_lookup(0x15a2, 0x004e)); /* i.MX53: bulk, not HID */
+	assert_null(sdp_soc_lookup(0x0525, 0xa4a5)); /* U-Boot fastboot */
+	assert_null(sdp_soc_lookup(0x1fc9, 0x0054));
+	assert_null(sdp_soc_lookup(0, 0));
+}
+
+/* ---- fake boot ROM ---- */
+
+enum fault {
+	FAULT_NONE,
+	FAULT_CMD_SEND,     /* SET_REPORT of report 1 fails */
+	FAULT_DATA_SEND,    /* SET_REPORT of the first report 2 fails */
+	FAULT_HAB_ID,       /* report 3 comes with ID 4 */
+	FAULT_HAB_WORD,     /* report 3 word neither open nor closed */
+	FAULT_HAB_SHORT,    /* report 3 of 4 bytes */
+	FAULT_HAB_TIMEOUT,  /* no report 3 */
+	FAULT_STATUS_WORD,  /* report 4 = 0x33333333 */
+	FAULT_STATUS_EVENT, /* report 4 = HAB event: failure, invalid DCD, DCD */
+	FAULT_STATUS_SHORT, /* report 4 of 64 bytes */
+	FAULT_STATUS_ID,    /* report 4 comes with ID 3 */
+	FAULT_STATUS_TIMEOUT,
+	FAULT_SKIP_DCD_BE,  /* SKIP_DCD ack in big-endian byte order */
+	FAULT_JUMP_IVT,     /* JUMP finds no IVT */
+};
+
+enum board_state { BOARD_IDLE, BOARD_DATA, BOARD_HAB, BOARD_STATUS, BOARD_JUMPED };
+
+struct logged_cmd {
+	uint16_t cmd;
+	uint32_t addr;
+	uint32_t count;
+};
+
+struct board {
+	bool skip_dcd_rom;   /* the ROM implements SKIP_DCD_HEADER (6UL/ULL/SLL/7D) */
+	uint32_t hab;
+	uint32_t fuse[2];
+	uint8_t dcd[2048];
+	bool dcd_run;
+	uint32_t ram_base;   /* DRAM model */
+	size_t ram_size;
+	uint8_t *ram;
+	enum board_state st;
+	uint16_t cmd;
+	uint32_t addr, count, received;
+	uint32_t status;
+	bool status_is_data;
+	bool skip_dcd_seen;
+	bool jump_ok;
+	int after_jump;      /* read result after a good jump: -ETIMEDOUT… */
+	struct logged_cmd log[64];
+	size_t nlog;
+	size_t reports2;
+	size_t fault_at;     /* index of the command that gets the fault */
+	enum fault fault;
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool board_fault(const struct board *b, enum fault f)
+{
+	return b->fault == f && b->nlog - 1 == b->fault_at;
+}
+
+static void board_init(struct board *b, uint32_t ram_base, size_t ram_size, bool skip_dcd_rom)
+{
+	memset(b, 0, sizeof(*b));
+	b->skip_dcd_rom = skip_dcd_rom;
+	b->hab = SDP_HAB_OPEN;
+	b->fuse[0] = 0x11223344;
+	b->fuse[1] = 0xAABBCCDD;
+	b->ram_base = ram_base;
+	b->ram_size = ram_size;
+	b->ram = calloc(1, ram_size);
+	assert_non_null(b->ram);
+	b->after_jump = -ETIMEDOUT;
+	b->fault = FAULT_NONE;
+}
+
+static void board_free(struct board *b)
+{
+	free(b->ram);
+}
+
+/* JUMP: like the ROM, re-read the IVT at addr; its DCD would run again
+ * unless cleared or skipped, which fails on a board whose DRAM holds data. */
+static void board_jump(struct board *b, uint32_t addr)
+{
+	uint64_t off = (uint64_t)addr - b->ram_base;
+	b->jump_ok = false;
+	b->status = 0x000A0533u; /* failure, invalid IVT, authenticate */
+	if (addr < b->ram_base || off + 32 > b->ram_size || board_fault(b, FAULT_JUMP_IVT))
+		return;
+	const uint8_t *ivt = b->ram + off;
+	if (ivt[0] != 0xD1 || ivt[1] != 0 || ivt[2] != 0x20 || (ivt[3] & 0xF0) != 0x40)
+		return;
+	if (le32(ivt + 12) && !(b->skip_dcd_rom && b->skip_dcd_seen)) {
+		b->status = 0x00DD2733u; /* failure, invalid DCD, DCD */
+		return;
+	}
+	b->jump_ok = true;
+}
+
+static void board_command(struct board *b, const uint8_t *r)
+{
+	assert_int_equal(r[16], 0);
+	b->cmd = (uint16_t)(r[1] << 8 | r[2]);
+	b->addr = be32(r + 3);
+	b->count = be32(r + 8);
+	b->received = 0;
+	b->status_is_data = false;
+	assert_true(b->nlog < 64);
+	b->log[b->nlog++] = (struct logged_cmd){ b->cmd, b->addr, b->count };
+
+	switch (b->cmd) {
+	case SDP_WRITE_FILE:
+	case SDP_DCD_WRITE:
+		assert_true(b->count > 0);
+		assert_int_equal(r[7], 0);
+		b->st = BOARD_DATA;
+		break;
+	case SDP_READ_REGISTER:
+		assert_int_equal(r[7], 0x20);
+		assert_int_equal(b->count, 4);
+		assert_true(b->addr == SDP_OCOTP_CFG0 || b->addr == SDP_OCOTP_CFG1);
+		b->status = b->fuse[b->addr == SDP_OCOTP_CFG1];
+		b->status_is_data = true;
+		b->st = BOARD_HAB;
+		break;
+	case SDP_SKIP_DCD_HEADER:
+		b->skip_dcd_seen = true;
+		b->status = board_fault(b, FAULT_SKIP_DCD_BE) ? 0x09D00D90u : SDP_SKIP_DCD_OK;
+		b->st = BOARD_HAB;
+		break;
+	case SDP_JUMP_ADDRESS:
+		board_jump(b, b->addr);
+		b->st = BOARD_HAB;
+		break;
+	default:
+		fail_msg("unexpected command 0x%04x", b->cmd);
+	}
+}
+
+static void board_data(struct board *b, const uint8_t *r)
+{
+	b->reports2++;
+	if (b->cmd == SDP_DCD_WRITE) {
+		assert_true(b->received + SDP_DATA_PER_REPORT <= sizeof(b->dcd));
+		memcpy(b->dcd + b->received, r + 1, SDP_DATA_PER_REPORT);
+	} else {
+		/* the ROM stores whole 1 KiB payloads */
+		uint64_t off = (uint64_t)b->addr + b->received - b->ram_base;
+		assert_true(b->addr >= b->ram_base);
+		assert_true(off + SDP_DATA_PER_REPORT <= b->ram_size);
+		memcpy(b->ram + off, r + 1, SDP_DATA_PER_REPORT);
+	}
+	uint32_t left = b->count - b->received;
+	b->received += left < SDP_DATA_PER_REPORT ? left : SDP_DATA_PER_REPORT;
+	if (b->received < b->count)
+		return;
+	b->st = BOARD_HAB;
+	if (b->cmd == SDP_WRITE_FILE) {
+		b->status = SDP_WRITE_FILE_OK;
+		return;
+	}
+	b->dcd_run = imx_dcd_validate(b->dcd, b->count, NULL) == 0 &&
+		     b->count == (uint32_t)(b->dcd[1] << 8 | b->dcd[2]);
+	b->status = b->dcd_run ? SDP_WRITE_OK : 0x00DD2733u;
+}
+
+static int board_send(struct board *b, const uint8_t *data, size_t len)
+{
+	switch (b->st) {
+	case BOARD_IDLE:
+		assert_int_equal(len, SDP_REPORT1_LEN);
+		assert_int_equal(data[0], 1);
+		board_command(b, data);
+		if (board_fault(b, FAULT_CMD_SEND)) {
+			b->st = BOARD_IDLE;
+			return -EPIPE;
+		}
+		return 0;
+	case BOARD_DATA:
+		assert_int_equal(len, SDP_REPORT2_LEN);
+		assert_int_equal(data[0], 2);
+		if (board_fault(b, FAULT_DATA_SEND))
+			return -EIO;
+		board_data(b, data);
+		return 0;
+	case BOARD_HAB:
+	case BOARD_STATUS:
+	case BOARD_JUMPED:
+		break;
+	}
+	fail_msg("report sent in board state %d", b->st);
+	return -EINVAL;
+}
+
+static int board_hab(struct board *b, uint8_t *buf, size_t *len)
+{
+	if (board_fault(b, FAULT_HAB_TIMEOUT))
+		return -ETIMEDOUT;
+	buf[0] = board_fault(b, FAULT_HAB_ID) ? 4 : 3;
+	imxb_put_le32(buf + 1, board_fault(b, FAULT_HAB_WORD) ? 0x12345678u : b->hab);
+	*len = board_fault(b, FAULT_HAB_SHORT) ? 4 : 5;
+	b->st = b->cmd == SDP_JUMP_ADDRESS && b->jump_ok ? BOARD_JUMPED : BOARD_STATUS;
+	return 0;
+}
+
+static int board_recv(struct board *b, uint8_t *buf, size_t *len)
+{
+	switch (b->st) {
+	case BOARD_HAB:
+		return board_hab(b, buf, len);
+	case BOARD_STATUS:
+		b->st = BOARD_IDLE;
+		if (board_fault(b, FAULT_STATUS_TIMEOUT))
+			return -ETIMEDOUT;
+		memset(buf, 0, SDP_REPORT4_LEN);
+		buf[0] = board_fault(b, FAULT_STATUS_ID) ? 3 : 4;
+		imxb_put_le32(buf + 1, b->status);
+		if (board_fault(b, FAULT_STATUS_WORD))
+			imxb_put_le32(buf + 1, 0x33333333u);
+		if (board_fault(b, FAULT_STATUS_EVENT))
+			imxb_put_le32(buf + 1, 0x00DD2733u);
+		*len = board_fault(b, FAULT_STATUS_SHORT) ? 64 : SDP_REPORT4_LEN;
+		return 0;
+	case BOARD_JUMPED:
+		return b->after_jump;
+	case BOARD_IDLE:
+	case BOARD_DATA:
+		break;
+	}
+	return -ETIMEDOUT; /* nothing queued: the host would time out */
+}
+
+/* Run the upload against the board until DONE or failure. */
+static int drive(struct sdp_upload *u, struct board *b)
+{
+	for (unsigned steps = 0; steps < 100000; steps++) {
+		struct sdp_io io;
+		uint8_t buf[SDP_REPORT4_LEN];
+		size_t len = 0;
+		int r = sdp_upload_next(u, &io);
+		if (r < 0)
+			return r;
+		assert_true(sdp_upload_bytes_done(u) <= sdp_upload_bytes_total(u));
+		switch (io.kind) {
+		case SDP_IO_DONE:
+			return 0;
+		case SDP_IO_SEND:
+			assert_false(io.after_jump);
+			r = board_send(b, io.data, io.len);
+			r = r < 0 ? sdp_upload_feed_error(u, r) : sdp_upload_sent(u);
+			break;
+		case SDP_IO_RECV:
+			assert_int_equal(io.after_jump, b->st == BOARD_JUMPED ||
+						       (b->st == BOARD_STATUS && b->cmd == SDP_JUMP_ADDRESS));
+			r = board_recv(b, buf, &len);
+			r = r < 0 ? sdp_upload_feed_error(u, r) : sdp_upload_feed(u, buf, len);
+			break;
+		}
+		if (r < 0) {
+			/* the failure sticks */
+			struct sdp_io again;
+			assert_int_equal(sdp_upload_next(u, &again), r);
+			assert_non_null(sdp_upload_error(u));
+			return r;
+		}
+	}
+	fail_msg("upload did not finish");
+	return -EINVAL;
+}
+
+struct setup {
+	struct imxb_opts img;
+	struct sdp_upload_opts opts;
+	bool skip_dcd_rom;
+};
+
+struct run {
+	uint8_t *file;
+	size_t len;
+	struct imx_image info;
+	struct board board;
+	struct sdp_upload *u;
+	int result;
+};
+
+static void run_start(struct run *run, const struct setup *s)
+{
+	const char *why = NULL;
+
+	memset(run, 0, sizeof(*run));
+	run->file = malloc(imxb_size(&s->img));
+	assert_non_null(run->file);
+	run->len = imxb_build(run->file, &s->img);
+	assert_int_equal(imx_image_parse(run->file, run->len, &run->info, &why), 0);
+	board_init(&run->board, run->info.load_addr, run->info.upload_size + SDP_DATA_PER_REPORT,
+		   s->skip_dcd_rom);
+	assert_int_equal(sdp_upload_new(run->file, run->len, &run->info, &s->opts, &run->u), 0);
+	assert_string_equal(sdp_upload_step(run->u), s->opts.read_uid ? "uid" :
+						      s->img.dcd ? "dcd" : "write");
+	assert_null(sdp_upload_error(run->u));
+}
+
+static void run_finish(struct run *run)
+{
+	sdp_upload_free(run->u);
+	board_free(&run->board);
+	free(run->file);
+}
+
+static int run_upload(struct run *run, const struct setup *s)
+{
+	run_start(run, s);
+	run->result = drive(run->u, &run->board);
+	return run->result;
+}
+
+/* RAM holds the file bytes [0, upload_size), with the IVT's dcd field
+ * cleared when cleared is set. */
+static void check_ram(const struct run *run, bool cleared)
+{
+	size_t dcd_field = run->info.ivt_offset + 12;
+	const uint8_t *ram = run->board.ram;
+
+	assert_memory_equal(ram, run->file, dcd_field);
+	if (cleared)
+		assert_int_equal(le32(ram + dcd_field), 0);
+	else
+		assert_memory_equal(ram + dcd_field, run->file + dcd_field, 4);
+	assert_memory_equal(ram + dcd_field + 4, run->file + dcd_field + 4,
+			    run->info.upload_size - dcd_field - 4);
+}
+
+static void check_log(const struct board *b, const struct logged_cmd *want, size_t n)
+{
+	for (size_t i = 0; i < n && i < b->nlog; i++) {
+		if (b->log[i].cmd != want[i].cmd || b->log[i].addr != want[i].addr ||
+		    b->log[i].count != want[i].count)
+			fail_msg("command %zu: got %04x %08x %u, want %04x %08x %u", i, b->log[i].cmd,
+				 b->log[i].addr, b->log[i].count, want[i].cmd, want[i].addr,
+				 want[i].count);
+	}
+	assert_int_equal(b->nlog, n);
+}
+
+/* 6Q: UID, DCD, three WRITE_FILE chunks with the IVT block cleared, JUMP. */
+static void test_upload_6q(void **state)
+{
+	const struct sdp_soc *soc = sdp_soc_lookup(0x15a2, 0x0054);
+	struct setup s = {
+		.img = { 0, SELF, 5 * MiB, true },
+		.opts = { soc->dcd_addr, soc->skip_dcd, true, true, 0 },
+		.skip_dcd_rom = soc->skip_dcd,
+	};
+	struct run run;
+
+	assert_int_equal(run_upload(&run, &s), 0);
+	size_t total = 0xC00 + 5 * MiB;
+	const struct logged_cmd want[] = {
+		{ SDP_READ_REGISTER, SDP_OCOTP_CFG0, 4 },
+		{ SDP_READ_REGISTER, SDP_OCOTP_CFG1, 4 },
+		{ SDP_DCD_WRITE, 0x00910000, IMXB_DCD_SIZE },
+		{ SDP_WRITE_FILE, SELF, 2 * MiB },
+		{ SDP_WRITE_FILE, SELF + 2 * MiB, 2 * MiB },
+		{ SDP_WRITE_FILE, SELF + 4 * MiB, (uint32_t)(total - 4 * MiB) },
+		{ SDP_JUMP_ADDRESS, SELF, 0 },
+	};
+	check_log(&run.board, want, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(run.board.reports2, 1 + (total + 1023) / 1024);
+	check_ram(&run, true);
+	assert_true(run.board.dcd_run);
+	assert_memory_equal(run.board.dcd, run.file + IMXB_DCD, IMXB_DCD_SIZE);
+	assert_true(run.board.jump_ok);
+
+	uint64_t uid = 0;
+	assert_true(sdp_upload_uid(run.u, &uid));
+	assert_int_equal(uid, 0xAABBCCDD11223344ull);
+	assert_false(sdp_upload_hab_closed(run.u));
+	assert_string_equal(sdp_upload_step(run.u), "done");
+	assert_int_equal(sdp_upload_bytes_done(run.u), total);
+	assert_int_equal(sdp_upload_bytes_total(run.u), total);
+	assert_null(sdp_upload_error(run.u));
+	/* the caller's file is not modified */
+	assert_int_equal(le32(run.file + 12), SELF + IMXB_DCD);
+	run_finish(&run);
+}
+
+/* 6UL: SKIP_DCD_HEADER before the jump; the IVT in RAM keeps its DCD. */
+static void test_upload_6ul(void **state)
+{
+	const struct sdp_soc *soc = sdp_soc_lookup(0x15a2, 0x007d);
+	struct setup s = {
+		.img = { 0, 0x877FF400u, 3 * MiB, true },
+		.opts = { soc->dcd_addr, soc->skip_dcd, false, true, 0 },
+		.skip_dcd_rom = soc->skip_dcd,
+	};
+	struct run run;
+
+	assert_int_equal(run_upload(&run, &s), 0);
+	size_t total = 0xC00 + 3 * MiB;
+	const struct logged_cmd want[] = {
+		{ SDP_DCD_WRITE, 0x00910000, IMXB_DCD_SIZE },
+		{ SDP_WRITE_FILE, 0x877FF400u, 2 * MiB },
+		{ SDP_WRITE_FILE, 0x877FF400u + 2 * MiB, (uint32_t)(total - 2 * MiB) },
+		{ SDP_SKIP_DCD_HEADER, 0, 0 },
+		{ SDP_JUMP_ADDRESS, 0x877FF400u, 0 },
+	};
+	check_log(&run.board, want, sizeof(want) / sizeof(want[0]));
+	check_ram(&run, false);
+	assert_true(run.board.jump_ok);
+	assert_false(sdp_upload_uid(run.u, NULL));
+	assert_int_equal(sdp_upload_bytes_done(run.u), total);
+	run_finish(&run);
+}
+
+/* 7D: DCD goes to 0x00911000; IVT at 0x400 (boot-medium dump). */
+static void test_upload_7d_ivt_at_0x400(void **state)
+{
+	const struct sdp_soc *soc = sdp_soc_lookup(0x15a2, 0x0076);
+	struct setup s = {
+		.img = { 0x400, SELF, 100000, true },
+		.opts = { soc->dcd_addr, soc->skip_dcd, false, true, 0 },
+		.skip_dcd_rom = soc->skip_dcd,
+	};
+	struct run run;
+
+	assert_int_equal(run_upload(&run, &s), 0);
+	const struct logged_cmd want[] = {
+		{ SDP_DCD_WRITE, 0x00911000, IMXB_DCD_SIZE },
+		{ SDP_WRITE_FILE, SELF - 0x400, (uint32_t)run.len },
+		{ SDP_SKIP_DCD_HEADER, 0, 0 },
+		{ SDP_JUMP_ADDRESS, SELF, 0 },
+	};
+	check_log(&run.board, want, sizeof(want) / sizeof(want[0]));
+	check_ram(&run, false);
+	run_finish(&run);
+}
+
+/* 6Q with the IVT at 0x400: the cleared block is the second KiB. */
+static void test_upload_6q_ivt_at_0x400(void **state)
+{
+	struct setup s = {
+		.img = { 0x400, SELF, 70000, true },
+		.opts = { 0, false, false, true, 4096 }, /* dcd_addr 0: i.MX6 default */
+	};
+	struct run run;
+
+	assert_int_equal(run_upload(&run, &s), 0);
+	assert_int_equal(run.board.log[0].addr, SDP_DCD_ADDR_MX6);
+	assert_int_equal(run.board.nlog, 1 + (run.len + 4095) / 4096 + 1);
+	for (size_t i = 1; i + 1 < run.board.nlog; i++) {
+		assert_int_equal(run.board.log[i].addr, SELF - 0x400 + (i - 1) * 4096);
+		assert_true(run.board.log[i].count <= 4096);
+	}
+	check_ram(&run, true);
+	assert_true(run.board.jump_ok);
+	run_finish(&run);
+}
+
+/* No DCD: no DCD_WRITE, and no SKIP_DCD_HEADER even on a skip-DCD ROM. */
+static void test_upload_no_dcd(void **state)
+{
+	for (int skip = 0; skip < 2; skip++) {
+		struct setup s = {
+			.img = { 0, SELF, 3000, false },
+			.opts = { SDP_DCD_ADDR_MX6, skip, false, true, 0 },
+			.skip_dcd_rom = skip,
+		};
+		struct run run;
+
+		assert_int_equal(run_upload(&run, &s), 0);
+		const struct logged_cmd want[] = {
+			{ SDP_WRITE_FILE, SELF, (uint32_t)run.len },
+			{ SDP_JUMP_ADDRESS, SELF, 0 },
+		};
+		check_log(&run.board, want, 2);
+		check_ram(&run, false);
+		run_finish(&run);
+	}
+}
+
+/* jump = false: stop after the writes, no SKIP_DCD, no JUMP. */
+static void test_upload_nojump(void **state)
+{
+	for (int skip = 0; skip < 2; skip++) {
+		struct setup s = {
+			.img = { 0, SELF, 3000, true },
+			.opts = { SDP_DCD_ADDR_MX6, skip, false, false, 0 },
+			.skip_dcd_rom = skip,
+		};
+		struct run run;
+
+		assert_int_equal(run_upload(&run, &s), 0);
+		assert_int_equal(run.board.nlog, 2);
+		assert_int_equal(run.board.log[1].cmd, SDP_WRITE_FILE);
+		check_ram(&run, !skip);
+		run_finish(&run);
+	}
+}
+
+static void test_upload_hab_closed(void **state)
+{
+	struct setup s = { .img = { 0, SELF, 3000, true }, .opts = { 0, false, true, true, 0 } };
+	struct run run;
+
+	run_start(&run, &s);
+	run.board.hab = SDP_HAB_CLOSED;
+	assert_int_equal(drive(run.u, &run.board), 0);
+	assert_true(sdp_upload_hab_closed(run.u));
+	run_finish(&run);
+}
+
+/* A good jump: the four read errors that mean "board is gone" are success,
+ * anything else is not. */
+static void test_upload_after_jump(void **state)
+{
+	static const struct {
+		int err;
+		int result;
+	} cases[] = {
+		{ -ETIMEDOUT, 0 }, { -ENODEV, 0 }, { -EIO, 0 }, { -EPIPE, 0 },
+		{ -ECANCELED, -ECANCELED }, { -ENOMEM, -ENOMEM },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct setup s = { .img = { 0, SELF, 3000, true }, .opts = { 0, false, false, true, 0 } };
+		struct run run;
+
+		run_start(&run, &s);
+		run.board.after_jump = cases[i].err;
+		assert_int_equal(drive(run.u, &run.board), cases[i].result);
+		assert_string_equal(sdp_upload_step(run.u), cases[i].result ? "jump" : "done");
+		if (cases[i].result)
+			assert_non_null(strstr(sdp_upload_error(run.u),
+					       "JUMP_ADDRESS at 0x177ff400: waiting for report 4"));
+		run_finish(&run);
+	}
+}
+
+/* The ROM refuses the jump: report 4 after JUMP is an error word. */
+static void test_upload_jump_error(void **state)
+{
+	static const struct {
+		bool skip_dcd, skip_dcd_rom;
+		enum fault fault;
+		const char *error;
+	} cases[] = {
+		/* the IVT is not there any more */
+		{ false, false, FAULT_JUMP_IVT,
+		  "JUMP_ADDRESS at 0x177ff400: error 0x000a0533 (status HAB failure, "
+		  "reason invalid IVT, context authenticate, engine any)" },
+		/* wrong ROM profile: SKIP_DCD sent to a ROM that does not skip */
+		{ true, false, FAULT_NONE,
+		  "JUMP_ADDRESS at 0x177ff400: error 0x00dd2733 (status HAB failure, "
+		  "reason invalid DCD, context DCD, engine any)" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct setup s = {
+			.img = { 0, SELF, 3000, true },
+			.opts = { 0, cases[i].skip_dcd, false, true, 0 },
+			.skip_dcd_rom = cases[i].skip_dcd_rom,
+		};
+		struct run run;
+
+		run_start(&run, &s);
+		run.board.fault = cases[i].fault;
+		run.board.fault_at = cases[i].skip_dcd ? 3 : 2; /* dcd, write, [skip], jump */
+		assert_int_equal(drive(run.u, &run.board), -EPROTO);
+		assert_string_equal(sdp_upload_error(run.u), cases[i].error);
+		assert_string_equal(sdp_upload_step(run.u), "jump");
+		assert_int_equal(sdp_upload_bytes_done(run.u), run.len);
+		run_finish(&run);
+	}
+}
+
+struct fault_case {
+	enum fault fault;
+	size_t at;          /* command index: 0 uid0, 1 uid1, 2 dcd, 3.. write, then jump */
+	int result;
+	const char *step;
+	const char *error;  /* expected prefix of the reason */
+	uint64_t done;      /* bytes acknowledged */
+};
+
+#define W0 SELF
+#define FAULT_TOTAL (0xC00 + 5 * MiB)
+
+static const struct fault_case fault_cases[] = {
+	{ FAULT_HAB_ID, 0, -EBADMSG, "uid",
+	  "READ_REGISTER at 0x021bc410: got report 4, expected report 3", 0 },
+	{ FAULT_STATUS_SHORT, 1, -EBADMSG, "uid",
+	  "READ_REGISTER at 0x021bc420: report 4 is 64 bytes, expected 65", 0 },
+	{ FAULT_STATUS_TIMEOUT, 1, -ETIMEDOUT, "uid",
+	  "READ_REGISTER at 0x021bc420: waiting for report 4: ", 0 },
+	{ FAULT_HAB_WORD, 2, -EPROTO, "dcd",
+	  "DCD_WRITE at 0x00910000: HAB word 0x12345678 is neither open nor closed", 0 },
+	{ FAULT_STATUS_EVENT, 2, -EPROTO, "dcd",
+	  "DCD_WRITE at 0x00910000: status 0x00dd2733, expected 0x128a8a12 (status HAB failure, "
+	  "reason invalid DCD, context DCD, engine any)", 0 },
+	{ FAULT_DATA_SEND, 2, -EIO, "dcd", "DCD_WRITE at 0x00910000: sending report 2: ", 0 },
+	{ FAULT_CMD_SEND, 3, -EPIPE, "write", "WRITE_FILE at 0x177ff400: sending report 1: ", 0 },
+	{ FAULT_STATUS_WORD, 3, -EPROTO, "write",
+	  "WRITE_FILE at 0x177ff400: status 0x33333333, expected 0x88888888", 0 },
+	{ FAULT_HAB_SHORT, 4, -EBADMSG, "write",
+	  "WRITE_FILE at 0x179ff400: report 3 is 4 bytes, expected 5", 2 * MiB },
+	{ FAULT_STATUS_ID, 5, -EBADMSG, "write",
+	  "WRITE_FILE at 0x17bff400: got report 3, expected report 4", 4 * MiB },
+	{ FAULT_HAB_TIMEOUT, 5, -ETIMEDOUT, "write",
+	  "WRITE_FILE at 0x17bff400: waiting for report 3: ", 4 * MiB },
+	/* timeout before the jump's report 3 is a failure */
+	{ FAULT_HAB_TIMEOUT, 6, -ETIMEDOUT, "jump",
+	  "JUMP_ADDRESS at 0x177ff400: waiting for report 3: ", FAULT_TOTAL },
+	{ FAULT_HAB_ID, 6, -EBADMSG, "jump",
+	  "JUMP_ADDRESS at 0x177ff400: got report 4, expected report 3", FAULT_TOTAL },
+	{ FAULT_CMD_SEND, 6, -EPIPE, "jump", "JUMP_ADDRESS at 0x177ff400: sending report 1: ",
+	  FAULT_TOTAL },
+};
+
+static void test_upload_faults_6q(void **state)
+{
+	for (size_t i = 0; i < sizeof(fault_cases) / sizeof(fault_cases[0]); i++) {
+		const struct fault_case *c = &fault_cases[i];
+		struct setup s = {
+			.img = { 0, SELF, 5 * MiB, true },
+			.opts = { SDP_DCD_ADDR_MX6, false, true, true, 0 },
+		};
+		struct run run;
+
+		run_start(&run, &s);
+		run.board.fault = c->fault;
+		run.board.fault_at = c->at;
+		int r = drive(run.u, &run.board);
+		const char *err = sdp_upload_error(run.u);
+		print_message("fault %d at %zu: %d %s\n", c->fault, c->at, r, err ? err : "(none)");
+		assert_int_equal(r, c->result);
+		assert_non_null(err);
+		assert_int_equal(strncmp(err, c->error, strlen(c->error)), 0);
+		assert_string_equal(sdp_upload_step(run.u), c->step);
+		assert_int_equal(sdp_upload_bytes_done(run.u), c->done);
+		/* the UID stays known once both words were read */
+		uint64_t uid = 0;
+		assert_int_equal(sdp_upload_uid(run.u, &uid), c->at >= 2);
+		assert_int_equal(uid, c->at >= 2 ? 0xAABBCCDD11223344ull : 0);
+		run_finish(&run);
+	}
+}
+
+/* 6UL: SKIP_DCD_HEADER faults, including the big-endian ack. */
+static void test_upload_faults_skip_dcd(void **state)
+{
+	static const struct {
+		enum fault fault;
+		int result;
+		const char *error;
+	} cases[] = {
+		{ FAULT_SKIP_DCD_BE, -EPROTO, "SKIP_DCD_HEADER: status 0x09d00d90, expected 0x900dd009" },
+		{ FAULT_STATUS_TIMEOUT, -ETIMEDOUT, "SKIP_DCD_HEADER: waiting for report 4: " },
+		{ FAULT_HAB_WORD, -EPROTO, "SKIP_DCD_HEADER: HAB word 0x12345678" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct setup s = {
+			.img = { 0, SELF, 3000, true },
+			.opts = { SDP_DCD_ADDR_MX6, true, false, true, 0 },
+			.skip_dcd_rom = true,
+		};
+		struct run run;
+
+		run_start(&run, &s);
+		run.board.fault = cases[i].fault;
+		run.board.fault_at = 2; /* dcd, write, skip */
+		assert_int_equal(drive(run.u, &run.board), cases[i].result);
+		assert_int_equal(strncmp(sdp_upload_error(run.u), cases[i].error,
+					 strlen(cases[i].error)), 0);
+		assert_string_equal(sdp_upload_step(run.u), "skip-dcd");
+		assert_int_equal(sdp_upload_bytes_done(run.u), run.len);
+		run_finish(&run);
+	}
+}
+
+static void test_upload_next_is_stable(void **state)
+{
+	struct setup s = { .img = { 0, SELF, 3000, true }, .opts = { 0, false, false, true, 0 } };
+	struct run run;
+	struct sdp_io a, b;
+	uint8_t copy[SDP_REPORT2_LEN];
+
+	run_start(&run, &s);
+	assert_int_equal(sdp_upload_next(run.u, &a), 0);
+	assert_int_equal(a.kind, SDP_IO_SEND);
+	assert_int_equal(a.len, SDP_REPORT1_LEN);
+	memcpy(copy, a.data, a.len);
+	assert_int_equal(sdp_upload_next(run.u, &b), 0);
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(b.data, copy, a.len);
+	run_finish(&run);
+}
+
+static void test_upload_misuse(void **state)
+{
+	struct setup s = { .img = { 0, SELF, 3000, true }, .opts = { 0, false, false, true, 0 } };
+	struct run run;
+	struct sdp_io io;
+	uint8_t r3[5] = { 3, 0x56, 0x78, 0x78, 0x56 };
+
+	run_start(&run, &s);
+	/* feed while a SEND is due: refused, nothing changes */
+	assert_int_equal(sdp_upload_feed(run.u, r3, 5), -EINVAL);
+	assert_int_equal(sdp_upload_next(run.u, &io), 0);
+	assert_int_equal(io.kind, SDP_IO_SEND);
+	/* DCD_WRITE: report 1 then one report 2 */
+	assert_int_equal(sdp_upload_sent(run.u), 0);
+	assert_int_equal(sdp_upload_next(run.u, &io), 0);
+	assert_int_equal(io.len, SDP_REPORT2_LEN);
+	assert_int_equal(sdp_upload_sent(run.u), 0);
+	assert_int_equal(sdp_upload_next(run.u, &io), 0);
+	assert_int_equal(io.kind, SDP_IO_RECV);
+	assert_false(io.after_jump);
+	/* sent while a RECV is due: refused */
+	assert_int_equal(sdp_upload_sent(run.u), -EINVAL);
+	assert_int_equal(sdp_upload_feed_error(run.u, 0), -EINVAL);
+	assert_int_equal(sdp_upload_feed_error(run.u, 5), -EINVAL);
+	assert_int_equal(sdp_upload_feed(run.u, NULL, 5), -EINVAL);
+	/* an empty report fails the upload */
+	assert_int_equal(sdp_upload_feed(run.u, r3, 0), -EBADMSG);
+	assert_string_equal(sdp_upload_error(run.u),
+			    "DCD_WRITE at 0x00910000: empty report, expected report 3");
+	/* and everything after reports that failure */
+	assert_int_equal(sdp_upload_next(run.u, &io), -EBADMSG);
+	assert_int_equal(sdp_upload_sent(run.u), -EBADMSG);
+	assert_int_equal(sdp_upload_feed(run.u, r3, 5), -EBADMSG);
+	assert_int_equal(sdp_upload_feed_error(run.u, -ETIMEDOUT), -EBADMSG);
+	run_finish(&run);
+
+	/* NULLs */
+	assert_int_equal(sdp_upload_next(NULL, &io), -EINVAL);
+	assert_int_equal(sdp_upload_sent(NULL), -EINVAL);
+	assert_int_equal(sdp_upload_feed(NULL, r3, 5), -EINVAL);
+	assert_int_equal(sdp_upload_feed_error(NULL, -EIO), -EINVAL);
+	assert_null(sdp_upload_error(NULL));
+	assert_null(sdp_upload_step(NULL));
+	assert_int_equal(sdp_upload_bytes_done(NULL), 0);
+	assert_int_equal(sdp_upload_bytes_total(NULL), 0);
+	assert_false(sdp_upload_hab_closed(NULL));
+	assert_false(sdp_upload_uid(NULL, NULL));
+	assert_null(sdp_upload_free(NULL));
+}
+
+static void test_upload_after_done(void **state)
+{
+	struct setup s = { .img = { 0, SELF, 3000, false }, .opts = { 0, false, false, false, 0 } };
+	struct run run;
+	struct sdp_io io;
+	uint8_t r4[SDP_REPORT4_LEN] = { 4 };
+
+	assert_int_equal(run_upload(&run, &s), 0);
+	assert_int_equal(sdp_upload_next(run.u, &io), 0);
+	assert_int_equal(io.kind, SDP_IO_DONE);
+	assert_int_equal(sdp_upload_sent(run.u), -EINVAL);
+	assert_int_equal(sdp_upload_feed(run.u, r4, sizeof(r4)), -EINVAL);
+	assert_int_equal(sdp_upload_feed_error(run.u, -ETIMEDOUT), -EINVAL);
+	assert_string_equal(sdp_upload_step(run.u), "done");
+	run_finish(&run);
+}
+
+static void test_upload_new_rejects(void **state)
+{
+	struct imxb_opts o = { 0, SELF, 3000, true };
+	uint8_t *file = malloc(imxb_size(&o));
+	assert_non_null(file);
+	size_t len = imxb_build(file, &o);
+	struct imx_image info, bad;
+	struct sdp_upload_opts opts = { 0, false, false, true, 0 };
+	struct sdp_upload *u = (struct sdp_upload *)&o; /* must stay untouched */
+
+	assert_int_equal(imx_image_parse(file, len, &info, NULL), 0);
+	assert_int_equal(sdp_upload_new(NULL, len, &info, &opts, &u), -EINVAL);
+	assert_int_equal(sdp_upload_new(file, len, NULL, &opts, &u), -EINVAL);
+	assert_int_equal(sdp_upload_new(file, len, &info, NULL, &u), -EINVAL);
+	assert_int_equal(sdp_upload_new(file, len, &info, &opts, NULL), -EINVAL);
+	assert_int_equal(sdp_upload_new(file, len - 1, &info, &opts, &u), -EINVAL);
+	bad = info;
+	bad.upload_size = len + 1;
+	assert_int_equal(sdp_upload_new(file, len, &bad, &opts, &u), -EINVAL);
+	bad = info;
+	bad.upload_size = 0;
+	assert_int_equal(sdp_upload_new(file, len, &bad, &opts, &u), -EINVAL);
+	bad = info;
+	bad.dcd_offset = len - 4;
+	assert_int_equal(sdp_upload_new(file, len, &bad, &opts, &u), -EINVAL);
+	bad = info;
+	bad.dcd_size = IMX_DCD_MAX + 4;
+	assert_int_equal(sdp_upload_new(file, len, &bad, &opts, &u), -EINVAL);
+	bad = info;
+	bad.load_addr = 0xFFFFF000u;
+	assert_int_equal(sdp_upload_new(file, len, &bad, &opts, &u), -EINVAL);
+	bad = info;
+	bad.ivt_offset = 0x400;
+	bad.upload_size = 0x410;
+	assert_int_equal(sdp_upload_new(file, len, &bad, &opts, &u), -EINVAL);
+	bad = info;
+	bad.plugin = 1;
+	assert_int_equal(sdp_upload_new(file, len, &bad, &opts, &u), -EINVAL);
+	opts.max_chunk = SDP_MAX_WRITE_CHUNK + 1024;
+	assert_int_equal(sdp_upload_new(file, len, &info, &opts, &u), -EINVAL);
+	opts.max_chunk = 1000;
+	assert_int_equal(sdp_upload_new(file, len, &info, &opts, &u), -EINVAL);
+	assert_ptr_equal(u, (struct sdp_upload *)&o);
+	opts.max_chunk = 1024;
+	assert_int_equal(sdp_upload_new(file, len, &info, &opts, &u), 0);
+	assert_ptr_equal(sdp_upload_free(u), NULL);
+	free(file);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_encode_examples),
+		cmocka_unit_test(test_encode_other_commands),
+		cmocka_unit_test(test_encode_data),
+		cmocka_unit_test(test_decode_hab),
+		cmocka_unit_test(test_decode_status),
+		cmocka_unit_test(test_hab_event_strings),
+		cmocka_unit_test(test_soc_table),
+		cmocka_unit_test(test_upload_6q),
+		cmocka_unit_test(test_upload_6ul),
+		cmocka_unit_test(test_upload_7d_ivt_at_0x400),
+		cmocka_unit_test(test_upload_6q_ivt_at_0x400),
+		cmocka_unit_test(test_upload_no_dcd),
+		cmocka_unit_test(test_upload_nojump),
+		cmocka_unit_test(test_upload_hab_closed),
+		cmocka_unit_test(test_upload_after_jump),
+		cmocka_unit_test(test_upload_jump_error),
+		cmocka_unit_test(test_upload_faults_6q),
+		cmocka_unit_test(test_upload_faults_skip_dcd),
+		cmocka_unit_test(test_upload_next_is_stable),
+		cmocka_unit_test(test_upload_misuse),
+		cmocka_unit_test(test_upload_after_done),
+		cmocka_unit_test(test_upload_new_rejects),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
