@@ -27,7 +27,23 @@ struct sparse_info {
 };
 
 /* Identify and (for sparse files) fully validate: header, every chunk,
- * Σ chunk_sz == total_blks, CRC32 chunks. -EBADMSG with *why on error. */
+ * Σ chunk_sz == total_blks, CRC32 chunks. -EBADMSG with *why on error.
+ *
+ * Anything that does not start with the 4 magic bytes is a raw image.
+ * Accepted: major version 1 (any minor), file_hdr_sz >= 28 and
+ * chunk_hdr_sz >= 12 (extra header bytes are skipped), blk_sz a non-zero
+ * multiple of 512 (the format wants a multiple of 4; U-Boot refuses
+ * anything that is not a multiple of its 512-byte device blocks),
+ * total_blks > 0 (libsparse refuses empty images too), every
+ * chunk's total_sz exact for its type, exactly total_chunks chunks with no
+ * trailing bytes, Σ chunk_sz == total_blks. The reserved1 field and the
+ * header's image_checksum are ignored (U-Boot and libsparse ignore them).
+ * A CRC32 chunk must have chunk_sz 0 and hold the CRC-32 (zlib polynomial)
+ * of the expanded image so far, FILL chunks expanded and DONT_CARE chunks
+ * counted as zeros — the rule of AOSP libsparse's reader
+ * (sparse_file_import with crc; the old standalone simg2img skipped
+ * DONT_CARE instead). Fills and skips are folded in O(log n), so a hostile
+ * header cannot make this slow. *why (may be NULL) is a static string. */
 int sparse_probe(const uint8_t *buf, size_t len, struct sparse_info *info, const char **why);
 
 struct sparse_seg {
@@ -48,15 +64,49 @@ struct sparse_opts {
 	uint32_t blk_sz;        /* raw→sparse block size; 0 = 4096 */
 };
 
+#define SPARSE_RAW_BLK_SZ_DEFAULT 4096u
+#define SPARSE_RAW_BLK_SZ_MAX (1u << 20) /* bounds the one copied tail block */
+
+/* Smallest max_piece that sparse output with this block size can use:
+ * file header, leading DONT_CARE, one RAW chunk of one block, trailing
+ * DONT_CARE (28 + 3 × 12 + blk_sz). */
+uint64_t sparse_min_piece(uint32_t blk_sz);
+
 struct sparse_writer;
 
 /* A raw image that fits in max_piece without raw2sparse is one raw piece.
  * A raw image that does not fit, or raw2sparse, becomes sparse pieces.
  * A sparse image is re-split into pieces (each total_blks = whole image,
- * with leading/trailing DONT_CARE), CRC32 chunks dropped. */
+ * with leading/trailing DONT_CARE), CRC32 chunks dropped.
+ *
+ * Every sparse piece is a complete sparse file (28-byte header, 12-byte
+ * chunk headers, image_checksum 0, never a CRC32 chunk) whose total_blks is
+ * the whole image's: a leading DONT_CARE for what earlier pieces covered,
+ * its chunks, a trailing DONT_CARE for the rest (the AOSP resparse layout),
+ * so each piece is flashed to the same partition start. RAW chunks are
+ * split across pieces; FILL chunks are kept whole (16 bytes); input
+ * DONT_CARE runs become the pieces' skips.
+ *
+ * Raw → sparse: blocks of blk_sz (a multiple of 512, at most
+ * SPARSE_RAW_BLK_SZ_MAX); a final partial block is padded with zeros and
+ * is the only image data ever copied (into a writer-owned block). With
+ * raw2sparse, a block that is one repeated 32-bit value becomes a FILL
+ * chunk — including all-zero blocks, which become FILL 0 and NOT
+ * DONT_CARE, so the result is exact whatever the eMMC held before (what
+ * img2simg does; costs 16 bytes per zero run, no pre-erase needed); other
+ * blocks become RAW chunks, adjacent ones merged. Without raw2sparse every
+ * block is RAW. RAW data segments point into buf.
+ *
+ * Memory: the writer keeps the current piece's segment list and its
+ * generated header bytes (reused across pieces), plus one block for a
+ * partial tail — nothing grows with the image size. Errors: -EINVAL with
+ * *why for bad arguments, max_piece < sparse_min_piece(blk_sz) when sparse
+ * output is needed, an empty raw image or a bad blk_sz; -EFBIG when a raw
+ * image has more than 2^32-1 blocks; sparse_probe's -EBADMSG; -ENOMEM. */
 int sparse_writer_new(const uint8_t *buf, size_t len, const struct sparse_opts *opts,
 		      struct sparse_writer **out, const char **why);
-/* 1: *piece filled; 0: no more pieces; <0: error (-EINVAL max too small). */
+/* 1: *piece filled; 0: no more pieces; <0: error (-EINVAL max too small,
+ * -ENOMEM; after an error every later call returns it again). */
 int sparse_writer_next(struct sparse_writer *w, struct sparse_piece *piece);
 struct sparse_writer *sparse_writer_free(struct sparse_writer *w);
 /* Count pieces without keeping them (walks the image once). */

@@ -1,0 +1,57 @@
+/* sparse_priv.h: what the sparse core's files share (not a public API). */
+#ifndef FLASHD_SPARSE_PRIV_H
+#define FLASHD_SPARSE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flashd/sparse.h"
+
+struct sparse_hdr {
+	uint16_t major;
+	uint16_t minor;
+	uint16_t file_hdr_sz;
+	uint16_t chunk_hdr_sz;
+	uint32_t blk_sz;
+	uint32_t total_blks;
+	uint32_t total_chunks;
+};
+
+struct sparse_chunk {
+	uint16_t type;
+	uint32_t chunk_sz;
+	uint32_t total_sz;
+	const uint8_t *payload; /* after chunk_hdr_sz header bytes */
+};
+
+static inline uint16_t sparse_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t sparse_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void sparse_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void sparse_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Decode a file header (buf holds ≥ SPARSE_FILE_HDR_SZ bytes; no checks). */
+void sparse_hdr_read(const uint8_t *buf, struct sparse_hdr *h);
+/* Decode the chunk header at p (p holds ≥ chunk_hdr_sz bytes; no checks). */
+void sparse_chunk_read(const uint8_t *p, uint16_t chunk_hdr_sz, struct sparse_chunk *c);
+
+#endif
