@@ -55,6 +55,7 @@ struct sparse_piece {
 	const struct sparse_seg *seg; /* valid until the next sparse_writer_next/free */
 	size_t nseg;
 	uint64_t size;          /* Σ seg len: the download size */
+	uint64_t write_bytes;   /* bytes the target writes (RAW + FILL expanded; raw: size) */
 	bool sparse;            /* false: a raw image sent as is (fits in one piece) */
 };
 

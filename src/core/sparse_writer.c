@@ -54,6 +54,7 @@ struct sparse_writer {
 	uint64_t used;          /* bytes of the piece so far */
 	uint32_t pchunks;
 	uint32_t pend;          /* block after the last chunk placed */
+	uint64_t pwrite;        /* bytes the target writes for the piece (RAW + FILL) */
 	bool pdata;             /* a chunk was placed */
 	struct sparse_seg whole; /* MODE_RAW's single segment */
 };
@@ -137,6 +138,7 @@ static int sparse_writer_begin(struct sparse_writer *w)
 	w->used = 0;
 	w->pchunks = 0;
 	w->pend = 0;
+	w->pwrite = 0;
 	w->pdata = false;
 	sparse_put_le32(h, SPARSE_MAGIC);
 	sparse_put_le16(h + 4, 1);
@@ -172,6 +174,7 @@ static int sparse_writer_place(struct sparse_writer *w, uint32_t b, uint32_t n)
 	if (b > w->pend)
 		r = sparse_writer_chunk_hdr(w, SPARSE_CHUNK_DONT_CARE, b - w->pend, SPARSE_CHUNK_HDR_SZ);
 	w->pend = b + n;
+	w->pwrite += (uint64_t)n * w->blk_sz;
 	w->pdata = true;
 	return r;
 }
@@ -249,7 +252,7 @@ static int sparse_writer_end(struct sparse_writer *w, struct sparse_piece *piece
 		}
 	}
 	*piece = (struct sparse_piece){ .seg = w->dry ? NULL : w->seg, .nseg = w->nseg, .size = w->used,
-					.sparse = true };
+					.write_bytes = w->pwrite, .sparse = true };
 	return 0;
 }
 
@@ -378,7 +381,8 @@ static int sparse_writer_step(struct sparse_writer *w, struct sparse_piece *piec
 
 	if (w->mode == SPARSE_WRITER_MODE_RAW) {
 		w->finished = true;
-		*piece = (struct sparse_piece){ .seg = &w->whole, .nseg = 1, .size = w->len, .sparse = false };
+		*piece = (struct sparse_piece){ .seg = &w->whole, .nseg = 1, .size = w->len,
+						.write_bytes = w->len, .sparse = false };
 		return 1;
 	}
 	r = sparse_writer_begin(w);

@@ -136,12 +136,14 @@ void sb_chunk(struct vec *v, uint16_t chs, uint16_t type, uint32_t csz, uint32_t
 /* Write one download onto dev. A sparse one starts at offset 0 with
  * DONT_CARE skipping; CRC32 chunks are only tolerated when allow_crc
  * (reading an input, not a piece meant for U-Boot). */
-void apply(const uint8_t *p, size_t n, uint8_t *dev, size_t devlen, bool allow_crc)
+uint64_t apply(const uint8_t *p, size_t n, uint8_t *dev, size_t devlen, bool allow_crc)
 {
+	uint64_t written = 0;
+
 	if (n < 4 || rd32(p) != SPARSE_MAGIC) {
 		assert_true(n <= devlen);
 		memcpy(dev, p, n);
-		return;
+		return n;
 	}
 	assert_true(n >= 28);
 	uint16_t fhs = rd16(p + 8), chs = rd16(p + 10);
@@ -184,11 +186,14 @@ void apply(const uint8_t *p, size_t n, uint8_t *dev, size_t devlen, bool allow_c
 		default:
 			fail_msg("unknown chunk type %#x", type);
 		}
+		if (type == SPARSE_CHUNK_RAW || type == SPARSE_CHUNK_FILL)
+			written += bytes;
 		at += bytes;
 		off += tsz;
 	}
 	assert_true(at == (uint64_t)total * blk);
 	assert_true(off == n);
+	return written;
 }
 
 /* ---- external AOSP tools --------------------------------------------- */

@@ -52,7 +52,8 @@ void sb_chunk(struct vec *v, uint16_t chs, uint16_t type, uint32_t csz, uint32_t
 	      size_t pllen);
 /* write one download onto dev as U-Boot does (sparse: from offset 0,
  * DONT_CARE skips); CRC32 chunks only tolerated with allow_crc */
-void apply(const uint8_t *p, size_t n, uint8_t *dev, size_t devlen, bool allow_crc);
+/* Apply one image with U-Boot semantics; returns the bytes written (RAW + FILL). */
+uint64_t apply(const uint8_t *p, size_t n, uint8_t *dev, size_t devlen, bool allow_crc);
 /* the AOSP tools, by PATH; stdout/stderr of the tool go to /dev/null */
 bool have_tool(const char *name);
 int run_tool(const char *a0, const char *a1, const char *a2, const char *a3);

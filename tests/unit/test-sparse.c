@@ -74,7 +74,7 @@ static void check_piece(struct run *r, const struct sparse_piece *pc, const stru
 			check_with_simg2img(r->simg, p, pc->size, r->expect);
 		}
 	}
-	apply(p, pc->size, dev, r->devlen, false);
+	assert_true(apply(p, pc->size, dev, r->devlen, false) == pc->write_bytes);
 	free(p);
 }
 
