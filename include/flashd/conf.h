@@ -1,0 +1,86 @@
+/* conf: flashd.conf parser (flashd.conf(5)). Table-driven; every error is
+ * reported as "file:line: message" and all of them are collected, not just
+ * the first. No I/O apart from reading the file in conf_load. */
+#ifndef FLASHD_CONF_H
+#define FLASHD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_FILE_MAX (1u << 20)   /* bytes in a configuration file */
+#define CONF_LINE_MAX 4096u        /* bytes in one line */
+#define CONF_ERRORS_MAX 64u        /* errors reported; further ones are counted */
+#define CONF_PORTS_MAX 1024u       /* [port …] sections */
+#define CONF_ARGS_MAX 64u          /* words in a plan-args value */
+
+/* A [port NAME] section: the plan for one physical port. */
+struct conf_port {
+	char *name;          /* sysfs port path, e.g. "1-1.4" */
+	char *plan;          /* absolute, or relative to the configuration file's folder */
+	char **plan_args;
+	size_t nplan_args;
+	unsigned line;       /* line of the section header */
+};
+
+/* Read-only after conf_load/conf_parse; freed with conf_free. Times in ms. */
+struct conf {
+	char *socket_path;
+	char *socket_group;
+	char *admin_group;             /* "" = only uid 0 may change state */
+	char *journal_path;
+	char *plan;                    /* NULL = no default plan */
+	char **plan_args;
+	size_t nplan_args;
+
+	uint32_t sdp_timeout_ms;       /* one SDP transfer (report) */
+	uint32_t reenum_timeout_ms;    /* jump → fastboot device on the same port */
+	uint32_t fastboot_timeout_ms;  /* one fastboot command (getvar, ucmd, …) */
+	uint32_t flash_timeout_min_ms; /* lower bound of a flash command's timeout */
+	uint64_t flash_rate;           /* bytes/s assumed for sizing flash timeouts */
+	uint32_t erase_timeout_ms;
+	uint32_t settle_ms;            /* empty time before a DONE/FAILED port resets */
+	uint32_t bootloop_guard_ms;    /* ROM return within this time after DONE: reported, not flashed */
+
+	uint32_t usb_transfer_size;    /* bytes per bulk transfer */
+	uint32_t usb_transfers;        /* bulk transfers in flight per board */
+	bool read_uid;                 /* read the SoC UID over SDP */
+
+	uint32_t max_clients;
+	uint64_t client_queue;         /* bytes queued per control client */
+
+	struct conf_port *ports;
+	size_t nports;
+};
+
+/* Built-in defaults (what an empty file gives). NULL on ENOMEM. */
+struct conf *conf_new_default(void);
+/* Parse text (len bytes, need not be NUL-terminated). name is used in error
+ * messages; relative plan paths are resolved against dir (NULL: kept as is).
+ * On success *out is set and 0 returned. On failure returns -EINVAL (or
+ * -ENOMEM, -EFBIG), *out untouched, and if errors != NULL, *errors is set to
+ * a malloc'd string of "name:line: message\n" lines (caller frees). */
+int conf_parse(const char *name, const char *dir, const char *text, size_t len,
+	       struct conf **out, char **errors);
+/* Read and parse path. A file that cannot be read gives "path: reason". */
+int conf_load(const char *path, struct conf **out, char **errors);
+struct conf *conf_free(struct conf *c);
+
+/* The [port] section for a port name, or NULL. */
+const struct conf_port *conf_port_find(const struct conf *c, const char *port);
+/* Timeout of a flash command writing bytes: max(flash-timeout-min,
+ * 2 × bytes / flash-rate), saturated at UINT32_MAX ms. */
+uint32_t conf_flash_timeout_ms(const struct conf *c, uint64_t bytes);
+
+/* Value parsers, shared with callers that take the same syntax on their
+ * command line. 0 or -EINVAL/-ERANGE; out written only on success. */
+int conf_parse_duration(const char *s, uint32_t *ms);  /* "250ms", "15s", "2min" */
+int conf_parse_size(const char *s, uint64_t *bytes);   /* "4096", "256K", "16M", "1G" (×1024) */
+int conf_parse_bool(const char *s, bool *b);           /* yes/no true/false on/off 1/0 */
+int conf_parse_uint(const char *s, uint64_t *v);       /* decimal digits */
+/* Split a value into words: blanks separate, "…" quotes (quotes removed).
+ * -EINVAL for an unterminated quote, -E2BIG for more than max words. */
+int conf_split_words(const char *s, size_t max, char ***words, size_t *n);
+void conf_words_free(char **words, size_t n);
+
+#endif

@@ -1,0 +1,142 @@
+/* plan: flash plans in the dialect of NXP uuu scripts (flashd-plan(5)).
+ *
+ * plan_load() reads a plan, binds its parameters, parses every line into a
+ * step, and opens, maps and validates every image the runnable steps use, so
+ * a broken plan is rejected with "file:line: message" before any board is
+ * touched. The result is immutable and refcounted; images are refcounted
+ * separately so a board can keep the image it is flashing alive after the
+ * plan it came from was replaced.
+ *
+ * The daemon walks the steps in order: SDP steps while the board is in the
+ * boot ROM, FB steps once it is a fastboot device. Steps with
+ * runs_on_imx6 == false (SDPS/SDPU/SDPV lines and CFG lines) are kept for
+ * display only and never run. */
+#ifndef FLASHD_PLAN_H
+#define FLASHD_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flashd/imx_image.h"
+#include "flashd/sparse.h"
+
+#define PLAN_FILE_MAX (1u << 20)  /* bytes in a plan file */
+#define PLAN_LINE_MAX 4096u       /* bytes in one line, also after substitution */
+#define PLAN_PARAMS_MAX 32u       /* declared parameters (# @_name) */
+#define PLAN_STEPS_MAX 4096u
+#define PLAN_FB_IDS_MAX 16u       /* CFG: FB: -vid -pid entries */
+
+enum plan_proto {
+	PLAN_PROTO_SDP,   /* i.MX6/7 boot ROM (HID) */
+	PLAN_PROTO_SDPS,  /* stream-mode ROMs: parsed, not run */
+	PLAN_PROTO_SDPU,  /* U-Boot SPL SDP: parsed, not run */
+	PLAN_PROTO_SDPV,  /* U-Boot SPL SDP (newer): parsed, not run */
+	PLAN_PROTO_FB,    /* U-Boot fastboot (also spelled FASTBOOT:) */
+	PLAN_PROTO_CFG,   /* device table entry, applied at load */
+};
+
+enum plan_op {
+	PLAN_OP_BOOT,      /* SDP: DCD + write + (clear DCD) + jump */
+	PLAN_OP_DCD,       /* SDP: DCD_WRITE of the image's DCD only */
+	PLAN_OP_WRITE,     /* SDP: WRITE_FILE */
+	PLAN_OP_JUMP,      /* SDP: JUMP_ADDRESS to the image's IVT */
+	PLAN_OP_STATUS,    /* SDP: ERROR_STATUS */
+	PLAN_OP_GETVAR,    /* FB */
+	PLAN_OP_UCMD,      /* FB: "UCmd:<cmd>" */
+	PLAN_OP_ACMD,      /* FB: "ACmd:<cmd>" */
+	PLAN_OP_OEM,       /* FB: "oem <text>" */
+	PLAN_OP_FLASH,     /* FB: download piece(s) + "flash:<part>" */
+	PLAN_OP_DOWNLOAD,  /* FB: "download:%08x" + data */
+	PLAN_OP_ERASE,     /* FB: "erase:<part>" */
+	PLAN_OP_REBOOT,    /* FB: "reboot" */
+	PLAN_OP_CONTINUE,  /* FB: "continue" */
+	PLAN_OP_DELAY,     /* any protocol: wait delay_ms */
+	PLAN_OP_DONE,      /* any protocol: end of the flow */
+	PLAN_OP_CFG,       /* CFG line */
+};
+
+/* An opened image: mapped read-only (MAP_PRIVATE) for its whole life. */
+struct plan_image {
+	unsigned refs;            /* use plan_image_ref/unref */
+	char *path;               /* resolved path it was first opened by (one image
+				   * per file: another path to the same inode shares it) */
+	const uint8_t *data;
+	size_t size;
+	char sha256[65];
+	bool is_imx;              /* imx_image_parse() accepted it; imx valid */
+	struct imx_image imx;
+	bool sparse_ok;           /* sparse_probe() accepted it; sparse valid */
+	struct sparse_info sparse;
+};
+
+struct plan_step {
+	unsigned line;
+	enum plan_proto proto;
+	enum plan_op op;
+	bool runs_on_imx6;        /* false: SDPS/SDPU/SDPV and CFG lines */
+	const char *text;         /* the line as written (comment and blanks trimmed) */
+	const char *cmd;          /* the line after parameter substitution */
+	const char *arg;          /* getvar variable; ucmd/acmd/oem text; flash/erase
+				   * partition; CFG: the text after "CFG:"; else NULL */
+	const char *fb_cmd;       /* FB wire command ("getvar:x", "UCmd:…", "flash:part",
+				   * "reboot", …); NULL for download and non-FB steps */
+	const char *file;         /* -f/flash FILE after substitution, as written; or NULL */
+	struct plan_image *image; /* opened image (runnable steps with a file), or NULL */
+	uint64_t image_offset;    /* part of the image the step uses: [offset, offset+len) */
+	uint64_t image_len;
+	uint32_t timeout_ms;      /* PROTO[-t MS]: ; 0 = the configured default */
+	uint32_t delay_ms;        /* delay */
+	uint32_t dcd_addr;        /* -dcdaddr; 0 = the SoC's default */
+	uint32_t addr;            /* write -addr */
+	bool has_addr;
+	bool use_ivt;             /* write/jump -ivt: address from the image's IVT */
+	bool nojump, cleardcd;    /* boot -nojump, boot/jump -cleardcd */
+	bool raw2sparse, no_bmap; /* flash */
+	bool scanterm;            /* flash/write -scanterm */
+	uint64_t scan_limit;      /* -scanlimited; 0 = whole file */
+	uint64_t sparse_limit;    /* flash -S; 0 = max-download-size only */
+};
+
+struct plan_usb_id {
+	uint16_t vid, pid;
+	unsigned line;
+};
+
+struct plan;
+
+/* flags for plan_load/plan_parse */
+#define PLAN_LOAD_NO_IMAGES 0x1u  /* syntax only: do not open images (fuzzing, tests) */
+
+/* Load the plan at path with args bound to its declared parameters in
+ * order. 0 and *out set, or a negative errno and, if err != NULL, a
+ * NUL-terminated "file:line: message" (or "file: message") in err. */
+int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
+	      struct plan **out, char *err, size_t errlen);
+/* Same from memory: name is used in messages, relative image paths resolve
+ * against dir (NULL: the current directory). */
+int plan_parse(const char *name, const char *dir, const char *text, size_t len,
+	       const char *const *args, size_t nargs, unsigned flags,
+	       struct plan **out, char *err, size_t errlen);
+
+struct plan *plan_ref(struct plan *p);
+struct plan *plan_unref(struct plan *p);   /* NULL-safe; returns NULL */
+struct plan_image *plan_image_ref(struct plan_image *img);
+struct plan_image *plan_image_unref(struct plan_image *img);
+
+const char *plan_path(const struct plan *p);
+const char *plan_sha256(const struct plan *p);     /* of the plan file's bytes */
+size_t plan_n_steps(const struct plan *p);
+const struct plan_step *plan_step(const struct plan *p, size_t i); /* NULL if out of range */
+size_t plan_n_images(const struct plan *p);         /* distinct images */
+struct plan_image *plan_image(const struct plan *p, size_t i);
+/* Extra fastboot VID:PIDs from "CFG: FB: -vid V -pid P" lines. */
+const struct plan_usb_id *plan_fb_ids(const struct plan *p, size_t *n);
+/* Declared parameters and the values they got (value NULL: unbound). */
+size_t plan_n_params(const struct plan *p);
+int plan_param(const struct plan *p, size_t i, const char **name, const char **value);
+
+const char *plan_op_to_string(enum plan_op op);
+const char *plan_proto_to_string(enum plan_proto proto);
+
+#endif

@@ -1,0 +1,670 @@
+/* conf: flashd.conf parser. One table describes every key; values are
+ * checked against the table's bounds; all errors are collected. The value
+ * syntaxes (durations, sizes, …) are in conf_value.c. */
+#include "flashd/conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Fixed, not derived from --prefix: systemd, tmpfiles.d and the udev rule
+ * use the same absolute paths. */
+#define CONF_DEFAULT_SOCKET "/run/flashd/flashd.sock"
+#define CONF_DEFAULT_JOURNAL "/var/lib/flashd/results.jsonl"
+
+enum conf_type {
+	CONF_TYPE_PATH,      /* absolute path */
+	CONF_TYPE_GROUP,     /* group name */
+	CONF_TYPE_GROUP_OPT, /* group name or empty */
+	CONF_TYPE_PLAN,      /* plan path, relative to the file's folder; empty = none */
+	CONF_TYPE_ARGS,      /* words */
+	CONF_TYPE_DURATION,  /* uint32_t ms */
+	CONF_TYPE_SIZE32,    /* uint32_t bytes, multiple of 512 */
+	CONF_TYPE_SIZE64,    /* uint64_t bytes */
+	CONF_TYPE_UINT,      /* uint32_t */
+	CONF_TYPE_BOOL,
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t off;          /* field in struct conf or struct conf_port */
+	size_t off_n;        /* CONF_TYPE_ARGS: the count field */
+	uint64_t min, max;
+};
+
+#define CONF_G(name, type, field, min, max) \
+	{ name, CONF_TYPE_##type, offsetof(struct conf, field), 0, min, max }
+
+static const struct conf_key conf_global_keys[] = {
+	CONF_G("socket", PATH, socket_path, 0, 0),
+	CONF_G("socket-group", GROUP, socket_group, 0, 0),
+	CONF_G("admin-group", GROUP_OPT, admin_group, 0, 0),
+	CONF_G("journal", PATH, journal_path, 0, 0),
+	CONF_G("plan", PLAN, plan, 0, 0),
+	{ "plan-args", CONF_TYPE_ARGS, offsetof(struct conf, plan_args),
+	  offsetof(struct conf, nplan_args), 0, CONF_ARGS_MAX },
+	CONF_G("sdp-timeout", DURATION, sdp_timeout_ms, 100, 60000),
+	CONF_G("reenum-timeout", DURATION, reenum_timeout_ms, 1000, 600000),
+	CONF_G("fastboot-timeout", DURATION, fastboot_timeout_ms, 100, 3600000),
+	CONF_G("flash-timeout-min", DURATION, flash_timeout_min_ms, 1000, 86400000),
+	CONF_G("flash-rate", SIZE64, flash_rate, 64u << 10, 1u << 30),
+	CONF_G("erase-timeout", DURATION, erase_timeout_ms, 1000, 86400000),
+	CONF_G("settle", DURATION, settle_ms, 0, 600000),
+	CONF_G("bootloop-guard", DURATION, bootloop_guard_ms, 0, 86400000),
+	CONF_G("usb-transfer-size", SIZE32, usb_transfer_size, 512, 16u << 20),
+	CONF_G("usb-transfers", UINT, usb_transfers, 1, 64),
+	CONF_G("read-uid", BOOL, read_uid, 0, 1),
+	CONF_G("max-clients", UINT, max_clients, 1, 1024),
+	CONF_G("client-queue", SIZE64, client_queue, 4u << 10, 64u << 20),
+};
+
+static const struct conf_key conf_port_keys[] = {
+	{ "plan", CONF_TYPE_PLAN, offsetof(struct conf_port, plan), 0, 0, 0 },
+	{ "plan-args", CONF_TYPE_ARGS, offsetof(struct conf_port, plan_args),
+	  offsetof(struct conf_port, nplan_args), 0, CONF_ARGS_MAX },
+};
+
+#define CONF_N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* collected errors */
+struct conf_errs {
+	char *buf;
+	size_t len, cap;
+	unsigned count;
+	bool nomem;
+};
+
+static void conf_errs_add(struct conf_errs *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void conf_errs_add(struct conf_errs *e, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (e->count++ >= CONF_ERRORS_MAX)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (!e->buf || e->len + (size_t)n + 1 > e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 1024;
+		while (cap < e->len + (size_t)n + 1)
+			cap *= 2;
+		char *b = realloc(e->buf, cap);
+		if (!b) {
+			e->nomem = true;
+			return;
+		}
+		e->buf = b;
+		e->cap = cap;
+	}
+	memcpy(e->buf + e->len, line, (size_t)n);
+	e->len += (size_t)n;
+	e->buf[e->len] = '\0';
+}
+
+/* ---- defaults and lifetime ---- */
+
+static void conf_port_clear(struct conf_port *p)
+{
+	free(p->name);
+	free(p->plan);
+	conf_words_free(p->plan_args, p->nplan_args);
+}
+
+struct conf *conf_free(struct conf *c)
+{
+	if (!c)
+		return NULL;
+	free(c->socket_path);
+	free(c->socket_group);
+	free(c->admin_group);
+	free(c->journal_path);
+	free(c->plan);
+	conf_words_free(c->plan_args, c->nplan_args);
+	for (size_t i = 0; i < c->nports; i++)
+		conf_port_clear(&c->ports[i]);
+	free(c->ports);
+	free(c);
+	return NULL;
+}
+
+struct conf *conf_new_default(void)
+{
+	struct conf *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->socket_path = strdup(CONF_DEFAULT_SOCKET);
+	c->socket_group = strdup("flashd");
+	c->admin_group = strdup("flashd-admin");
+	c->journal_path = strdup(CONF_DEFAULT_JOURNAL);
+	if (!c->socket_path || !c->socket_group || !c->admin_group || !c->journal_path)
+		return conf_free(c);
+	c->sdp_timeout_ms = 5000;
+	c->reenum_timeout_ms = 15000;
+	c->fastboot_timeout_ms = 10000;
+	c->flash_timeout_min_ms = 10000;
+	c->flash_rate = 5u << 20;
+	c->erase_timeout_ms = 120000;
+	c->settle_ms = 3000;
+	c->bootloop_guard_ms = 60000;
+	c->usb_transfer_size = 256u << 10;
+	c->usb_transfers = 4;
+	c->read_uid = false;
+	c->max_clients = 32;
+	c->client_queue = 1u << 20;
+	return c;
+}
+
+const struct conf_port *conf_port_find(const struct conf *c, const char *port)
+{
+	if (!c || !port)
+		return NULL;
+	for (size_t i = 0; i < c->nports; i++)
+		if (strcmp(c->ports[i].name, port) == 0)
+			return &c->ports[i];
+	return NULL;
+}
+
+uint32_t conf_flash_timeout_ms(const struct conf *c, uint64_t bytes)
+{
+	uint64_t rate = c->flash_rate ? c->flash_rate : 1;
+	uint64_t ms = (bytes / rate) * 2000 + (bytes % rate) * 2000 / rate;
+
+	if (ms < c->flash_timeout_min_ms)
+		ms = c->flash_timeout_min_ms;
+	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+/* ---- the parser ---- */
+
+struct conf_parser {
+	const char *name;      /* file name for messages */
+	const char *dir;
+	unsigned line;
+	struct conf *c;
+	struct conf_errs errs;
+	struct conf_port *port;  /* current section, NULL = global */
+	uint32_t seen;           /* keys set in the current section (table index bits) */
+	unsigned args_line;      /* line of plan-args in the current section, 0 = none */
+};
+
+#define conf_error(p, fmt, ...) \
+	conf_errs_add(&(p)->errs, "%s:%u: " fmt, (p)->name, (p)->line, ##__VA_ARGS__)
+
+static bool conf_valid_group(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool conf_valid_port(const char *s)
+{
+	/* busnum-port[.port…] */
+	const char *p = s;
+	unsigned groups = 0;
+
+	if (strlen(s) > 32)
+		return false;
+	for (;;) {
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		groups++;
+		if (*p == '\0')
+			return groups >= 2;
+		if ((groups == 1 && *p != '-') || (groups > 1 && *p != '.'))
+			return false;
+		p++;
+	}
+}
+
+static int conf_set_string(struct conf_parser *p, char **field, const char *value)
+{
+	char *v = strdup(value);
+
+	if (!v)
+		return -ENOMEM;
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+static int conf_set_plan(struct conf_parser *p, char **field, const char *value)
+{
+	char *v;
+
+	if (!*value) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (value[0] == '/' || !p->dir) {
+		v = strdup(value);
+	} else if (asprintf(&v, "%s/%s", p->dir, value) < 0) {
+		v = NULL;
+	}
+	if (!v)
+		return -ENOMEM;
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+static int conf_set_args(struct conf_parser *p, const struct conf_key *k, void *base,
+			 const char *value)
+{
+	char ***field = (char ***)((char *)base + k->off);
+	size_t *nfield = (size_t *)((char *)base + k->off_n);
+	char **w;
+	size_t n;
+	int r = conf_split_words(value, CONF_ARGS_MAX, &w, &n);
+
+	if (r == -EINVAL)
+		conf_error(p, "%s: unterminated quote", k->name);
+	else if (r == -E2BIG)
+		conf_error(p, "%s: more than %u words", k->name, CONF_ARGS_MAX);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	conf_words_free(*field, *nfield);
+	*field = w;
+	*nfield = n;
+	p->args_line = p->line;
+	return 0;
+}
+
+static void conf_range_error(struct conf_parser *p, const struct conf_key *k)
+{
+	if (k->type == CONF_TYPE_DURATION)
+		conf_error(p, "%s: out of range (%llums to %llums)", k->name,
+			   (unsigned long long)k->min, (unsigned long long)k->max);
+	else
+		conf_error(p, "%s: out of range (%llu to %llu)", k->name,
+			   (unsigned long long)k->min, (unsigned long long)k->max);
+}
+
+static int conf_set_number(struct conf_parser *p, const struct conf_key *k, void *base,
+			   const char *value)
+{
+	void *field = (char *)base + k->off;
+	uint64_t v = 0;
+	uint32_t ms;
+	bool b;
+	int r;
+
+	switch (k->type) {
+	case CONF_TYPE_DURATION:
+		r = conf_parse_duration(value, &ms);
+		v = ms;
+		if (r == -EINVAL)
+			conf_error(p, "%s: bad duration '%s' (a number and ms, s or min)", k->name, value);
+		break;
+	case CONF_TYPE_SIZE32:
+	case CONF_TYPE_SIZE64:
+		r = conf_parse_size(value, &v);
+		if (r == -EINVAL)
+			conf_error(p, "%s: bad size '%s' (a number, optionally K, M or G)", k->name, value);
+		break;
+	case CONF_TYPE_UINT:
+		r = conf_parse_uint(value, &v);
+		if (r == -EINVAL)
+			conf_error(p, "%s: bad number '%s'", k->name, value);
+		break;
+	case CONF_TYPE_BOOL:
+		r = conf_parse_bool(value, &b);
+		if (r < 0) {
+			conf_error(p, "%s: bad boolean '%s' (yes or no)", k->name, value);
+			return 0;
+		}
+		*(bool *)field = b;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	if (r == -EINVAL)
+		return 0;
+	if (r == -ERANGE || v < k->min || v > k->max) {
+		conf_range_error(p, k);
+		return 0;
+	}
+	if (k->type == CONF_TYPE_SIZE32 && v % 512) {
+		conf_error(p, "%s: must be a multiple of 512", k->name);
+		return 0;
+	}
+	if (k->type == CONF_TYPE_SIZE64)
+		*(uint64_t *)field = v;
+	else
+		*(uint32_t *)field = (uint32_t)v;
+	return 0;
+}
+
+static int conf_set(struct conf_parser *p, const struct conf_key *k, void *base, const char *value)
+{
+	char **field = (char **)((char *)base + k->off);
+
+	switch (k->type) {
+	case CONF_TYPE_PATH:
+		if (value[0] != '/') {
+			conf_error(p, "%s: must be an absolute path", k->name);
+			return 0;
+		}
+		return conf_set_string(p, field, value);
+	case CONF_TYPE_GROUP_OPT:
+		if (!*value)
+			return conf_set_string(p, field, value);
+		/* fall through */
+	case CONF_TYPE_GROUP:
+		if (!conf_valid_group(value)) {
+			conf_error(p, "%s: bad group name '%s'", k->name, value);
+			return 0;
+		}
+		return conf_set_string(p, field, value);
+	case CONF_TYPE_PLAN:
+		if (!*value && p->port) {
+			conf_error(p, "%s: empty", k->name);
+			return 0;
+		}
+		return conf_set_plan(p, field, value);
+	case CONF_TYPE_ARGS:
+		return conf_set_args(p, k, base, value);
+	case CONF_TYPE_DURATION:
+	case CONF_TYPE_SIZE32:
+	case CONF_TYPE_SIZE64:
+	case CONF_TYPE_UINT:
+	case CONF_TYPE_BOOL:
+		return conf_set_number(p, k, base, value);
+	}
+	return -EINVAL;
+}
+
+/* End of a section: cross-key checks. */
+static void conf_end_section(struct conf_parser *p)
+{
+	unsigned line = p->line;
+	const char *plan = p->port ? p->port->plan : p->c->plan;
+	size_t nargs = p->port ? p->port->nplan_args : p->c->nplan_args;
+
+	if (p->port && !plan) {
+		p->line = p->port->line;
+		conf_error(p, "[port %s]: no plan", p->port->name);
+	} else if (!plan && nargs && p->args_line) {
+		p->line = p->args_line;
+		conf_error(p, "plan-args given without plan");
+	}
+	p->line = line;
+	p->seen = 0;
+	p->args_line = 0;
+}
+
+static int conf_section(struct conf_parser *p, char *s)
+{
+	char *end = strchr(s, ']');
+	char *name;
+	struct conf_port *np;
+
+	if (!end || end[1 + strspn(end + 1, " \t")]) {
+		conf_error(p, "bad section header (expected [port NAME])");
+		return 0;
+	}
+	*end = '\0';
+	while (end > s + 1 && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	s = s + 1 + strspn(s + 1, " \t");
+	if (strncmp(s, "port", 4) != 0 || (s[4] != ' ' && s[4] != '\t')) {
+		conf_error(p, "unknown section '[%s]' (expected [port NAME])", s);
+		return 0;
+	}
+	name = s + 4 + strspn(s + 4, " \t");
+	conf_end_section(p);
+	p->port = NULL;
+	if (!conf_valid_port(name)) {
+		conf_error(p, "bad port name '%s' (a sysfs port path such as 1-1.4)", name);
+		return 0;
+	}
+	if (conf_port_find(p->c, name)) {
+		conf_error(p, "duplicate section [port %s]", name);
+		return 0;
+	}
+	if (p->c->nports >= CONF_PORTS_MAX) {
+		conf_error(p, "more than %u [port] sections", CONF_PORTS_MAX);
+		return 0;
+	}
+	np = realloc(p->c->ports, (p->c->nports + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	p->c->ports = np;
+	p->port = &np[p->c->nports];
+	memset(p->port, 0, sizeof(*p->port));
+	p->port->line = p->line;
+	p->port->name = strdup(name);
+	if (!p->port->name)
+		return -ENOMEM;
+	p->c->nports++;
+	return 0;
+}
+
+/* A section whose header had an error: skip its keys silently (one error is enough). */
+static bool conf_in_bad_section(const struct conf_parser *p, bool after_bad_header)
+{
+	return after_bad_header && !p->port;
+}
+
+static int conf_keyval(struct conf_parser *p, char *s)
+{
+	const struct conf_key *table = p->port ? conf_port_keys : conf_global_keys;
+	size_t n = p->port ? CONF_N(conf_port_keys) : CONF_N(conf_global_keys);
+	char *eq = strchr(s, '='), *key_end, *value, *vend;
+
+	if (!eq) {
+		conf_error(p, "expected 'key = value'");
+		return 0;
+	}
+	for (key_end = eq; key_end > s && (key_end[-1] == ' ' || key_end[-1] == '\t'); key_end--)
+		;
+	*key_end = '\0';
+	value = eq + 1 + strspn(eq + 1, " \t");
+	for (vend = value + strlen(value); vend > value && (vend[-1] == ' ' || vend[-1] == '\t'); vend--)
+		;
+	*vend = '\0';
+	if (!*s) {
+		conf_error(p, "expected 'key = value'");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(table[i].name, s) != 0)
+			continue;
+		if (p->seen & (1u << i)) {
+			conf_error(p, "%s: set twice in this section", s);
+			return 0;
+		}
+		p->seen |= 1u << i;
+		return conf_set(p, &table[i], p->port ? (void *)p->port : (void *)p->c, value);
+	}
+	if (p->port)
+		conf_error(p, "unknown key '%s' in [port %s] (only plan and plan-args)", s, p->port->name);
+	else
+		conf_error(p, "unknown key '%s'", s);
+	return 0;
+}
+
+static int conf_line(struct conf_parser *p, char *s, bool *bad_header)
+{
+	int r;
+
+	s += strspn(s, " \t");
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		r = conf_section(p, s);
+		*bad_header = !p->port;
+		return r;
+	}
+	if (conf_in_bad_section(p, *bad_header))
+		return 0;
+	return conf_keyval(p, s);
+}
+
+static int conf_lines(struct conf_parser *p, const char *text, size_t len)
+{
+	char buf[CONF_LINE_MAX + 1];
+	bool bad_header = false;
+	size_t i = 0;
+	int r;
+
+	while (i < len) {
+		size_t n = 0;
+		bool nul = false, toolong = false;
+		p->line++;
+		for (; i < len && text[i] != '\n'; i++) {
+			if (text[i] == '\0')
+				nul = true;
+			if (text[i] == '\r')
+				continue;
+			if (n < CONF_LINE_MAX)
+				buf[n++] = text[i];
+			else
+				toolong = true;
+		}
+		i++; /* the newline */
+		buf[n] = '\0';
+		if (nul)
+			conf_error(p, "NUL byte");
+		else if (toolong)
+			conf_error(p, "line longer than %u bytes", CONF_LINE_MAX);
+		else if ((r = conf_line(p, buf, &bad_header)) < 0)
+			return r;
+	}
+	conf_end_section(p);
+	return 0;
+}
+
+int conf_parse(const char *name, const char *dir, const char *text, size_t len,
+	       struct conf **out, char **errors)
+{
+	struct conf_parser p = { .name = name ? name : "flashd.conf", .dir = dir };
+	int r;
+
+	if (!text && len)
+		return -EINVAL;
+	if (len > CONF_FILE_MAX) {
+		conf_errs_add(&p.errs, "%s: larger than %u bytes", p.name, CONF_FILE_MAX);
+		r = -EFBIG;
+		goto out;
+	}
+	p.c = conf_new_default();
+	if (!p.c)
+		return -ENOMEM;
+	r = conf_lines(&p, text, len);
+	if (r == 0 && (p.errs.count || p.errs.nomem))
+		r = p.errs.nomem ? -ENOMEM : -EINVAL;
+	if (r == 0) {
+		*out = p.c;
+		p.c = NULL;
+	}
+out:
+	if (p.errs.count > CONF_ERRORS_MAX) {
+		unsigned more = p.errs.count - CONF_ERRORS_MAX;
+		p.errs.count = 0; /* let the summary through */
+		conf_errs_add(&p.errs, "%s: %u more errors not shown", p.name, more);
+	}
+	conf_free(p.c);
+	if (r < 0 && errors && p.errs.buf) {
+		*errors = p.errs.buf;
+		p.errs.buf = NULL;
+	}
+	free(p.errs.buf);
+	return r;
+}
+
+static int conf_read(const char *path, char **text, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > CONF_FILE_MAX) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*text = buf;
+	*len = got;
+	return 0;
+}
+
+int conf_load(const char *path, struct conf **out, char **errors)
+{
+	char *text = NULL, *dir = NULL, *slash;
+	size_t len = 0;
+	int r = conf_read(path, &text, &len);
+
+	if (r < 0) {
+		if (errors) {
+			const char *why = r == -EINVAL ? "not a regular file" :
+					  r == -EFBIG ? "file too large" : strerror(-r);
+			if (asprintf(errors, "%s: %s\n", path, why) < 0)
+				*errors = NULL;
+		}
+		return r;
+	}
+	dir = strdup(path);
+	if (!dir) {
+		free(text);
+		return -ENOMEM;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	r = conf_parse(path, dir, text, len, out, errors);
+	free(dir);
+	free(text);
+	return r;
+}

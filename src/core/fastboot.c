@@ -1,0 +1,180 @@
+/* fastboot: command formatting and reply parsing for USB fastboot as
+ * U-Boot speaks it (protocols.md §4). No I/O. */
+#include "flashd/fastboot.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const fastboot_reply_kind_names[] = {
+	[FASTBOOT_REPLY_OKAY] = "OKAY",
+	[FASTBOOT_REPLY_FAIL] = "FAIL",
+	[FASTBOOT_REPLY_DATA] = "DATA",
+	[FASTBOOT_REPLY_INFO] = "INFO",
+	[FASTBOOT_REPLY_TEXT] = "TEXT",
+};
+
+const char *fastboot_reply_kind_to_string(enum fastboot_reply_kind k)
+{
+	if ((unsigned)k >= sizeof(fastboot_reply_kind_names) / sizeof(fastboot_reply_kind_names[0]))
+		return NULL;
+	return fastboot_reply_kind_names[k];
+}
+
+static bool fastboot_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static int fastboot_join(char out[FASTBOOT_CMD_MAX + 1], const char *verb, char sep,
+			 const char *arg)
+{
+	size_t vl, al = 0, len;
+
+	if (!verb || !*verb || fastboot_has_control(verb) || (arg && fastboot_has_control(arg)))
+		return -EINVAL;
+	vl = strlen(verb);
+	if (arg)
+		al = strlen(arg);
+	len = vl + (arg ? 1 + al : 0);
+	if (len > FASTBOOT_CMD_MAX)
+		return -E2BIG;
+	memcpy(out, verb, vl);
+	if (arg) {
+		out[vl] = sep;
+		memcpy(out + vl + 1, arg, al);
+	}
+	out[len] = '\0';
+	return (int)len;
+}
+
+int fastboot_format(char out[FASTBOOT_CMD_MAX + 1], const char *verb, const char *arg)
+{
+	return fastboot_join(out, verb, ':', arg);
+}
+
+int fastboot_format_oem(char out[FASTBOOT_CMD_MAX + 1], const char *text)
+{
+	if (!text || !*text)
+		return -EINVAL;
+	return fastboot_join(out, "oem", ' ', text);
+}
+
+int fastboot_format_download(char out[FASTBOOT_CMD_MAX + 1], uint32_t size)
+{
+	if (size == 0)
+		return -EINVAL;
+	return snprintf(out, FASTBOOT_CMD_MAX + 1, "download:%08x", (unsigned)size);
+}
+
+static int fastboot_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int fastboot_parse_data_size(const char *text, uint32_t *size)
+{
+	uint32_t v = 0;
+
+	if (strlen(text) != 8)
+		return -EBADMSG;
+	for (unsigned i = 0; i < 8; i++) {
+		int d = fastboot_hexval(text[i]);
+		if (d < 0)
+			return -EBADMSG;
+		v = v << 4 | (uint32_t)d;
+	}
+	*size = v;
+	return 0;
+}
+
+static int fastboot_tag_kind(const uint8_t *buf, enum fastboot_reply_kind *kind)
+{
+	for (unsigned k = 0; k < sizeof(fastboot_reply_kind_names) / sizeof(fastboot_reply_kind_names[0]); k++)
+		if (memcmp(buf, fastboot_reply_kind_names[k], 4) == 0) {
+			*kind = (enum fastboot_reply_kind)k;
+			return 0;
+		}
+	return -EBADMSG;
+}
+
+int fastboot_parse_reply(const uint8_t *buf, size_t len, struct fastboot_reply *out)
+{
+	struct fastboot_reply r;
+	size_t n = 0;
+
+	if (!buf || len < 4 || len > FASTBOOT_REPLY_MAX)
+		return -EBADMSG;
+	if (fastboot_tag_kind(buf, &r.kind) < 0)
+		return -EBADMSG;
+	for (size_t i = 4; i < len && buf[i]; i++) {
+		uint8_t c = buf[i];
+		r.text[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	r.text[n] = '\0';
+	r.data_size = 0;
+	if (r.kind == FASTBOOT_REPLY_DATA && fastboot_parse_data_size(r.text, &r.data_size) < 0)
+		return -EBADMSG;
+	memcpy(out, &r, sizeof(r));
+	return 0;
+}
+
+static bool fastboot_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int fastboot_parse_size(const char *text, uint64_t *out)
+{
+	const char *p, *end;
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (!text)
+		return -EINVAL;
+	for (p = text; fastboot_is_space(*p); p++)
+		;
+	for (end = p + strlen(p); end > p && fastboot_is_space(end[-1]); end--)
+		;
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (p == end)
+		return -EINVAL;
+	for (; p < end; p++) {
+		int d = fastboot_hexval(*p);
+		if (d < 0 || (unsigned)d >= base)
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			return -ERANGE;
+		v = v * base + (uint64_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
+int fastboot_parse_max_download(const char *text, uint32_t *out)
+{
+	uint64_t v;
+	int r = fastboot_parse_size(text, &v);
+
+	if (r < 0)
+		return r;
+	if (v == 0)
+		return -EINVAL;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}

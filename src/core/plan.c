@@ -1,0 +1,405 @@
+/* plan: parse a uuu-dialect plan into an immutable, refcounted list of
+ * steps (flashd-plan(5)): the object, parameters, the two passes and the
+ * entry points. One line → one step is plan_cmd.c, lexing plan_lex.c,
+ * images plan_image.c. */
+#include "flashd/plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flashd/sha256.h"
+#include "plan_priv.h"
+
+#define PLAN_N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const plan_op_names[] = {
+	[PLAN_OP_BOOT] = "boot",         [PLAN_OP_DCD] = "dcd",
+	[PLAN_OP_WRITE] = "write",       [PLAN_OP_JUMP] = "jump",
+	[PLAN_OP_STATUS] = "status",     [PLAN_OP_GETVAR] = "getvar",
+	[PLAN_OP_UCMD] = "ucmd",         [PLAN_OP_ACMD] = "acmd",
+	[PLAN_OP_OEM] = "oem",           [PLAN_OP_FLASH] = "flash",
+	[PLAN_OP_DOWNLOAD] = "download", [PLAN_OP_ERASE] = "erase",
+	[PLAN_OP_REBOOT] = "reboot",     [PLAN_OP_CONTINUE] = "continue",
+	[PLAN_OP_DELAY] = "delay",       [PLAN_OP_DONE] = "done",
+	[PLAN_OP_CFG] = "cfg",
+};
+
+static const char *const plan_proto_names[] = {
+	[PLAN_PROTO_SDP] = "SDP", [PLAN_PROTO_SDPS] = "SDPS", [PLAN_PROTO_SDPU] = "SDPU",
+	[PLAN_PROTO_SDPV] = "SDPV", [PLAN_PROTO_FB] = "FB", [PLAN_PROTO_CFG] = "CFG",
+};
+
+const char *plan_op_to_string(enum plan_op op)
+{
+	return (unsigned)op < PLAN_N(plan_op_names) ? plan_op_names[op] : NULL;
+}
+
+const char *plan_proto_to_string(enum plan_proto proto)
+{
+	return (unsigned)proto < PLAN_N(plan_proto_names) ? plan_proto_names[proto] : NULL;
+}
+
+/* ---- loader ---- */
+
+
+int plan_fail(struct plan_loader *ld, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!ld->err || !ld->errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ld->line)
+		snprintf(ld->err, ld->errlen, "%s:%u: %s", ld->name, ld->line, msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, msg);
+	return -EINVAL;
+}
+
+static void plan_step_clear(struct plan_step *st)
+{
+	free((char *)st->text);
+	free((char *)st->cmd);
+	free((char *)st->arg);
+	free((char *)st->fb_cmd);
+	free((char *)st->file);
+	memset(st, 0, sizeof(*st));
+}
+
+struct plan *plan_ref(struct plan *p)
+{
+	if (p)
+		p->refs++;
+	return p;
+}
+
+struct plan *plan_unref(struct plan *p)
+{
+	if (!p || --p->refs > 0)
+		return NULL;
+	for (size_t i = 0; i < p->nsteps; i++)
+		plan_step_clear(&p->steps[i]);
+	free(p->steps);
+	for (size_t i = 0; i < p->nimages; i++)
+		plan_image_unref(p->images[i]);
+	free(p->images);
+	for (size_t i = 0; i < p->nparams; i++) {
+		free(p->params[i].name);
+		free(p->params[i].def);
+		free(p->params[i].owned);
+	}
+	free(p->path);
+	free(p->dir);
+	free(p);
+	return NULL;
+}
+
+const char *plan_path(const struct plan *p)
+{
+	return p->path;
+}
+
+const char *plan_sha256(const struct plan *p)
+{
+	return p->sha256;
+}
+
+size_t plan_n_steps(const struct plan *p)
+{
+	return p->nsteps;
+}
+
+const struct plan_step *plan_step(const struct plan *p, size_t i)
+{
+	return i < p->nsteps ? &p->steps[i] : NULL;
+}
+
+size_t plan_n_images(const struct plan *p)
+{
+	return p->nimages;
+}
+
+struct plan_image *plan_image(const struct plan *p, size_t i)
+{
+	return i < p->nimages ? p->images[i] : NULL;
+}
+
+const struct plan_usb_id *plan_fb_ids(const struct plan *p, size_t *n)
+{
+	*n = p->nfb_ids;
+	return p->fb_ids;
+}
+
+size_t plan_n_params(const struct plan *p)
+{
+	return p->nparams;
+}
+
+int plan_param(const struct plan *p, size_t i, const char **name, const char **value)
+{
+	if (i >= p->nparams)
+		return -ENOENT;
+	*name = p->params[i].name;
+	*value = p->params[i].value;
+	return 0;
+}
+
+/* ---- parameters ---- */
+
+static struct plan_param *plan_param_find(struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nparams; i++)
+		if (strcmp(p->params[i].name, name) == 0)
+			return &p->params[i];
+	return NULL;
+}
+
+static int plan_declare(struct plan_loader *ld, const char *line)
+{
+	struct plan_param *prev;
+	char *name, *def;
+	const char *why;
+	int r = plan_lex_param_decl(line, &name, &def, &why);
+
+	if (r == -EINVAL)
+		return plan_fail(ld, "%s", why);
+	if (r <= 0)
+		return r;
+	prev = plan_param_find(ld->p, name);
+	if (prev || ld->p->nparams >= PLAN_PARAMS_MAX) {
+		r = prev ? plan_fail(ld, "parameter '%s' declared twice (first at line %u)", name, prev->line)
+			 : plan_fail(ld, "more than %u parameters", PLAN_PARAMS_MAX);
+		free(name);
+		free(def);
+		return r;
+	}
+	ld->p->params[ld->p->nparams++] = (struct plan_param){ .name = name, .def = def, .line = ld->line };
+	return 0;
+}
+
+static const char *plan_param_resolve(struct plan *p, const struct plan_param *pm)
+{
+	for (size_t hops = 0; pm && hops <= p->nparams; hops++) {
+		if (pm->owned)
+			return pm->owned;
+		if (!pm->def)
+			return NULL;
+		if (pm->def[0] != '_')
+			return pm->def;
+		pm = plan_param_find(p, pm->def);
+	}
+	return NULL; /* a cycle of defaults, or a dangling one */
+}
+
+static int plan_bind(struct plan_loader *ld, const char *const *args, size_t nargs)
+{
+	struct plan *p = ld->p;
+
+	ld->line = 0;
+	if (nargs > p->nparams)
+		return plan_fail(ld, "%zu argument%s given, but the plan declares %zu parameter%s (# @_name)",
+				 nargs, nargs == 1 ? "" : "s", p->nparams, p->nparams == 1 ? "" : "s");
+	for (size_t i = 0; i < nargs; i++) {
+		if (!args[i])
+			return plan_fail(ld, "argument %zu is NULL", i + 1);
+		for (const char *c = args[i]; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return plan_fail(ld, "argument %zu contains a control character", i + 1);
+		p->params[i].owned = strdup(args[i]);
+		if (!p->params[i].owned)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->nparams; i++) {
+		struct plan_param *pm = &p->params[i];
+		if (pm->def && pm->def[0] == '_' && !plan_param_find(p, pm->def)) {
+			ld->line = pm->line;
+			return plan_fail(ld, "default '%s' of '%s' is not a declared parameter", pm->def, pm->name);
+		}
+	}
+	for (size_t i = 0; i < p->nparams; i++)
+		p->params[i].value = plan_param_resolve(p, &p->params[i]);
+	return 0;
+}
+
+/* Pass 1: lexical checks on every line, parameter declarations. */
+static int plan_pass_declare(struct plan_loader *ld, const char *text, size_t len)
+{
+	char buf[PLAN_LINE_MAX + 1];
+	const char *why;
+	size_t pos = 0;
+	int r;
+
+	ld->line = 0;
+	while ((r = plan_lex_next(text, len, &pos, buf, &ld->line, &why)) != 0) {
+		if (r < 0)
+			return plan_fail(ld, "%s", why);
+		r = plan_declare(ld, buf);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- pass 2: steps ---- */
+
+static int plan_step_add(struct plan_loader *ld, const struct plan_step *st, size_t *cap)
+{
+	struct plan *p = ld->p;
+
+	if (p->nsteps >= PLAN_STEPS_MAX)
+		return plan_fail(ld, "more than %u steps", PLAN_STEPS_MAX);
+	if (p->nsteps == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct plan_step *v = realloc(p->steps, ncap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		p->steps = v;
+		*cap = ncap;
+	}
+	p->steps[p->nsteps++] = *st;
+	return 0;
+}
+
+static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
+{
+	char buf[PLAN_LINE_MAX + 1];
+	const char *why;
+	size_t pos = 0, cap = 0;
+	bool runnable = false;
+	int r;
+
+	ld->line = 0;
+	while ((r = plan_lex_next(text, len, &pos, buf, &ld->line, &why)) != 0) {
+		struct plan_step st = { 0 };
+		if (r < 0)
+			return plan_fail(ld, "%s", why);
+		r = plan_cmd_line(ld, buf, &st);
+		if (r <= 0) {
+			plan_step_clear(&st);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		runnable |= st.runs_on_imx6;
+		r = plan_step_add(ld, &st, &cap);
+		if (r < 0) {
+			plan_step_clear(&st);
+			return r;
+		}
+	}
+	ld->line = 0;
+	if (!runnable)
+		return plan_fail(ld, "no SDP: or FB: steps");
+	return 0;
+}
+
+/* ---- entry points ---- */
+
+int plan_parse(const char *name, const char *dir, const char *text, size_t len,
+	       const char *const *args, size_t nargs, unsigned flags,
+	       struct plan **out, char *err, size_t errlen)
+{
+	struct plan_loader ld = { .name = name ? name : "plan", .flags = flags, .err = err, .errlen = errlen };
+	struct plan *p;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if ((!text && len) || (!args && nargs) || !out)
+		return -EINVAL;
+	if (len > PLAN_FILE_MAX)
+		return plan_fail(&ld, "larger than %u bytes", PLAN_FILE_MAX);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	ld.p = p;
+	p->refs = 1;
+	p->path = strdup(ld.name);
+	p->dir = strdup(dir && *dir ? dir : ".");
+	sha256_hex(text ? text : "", len, p->sha256);
+	r = p->path && p->dir ? 0 : -ENOMEM;
+	if (r == 0)
+		r = plan_pass_declare(&ld, text, len);
+	if (r == 0)
+		r = plan_bind(&ld, args, nargs);
+	if (r == 0)
+		r = plan_pass_steps(&ld, text, len);
+	if (r < 0) {
+		if (r == -ENOMEM) {
+			ld.line = 0;
+			plan_fail(&ld, "out of memory");
+		}
+		plan_unref(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+static char *plan_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
+	      struct plan **out, char *err, size_t errlen)
+{
+	struct plan_loader ld = { .name = path, .err = err, .errlen = errlen };
+	struct stat st;
+	void *m = NULL;
+	char *dir;
+	int fd, r;
+
+	if (!path || !out)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		plan_fail(&ld, "%s", strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		plan_fail(&ld, "%s", strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > PLAN_FILE_MAX) {
+		close(fd);
+		plan_fail(&ld, "%s", !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 1 MiB");
+		return !S_ISREG(st.st_mode) ? -EINVAL : -EFBIG;
+	}
+	if (st.st_size > 0) {
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			r = -errno;
+			close(fd);
+			plan_fail(&ld, "%s", strerror(-r));
+			return r;
+		}
+	}
+	close(fd);
+	dir = plan_dirname(path);
+	r = dir ? plan_parse(path, dir, m, (size_t)st.st_size, args, nargs, flags, out, err, errlen) : -ENOMEM;
+	free(dir);
+	if (m)
+		munmap(m, (size_t)st.st_size);
+	return r;
+}

@@ -1,0 +1,656 @@
+/* plan_cmd: one plan line → one step: the protocol and command tables,
+ * options, the checks of a parsed step (images, fastboot command) and CFG
+ * lines. */
+#include "plan_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "flashd/fastboot.h"
+
+#define PLAN_N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- tables ---- */
+
+static const struct {
+	const char *name;
+	int proto;            /* enum plan_proto, or -1: known to uuu, unsupported */
+	const char *why;
+} plan_protos[] = {
+	{ "SDP", PLAN_PROTO_SDP, NULL },   { "SDPS", PLAN_PROTO_SDPS, NULL },
+	{ "SDPU", PLAN_PROTO_SDPU, NULL }, { "SDPV", PLAN_PROTO_SDPV, NULL },
+	{ "FB", PLAN_PROTO_FB, NULL },     { "FASTBOOT", PLAN_PROTO_FB, NULL },
+	{ "CFG", PLAN_PROTO_CFG, NULL },
+	{ "FBK", -1, "uuu's Linux mfg gadget (FBK:) is not fastboot" },
+};
+
+enum plan_opt_kind {
+	PLAN_OPT_FLAG,       /* bool */
+	PLAN_OPT_U32,        /* uint32_t */
+	PLAN_OPT_U64,        /* uint64_t */
+	PLAN_OPT_FILE,       /* const char *file */
+	PLAN_OPT_ADDR,       /* uint32_t addr + has_addr */
+	PLAN_OPT_IVT,        /* number, sets use_ivt */
+	PLAN_OPT_SKIP_FLAG,  /* accepted on lines that never run */
+	PLAN_OPT_NO,         /* known to uuu, refused */
+};
+
+struct plan_opt {
+	const char *name;
+	enum plan_opt_kind kind;
+	size_t off;
+	const char *why;
+};
+
+#define OPT(n, k, f) { n, PLAN_OPT_##k, offsetof(struct plan_step, f), NULL }
+#define OPT_NO(n, why) { n, PLAN_OPT_NO, 0, why }
+#define OPT_SKIP(n) { n, PLAN_OPT_SKIP_FLAG, 0, NULL }
+#define OPT_END { NULL, PLAN_OPT_FLAG, 0, NULL }
+
+static const struct plan_opt plan_opts_boot[] = {
+	OPT("-f", FILE, file), OPT("-nojump", FLAG, nojump), OPT("-cleardcd", FLAG, cleardcd),
+	OPT("-dcdaddr", U32, dcd_addr), OPT("-scanlimited", U64, scan_limit),
+	OPT_NO("-barebox", "barebox images are not supported"), OPT_END,
+};
+static const struct plan_opt plan_opts_dcd[] = {
+	OPT("-f", FILE, file), OPT("-dcdaddr", U32, dcd_addr), OPT_END,
+};
+static const struct plan_opt plan_opts_write[] = {
+	OPT("-f", FILE, file), OPT("-addr", ADDR, addr), OPT("-ivt", IVT, use_ivt),
+	OPT("-offset", U64, image_offset), OPT("-scanterm", FLAG, scanterm),
+	OPT("-scanlimited", U64, scan_limit),
+	OPT_NO("-skipspl", "-skipspl is for U-Boot SPL (SDPV:), not the i.MX6 boot ROM"),
+	OPT_NO("-skipfhdr", "-skipfhdr is for FlexSPI images, not the i.MX6 boot ROM"), OPT_END,
+};
+static const struct plan_opt plan_opts_jump[] = {
+	OPT("-f", FILE, file), OPT("-ivt", IVT, use_ivt), OPT("-cleardcd", FLAG, cleardcd),
+	OPT("-scanlimited", U64, scan_limit),
+	OPT_NO("-plugin", "plugin images are not supported"),
+	OPT_NO("-addr", "the i.MX6 boot ROM jumps to an IVT: use -f FILE"), OPT_END,
+};
+/* SDPS:/SDPU:/SDPV: lines never run on i.MX6: accept what uuu accepts */
+static const struct plan_opt plan_opts_spl[] = {
+	OPT("-f", FILE, file), OPT("-offset", U64, image_offset), OPT("-addr", ADDR, addr),
+	OPT("-ivt", IVT, use_ivt), OPT("-scanterm", FLAG, scanterm),
+	OPT("-scanlimited", U64, scan_limit), OPT("-nojump", FLAG, nojump),
+	OPT("-cleardcd", FLAG, cleardcd), OPT("-dcdaddr", U32, dcd_addr),
+	OPT_SKIP("-skipspl"), OPT_SKIP("-skipfhdr"), OPT_SKIP("-plugin"), OPT_SKIP("-barebox"),
+	OPT_END,
+};
+static const struct plan_opt plan_opts_flash[] = {
+	OPT("-raw2sparse", FLAG, raw2sparse), OPT("-no-bmap", FLAG, no_bmap),
+	OPT("-scanterm", FLAG, scanterm), OPT("-scanlimited", U64, scan_limit),
+	OPT("-S", U64, sparse_limit),
+	OPT_NO("-bmap", "bmap files are not supported: use a sparse image, or -no-bmap"), OPT_END,
+};
+static const struct plan_opt plan_opts_download[] = { OPT("-f", FILE, file), OPT_END };
+
+enum plan_args {
+	PLAN_ARGS_NONE,  /* nothing after the command */
+	PLAN_ARGS_OPTS,  /* options from a table, then npos positionals */
+	PLAN_ARGS_REST,  /* the rest of the line, verbatim */
+	PLAN_ARGS_WORD,  /* exactly one word */
+	PLAN_ARGS_MS,    /* one number (milliseconds) */
+};
+
+#define P(x) (1u << PLAN_PROTO_##x)
+#define P_SPL (P(SDPU) | P(SDPV))
+#define P_ALL (P(SDP) | P(SDPS) | P_SPL | P(FB))
+
+struct plan_cmd {
+	const char *name;
+	enum plan_op op;
+	unsigned protos;
+	enum plan_args args;
+	const struct plan_opt *opts;
+	unsigned npos;
+	const char *unsupported;
+};
+
+#define CMD(n, op, pr, a, o, np) { n, PLAN_OP_##op, pr, PLAN_ARGS_##a, o, np, NULL }
+#define CMD_NO(n, pr, why) { n, PLAN_OP_DONE, pr, PLAN_ARGS_NONE, NULL, 0, why }
+
+static const struct plan_cmd plan_cmds[] = {
+	CMD("boot", BOOT, P(SDP), OPTS, plan_opts_boot, 0),
+	CMD("boot", BOOT, P(SDPS), OPTS, plan_opts_spl, 0),
+	CMD("dcd", DCD, P(SDP), OPTS, plan_opts_dcd, 0),
+	CMD("write", WRITE, P(SDP), OPTS, plan_opts_write, 0),
+	CMD("write", WRITE, P_SPL, OPTS, plan_opts_spl, 0),
+	CMD("jump", JUMP, P(SDP), OPTS, plan_opts_jump, 0),
+	CMD("jump", JUMP, P_SPL, OPTS, plan_opts_spl, 0),
+	CMD("status", STATUS, P(SDP), NONE, NULL, 0),
+	CMD("getvar", GETVAR, P(FB), WORD, NULL, 0),
+	CMD("ucmd", UCMD, P(FB), REST, NULL, 0),
+	CMD("acmd", ACMD, P(FB), REST, NULL, 0),
+	CMD("oem", OEM, P(FB), REST, NULL, 0),
+	CMD("flash", FLASH, P(FB), OPTS, plan_opts_flash, 2),
+	CMD("download", DOWNLOAD, P(FB), OPTS, plan_opts_download, 0),
+	CMD("erase", ERASE, P(FB), WORD, NULL, 0),
+	CMD("reboot", REBOOT, P(FB), NONE, NULL, 0),
+	CMD("continue", CONTINUE, P(FB), NONE, NULL, 0),
+	CMD("delay", DELAY, P_ALL, MS, NULL, 0),
+	CMD("done", DONE, P_ALL, NONE, NULL, 0),
+	CMD_NO("rdmem", P(SDP) | P_SPL, "memory reads are not supported"),
+	CMD_NO("wrmem", P(SDP) | P_SPL, "memory writes are not supported"),
+	CMD_NO("blog", P(SDP) | P_SPL, "boot logs are not supported"),
+	CMD_NO("boot", P(FB), "booting a downloaded image is not supported"),
+	CMD_NO("upload", P(FB), "uploads are not supported"),
+	CMD_NO("set_active", P(FB), "A/B slots are not supported"),
+	CMD_NO("flashing", P(FB), "flashing lock/unlock is not supported"),
+	CMD_NO("crc", P(FB), "not supported"),
+	CMD_NO("write", P(FB), "not supported"),
+	CMD_NO("update-super", P(FB), "logical partitions are not supported"),
+	CMD_NO("create-logical-partition", P(FB), "logical partitions are not supported"),
+	CMD_NO("delete-logical-partition", P(FB), "logical partitions are not supported"),
+	CMD_NO("resize-logical-partition", P(FB), "logical partitions are not supported"),
+	CMD_NO("sh", P_ALL, "shell commands are not supported"),
+	CMD_NO("shell", P_ALL, "shell commands are not supported"),
+	CMD_NO("<", P_ALL, "shell commands are not supported"),
+	CMD_NO("@", P_ALL, "environment expansion is not supported"),
+	CMD_NO("if", P_ALL, "conditionals are not supported"),
+	CMD_NO("error", P_ALL, "not supported"),
+};
+
+/* ---- one line ---- */
+
+/* "FB[-t 30000]" → proto and timeout */
+static int plan_proto_head(struct plan_loader *ld, char *head, struct plan_step *st)
+{
+	char *br = strchr(head, '['), *name = head, *e;
+	struct plan_lex_tokens tk;
+	uint64_t t;
+
+	if (br) {
+		char *close = strchr(br, ']');
+		if (!close)
+			return plan_fail(ld, "missing ']' after '%s'", head);
+		if (close[1 + strspn(close + 1, " \t")] != '\0')
+			return plan_fail(ld, "unexpected text after ']'");
+		*close = '\0';
+		*br = '\0';
+		if (plan_lex_tokenize(br + 1, &tk) < 0 || tk.n != 2 || strcmp(tk.tok[0], "-t") != 0)
+			return plan_fail(ld, "bad protocol option '[%s]' (only [-t MS])", br + 1);
+		if (plan_lex_number(tk.tok[1], UINT32_MAX, &t) < 0 || t == 0)
+			return plan_fail(ld, "-t: bad timeout '%s' (milliseconds)", tk.tok[1]);
+		st->timeout_ms = (uint32_t)t;
+	}
+	while (plan_lex_is_blank(*name))
+		name++;
+	e = name + strlen(name);
+	while (e > name && plan_lex_is_blank(e[-1]))
+		*--e = '\0';
+	for (size_t i = 0; i < PLAN_N(plan_protos); i++) {
+		if (strcasecmp(plan_protos[i].name, name) != 0)
+			continue;
+		if (plan_protos[i].proto < 0)
+			return plan_fail(ld, "unsupported protocol '%s:' (%s)", name, plan_protos[i].why);
+		st->proto = (enum plan_proto)plan_protos[i].proto;
+		return 0;
+	}
+	return plan_fail(ld, "unknown protocol '%s:'", name);
+}
+
+static const struct plan_opt *plan_opt_find(const struct plan_opt *opts, const char *name, size_t *idx)
+{
+	for (size_t i = 0; opts[i].name; i++)
+		if (strcmp(opts[i].name, name) == 0) {
+			*idx = i;
+			return &opts[i];
+		}
+	return NULL;
+}
+
+static int plan_opt_value(struct plan_loader *ld, const struct plan_opt *o, const char *v,
+			  struct plan_step *st)
+{
+	char *field = (char *)st + o->off;
+	uint64_t n;
+	int r;
+
+	if (o->kind == PLAN_OPT_FILE) {
+		if (!*v)
+			return plan_fail(ld, "%s: empty file name", o->name);
+		free((char *)st->file);
+		st->file = strdup(v);
+		return st->file ? 0 : -ENOMEM;
+	}
+	r = plan_lex_number(v, o->kind == PLAN_OPT_U64 ? UINT64_MAX : UINT32_MAX, &n);
+	if (r == -ERANGE)
+		return plan_fail(ld, "%s: number '%s' too large", o->name, v);
+	if (r < 0)
+		return plan_fail(ld, "%s: bad number '%s'", o->name, v);
+	switch (o->kind) {
+	case PLAN_OPT_U32:
+		*(uint32_t *)field = (uint32_t)n;
+		break;
+	case PLAN_OPT_U64:
+		*(uint64_t *)field = n;
+		break;
+	case PLAN_OPT_ADDR:
+		st->addr = (uint32_t)n;
+		st->has_addr = true;
+		break;
+	default: /* PLAN_OPT_IVT */
+		st->use_ivt = true;
+		break;
+	}
+	return 0;
+}
+
+/* Options from a table, positionals into pos[]. */
+static int plan_opts(struct plan_loader *ld, const struct plan_cmd *c, struct plan_lex_tokens *tk,
+		     struct plan_step *st, const char **pos)
+{
+	uint32_t seen = 0;
+	unsigned npos = 0;
+
+	for (size_t i = 1; i < tk->n; i++) {
+		const char *t = tk->tok[i];
+		const struct plan_opt *o;
+		size_t idx;
+		int r;
+		if (t[0] != '-' || !t[1]) {
+			if (npos >= c->npos)
+				return plan_fail(ld, "%s: unexpected argument '%s'", c->name, t);
+			pos[npos++] = t;
+			continue;
+		}
+		o = plan_opt_find(c->opts, t, &idx);
+		if (!o)
+			return plan_fail(ld, "%s: unknown option '%s'", c->name, t);
+		if (o->kind == PLAN_OPT_NO)
+			return plan_fail(ld, "%s: unsupported option %s (%s)", c->name, t, o->why);
+		if (seen & (1u << idx))
+			return plan_fail(ld, "%s: option %s given twice", c->name, t);
+		seen |= 1u << idx;
+		if (o->kind == PLAN_OPT_FLAG)
+			*(bool *)((char *)st + o->off) = true;
+		if (o->kind == PLAN_OPT_FLAG || o->kind == PLAN_OPT_SKIP_FLAG)
+			continue;
+		if (++i >= tk->n)
+			return plan_fail(ld, "%s: option %s needs a value", c->name, t);
+		r = plan_opt_value(ld, o, tk->tok[i], st);
+		if (r < 0)
+			return r;
+	}
+	if (npos < c->npos)
+		return plan_fail(ld, "%s: needs %s", c->name, c->npos == 2 ? "PARTITION FILE" : "an argument");
+	return 0;
+}
+
+static int plan_set_arg(struct plan_step *st, const char *s)
+{
+	st->arg = strdup(s);
+	return st->arg ? 0 : -ENOMEM;
+}
+
+static int plan_args(struct plan_loader *ld, const struct plan_cmd *c, struct plan_lex_tokens *tk,
+		     struct plan_step *st)
+{
+	const char *pos[2] = { NULL, NULL };
+	uint64_t n;
+	int r;
+
+	switch (c->args) {
+	case PLAN_ARGS_NONE:
+		if (tk->n > 1)
+			return plan_fail(ld, "%s: unexpected argument '%s'", c->name, tk->tok[1]);
+		return 0;
+	case PLAN_ARGS_WORD:
+		if (tk->n != 2)
+			return plan_fail(ld, "%s: needs exactly one argument", c->name);
+		return plan_set_arg(st, tk->tok[1]);
+	case PLAN_ARGS_REST:
+		if (tk->n < 2)
+			return plan_fail(ld, "%s: needs an argument", c->name);
+		return plan_set_arg(st, tk->src[1]);
+	case PLAN_ARGS_MS:
+		if (tk->n != 2)
+			return plan_fail(ld, "%s: needs one number (milliseconds)", c->name);
+		r = plan_lex_number(tk->tok[1], UINT32_MAX, &n);
+		if (r < 0)
+			return plan_fail(ld, "%s: bad number '%s' (milliseconds)", c->name, tk->tok[1]);
+		st->delay_ms = (uint32_t)n;
+		return 0;
+	case PLAN_ARGS_OPTS:
+		r = plan_opts(ld, c, tk, st, pos);
+		if (r < 0 || c->npos != 2)
+			return r;
+		st->file = strdup(pos[1]);
+		return st->file ? plan_set_arg(st, pos[0]) : -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+static const struct plan_cmd *plan_cmd_find(const char *name, enum plan_proto proto)
+{
+	for (size_t i = 0; i < PLAN_N(plan_cmds); i++)
+		if ((plan_cmds[i].protos & (1u << proto)) && strcasecmp(plan_cmds[i].name, name) == 0)
+			return &plan_cmds[i];
+	return NULL;
+}
+
+/* ---- checks of a parsed step ---- */
+
+static int plan_check_imx(struct plan_loader *ld, struct plan_step *st)
+{
+	const struct plan_image *img = st->image;
+	struct imx_image tmp;
+	const char *why = NULL;
+
+	if (!img->is_imx) {
+		imx_image_parse(img->data, img->size, &tmp, &why);
+		return plan_fail(ld, "%s: %s", st->file, why ? why : "not an i.MX boot image");
+	}
+	if (img->imx.plugin & 1)
+		return plan_fail(ld, "%s: plugin images are not supported", st->file);
+	if (st->op == PLAN_OP_DCD && !img->imx.dcd_size)
+		return plan_fail(ld, "%s: the image has no DCD", st->file);
+	if (st->scan_limit && img->imx.ivt_offset >= st->scan_limit)
+		return plan_fail(ld, "%s: IVT at 0x%x is beyond -scanlimited 0x%llx", st->file,
+				 (unsigned)img->imx.ivt_offset, (unsigned long long)st->scan_limit);
+	return 0;
+}
+
+static int plan_open(struct plan_loader *ld, struct plan_step *st)
+{
+	const char *why = "out of memory";
+	int r = plan_image_open(ld->p, ld->p->dir, st->file, &st->image, &why);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return plan_fail(ld, "%s: %s", st->file, why);
+	st->image_len = st->image->size;
+	return 0;
+}
+
+static int plan_check_sdp(struct plan_loader *ld, struct plan_step *st)
+{
+	const char *op = plan_op_to_string(st->op);
+	int r;
+
+	if (st->op == PLAN_OP_STATUS || st->op == PLAN_OP_DELAY || st->op == PLAN_OP_DONE)
+		return 0;
+	if (!st->file)
+		return plan_fail(ld, "%s: -f FILE missing", op);
+	if (st->op == PLAN_OP_WRITE && !st->use_ivt && !st->has_addr)
+		return plan_fail(ld, "write: needs -addr ADDR or -ivt 0");
+	if (ld->flags & PLAN_LOAD_NO_IMAGES)
+		return 0;
+	r = plan_open(ld, st);
+	if (r < 0)
+		return r;
+	if (st->image_offset >= st->image->size)
+		return plan_fail(ld, "%s: -offset 0x%llx is beyond the end of the file (%zu bytes)",
+				 st->file, (unsigned long long)st->image_offset, st->image->size);
+	st->image_len = st->image->size - st->image_offset;
+	if (st->op != PLAN_OP_WRITE || st->use_ivt)
+		return plan_check_imx(ld, st);
+	return 0;
+}
+
+static bool plan_exists(const char *path, const char *suffix)
+{
+	char buf[4096];
+	struct stat sb;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", path, suffix) >= sizeof(buf))
+		return false;
+	return stat(buf, &sb) == 0;
+}
+
+static int plan_check_fb_image(struct plan_loader *ld, struct plan_step *st)
+{
+	const struct plan_image *img;
+	struct sparse_info tmp;
+	const char *why = NULL;
+	int r;
+
+	if (!st->file)
+		return plan_fail(ld, "download: -f FILE missing");
+	if (ld->flags & PLAN_LOAD_NO_IMAGES)
+		return 0;
+	r = plan_open(ld, st);
+	if (r < 0)
+		return r;
+	img = st->image;
+	if (!img->sparse_ok) {
+		sparse_probe(img->data, img->size, &tmp, &why);
+		return plan_fail(ld, "%s: %s", st->file, why ? why : "bad sparse image");
+	}
+	if (st->op == PLAN_OP_DOWNLOAD && img->size > UINT32_MAX)
+		return plan_fail(ld, "%s: %zu bytes do not fit in one download (4 GiB - 1)", st->file, img->size);
+	if (st->raw2sparse && img->sparse.sparse)
+		return plan_fail(ld, "%s: -raw2sparse given, but the image is already sparse", st->file);
+	if (st->raw2sparse && !st->no_bmap && plan_exists(img->path, ".bmap"))
+		return plan_fail(ld, "%s.bmap exists and uuu would use it, but flashd does not support bmap: add -no-bmap",
+				 st->file);
+	if (st->scanterm && !img->sparse.sparse)
+		plan_image_scanterm(img, st->scan_limit, &st->image_offset, &st->image_len);
+	return 0;
+}
+
+static int plan_fb_cmd(struct plan_loader *ld, struct plan_step *st)
+{
+	static const char *const verbs[] = {
+		[PLAN_OP_GETVAR] = "getvar", [PLAN_OP_UCMD] = "UCmd", [PLAN_OP_ACMD] = "ACmd",
+		[PLAN_OP_FLASH] = "flash",   [PLAN_OP_ERASE] = "erase", [PLAN_OP_REBOOT] = "reboot",
+		[PLAN_OP_CONTINUE] = "continue",
+	};
+	char buf[FASTBOOT_CMD_MAX + 1];
+	int r;
+
+	if (st->op == PLAN_OP_OEM)
+		r = fastboot_format_oem(buf, st->arg);
+	else if ((unsigned)st->op < PLAN_N(verbs) && verbs[st->op])
+		r = fastboot_format(buf, verbs[st->op], st->arg);
+	else
+		return 0;
+	if (r == -E2BIG)
+		return plan_fail(ld, "fastboot command '%s%s%.24s…' is longer than %u bytes",
+				 st->op == PLAN_OP_OEM ? "oem" : verbs[st->op], st->op == PLAN_OP_OEM ? " " : ":",
+				 st->arg, FASTBOOT_CMD_MAX);
+	if (r < 0)
+		return plan_fail(ld, "control character in fastboot command");
+	st->fb_cmd = strdup(buf);
+	return st->fb_cmd ? 0 : -ENOMEM;
+}
+
+static int plan_check(struct plan_loader *ld, struct plan_step *st)
+{
+	int r;
+
+	if (!st->runs_on_imx6)
+		return 0;
+	if (st->proto == PLAN_PROTO_SDP)
+		return plan_check_sdp(ld, st);
+	if (st->op == PLAN_OP_FLASH || st->op == PLAN_OP_DOWNLOAD) {
+		r = plan_check_fb_image(ld, st);
+		if (r < 0)
+			return r;
+	}
+	return plan_fb_cmd(ld, st);
+}
+
+/* ---- CFG: PROTO: -vid V -pid P … ---- */
+
+static int plan_cfg_opts(struct plan_loader *ld, const struct plan_lex_tokens *tk, int64_t *vid, int64_t *pid)
+{
+	static const char *const nums[] = { "-vid", "-pid", "-bcdversion", "-bcdmin", "-bcdmax" };
+	static const char *const strs[] = { "-chip", "-compatible" };
+
+	for (size_t i = 0; i < tk->n; i += 2) {
+		const char *o = tk->tok[i];
+		bool num = false, str = false;
+		uint64_t v;
+		for (size_t k = 0; k < PLAN_N(nums); k++)
+			num |= strcmp(o, nums[k]) == 0;
+		for (size_t k = 0; k < PLAN_N(strs); k++)
+			str |= strcmp(o, strs[k]) == 0;
+		if (!num && !str)
+			return plan_fail(ld, "CFG: unknown option '%s'", o);
+		if (i + 1 >= tk->n)
+			return plan_fail(ld, "CFG: option %s needs a value", o);
+		if (!num)
+			continue;
+		if (plan_lex_number(tk->tok[i + 1], 0xFFFF, &v) < 0)
+			return plan_fail(ld, "CFG: %s: bad 16-bit number '%s'", o, tk->tok[i + 1]);
+		if (strcmp(o, "-vid") == 0)
+			*vid = (int64_t)v;
+		else if (strcmp(o, "-pid") == 0)
+			*pid = (int64_t)v;
+	}
+	if (*vid < 0 || *pid < 0)
+		return plan_fail(ld, "CFG: needs -vid and -pid");
+	return 0;
+}
+
+static int plan_cfg_add_fb(struct plan_loader *ld, uint16_t vid, uint16_t pid)
+{
+	struct plan *p = ld->p;
+
+	for (size_t i = 0; i < p->nfb_ids; i++)
+		if (p->fb_ids[i].vid == vid && p->fb_ids[i].pid == pid)
+			return 0;
+	if (p->nfb_ids >= PLAN_FB_IDS_MAX)
+		return plan_fail(ld, "CFG: more than %u FB: devices", PLAN_FB_IDS_MAX);
+	p->fb_ids[p->nfb_ids++] = (struct plan_usb_id){ .vid = vid, .pid = pid, .line = ld->line };
+	return 0;
+}
+
+static int plan_cfg(struct plan_loader *ld, struct plan_step *st, char *rest)
+{
+	struct plan_step target = { 0 };
+	struct plan_lex_tokens tk;
+	int64_t vid = -1, pid = -1;
+	char *colon;
+	bool fbk;
+	int r;
+
+	st->op = PLAN_OP_CFG;
+	while (plan_lex_is_blank(*rest))
+		rest++;
+	r = plan_set_arg(st, rest);
+	if (r < 0)
+		return r;
+	colon = strchr(rest, ':');
+	if (!colon)
+		return plan_fail(ld, "CFG: expected 'CFG: PROTOCOL: -vid V -pid P'");
+	*colon = '\0';
+	for (char *e = colon; e > rest && plan_lex_is_blank(e[-1]);)
+		*--e = '\0';
+	fbk = strcasecmp(rest, "FBK") == 0; /* uuu's own gadget: a valid CFG target */
+	if (!fbk) {
+		r = plan_proto_head(ld, rest, &target);
+		if (r < 0)
+			return r;
+	}
+	r = plan_lex_tokenize(colon + 1, &tk);
+	if (r < 0)
+		return plan_fail(ld, "CFG: %s", r == -E2BIG ? "too many words" : "unterminated quote");
+	r = plan_cfg_opts(ld, &tk, &vid, &pid);
+	if (r < 0)
+		return r;
+	if (!fbk && target.proto == PLAN_PROTO_FB)
+		return plan_cfg_add_fb(ld, (uint16_t)vid, (uint16_t)pid);
+	return 0;
+}
+
+/* ---- a line ---- */
+
+static int plan_version(struct plan_loader *ld, const char *s)
+{
+	unsigned groups = 0;
+
+	while (plan_lex_is_blank(*s))
+		s++;
+	for (;;) {
+		if (*s < '0' || *s > '9')
+			break;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		groups++;
+		if (*s != '.')
+			break;
+		s++;
+	}
+	while (plan_lex_is_blank(*s))
+		s++;
+	if (groups < 2 || groups > 4 || *s)
+		return plan_fail(ld, "bad uuu_version line (expected e.g. 'uuu_version 1.4.0')");
+	return 0;
+}
+
+static char *plan_find_colon(char *s)
+{
+	bool quoted = false;
+
+	for (; *s; s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (*s == ':' && !quoted)
+			return s;
+	}
+	return NULL;
+}
+
+static int plan_command(struct plan_loader *ld, struct plan_step *st, char *rest)
+{
+	const char *proto = plan_proto_to_string(st->proto);
+	const struct plan_cmd *c;
+	struct plan_lex_tokens tk;
+	int r = plan_lex_tokenize(rest, &tk);
+
+	if (r < 0)
+		return plan_fail(ld, "%s", r == -E2BIG ? "more than 32 words" : "unterminated quote");
+	if (tk.n == 0)
+		return plan_fail(ld, "missing command after '%s:'", proto);
+	c = plan_cmd_find(tk.tok[0], st->proto);
+	if (!c)
+		return plan_fail(ld, "unknown command '%s' for %s:", tk.tok[0], proto);
+	if (c->unsupported)
+		return plan_fail(ld, "unsupported command '%s' for %s: (%s)", tk.tok[0], proto, c->unsupported);
+	st->op = c->op;
+	st->runs_on_imx6 = st->proto == PLAN_PROTO_SDP || st->proto == PLAN_PROTO_FB;
+	r = plan_args(ld, c, &tk, st);
+	if (r < 0)
+		return r;
+	return plan_check(ld, st);
+}
+
+int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *st)
+{
+	char cmd[PLAN_LINE_MAX + 1], *s, *colon;
+	const char *param = NULL, *why;
+	int r;
+
+	if (strncmp(buf, "uuu_version", 11) == 0)
+		return plan_version(ld, buf + 11);
+	s = plan_lex_strip(buf);
+	if (!*s)
+		return 0;
+	st->line = ld->line;
+	st->text = strdup(s);
+	if (!st->text)
+		return -ENOMEM;
+	if (plan_lex_substitute(s, ld->p->params, ld->p->nparams, cmd, &param, &why) < 0)
+		return param ? plan_fail(ld, "parameter '%s' %s", param, why) : plan_fail(ld, "%s", why);
+	st->cmd = strdup(cmd);
+	if (!st->cmd)
+		return -ENOMEM;
+	colon = plan_find_colon(cmd);
+	if (!colon)
+		return plan_fail(ld, "expected 'PROTOCOL: command', e.g. 'FB: getvar version'");
+	*colon = '\0';
+	r = plan_proto_head(ld, cmd, st);
+	if (r < 0)
+		return r;
+	r = st->proto == PLAN_PROTO_CFG ? plan_cfg(ld, st, colon + 1) : plan_command(ld, st, colon + 1);
+	return r < 0 ? r : 1;
+}
+

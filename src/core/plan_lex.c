@@ -1,0 +1,300 @@
+/* plan_lex: the lexical layer of plans — lines, comments, parameter
+ * declarations and substitution, numbers, tokens. */
+#include "plan_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool plan_lex_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Length of the UTF-8 sequence at s (≤ n bytes), 0 if invalid (overlong,
+ * surrogate, > U+10FFFF, truncated). */
+static size_t plan_lex_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		len = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		len = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+static const char *plan_lex_check(const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)buf[i];
+		size_t l;
+		if (c == 0)
+			return "NUL byte in line";
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return "control character in line";
+		l = plan_lex_utf8_len((const unsigned char *)buf + i, n - i);
+		if (!l)
+			return "invalid UTF-8";
+		i += l;
+	}
+	return NULL;
+}
+
+int plan_lex_next(const char *text, size_t len, size_t *pos, char buf[PLAN_LINE_MAX + 1],
+		  unsigned *lineno, const char **why)
+{
+	size_t i = *pos, n = 0;
+	bool toolong = false;
+
+	if (i >= len)
+		return 0;
+	for (; i < len && text[i] != '\n'; i++) {
+		if (text[i] == '\r')
+			continue;
+		if (n < PLAN_LINE_MAX)
+			buf[n++] = text[i];
+		else
+			toolong = true;
+	}
+	*pos = i + 1;
+	(*lineno)++;
+	buf[n] = '\0';
+	if (toolong) {
+		*why = "line longer than 4096 bytes";
+		return -EINVAL;
+	}
+	*why = plan_lex_check(buf, n);
+	return *why ? -EINVAL : 1;
+}
+
+char *plan_lex_strip(char *line)
+{
+	char *s = line, *e;
+	bool quoted = false;
+
+	while (plan_lex_is_blank(*s))
+		s++;
+	if (*s == '#') {
+		*s = '\0';
+		return s;
+	}
+	for (char *c = s; *c; c++) {
+		if (*c == '"') {
+			quoted = !quoted;
+		} else if (*c == '#' && !quoted && plan_lex_is_blank(c[-1])) {
+			*c = '\0';
+			break;
+		}
+	}
+	for (e = s + strlen(s); e > s && plan_lex_is_blank(e[-1]); e--)
+		;
+	*e = '\0';
+	return s;
+}
+
+int plan_lex_param_decl(const char *line, char **name, char **def, const char **why)
+{
+	const char *s = line, *n0, *n1, *d0 = NULL, *d1 = NULL;
+	char *nm, *df = NULL;
+
+	while (plan_lex_is_blank(*s))
+		s++;
+	if (*s++ != '#')
+		return 0;
+	while (plan_lex_is_blank(*s))
+		s++;
+	if (s[0] != '@' || s[1] != '_')
+		return 0;
+	n0 = ++s;
+	while (*s && !plan_lex_is_blank(*s) && *s != '[' && *s != '|')
+		s++;
+	n1 = s;
+	if (n1 - n0 < 2) {
+		*why = "parameter name missing after '@_'";
+		return -EINVAL;
+	}
+	while (plan_lex_is_blank(*s))
+		s++;
+	if (*s == '[') {
+		d0 = ++s;
+		d1 = strchr(s, ']');
+		if (!d1) {
+			*why = "missing ']' in parameter declaration";
+			return -EINVAL;
+		}
+		if (d1 == d0) {
+			*why = "empty default in parameter declaration";
+			return -EINVAL;
+		}
+		s = d1 + 1;
+		while (plan_lex_is_blank(*s))
+			s++;
+	}
+	if (*s && *s != '|') {
+		*why = "expected '[default]' or '| description' after the parameter name";
+		return -EINVAL;
+	}
+	nm = strndup(n0, (size_t)(n1 - n0));
+	if (d0)
+		df = strndup(d0, (size_t)(d1 - d0));
+	if (!nm || (d0 && !df)) {
+		free(nm);
+		free(df);
+		return -ENOMEM;
+	}
+	*name = nm;
+	*def = df;
+	return 1;
+}
+
+static int plan_lex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int plan_lex_number(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!*s)
+			return -EINVAL;
+	}
+	for (; *s; s++) {
+		int d = plan_lex_digit(*s);
+		if (d < 0 || (unsigned)d >= base)
+			return -EINVAL;
+		if ((uint64_t)d > max || v > (max - (uint64_t)d) / base)
+			return -ERANGE;
+		v = v * base + (uint64_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
+static const struct plan_param *plan_lex_match(const char *s, const struct plan_param *params,
+					       size_t n)
+{
+	const struct plan_param *best = NULL;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(params[i].name);
+		if (l > best_len && strncmp(s, params[i].name, l) == 0) {
+			best = &params[i];
+			best_len = l;
+		}
+	}
+	return best;
+}
+
+static bool plan_lex_append(char out[PLAN_LINE_MAX + 1], size_t *o, const char *s, size_t n)
+{
+	if (*o + n > PLAN_LINE_MAX)
+		return false;
+	memcpy(out + *o, s, n);
+	*o += n;
+	return true;
+}
+
+int plan_lex_substitute(const char *in, const struct plan_param *params, size_t n,
+			char out[PLAN_LINE_MAX + 1], const char **param, const char **why)
+{
+	size_t o = 0;
+	bool quoted = false;
+
+	for (size_t i = 0; in[i];) {
+		const struct plan_param *pm = NULL;
+		if (in[i] == '_' && (i == 0 || plan_lex_is_blank(in[i - 1]) || in[i - 1] == '"'))
+			pm = plan_lex_match(in + i, params, n);
+		if (pm) {
+			const char *v = pm->value;
+			bool wrap;
+			if (!v) {
+				*param = pm->name;
+				*why = "has no value (give it after the plan path)";
+				return -EINVAL;
+			}
+			if (strchr(v, '"')) {
+				*param = pm->name;
+				*why = "value contains a double quote";
+				return -EINVAL;
+			}
+			wrap = !quoted && strpbrk(v, " \t");
+			if ((wrap && !plan_lex_append(out, &o, "\"", 1)) ||
+			    !plan_lex_append(out, &o, v, strlen(v)) ||
+			    (wrap && !plan_lex_append(out, &o, "\"", 1)))
+				goto toolong;
+			i += strlen(pm->name);
+			continue;
+		}
+		if (in[i] == '"')
+			quoted = !quoted;
+		if (!plan_lex_append(out, &o, in + i, 1))
+			goto toolong;
+		i++;
+	}
+	out[o] = '\0';
+	return 0;
+toolong:
+	*param = NULL;
+	*why = "line longer than 4096 bytes after parameter substitution";
+	return -EINVAL;
+}
+
+int plan_lex_tokenize(const char *s, struct plan_lex_tokens *t)
+{
+	size_t o = 0;
+
+	t->n = 0;
+	for (;;) {
+		bool quoted = false;
+		while (plan_lex_is_blank(*s))
+			s++;
+		if (!*s)
+			return 0;
+		if (t->n >= PLAN_TOKENS_MAX)
+			return -E2BIG;
+		t->src[t->n] = s;
+		t->tok[t->n] = t->store + o;
+		for (; *s && (quoted || !plan_lex_is_blank(*s)); s++) {
+			if (*s == '"')
+				quoted = !quoted;
+			else
+				t->store[o++] = *s;
+		}
+		if (quoted)
+			return -EINVAL;
+		t->store[o++] = '\0';
+		t->n++;
+	}
+}

@@ -1,0 +1,100 @@
+/* plan internals shared by plan.c, plan_lex.c and plan_image.c. */
+#ifndef FLASHD_PLAN_PRIV_H
+#define FLASHD_PLAN_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flashd/plan.h"
+
+#define PLAN_TOKENS_MAX 32u
+
+struct plan_param {
+	char *name;      /* "_flash.bin" */
+	char *def;       /* text in [brackets], or NULL */
+	const char *value; /* bound value (points into args, def or another param's value) */
+	char *owned;     /* copy of the value owned by the plan */
+	unsigned line;
+};
+
+struct plan {
+	unsigned refs;
+	char *path;
+	char *dir;
+	char sha256[65];
+	struct plan_step *steps;
+	size_t nsteps;
+	struct plan_image **images;
+	size_t nimages;
+	struct plan_usb_id fb_ids[PLAN_FB_IDS_MAX];
+	size_t nfb_ids;
+	struct plan_param params[PLAN_PARAMS_MAX];
+	size_t nparams;
+};
+
+/* ---- plan.c ---- */
+
+struct plan_loader {
+	struct plan *p;
+	const char *name;
+	unsigned line;      /* 0: message without a line */
+	unsigned flags;
+	char *err;
+	size_t errlen;
+};
+
+/* Format "name:line: message" (or "name: message" for line 0) into the
+ * caller's buffer; returns -EINVAL. */
+int plan_fail(struct plan_loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- plan_cmd.c ---- */
+
+/* Parse one line into st. 1: a step; 0: nothing on this line (blank,
+ * comment, uuu_version); < 0: error (message via plan_fail). */
+int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *st);
+
+/* ---- plan_lex.c ---- */
+
+/* Next line of text from *pos: CR dropped, copied to buf. 1: a line;
+ * 0: end of text; -EINVAL with *why: NUL, control character, invalid UTF-8
+ * or a line longer than PLAN_LINE_MAX. *lineno counts lines. */
+int plan_lex_next(const char *text, size_t len, size_t *pos, char buf[PLAN_LINE_MAX + 1],
+		  unsigned *lineno, const char **why);
+/* Remove the comment (a '#' first on the line, or after a blank outside
+ * quotes) and surrounding blanks, in place. Returns the start of the text. */
+char *plan_lex_strip(char *line);
+/* "# @_name [default] | description": 1 and malloc'd name and def (def may
+ * be NULL); 0 if the line is no declaration; -EINVAL with *why if malformed;
+ * -ENOMEM. */
+int plan_lex_param_decl(const char *line, char **name, char **def, const char **why);
+/* uuu numbers: "0x…" hex or decimal. -EINVAL junk, -ERANGE > max. */
+int plan_lex_number(const char *s, uint64_t max, uint64_t *out);
+/* Replace every declared parameter name that begins a token by its value.
+ * -EINVAL with *why (and *param for an unbound one). */
+int plan_lex_substitute(const char *in, const struct plan_param *params, size_t n,
+			char out[PLAN_LINE_MAX + 1], const char **param, const char **why);
+
+struct plan_lex_tokens {
+	size_t n;
+	char *tok[PLAN_TOKENS_MAX];        /* quotes removed */
+	const char *src[PLAN_TOKENS_MAX];  /* where each token starts in the input */
+	char store[PLAN_LINE_MAX + PLAN_TOKENS_MAX + 1];
+};
+/* Split on blanks, "…" quoting. -EINVAL unterminated quote, -E2BIG too many. */
+int plan_lex_tokenize(const char *s, struct plan_lex_tokens *t);
+bool plan_lex_is_blank(char c);
+
+/* ---- plan_image.c ---- */
+
+/* Open, map, hash and probe path (resolved against dir), reusing an image
+ * of p already open for the same file. 0 and *img (borrowed from p), or
+ * -errno with *why (a static string or strerror text). */
+int plan_image_open(struct plan *p, const char *dir, const char *file, struct plan_image **img,
+		    const char **why);
+/* -scanterm: find the uuu bootloader tag "UUUBURNXXOEUZX7+A-XY5601QQWWZ<n>END"
+ * within the first limit bytes (0: all); the payload is the n bytes before
+ * the tag. true and the range if found. */
+bool plan_image_scanterm(const struct plan_image *img, uint64_t limit, uint64_t *off, uint64_t *len);
+
+#endif

@@ -1,0 +1,338 @@
+/* checkplan: load a plan as the daemon would and print its steps, as a
+ * table for people or as one JSON object. */
+#include "daemon/checkplan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flashd/fastboot.h"
+#include "flashd/plan.h"
+#include "flashd/sparse.h"
+
+#define CHECKPLAN_ARGS_MAX 64u
+#define CHECKPLAN_DEFAULT_MAX_DOWNLOAD 0x7000000u /* U-Boot's FASTBOOT_BUF_SIZE on i.MX */
+
+struct checkplan_opts {
+	const char *plan;
+	const char *args[CHECKPLAN_ARGS_MAX];
+	size_t nargs;
+	uint32_t max_download;
+	bool json;
+	bool help;
+};
+
+/* What a step's image turns into with the given max-download-size. */
+struct checkplan_fb {
+	bool sparse;
+	uint64_t size, expanded, pieces;
+};
+
+static void checkplan_usage(FILE *f)
+{
+	fputs("usage: flashd --check-plan PLAN [ARG...] [--max-download-size N] [--json]\n"
+	      "  PLAN     a plan file (flashd-plan(5)); ARGs bind its # @_name parameters in order\n"
+	      "  --max-download-size N  the device's fastboot buffer, hex (0x…) or decimal\n"
+	      "                         (default 0x7000000)\n"
+	      "  --json   print one JSON object instead of a table\n",
+	      f);
+}
+
+static int checkplan_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int checkplan_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flashd: --check-plan: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	checkplan_usage(stderr);
+	return CHECKPLAN_EXIT_USAGE;
+}
+
+static int checkplan_max(struct checkplan_opts *o, const char *v)
+{
+	if (!v)
+		return checkplan_usage_error("%s needs a value", "--max-download-size");
+	if (fastboot_parse_max_download(v, &o->max_download) < 0)
+		return checkplan_usage_error("bad --max-download-size '%s' (1 to 0xffffffff, hex or decimal)",
+					     v);
+	return 0;
+}
+
+static int checkplan_option(struct checkplan_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+
+	if (strcmp(a, "--check-plan") == 0)
+		return 0;
+	if (strcmp(a, "--json") == 0) {
+		o->json = true;
+		return 0;
+	}
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		o->help = true;
+		return 0;
+	}
+	if (strncmp(a, "--max-download-size=", 20) == 0)
+		return checkplan_max(o, a + 20);
+	if (strcmp(a, "--max-download-size") == 0) {
+		++*i;
+		return checkplan_max(o, *i < argc ? argv[*i] : NULL);
+	}
+	if (strncmp(a, "--check-plan=", 13) == 0 && !o->plan && a[13]) {
+		o->plan = a + 13;
+		return 0;
+	}
+	return checkplan_usage_error("unknown option '%s'", a);
+}
+
+static int checkplan_parse_args(int argc, char **argv, struct checkplan_opts *o)
+{
+	bool opts_done = false;
+	int r;
+
+	o->max_download = CHECKPLAN_DEFAULT_MAX_DOWNLOAD;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!opts_done && strcmp(a, "--") == 0) {
+			opts_done = true;
+		} else if (!opts_done && a[0] == '-' && a[1]) {
+			r = checkplan_option(o, argc, argv, &i);
+			if (r)
+				return r;
+		} else if (!o->plan) {
+			o->plan = a;
+		} else if (o->nargs < CHECKPLAN_ARGS_MAX) {
+			o->args[o->nargs++] = a;
+		} else {
+			return checkplan_usage_error("more than %u plan arguments", CHECKPLAN_ARGS_MAX);
+		}
+	}
+	if (!o->plan && !o->help)
+		return checkplan_usage_error("%s", "no plan given");
+	return 0;
+}
+
+/* Pieces of a flash/download step at max-download-size. */
+static int checkplan_fb(const struct plan *p, const struct plan_step *st, uint32_t max,
+			struct checkplan_fb *fb)
+{
+	const struct plan_image *img = st->image;
+	struct sparse_opts so = { .max_piece = max, .raw2sparse = st->raw2sparse };
+	const char *why = NULL;
+	int r;
+
+	fb->sparse = img->sparse.sparse;
+	fb->size = st->image_len;
+	fb->expanded = img->sparse.sparse ? img->sparse.expanded_size : st->image_len;
+	if (st->op == PLAN_OP_DOWNLOAD) {
+		fb->pieces = 1;
+		if (st->image_len <= max)
+			return 0;
+		fprintf(stderr, "%s:%u: %s: %" PRIu64 " bytes do not fit max-download-size 0x%x\n",
+			plan_path(p), st->line, st->file, st->image_len, (unsigned)max);
+		return -EINVAL;
+	}
+	if (st->sparse_limit && st->sparse_limit < so.max_piece)
+		so.max_piece = st->sparse_limit;
+	r = sparse_count_pieces(img->data + st->image_offset, (size_t)st->image_len, &so, &fb->pieces, &why);
+	if (r < 0) {
+		fprintf(stderr, "%s:%u: %s: %s\n", plan_path(p), st->line, st->file,
+			why ? why : "cannot be split to max-download-size");
+		return r;
+	}
+	return 0;
+}
+
+static bool checkplan_is_fb_image(const struct plan_step *st)
+{
+	return st->image && (st->op == PLAN_OP_FLASH || st->op == PLAN_OP_DOWNLOAD);
+}
+
+/* ---- table ---- */
+
+static void checkplan_table_imx(const struct plan_step *st)
+{
+	const struct plan_image *img = st->image;
+
+	printf("        %s: i.MX image, %zu bytes, IVT at 0x%x, load 0x%08x, entry 0x%08x, DCD %zu bytes%s\n",
+	       st->file, img->size, (unsigned)img->imx.ivt_offset, (unsigned)img->imx.load_addr,
+	       (unsigned)img->imx.entry, img->imx.dcd_size, img->imx.csf ? ", signed (CSF)" : "");
+	printf("        sha256 %s\n", img->sha256);
+}
+
+static void checkplan_table_fb(const struct plan_step *st, const struct checkplan_fb *fb)
+{
+	printf("        %s: %s, %" PRIu64 " bytes", st->file, fb->sparse ? "sparse" : "raw", fb->size);
+	if (st->image_offset || st->image_len != st->image->size)
+		printf(" at offset 0x%" PRIx64 " (-scanterm)", st->image_offset);
+	if (fb->sparse)
+		printf(", %" PRIu64 " bytes expanded", fb->expanded);
+	printf(", %" PRIu64 " download%s%s\n", fb->pieces, fb->pieces == 1 ? "" : "s",
+	       !fb->sparse && (st->raw2sparse || fb->pieces > 1) ? " (sent as sparse)" : "");
+	printf("        sha256 %s\n", st->image->sha256);
+}
+
+static int checkplan_table(const struct plan *p, const struct checkplan_opts *o)
+{
+	const char *name, *value;
+
+	printf("plan    %s\nsha256  %s\n", plan_path(p), plan_sha256(p));
+	for (size_t i = 0; plan_param(p, i, &name, &value) == 0; i++)
+		printf("param   %s = %s\n", name, value ? value : "(unset)");
+	printf("max-download-size 0x%x\n\n", (unsigned)o->max_download);
+	for (size_t i = 0; i < plan_n_steps(p); i++) {
+		const struct plan_step *st = plan_step(p, i);
+		struct checkplan_fb fb;
+		printf("%5u  %s%s\n", st->line, st->cmd, st->runs_on_imx6 ? "" : "    (not run on i.MX6)");
+		if (st->fb_cmd)
+			printf("        sends \"%s\"%s\n", st->fb_cmd, st->timeout_ms ? " (own timeout)" : "");
+		if (st->image && st->proto == PLAN_PROTO_SDP && st->image->is_imx &&
+		    (st->op != PLAN_OP_WRITE || st->use_ivt))
+			checkplan_table_imx(st);
+		else if (st->image && st->proto == PLAN_PROTO_SDP)
+			printf("        %s: %" PRIu64 " bytes from offset 0x%" PRIx64 " to 0x%08x\n", st->file,
+			       st->image_len, st->image_offset, (unsigned)st->addr);
+		if (checkplan_is_fb_image(st)) {
+			if (checkplan_fb(p, st, o->max_download, &fb) < 0)
+				return CHECKPLAN_EXIT_PLAN;
+			checkplan_table_fb(st, &fb);
+		}
+	}
+	return CHECKPLAN_EXIT_OK;
+}
+
+/* ---- JSON ---- */
+
+/* A JSON string even for bytes that are not UTF-8 (from the command line). */
+static json_t *checkplan_jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j)
+		return j;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+static json_t *checkplan_json_image(const struct plan *p, const struct plan_step *st,
+				    const struct checkplan_opts *o, int *err)
+{
+	const struct plan_image *img = st->image;
+	struct checkplan_fb fb;
+	json_t *j = json_object();
+
+	json_object_set_new(j, "file", checkplan_jstr(st->file));
+	json_object_set_new(j, "path", checkplan_jstr(img->path));
+	json_object_set_new(j, "sha256", json_string(img->sha256));
+	if (checkplan_is_fb_image(st)) {
+		*err = checkplan_fb(p, st, o->max_download, &fb);
+		json_object_set_new(j, "format", json_string(fb.sparse ? "sparse" : "raw"));
+		json_object_set_new(j, "offset", json_integer((json_int_t)st->image_offset));
+		json_object_set_new(j, "size", json_integer((json_int_t)fb.size));
+		json_object_set_new(j, "expanded_size", json_integer((json_int_t)fb.expanded));
+		json_object_set_new(j, "pieces", json_integer((json_int_t)fb.pieces));
+	} else if (img->is_imx && (st->op != PLAN_OP_WRITE || st->use_ivt)) {
+		json_object_set_new(j, "ivt_offset", json_integer(img->imx.ivt_offset));
+		json_object_set_new(j, "load_addr", json_integer(img->imx.load_addr));
+		json_object_set_new(j, "entry", json_integer(img->imx.entry));
+		json_object_set_new(j, "dcd_size", json_integer((json_int_t)img->imx.dcd_size));
+		json_object_set_new(j, "plugin", json_integer(img->imx.plugin));
+		json_object_set_new(j, "size", json_integer((json_int_t)img->size));
+	} else {
+		json_object_set_new(j, "offset", json_integer((json_int_t)st->image_offset));
+		json_object_set_new(j, "size", json_integer((json_int_t)st->image_len));
+	}
+	return j;
+}
+
+static json_t *checkplan_json_step(const struct plan *p, const struct plan_step *st,
+				   const struct checkplan_opts *o, int *err)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "line", json_integer(st->line));
+	json_object_set_new(j, "cmd", checkplan_jstr(st->cmd));
+	json_object_set_new(j, "proto", json_string(plan_proto_to_string(st->proto)));
+	json_object_set_new(j, "op", json_string(plan_op_to_string(st->op)));
+	json_object_set_new(j, "runs", json_boolean(st->runs_on_imx6));
+	if (st->fb_cmd)
+		json_object_set_new(j, "fastboot", checkplan_jstr(st->fb_cmd));
+	if (st->timeout_ms)
+		json_object_set_new(j, "timeout_ms", json_integer(st->timeout_ms));
+	if (st->op == PLAN_OP_DELAY)
+		json_object_set_new(j, "delay_ms", json_integer(st->delay_ms));
+	if (st->image)
+		json_object_set_new(j, "image", checkplan_json_image(p, st, o, err));
+	return j;
+}
+
+static int checkplan_json(const struct plan *p, const struct checkplan_opts *o)
+{
+	json_t *root = json_object(), *steps = json_array(), *params = json_object(), *ids = json_array();
+	const struct plan_usb_id *id;
+	const char *name, *value;
+	size_t nid;
+	int err = 0;
+
+	json_object_set_new(root, "plan", checkplan_jstr(plan_path(p)));
+	json_object_set_new(root, "sha256", json_string(plan_sha256(p)));
+	json_object_set_new(root, "max_download_size", json_integer(o->max_download));
+	for (size_t i = 0; plan_param(p, i, &name, &value) == 0; i++)
+		json_object_set_new(params, name, value ? checkplan_jstr(value) : json_null());
+	json_object_set_new(root, "params", params);
+	id = plan_fb_ids(p, &nid);
+	for (size_t i = 0; i < nid; i++)
+		json_array_append_new(ids, json_pack("{s:i,s:i}", "vid", id[i].vid, "pid", id[i].pid));
+	json_object_set_new(root, "fb_ids", ids);
+	for (size_t i = 0; i < plan_n_steps(p) && !err; i++)
+		json_array_append_new(steps, checkplan_json_step(p, plan_step(p, i), o, &err));
+	json_object_set_new(root, "steps", steps);
+	if (!err) {
+		json_dumpf(root, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+	}
+	json_decref(root);
+	return err ? CHECKPLAN_EXIT_PLAN : CHECKPLAN_EXIT_OK;
+}
+
+int checkplan_main(int argc, char **argv)
+{
+	struct checkplan_opts o = { 0 };
+	struct plan *p;
+	char err[1024];
+	int r = checkplan_parse_args(argc, argv, &o);
+
+	if (r)
+		return r;
+	if (o.help) {
+		checkplan_usage(stdout);
+		return CHECKPLAN_EXIT_OK;
+	}
+	r = plan_load(o.plan, o.args, o.nargs, 0, &p, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));
+		return CHECKPLAN_EXIT_PLAN;
+	}
+	r = o.json ? checkplan_json(p, &o) : checkplan_table(p, &o);
+	plan_unref(p);
+	fflush(stdout);
+	return r;
+}

@@ -1,0 +1,410 @@
+/* Unit tests for `flashd --check-plan`: the table, the JSON object, exit
+ * codes and messages. checkplan_main runs in this process with stdout and
+ * stderr redirected to files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon/checkplan.h"
+
+static char *tmpdir;
+static char *out_text, *err_text;
+
+static const char *P(const char *name)
+{
+	static char buf[8][600];
+	static unsigned k;
+	char *b = buf[k++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return b;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = malloc(1 << 20);
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(b, 1, (1 << 20) - 1, f);
+	b[n] = '\0';
+	fclose(f);
+	return b;
+}
+
+/* Run checkplan_main(argv…) with stdout/stderr captured. */
+static int run(const char *first, ...)
+{
+	char *argv[80];
+	int argc = 0, so, se, fo, fe, rc;
+	va_list ap;
+
+	argv[argc++] = (char *)"flashd";
+	argv[argc++] = (char *)first;
+	va_start(ap, first);
+	for (char *a; (a = va_arg(ap, char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	free(out_text);
+	free(err_text);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(1);
+	se = dup(2);
+	fo = open(P("out"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fe = open(P("err"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	rc = checkplan_main(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	close(fo);
+	close(fe);
+	out_text = slurp(P("out"));
+	err_text = slurp(P("err"));
+	return rc;
+}
+
+static void write_plan(const char *name, const char *text)
+{
+	FILE *f = fopen(P(name), "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *emmc_all(void)
+{
+	static char path[600];
+
+	snprintf(path, sizeof(path), "%s/tests/data/plans/uuu-emmc_all.lst",
+		 getenv("top_srcdir") ? getenv("top_srcdir") : ".");
+	return path;
+}
+
+static uint32_t le32_at(const char *file, long off)
+{
+	FILE *f = fopen(P(file), "rb");
+	uint8_t b[4];
+
+	assert_non_null(f);
+	fseek(f, off, SEEK_SET);
+	assert_int_equal(fread(b, 1, 4, f), 4);
+	fclose(f);
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static json_int_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (json_int_t)st.st_size;
+}
+
+static json_t *parse_json(void)
+{
+	json_error_t e;
+	json_t *j = json_loads(out_text, 0, &e);
+
+	if (!j)
+		fail_msg("not JSON (%s): %s", e.text, out_text);
+	/* exactly one object, one line */
+	assert_non_null(strchr(out_text, '\n'));
+	assert_int_equal(strchr(out_text, '\n')[1], '\0');
+	return j;
+}
+
+static json_t *step_at_line(json_t *root, json_int_t line)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(json_object_get(root, "steps"), i, s)
+		if (json_integer_value(json_object_get(s, "line")) == line)
+			return s;
+	fail_msg("no step at line %lld", (long long)line);
+	return NULL;
+}
+
+static json_int_t jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		fail_msg("%s is not an integer", k);
+	return json_integer_value(v);
+}
+
+static void test_table(void **state)
+{
+	assert_int_equal(run("--check-plan", emmc_all(), P("u-boot.imx"), P("rootfs.img"), NULL), 0);
+	assert_string_equal(err_text, "");
+	assert_non_null(strstr(out_text, "plan    "));
+	assert_non_null(strstr(out_text, "    8  SDP: boot -f "));
+	assert_non_null(strstr(out_text, "u-boot.imx: i.MX image, "));
+	assert_non_null(strstr(out_text, "   12  SDPS: boot -scanterm -f"));
+	assert_non_null(strstr(out_text, "(not run on i.MX6)"));
+	assert_non_null(strstr(out_text, "sends \"UCmd:setenv fastboot_dev mmc\""));
+	assert_non_null(strstr(out_text, "   34  FB: flash -raw2sparse all "));
+	assert_non_null(strstr(out_text, "rootfs.img: raw, 1048576 bytes, 1 download (sent as sparse)"));
+	assert_non_null(strstr(out_text, "max-download-size 0x7000000"));
+	assert_non_null(strstr(out_text, "   38  FB: done"));
+}
+
+static void test_json(void **state)
+{
+	char want[65], cmd[700];
+	json_t *root, *s, *img;
+	FILE *f;
+
+	assert_int_equal(run("--check-plan", "--json", emmc_all(), P("u-boot.imx"), P("rootfs.img"), NULL), 0);
+	assert_string_equal(err_text, "");
+	root = parse_json();
+	assert_string_equal(json_string_value(json_object_get(root, "plan")), emmc_all());
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", emmc_all());
+	f = popen(cmd, "r");
+	assert_int_equal(fread(want, 1, 64, f), 64);
+	pclose(f);
+	want[64] = '\0';
+	assert_string_equal(json_string_value(json_object_get(root, "sha256")), want);
+	assert_int_equal(jint(root, "max_download_size"), 0x7000000);
+	assert_int_equal(json_array_size(json_object_get(root, "steps")), 16);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "params"), "_image")),
+			    P("rootfs.img"));
+	/* the i.MX image, against the bytes of the IVT and DCD header */
+	s = step_at_line(root, 8);
+	assert_string_equal(json_string_value(json_object_get(s, "op")), "boot");
+	assert_string_equal(json_string_value(json_object_get(s, "proto")), "SDP");
+	assert_true(json_is_true(json_object_get(s, "runs")));
+	img = json_object_get(s, "image");
+	assert_int_equal(jint(img, "ivt_offset"), 0);
+	assert_int_equal(jint(img, "entry"), le32_at("u-boot.imx", 4));
+	assert_int_equal(jint(img, "load_addr"), le32_at("u-boot.imx", 20)); /* IVT self, IVT at 0 */
+	/* DCD header at 0x2c: D2, BE16 length, 40 */
+	assert_int_equal(jint(img, "dcd_size"), (le32_at("u-boot.imx", 0x2c) >> 8 & 0xff) << 8 |
+							 (le32_at("u-boot.imx", 0x2c) >> 16 & 0xff));
+	assert_true(json_is_integer(json_object_get(img, "plugin")));
+	assert_int_equal(json_integer_value(json_object_get(img, "plugin")), 0);
+	assert_int_equal(jint(img, "size"), file_size(P("u-boot.imx")));
+	/* not-run steps carry no image */
+	s = step_at_line(root, 12);
+	assert_true(json_is_false(json_object_get(s, "runs")));
+	assert_null(json_object_get(s, "image"));
+	/* the raw root filesystem */
+	s = step_at_line(root, 34);
+	assert_string_equal(json_string_value(json_object_get(s, "fastboot")), "flash:all");
+	img = json_object_get(s, "image");
+	assert_string_equal(json_string_value(json_object_get(img, "format")), "raw");
+	assert_int_equal(jint(img, "size"), file_size(P("rootfs.img")));
+	assert_int_equal(jint(img, "expanded_size"), file_size(P("rootfs.img")));
+	assert_int_equal(jint(img, "pieces"), 1);
+	json_decref(root);
+}
+
+/* pieces follow --max-download-size: never fewer than the data needs */
+static void test_pieces(void **state)
+{
+	json_int_t prev = 0, pieces;
+	const char *sizes[] = { "0x100000", "262144", "0x20000", "0x10000" };
+	json_t *root, *img;
+
+	write_plan("flash.lst", "FB: flash a rootfs.simg\nFB: flash b rootfs.img\n");
+	for (size_t i = 0; i < 4; i++) {
+		json_int_t max = (json_int_t)strtoll(sizes[i], NULL, 0);
+		assert_int_equal(run("--check-plan", P("flash.lst"), "--json", "--max-download-size", sizes[i], NULL), 0);
+		root = parse_json();
+		assert_int_equal(jint(root, "max_download_size"), max);
+		img = json_object_get(step_at_line(root, 1), "image");
+		assert_string_equal(json_string_value(json_object_get(img, "format")), "sparse");
+		assert_int_equal(jint(img, "size"), file_size(P("rootfs.simg")));
+		assert_int_equal(jint(img, "expanded_size"), file_size(P("rootfs.img")));
+		pieces = jint(img, "pieces");
+		assert_true(pieces >= (file_size(P("rootfs.simg")) + max - 1) / max);
+		assert_true(pieces >= prev);
+		prev = pieces;
+		/* a raw image that does not fit is split too */
+		img = json_object_get(step_at_line(root, 2), "image");
+		assert_string_equal(json_string_value(json_object_get(img, "format")), "raw");
+		assert_true(jint(img, "pieces") >= (file_size(P("rootfs.img")) + max - 1) / max);
+		json_decref(root);
+	}
+	assert_true(prev > 1);
+	/* -S caps the piece size below max-download-size */
+	write_plan("capped.lst", "FB: flash -S 0x10000 a rootfs.simg\n");
+	assert_int_equal(run("--check-plan", P("capped.lst"), "--json", NULL), 0);
+	root = parse_json();
+	assert_int_equal(jint(json_object_get(step_at_line(root, 1), "image"), "pieces"), prev);
+	json_decref(root);
+	/* equals form, decimal */
+	assert_int_equal(run("--max-download-size=65536", "--check-plan", P("capped.lst"), NULL), 0);
+	assert_non_null(strstr(out_text, "max-download-size 0x10000"));
+}
+
+static void test_download_and_write(void **state)
+{
+	json_t *root, *img;
+
+	write_plan("dl.lst", "SDP: write -f rootfs.img -addr 0x12000000 -offset 0x100\nFB: download -f small.bin\n");
+	assert_int_equal(run("--check-plan", P("dl.lst"), "--json", NULL), 0);
+	root = parse_json();
+	img = json_object_get(step_at_line(root, 1), "image");
+	assert_int_equal(jint(img, "offset"), 0x100);
+	assert_int_equal(jint(img, "size"), file_size(P("rootfs.img")) - 0x100);
+	assert_null(json_object_get(img, "ivt_offset"));
+	img = json_object_get(step_at_line(root, 2), "image");
+	assert_int_equal(jint(img, "pieces"), 1);
+	assert_int_equal(jint(img, "size"), 16);
+	json_decref(root);
+	assert_int_equal(run("--check-plan", P("dl.lst"), NULL), 0);
+	assert_non_null(strstr(out_text, "rootfs.img: 1048320 bytes from offset 0x100 to 0x12000000"));
+	/* a download that cannot fit the device's buffer */
+	assert_int_equal(run("--check-plan", P("dl.lst"), "--max-download-size", "8", NULL), 1);
+	assert_non_null(strstr(err_text, "dl.lst:2: small.bin: 16 bytes do not fit max-download-size 0x8\n"));
+}
+
+static void test_split_error(void **state)
+{
+	write_plan("tiny.lst", "FB: flash -raw2sparse a rootfs.img\n");
+	assert_int_equal(run("--check-plan", P("tiny.lst"), "--max-download-size", "64", NULL), 1);
+	assert_non_null(strstr(err_text, "tiny.lst:1: rootfs.img: "));
+	assert_int_equal(run("--check-plan", P("tiny.lst"), "--json", "--max-download-size", "64", NULL), 1);
+	assert_string_equal(out_text, "");
+	assert_non_null(strstr(err_text, "tiny.lst:1: rootfs.img: "));
+}
+
+static void test_plan_errors(void **state)
+{
+	write_plan("bad.lst", "FB: getvar version\nFB: frob\n");
+	assert_int_equal(run("--check-plan", P("bad.lst"), NULL), 1);
+	assert_string_equal(out_text, "");
+	assert_non_null(strstr(err_text, "bad.lst:2: unknown command 'frob' for FB:\n"));
+	assert_int_equal(run("--check-plan", P("bad.lst"), "--json", NULL), 1);
+	assert_string_equal(out_text, "");
+	assert_int_equal(run("--check-plan", P("missing.lst"), NULL), 1);
+	assert_non_null(strstr(err_text, "missing.lst: No such file or directory"));
+	/* arguments are bound; a missing one names the line that needs it */
+	assert_int_equal(run("--check-plan", emmc_all(), NULL), 1);
+	assert_non_null(strstr(err_text, "uuu-emmc_all.lst:8: parameter '_flash.bin' has no value"));
+	assert_int_equal(run("--check-plan", emmc_all(), "a", "b", "c", NULL), 1);
+	assert_non_null(strstr(err_text, "3 arguments given"));
+}
+
+static void test_usage(void **state)
+{
+	char *many[70];
+	int rc;
+
+	assert_int_equal(run("--check-plan", NULL), 2);
+	assert_non_null(strstr(err_text, "no plan given"));
+	assert_non_null(strstr(err_text, "usage: flashd --check-plan PLAN"));
+	assert_int_equal(run("--check-plan", "x.lst", "--frob", NULL), 2);
+	assert_non_null(strstr(err_text, "unknown option '--frob'"));
+	assert_int_equal(run("--check-plan", "x.lst", "--max-download-size", NULL), 2);
+	assert_non_null(strstr(err_text, "--max-download-size needs a value"));
+	assert_int_equal(run("--check-plan", "x.lst", "--max-download-size", "0", NULL), 2);
+	assert_non_null(strstr(err_text, "bad --max-download-size '0'"));
+	assert_int_equal(run("--check-plan", "x.lst", "--max-download-size", "0x100000000", NULL), 2);
+	assert_int_equal(run("--check-plan", "x.lst", "--max-download-size=lots", NULL), 2);
+	assert_int_equal(run("--check-plan", "--help", NULL), 0);
+	assert_non_null(strstr(out_text, "usage: flashd --check-plan"));
+	assert_string_equal(err_text, "");
+	/* "--" ends the options; --check-plan=PLAN names the plan */
+	write_plan("-dash.lst", "FB: done\n");
+	assert_int_equal(chdir(tmpdir), 0);
+	assert_int_equal(run("--check-plan", "--", "-dash.lst", NULL), 0);
+	assert_int_equal(run("--check-plan=-dash.lst", NULL), 0);
+	assert_non_null(strstr(out_text, "plan    -dash.lst"));
+	/* bounded argument list */
+	many[0] = (char *)"x.lst";
+	for (int i = 1; i < 66; i++)
+		many[i] = (char *)"a";
+	many[66] = NULL;
+	{
+		char *argv[70] = { (char *)"flashd", (char *)"--check-plan" };
+		for (int i = 0; i <= 66; i++)
+			argv[2 + i] = many[i];
+		fflush(stderr);
+		int se = dup(2), fe = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		dup2(fe, 2);
+		rc = checkplan_main(68, argv);
+		dup2(se, 2);
+		close(se);
+		close(fe);
+	}
+	assert_int_equal(rc, 2);
+}
+
+/* an argument that is not UTF-8 still gives valid JSON */
+static void test_json_non_utf8(void **state)
+{
+	const char *name = "\xff\xfe.bin";
+	json_t *root;
+	FILE *f = fopen(P(name), "w");
+
+	fputs("0123456789", f);
+	fclose(f);
+	write_plan("arg.lst", "# @_f | file\nFB: flash a _f\n");
+	assert_int_equal(chdir(tmpdir), 0);
+	assert_int_equal(run("--check-plan", P("arg.lst"), "--json", name, NULL), 0);
+	root = parse_json();
+	assert_string_equal(json_string_value(json_object_get(step_at_line(root, 2), "cmd")), "FB: flash a ??.bin");
+	json_decref(root);
+}
+
+static int setup(void **state)
+{
+	char t[] = "/tmp/test-checkplan.XXXXXX", cmd[1200];
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+
+	if (!mkdtemp(t))
+		return -1;
+	tmpdir = strdup(t);
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/data/plans/mkimages.sh' '%s'", top, tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[700];
+
+	free(out_text);
+	free(err_text);
+	assert_int_equal(chdir("/"), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	free(tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_pieces),
+		cmocka_unit_test(test_download_and_write),
+		cmocka_unit_test(test_split_error),
+		cmocka_unit_test(test_plan_errors),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_json_non_utf8),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,522 @@
+/* Unit tests for the flashd.conf parser. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "flashd/conf.h"
+
+static struct conf *parse_ok(const char *text)
+{
+	struct conf *c = NULL;
+	char *errors = NULL;
+	int r = conf_parse("t.conf", "/etc/flashd", text, strlen(text), &c, &errors);
+
+	if (r < 0)
+		fprintf(stderr, "unexpected errors:\n%s", errors ? errors : "(none)\n");
+	assert_int_equal(r, 0);
+	assert_null(errors);
+	assert_non_null(c);
+	return c;
+}
+
+/* Parse len bytes that must fail; returns the error text (caller frees). */
+static char *parse_bad_len(const char *text, size_t len)
+{
+	struct conf *c = (struct conf *)0x1;
+	char *errors = NULL;
+	int r = conf_parse("t.conf", "/etc/flashd", text, len, &c, &errors);
+
+	assert_int_equal(r, -EINVAL);
+	assert_ptr_equal(c, (struct conf *)0x1);
+	assert_non_null(errors);
+	return errors;
+}
+
+static char *parse_bad(const char *text)
+{
+	return parse_bad_len(text, strlen(text));
+}
+
+static void expect_error(const char *text, const char *message)
+{
+	char *e = parse_bad(text);
+
+	if (!strstr(e, message))
+		fail_msg("expected '%s' in:\n%s", message, e);
+	free(e);
+}
+
+static void test_defaults(void **state)
+{
+	struct conf *c = parse_ok("");
+
+	assert_string_equal(c->socket_path, "/run/flashd/flashd.sock");
+	assert_string_equal(c->socket_group, "flashd");
+	assert_string_equal(c->admin_group, "flashd-admin");
+	assert_string_equal(c->journal_path, "/var/lib/flashd/results.jsonl");
+	assert_null(c->plan);
+	assert_int_equal(c->nplan_args, 0);
+	assert_int_equal(c->sdp_timeout_ms, 5000);
+	assert_int_equal(c->reenum_timeout_ms, 15000);
+	assert_int_equal(c->fastboot_timeout_ms, 10000);
+	assert_int_equal(c->flash_timeout_min_ms, 10000);
+	assert_int_equal(c->flash_rate, 5u << 20);
+	assert_int_equal(c->erase_timeout_ms, 120000);
+	assert_int_equal(c->settle_ms, 3000);
+	assert_int_equal(c->bootloop_guard_ms, 60000);
+	assert_int_equal(c->usb_transfer_size, 256u << 10);
+	assert_int_equal(c->usb_transfers, 4);
+	assert_false(c->read_uid);
+	assert_int_equal(c->max_clients, 32);
+	assert_int_equal(c->client_queue, 1u << 20);
+	assert_int_equal(c->nports, 0);
+	conf_free(c);
+}
+
+static void check_full(const struct conf *c);
+
+static void test_full(void **state)
+{
+	struct conf *c = parse_ok(
+		"# comment\n"
+		"; also a comment\n"
+		"   \n"
+		"socket = /tmp/f.sock\r\n"
+		"socket-group=line\n"
+		"admin-group =\n"
+		"journal = /srv/results.jsonl\n"
+		"plan = plans/full.lst\n"
+		"plan-args = u-boot.imx \"my rootfs.img\" \t\n"
+		"sdp-timeout = 250ms\n"
+		"reenum-timeout = 20 s\n"
+		"fastboot-timeout = 1min\n"
+		"flash-timeout-min = 30s\n"
+		"flash-rate = 8M\n"
+		"erase-timeout = 5min\n"
+		"settle = 0ms\n"
+		"bootloop-guard = 90s\n"
+		"usb-transfer-size = 1M\n"
+		"usb-transfers = 8\n"
+		"read-uid = Yes\n"
+		"max-clients = 100\n"
+		"client-queue = 4K\n"
+		"[port 1-1.4]\n"
+		"plan = /abs/boot.lst\n"
+		"[ port 2-1 ]\n"
+		"plan = other.lst\n"
+		"plan-args = a b c\n");
+
+	check_full(c);
+	conf_free(c);
+}
+
+static void check_full(const struct conf *c)
+{
+	assert_string_equal(c->socket_path, "/tmp/f.sock");
+	assert_string_equal(c->socket_group, "line");
+	assert_string_equal(c->admin_group, "");
+	assert_string_equal(c->journal_path, "/srv/results.jsonl");
+	assert_string_equal(c->plan, "/etc/flashd/plans/full.lst");
+	assert_int_equal(c->nplan_args, 2);
+	assert_string_equal(c->plan_args[0], "u-boot.imx");
+	assert_string_equal(c->plan_args[1], "my rootfs.img");
+	assert_int_equal(c->sdp_timeout_ms, 250);
+	assert_int_equal(c->reenum_timeout_ms, 20000);
+	assert_int_equal(c->fastboot_timeout_ms, 60000);
+	assert_int_equal(c->flash_timeout_min_ms, 30000);
+	assert_int_equal(c->flash_rate, 8u << 20);
+	assert_int_equal(c->erase_timeout_ms, 300000);
+	assert_int_equal(c->settle_ms, 0);
+	assert_int_equal(c->bootloop_guard_ms, 90000);
+	assert_int_equal(c->usb_transfer_size, 1u << 20);
+	assert_int_equal(c->usb_transfers, 8);
+	assert_true(c->read_uid);
+	assert_int_equal(c->max_clients, 100);
+	assert_int_equal(c->client_queue, 4096);
+	assert_int_equal(c->nports, 2);
+	assert_string_equal(c->ports[0].name, "1-1.4");
+	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
+	assert_int_equal(c->ports[0].nplan_args, 0);
+	assert_int_equal(c->ports[0].line, 23);
+	assert_string_equal(c->ports[1].plan, "/etc/flashd/other.lst");
+	assert_int_equal(c->ports[1].nplan_args, 3);
+	assert_string_equal(c->ports[1].plan_args[2], "c");
+	assert_ptr_equal(conf_port_find(c, "2-1"), &c->ports[1]);
+	assert_null(conf_port_find(c, "2-1.1"));
+	assert_null(conf_port_find(c, NULL));
+}
+
+static void test_no_dir_keeps_relative_plan(void **state)
+{
+	struct conf *c = NULL;
+	const char *t = "plan = rel.lst\n";
+
+	assert_int_equal(conf_parse(NULL, NULL, t, strlen(t), &c, NULL), 0);
+	assert_string_equal(c->plan, "rel.lst");
+	conf_free(c);
+	/* not NUL-terminated: only len bytes count */
+	assert_int_equal(conf_parse(NULL, NULL, "plan = x.lst garbage", 12, &c, NULL), 0);
+	assert_string_equal(c->plan, "x.lst");
+	conf_free(c);
+	/* an empty global plan means no plan */
+	c = parse_ok("plan =\n");
+	assert_null(c->plan);
+	conf_free(c);
+}
+
+static void test_value_errors(void **state)
+{
+	expect_error("sdp-timeout = 5\n", "t.conf:1: sdp-timeout: bad duration '5'");
+	expect_error("sdp-timeout = 5h\n", "bad duration");
+	expect_error("sdp-timeout = s\n", "bad duration");
+	expect_error("sdp-timeout = 99ms\n", "sdp-timeout: out of range (100ms to 60000ms)");
+	expect_error("sdp-timeout = 99999999999999999999999s\n", "out of range");
+	expect_error("erase-timeout = 71583min\n", "out of range");
+	expect_error("flash-rate = 5X\n", "flash-rate: bad size '5X'");
+	expect_error("flash-rate = 1\n", "flash-rate: out of range");
+	expect_error("client-queue = 99999999999G\n", "out of range");
+	expect_error("usb-transfer-size = 1000\n", "usb-transfer-size: must be a multiple of 512");
+	expect_error("usb-transfer-size = 32M\n", "out of range");
+	expect_error("usb-transfers = 0\n", "usb-transfers: out of range (1 to 64)");
+	expect_error("usb-transfers = 4x\n", "usb-transfers: bad number '4x'");
+	expect_error("usb-transfers = -1\n", "bad number");
+	expect_error("read-uid = maybe\n", "read-uid: bad boolean 'maybe'");
+	expect_error("socket = run/flashd.sock\n", "socket: must be an absolute path");
+	expect_error("journal =\n", "journal: must be an absolute path");
+	expect_error("socket-group = 9lives\n", "socket-group: bad group name '9lives'");
+	expect_error("socket-group =\n", "bad group name ''");
+	expect_error("admin-group = a b\n", "admin-group: bad group name");
+	expect_error("plan-args = \"unterminated\n", "plan-args: unterminated quote");
+}
+
+static void test_syntax_errors(void **state)
+{
+	char *e;
+
+	expect_error("frobnicate = 1\n", "t.conf:1: unknown key 'frobnicate'");
+	expect_error("just words\n", "t.conf:1: expected 'key = value'");
+	expect_error(" = value\n", "expected 'key = value'");
+	expect_error("settle = 1s\nsettle = 2s\n", "t.conf:2: settle: set twice in this section");
+	expect_error("[port 1-1\n", "bad section header");
+	expect_error("[port 1-1] x\n", "bad section header");
+	expect_error("[ports 1-1]\nplan = a\n", "unknown section '[ports 1-1]'");
+	expect_error("[global]\n", "unknown section");
+	expect_error("[port 1]\nplan = a\n", "bad port name '1'");
+	expect_error("[port 1-1..2]\nplan = a\n", "bad port name");
+	expect_error("[port a-1]\nplan = a\n", "bad port name");
+	expect_error("[port 1-1.]\nplan = a\n", "bad port name");
+	expect_error("[port 1-1:1.0]\nplan = a\n", "bad port name");
+	expect_error("[port 1-1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1]\nplan = a\n", "bad port name");
+	expect_error("[port 1-1]\nplan = a\n[port 1-1]\nplan = b\n", "t.conf:3: duplicate section [port 1-1]");
+	expect_error("[port 1-1]\nplan-args = x\n", "t.conf:1: [port 1-1]: no plan");
+	expect_error("[port 1-1]\nplan =\n", "t.conf:2: plan: empty");
+	expect_error("[port 1-1]\nplan = a\nsettle = 1s\n",
+		     "t.conf:3: unknown key 'settle' in [port 1-1] (only plan and plan-args)");
+	expect_error("plan-args = a b\n", "t.conf:1: plan-args given without plan");
+	e = parse_bad_len("a\0b = c\nx = 1\n", 14);
+	assert_non_null(strstr(e, "t.conf:1: NUL byte"));
+	assert_non_null(strstr(e, "t.conf:2: unknown key 'x'"));
+	free(e);
+}
+
+static void test_errors_all_collected(void **state)
+{
+	char *e = parse_bad("settle = 1\n"
+			    "bogus = 2\n"
+			    "socket = /ok.sock\n"
+			    "[port 1-1]\n"
+			    "plan = a.lst\n"
+			    "colour = blue\n"
+			    "[port x]\n"
+			    "plan = b.lst\n"
+			    "usb-transfers = 65\n");
+
+	assert_non_null(strstr(e, "t.conf:1: settle: bad duration"));
+	assert_non_null(strstr(e, "t.conf:2: unknown key 'bogus'"));
+	assert_non_null(strstr(e, "t.conf:6: unknown key 'colour'"));
+	assert_non_null(strstr(e, "t.conf:7: bad port name 'x'"));
+	/* keys under a rejected section are not reported again */
+	assert_null(strstr(e, "t.conf:8"));
+	assert_null(strstr(e, "t.conf:9"));
+	assert_null(strstr(e, "t.conf:3"));
+	free(e);
+}
+
+static void test_hostile(void **state)
+{
+	size_t n = CONF_LINE_MAX + 100;
+	char *big = malloc(n + 32), *e;
+	struct conf *c = NULL;
+
+	/* an over-long line: one bounded error, the rest still parsed */
+	memset(big, 'x', n);
+	strcpy(big + n, "\nwhat = 1\n");
+	e = parse_bad(big);
+	assert_non_null(strstr(e, "t.conf:1: line longer than 4096 bytes"));
+	assert_non_null(strstr(e, "t.conf:2: unknown key 'what'"));
+	free(e);
+	free(big);
+	/* a message that would be longer than a line of the report is cut */
+	big = malloc(700);
+	memset(big, 'k', 600);
+	strcpy(big + 600, " = 1\n");
+	e = parse_bad(big);
+	assert_true(strlen(e) < 600);
+	assert_int_equal(e[strlen(e) - 1], '\n');
+	free(e);
+	free(big);
+	/* a file over the limit is refused before parsing */
+	e = NULL;
+	assert_int_equal(conf_parse("t.conf", NULL, NULL, 1, &c, &e), -EINVAL);
+	assert_null(e);
+	big = calloc(1, CONF_FILE_MAX + 2);
+	memset(big, '#', CONF_FILE_MAX + 1);
+	assert_int_equal(conf_parse("t.conf", NULL, big, CONF_FILE_MAX + 1, &c, &e), -EFBIG);
+	assert_non_null(strstr(e, "t.conf: larger than"));
+	assert_null(c);
+	free(e);
+	free(big);
+	/* many errors: the first CONF_ERRORS_MAX and a count */
+	big = malloc(200 * 8 + 1);
+	big[0] = '\0';
+	for (int i = 0; i < 200; i++)
+		strcat(big, "bad = 1\n");
+	e = parse_bad(big);
+	assert_non_null(strstr(e, "t.conf:64: unknown key"));
+	assert_null(strstr(e, "t.conf:65:"));
+	assert_non_null(strstr(e, "t.conf: 136 more errors not shown"));
+	free(e);
+	free(big);
+	/* too many arguments */
+	big = malloc(CONF_ARGS_MAX * 2 + 40);
+	strcpy(big, "plan = p\nplan-args =");
+	for (unsigned i = 0; i <= CONF_ARGS_MAX; i++)
+		strcat(big, " a");
+	e = parse_bad(big);
+	assert_non_null(strstr(e, "plan-args: more than 64 words"));
+	free(e);
+	free(big);
+}
+
+static void test_too_many_ports(void **state)
+{
+	size_t cap = (CONF_PORTS_MAX + 2) * 40;
+	char *t = malloc(cap), *e;
+	size_t o = 0;
+
+	for (unsigned i = 0; i <= CONF_PORTS_MAX; i++)
+		o += (size_t)snprintf(t + o, cap - o, "[port 1-%u]\nplan = p\n", i + 1);
+	e = parse_bad(t);
+	assert_non_null(strstr(e, "more than 1024 [port] sections"));
+	free(e);
+	free(t);
+}
+
+static void test_value_parsers(void **state)
+{
+	uint32_t ms = 42;
+	uint64_t b = 42;
+	bool v = false;
+	char **w;
+	size_t n;
+
+	assert_int_equal(conf_parse_duration("0ms", &ms), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(conf_parse_duration(" 2 min ", &ms), 0);
+	assert_int_equal(ms, 120000);
+	assert_int_equal(conf_parse_duration("4294967295ms", &ms), 0);
+	assert_int_equal(ms, UINT32_MAX);
+	ms = 42;
+	assert_int_equal(conf_parse_duration("4294968s", &ms), -ERANGE);
+	assert_int_equal(conf_parse_duration("1 s s", &ms), -EINVAL);
+	assert_int_equal(conf_parse_duration("1mins", &ms), -EINVAL);
+	assert_int_equal(conf_parse_duration(NULL, &ms), -EINVAL);
+	assert_int_equal(ms, 42);
+	assert_int_equal(conf_parse_size("1G", &b), 0);
+	assert_int_equal(b, 1u << 30);
+	assert_int_equal(conf_parse_size("7 k", &b), 0);
+	assert_int_equal(b, 7168);
+	assert_int_equal(conf_parse_size("12", &b), 0);
+	assert_int_equal(b, 12);
+	b = 42;
+	assert_int_equal(conf_parse_size("17179869184G", &b), -ERANGE);
+	assert_int_equal(conf_parse_size("1KB", &b), -EINVAL);
+	assert_int_equal(conf_parse_size("", &b), -EINVAL);
+	assert_int_equal(b, 42);
+	assert_int_equal(conf_parse_bool("OFF", &v), 0);
+	assert_false(v);
+	assert_int_equal(conf_parse_bool("1", &v), 0);
+	assert_true(v);
+	assert_int_equal(conf_parse_bool("", &v), -EINVAL);
+	assert_int_equal(conf_parse_bool(NULL, &v), -EINVAL);
+	assert_int_equal(conf_parse_size(NULL, &b), -EINVAL);
+	assert_int_equal(conf_parse_uint(" 17 ", &b), 0);
+	assert_int_equal(b, 17);
+	assert_int_equal(conf_parse_uint("18446744073709551615", &b), 0);
+	assert_true(b == UINT64_MAX);
+	b = 42;
+	assert_int_equal(conf_parse_uint("18446744073709551616", &b), -ERANGE);
+	assert_int_equal(conf_parse_uint("0x10", &b), -EINVAL);
+	assert_int_equal(conf_parse_uint("1 2", &b), -EINVAL);
+	assert_int_equal(conf_parse_uint(NULL, &b), -EINVAL);
+	assert_int_equal(b, 42);
+	assert_int_equal(conf_split_words("  a \"b c\" d\"e f\"g  ", 8, &w, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(w[0], "a");
+	assert_string_equal(w[1], "b c");
+	assert_string_equal(w[2], "de fg");
+	conf_words_free(w, n);
+	assert_int_equal(conf_split_words("", 8, &w, &n), 0);
+	assert_int_equal(n, 0);
+	conf_words_free(w, n);
+	assert_int_equal(conf_split_words("a b c", 2, &w, &n), -E2BIG);
+	assert_int_equal(conf_split_words("a \"b", 2, &w, &n), -EINVAL);
+	assert_int_equal(conf_split_words(NULL, 2, &w, &n), -EINVAL);
+}
+
+static void test_flash_timeout(void **state)
+{
+	struct conf *c = conf_new_default();
+
+	assert_int_equal(conf_flash_timeout_ms(c, 0), 10000);
+	assert_int_equal(conf_flash_timeout_ms(c, 5u << 20), 10000);
+	/* 112 MiB at 5 MiB/s, doubled: 44.8 s */
+	assert_int_equal(conf_flash_timeout_ms(c, 112u << 20), 44800);
+	assert_int_equal(conf_flash_timeout_ms(c, UINT64_MAX), UINT32_MAX);
+	conf_free(c);
+	assert_null(conf_free(NULL));
+}
+
+static char *tmpdir;
+
+static void test_load(void **state)
+{
+	char path[512], sub[512];
+	struct conf *c = NULL;
+	char *e = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/flashd.conf", tmpdir);
+	f = fopen(path, "w");
+	fputs("plan = p/full.lst\n[port 3-2]\nplan = ../x.lst\n", f);
+	fclose(f);
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	snprintf(sub, sizeof(sub), "%s/p/full.lst", tmpdir);
+	assert_string_equal(c->plan, sub);
+	snprintf(sub, sizeof(sub), "%s/../x.lst", tmpdir);
+	assert_string_equal(c->ports[0].plan, sub);
+	conf_free(c);
+	c = NULL;
+	f = fopen(path, "w");
+	fputs("a = 1\n", f);
+	fclose(f);
+	assert_int_equal(conf_load(path, &c, &e), -EINVAL);
+	assert_non_null(strstr(e, "/flashd.conf:1: unknown key 'a'"));
+	free(e);
+	snprintf(path, sizeof(path), "%s/missing.conf", tmpdir);
+	assert_int_equal(conf_load(path, &c, &e), -ENOENT);
+	assert_non_null(strstr(e, "missing.conf: No such file or directory"));
+	free(e);
+	assert_int_equal(conf_load(tmpdir, &c, &e), -EINVAL);
+	assert_non_null(strstr(e, ": not a regular file"));
+	free(e);
+	assert_int_equal(conf_load("/dev/null", &c, &e), -EINVAL);
+	free(e);
+	snprintf(path, sizeof(path), "%s/big.conf", tmpdir);
+	f = fopen(path, "w");
+	for (unsigned i = 0; i < CONF_FILE_MAX / 8 + 1; i++)
+		fputs("#######\n", f);
+	fclose(f);
+	assert_int_equal(conf_load(path, &c, &e), -EFBIG);
+	assert_non_null(strstr(e, "big.conf: file too large"));
+	free(e);
+	assert_null(c);
+}
+
+/* conf/flashd.conf parses, and with every "#key = value" line uncommented
+ * it gives exactly the built-in defaults: the file documents the truth. */
+static void test_shipped_conf(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	char path[1024], *text, *out, *e = NULL;
+	struct conf *c = NULL, *d = conf_new_default();
+	size_t len = 0, o = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/conf/flashd.conf", top ? top : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text = malloc(1 << 16);
+	len = fread(text, 1, (1 << 16) - 1, f);
+	fclose(f);
+	text[len] = '\0';
+	assert_int_equal(conf_parse(path, "/etc/flashd", text, len, &c, &e), 0);
+	conf_free(c);
+	out = malloc(len + 1);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		/* "#key = value" and "#[port …]" lines become live */
+		if (line[0] == '#' && ((line[1] >= 'a' && line[1] <= 'z') || line[1] == '['))
+			line++;
+		o += (size_t)sprintf(out + o, "%s\n", line);
+	}
+	if (conf_parse(path, "/etc/flashd", out, o, &c, &e) < 0)
+		fail_msg("%s", e);
+	assert_string_equal(c->socket_path, d->socket_path);
+	assert_string_equal(c->socket_group, d->socket_group);
+	assert_string_equal(c->admin_group, d->admin_group);
+	assert_string_equal(c->journal_path, d->journal_path);
+	assert_string_equal(c->plan, "/etc/flashd/plans/full.lst");
+	assert_int_equal(c->nports, 1);
+	/* every numeric field matches the default */
+	assert_memory_equal(&c->sdp_timeout_ms, &d->sdp_timeout_ms,
+			    offsetof(struct conf, ports) - offsetof(struct conf, sdp_timeout_ms));
+	conf_free(c);
+	conf_free(d);
+	free(out);
+	free(text);
+}
+
+static int setup(void **state)
+{
+	char t[] = "/tmp/test-conf.XXXXXX";
+
+	tmpdir = strdup(mkdtemp(t));
+	return tmpdir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	free(tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_no_dir_keeps_relative_plan),
+		cmocka_unit_test(test_value_errors),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_errors_all_collected),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_too_many_ports),
+		cmocka_unit_test(test_value_parsers),
+		cmocka_unit_test(test_flash_timeout),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_shipped_conf),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

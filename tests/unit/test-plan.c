@@ -1,0 +1,900 @@
+/* Unit tests for the plan parser: uuu's own i.MX6 scripts, every command
+ * and option, parameters, every error path and hostile input. Images are
+ * generated at test time by tests/data/plans/mkimages.sh (mkimage, img2simg). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "flashd/plan.h"
+
+static char *tmpdir;
+static char planpath[512];
+
+/* tmpdir/name, from a small ring of buffers */
+static const char *P(const char *name)
+{
+	static char buf[8][600];
+	static unsigned k;
+	char *b = buf[k++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return b;
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int load_len(const char *text, size_t len, const char *const *args, size_t nargs,
+		    struct plan **p, char *err, size_t errlen)
+{
+	write_file(planpath, text, len);
+	return plan_load(planpath, args, nargs, 0, p, err, errlen);
+}
+
+static struct plan *load_ok(const char *text, const char *const *args, size_t nargs)
+{
+	struct plan *p = NULL;
+	char err[1024];
+
+	if (load_len(text, strlen(text), args, nargs, &p, err, sizeof(err)) < 0)
+		fail_msg("unexpected: %s", err);
+	return p;
+}
+
+static void expect_fail_len(const char *text, size_t len, const char *const *args, size_t nargs,
+			    const char *msg)
+{
+	struct plan *p = (struct plan *)0x1;
+	char err[1024];
+	int r = load_len(text, len, args, nargs, &p, err, sizeof(err));
+
+	if (r >= 0)
+		fail_msg("loaded, expected '%s'", msg);
+	assert_ptr_equal(p, (struct plan *)0x1);
+	if (!strstr(err, msg))
+		fail_msg("expected '%s', got '%s'", msg, err);
+}
+
+static void expect_fail(const char *text, const char *msg)
+{
+	expect_fail_len(text, strlen(text), NULL, 0, msg);
+}
+
+static char *read_data(const char *name, size_t *len)
+{
+	char path[600], *buf;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/data/plans/%s", getenv("top_srcdir") ? getenv("top_srcdir") : ".", name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	buf = malloc(1 << 16);
+	*len = fread(buf, 1, (1 << 16) - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* sha256sum's opinion, independent of the code under test */
+static void sha256sum(const char *path, char out[65])
+{
+	char cmd[700];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(out, 1, 64, f), 64);
+	out[64] = '\0';
+	pclose(f);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* ---- NXP's own scripts ---- */
+
+static void check_emmc_params(const struct plan *p);
+
+static void test_uuu_emmc(void **state)
+{
+	size_t len;
+	char *text = read_data("uuu-emmc.lst", &len);
+	const char *args[] = { P("u-boot.imx") };
+	struct plan *p = load_ok(text, args, 1);
+	const struct plan_step *s;
+	char want[65];
+
+	assert_int_equal(plan_n_steps(p), 15);
+	s = plan_step(p, 0);
+	assert_int_equal(s->line, 7);
+	assert_int_equal(s->proto, PLAN_PROTO_SDP);
+	assert_int_equal(s->op, PLAN_OP_BOOT);
+	assert_true(s->runs_on_imx6);
+	assert_string_equal(s->text, "SDP: boot -f _flash.bin");
+	assert_string_equal(s->file, P("u-boot.imx"));
+	assert_non_null(s->image);
+	assert_true(s->image->is_imx);
+	assert_int_equal(s->image->imx.entry, 0x17800000);
+	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
+	sha256sum(P("u-boot.imx"), want);
+	assert_string_equal(s->image->sha256, want);
+	for (size_t i = 1; i <= 7; i++) {
+		s = plan_step(p, i);
+		assert_false(s->runs_on_imx6);
+		assert_null(s->image);
+	}
+	assert_int_equal(plan_step(p, 1)->proto, PLAN_PROTO_SDPS);
+	assert_int_equal(plan_step(p, 3)->proto, PLAN_PROTO_SDPU);
+	assert_int_equal(plan_step(p, 3)->image_offset, 0x57c00);
+	assert_int_equal(plan_step(p, 6)->proto, PLAN_PROTO_SDPV);
+	s = plan_step(p, 8);
+	assert_int_equal(s->op, PLAN_OP_UCMD);
+	assert_string_equal(s->fb_cmd, "UCmd:setenv fastboot_dev mmc");
+	assert_string_equal(plan_step(p, 9)->fb_cmd, "UCmd:setenv mmcdev ${emmc_dev}");
+	s = plan_step(p, 11);
+	assert_int_equal(s->line, 32);
+	assert_int_equal(s->op, PLAN_OP_FLASH);
+	assert_string_equal(s->arg, "bootloader");
+	assert_string_equal(s->fb_cmd, "flash:bootloader");
+	/* _image defaults to _flash.bin: the same file, opened once */
+	assert_ptr_equal(s->image, plan_step(p, 0)->image);
+	assert_int_equal(plan_n_images(p), 1);
+	assert_string_equal(plan_step(p, 12)->fb_cmd, "UCmd:if env exists emmc_ack; then ; else setenv emmc_ack 0; fi;");
+	assert_int_equal(plan_step(p, 14)->op, PLAN_OP_DONE);
+	check_emmc_params(p);
+	sha256sum(planpath, want);
+	assert_string_equal(plan_sha256(p), want);
+	assert_string_equal(plan_path(p), planpath);
+	plan_unref(p);
+	/* without the required argument: an error at the first line using it */
+	expect_fail_len(text, len, NULL, 0, "plan.lst:7: parameter '_flash.bin' has no value");
+	free(text);
+}
+
+static void check_emmc_params(const struct plan *p)
+{
+	const char *name, *value;
+
+	assert_int_equal(plan_n_params(p), 2);
+	assert_int_equal(plan_param(p, 0, &name, &value), 0);
+	assert_string_equal(name, "_flash.bin");
+	assert_string_equal(value, P("u-boot.imx"));
+	assert_int_equal(plan_param(p, 1, &name, &value), 0);
+	assert_string_equal(name, "_image");
+	assert_string_equal(value, P("u-boot.imx"));
+	assert_int_equal(plan_param(p, 2, &name, &value), -ENOENT);
+}
+
+static void test_uuu_emmc_all(void **state)
+{
+	size_t len;
+	char *text = read_data("uuu-emmc_all.lst", &len);
+	const char *args[] = { P("u-boot.imx"), P("rootfs.img") };
+	const char *tagged[] = { P("tagged.bin"), P("rootfs.img") };
+	const char *wrong[] = { P("u-boot.imx"), P("rootfs.simg") };
+	struct plan *p = load_ok(text, args, 2);
+	const struct plan_step *s;
+
+	assert_int_equal(plan_n_steps(p), 16);
+	s = plan_step(p, 0);
+	assert_int_equal(s->op, PLAN_OP_BOOT);
+	assert_int_equal(s->scan_limit, 0x800000);
+	s = plan_step(p, 11);
+	assert_int_equal(s->line, 34);
+	assert_true(s->raw2sparse);
+	assert_string_equal(s->arg, "all");
+	assert_false(s->image->sparse.sparse);
+	assert_int_equal(s->image->sparse.expanded_size, 1 << 20);
+	s = plan_step(p, 12);
+	assert_true(s->scanterm);
+	assert_int_equal(s->image_offset, 0); /* no tag: the whole file */
+	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
+	assert_int_equal(plan_n_images(p), 2);
+	plan_unref(p);
+	/* a bootloader extracted by its uuu tag from a disk image, IVT at 0x400 */
+	p = load_ok(text, tagged, 2);
+	s = plan_step(p, 0);
+	assert_int_equal(s->image->imx.ivt_offset, 0x400);
+	s = plan_step(p, 12);
+	assert_int_equal(s->image_offset, 0x400);
+	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
+	plan_unref(p);
+	expect_fail_len(text, len, wrong, 2, "plan.lst:34: ");
+	expect_fail_len(text, len, wrong, 2, "rootfs.simg: -raw2sparse given, but the image is already sparse");
+	free(text);
+}
+
+/* the seed-style flow from design.md §4, trailing comments included */
+static void test_design_example(void **state)
+{
+	char text[2048];
+	struct plan *p;
+	const struct plan_step *s;
+
+	symlink(P("u-boot.imx"), P("uboot-fastboot.imx"));
+	write_file(P("mbr.bin"), "\x55\xaa", 2);
+	write_file(P("env-zero.bin"), "\0\0\0\0", 4);
+	snprintf(text, sizeof(text),
+		 "uuu_version 1.4.0\n"
+		 "# fastboot-enabled U-Boot, loaded into RAM over SDP\n"
+		 "SDP: boot -f uboot-fastboot.imx\n"
+		 "FB: getvar version-bootloader\n"
+		 "FB: flash mbr mbr.bin\n"
+		 "FB: flash bootloader u-boot.imx        # raw region at 0x400 (U-Boot fastboot raw partition)\n"
+		 "FB: flash uboot-env env-zero.bin       # zeroed file: U-Boot's erase of a small raw region may do nothing\n"
+		 "FB: flash -raw2sparse rootfs rootfs.img\n"
+		 "FB: reboot\n"
+		 "FB: done\n");
+	p = load_ok(text, NULL, 0);
+	assert_int_equal(plan_n_steps(p), 8);
+	s = plan_step(p, 3);
+	assert_string_equal(s->text, "FB: flash bootloader u-boot.imx");
+	assert_string_equal(s->file, "u-boot.imx");
+	/* a symlink to the same file: one image, under the name it was first opened by */
+	assert_string_equal(s->image->path, P("uboot-fastboot.imx"));
+	assert_ptr_equal(s->image, plan_step(p, 0)->image);
+	assert_string_equal(plan_step(p, 1)->fb_cmd, "getvar:version-bootloader");
+	assert_string_equal(plan_step(p, 6)->fb_cmd, "reboot");
+	assert_int_equal(plan_n_images(p), 4);
+	plan_unref(p);
+}
+
+static void test_relative_to_plan_folder(void **state)
+{
+	char cwd[512];
+	struct plan *p;
+
+	mkdir(P("sub"), 0755);
+	snprintf(planpath, sizeof(planpath), "%s/sub/plan.lst", tmpdir);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir("/"), 0);
+	p = load_ok("SDP: boot -f ../u-boot.imx\nFB: flash a ../rootfs.img\n", NULL, 0);
+	assert_string_equal(plan_step(p, 0)->image->path, P("sub/../u-boot.imx"));
+	plan_unref(p);
+	expect_fail("FB: flash a rootfs.img\n", "sub/plan.lst:1: rootfs.img: No such file or directory");
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(planpath, sizeof(planpath), "%s/plan.lst", tmpdir);
+}
+
+/* ---- lexical rules ---- */
+
+static void test_comments_blank_cr(void **state)
+{
+	struct plan *p = load_ok("uuu_version 1.2.39\r\n"
+				 "\r\n"
+				 "   \t\n"
+				 "# column 0 comment\n"
+				 "   # indented comment\n"
+				 "FB: ucmd echo \"a # b\"   # trailing\r\n"
+				 "FB: ucmd echo a#b\n"
+				 "FB: ucmd echo a\t# tab before\n"
+				 "FB: getvar version", /* no final newline */
+				 NULL, 0);
+
+	assert_int_equal(plan_n_steps(p), 4);
+	assert_int_equal(plan_step(p, 0)->line, 6);
+	assert_string_equal(plan_step(p, 0)->arg, "echo \"a # b\"");
+	assert_string_equal(plan_step(p, 0)->text, "FB: ucmd echo \"a # b\"");
+	assert_string_equal(plan_step(p, 1)->arg, "echo a#b");
+	assert_string_equal(plan_step(p, 2)->arg, "echo a");
+	assert_int_equal(plan_step(p, 3)->line, 9);
+	plan_unref(p);
+	p = load_ok("uuu_version 1.4\nuuu_version 1.4.193.1\nFB: done\n", NULL, 0);
+	plan_unref(p);
+	expect_fail("uuu_version\nFB: done\n", "plan.lst:1: bad uuu_version line");
+	expect_fail("uuu_version 1\nFB: done\n", "bad uuu_version");
+	expect_fail("uuu_version 1.x\nFB: done\n", "bad uuu_version");
+	expect_fail("uuu_version 1.4.0 beta\nFB: done\n", "bad uuu_version");
+	expect_fail("uuu_version1.2.3.4.5\nFB: done\n", "bad uuu_version");
+}
+
+static void test_protocols(void **state)
+{
+	struct plan *p = load_ok("fb: getvar a\n"
+				 "Fastboot: getvar b\n"
+				 "FB[-t 30000]: ucmd sleep 20\n"
+				 "FB [ -t 0x10 ] : erase misc\n"
+				 "sdp: status\n"
+				 "SDP[-t 100]: delay 5\n",
+				 NULL, 0);
+
+	assert_int_equal(plan_step(p, 0)->proto, PLAN_PROTO_FB);
+	assert_int_equal(plan_step(p, 1)->proto, PLAN_PROTO_FB);
+	assert_int_equal(plan_step(p, 0)->timeout_ms, 0);
+	assert_int_equal(plan_step(p, 2)->timeout_ms, 30000);
+	assert_int_equal(plan_step(p, 3)->timeout_ms, 16);
+	assert_string_equal(plan_step(p, 3)->fb_cmd, "erase:misc");
+	assert_int_equal(plan_step(p, 4)->op, PLAN_OP_STATUS);
+	assert_int_equal(plan_step(p, 5)->delay_ms, 5);
+	assert_int_equal(plan_step(p, 5)->timeout_ms, 100);
+	plan_unref(p);
+	expect_fail("FB getvar a\n", "plan.lst:1: expected 'PROTOCOL: command'");
+	expect_fail("\"FB: getvar\" a\n", "plan.lst:1: expected 'PROTOCOL: command'");
+	expect_fail("XYZ: done\n", "plan.lst:1: unknown protocol 'XYZ:'");
+	expect_fail(": done\n", "unknown protocol ':'");
+	expect_fail("FBK: ucmd ls\n", "unsupported protocol 'FBK:'");
+	expect_fail("FB[-t 10: done\n", "missing ']'");
+	expect_fail("FB[-t 10]x: done\n", "unexpected text after ']'");
+	expect_fail("FB[-x 10]: done\n", "bad protocol option '[-x 10]' (only [-t MS])");
+	expect_fail("FB[-t]: done\n", "bad protocol option");
+	expect_fail("FB[-t 0]: done\n", "-t: bad timeout '0'");
+	expect_fail("FB[-t 4294967296]: done\n", "-t: bad timeout");
+	expect_fail("FB:\n", "plan.lst:1: missing command after 'FB:'");
+}
+
+static void test_fb_commands(void **state)
+{
+	char text[2048];
+	struct plan *p;
+	const struct plan_step *s;
+
+	snprintf(text, sizeof(text),
+		 "FB: getvar partition-type:boot\n"
+		 "FB: ucmd setenv bootargs \"console=ttymxc0 quiet\"\n"
+		 "FB: acmd reset\n"
+		 "FB: oem format\n"
+		 "FB: flash -raw2sparse -no-bmap -S 0x1000000 rootfs %s\n"
+		 "FB: flash -scanterm -scanlimited 0x100000 bootloader tagged.bin\n"
+		 "FB: download -f small.bin\n"
+		 "FB: erase misc\n"
+		 "FB: continue\n"
+		 "FB: reboot\n"
+		 "FB: delay 0x10\n"
+		 "FB: DONE\n",
+		 P("rootfs.img"));
+	p = load_ok(text, NULL, 0);
+	assert_int_equal(plan_n_steps(p), 12);
+	assert_string_equal(plan_step(p, 0)->fb_cmd, "getvar:partition-type:boot");
+	assert_string_equal(plan_step(p, 0)->arg, "partition-type:boot");
+	assert_string_equal(plan_step(p, 1)->fb_cmd, "UCmd:setenv bootargs \"console=ttymxc0 quiet\"");
+	assert_string_equal(plan_step(p, 2)->fb_cmd, "ACmd:reset");
+	assert_int_equal(plan_step(p, 2)->op, PLAN_OP_ACMD);
+	assert_string_equal(plan_step(p, 3)->fb_cmd, "oem format");
+	s = plan_step(p, 4);
+	assert_true(s->raw2sparse && s->no_bmap);
+	assert_int_equal(s->sparse_limit, 0x1000000);
+	assert_string_equal(s->arg, "rootfs");
+	s = plan_step(p, 5);
+	assert_int_equal(s->image_offset, 0x400);
+	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
+	s = plan_step(p, 6);
+	assert_int_equal(s->op, PLAN_OP_DOWNLOAD);
+	assert_null(s->fb_cmd);
+	assert_int_equal(s->image_len, 16);
+	assert_string_equal(plan_step(p, 7)->fb_cmd, "erase:misc");
+	assert_string_equal(plan_step(p, 8)->fb_cmd, "continue");
+	assert_string_equal(plan_step(p, 9)->fb_cmd, "reboot");
+	assert_int_equal(plan_step(p, 10)->op, PLAN_OP_DELAY);
+	assert_int_equal(plan_step(p, 10)->delay_ms, 16);
+	assert_int_equal(plan_step(p, 11)->op, PLAN_OP_DONE);
+	plan_unref(p);
+	/* malformed tags (no size; a size larger than what precedes the tag): the whole file */
+	p = load_ok("FB: flash -scanterm bootloader notag.bin\n", NULL, 0);
+	assert_int_equal(plan_step(p, 0)->image_offset, 0);
+	assert_int_equal(plan_step(p, 0)->image_len, file_size(P("notag.bin")));
+	plan_unref(p);
+	/* the tag is beyond the scan limit: the whole file */
+	p = load_ok("FB: flash -scanterm -scanlimited 0x100 bootloader tagged.bin\n", NULL, 0);
+	assert_int_equal(plan_step(p, 0)->image_offset, 0);
+	assert_int_equal(plan_step(p, 0)->image_len, 1 << 20);
+	plan_unref(p);
+}
+
+static void test_sdp_commands(void **state)
+{
+	struct plan *p = load_ok("SDP: boot -f u-boot.imx -nojump -cleardcd -dcdaddr 0x00910000 -scanlimited 0x1000\n"
+				 "SDP: dcd -f u-boot.imx -dcdaddr 0x00911000\n"
+				 "SDP: write -f u-boot.imx -ivt 0\n"
+				 "SDP: write -f rootfs.img -addr 0x12000000 -offset 0x1000 -scanterm\n"
+				 "SDP: jump -f u-boot-boot.bin -ivt 0 -cleardcd\n"
+				 "SDP: status\n"
+				 "SDP: delay 100\n"
+				 "SDP: done\n",
+				 NULL, 0);
+	const struct plan_step *s = plan_step(p, 0);
+
+	assert_true(s->nojump && s->cleardcd);
+	assert_int_equal(s->dcd_addr, 0x910000);
+	assert_int_equal(s->scan_limit, 0x1000);
+	s = plan_step(p, 1);
+	assert_int_equal(s->op, PLAN_OP_DCD);
+	assert_int_equal(s->dcd_addr, 0x911000);
+	s = plan_step(p, 2);
+	assert_true(s->use_ivt);
+	assert_false(s->has_addr);
+	s = plan_step(p, 3);
+	assert_true(s->has_addr);
+	assert_int_equal(s->addr, 0x12000000);
+	assert_int_equal(s->image_offset, 0x1000);
+	assert_int_equal(s->image_len, (1 << 20) - 0x1000);
+	assert_false(s->image->is_imx);
+	s = plan_step(p, 4);
+	assert_int_equal(s->op, PLAN_OP_JUMP);
+	assert_int_equal(s->image->imx.ivt_offset, 0x400);
+	assert_int_equal(plan_step(p, 6)->delay_ms, 100);
+	assert_null(plan_step(p, 7)->fb_cmd);
+	plan_unref(p);
+}
+
+static void test_not_run_protocols(void **state)
+{
+	struct plan *p = load_ok("SDPS: boot -scanterm -f missing.bin -scanlimited 0x800000\n"
+				 "SDPU: write -f missing.bin -offset 0x57c00 -skipfhdr\n"
+				 "SDPU: jump -addr 0x40800000\n"
+				 "SDPV: write -f missing.bin -skipspl -plugin -barebox -nojump\n"
+				 "SDPV: jump\n"
+				 "SDPV: delay 1000\n"
+				 "SDPV: done\n"
+				 "FB: done\n",
+				 NULL, 0);
+
+	for (size_t i = 0; i < 7; i++) {
+		assert_false(plan_step(p, i)->runs_on_imx6);
+		assert_null(plan_step(p, i)->image);
+	}
+	assert_int_equal(plan_step(p, 2)->addr, 0x40800000);
+	plan_unref(p);
+	expect_fail("SDPS: write -f x\nFB: done\n", "unknown command 'write' for SDPS:");
+	expect_fail("SDPU: boot -f x\nFB: done\n", "unknown command 'boot' for SDPU:");
+	expect_fail("SDPV: write -f x -frob\nFB: done\n", "write: unknown option '-frob'");
+	expect_fail("SDPV: blog\nFB: done\n", "unsupported command 'blog' for SDPV:");
+	/* only non-running lines is not a plan */
+	expect_fail("SDPV: jump\nCFG: FB: -vid 1 -pid 2\n", "plan.lst: no SDP: or FB: steps");
+}
+
+static void test_command_errors(void **state)
+{
+	expect_fail("FB: frob\n", "plan.lst:1: unknown command 'frob' for FB:");
+	expect_fail("FB: status\n", "unknown command 'status' for FB:");
+	expect_fail("SDP: getvar version\n", "unknown command 'getvar' for SDP:");
+	expect_fail("SDP: rdmem -addr 0 -format 32\n", "unsupported command 'rdmem' for SDP: (memory reads");
+	expect_fail("SDP: wrmem -addr 0\n", "unsupported command 'wrmem'");
+	expect_fail("FB: boot\n", "unsupported command 'boot' for FB:");
+	expect_fail("FB: set_active a\n", "unsupported command 'set_active'");
+	expect_fail("FB: update-super super\n", "logical partitions are not supported");
+	expect_fail("FB: sh ls\n", "unsupported command 'sh' for FB: (shell commands");
+	expect_fail("SDP: < echo x\n", "unsupported command '<'");
+	expect_fail("FB: @ x\n", "unsupported command '@'");
+	expect_fail("FB: if x\n", "unsupported command 'if'");
+	expect_fail("FB: getvar\n", "plan.lst:1: getvar: needs exactly one argument");
+	expect_fail("FB: getvar a b\n", "getvar: needs exactly one argument");
+	expect_fail("FB: erase\n", "erase: needs exactly one argument");
+	expect_fail("FB: ucmd\n", "ucmd: needs an argument");
+	expect_fail("FB: acmd\n", "acmd: needs an argument");
+	expect_fail("FB: oem\n", "oem: needs an argument");
+	expect_fail("FB: reboot now\n", "reboot: unexpected argument 'now'");
+	expect_fail("FB: done 1\n", "done: unexpected argument '1'");
+	expect_fail("SDP: status x\n", "status: unexpected argument 'x'");
+	expect_fail("FB: delay\n", "delay: needs one number");
+	expect_fail("FB: delay soon\n", "delay: bad number 'soon'");
+	expect_fail("FB: delay 0x100000000\n", "delay: bad number");
+	expect_fail("FB: ucmd echo \"open\n", "plan.lst:1: unterminated quote");
+	expect_fail("FB: ucmd a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5 6 7\n",
+		    "more than 32 words");
+	/* wire limits: fastboot commands are at most 64 bytes, no control characters */
+	expect_fail("FB: ucmd echo 0123456789012345678901234567890123456789012345678901234\n",
+		    "plan.lst:1: fastboot command 'UCmd:echo 0123456789012345678…' is longer than 64 bytes");
+	expect_fail("FB: ucmd echo\ta\n", "control character in fastboot command");
+	expect_fail("FB: oem 0123456789012345678901234567890123456789012345678901234567890\n",
+		    "fastboot command 'oem 0123");
+}
+
+static void test_option_errors(void **state)
+{
+	expect_fail("SDP: boot\n", "plan.lst:1: boot: -f FILE missing");
+	expect_fail("SDP: dcd\n", "dcd: -f FILE missing");
+	expect_fail("SDP: jump\n", "jump: -f FILE missing");
+	expect_fail("SDP: write -f u-boot.imx\n", "write: needs -addr ADDR or -ivt 0");
+	expect_fail("SDP: boot -f\n", "boot: option -f needs a value");
+	expect_fail("SDP: boot -f \"\"\n", "-f: empty file name");
+	expect_fail("SDP: boot -f u-boot.imx -f u-boot.imx\n", "boot: option -f given twice");
+	expect_fail("SDP: boot -f u-boot.imx -frob\n", "boot: unknown option '-frob'");
+	expect_fail("SDP: boot -f u-boot.imx extra\n", "boot: unexpected argument 'extra'");
+	expect_fail("SDP: boot -f u-boot.imx -barebox\n", "boot: unsupported option -barebox (barebox");
+	expect_fail("SDP: boot -f u-boot.imx -dcdaddr zz\n", "-dcdaddr: bad number 'zz'");
+	expect_fail("SDP: boot -f u-boot.imx -dcdaddr 0x100000000\n", "-dcdaddr: number '0x100000000' too large");
+	expect_fail("SDP: boot -f u-boot.imx -dcdaddr 0x\n", "-dcdaddr: bad number '0x'");
+	expect_fail("SDP: boot -f u-boot.imx -scanlimited 99999999999999999999\n", "too large");
+	expect_fail("SDP: write -f u-boot.imx -ivt 0 -skipspl\n", "unsupported option -skipspl");
+	expect_fail("SDP: write -f u-boot.imx -ivt 0 -skipfhdr\n", "unsupported option -skipfhdr");
+	expect_fail("SDP: jump -f u-boot.imx -plugin\n", "unsupported option -plugin");
+	expect_fail("SDP: jump -f u-boot.imx -addr 0x1000\n", "the i.MX6 boot ROM jumps to an IVT");
+	expect_fail("FB: flash -bmap x.bmap a rootfs.img\n", "flash: unsupported option -bmap");
+	expect_fail("FB: flash a\n", "flash: needs PARTITION FILE");
+	expect_fail("FB: flash\n", "flash: needs PARTITION FILE");
+	expect_fail("FB: flash a rootfs.img b\n", "flash: unexpected argument 'b'");
+	expect_fail("FB: flash -S a rootfs.img\n", "-S: bad number 'a'");
+	expect_fail("FB: download\n", "download: -f FILE missing");
+	expect_fail("FB: download small.bin\n", "download: unexpected argument 'small.bin'");
+}
+
+static void test_image_errors(void **state)
+{
+	expect_fail("SDP: boot -f nothere.imx\n", "plan.lst:1: nothere.imx: No such file or directory");
+	expect_fail("SDP: boot -f sub\n", "sub: not a regular file");
+	expect_fail("SDP: boot -f empty.bin\n", "empty.bin: empty file");
+	expect_fail("SDP: boot -f fifo\n", "fifo: not a regular file");
+	expect_fail("SDP: boot -f loop\n", "loop: Too many levels of symbolic links");
+	expect_fail("SDP: boot -f rootfs.img\n", "plan.lst:1: rootfs.img: ");
+	expect_fail("SDP: boot -f small.bin\n", "small.bin: ");
+	expect_fail("SDP: jump -f rootfs.img\n", "rootfs.img: ");
+	expect_fail("SDP: write -f rootfs.img -ivt 0\n", "rootfs.img: ");
+	expect_fail("SDP: dcd -f nodcd.imx\n", "nodcd.imx: the image has no DCD");
+	expect_fail("SDP: boot -f plugin.imx\n", "plan.lst:1: plugin.imx: ");
+	expect_fail("SDP: boot -f u-boot-boot.bin -scanlimited 0x400\n",
+		    "u-boot-boot.bin: IVT at 0x400 is beyond -scanlimited 0x400");
+	expect_fail("SDP: write -f small.bin -addr 0 -offset 16\n",
+		    "small.bin: -offset 0x10 is beyond the end of the file (16 bytes)");
+	expect_fail("FB: flash a bad.simg\n", "plan.lst:1: bad.simg: ");
+	expect_fail("FB: download -f bad.simg\n", "bad.simg: ");
+	expect_fail("FB: flash a empty.bin\n", "empty.bin: empty file");
+	expect_fail("FB: flash -raw2sparse a rootfs.simg\n", "rootfs.simg: -raw2sparse given, but the image is already sparse");
+	write_file(P("rootfs.img.bmap"), "<bmap/>", 7);
+	expect_fail("FB: flash -raw2sparse a rootfs.img\n",
+		    "rootfs.img.bmap exists and uuu would use it, but flashd does not support bmap: add -no-bmap");
+	plan_unref(load_ok("FB: flash -raw2sparse -no-bmap a rootfs.img\n", NULL, 0));
+	plan_unref(load_ok("FB: flash a rootfs.img\n", NULL, 0));
+	unlink(P("rootfs.img.bmap"));
+}
+
+static void test_params(void **state)
+{
+	const char *args[] = { "u-boot.imx", "my image.img" };
+	const char *one[] = { "u-boot.imx" };
+	const char *three[] = { "a", "b", "c" };
+	const char *quote[] = { "a\"b" };
+	const char *ctrl[] = { "a\nFB: erase all" };
+	const char *null[] = { NULL };
+	const char *name, *value;
+	struct plan *p;
+
+	write_file(P("my image.img"), "0123456789", 10);
+	/* longest name wins: _flash.bin is not _flash followed by ".bin" */
+	p = load_ok("# @_flash   | bootloader without suffix\n"
+		    "# @_flash.bin | bootloader\n"
+		    "FB: flash p _flash.bin\n"
+		    "FB: ucmd echo _flash\n",
+		    args, 2);
+	assert_int_equal(plan_param(p, 0, &name, &value), 0);
+	assert_string_equal(value, "u-boot.imx");
+	/* a value with blanks is quoted as it is substituted */
+	assert_string_equal(plan_step(p, 0)->cmd, "FB: flash p \"my image.img\"");
+	assert_string_equal(plan_step(p, 0)->file, "my image.img");
+	assert_int_equal(plan_step(p, 0)->image_len, 10);
+	assert_string_equal(plan_step(p, 1)->arg, "echo u-boot.imx");
+	plan_unref(p);
+	p = load_ok("# @_flash.bin | bootloader\n"
+		    "#@_image [_flash.bin]\n"
+		    "# @_part [rootfs] | literal default\n"
+		    "# @_unused | never used, never given\n"
+		    "SDP: boot -f _flash.bin\n"
+		    "FB: flash _part _image\n"
+		    "FB: ucmd echo x_flash.bin \"_part\" ${emmc_dev} _parts\n",
+		    one, 1);
+	assert_string_equal(plan_step(p, 1)->cmd, "FB: flash rootfs u-boot.imx");
+	assert_string_equal(plan_step(p, 1)->text, "FB: flash _part _image");
+	assert_string_equal(plan_step(p, 2)->arg, "echo x_flash.bin \"rootfs\" ${emmc_dev} rootfss");
+	assert_int_equal(plan_param(p, 3, &name, &value), 0);
+	assert_string_equal(name, "_unused");
+	assert_null(value);
+	plan_unref(p);
+	/* errors */
+	expect_fail_len("# @_a | x\nFB: done\n", 19, three, 3,
+			"plan.lst: 3 arguments given, but the plan declares 1 parameter (# @_name)");
+	expect_fail_len("FB: done\n", 9, one, 1, "1 argument given, but the plan declares 0 parameters");
+	expect_fail("# @_a | x\n# @_a | y\nFB: done\n", "plan.lst:2: parameter '_a' declared twice (first at line 1)");
+	expect_fail("# @_a [_b] | x\nFB: done\n", "plan.lst:1: default '_b' of '_a' is not a declared parameter");
+	expect_fail("# @_a [_b\nFB: done\n", "plan.lst:1: missing ']' in parameter declaration");
+	expect_fail("# @_a [] | x\nFB: done\n", "empty default");
+	expect_fail("# @_a junk\nFB: done\n", "expected '[default]' or '| description'");
+	expect_fail("# @_ | x\nFB: done\n", "parameter name missing");
+	expect_fail("# @_a [_b]\n# @_b [_a]\nFB: flash p _a\n", "plan.lst:3: parameter '_a' has no value");
+	expect_fail("# @_a\nFB: ucmd _a\n", "plan.lst:2: parameter '_a' has no value (give it after the plan path)");
+	expect_fail_len("# @_a\nFB: ucmd echo _a\n", 23, quote, 1, "parameter '_a' value contains a double quote");
+	expect_fail_len("# @_a\nFB: ucmd echo _a\n", 23, ctrl, 1, "plan.lst: argument 1 contains a control character");
+	expect_fail_len("# @_a\nFB: ucmd echo _a\n", 23, null, 1, "plan.lst: argument 1 is NULL");
+	/* "# @" without "_" and "#@x" are plain comments */
+	plan_unref(load_ok("# @ not a declaration\n#@x neither\nFB: done\n", NULL, 0));
+}
+
+static void test_param_limits(void **state)
+{
+	char *text = malloc(64 * 40 + 100), *big;
+	const char *longarg[1];
+	size_t o = 0;
+
+	for (unsigned i = 0; i <= PLAN_PARAMS_MAX; i++)
+		o += (size_t)sprintf(text + o, "# @_p%u | x\n", i);
+	strcpy(text + o, "FB: done\n");
+	expect_fail(text, "plan.lst:33: more than 32 parameters");
+	free(text);
+	/* substitution that makes the line too long */
+	big = malloc(3000);
+	memset(big, 'x', 2999);
+	big[2999] = '\0';
+	longarg[0] = big;
+	expect_fail_len("# @_a\nFB: ucmd _a _a\n", 20, longarg, 1,
+			"plan.lst:2: line longer than 4096 bytes after parameter substitution");
+	free(big);
+}
+
+static void test_cfg(void **state)
+{
+	struct plan *p = load_ok("CFG: FB: -vid 0x1b67 -pid 0x4000\n"
+				 "cfg: fb: -vid 0x1b67 -pid 0x4000 -bcdmin 0 -bcdmax 0xffff\n"
+				 "CFG: FASTBOOT: -vid 0x3016 -pid 1 -chip MX6Q -compatible x\n"
+				 "CFG: SDP: -vid 0x15a2 -pid 0x0054 -chip MX6Q\n"
+				 "CFG: FBK: -vid 0x066f -pid 0x9afe\n"
+				 "FB: done\n",
+				 NULL, 0);
+	const struct plan_usb_id *ids;
+	size_t n;
+
+	ids = plan_fb_ids(p, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0].vid, 0x1b67);
+	assert_int_equal(ids[0].pid, 0x4000);
+	assert_int_equal(ids[0].line, 1);
+	assert_int_equal(ids[1].vid, 0x3016);
+	assert_int_equal(plan_step(p, 0)->proto, PLAN_PROTO_CFG);
+	assert_int_equal(plan_step(p, 0)->op, PLAN_OP_CFG);
+	assert_false(plan_step(p, 0)->runs_on_imx6);
+	assert_string_equal(plan_step(p, 0)->arg, "FB: -vid 0x1b67 -pid 0x4000");
+	plan_unref(p);
+	p = load_ok("CFG: fb : -vid 2 -pid 3\nFB: done\n", NULL, 0);
+	assert_int_equal(plan_fb_ids(p, &n)[0].pid, 3);
+	plan_unref(p);
+	expect_fail("CFG: -vid 1 -pid 2\nFB: done\n", "plan.lst:1: CFG: expected 'CFG: PROTOCOL: -vid V -pid P'");
+	expect_fail("CFG: XX: -vid 1 -pid 2\nFB: done\n", "unknown protocol 'XX:'");
+	expect_fail("CFG: FB: -vid 1\nFB: done\n", "CFG: needs -vid and -pid");
+	expect_fail("CFG: FB: -vid 1 -pid 0x10000\nFB: done\n", "CFG: -pid: bad 16-bit number '0x10000'");
+	expect_fail("CFG: FB: -vid 1 -pid\nFB: done\n", "CFG: option -pid needs a value");
+	expect_fail("CFG: FB: -vid 1 -pid 2 -frob 3\nFB: done\n", "CFG: unknown option '-frob'");
+	expect_fail("CFG: FB: -vid 1 -pid 2 \"-chip\nFB: done\n", "CFG: unterminated quote");
+	{
+		char text[2048];
+		size_t o = 0;
+		for (unsigned i = 0; i <= PLAN_FB_IDS_MAX; i++)
+			o += (size_t)sprintf(text + o, "CFG: FB: -vid 1 -pid %u\n", i);
+		strcpy(text + o, "FB: done\n");
+		expect_fail(text, "plan.lst:17: CFG: more than 16 FB: devices");
+	}
+}
+
+static void test_hostile(void **state)
+{
+	size_t n = PLAN_LINE_MAX + 10;
+	char *big = malloc(PLAN_FILE_MAX + 2);
+	struct plan *p = (struct plan *)0x1;
+	char err[256];
+
+	/* over-long line: bounded error with its line number */
+	strcpy(big, "FB: done\nFB: ucmd ");
+	memset(big + 18, 'a', n);
+	big[18 + n] = '\0';
+	expect_fail(big, "plan.lst:2: line longer than 4096 bytes");
+	/* exactly the limit is a (too long for fastboot) command, not a lexical error */
+	memset(big + 18, 'a', PLAN_LINE_MAX - 9);
+	big[18 + PLAN_LINE_MAX - 9] = '\0';
+	expect_fail(big, "is longer than 64 bytes");
+	expect_fail_len("FB: done\nFB: ucmd a\0b\n", 22, NULL, 0, "plan.lst:2: NUL byte in line");
+	expect_fail("FB: ucmd a\033[2Jb\n", "plan.lst:1: control character in line");
+	expect_fail("FB: ucmd a\x7f\n", "control character in line");
+	expect_fail("FB: ucmd \xff\xfe\n", "plan.lst:1: invalid UTF-8");
+	expect_fail("FB: ucmd \xc0\xaf\n", "invalid UTF-8");             /* overlong */
+	expect_fail("FB: ucmd \xed\xa0\x80\n", "invalid UTF-8");         /* surrogate */
+	expect_fail("FB: ucmd \xf4\x90\x80\x80\n", "invalid UTF-8");     /* > U+10FFFF */
+	expect_fail("FB: ucmd \xe2\x82\n", "invalid UTF-8");             /* truncated */
+	/* valid UTF-8 passes the lexer (and U-Boot gets the bytes) */
+	plan_unref(load_ok("# Größe\nFB: ucmd echo \xc3\xa9\xe2\x82\xac\n", NULL, 0));
+	/* size limits */
+	memset(big, '#', PLAN_FILE_MAX + 1);
+	assert_int_equal(plan_parse("big", NULL, big, PLAN_FILE_MAX + 1, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "big: larger than 1048576 bytes");
+	write_file(planpath, big, PLAN_FILE_MAX + 1);
+	assert_int_equal(plan_load(planpath, NULL, 0, 0, &p, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "plan.lst: larger than 1 MiB"));
+	assert_ptr_equal(p, (struct plan *)0x1);
+	/* too many steps */
+	big[0] = '\0';
+	for (unsigned i = 0; i <= PLAN_STEPS_MAX; i++)
+		strcat(big + (i ? (i - 1) * 9 : 0), "FB: done\n");
+	expect_fail(big, "plan.lst:4097: more than 4096 steps");
+	/* nothing to run */
+	expect_fail("", "plan.lst: no SDP: or FB: steps");
+	expect_fail("# only\n\n# comments\n", "no SDP: or FB: steps");
+	free(big);
+}
+
+static void test_load_errors(void **state)
+{
+	struct plan *p = (struct plan *)0x1;
+	char err[256], small[16];
+
+	assert_int_equal(plan_load(P("none.lst"), NULL, 0, 0, &p, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "none.lst: No such file or directory"));
+	assert_int_equal(plan_load(tmpdir, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ": not a regular file"));
+	assert_int_equal(plan_load(P("fifo"), NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(plan_load(P("loop"), NULL, 0, 0, &p, err, sizeof(err)), -ELOOP);
+	assert_ptr_equal(p, (struct plan *)0x1);
+	/* a small error buffer: truncated, terminated; none at all is fine too */
+	assert_int_equal(plan_load(P("none.lst"), NULL, 0, 0, &p, small, sizeof(small)), -ENOENT);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_int_equal(plan_load(P("none.lst"), NULL, 0, 0, &p, NULL, 0), -ENOENT);
+	assert_int_equal(plan_parse("x", NULL, "FB: frob\n", 9, NULL, 0, 0, &p, NULL, 0), -EINVAL);
+	assert_int_equal(plan_load(NULL, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	/* a plan path without a folder, and one in / */
+	{
+		char cwd[512];
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		assert_int_equal(chdir(tmpdir), 0);
+		write_file(planpath, "FB: flash a rootfs.img\n", 23);
+		assert_int_equal(plan_load("plan.lst", NULL, 0, 0, &p, err, sizeof(err)), 0);
+		assert_string_equal(plan_step(p, 0)->image->path, "./rootfs.img");
+		plan_unref(p);
+		p = (struct plan *)0x1;
+		assert_int_equal(chdir(cwd), 0);
+		if (plan_load("/nonexistent-flashd.lst", NULL, 0, 0, &p, err, sizeof(err)) != -ENOENT)
+			fail();
+	}
+	assert_int_equal(plan_parse("x", NULL, NULL, 5, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(plan_parse("x", NULL, "FB: done\n", 9, NULL, 1, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_ptr_equal(p, (struct plan *)0x1);
+}
+
+static void test_no_images_flag(void **state)
+{
+	const char *text = "SDP: boot -f missing.imx\nFB: flash a missing.img\nFB: download -f x\n";
+	struct plan *p = NULL;
+	char err[256];
+
+	assert_int_equal(plan_parse("mem", "/nonexistent", text, strlen(text), NULL, 0, PLAN_LOAD_NO_IMAGES,
+				    &p, err, sizeof(err)), 0);
+	assert_int_equal(plan_n_steps(p), 3);
+	assert_null(plan_step(p, 0)->image);
+	assert_string_equal(plan_step(p, 1)->fb_cmd, "flash:a");
+	assert_int_equal(plan_n_images(p), 0);
+	assert_null(plan_image(p, 0));
+	assert_string_equal(plan_path(p), "mem");
+	plan_unref(p);
+	/* syntax is still checked */
+	assert_int_equal(plan_parse("mem", NULL, "SDP: boot\n", 10, NULL, 0, PLAN_LOAD_NO_IMAGES, &p, err,
+				    sizeof(err)), -EINVAL);
+	assert_string_equal(err, "mem:1: boot: -f FILE missing");
+}
+
+static void test_refcounts(void **state)
+{
+	struct plan *p = load_ok("SDP: boot -f u-boot.imx\nFB: flash a u-boot.imx\n", NULL, 0);
+	struct plan_image *img;
+	char want[65];
+	uint8_t first;
+
+	assert_ptr_equal(plan_ref(p), p);
+	assert_null(plan_unref(p)); /* still one reference */
+	assert_int_equal(plan_n_steps(p), 2);
+	assert_null(plan_step(p, 2));
+	img = plan_image_ref(plan_image(p, 0));
+	assert_int_equal(img->refs, 2);
+	first = img->data[0];
+	assert_null(plan_unref(p));
+	/* the image outlives the plan */
+	assert_int_equal(img->data[0], first);
+	assert_int_equal(img->data[0], 0xd1);
+	sha256sum(P("u-boot.imx"), want);
+	assert_string_equal(img->sha256, want);
+	assert_null(plan_image_unref(img));
+	assert_null(plan_unref(NULL));
+	assert_null(plan_image_unref(NULL));
+	assert_null(plan_image_ref(NULL));
+	assert_null(plan_ref(NULL));
+}
+
+static void test_names(void **state)
+{
+	static const char *const ops[] = { "boot", "dcd", "write", "jump", "status", "getvar", "ucmd", "acmd", "oem",
+					   "flash", "download", "erase", "reboot", "continue", "delay", "done", "cfg" };
+	static const char *const protos[] = { "SDP", "SDPS", "SDPU", "SDPV", "FB", "CFG" };
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		assert_string_equal(plan_op_to_string((enum plan_op)i), ops[i]);
+	assert_null(plan_op_to_string((enum plan_op)17));
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		assert_string_equal(plan_proto_to_string((enum plan_proto)i), protos[i]);
+	assert_null(plan_proto_to_string((enum plan_proto)6));
+}
+
+/* the shipped example plans load with the generated images */
+static void test_shipped_plans(void **state)
+{
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+	const char *full[] = { P("u-boot.imx"), P("rootfs.img") };
+	const char *boot[] = { P("u-boot.imx") };
+	char path[600], err[1024];
+	struct plan *p = NULL;
+
+	snprintf(path, sizeof(path), "%s/conf/plans/full.lst", top);
+	if (plan_load(path, full, 2, 0, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	plan_unref(p);
+	snprintf(path, sizeof(path), "%s/conf/plans/bootloader.lst", top);
+	if (plan_load(path, boot, 1, 0, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	plan_unref(p);
+}
+
+static int setup(void **state)
+{
+	char t[] = "/tmp/test-plan.XXXXXX", cmd[1200];
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+
+	if (!mkdtemp(t))
+		return -1;
+	tmpdir = strdup(t);
+	snprintf(planpath, sizeof(planpath), "%s/plan.lst", tmpdir);
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/data/plans/mkimages.sh' '%s'", top, tmpdir);
+	if (system(cmd) != 0)
+		return -1;
+	if (mkfifo(P("fifo"), 0600) < 0 || symlink("loop", P("loop")) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	free(tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uuu_emmc),
+		cmocka_unit_test(test_uuu_emmc_all),
+		cmocka_unit_test(test_design_example),
+		cmocka_unit_test(test_relative_to_plan_folder),
+		cmocka_unit_test(test_comments_blank_cr),
+		cmocka_unit_test(test_protocols),
+		cmocka_unit_test(test_fb_commands),
+		cmocka_unit_test(test_sdp_commands),
+		cmocka_unit_test(test_not_run_protocols),
+		cmocka_unit_test(test_command_errors),
+		cmocka_unit_test(test_option_errors),
+		cmocka_unit_test(test_image_errors),
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_param_limits),
+		cmocka_unit_test(test_cfg),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_no_images_flag),
+		cmocka_unit_test(test_refcounts),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_shipped_plans),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
