@@ -830,19 +830,25 @@ static void test_names(void **state)
 static void test_shipped_plans(void **state)
 {
 	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
-	const char *full[] = { P("u-boot.imx"), P("rootfs.img") };
-	const char *boot[] = { P("u-boot.imx") };
+	/* _fbuboot _mbr _uboot _env _rootfs; bootloader.lst: _fbuboot _env [_uboot] */
+	const char *full[] = { P("u-boot.imx"), P("small.bin"), P("nodcd.imx"), P("small.bin"), P("rootfs.img") };
+	const char *boot[] = { P("u-boot.imx"), P("small.bin") };
 	char path[600], err[1024];
 	struct plan *p = NULL;
 
 	snprintf(path, sizeof(path), "%s/conf/plans/full.lst", top);
-	if (plan_load(path, full, 2, 0, &p, err, sizeof(err)) < 0)
+	if (plan_load(path, full, 5, 0, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
+	assert_true(plan_n_steps(p) > 6);
 	plan_unref(p);
 	snprintf(path, sizeof(path), "%s/conf/plans/bootloader.lst", top);
-	if (plan_load(path, boot, 1, 0, &p, err, sizeof(err)) < 0)
+	if (plan_load(path, boot, 2, 0, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	plan_unref(p);
+	/* a missing argument is refused with file:line */
+	snprintf(path, sizeof(path), "%s/conf/plans/bootloader.lst", top);
+	assert_true(plan_load(path, boot, 1, 0, &p, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "bootloader.lst:"));
 }
 
 static int setup(void **state)

@@ -1,0 +1,203 @@
+/* port: the per-port state machine (design.md §3). Pure: an event and the
+ * current time go in, the port's new state and a list of actions come out.
+ * No I/O, no clock reads, no allocation. The station executes the actions
+ * (start/stop sessions, arm the deadline timer, journal and publish).
+ *
+ *   EMPTY ──rom──▶ SDP ──jump ok──▶ WAIT_REENUM ──fastboot──▶ FASTBOOT ──ok──▶ DONE
+ *     │  └─fastboot (restore)──────────────────────────────────▲        └─err─▶ FAILED
+ *     └─(paused)─▶ PAUSED ──resume──▶ SDP / FASTBOOT
+ *   DONE/FAILED latch until the port has been empty for `settle_ms`, then EMPTY.
+ *   The board of the last DONE coming back (same SoC UID or USB serial, or any
+ *   flashable device within `guard_ms` when it cannot be identified) ─▶ BOOT_LOOP,
+ *   which holds until an operator's retry.
+ *
+ * Every state has its deadline: SDP and FASTBOOT a stall deadline re-armed by
+ * each step/progress event, WAIT_REENUM the re-enumeration timeout, DONE and
+ * FAILED the settle time once the port is empty; EMPTY, PAUSED and BOOT_LOOP
+ * wait for a person and have none. */
+#ifndef FLASHD_PORT_H
+#define FLASHD_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PORT_NAME_MAX 64u
+#define PORT_TEXT_MAX 256u
+#define PORT_SERIAL_MAX 128u
+#define PORT_ACTIONS_MAX 8u      /* port_handle never emits more */
+#define PORT_STEP_NONE SIZE_MAX  /* no step started yet */
+#define PORT_STEP_FIRST_FB SIZE_MAX /* START_FASTBOOT: the plan's first FB step */
+
+enum port_state {
+	PORT_STATE_EMPTY,
+	PORT_STATE_PAUSED,       /* a board waits while the station is paused */
+	PORT_STATE_SDP,          /* uploading U-Boot to the boot ROM */
+	PORT_STATE_WAIT_REENUM,  /* jumped; waiting for the fastboot device */
+	PORT_STATE_FASTBOOT,     /* running the plan's FB steps */
+	PORT_STATE_DONE,
+	PORT_STATE_FAILED,
+	PORT_STATE_BOOT_LOOP,
+	_PORT_STATE_MAX,
+};
+
+enum port_dev {
+	PORT_DEV_NONE,
+	PORT_DEV_ROM,            /* an SDP boot ROM */
+	PORT_DEV_FASTBOOT,       /* a fastboot gadget */
+	PORT_DEV_OTHER,          /* anything else (e.g. the flashed board's OS) */
+	_PORT_DEV_MAX,
+};
+
+enum port_result {
+	PORT_RESULT_NONE,
+	PORT_RESULT_OK,
+	PORT_RESULT_FAILED,
+	PORT_RESULT_BOOT_LOOP,
+	PORT_RESULT_ABORTED,
+	_PORT_RESULT_MAX,
+};
+
+enum port_event_type {
+	PORT_EV_DEV_ADDED,       /* dev_added */
+	PORT_EV_DEV_REMOVED,     /* the device present on the port left */
+	PORT_EV_STEP,            /* step: a plan step starts */
+	PORT_EV_PROGRESS,        /* progress: bytes of the current step */
+	PORT_EV_UID,             /* uid: SoC unique ID read over SDP */
+	PORT_EV_SESSION_DONE,    /* session_done */
+	PORT_EV_DEADLINE,        /* the timer of the last TIMER action fired */
+	PORT_EV_PAUSE,
+	PORT_EV_RESUME,
+	PORT_EV_ABORT,
+	PORT_EV_RETRY,
+	_PORT_EV_MAX,
+};
+
+struct port_event {
+	enum port_event_type type;
+	union {
+		struct {
+			enum port_dev kind;
+			const char *serial;   /* USB iSerialNumber or NULL */
+		} dev_added;
+		struct {
+			size_t index;
+			const char *text;
+		} step;
+		struct {
+			uint64_t bytes, total;
+		} progress;
+		uint64_t uid;
+		const char *abort_reason;     /* ABORT: NULL = "aborted by the operator" */
+		struct {
+			int status;           /* 0 or -errno */
+			const char *reason;   /* NULL when status == 0 */
+			bool more;            /* SDP: the plan has FB steps after next_step */
+			size_t next_step;     /* SDP: first FB step */
+		} session_done;
+	};
+};
+
+enum port_action_type {
+	PORT_ACT_STATE,          /* state: changed from old to new (log, publish "port") */
+	PORT_ACT_TIMER,          /* deadline_ms: arm the port's timer; 0 = disarm */
+	PORT_ACT_START_SDP,      /* open the ROM device and start an SDP session */
+	PORT_ACT_START_FASTBOOT, /* start a fastboot session at first_step */
+	PORT_ACT_STOP_SESSION,   /* free the session (deferred) and close its device */
+	PORT_ACT_STEP_END,       /* step_end: a step finished or stopped (durations) */
+	PORT_ACT_PROGRESS,       /* publish progress (rate limited to progress_ms) */
+	PORT_ACT_RESULT,         /* a board finished: journal, then publish "result" */
+	_PORT_ACT_MAX,
+};
+
+struct port_action {
+	enum port_action_type type;
+	union {
+		struct {
+			enum port_state old, new;
+		} state;
+		uint64_t deadline_ms;
+		size_t first_step;       /* START_FASTBOOT; PORT_STEP_FIRST_FB for a restore */
+		struct {
+			size_t index;
+			uint64_t ms, bytes;
+			bool ok;
+		} step_end;
+		enum port_result result;
+	};
+};
+
+struct port_cfg {
+	uint32_t sdp_stall_ms;       /* SDP: no step/progress for this long → FAILED */
+	uint32_t fastboot_stall_ms;  /* FASTBOOT: same */
+	uint32_t reenum_ms;          /* WAIT_REENUM → fastboot device */
+	uint32_t settle_ms;          /* DONE/FAILED: empty this long → EMPTY */
+	uint32_t guard_ms;           /* unidentified board back after DONE → BOOT_LOOP */
+	uint32_t gone_grace_ms;      /* device left mid-session: wait for the session's own verdict;
+				      * session I/O error: wait for a removal */
+	uint32_t progress_ms;        /* at most one PROGRESS action per this interval */
+	bool read_uid;               /* SDP sessions report the SoC UID */
+};
+
+/* Read-only outside port.c. */
+struct port {
+	char name[PORT_NAME_MAX];
+	struct port_cfg cfg;
+	enum port_state state;
+	bool paused;                 /* station-wide pause, mirrored per port */
+	enum port_dev dev;           /* what is plugged in now */
+	char serial[PORT_SERIAL_MAX];/* USB serial of the present/last device ("" = none) */
+	bool gone;                   /* SDP/FASTBOOT: the device left, session draining */
+	bool failing;                /* SDP/FASTBOOT: the session failed with an I/O error;
+				      * a removal within gone_grace_ms makes it a disconnect */
+	char pending[PORT_TEXT_MAX]; /* failing: the session's reason */
+	uint64_t deadline_ms;        /* 0 = none */
+	uint64_t activity_ms;        /* SDP/FASTBOOT: last step/progress (stall deadline) */
+	uint64_t state_ms;           /* when the state was entered */
+
+	/* the current (or last) board */
+	uint64_t start_ms, end_ms;
+	bool have_uid;
+	uint64_t uid;
+	size_t step_index;           /* PORT_STEP_NONE before the first step */
+	char step[PORT_TEXT_MAX];
+	uint64_t step_start_ms;
+	uint64_t bytes, total;       /* current step */
+	uint64_t bytes_done;         /* finished steps */
+	uint64_t last_progress_ms;
+	size_t next_step;            /* first FB step after SDP */
+	enum port_result result;
+	char failed_step[PORT_TEXT_MAX];
+	char reason[PORT_TEXT_MAX];
+
+	/* the board of the last DONE on this port (boot-loop detection) */
+	bool have_done;
+	uint64_t done_ms;
+	bool done_have_uid;
+	uint64_t done_uid;
+	char done_serial[PORT_SERIAL_MAX];
+};
+
+void port_init(struct port *p, const char *name, const struct port_cfg *cfg);
+void port_set_cfg(struct port *p, const struct port_cfg *cfg);
+/* Returns the number of actions written to acts (≤ PORT_ACTIONS_MAX), or
+ * -EINVAL for max < PORT_ACTIONS_MAX or a bad event; for operator events that
+ * do not apply in the current state (abort of an idle port, retry of a
+ * running one): -EBUSY, with the port unchanged. */
+int port_handle(struct port *p, const struct port_event *ev, uint64_t now_ms,
+		struct port_action *acts, size_t max);
+
+/* Bytes of the current board: finished steps + the current one. */
+uint64_t port_bytes(const struct port *p);
+/* Bytes per second of the current step, 0 if unknown. */
+uint64_t port_rate(const struct port *p, uint64_t now_ms);
+bool port_is_busy(const struct port *p);   /* SDP, WAIT_REENUM or FASTBOOT */
+
+const char *port_state_to_string(enum port_state s);   /* "empty", "wait-reenum", … */
+int port_state_from_string(const char *s);              /* enum value or -EINVAL */
+const char *port_dev_to_string(enum port_dev d);
+const char *port_result_to_string(enum port_result r);  /* NULL for NONE; "ok", "failed", "boot-loop", "aborted" */
+const char *port_event_type_to_string(enum port_event_type t);
+const char *port_action_type_to_string(enum port_action_type t);
+
+#endif

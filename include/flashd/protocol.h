@@ -1,0 +1,81 @@
+/* protocol: names shared by flashd and its clients on the control socket.
+ *
+ * NDJSON over a Unix stream socket, one JSON object per line each way.
+ * The full description, with an example of every message, is
+ * flashd-control(7). */
+#ifndef FLASHD_PROTOCOL_H
+#define FLASHD_PROTOCOL_H
+
+#define PROTOCOL_NAME "flashd"
+#define PROTOCOL_VERSION 1
+
+/* Where flashctl looks for the socket unless --socket or $FLASHD_SOCKET say otherwise. */
+#define PROTOCOL_SOCKET_DEFAULT "/run/flashd/flashd.sock"
+#define PROTOCOL_SOCKET_ENV "FLASHD_SOCKET"
+
+/* Longest request line the server accepts (bytes, newline included); a
+ * longer line gets an error and the connection is closed. */
+#define PROTOCOL_LINE_MAX (64u * 1024u)
+/* Longest string id echoed back. */
+#define PROTOCOL_ID_MAX 128u
+/* Argument bounds. */
+#define PROTOCOL_PORT_MAX 64u         /* bytes in a port name */
+#define PROTOCOL_PATH_MAX 4096u       /* bytes in a plan path */
+#define PROTOCOL_PORTS_MAX 128u       /* ports in one `use` */
+#define PROTOCOL_HISTORY_DEFAULT 100  /* records when `limit` is absent */
+#define PROTOCOL_HISTORY_MAX 10000    /* largest `limit` */
+
+/* Message keys. */
+#define PROTOCOL_KEY_HELLO "hello"
+#define PROTOCOL_KEY_VERSION "version"
+#define PROTOCOL_KEY_PROTOCOL "protocol"
+#define PROTOCOL_KEY_ID "id"
+#define PROTOCOL_KEY_CMD "cmd"
+#define PROTOCOL_KEY_OK "ok"
+#define PROTOCOL_KEY_ERROR "error"
+#define PROTOCOL_KEY_CODE "code"
+#define PROTOCOL_KEY_MESSAGE "message"
+#define PROTOCOL_KEY_EVENT "event"
+#define PROTOCOL_KEY_SEQ "seq"
+#define PROTOCOL_KEY_TS "ts"
+#define PROTOCOL_KEY_DROPPED "dropped"
+#define PROTOCOL_KEY_RECORDS "records"
+
+/* Request argument names. */
+#define PROTOCOL_ARG_PORT "port"
+#define PROTOCOL_ARG_PORTS "ports"
+#define PROTOCOL_ARG_PLAN "plan"
+#define PROTOCOL_ARG_SINCE "since"
+#define PROTOCOL_ARG_RESULT "result"
+#define PROTOCOL_ARG_LIMIT "limit"
+
+/* Event types. */
+#define PROTOCOL_EVENT_PORT "port"
+#define PROTOCOL_EVENT_PROGRESS "progress"
+#define PROTOCOL_EVENT_LOG "log"
+#define PROTOCOL_EVENT_RESULT "result"
+#define PROTOCOL_EVENT_SNAPSHOT "snapshot"
+#define PROTOCOL_EVENT_OVERFLOW "overflow"
+
+/* Journal results (the `result` key of a record, the `result` filter). */
+#define PROTOCOL_RESULT_OK "ok"
+#define PROTOCOL_RESULT_FAILED "failed"
+#define PROTOCOL_RESULT_BOOT_LOOP "boot-loop"
+#define PROTOCOL_RESULT_ABORTED "aborted"
+
+/* Error codes (error.code of a failed reply). */
+#define PROTOCOL_ERR_BAD_JSON "bad-json"                   /* line is not a JSON object */
+#define PROTOCOL_ERR_BAD_REQUEST "bad-request"             /* cmd missing or not a string, bad id */
+#define PROTOCOL_ERR_UNKNOWN_COMMAND "unknown-command"
+#define PROTOCOL_ERR_BAD_ARGUMENT "bad-argument"           /* missing, bad type, out of range */
+#define PROTOCOL_ERR_PERMISSION_DENIED "permission-denied" /* mutating command, not admin */
+#define PROTOCOL_ERR_LINE_TOO_LONG "line-too-long"         /* connection is closed after it */
+#define PROTOCOL_ERR_TOO_MANY_CLIENTS "too-many-clients"   /* connection is closed after it */
+#define PROTOCOL_ERR_NOT_FOUND "not-found"                 /* no such port or plan */
+#define PROTOCOL_ERR_BUSY "busy"                           /* not possible in the port's state */
+#define PROTOCOL_ERR_INVALID "invalid"                     /* e.g. a plan that does not load */
+#define PROTOCOL_ERR_UNAVAILABLE "unavailable"             /* e.g. no journal configured */
+#define PROTOCOL_ERR_FAILED "failed"                       /* any other failure */
+#define PROTOCOL_ERR_INTERNAL "internal"                   /* out of memory and such */
+
+#endif

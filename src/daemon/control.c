@@ -1,0 +1,822 @@
+/* control: the control socket server (design.md §5, flashd-control(7)).
+ *
+ * A Unix stream socket on the daemon's event loop; NDJSON each way. Each
+ * client has an input buffer bounded by PROTOCOL_LINE_MAX and an output
+ * queue of encoded lines.  Replies are never dropped: while a client has a
+ * reply queued, its further requests wait in the kernel (we stop reading), so
+ * at most one reply is queued per client.  Events are dropped instead: they
+ * are bounded by queue_bytes, and a watcher that falls behind gets one
+ * `overflow` event and a fresh `snapshot` once it has caught up, or is
+ * disconnected when it overflows again within CONTROL_OVERFLOW_WINDOW_MS.
+ * Events are encoded once and shared (refcounted) by every watcher's queue.
+ *
+ * Who is an admin is decided at accept time (control_socket_peer). */
+#include "daemon/control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/control_socket.h"
+#include "daemon/journal.h"
+#include "flashd/ctlproto.h"
+
+#define CONTROL_OVERFLOW_WINDOW_MS 10000
+#define CONTROL_CLIENTS_DEFAULT 32u
+#define CONTROL_QUEUE_DEFAULT (1u << 20)
+#define CONTROL_QUEUE_MIN 1024u
+#define CONTROL_REPLY_MAX (16u << 20) /* larger replies become an error */
+#define CONTROL_ACCEPT_BURST 16
+
+/* One encoded line, shared by the queues it sits in. */
+struct control_msg {
+	unsigned refs;
+	size_t len;
+	char data[];
+};
+
+struct control_qent {
+	struct control_qent *next;
+	struct control_msg *msg;
+	bool event; /* droppable */
+};
+
+struct control_client {
+	struct control *c;
+	struct control_client *next;
+	int fd;
+	struct event *rd, *wr;
+	struct ucred cred;
+	bool admin, watching, eof, closing, dead, overflowed, processing;
+	char *in;
+	size_t in_len, in_cap;
+	struct control_qent *head, *tail;
+	size_t head_off, queued, replies;
+	uint64_t dropped;
+	int64_t overflow_ms; /* monotonic time of the last recovery, 0: never */
+};
+
+struct control {
+	struct event_base *base;
+	struct control_opts o;
+	char *path; /* bound by us: unlinked on free */
+	int listen_fd;
+	struct event *listen_ev, *reap_ev;
+	const struct control_backend *be;
+	struct control_backend be_copy;
+	struct journal *journal;
+	struct control_client *clients;
+	uint64_t seq;
+	struct control_counters n;
+};
+
+static int64_t control_now_ms(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- messages and queues ---- */
+
+static struct control_msg *control_msg_new(const json_t *m)
+{
+	char *line;
+	size_t len;
+	struct control_msg *msg;
+
+	if (ctlproto_encode(m, &line, &len) < 0)
+		return NULL;
+	msg = malloc(sizeof(*msg) + len);
+	if (msg) {
+		msg->refs = 1; /* the creator's */
+		msg->len = len;
+		memcpy(msg->data, line, len);
+	}
+	free(line);
+	return msg;
+}
+
+static void control_msg_unref(struct control_msg *msg)
+{
+	if (msg && --msg->refs == 0)
+		free(msg);
+}
+
+static size_t qent_cost(const struct control_msg *msg)
+{
+	return msg->len + sizeof(struct control_qent);
+}
+
+static void client_kill(struct control_client *cl, const char *why);
+static void client_flush(struct control_client *cl);
+
+static int client_push(struct control_client *cl, struct control_msg *msg, bool event)
+{
+	struct control_qent *e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->next = NULL;
+	e->msg = msg;
+	e->event = event;
+	msg->refs++;
+	if (cl->tail)
+		cl->tail->next = e;
+	else
+		cl->head = e;
+	cl->tail = e;
+	cl->queued += qent_cost(msg);
+	cl->c->n.queued_bytes += qent_cost(msg);
+	cl->replies += !event;
+	return 0;
+}
+
+static void client_pop(struct control_client *cl)
+{
+	struct control_qent *e = cl->head;
+	cl->head = e->next;
+	if (!cl->head)
+		cl->tail = NULL;
+	cl->head_off = 0;
+	cl->queued -= qent_cost(e->msg);
+	cl->c->n.queued_bytes -= qent_cost(e->msg);
+	cl->replies -= !e->event;
+	control_msg_unref(e->msg);
+	free(e);
+}
+
+/* Drop every queued event not yet started; returns how many. */
+static uint64_t client_drop_events(struct control_client *cl)
+{
+	struct control_qent **pp = &cl->head, *keep_tail = NULL;
+	uint64_t n = 0;
+
+	while (*pp) {
+		struct control_qent *e = *pp;
+		if (!e->event || (e == cl->head && cl->head_off)) {
+			keep_tail = e;
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		cl->queued -= qent_cost(e->msg);
+		cl->c->n.queued_bytes -= qent_cost(e->msg);
+		control_msg_unref(e->msg);
+		free(e);
+		n++;
+	}
+	cl->tail = keep_tail;
+	return n;
+}
+
+/* Queue a message and start writing if the queue was idle. */
+static void client_send(struct control_client *cl, struct control_msg *msg, bool event)
+{
+	bool idle = !cl->head;
+	if (client_push(cl, msg, event) < 0) {
+		client_kill(cl, "out of memory");
+		return;
+	}
+	if (idle)
+		client_flush(cl);
+}
+
+static void client_reply(struct control_client *cl, json_t *reply)
+{
+	struct control_msg *msg = reply ? control_msg_new(reply) : NULL;
+
+	if (msg && msg->len > CONTROL_REPLY_MAX) {
+		json_t *err = ctlproto_reply_error_new(json_object_get(reply, PROTOCOL_KEY_ID),
+						       PROTOCOL_ERR_FAILED,
+						       "reply too large (%zu bytes); ask for less",
+						       msg->len);
+		control_msg_unref(msg);
+		msg = err ? control_msg_new(err) : NULL;
+		json_decref(err);
+	}
+	json_decref(reply);
+	if (!msg) {
+		client_kill(cl, "out of memory");
+		return;
+	}
+	client_send(cl, msg, false);
+	control_msg_unref(msg);
+}
+
+/* A snapshot or overflow event: carries the latest seq, does not take one. */
+static void client_event_now(struct control_client *cl, const char *type, json_t *fields)
+{
+	json_t *ev = ctlproto_event_new(type, cl->c->seq, control_now_ms(CLOCK_REALTIME), fields);
+	struct control_msg *msg = ev ? control_msg_new(ev) : NULL;
+
+	json_decref(ev);
+	if (!msg) {
+		client_kill(cl, "out of memory");
+		return;
+	}
+	client_send(cl, msg, true);
+	control_msg_unref(msg);
+}
+
+static void client_snapshot(struct control_client *cl)
+{
+	const struct control_backend *be = cl->c->be;
+	json_t *st = be->status ? be->status(be->ud) : json_object();
+	client_event_now(cl, PROTOCOL_EVENT_SNAPSHOT, st ? st : json_object());
+}
+
+static void client_overflow(struct control_client *cl)
+{
+	int64_t now = control_now_ms(CLOCK_MONOTONIC);
+
+	if (cl->overflow_ms && now - cl->overflow_ms < CONTROL_OVERFLOW_WINDOW_MS) {
+		cl->c->n.kicked++;
+		client_kill(cl, "overflowed twice in a short time");
+		return;
+	}
+	cl->c->n.overflows++;
+	cl->overflowed = true;
+	cl->dropped = client_drop_events(cl) + 1;
+	cl->c->n.dropped += cl->dropped;
+	log_info("control: client pid %d uid %u: output queue full, dropping events",
+		 (int)cl->cred.pid, (unsigned)cl->cred.uid);
+	if (!cl->head)
+		event_add(cl->wr, NULL); /* recover once the socket takes data again */
+}
+
+static void client_event(struct control_client *cl, struct control_msg *msg)
+{
+	if (cl->overflowed) {
+		cl->dropped++;
+		cl->c->n.dropped++;
+		return;
+	}
+	if (cl->queued + qent_cost(msg) > cl->c->o.queue_bytes) {
+		client_overflow(cl);
+		return;
+	}
+	client_send(cl, msg, true);
+}
+
+/* ---- client life ---- */
+
+static void control_event_free(struct event *ev)
+{
+	if (ev)
+		event_free(ev);
+}
+
+static void client_free(struct control_client *cl)
+{
+	while (cl->head)
+		client_pop(cl);
+	control_event_free(cl->rd);
+	control_event_free(cl->wr);
+	if (cl->fd >= 0)
+		close(cl->fd);
+	free(cl->in);
+	free(cl);
+}
+
+/* Stop all I/O now; the memory goes from the reaper (never inside our own callback). */
+static void client_kill(struct control_client *cl, const char *why)
+{
+	if (cl->dead)
+		return;
+	if (why)
+		log_debug("control: client pid %d: closing: %s", (int)cl->cred.pid, why);
+	cl->dead = true;
+	cl->c->n.clients--;
+	cl->c->n.watchers -= cl->watching;
+	event_del(cl->rd);
+	event_del(cl->wr);
+	close(cl->fd);
+	cl->fd = -1;
+	event_active(cl->c->reap_ev, 0, 0);
+}
+
+static void control_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+	struct control_client **pp = &c->clients;
+
+	while (*pp) {
+		struct control_client *cl = *pp;
+		if (!cl->dead) {
+			pp = &cl->next;
+			continue;
+		}
+		*pp = cl->next;
+		client_free(cl);
+	}
+}
+
+static void client_process(struct control_client *cl);
+
+/* The output queue is empty. */
+static void client_drained(struct control_client *cl)
+{
+	event_del(cl->wr);
+	if (cl->closing) {
+		client_kill(cl, NULL);
+		return;
+	}
+	if (cl->overflowed) {
+		json_t *f = json_pack("{s:I}", PROTOCOL_KEY_DROPPED, (json_int_t)cl->dropped);
+		cl->overflowed = false;
+		cl->dropped = 0;
+		cl->overflow_ms = control_now_ms(CLOCK_MONOTONIC);
+		client_event_now(cl, PROTOCOL_EVENT_OVERFLOW, f);
+		if (!cl->dead)
+			client_snapshot(cl);
+		return;
+	}
+	client_process(cl);
+}
+
+static void client_flush(struct control_client *cl)
+{
+	while (cl->head && !cl->dead) {
+		struct control_msg *m = cl->head->msg;
+		ssize_t n = send(cl->fd, m->data + cl->head_off, m->len - cl->head_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			event_add(cl->wr, NULL);
+			return;
+		}
+		if (n < 0) {
+			client_kill(cl, strerror(errno));
+			return;
+		}
+		cl->head_off += (size_t)n;
+		if (cl->head_off == m->len)
+			client_pop(cl);
+	}
+	if (!cl->dead)
+		client_drained(cl);
+}
+
+static void client_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *cl = arg;
+	client_flush(cl);
+}
+
+/* ---- requests ---- */
+
+typedef json_t *(*control_exec_fn)(struct control_client *cl, const struct ctlproto_request *req);
+
+static json_t *control_backend_json(const struct ctlproto_request *req,
+				    json_t *(*get)(void *ud), void *ud)
+{
+	if (!get)
+		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE,
+						"%s: not supported", req->command->name);
+	json_t *f = get(ud);
+	if (!json_is_object(f)) {
+		json_decref(f);
+		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_INTERNAL,
+						"%s: no answer from the station",
+						req->command->name);
+	}
+	return ctlproto_reply_new(req->id, f);
+}
+
+static json_t *control_result(const struct ctlproto_request *req, int r, const char *err)
+{
+	if (r >= 0)
+		return ctlproto_reply_new(req->id, NULL);
+	return ctlproto_reply_error_new(req->id, ctlproto_errno_to_code(r), "%s",
+					err && *err ? err : strerror(-r));
+}
+
+static json_t *control_unsupported(const struct ctlproto_request *req)
+{
+	return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE, "%s: not supported",
+					req->command->name);
+}
+
+static json_t *control_exec_status(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_backend_json(req, cl->c->be->status, cl->c->be->ud);
+}
+
+static json_t *control_exec_stats(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_backend_json(req, cl->c->be->stats, cl->c->be->ud);
+}
+
+static json_t *control_exec_plans(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_backend_json(req, cl->c->be->plans, cl->c->be->ud);
+}
+
+static json_t *control_exec_watch(struct control_client *cl, const struct ctlproto_request *req)
+{
+	if (!cl->watching)
+		cl->c->n.watchers++;
+	cl->watching = true;
+	return ctlproto_reply_new(req->id, NULL);
+}
+
+static json_t *control_exec_history(struct control_client *cl, const struct ctlproto_request *req)
+{
+	struct journal_filter f = {
+		.port = ctlproto_request_string(req, PROTOCOL_ARG_PORT),
+		.result = ctlproto_request_string(req, PROTOCOL_ARG_RESULT),
+		.limit = PROTOCOL_HISTORY_DEFAULT,
+	};
+	int64_t v;
+
+	if (!cl->c->journal)
+		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE,
+						"history: no results journal");
+	if (ctlproto_request_int(req, PROTOCOL_ARG_SINCE, &v))
+		f.since_ms = v;
+	if (ctlproto_request_int(req, PROTOCOL_ARG_LIMIT, &v))
+		f.limit = (size_t)v;
+	json_t *records = journal_query(cl->c->journal, &f);
+	if (!records)
+		return ctlproto_reply_error_new(req->id, ctlproto_errno_to_code(-errno),
+						"history: %s", strerror(errno));
+	return ctlproto_reply_new(req->id, json_pack("{s:o}", PROTOCOL_KEY_RECORDS, records));
+}
+
+static json_t *control_exec_use(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	const char *ports[PROTOCOL_PORTS_MAX];
+	char err[512] = "";
+
+	if (!be->use)
+		return control_unsupported(req);
+	size_t n = ctlproto_request_strings(req, PROTOCOL_ARG_PORTS, ports, PROTOCOL_PORTS_MAX);
+	int r = be->use(be->ud, ctlproto_request_string(req, PROTOCOL_ARG_PLAN), ports, n, err,
+			sizeof(err));
+	return control_result(req, r, err);
+}
+
+static json_t *control_exec_pause(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	return be->pause ? control_result(req, be->pause(be->ud), NULL) : control_unsupported(req);
+}
+
+static json_t *control_exec_resume(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	return be->resume ? control_result(req, be->resume(be->ud), NULL)
+			  : control_unsupported(req);
+}
+
+static json_t *control_exec_port_op(const struct ctlproto_request *req,
+				    int (*op)(void *, const char *, char *, size_t), void *ud)
+{
+	char err[512] = "";
+	if (!op)
+		return control_unsupported(req);
+	int r = op(ud, ctlproto_request_string(req, PROTOCOL_ARG_PORT), err, sizeof(err));
+	return control_result(req, r, err);
+}
+
+static json_t *control_exec_abort(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_exec_port_op(req, cl->c->be->abort_port, cl->c->be->ud);
+}
+
+static json_t *control_exec_retry(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_exec_port_op(req, cl->c->be->retry, cl->c->be->ud);
+}
+
+static json_t *control_exec_reload(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	char err[1024] = "";
+	if (!be->reload)
+		return control_unsupported(req);
+	return control_result(req, be->reload(be->ud, err, sizeof(err)), err);
+}
+
+static const control_exec_fn control_execs[CTLPROTO_CMD_COUNT] = {
+	[CTLPROTO_CMD_STATUS] = control_exec_status,   [CTLPROTO_CMD_WATCH] = control_exec_watch,
+	[CTLPROTO_CMD_HISTORY] = control_exec_history, [CTLPROTO_CMD_PLANS] = control_exec_plans,
+	[CTLPROTO_CMD_USE] = control_exec_use,         [CTLPROTO_CMD_PAUSE] = control_exec_pause,
+	[CTLPROTO_CMD_RESUME] = control_exec_resume,   [CTLPROTO_CMD_ABORT] = control_exec_abort,
+	[CTLPROTO_CMD_RETRY] = control_exec_retry,     [CTLPROTO_CMD_RELOAD] = control_exec_reload,
+	[CTLPROTO_CMD_STATS] = control_exec_stats,
+};
+
+static void client_request(struct control_client *cl, const char *line, size_t len)
+{
+	struct ctlproto_request req;
+	json_t *reply = NULL;
+
+	if (ctlproto_request_parse(line, len, &req, &reply) < 0) {
+		client_reply(cl, reply);
+		return;
+	}
+	const struct ctlproto_command *cmd = req.command;
+	if ((cmd->flags & CTLPROTO_MUTATING) && !cl->admin) {
+		reply = ctlproto_reply_error_new(req.id, PROTOCOL_ERR_PERMISSION_DENIED,
+						 "%s: needs root or the admin group", cmd->name);
+		log_notice("control: uid %u pid %d: %s refused (not admin)",
+			   (unsigned)cl->cred.uid, (int)cl->cred.pid, cmd->name);
+	} else {
+		if (cmd->flags & CTLPROTO_MUTATING)
+			log_info("control: uid %u pid %d: %s", (unsigned)cl->cred.uid,
+				 (int)cl->cred.pid, cmd->name);
+		reply = control_execs[cmd->cmd](cl, &req);
+	}
+	ctlproto_request_clear(&req);
+	client_reply(cl, reply);
+	if (!cl->dead && (cmd->flags & CTLPROTO_STREAM))
+		client_snapshot(cl);
+}
+
+/* Handle buffered lines while no reply is queued (not re-entered from the
+ * flushes that replies cause). */
+static void client_process(struct control_client *cl)
+{
+	size_t start = 0;
+
+	if (cl->processing || cl->dead)
+		return;
+	cl->processing = true;
+	while (!cl->dead && !cl->closing && !cl->replies && start < cl->in_len) {
+		char *nl = memchr(cl->in + start, '\n', cl->in_len - start);
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - (cl->in + start));
+		client_request(cl, cl->in + start, len);
+		start += len + 1;
+	}
+	cl->processing = false;
+	if (cl->dead || cl->closing)
+		return;
+	if (start) {
+		memmove(cl->in, cl->in + start, cl->in_len - start);
+		cl->in_len -= start;
+	}
+	if (cl->replies) {
+		event_del(cl->rd); /* one reply at a time: the rest waits in the kernel */
+		return;
+	}
+	if (cl->in_len == PROTOCOL_LINE_MAX) {
+		cl->closing = true;
+		cl->in_len = 0;
+		event_del(cl->rd);
+		client_reply(cl, ctlproto_reply_error_new(NULL, PROTOCOL_ERR_LINE_TOO_LONG,
+							  "request longer than %u bytes",
+							  PROTOCOL_LINE_MAX));
+		return;
+	}
+	if (!cl->eof)
+		event_add(cl->rd, NULL);
+	else if (!cl->watching && !cl->head)
+		client_kill(cl, "end of input"); /* answered all it asked */
+}
+
+static int client_grow(struct control_client *cl)
+{
+	if (cl->in_len < cl->in_cap)
+		return 0;
+	size_t cap = cl->in_cap ? cl->in_cap * 2 : 4096;
+	if (cap > PROTOCOL_LINE_MAX)
+		cap = PROTOCOL_LINE_MAX;
+	char *in = realloc(cl->in, cap);
+	if (!in)
+		return -ENOMEM;
+	cl->in = in;
+	cl->in_cap = cap;
+	return 0;
+}
+
+static void client_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *cl = arg;
+	ssize_t n;
+
+	if (cl->in_len == PROTOCOL_LINE_MAX) {
+		event_del(cl->rd); /* client_process decides */
+		return;
+	}
+	if (client_grow(cl) < 0) {
+		client_kill(cl, "out of memory");
+		return;
+	}
+	n = recv(cl->fd, cl->in + cl->in_len, cl->in_cap - cl->in_len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n < 0) {
+		client_kill(cl, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		cl->eof = true;
+		event_del(cl->rd);
+		client_process(cl);
+		return;
+	}
+	cl->in_len += (size_t)n;
+	client_process(cl);
+}
+
+/* ---- accepting ---- */
+
+static void control_reject(struct control *c, int fd)
+{
+	json_t *e = ctlproto_reply_error_new(NULL, PROTOCOL_ERR_TOO_MANY_CLIENTS,
+					     "too many clients (%zu)", c->o.max_clients);
+	char *line;
+	size_t len;
+
+	c->n.rejected++;
+	if (e && ctlproto_encode(e, &line, &len) == 0) {
+		if (send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_debug_errno(errno, "control: rejecting a client");
+		free(line);
+	}
+	json_decref(e);
+	close(fd);
+}
+
+static int control_client_new(struct control *c, int fd)
+{
+	struct control_client *cl = calloc(1, sizeof(*cl));
+	int r;
+
+	if (!cl)
+		return -ENOMEM;
+	cl->c = c;
+	cl->fd = fd;
+	r = control_socket_peer(fd, c->o.admin_gid, &cl->cred, &cl->admin);
+	if (r < 0) {
+		free(cl);
+		return r;
+	}
+	cl->rd = event_new(c->base, fd, EV_READ | EV_PERSIST, client_on_read, cl);
+	cl->wr = event_new(c->base, fd, EV_WRITE | EV_PERSIST, client_on_write, cl);
+	if (!cl->rd || !cl->wr || event_add(cl->rd, NULL) < 0) {
+		cl->fd = -1;
+		client_free(cl);
+		return -ENOMEM;
+	}
+	cl->next = c->clients;
+	c->clients = cl;
+	c->n.clients++;
+	json_t *hello = ctlproto_hello_new(PACKAGE_VERSION);
+	client_reply(cl, hello);
+	return 0;
+}
+
+static void control_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct control *c = arg;
+
+	for (int i = 0; i < CONTROL_ACCEPT_BURST; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warning_errno(errno, "control: accept");
+			return;
+		}
+		if (c->n.clients >= c->o.max_clients) {
+			control_reject(c, fd);
+			continue;
+		}
+		int r = control_client_new(c, fd);
+		if (r < 0) {
+			log_warning_errno(-r, "control: new client");
+			close(fd);
+		}
+	}
+}
+
+/* ---- the listening socket ---- */
+
+static int control_listen(struct control *c)
+{
+	int fd = c->o.listen_fd, r;
+
+	if (fd >= 0) {
+		r = control_socket_adopt(fd);
+		if (r < 0)
+			return r;
+	} else {
+		r = control_socket_bind(c->o.path, c->o.mode, c->o.sock_gid, &fd);
+		if (r < 0)
+			return r;
+		c->path = strdup(c->o.path);
+		if (!c->path) {
+			unlink(c->o.path);
+			close(fd);
+			return -ENOMEM;
+		}
+	}
+	c->listen_fd = fd;
+	c->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST, control_on_accept, c);
+	if (!c->listen_ev || event_add(c->listen_ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int control_new(struct event_base *base, const struct control_opts *o,
+		const struct control_backend *be, struct journal *j, struct control **out)
+{
+	struct control *c;
+	int r;
+
+	if (!base || !o || !be || !out)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->base = base;
+	c->o = *o;
+	c->o.path = NULL;
+	c->listen_fd = -1;
+	c->be_copy = *be;
+	c->be = &c->be_copy;
+	c->journal = j;
+	if (!c->o.mode)
+		c->o.mode = 0660;
+	if (!c->o.max_clients)
+		c->o.max_clients = CONTROL_CLIENTS_DEFAULT;
+	if (!c->o.queue_bytes)
+		c->o.queue_bytes = CONTROL_QUEUE_DEFAULT;
+	if (c->o.queue_bytes < CONTROL_QUEUE_MIN)
+		c->o.queue_bytes = CONTROL_QUEUE_MIN;
+	c->reap_ev = event_new(base, -1, 0, control_reap, c);
+	c->o.path = o->path;
+	r = c->reap_ev ? control_listen(c) : -ENOMEM;
+	c->o.path = NULL;
+	if (r < 0) {
+		if (o->listen_fd >= 0)
+			c->listen_fd = -1; /* the caller's fd stays the caller's on failure */
+		control_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+struct control *control_free(struct control *c)
+{
+	if (!c)
+		return NULL;
+	while (c->clients) {
+		struct control_client *cl = c->clients;
+		c->clients = cl->next;
+		client_free(cl);
+	}
+	control_event_free(c->listen_ev);
+	control_event_free(c->reap_ev);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	if (c->path)
+		unlink(c->path);
+	free(c->path);
+	free(c);
+	return NULL;
+}
+
+void control_publish(struct control *c, const char *type, json_t *fields)
+{
+	struct control_msg *msg;
+	json_t *ev;
+
+	if (!c || !type) {
+		json_decref(fields);
+		return;
+	}
+	c->seq++;
+	if (!c->n.watchers) {
+		json_decref(fields);
+		return;
+	}
+	ev = ctlproto_event_new(type, c->seq, control_now_ms(CLOCK_REALTIME), fields);
+	msg = ev ? control_msg_new(ev) : NULL;
+	json_decref(ev);
+	if (!msg) {
+		log_warning("control: %s event lost: out of memory", type);
+		return;
+	}
+	for (struct control_client *cl = c->clients; cl; cl = cl->next)
+		if (cl->watching && !cl->dead && !cl->closing)
+			client_event(cl, msg);
+	control_msg_unref(msg);
+}
+
+void control_get_counters(const struct control *c, struct control_counters *out)
+{
+	*out = c->n;
+}

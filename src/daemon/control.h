@@ -1,0 +1,71 @@
+/* control.h - control socket server (NDJSON over a Unix stream socket).
+ *
+ * Runs on the daemon's libevent loop.  Clients send one JSON request per
+ * line; see man/flashd-control.7 and include/flashd/ctlproto.h.
+ */
+#ifndef FLASHD_DAEMON_CONTROL_H
+#define FLASHD_DAEMON_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+struct control;
+struct journal;
+
+struct control_backend {
+	void *ud;
+	json_t *(*status)(void *ud);   /* new ref: {"paused":bool,"plan":"path","ports":[PORT...]} */
+	json_t *(*stats)(void *ud);    /* new ref */
+	json_t *(*plans)(void *ud);    /* new ref: {"default":"path","ports":{"1-1":"path"},"loaded":[{"path","sha256","steps"}]} */
+	int (*use)(void *ud, const char *plan, const char *const *ports, size_t nports, char *err, size_t errlen);
+	int (*pause)(void *ud);
+	int (*resume)(void *ud);
+	int (*abort_port)(void *ud, const char *port, char *err, size_t errlen);
+	int (*retry)(void *ud, const char *port, char *err, size_t errlen);
+	int (*reload)(void *ud, char *err, size_t errlen);
+};
+
+struct control_opts {
+	const char *path;
+	int listen_fd;      /* >=0: socket-activated fd; -1: bind path */
+	gid_t admin_gid;
+	gid_t sock_gid;
+	mode_t mode;
+	size_t max_clients;
+	size_t queue_bytes;
+};
+/* Notes on control_opts:
+ * - path: bound when listen_fd < 0: a stale socket there (nobody accepts) is
+ *   removed, a live one gives -EADDRINUSE, anything else -EEXIST; unlinked by
+ *   control_free.  With listen_fd >= 0 the fd is owned by control from a
+ *   successful control_new on (closed by control_free), path is ignored.
+ * - admin_gid: (gid_t)-1 = none (only uid 0 may run mutating commands);
+ *   sock_gid: (gid_t)-1 = leave the socket's group alone.
+ * - mode 0 = 0660; max_clients 0 = 32; queue_bytes 0 = 1 MiB (min 1 KiB):
+ *   the bound on queued events per client. */
+
+int control_new(struct event_base *base, const struct control_opts *o,
+		const struct control_backend *be, struct journal *j,
+		struct control **out);
+/* Broadcast an event to watchers: adds "event":type, "seq" (monotonic per
+ * daemon), "ts" (unix ms).  Steals fields. */
+void control_publish(struct control *c, const char *type, json_t *fields);
+struct control *control_free(struct control *c);
+
+/* What the server holds (for stats and tests). */
+struct control_counters {
+	size_t clients;       /* connected */
+	size_t watchers;      /* of which watching */
+	size_t queued_bytes;  /* in all output queues */
+	uint64_t overflows;   /* times a watcher's queue overflowed */
+	uint64_t dropped;     /* events dropped for slow watchers */
+	uint64_t kicked;      /* watchers disconnected for overflowing twice */
+	uint64_t rejected;    /* connections refused: too many clients */
+};
+void control_get_counters(const struct control *c, struct control_counters *out);
+
+#endif

@@ -1,0 +1,104 @@
+/* session: the two I/O sessions that drive the sans-I/O protocol cores
+ * (sdp upload, fastboot + sparse) over the async usb module, inside the
+ * daemon's single event loop. No threads, no blocking calls.
+ *
+ * Lifetime: a session may be freed at any time (unplug, abort), also from
+ * inside one of its own event callbacks. Freeing cancels every transfer in
+ * flight; the session's memory stays alive as a "zombie" until the usb
+ * module has run the callback of each of those transfers, and no event
+ * callback is made after *_free(). done() is called exactly once, last,
+ * unless the session is freed before it finishes; it is never called from
+ * inside *_start().
+ *
+ * The caller opens the device; the session claims the interface it needs
+ * (SDP: interface 0, detaching usbhid; fastboot: the interface with class
+ * 0xff/0x42/0x03, found with usb_dev_find_bulk) and never closes the device.
+ *
+ * Progress: SDP — image bytes acknowledged by the ROM (WRITE_FILE status
+ * words) of the upload size. Fastboot flash/download — bytes of the image
+ * file covered by completed bulk transfers (so zero runs turned into FILL
+ * chunks count as done) of the image file size; progress() is called once
+ * per completed transfer or acknowledged chunk, never per byte.
+ *
+ * info(): SDP "HAB open"/"HAB closed", "UID %016llx" (as soon as read),
+ * "status 0x…" for `status`; fastboot INFO/TEXT lines and "<var>: <value>"
+ * for `getvar`.
+ *
+ * Failures: done(-errno, "<step text>: <why>"): -EREMOTEIO the board said
+ * FAIL (why = "FAIL<text>"), -EPROTO an unexpected reply or status word
+ * (DATA size mismatch, error word after JUMP…), -EBADMSG a malformed reply,
+ * -ETIMEDOUT, -ENODEV (unplugged), -EFBIG (download larger than
+ * max-download-size), -EINVAL (a step the board cannot run: no image,
+ * not an i.MX image…), -ENOMEM.
+ *
+ * Flow ends: SDP stops before the first step of another protocol (or at
+ * the end; `SDP: done` makes next_step = plan_n_steps()); FB stops at
+ * `FB: done`, the end of the plan or the first step of another protocol.
+ * Lines with runs_on_imx6 == false are skipped. `FB: reboot` succeeds when
+ * the command was sent and then either OKAY arrives or the reply read
+ * fails because the board left (-ENODEV, -EIO, -EPIPE); FAIL or a timeout
+ * fail it. After JUMP_ADDRESS a report-4 read failing with -ETIMEDOUT,
+ * -ENODEV, -EIO or -EPIPE is the ROM running the image: success.
+ *
+ * Timeouts: SDP every transfer sdp_timeout_ms. FB: commands and data
+ * transfers fb_cmd_timeout_ms; replies fb_cmd_timeout_ms, erase
+ * fb_erase_timeout_ms, flash max(fb_flash_min_ms, bytes the board writes
+ * for the piece (RAW + FILL expanded) / fb_flash_rate_kbps * 2); a step's
+ * FB[-t MS] replaces the reply timeout of its commands. */
+#ifndef FLASHD_SESSION_H
+#define FLASHD_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/usb.h"
+
+struct sdp_soc;
+struct plan;
+
+struct session_events {
+	void *ud;
+	void (*step)(void *ud, size_t step_index, const char *step_text);          /* a plan step starts */
+	void (*progress)(void *ud, uint64_t bytes, uint64_t total);                 /* within the current step */
+	void (*info)(void *ud, const char *text);                                    /* INFO/TEXT from the board, SDP HAB state … */
+	void (*done)(void *ud, int status, const char *reason);                      /* 0 = all steps OK; else -errno + reason; called once, last */
+};
+struct session_opts {
+	unsigned sdp_timeout_ms, fb_cmd_timeout_ms, fb_flash_min_ms, fb_erase_timeout_ms;
+	unsigned fb_flash_rate_kbps;   /* flash timeout = max(min, bytes/rate*2) */
+	size_t xfer_size; unsigned xfers_in_flight; bool read_uid;
+	/* added by the sessions helper: the daemon's loop (required; delay
+	 * steps and deferred completion use its timers) */
+	struct event_base *base;
+};
+/* Used for a session_opts member that is 0 (xfer_size is rounded down to a
+ * multiple of 512 and clamped to [512, SESSION_XFER_SIZE_MAX];
+ * xfers_in_flight to [1, SESSION_XFERS_MAX]). */
+#define SESSION_SDP_TIMEOUT_MS 2000u
+#define SESSION_FB_CMD_TIMEOUT_MS 10000u
+#define SESSION_FB_FLASH_MIN_MS 10000u
+#define SESSION_FB_ERASE_TIMEOUT_MS 120000u
+#define SESSION_FB_FLASH_RATE_KBPS 5000u
+#define SESSION_XFER_SIZE (256u * 1024u)   /* 4 in flight = 1 MiB per board: 16 boards fit usbfs_memory_mb=16 */
+#define SESSION_XFER_SIZE_MAX (16u * 1024u * 1024u)
+#define SESSION_XFERS_IN_FLIGHT 4u
+#define SESSION_XFERS_MAX 32u
+struct sdp_session; struct fb_session;
+/* Runs the plan's SDP steps (boot/dcd/write/jump/delay/done…, i.MX6 only) starting at step `first`.
+ * `*next_step` in done(): index of the first FB step. UID (if read) via sdp_session_uid(). */
+int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct plan *plan, size_t first,
+		      const struct session_opts *o, const struct session_events *ev, struct sdp_session **out);
+bool sdp_session_uid(const struct sdp_session *s, uint64_t *uid);
+size_t sdp_session_next_step(const struct sdp_session *s);
+struct sdp_session *sdp_session_free(struct sdp_session *s);     /* cancels; no callbacks after free */
+/* Runs the plan's FB steps starting at `first` (getvar max-download-size first, then each step). */
+int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
+		     const struct session_opts *o, const struct session_events *ev, struct fb_session **out);
+uint64_t fb_session_bytes(const struct fb_session *s);           /* image bytes sent so far (all steps) */
+/* added: the step the FB flow stopped at (a done step, the first step of
+ * another protocol, or plan_n_steps()); valid in and after done(). */
+size_t fb_session_next_step(const struct fb_session *s);
+struct fb_session *fb_session_free(struct fb_session *s);
+
+#endif

@@ -1,0 +1,712 @@
+/* station: ports, device routing, action execution, operator commands. */
+#include "daemon/station.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "daemon/journal.h"
+#include "daemon/station_priv.h"
+#include "daemon/usb.h"
+#include "flashd/protocol.h"
+#include "flashd/sdp.h"
+
+uint64_t station_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int64_t station_wall_ms(uint64_t mono_ms)
+{
+	struct timespec ts;
+	int64_t wall;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return wall - (int64_t)(station_now_ms() - mono_ms);
+}
+
+/* Logs "port NAME: message" and sends it to watchers as a "log" event. */
+__attribute__((format(printf, 3, 4)))
+static void station_log(struct station_port *ps, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_internal(level, 0, "port %s: %s", ps->port.name, msg);
+	if (level <= LOG_INFO)
+		control_publish(ps->st->ctl, PROTOCOL_EVENT_LOG,
+				json_pack("{s:s, s:s, s:s}", "port", ps->port.name, "level",
+					  log_level_to_string(level), "message", msg));
+}
+
+static int station_feed(struct station_port *ps, const struct port_event *ev);
+
+/* ---- actions ---- */
+
+static void station_on_state(struct station_port *ps, enum port_state old, enum port_state new,
+			     uint64_t now)
+{
+	const struct port *p = &ps->port;
+
+	station_log(ps, LOG_INFO, "%s -> %s", port_state_to_string(old), port_state_to_string(new));
+	switch (new) {
+	case PORT_STATE_FAILED:
+		station_log(ps, LOG_ERR, "%s at step \"%s\": %s (%" PRIu64 " bytes done)",
+			    p->result == PORT_RESULT_ABORTED ? "aborted" : "failed", p->failed_step,
+			    p->reason, port_bytes(p));
+		break;
+	case PORT_STATE_BOOT_LOOP:
+		station_log(ps, LOG_WARNING, "boot loop: %s; retry to flash it again", p->reason);
+		break;
+	case PORT_STATE_DONE:
+		station_log(ps, LOG_NOTICE, "done: %" PRIu64 " bytes in %" PRIu64 " ms",
+			    port_bytes(p), p->end_ms - p->start_ms);
+		break;
+	case PORT_STATE_EMPTY:
+	case PORT_STATE_PAUSED:
+	case PORT_STATE_SDP:
+	case PORT_STATE_WAIT_REENUM:
+	case PORT_STATE_FASTBOOT:
+	case _PORT_STATE_MAX:
+		break;
+	}
+	control_publish(ps->st->ctl, PROTOCOL_EVENT_PORT, station_port_json(ps, now));
+}
+
+static void station_arm(struct station_port *ps, uint64_t deadline, uint64_t now)
+{
+	uint64_t ms = deadline > now ? deadline - now : 0;
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000u), .tv_usec = (suseconds_t)(ms % 1000u) * 1000 };
+
+	if (!deadline)
+		evtimer_del(ps->timer);
+	else
+		evtimer_add(ps->timer, &tv);
+}
+
+static void station_start(struct station_port *ps, const struct port_action *a)
+{
+	struct timeval now = { 0, 0 };
+	bool new_board = a->type == PORT_ACT_START_SDP || a->first_step == PORT_STEP_FIRST_FB;
+
+	ps->start = a->type;
+	ps->first_step = a->type == PORT_ACT_START_FASTBOOT ? a->first_step : 0;
+	ps->open_tries = 0;
+	if (new_board) {
+		plan_unref(ps->plan);
+		ps->plan = plan_ref(station_plan_for(ps->st, ps->port.name));
+		json_decref(ps->steps);
+		ps->steps = json_array();
+	}
+	/* deferred: the port's events must not re-enter port_handle */
+	evtimer_add(ps->starter, &now);
+}
+
+static void station_stop_session(struct station_port *ps)
+{
+	evtimer_del(ps->starter);
+	ps->sdp = sdp_session_free(ps->sdp);
+	ps->fb = fb_session_free(ps->fb);
+	if (ps->dev)
+		usb_dev_close(ps->dev);
+	ps->dev = NULL;
+}
+
+static void station_step_end(struct station_port *ps, const struct port_action *a)
+{
+	const struct plan_step *s = ps->plan ? plan_step(ps->plan, a->step_end.index) : NULL;
+	const char *text = s ? s->text : ps->port.step;
+
+	if (ps->steps)
+		json_array_append_new(ps->steps,
+				      json_pack("{s:I, s:s, s:I, s:I, s:b}", "index",
+						(json_int_t)a->step_end.index, "text", text, "ms",
+						(json_int_t)a->step_end.ms, "bytes",
+						(json_int_t)a->step_end.bytes, "ok", a->step_end.ok));
+	if (a->step_end.ok)
+		station_stats_add_step(ps->st, text, a->step_end.ms);
+}
+
+/* The journal gets the record (fdatasync'd) before any client sees it. */
+static void station_result(struct station_port *ps, enum port_result r)
+{
+	json_t *rec = station_record_json(ps);
+	int e;
+
+	station_stats_add_result(ps->st, r, port_bytes(&ps->port));
+	if (!rec) {
+		log_error("port %s: out of memory building the result record", ps->port.name);
+		return;
+	}
+	if (ps->st->journal) {
+		e = journal_append(ps->st->journal, rec);
+		if (e < 0)
+			log_error_errno(e, "port %s: cannot write the results journal", ps->port.name);
+	}
+	control_publish(ps->st->ctl, PROTOCOL_EVENT_RESULT, rec);
+}
+
+static void station_exec(struct station_port *ps, const struct port_action *a, uint64_t now)
+{
+	switch (a->type) {
+	case PORT_ACT_STATE:
+		station_on_state(ps, a->state.old, a->state.new, now);
+		break;
+	case PORT_ACT_TIMER:
+		station_arm(ps, a->deadline_ms, now);
+		break;
+	case PORT_ACT_START_SDP:
+	case PORT_ACT_START_FASTBOOT:
+		station_start(ps, a);
+		break;
+	case PORT_ACT_STOP_SESSION:
+		station_stop_session(ps);
+		break;
+	case PORT_ACT_STEP_END:
+		station_step_end(ps, a);
+		break;
+	case PORT_ACT_PROGRESS:
+		control_publish(ps->st->ctl, PROTOCOL_EVENT_PROGRESS, station_progress_json(ps, now));
+		break;
+	case PORT_ACT_RESULT:
+		station_result(ps, a->result);
+		break;
+	case _PORT_ACT_MAX:
+		break;
+	}
+}
+
+static int station_feed(struct station_port *ps, const struct port_event *ev)
+{
+	struct port_action acts[PORT_ACTIONS_MAX];
+	uint64_t now = station_now_ms();
+	int n = port_handle(&ps->port, ev, now, acts, PORT_ACTIONS_MAX);
+
+	for (int i = 0; i < n; i++)
+		station_exec(ps, &acts[i], now);
+	return n < 0 ? n : 0;
+}
+
+static void station_session_failed(struct station_port *ps, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void station_session_failed(struct station_port *ps, int status, const char *fmt, ...)
+{
+	struct port_event ev = { .type = PORT_EV_SESSION_DONE };
+	char reason[PORT_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	ev.session_done.status = status;
+	ev.session_done.reason = reason;
+	station_feed(ps, &ev);
+}
+
+/* ---- session callbacks ---- */
+
+static void station_check_uid(struct station_port *ps)
+{
+	struct port_event ev = { .type = PORT_EV_UID };
+
+	if (ps->sdp && !ps->port.have_uid && sdp_session_uid(ps->sdp, &ev.uid))
+		station_feed(ps, &ev);
+}
+
+static void station_ev_step(void *ud, size_t index, const char *text)
+{
+	struct station_port *ps = ud;
+	struct port_event ev = { .type = PORT_EV_STEP };
+
+	station_check_uid(ps);
+	if (!port_is_busy(&ps->port))
+		return;
+	ev.step.index = index;
+	ev.step.text = text;
+	station_feed(ps, &ev);
+}
+
+static void station_ev_progress(void *ud, uint64_t bytes, uint64_t total)
+{
+	struct station_port *ps = ud;
+	struct port_event ev = { .type = PORT_EV_PROGRESS };
+
+	ev.progress.bytes = bytes;
+	ev.progress.total = total;
+	station_feed(ps, &ev);
+}
+
+static void station_ev_info(void *ud, const char *text)
+{
+	station_log(ud, LOG_INFO, "%s", text);
+	/* the SDP session reports the UID as soon as it was read: a board
+	 * that loops back to the ROM is caught before its upload */
+	station_check_uid(ud);
+}
+
+static void station_ev_sdp_done(void *ud, int status, const char *reason)
+{
+	struct station_port *ps = ud;
+	struct port_event ev = { .type = PORT_EV_SESSION_DONE };
+	size_t n = plan_n_steps(ps->plan), next;
+
+	station_check_uid(ps);
+	if (!ps->sdp)
+		return;   /* the UID stopped it: boot loop */
+	next = station_plan_first(ps->plan, sdp_session_next_step(ps->sdp), PLAN_PROTO_FB);
+	ev.session_done.status = status;
+	ev.session_done.reason = reason;
+	ev.session_done.more = next < n;
+	ev.session_done.next_step = next;
+	station_feed(ps, &ev);
+}
+
+static void station_ev_fb_done(void *ud, int status, const char *reason)
+{
+	struct station_port *ps = ud;
+	struct port_event ev = { .type = PORT_EV_SESSION_DONE };
+
+	ev.session_done.status = status;
+	ev.session_done.reason = reason;
+	station_feed(ps, &ev);
+}
+
+/* ---- starting a session: open the device (retrying udev's permission race) ---- */
+
+static int station_first_step(struct station_port *ps, size_t *first)
+{
+	size_t n = plan_n_steps(ps->plan), i;
+
+	if (ps->start == PORT_ACT_START_SDP) {
+		i = station_plan_first_runnable(ps->plan);
+		if (i >= n || plan_step(ps->plan, i)->proto != PLAN_PROTO_SDP) {
+			station_session_failed(ps, -EINVAL, "plan %s has no SDP step to start a board "
+					       "in the boot ROM", plan_path(ps->plan));
+			return -EINVAL;
+		}
+	} else {
+		i = ps->first_step;
+		if (i == PORT_STEP_FIRST_FB)
+			i = station_plan_first(ps->plan, 0, PLAN_PROTO_FB);
+		if (i >= n) {
+			station_session_failed(ps, -EINVAL, "plan %s has no fastboot steps",
+					       plan_path(ps->plan));
+			return -EINVAL;
+		}
+	}
+	*first = i;
+	return 0;
+}
+
+static int station_open(struct station_port *ps, struct usb_dev **dev)
+{
+	struct timeval retry = { 0, STATION_OPEN_RETRY_MS * 1000 };
+	int r;
+
+	if (!ps->devnode[0]) {
+		station_session_failed(ps, -ENODEV, "the device left before it was opened");
+		return -ENODEV;
+	}
+	r = usb_dev_open(ps->st->usb, ps->devnode, dev);
+	if ((r == -EACCES || r == -ENOENT || r == -EPERM) && ++ps->open_tries < STATION_OPEN_TRIES) {
+		evtimer_add(ps->starter, &retry);
+		return -EAGAIN;
+	}
+	if (r < 0)
+		station_session_failed(ps, r, "cannot open %s: %s", ps->devnode, strerror(-r));
+	return r;
+}
+
+static void station_on_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct station_port *ps = arg;
+	struct session_events ev = { .ud = ps, .step = station_ev_step,
+				     .progress = station_ev_progress, .info = station_ev_info };
+	struct usb_dev *dev;
+	size_t first;
+	int r;
+
+	if (!port_is_busy(&ps->port) || ps->sdp || ps->fb)
+		return;
+	if (!ps->plan) {
+		station_session_failed(ps, -ENOENT, "no plan for this port (flashctl use PLAN)");
+		return;
+	}
+	if (station_first_step(ps, &first) < 0 || station_open(ps, &dev) < 0)
+		return;
+	if (ps->start == PORT_ACT_START_SDP) {
+		ev.done = station_ev_sdp_done;
+		r = sdp_session_start(dev, ps->soc, ps->plan, first, &ps->st->sopts, &ev, &ps->sdp);
+	} else {
+		ev.done = station_ev_fb_done;
+		r = fb_session_start(dev, ps->plan, first, &ps->st->sopts, &ev, &ps->fb);
+	}
+	if (r < 0) {
+		usb_dev_close(dev);
+		station_session_failed(ps, r, "cannot start the %s session: %s",
+				       ps->start == PORT_ACT_START_SDP ? "SDP" : "fastboot",
+				       strerror(-r));
+		return;
+	}
+	ps->dev = dev;
+}
+
+static void station_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct station_port *ps = arg;
+	struct port_event ev = { .type = PORT_EV_DEADLINE };
+	uint64_t now = station_now_ms();
+
+	if (ps->port.deadline_ms > now) {
+		station_arm(ps, ps->port.deadline_ms, now);
+		return;
+	}
+	station_feed(ps, &ev);
+}
+
+/* ---- ports ---- */
+
+static struct station_port *station_find(const struct station *st, const char *name)
+{
+	for (size_t i = 0; i < st->nports; i++)
+		if (strcmp(st->ports[i]->port.name, name) == 0)
+			return st->ports[i];
+	return NULL;
+}
+
+static struct station_port *station_port_free(struct station_port *ps)
+{
+	if (!ps)
+		return NULL;
+	station_stop_session(ps);
+	if (ps->timer)
+		event_free(ps->timer);
+	if (ps->starter)
+		event_free(ps->starter);
+	plan_unref(ps->plan);
+	json_decref(ps->steps);
+	free(ps);
+	return NULL;
+}
+
+static struct station_port *station_port_new(struct station *st, const char *name)
+{
+	struct station_port *ps, **ports;
+
+	if (st->nports >= STATION_PORTS_MAX || strlen(name) >= PORT_NAME_MAX)
+		return NULL;
+	ports = realloc(st->ports, (st->nports + 1) * sizeof(*ports));
+	if (!ports)
+		return NULL;
+	st->ports = ports;
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return NULL;
+	ps->st = st;
+	port_init(&ps->port, name, &st->port_cfg);
+	ps->port.paused = st->paused;
+	ps->timer = evtimer_new(st->base, station_on_deadline, ps);
+	ps->starter = evtimer_new(st->base, station_on_start, ps);
+	if (!ps->timer || !ps->starter)
+		return station_port_free(ps);
+	st->ports[st->nports++] = ps;
+	return ps;
+}
+
+static enum port_dev station_classify(const struct station *st, const struct devwatch_dev *dev)
+{
+	if (dev->dev_class == 9)
+		return PORT_DEV_NONE;   /* hubs are not boards */
+	if (sdp_soc_lookup(dev->vid, dev->pid))
+		return PORT_DEV_ROM;
+	if (devwatch_has_interface(dev->interfaces, 0xff, 0x42, 0x03) ||
+	    station_plan_is_fastboot_id(station_plan_for(st, dev->port), dev->vid, dev->pid))
+		return PORT_DEV_FASTBOOT;
+	return PORT_DEV_OTHER;
+}
+
+static void station_device_removed(struct station_port *ps)
+{
+	struct port_event ev = { .type = PORT_EV_DEV_REMOVED };
+
+	station_log(ps, LOG_INFO, "%s %s removed", port_dev_to_string(ps->port.dev), ps->devnode);
+	ps->devnode[0] = '\0';
+	ps->soc = NULL;
+	station_feed(ps, &ev);
+}
+
+static void station_device_added(struct station *st, const struct devwatch_dev *dev)
+{
+	enum port_dev kind = station_classify(st, dev);
+	struct port_event ev = { .type = PORT_EV_DEV_ADDED };
+	struct station_port *ps;
+
+	if (kind == PORT_DEV_NONE || !dev->devnode || strlen(dev->devnode) >= sizeof(ps->devnode))
+		return;
+	ps = station_find(st, dev->port);
+	if (!ps && kind == PORT_DEV_OTHER)
+		return;
+	if (!ps && !(ps = station_port_new(st, dev->port))) {
+		log_error("port %s: cannot track more ports", dev->port);
+		return;
+	}
+	if (ps->devnode[0])
+		station_device_removed(ps);
+	snprintf(ps->devnode, sizeof(ps->devnode), "%s", dev->devnode);
+	ps->vid = dev->vid;
+	ps->pid = dev->pid;
+	ps->soc = kind == PORT_DEV_ROM ? sdp_soc_lookup(dev->vid, dev->pid) : NULL;
+	station_log(ps, LOG_INFO, "%s %04x:%04x added (%s%s%s)", port_dev_to_string(kind), dev->vid,
+		    dev->pid, ps->soc ? ps->soc->name : dev->devnode, dev->serial ? ", serial " : "",
+		    dev->serial ? dev->serial : "");
+	ev.dev_added.kind = kind;
+	ev.dev_added.serial = dev->serial;
+	station_feed(ps, &ev);
+}
+
+void station_on_device(void *ud, enum devwatch_action action, const struct devwatch_dev *dev)
+{
+	struct station *st = ud;
+	struct station_port *ps;
+
+	if (st->stopping || !dev->port)
+		return;
+	switch (action) {
+	case DEVWATCH_ADD:
+		station_device_added(st, dev);
+		break;
+	case DEVWATCH_REMOVE:
+		ps = station_find(st, dev->port);
+		if (!ps || !ps->devnode[0])
+			return;
+		if (dev->devnode && strcmp(dev->devnode, ps->devnode) != 0)
+			return;   /* not the device we track there */
+		station_device_removed(ps);
+		break;
+	}
+}
+
+/* ---- operator commands ---- */
+
+static void station_feed_all(struct station *st, enum port_event_type t)
+{
+	struct port_event ev = { .type = t };
+
+	for (size_t i = 0; i < st->nports; i++)
+		station_feed(st->ports[i], &ev);
+}
+
+static int station_pause(void *ud)
+{
+	struct station *st = ud;
+
+	if (!st->paused)
+		log_notice("paused: boards plugged in from now on wait; running boards go on");
+	st->paused = true;
+	station_feed_all(st, PORT_EV_PAUSE);
+	return 0;
+}
+
+static int station_resume(void *ud)
+{
+	struct station *st = ud;
+
+	if (st->paused)
+		log_notice("resumed");
+	st->paused = false;
+	station_feed_all(st, PORT_EV_RESUME);
+	return 0;
+}
+
+static int station_port_op(struct station *st, const char *name, enum port_event_type t,
+			   char *err, size_t errlen)
+{
+	struct port_event ev = { .type = t };
+	struct station_port *ps = name ? station_find(st, name) : NULL;
+	int r;
+
+	if (!ps) {
+		snprintf(err, errlen, "no port %s", name ? name : "(none)");
+		return -ENOENT;
+	}
+	r = station_feed(ps, &ev);
+	if (r == -EBUSY)
+		snprintf(err, errlen, "port %s is %s: %s", name, port_state_to_string(ps->port.state),
+			 t == PORT_EV_ABORT ? "nothing runs there"
+					    : "only done, failed or boot-loop ports can be retried");
+	else if (r >= 0)
+		log_notice("port %s: %s by the operator", name, t == PORT_EV_ABORT ? "abort" : "retry");
+	return r;
+}
+
+static int station_abort(void *ud, const char *port, char *err, size_t errlen)
+{
+	return station_port_op(ud, port, PORT_EV_ABORT, err, errlen);
+}
+
+static int station_retry(void *ud, const char *port, char *err, size_t errlen)
+{
+	return station_port_op(ud, port, PORT_EV_RETRY, err, errlen);
+}
+
+static int station_reload_cb(void *ud, char *err, size_t errlen)
+{
+	return station_reload(ud, err, errlen);
+}
+
+void station_backend(struct station *st, struct control_backend *be)
+{
+	*be = (struct control_backend){
+		.ud = st,
+		.status = station_status_json,
+		.stats = station_stats_json,
+		.plans = station_plans_json,
+		.use = station_use,
+		.pause = station_pause,
+		.resume = station_resume,
+		.abort_port = station_abort,
+		.retry = station_retry,
+		.reload = station_reload_cb,
+	};
+}
+
+static bool station_str_changed(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static bool station_conf_socket_changed(const struct conf *a, const struct conf *b)
+{
+	return station_str_changed(a->socket_path, b->socket_path) ||
+	       station_str_changed(a->socket_group, b->socket_group) ||
+	       station_str_changed(a->admin_group, b->admin_group) ||
+	       station_str_changed(a->journal_path, b->journal_path) ||
+	       a->max_clients != b->max_clients || a->client_queue != b->client_queue;
+}
+
+int station_reload(struct station *st, char *err, size_t errlen)
+{
+	struct station_plan_set plans;
+	struct conf *c = NULL;
+	char *errors = NULL;
+	int r;
+
+	if (!st->config_path) {
+		snprintf(err, errlen, "no configuration file to reload");
+		return -ENOTSUP;
+	}
+	r = conf_load(st->config_path, &c, &errors);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", errors ? errors : strerror(-r));
+		free(errors);
+		log_error("reload refused, the running configuration stays: %s", err);
+		return -EINVAL;
+	}
+	r = station_plans_load(c, &plans, err, errlen);
+	if (r < 0) {
+		conf_free(c);
+		log_error("reload refused, the running plans stay: %s", err);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	station_plans_clear(&st->plans);
+	st->plans = plans;
+	if (station_conf_socket_changed(st->conf, c))
+		log_notice("reload: socket, journal, group and client settings take effect on restart");
+	conf_free(st->conf);
+	st->conf = c;
+	station_apply_conf(st);
+	log_notice("reloaded %s", st->config_path);
+	return 0;
+}
+
+const struct conf *station_conf(const struct station *st)
+{
+	return st->conf;
+}
+
+void station_set_control(struct station *st, struct control *ctl)
+{
+	st->ctl = ctl;
+}
+
+void station_status_line(const struct station *st, char *buf, size_t len)
+{
+	size_t busy = 0;
+
+	for (size_t i = 0; i < st->nports; i++)
+		busy += port_is_busy(&st->ports[i]->port);
+	snprintf(buf, len, "%zu ports, %zu flashing; %" PRIu64 " done, %" PRIu64 " failed, %" PRIu64
+		 " boot loops%s", st->nports, busy, st->n_ok, st->n_failed + st->n_aborted,
+		 st->n_boot_loop, st->paused ? "; paused" : "");
+}
+
+int station_new(const struct station_opts *o, struct conf *conf, struct station **out, char *err,
+		size_t errlen)
+{
+	struct station *st;
+	int r;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		conf_free(conf);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	st->base = o->base;
+	st->usb = o->usb;
+	st->journal = o->journal;
+	st->conf = conf;
+	st->started_ms = station_now_ms();
+	st->config_path = o->config_path ? strdup(o->config_path) : NULL;
+	if (o->config_path && !st->config_path) {
+		snprintf(err, errlen, "out of memory");
+		station_free(st);
+		return -ENOMEM;
+	}
+	r = station_plans_load(conf, &st->plans, err, errlen);
+	if (r < 0) {
+		station_free(st);
+		return r;
+	}
+	station_apply_conf(st);
+	*out = st;
+	return 0;
+}
+
+void station_shutdown(struct station *st, const char *reason)
+{
+	struct port_event ev = { .type = PORT_EV_ABORT, .abort_reason = reason };
+
+	st->stopping = true;
+	for (size_t i = 0; i < st->nports; i++)
+		if (port_is_busy(&st->ports[i]->port))
+			station_feed(st->ports[i], &ev);
+}
+
+struct station *station_free(struct station *st)
+{
+	if (!st)
+		return NULL;
+	for (size_t i = 0; i < st->nports; i++)
+		station_port_free(st->ports[i]);
+	free(st->ports);
+	station_plans_clear(&st->plans);
+	station_stats_clear(st);
+	conf_free(st->conf);
+	free(st->config_path);
+	free(st);
+	return NULL;
+}

@@ -1,0 +1,237 @@
+/* station_json: port objects, journal records and statistics as JSON
+ * (keys: flashd-control(7), daemon-contracts). */
+#include "daemon/station_priv.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *station_str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *station_uid_json(const struct port *p)
+{
+	char buf[20];
+
+	if (!p->have_uid)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%016" PRIx64, p->uid);
+	return json_string(buf);
+}
+
+/* The plan a port shows: its board's while it has one, else the one a new
+ * board would get. */
+static const struct plan *station_port_plan(const struct station_port *ps)
+{
+	if (ps->plan && ps->port.state != PORT_STATE_EMPTY && ps->port.state != PORT_STATE_PAUSED)
+		return ps->plan;
+	return station_plan_for(ps->st, ps->port.name);
+}
+
+static uint64_t station_elapsed(const struct port *p, uint64_t now)
+{
+	switch (p->state) {
+	case PORT_STATE_PAUSED:
+	case PORT_STATE_SDP:
+	case PORT_STATE_WAIT_REENUM:
+	case PORT_STATE_FASTBOOT:
+		return now > p->start_ms ? now - p->start_ms : 0;
+	case PORT_STATE_DONE:
+	case PORT_STATE_FAILED:
+	case PORT_STATE_BOOT_LOOP:
+		return p->end_ms > p->start_ms ? p->end_ms - p->start_ms : 0;
+	case PORT_STATE_EMPTY:
+	case _PORT_STATE_MAX:
+		break;
+	}
+	return 0;
+}
+
+static json_t *station_step_index(const struct port *p)
+{
+	return p->step_index == PORT_STEP_NONE ? json_null() : json_integer((json_int_t)p->step_index);
+}
+
+json_t *station_port_json(const struct station_port *ps, uint64_t now)
+{
+	const struct port *p = &ps->port;
+	const struct plan *plan = station_port_plan(ps);
+	bool failed = p->state == PORT_STATE_FAILED || p->state == PORT_STATE_BOOT_LOOP;
+
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I,"
+			 " s:o, s:o, s:o, s:o, s:b}",
+			 "port", p->name,
+			 "state", port_state_to_string(p->state),
+			 "device", port_dev_to_string(p->dev),
+			 "step", station_str_or_null(p->step),
+			 "step_index", station_step_index(p),
+			 "steps", (json_int_t)(plan ? plan_n_steps(plan) : 0),
+			 "bytes", (json_int_t)p->bytes,
+			 "total", (json_int_t)p->total,
+			 "board_bytes", (json_int_t)port_bytes(p),
+			 "rate", (json_int_t)port_rate(p, now),
+			 "uid", station_uid_json(p),
+			 "serial", station_str_or_null(p->serial),
+			 "elapsed_ms", (json_int_t)station_elapsed(p, now),
+			 "plan", station_str_or_null(plan ? plan_path(plan) : NULL),
+			 "result", station_str_or_null(port_result_to_string(p->result)),
+			 "failed_step", failed ? station_str_or_null(p->failed_step) : json_null(),
+			 "reason", failed ? station_str_or_null(p->reason) : json_null(),
+			 "paused", p->paused);
+}
+
+json_t *station_status_json(void *ud)
+{
+	struct station *st = ud;
+	uint64_t now = station_now_ms();
+	json_t *ports = json_array();
+
+	if (!ports)
+		return NULL;
+	for (size_t i = 0; i < st->nports; i++)
+		json_array_append_new(ports, station_port_json(st->ports[i], now));
+	return json_pack("{s:b, s:o, s:o}", "paused", st->paused, "plan",
+			 station_str_or_null(st->plans.plan ? plan_path(st->plans.plan) : NULL),
+			 "ports", ports);
+}
+
+json_t *station_progress_json(const struct station_port *ps, uint64_t now)
+{
+	const struct port *p = &ps->port;
+
+	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I}", "port", p->name,
+			 "step", station_str_or_null(p->step), "step_index", station_step_index(p),
+			 "bytes", (json_int_t)p->bytes, "total", (json_int_t)p->total,
+			 "board_bytes", (json_int_t)port_bytes(p),
+			 "rate", (json_int_t)port_rate(p, now));
+}
+
+static json_t *station_images_json(const struct plan *plan)
+{
+	json_t *a = json_array();
+	size_t n = plan ? plan_n_images(plan) : 0;
+
+	for (size_t i = 0; a && i < n; i++) {
+		const struct plan_image *img = plan_image(plan, i);
+
+		json_array_append_new(a, json_pack("{s:s, s:s}", "path", img->path,
+						   "sha256", img->sha256));
+	}
+	return a;
+}
+
+json_t *station_record_json(const struct station_port *ps)
+{
+	const struct port *p = &ps->port;
+	bool ok = p->result == PORT_RESULT_OK;
+
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o}",
+			 "port", p->name,
+			 "uid", station_uid_json(p),
+			 "serial", station_str_or_null(p->serial),
+			 "plan", station_str_or_null(ps->plan ? plan_path(ps->plan) : NULL),
+			 "plan_sha256", station_str_or_null(ps->plan ? plan_sha256(ps->plan) : NULL),
+			 "images", station_images_json(ps->plan),
+			 "start_ms", (json_int_t)station_wall_ms(p->start_ms),
+			 "end_ms", (json_int_t)station_wall_ms(p->end_ms),
+			 "result", port_result_to_string(p->result) ? port_result_to_string(p->result)
+								    : "failed",
+			 "failed_step", ok ? json_null() : station_str_or_null(p->failed_step),
+			 "reason", ok ? json_null() : station_str_or_null(p->reason),
+			 "bytes", (json_int_t)port_bytes(p),
+			 "steps", ps->steps ? json_incref(ps->steps) : json_array());
+}
+
+void station_stats_add_step(struct station *st, const char *text, uint64_t ms)
+{
+	struct station_stat_step *s = NULL, *n;
+
+	for (size_t i = 0; i < st->nstat_steps; i++)
+		if (strcmp(st->stat_steps[i].text, text) == 0)
+			s = &st->stat_steps[i];
+	if (!s) {
+		if (st->nstat_steps >= STATION_STATS_STEPS_MAX)
+			return;
+		n = realloc(st->stat_steps, (st->nstat_steps + 1) * sizeof(*n));
+		if (!n)
+			return;
+		st->stat_steps = n;
+		s = &n[st->nstat_steps];
+		memset(s, 0, sizeof(*s));
+		s->text = strdup(text);
+		if (!s->text)
+			return;
+		s->min_ms = UINT64_MAX;
+		st->nstat_steps++;
+	}
+	s->count++;
+	s->total_ms += ms;
+	if (ms < s->min_ms)
+		s->min_ms = ms;
+	if (ms > s->max_ms)
+		s->max_ms = ms;
+}
+
+void station_stats_add_result(struct station *st, enum port_result r, uint64_t bytes)
+{
+	switch (r) {
+	case PORT_RESULT_OK:
+		st->n_ok++;
+		break;
+	case PORT_RESULT_FAILED:
+	case PORT_RESULT_NONE:
+	case _PORT_RESULT_MAX:
+		st->n_failed++;
+		break;
+	case PORT_RESULT_BOOT_LOOP:
+		st->n_boot_loop++;
+		break;
+	case PORT_RESULT_ABORTED:
+		st->n_aborted++;
+		break;
+	}
+	st->bytes += bytes;
+}
+
+void station_stats_clear(struct station *st)
+{
+	for (size_t i = 0; i < st->nstat_steps; i++)
+		free(st->stat_steps[i].text);
+	free(st->stat_steps);
+	st->stat_steps = NULL;
+	st->nstat_steps = 0;
+}
+
+json_t *station_stats_json(void *ud)
+{
+	struct station *st = ud;
+	json_t *steps = json_array();
+	size_t busy = 0;
+
+	if (!steps)
+		return NULL;
+	for (size_t i = 0; i < st->nports; i++)
+		busy += port_is_busy(&st->ports[i]->port);
+	for (size_t i = 0; i < st->nstat_steps; i++) {
+		const struct station_stat_step *s = &st->stat_steps[i];
+
+		json_array_append_new(steps, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+						       "step", s->text, "count", (json_int_t)s->count,
+						       "total_ms", (json_int_t)s->total_ms,
+						       "avg_ms", (json_int_t)(s->total_ms / s->count),
+						       "min_ms", (json_int_t)s->min_ms,
+						       "max_ms", (json_int_t)s->max_ms));
+	}
+	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:o}",
+			 "uptime_ms", (json_int_t)(station_now_ms() - st->started_ms),
+			 "ports", (json_int_t)st->nports, "busy", (json_int_t)busy,
+			 "boards", "ok", (json_int_t)st->n_ok, "failed", (json_int_t)st->n_failed,
+			 "boot-loop", (json_int_t)st->n_boot_loop,
+			 "aborted", (json_int_t)st->n_aborted,
+			 "total", (json_int_t)(st->n_ok + st->n_failed + st->n_boot_loop +
+					       st->n_aborted),
+			 "bytes", (json_int_t)st->bytes, "steps", steps);
+}

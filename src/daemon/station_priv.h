@@ -1,0 +1,102 @@
+/* station_priv: what station.c, station_plan.c and station_json.c share. */
+#ifndef FLASHD_DAEMON_STATION_PRIV_H
+#define FLASHD_DAEMON_STATION_PRIV_H
+
+#include "daemon/station.h"
+
+#include <jansson.h>
+
+#include "daemon/session.h"
+#include "flashd/conf.h"
+#include "flashd/plan.h"
+#include "flashd/port.h"
+
+struct sdp_soc;
+
+struct station_port {
+	struct port port;
+	struct station *st;
+	char devnode[64];              /* present device ("" = none) */
+	uint16_t vid, pid;
+	const struct sdp_soc *soc;     /* ROM profile of the present device */
+	struct usb_dev *dev;           /* open for the running session */
+	struct sdp_session *sdp;
+	struct fb_session *fb;
+	struct plan *plan;             /* the board's plan (kept for its record) */
+	json_t *steps;                 /* the board's step durations */
+	struct event *timer;           /* the port's deadline */
+	struct event *starter;         /* deferred session start and open retries */
+	enum port_action_type start;   /* START_SDP / START_FASTBOOT pending */
+	size_t first_step;
+	unsigned open_tries;
+};
+
+struct station_plan_sel {
+	char *port;
+	struct plan *plan;
+};
+
+/* the default plan and the per-port ones */
+struct station_plan_set {
+	struct plan *plan;             /* default, or NULL */
+	struct station_plan_sel *sel;
+	size_t nsel;
+};
+
+struct station_stat_step {
+	char *text;
+	uint64_t count, total_ms, min_ms, max_ms;
+};
+
+struct station {
+	struct event_base *base;
+	struct usb_ctx *usb;
+	struct journal *journal;
+	struct control *ctl;
+	char *config_path;
+	struct conf *conf;
+	struct port_cfg port_cfg;
+	struct session_opts sopts;
+	bool paused;
+	bool stopping;
+
+	struct station_port **ports;
+	size_t nports;
+
+	struct station_plan_set plans;
+
+	uint64_t started_ms;
+	uint64_t n_ok, n_failed, n_boot_loop, n_aborted, bytes;
+	struct station_stat_step *stat_steps;
+	size_t nstat_steps;
+};
+
+/* station.c */
+uint64_t station_now_ms(void);          /* CLOCK_MONOTONIC */
+int64_t station_wall_ms(uint64_t mono_ms); /* unix ms of a monotonic time */
+
+/* station_plan.c */
+int station_plans_load(const struct conf *c, struct station_plan_set *out, char *err, size_t errlen);
+void station_plans_clear(struct station_plan_set *ps);
+struct plan *station_plan_for(const struct station *st, const char *port);
+void station_apply_conf(struct station *st);
+int station_use(void *ud, const char *plan, const char *const *ports, size_t nports,
+		char *err, size_t errlen);
+json_t *station_plans_json(void *ud);
+/* Index of the first runnable step of proto at or after from; plan_n_steps if none. */
+size_t station_plan_first(const struct plan *p, size_t from, enum plan_proto proto);
+/* Index of the first runnable step; plan_n_steps if none. */
+size_t station_plan_first_runnable(const struct plan *p);
+bool station_plan_is_fastboot_id(const struct plan *p, uint16_t vid, uint16_t pid);
+
+/* station_json.c */
+json_t *station_port_json(const struct station_port *ps, uint64_t now);
+json_t *station_status_json(void *ud);
+json_t *station_progress_json(const struct station_port *ps, uint64_t now);
+json_t *station_record_json(const struct station_port *ps);
+void station_stats_add_step(struct station *st, const char *text, uint64_t ms);
+void station_stats_add_result(struct station *st, enum port_result r, uint64_t bytes);
+void station_stats_clear(struct station *st);
+json_t *station_stats_json(void *ud);
+
+#endif

@@ -1,0 +1,518 @@
+/* render: text for people (see render.h). */
+#include "render.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void render_fmt(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+void render_clean(char *out, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	if (!len)
+		return;
+	if (!s || !*s)
+		s = "-";
+	for (; *s && n + 1 < len; s++)
+		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	/* do not leave a UTF-8 sequence cut in two behind */
+	if (*s && n > 0) {
+		size_t lead = n;
+		while (lead > 0 && ((unsigned char)out[lead - 1] & 0xc0) == 0x80)
+			lead--;
+		if (lead > 0 && ((unsigned char)out[lead - 1] & 0xc0) == 0xc0) {
+			unsigned char c = (unsigned char)out[lead - 1];
+			size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			if (n - (lead - 1) < need)
+				n = lead - 1;
+		}
+	}
+	out[n] = 0;
+}
+
+void render_bytes(char *out, size_t len, uint64_t bytes)
+{
+	static const char *const units[] = { "kB", "MB", "GB", "TB", "PB", "EB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1000) {
+		snprintf(out, len, "%" PRIu64 " B", bytes);
+		return;
+	}
+	v /= 1000;
+	while (v >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, len, v < 9.995 ? "%.2f %s" : v < 99.95 ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+void render_rate(char *out, size_t len, uint64_t bytes_per_s)
+{
+	if (!bytes_per_s) {
+		snprintf(out, len, "-");
+		return;
+	}
+	render_bytes(out, len, bytes_per_s);
+	size_t n = strlen(out);
+	snprintf(out + n, len > n ? len - n : 0, "/s");
+}
+
+void render_duration(char *out, size_t len, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	int64_t s = ms / 1000;
+	if (s >= 3600)
+		snprintf(out, len, "%" PRId64 ":%02d:%02d", s / 3600, (int)(s / 60 % 60),
+			 (int)(s % 60));
+	else
+		snprintf(out, len, "%d:%02d", (int)(s / 60), (int)(s % 60));
+}
+
+void render_clock(char *out, size_t len, int64_t unix_ms, bool with_date)
+{
+	time_t t = (time_t)(unix_ms / 1000);
+	struct tm tm;
+	if (!localtime_r(&t, &tm) ||
+	    !strftime(out, len, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm))
+		snprintf(out, len, "-");
+}
+
+int render_percent(uint64_t done, uint64_t total)
+{
+	if (!total)
+		return -1;
+	if (done >= total)
+		return 100;
+	return (int)((double)done * 100.0 / (double)total);
+}
+
+void render_bar(char *out, size_t len, uint64_t done, uint64_t total, int width)
+{
+	if (width < 1 || len < (size_t)width + 3) {
+		if (len)
+			out[0] = 0;
+		return;
+	}
+	int fill = total ? (int)((double)(done > total ? total : done) * width / (double)total) : 0;
+	out[0] = '[';
+	for (int i = 0; i < width; i++)
+		out[1 + i] = i < fill ? '#' : '-';
+	out[width + 1] = ']';
+	out[width + 2] = 0;
+}
+
+/* ---- PORT objects ---- */
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int64_t num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v))
+		return (int64_t)json_real_value(v);
+	return 0;
+}
+
+static uint64_t unum(const json_t *o, const char *key)
+{
+	int64_t v = num(o, key);
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+bool render_state_active(const char *state)
+{
+	static const char *const active[] = { "sdp", "wait-reenum", "fastboot" };
+	for (size_t i = 0; state && i < sizeof(active) / sizeof(active[0]); i++)
+		if (strcmp(state, active[i]) == 0)
+			return true;
+	return false;
+}
+
+void render_port_from_json(const json_t *p, struct render_port *out)
+{
+	const char *step = str(p, "step");
+	int64_t idx = num(p, "step_index"), steps = num(p, "steps");
+	char text[80];
+
+	memset(out, 0, sizeof(*out));
+	render_clean(out->port, sizeof(out->port), str(p, "port"));
+	render_clean(out->state, sizeof(out->state), str(p, "state"));
+	render_clean(out->result, sizeof(out->result), str(p, "result"));
+	render_clean(out->reason, sizeof(out->reason), str(p, "reason"));
+	render_clean(out->failed_step, sizeof(out->failed_step), str(p, "failed_step"));
+	render_clean(out->board, sizeof(out->board), str(p, "uid") ? str(p, "uid")
+				    : str(p, "serial") && *str(p, "serial") ? str(p, "serial")
+									    : NULL);
+	render_clean(text, sizeof(text), step);
+	if (step && *step && steps > 0 && idx >= 0 && idx < steps)
+		render_fmt(out->step, sizeof(out->step), "%" PRId64 "/%" PRId64 " %s", idx + 1,
+			   steps, text);
+	else
+		snprintf(out->step, sizeof(out->step), "%s", text);
+	out->bytes = unum(p, "bytes");
+	out->total = unum(p, "total");
+	out->rate = unum(p, "rate");
+	out->elapsed_ms = num(p, "elapsed_ms");
+}
+
+/* ---- tables ---- */
+
+struct render_table {
+	size_t ncols, nrows, cap;
+	char **cells;
+};
+
+struct render_table *render_table_new(size_t ncols)
+{
+	struct render_table *t = calloc(1, sizeof(*t));
+	if (t)
+		t->ncols = ncols;
+	return t;
+}
+
+int render_table_add(struct render_table *t, const char *const *cells)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		t->cells = c;
+		t->cap = cap;
+	}
+	char **row = t->cells + t->nrows * t->ncols;
+	for (size_t i = 0; i < t->ncols; i++) {
+		row[i] = strdup(cells[i] ? cells[i] : "");
+		if (!row[i]) {
+			while (i--)
+				free(row[i]);
+			return -ENOMEM;
+		}
+	}
+	t->nrows++;
+	return 0;
+}
+
+/* Columns on screen: UTF-8 continuation bytes take none. */
+static size_t display_width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+void render_table_print(FILE *fp, const struct render_table *t)
+{
+	size_t width[16] = { 0 };
+	size_t ncols = t->ncols < 16 ? t->ncols : 16;
+
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < ncols; c++) {
+			size_t w = display_width(t->cells[r * t->ncols + c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+			if (c + 1 == ncols) {
+				fprintf(fp, "%s", cell);
+				break;
+			}
+			fprintf(fp, "%s%*s", cell, (int)(width[c] - display_width(cell) + 2), "");
+		}
+		fputc('\n', fp);
+	}
+}
+
+struct render_table *render_table_free(struct render_table *t)
+{
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+	return NULL;
+}
+
+/* ---- status, history, plans, stats ---- */
+
+void render_status(FILE *fp, const json_t *status)
+{
+	const char *head[] = { "PORT", "STATE", "STEP", "PROGRESS", "RATE", "BOARD", "ELAPSED" };
+	struct render_table *t = render_table_new(7);
+	const json_t *ports = json_object_get(status, "ports"), *p;
+	char plan[256], pct[16], rate[24], elapsed[24];
+	size_t i;
+
+	render_clean(plan, sizeof(plan), str(status, "plan"));
+	fprintf(fp, "station %s, plan %s\n\n",
+		json_is_true(json_object_get(status, "paused")) ? "PAUSED" : "running", plan);
+	if (!t)
+		return;
+	render_table_add(t, head);
+	json_array_foreach(ports, i, p) {
+		struct render_port rp;
+		render_port_from_json(p, &rp);
+		int per = render_percent(rp.bytes, rp.total);
+		if (per < 0)
+			snprintf(pct, sizeof(pct), "-");
+		else
+			snprintf(pct, sizeof(pct), "%d%%", per);
+		render_rate(rate, sizeof(rate), render_state_active(rp.state) ? rp.rate : 0);
+		if (rp.elapsed_ms > 0)
+			render_duration(elapsed, sizeof(elapsed), rp.elapsed_ms);
+		else
+			snprintf(elapsed, sizeof(elapsed), "-");
+		const char *row[] = { rp.port, rp.state, rp.step, pct, rate, rp.board, elapsed };
+		render_table_add(t, row);
+	}
+	if (json_array_size(ports))
+		render_table_print(fp, t);
+	else
+		fprintf(fp, "no ports seen yet\n");
+	render_table_free(t);
+	/* why the failed ones failed */
+	json_array_foreach(ports, i, p) {
+		struct render_port rp;
+		render_port_from_json(p, &rp);
+		if (strcmp(rp.reason, "-") == 0)
+			continue;
+		if (strcmp(rp.failed_step, "-") != 0)
+			fprintf(fp, "%s: %s at \"%s\": %s\n", rp.port, rp.state, rp.failed_step,
+				rp.reason);
+		else
+			fprintf(fp, "%s: %s: %s\n", rp.port, rp.state, rp.reason);
+	}
+}
+
+static const char *record_detail(const json_t *rec, char *buf, size_t len)
+{
+	char step[96], reason[160];
+	const char *fs = str(rec, "failed_step");
+	const char *res = str(rec, "result");
+
+	if (res && strcmp(res, "ok") == 0) {
+		const char *plan = str(rec, "plan");
+		const char *base = plan ? strrchr(plan, '/') : NULL;
+		render_clean(buf, len, base ? base + 1 : plan);
+		return buf;
+	}
+	render_clean(step, sizeof(step), fs);
+	render_clean(reason, sizeof(reason), str(rec, "reason"));
+	if (fs)
+		render_fmt(buf, len, "%s: %s", step, reason);
+	else
+		snprintf(buf, len, "%s", reason);
+	return buf;
+}
+
+static void record_cells(const json_t *rec, char cells[][160])
+{
+	int64_t start = num(rec, "start_ms"), end = num(rec, "end_ms");
+	const char *uid = str(rec, "uid"), *serial = str(rec, "serial");
+
+	render_clock(cells[0], 160, end ? end : start, true);
+	render_clean(cells[1], 160, str(rec, "port"));
+	render_clean(cells[2], 160, str(rec, "result"));
+	render_clean(cells[3], 160, uid ? uid : serial && *serial ? serial : NULL);
+	if (start && end >= start)
+		render_duration(cells[4], 160, end - start);
+	else
+		snprintf(cells[4], 160, "-");
+	render_bytes(cells[5], 160, unum(rec, "bytes"));
+	record_detail(rec, cells[6], 160);
+}
+
+void render_history(FILE *fp, const json_t *records)
+{
+	const char *head[] = { "FINISHED", "PORT", "RESULT", "BOARD", "TIME", "BYTES", "DETAIL" };
+	struct render_table *t;
+	const json_t *rec;
+	char cells[7][160];
+	size_t i;
+
+	if (!json_array_size(records)) {
+		fprintf(fp, "no results\n");
+		return;
+	}
+	t = render_table_new(7);
+	if (!t)
+		return;
+	render_table_add(t, head);
+	json_array_foreach(records, i, rec) {
+		record_cells(rec, cells);
+		const char *row[] = { cells[0], cells[1], cells[2], cells[3],
+				      cells[4], cells[5], cells[6] };
+		render_table_add(t, row);
+	}
+	render_table_print(fp, t);
+	render_table_free(t);
+}
+
+void render_result_line(char *out, size_t len, const json_t *rec)
+{
+	char cells[7][160];
+	int64_t end = num(rec, "end_ms");
+
+	record_cells(rec, cells);
+	render_clock(cells[0], sizeof(cells[0]), end ? end : num(rec, "start_ms"), false);
+	render_fmt(out, len, "%s  %s  %s  board %s  %s  %s  %s", cells[0], cells[1], cells[2],
+		   cells[3], cells[4], cells[5], cells[6]);
+}
+
+void render_plans(FILE *fp, const json_t *plans)
+{
+	const json_t *ports = json_object_get(plans, "ports"), *loaded, *v;
+	char a[256], b[256];
+	const char *key;
+	size_t i;
+
+	render_clean(a, sizeof(a), str(plans, "default"));
+	fprintf(fp, "default plan: %s\n", a);
+	json_object_foreach((json_t *)ports, key, v) {
+		render_clean(a, sizeof(a), key);
+		render_clean(b, sizeof(b), json_string_value(v));
+		fprintf(fp, "port %s: %s\n", a, b);
+	}
+	loaded = json_object_get(plans, "loaded");
+	if (json_array_size(loaded))
+		fprintf(fp, "loaded:\n");
+	json_array_foreach(loaded, i, v) {
+		render_clean(a, sizeof(a), str(v, "path"));
+		render_clean(b, sizeof(b), str(v, "sha256"));
+		fprintf(fp, "  %s  %" PRId64 " steps  sha256 %.16s\n", a, num(v, "steps"), b);
+	}
+}
+
+static void render_scalar(FILE *fp, const char *key, const json_t *v)
+{
+	char buf[256];
+	size_t klen = strlen(key);
+
+	if (json_is_string(v)) {
+		render_clean(buf, sizeof(buf), json_string_value(v));
+		fputs(buf, fp);
+	} else if (json_is_integer(v) && klen > 3 && strcmp(key + klen - 3, "_ms") == 0) {
+		render_duration(buf, sizeof(buf), json_integer_value(v));
+		fprintf(fp, "%s", buf);
+	} else if (json_is_integer(v) && strstr(key, "bytes") && json_integer_value(v) >= 0) {
+		render_bytes(buf, sizeof(buf), (uint64_t)json_integer_value(v));
+		fprintf(fp, "%" JSON_INTEGER_FORMAT " (%s)", json_integer_value(v), buf);
+	} else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		render_clean(buf, sizeof(buf), s);
+		fputs(buf, fp);
+		free(s);
+	}
+}
+
+void render_object(FILE *fp, const json_t *obj, int indent)
+{
+	const char *key;
+	const json_t *v;
+	char k[128];
+
+	json_object_foreach((json_t *)obj, key, v) {
+		render_clean(k, sizeof(k), key);
+		fprintf(fp, "%*s%s:", indent, "", k);
+		if (json_is_object(v)) {
+			fputc('\n', fp);
+			render_object(fp, v, indent + 2);
+			continue;
+		}
+		if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
+			size_t i;
+			const json_t *e;
+			fputc('\n', fp);
+			json_array_foreach(v, i, e) {
+				fprintf(fp, "%*s-\n", indent + 2, "");
+				render_object(fp, e, indent + 4);
+			}
+			continue;
+		}
+		fputc(' ', fp);
+		render_scalar(fp, key, v);
+		fputc('\n', fp);
+	}
+}
+
+static void render_steps(FILE *fp, const json_t *steps)
+{
+	const char *head[] = { "STEP", "COUNT", "AVERAGE", "MIN", "MAX", "TOTAL" };
+	struct render_table *t = render_table_new(6);
+	char cells[6][96];
+	const json_t *s;
+	size_t i;
+
+	if (!t)
+		return;
+	render_table_add(t, head);
+	json_array_foreach(steps, i, s) {
+		render_clean(cells[0], sizeof(cells[0]), str(s, "step"));
+		snprintf(cells[1], sizeof(cells[1]), "%" PRId64, num(s, "count"));
+		render_duration(cells[2], sizeof(cells[2]), num(s, "avg_ms"));
+		render_duration(cells[3], sizeof(cells[3]), num(s, "min_ms"));
+		render_duration(cells[4], sizeof(cells[4]), num(s, "max_ms"));
+		render_duration(cells[5], sizeof(cells[5]), num(s, "total_ms"));
+		const char *row[] = { cells[0], cells[1], cells[2], cells[3], cells[4], cells[5] };
+		render_table_add(t, row);
+	}
+	render_table_print(fp, t);
+	render_table_free(t);
+}
+
+void render_stats(FILE *fp, const json_t *stats)
+{
+	static const char *const known[] = { "uptime_ms", "ports", "busy", "boards", "bytes",
+					     "steps" };
+	const json_t *boards = json_object_get(stats, "boards");
+	json_t *rest = json_deep_copy(stats);
+	char up[32], bytes[32];
+
+	render_duration(up, sizeof(up), num(stats, "uptime_ms"));
+	fprintf(fp, "up %s, %" PRId64 " ports, %" PRId64 " busy\n", up, num(stats, "ports"),
+		num(stats, "busy"));
+	if (json_is_object(boards))
+		fprintf(fp,
+			"boards: %" PRId64 " (%" PRId64 " ok, %" PRId64 " failed, %" PRId64
+			" boot-loop, %" PRId64 " aborted)\n",
+			num(boards, "total"), num(boards, "ok"), num(boards, "failed"),
+			num(boards, "boot-loop"), num(boards, "aborted"));
+	render_bytes(bytes, sizeof(bytes), unum(stats, "bytes"));
+	fprintf(fp, "bytes written: %s\n", bytes);
+	if (json_array_size(json_object_get(stats, "steps"))) {
+		fputc('\n', fp);
+		render_steps(fp, json_object_get(stats, "steps"));
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		json_object_del(rest, known[i]);
+	json_object_del(rest, "id");
+	json_object_del(rest, "ok");
+	if (json_object_size(rest)) {
+		fputc('\n', fp);
+		render_object(fp, rest, 0);
+	}
+	json_decref(rest);
+}

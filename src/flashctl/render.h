@@ -1,0 +1,64 @@
+/* render: flashctl's text for people: tables, sizes, durations, bars.
+ * Every string that came from the daemon goes through render_clean so a
+ * board's serial number cannot drive the terminal. */
+#ifndef FLASHD_FLASHCTL_RENDER_H
+#define FLASHD_FLASHCTL_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+/* snprintf for text that may be cut on purpose (table cells, screen lines). */
+void render_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* s with control characters as '?', cut to fit (NULL or "" → "-"). */
+void render_clean(char *out, size_t len, const char *s);
+/* 0 B, 999 B, 1.5 kB, 21.5 MB, 1.20 GB (SI units, as USB rates are quoted). */
+void render_bytes(char *out, size_t len, uint64_t bytes);
+/* "21.5 MB/s", or "-" for 0. */
+void render_rate(char *out, size_t len, uint64_t bytes_per_s);
+/* "0:05", "12:34", "1:02:03". */
+void render_duration(char *out, size_t len, int64_t ms);
+/* Local time: "2024-05-01 12:03:04" (with_date) or "12:03:04". */
+void render_clock(char *out, size_t len, int64_t unix_ms, bool with_date);
+/* "[#####-----]" of the given inner width; unknown total: all '-'. */
+void render_bar(char *out, size_t len, uint64_t done, uint64_t total, int width);
+/* 0..100, or -1 when total is 0. */
+int render_percent(uint64_t done, uint64_t total);
+
+/* The fields of a PORT object (flashd-control(7)), cleaned. */
+struct render_port {
+	char port[72];
+	char state[24];
+	char step[96];   /* "6/7 flash rootfs rootfs.ext4", or "-" */
+	char board[72];  /* uid, else serial, else "-" */
+	char result[16];
+	char failed_step[96];
+	char reason[160];
+	uint64_t bytes, total, rate;
+	int64_t elapsed_ms;
+};
+void render_port_from_json(const json_t *p, struct render_port *out);
+/* A PORT's state is one where a board is being flashed (elapsed time runs). */
+bool render_state_active(const char *state);
+
+/* A table: cells copied, columns padded to the widest cell, last column not. */
+struct render_table;
+struct render_table *render_table_new(size_t ncols);
+int render_table_add(struct render_table *t, const char *const *cells);
+void render_table_print(FILE *fp, const struct render_table *t);
+struct render_table *render_table_free(struct render_table *t);
+
+void render_status(FILE *fp, const json_t *status);
+void render_history(FILE *fp, const json_t *records);
+void render_plans(FILE *fp, const json_t *plans);
+/* The stats reply: uptime, boards, bytes, a table of step durations; any
+ * other key through render_object. */
+void render_stats(FILE *fp, const json_t *stats);
+/* Any object as indented "key: value" lines (sizes and durations spelled out). */
+void render_object(FILE *fp, const json_t *obj, int indent);
+/* One line for a `result` event or journal record: port, result, board, time, detail. */
+void render_result_line(char *out, size_t len, const json_t *rec);
+
+#endif

@@ -1,0 +1,170 @@
+/* station_fakes: see station_fakes.h. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "daemon/control.h"
+#include "daemon/journal.h"
+#include "flashd/plan.h"
+#include "station_fakes.h"
+
+/* ---- fakes: usb ---- */
+
+
+struct fake_usb_state fu;
+
+int usb_dev_open(struct usb_ctx *ctx, const char *devnode, struct usb_dev **out)
+{
+	struct usb_dev *d;
+
+	fu.opens++;
+	if (fu.open_err_n) {
+		fu.open_err_n--;
+		return fu.open_err;
+	}
+	d = calloc(1, sizeof(*d));
+	assert_non_null(d);
+	snprintf(d->node, sizeof(d->node), "%s", devnode);
+	d->next = fu.devs;
+	fu.devs = d;
+	*out = d;
+	return 0;
+}
+
+void usb_dev_close(struct usb_dev *d)
+{
+	assert_false(d->closed);
+	d->closed = true;
+	fu.closes++;
+}
+
+/* ---- fakes: sessions ---- */
+
+
+struct sdp_session {
+	struct fake_sess f;
+};
+
+struct fb_session {
+	struct fake_sess f;
+};
+
+struct fake_sess_state fs;
+
+static struct fake_sess *fake_start(bool fb, struct usb_dev *dev, struct plan *plan, size_t first,
+				    const struct session_opts *o, const struct session_events *ev)
+{
+	struct fake_sess *f;
+
+	assert_non_null(o->base);
+	assert_false(dev->closed);
+	f = calloc(1, sizeof(struct sdp_session) > sizeof(struct fb_session)
+			      ? sizeof(struct sdp_session) : sizeof(struct fb_session));
+	assert_non_null(f);
+	f->fb = fb;
+	f->ev = *ev;
+	f->dev = dev;
+	f->plan = plan_ref(plan);
+	f->first = first;
+	f->next = first;
+	assert_true(fs.n < 64);
+	fs.all[fs.n++] = f;
+	fs.last = f;
+	return f;
+}
+
+int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct plan *plan,
+		      size_t first, const struct session_opts *o, const struct session_events *ev,
+		      struct sdp_session **out)
+{
+	struct fake_sess *f;
+
+	if (fs.start_err)
+		return fs.start_err;
+	f = fake_start(false, dev, plan, first, o, ev);
+	f->soc = soc;
+	fs.sdp_starts++;
+	*out = (struct sdp_session *)f;
+	return 0;
+}
+
+bool sdp_session_uid(const struct sdp_session *s, uint64_t *uid)
+{
+	if (!s->f.have_uid)
+		return false;
+	*uid = s->f.uid;
+	return true;
+}
+
+size_t sdp_session_next_step(const struct sdp_session *s)
+{
+	return s->f.next;
+}
+
+static void fake_free(struct fake_sess *f)
+{
+	assert_false(f->freed);
+	f->freed = true;
+	f->plan = plan_unref(f->plan);
+	fs.frees++;
+}
+
+struct sdp_session *sdp_session_free(struct sdp_session *s)
+{
+	if (s)
+		fake_free(&s->f);
+	return NULL;
+}
+
+int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
+		     const struct session_opts *o, const struct session_events *ev,
+		     struct fb_session **out)
+{
+	if (fs.start_err)
+		return fs.start_err;
+	*out = (struct fb_session *)fake_start(true, dev, plan, first, o, ev);
+	fs.fb_starts++;
+	return 0;
+}
+
+uint64_t fb_session_bytes(const struct fb_session *s)
+{
+	return 0;
+}
+
+struct fb_session *fb_session_free(struct fb_session *s)
+{
+	if (s)
+		fake_free(&s->f);
+	return NULL;
+}
+
+/* ---- fakes: control and journal ---- */
+
+json_t *events;
+json_t *records;
+
+void control_publish(struct control *c, const char *type, json_t *fields)
+{
+	assert_null(c);
+	assert_non_null(fields);
+	if (strcmp(type, "result") == 0) {
+		/* the journal has it before any client sees it */
+		assert_true(json_array_size(records) > 0);
+		assert_true(json_equal(json_array_get(records, json_array_size(records) - 1), fields));
+	}
+	json_array_append_new(events, json_pack("{s:s, s:o}", "type", type, "fields", fields));
+}
+
+int journal_append(struct journal *j, json_t *record)
+{
+	assert_non_null(j);
+	json_array_append(records, record);
+	return 0;
+}

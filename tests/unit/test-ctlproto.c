@@ -1,0 +1,422 @@
+/* test-ctlproto: request parsing/validation, message construction, encoding. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flashd/ctlproto.h"
+
+/* Parse; on failure check the error code (and the id echoed, or none). */
+static int parse(const char *line, struct ctlproto_request *req, const char **code,
+		 json_t **reply)
+{
+	json_t *err = NULL;
+	int r = ctlproto_request_parse(line, strlen(line), req, &err);
+	if (r == 0) {
+		assert_null(err);
+		return 0;
+	}
+	assert_non_null(err);
+	assert_int_equal(ctlproto_classify(err), CTLPROTO_KIND_REPLY);
+	const char *message;
+	assert_int_equal(ctlproto_reply_status(err, code, &message), 0);
+	assert_true(strlen(message) > 0);
+	*reply = err;
+	return r;
+}
+
+static void expect_error(const char *line, int want_r, const char *want_code,
+			 const json_t *want_id)
+{
+	struct ctlproto_request req = { .command = NULL };
+	const char *code = NULL;
+	json_t *reply = NULL;
+	int r = parse(line, &req, &code, &reply);
+	if (r != want_r || strcmp(code, want_code) != 0)
+		fail_msg("%s: got %d %s, want %d %s", line, r, code, want_r, want_code);
+	assert_null(req.command); /* untouched on failure */
+	json_t *id = json_object_get(reply, "id");
+	if (want_id)
+		assert_true(json_equal(id, want_id));
+	else
+		assert_null(id);
+	json_decref(reply);
+}
+
+static void test_every_command_parses(void **state)
+{
+	for (size_t i = 0; i < CTLPROTO_CMD_COUNT; i++) {
+		const struct ctlproto_command *c = &ctlproto_commands[i];
+		char line[256];
+		struct ctlproto_request req;
+		json_t *err = NULL;
+
+		assert_int_equal(c->cmd, (enum ctlproto_cmd)i);
+		assert_ptr_equal(ctlproto_command_lookup(c->name), c);
+		assert_string_equal(ctlproto_cmd_to_string(c->cmd), c->name);
+		snprintf(line, sizeof(line),
+			 "{\"id\":%zu,\"cmd\":\"%s\",\"port\":\"1-1.4\",\"plan\":\"/p/full.lst\"}", i,
+			 c->name);
+		assert_int_equal(ctlproto_request_parse(line, strlen(line), &req, &err), 0);
+		assert_ptr_equal(req.command, c);
+		assert_int_equal(json_integer_value(req.id), (json_int_t)i);
+		ctlproto_request_clear(&req);
+		assert_null(req.msg);
+	}
+	assert_null(ctlproto_command_lookup("nope"));
+	assert_null(ctlproto_command_lookup(NULL));
+	assert_null(ctlproto_cmd_to_string(CTLPROTO_CMD_COUNT));
+	assert_true(ctlproto_commands[CTLPROTO_CMD_USE].flags & CTLPROTO_MUTATING);
+	assert_false(ctlproto_commands[CTLPROTO_CMD_STATUS].flags & CTLPROTO_MUTATING);
+	assert_true(ctlproto_commands[CTLPROTO_CMD_WATCH].flags & CTLPROTO_STREAM);
+}
+
+static void test_ids(void **state)
+{
+	struct ctlproto_request req;
+	const char *code;
+	json_t *reply;
+
+	/* string id echoed; trailing CR accepted; unknown fields ignored */
+	const char *l = "{\"id\":\"abc\",\"cmd\":\"status\",\"extra\":[1,2,{}]}\r";
+	assert_int_equal(parse(l, &req, &code, &reply), 0);
+	assert_string_equal(json_string_value(req.id), "abc");
+	ctlproto_request_clear(&req);
+	/* no id, null id: no id */
+	assert_int_equal(parse("{\"cmd\":\"status\"}", &req, &code, &reply), 0);
+	assert_null(req.id);
+	ctlproto_request_clear(&req);
+	assert_int_equal(parse("{\"id\":null,\"cmd\":\"stats\"}", &req, &code, &reply), 0);
+	assert_null(req.id);
+	ctlproto_request_clear(&req);
+	/* negative and huge integers are fine */
+	assert_int_equal(parse("{\"id\":-9223372036854775807,\"cmd\":\"plans\"}", &req, &code,
+			       &reply), 0);
+	ctlproto_request_clear(&req);
+	/* bad ids: not echoed */
+	expect_error("{\"id\":1.5,\"cmd\":\"status\"}", -EPROTO, PROTOCOL_ERR_BAD_REQUEST, NULL);
+	expect_error("{\"id\":true,\"cmd\":\"status\"}", -EPROTO, PROTOCOL_ERR_BAD_REQUEST, NULL);
+	expect_error("{\"id\":{},\"cmd\":\"status\"}", -EPROTO, PROTOCOL_ERR_BAD_REQUEST, NULL);
+	expect_error("{\"id\":[1],\"cmd\":\"status\"}", -EPROTO, PROTOCOL_ERR_BAD_REQUEST, NULL);
+	char longid[PROTOCOL_ID_MAX + 40];
+	snprintf(longid, sizeof(longid), "{\"id\":\"%0*d\",\"cmd\":\"status\"}",
+		 (int)PROTOCOL_ID_MAX + 1, 7);
+	expect_error(longid, -EPROTO, PROTOCOL_ERR_BAD_REQUEST, NULL);
+	snprintf(longid, sizeof(longid), "{\"id\":\"%0*d\",\"cmd\":\"status\"}",
+		 (int)PROTOCOL_ID_MAX, 7);
+	assert_int_equal(parse(longid, &req, &code, &reply), 0);
+	ctlproto_request_clear(&req);
+}
+
+static void test_bad_json(void **state)
+{
+	expect_error("", -EBADMSG, PROTOCOL_ERR_BAD_JSON, NULL);
+	expect_error("{", -EBADMSG, PROTOCOL_ERR_BAD_JSON, NULL);
+	expect_error("[1,2]", -EBADMSG, PROTOCOL_ERR_BAD_JSON, NULL);
+	expect_error("\"status\"", -EBADMSG, PROTOCOL_ERR_BAD_JSON, NULL);
+	expect_error("{\"cmd\":\"status\"} {}", -EBADMSG, PROTOCOL_ERR_BAD_JSON, NULL);
+	expect_error("{\"cmd\":\"status\",\"cmd\":\"pause\"}", -EBADMSG, PROTOCOL_ERR_BAD_JSON,
+		     NULL);
+	/* embedded NUL in the buffer */
+	struct ctlproto_request req;
+	json_t *err = NULL;
+	assert_int_equal(ctlproto_request_parse("{\"cmd\":\"status\"}\0x", 18, &req, &err),
+			 -EBADMSG);
+	json_decref(err);
+}
+
+static void test_bad_cmd(void **state)
+{
+	json_t *id7 = json_integer(7);
+	expect_error("{\"id\":7}", -EPROTO, PROTOCOL_ERR_BAD_REQUEST, id7);
+	expect_error("{\"id\":7,\"cmd\":3}", -EPROTO, PROTOCOL_ERR_BAD_REQUEST, id7);
+	expect_error("{\"id\":7,\"cmd\":null}", -EPROTO, PROTOCOL_ERR_BAD_REQUEST, id7);
+	expect_error("{\"id\":7,\"cmd\":\"frobnicate\"}", -ENOENT, PROTOCOL_ERR_UNKNOWN_COMMAND,
+		     id7);
+	expect_error("{\"id\":7,\"cmd\":\"STATUS\"}", -ENOENT, PROTOCOL_ERR_UNKNOWN_COMMAND, id7);
+	expect_error("{\"id\":7,\"cmd\":\"\"}", -ENOENT, PROTOCOL_ERR_UNKNOWN_COMMAND, id7);
+
+	/* the unknown name is quoted bounded and without control characters */
+	struct ctlproto_request req;
+	const char *code, *message;
+	json_t *reply;
+	char line[400];
+	snprintf(line, sizeof(line), "{\"id\":7,\"cmd\":\"\\u001b[2J%0200d\"}", 0);
+	assert_int_equal(parse(line, &req, &code, &reply), -ENOENT);
+	assert_int_equal(ctlproto_reply_status(reply, &code, &message), 0);
+	assert_null(strchr(message, 0x1b));
+	assert_true(strlen(message) < 80);
+	assert_non_null(strstr(message, "..."));
+	json_decref(reply);
+	json_decref(id7);
+}
+
+static void test_args(void **state)
+{
+	struct ctlproto_request req;
+	const char *code, *v[4];
+	json_t *reply, *id = json_string("x");
+	int64_t n;
+
+	assert_int_equal(parse("{\"cmd\":\"history\",\"port\":\"1-1\",\"since\":0,"
+			       "\"result\":\"boot-loop\",\"limit\":10000}",
+			       &req, &code, &reply), 0);
+	assert_string_equal(ctlproto_request_string(&req, "port"), "1-1");
+	assert_string_equal(ctlproto_request_string(&req, "result"), "boot-loop");
+	assert_true(ctlproto_request_int(&req, "since", &n));
+	assert_int_equal(n, 0);
+	assert_true(ctlproto_request_int(&req, "limit", &n));
+	assert_int_equal(n, 10000);
+	assert_false(ctlproto_request_int(&req, "port", &n));
+	assert_null(ctlproto_request_string(&req, "plan"));
+	ctlproto_request_clear(&req);
+
+	assert_int_equal(parse("{\"cmd\":\"use\",\"plan\":\"a.lst\",\"ports\":[\"1-1\",\"1-2\","
+			       "\"2-1\"]}", &req, &code, &reply), 0);
+	assert_int_equal(ctlproto_request_strings(&req, "ports", v, 2), 3);
+	assert_string_equal(v[0], "1-1");
+	assert_string_equal(v[1], "1-2");
+	assert_int_equal(ctlproto_request_strings(&req, "nope", v, 2), 0);
+	ctlproto_request_clear(&req);
+	/* ports optional, may be empty or null */
+	assert_int_equal(parse("{\"cmd\":\"use\",\"plan\":\"a\",\"ports\":[]}", &req, &code,
+			       &reply), 0);
+	ctlproto_request_clear(&req);
+	assert_int_equal(parse("{\"cmd\":\"use\",\"plan\":\"a\",\"ports\":null}", &req, &code,
+			       &reply), 0);
+	ctlproto_request_clear(&req);
+
+	static const char *const bad[] = {
+		"{\"id\":\"x\",\"cmd\":\"abort\"}",
+		"{\"id\":\"x\",\"cmd\":\"abort\",\"port\":null}",
+		"{\"id\":\"x\",\"cmd\":\"abort\",\"port\":5}",
+		"{\"id\":\"x\",\"cmd\":\"abort\",\"port\":\"\"}",
+		"{\"id\":\"x\",\"cmd\":\"abort\",\"port\":\"1-1\\n\"}",
+		"{\"id\":\"x\",\"cmd\":\"retry\",\"port\":[\"1-1\"]}",
+		"{\"id\":\"x\",\"cmd\":\"use\"}",
+		"{\"id\":\"x\",\"cmd\":\"use\",\"plan\":\"a\",\"ports\":\"1-1\"}",
+		"{\"id\":\"x\",\"cmd\":\"use\",\"plan\":\"a\",\"ports\":[1]}",
+		"{\"id\":\"x\",\"cmd\":\"use\",\"plan\":\"a\",\"ports\":[\"\"]}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"limit\":0}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"limit\":-1}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"limit\":10001}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"limit\":\"5\"}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"limit\":5.0}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"since\":-1}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"since\":\"yesterday\"}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"result\":\"great\"}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"result\":true}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i], -EINVAL, PROTOCOL_ERR_BAD_ARGUMENT, id);
+	json_decref(id);
+}
+
+static void test_arg_bounds(void **state)
+{
+	size_t cap = 64 * 1024;
+	char *line = malloc(cap), *p;
+	struct ctlproto_request req;
+	const char *code;
+	json_t *reply;
+
+	/* PROTOCOL_PORTS_MAX ports pass, one more fails */
+	for (size_t extra = 0; extra < 2; extra++) {
+		p = line + sprintf(line, "{\"cmd\":\"use\",\"plan\":\"a\",\"ports\":[");
+		for (size_t i = 0; i < PROTOCOL_PORTS_MAX + extra; i++)
+			p += sprintf(p, "%s\"1-%zu\"", i ? "," : "", i);
+		strcpy(p, "]}");
+		int r = parse(line, &req, &code, &reply);
+		if (extra) {
+			assert_int_equal(r, -EINVAL);
+			json_decref(reply);
+		} else {
+			assert_int_equal(r, 0);
+			ctlproto_request_clear(&req);
+		}
+	}
+	/* port names up to PROTOCOL_PORT_MAX bytes */
+	for (size_t extra = 0; extra < 2; extra++) {
+		p = line + sprintf(line, "{\"cmd\":\"abort\",\"port\":\"");
+		memset(p, '7', PROTOCOL_PORT_MAX + extra);
+		strcpy(p + PROTOCOL_PORT_MAX + extra, "\"}");
+		int r = parse(line, &req, &code, &reply);
+		assert_int_equal(r, extra ? -EINVAL : 0);
+		if (r)
+			json_decref(reply);
+		else
+			ctlproto_request_clear(&req);
+	}
+	free(line);
+}
+
+static void test_usage(void **state)
+{
+	char buf[256];
+	int n = ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_HISTORY], buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(buf));
+	assert_string_equal(buf, "history [--port PORT] [--since TIME] [--result RESULT] "
+				 "[--limit N]");
+	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_USE], buf, sizeof(buf));
+	assert_string_equal(buf, "use PLAN [PORT...]");
+	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_ABORT], buf, sizeof(buf));
+	assert_string_equal(buf, "abort PORT");
+	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_PAUSE], buf, sizeof(buf));
+	assert_string_equal(buf, "pause");
+	/* truncation: snprintf semantics */
+	char small[8];
+	n = ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_USE], small, sizeof(small));
+	assert_int_equal(n, (int)strlen("use PLAN [PORT...]"));
+	assert_string_equal(small, "use PLA");
+	assert_int_equal(ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_USE], NULL, 0), n);
+	assert_int_equal(ctlproto_command_usage(NULL, buf, sizeof(buf)), -EINVAL);
+}
+
+static char *encode(const json_t *m)
+{
+	char *s;
+	size_t len;
+	assert_int_equal(ctlproto_encode(m, &s, &len), 0);
+	assert_int_equal(len, strlen(s));
+	assert_int_equal(s[len - 1], '\n');
+	assert_null(memchr(s, '\n', len - 1));
+	s[len - 1] = 0;
+	return s;
+}
+
+static void check_encoded(json_t *m, const char *want)
+{
+	assert_non_null(m);
+	char *s = encode(m);
+	assert_string_equal(s, want);
+	free(s);
+	json_decref(m);
+}
+
+static void test_construct(void **state)
+{
+	json_t *id = json_integer(7), *sid = json_string("a\nb");
+
+	check_encoded(ctlproto_hello_new("1.2.3"),
+		      "{\"hello\":\"flashd\",\"version\":\"1.2.3\",\"protocol\":1}");
+	check_encoded(ctlproto_reply_new(id, NULL), "{\"id\":7,\"ok\":true}");
+	check_encoded(ctlproto_reply_new(NULL, json_pack("{s:b}", "paused", 1)),
+		      "{\"ok\":true,\"paused\":true}");
+	/* fields never override id/ok */
+	check_encoded(ctlproto_reply_new(sid, json_pack("{s:i,s:b,s:[]}", "id", 9, "ok", 0,
+							"ports")),
+		      "{\"id\":\"a\\nb\",\"ok\":true,\"ports\":[]}");
+	check_encoded(ctlproto_reply_error_new(id, PROTOCOL_ERR_NOT_FOUND, "port %s: no", "1-9"),
+		      "{\"id\":7,\"ok\":false,\"error\":{\"code\":\"not-found\","
+		      "\"message\":\"port 1-9: no\"}}");
+	check_encoded(ctlproto_event_new("port", 42, 1700000000123,
+					 json_pack("{s:s,s:I,s:s}", "port", "1-1", "seq", 1,
+						   "event", "x")),
+		      "{\"event\":\"port\",\"seq\":42,\"ts\":1700000000123,\"port\":\"1-1\"}");
+	check_encoded(ctlproto_event_new("overflow", 3, 5, NULL),
+		      "{\"event\":\"overflow\",\"seq\":3,\"ts\":5}");
+	/* a message that is not UTF-8 (a parser quoting bad input) is made ASCII */
+	check_encoded(ctlproto_reply_error_new(NULL, "x", "bad \xff\xfe%s", "\xc3"),
+		      "{\"ok\":false,\"error\":{\"code\":\"x\",\"message\":\"bad ???\"}}");
+	/* valid UTF-8 is kept */
+	check_encoded(ctlproto_reply_error_new(NULL, "x", "caf\xc3\xa9"),
+		      "{\"ok\":false,\"error\":{\"code\":\"x\",\"message\":\"caf\xc3\xa9\"}}");
+	/* non-object fields are refused (and consumed) */
+	assert_null(ctlproto_reply_new(id, json_integer(3)));
+	assert_null(ctlproto_event_new("x", 1, 1, json_array()));
+
+	char *s;
+	size_t len;
+	assert_int_equal(ctlproto_encode(NULL, &s, &len), -EINVAL);
+	json_decref(id);
+	json_decref(sid);
+}
+
+static void test_client_side(void **state)
+{
+	json_t *m = ctlproto_hello_new("x");
+	const char *code, *message;
+
+	assert_int_equal(ctlproto_classify(m), CTLPROTO_KIND_HELLO);
+	assert_int_equal(ctlproto_hello_check(m), 0);
+	json_object_set_new(m, "protocol", json_integer(2));
+	assert_int_equal(ctlproto_hello_check(m), -EPROTONOSUPPORT);
+	json_object_set_new(m, "protocol", json_string("1"));
+	assert_int_equal(ctlproto_hello_check(m), -EPROTO);
+	json_object_set_new(m, "protocol", json_integer(1));
+	json_object_set_new(m, "hello", json_string("other"));
+	assert_int_equal(ctlproto_hello_check(m), -EPROTO);
+	json_decref(m);
+	assert_int_equal(ctlproto_hello_check(NULL), -EPROTO);
+
+	m = ctlproto_event_new("log", 1, 2, NULL);
+	assert_int_equal(ctlproto_classify(m), CTLPROTO_KIND_EVENT);
+	assert_int_equal(ctlproto_reply_status(m, &code, &message), -EPROTO);
+	json_decref(m);
+	m = json_pack("{s:i}", "x", 1);
+	assert_int_equal(ctlproto_classify(m), CTLPROTO_KIND_INVALID);
+	json_decref(m);
+	assert_int_equal(ctlproto_classify(NULL), CTLPROTO_KIND_INVALID);
+
+	m = ctlproto_reply_new(NULL, NULL);
+	assert_int_equal(ctlproto_reply_status(m, &code, &message), 1);
+	json_decref(m);
+	m = json_pack("{s:b,s:{}}", "ok", 0, "error");
+	assert_int_equal(ctlproto_reply_status(m, &code, &message), -EPROTO);
+	json_decref(m);
+	m = json_pack("{s:b,s:{s:s}}", "ok", 0, "error", "code", "busy");
+	assert_int_equal(ctlproto_reply_status(m, &code, &message), 0);
+	assert_string_equal(code, "busy");
+	assert_string_equal(message, "");
+	json_decref(m);
+
+	/* a request built by a client parses on the server */
+	m = ctlproto_request_new(5, &ctlproto_commands[CTLPROTO_CMD_RETRY]);
+	json_object_set_new(m, "port", json_string("3-1"));
+	char *s = encode(m);
+	struct ctlproto_request req;
+	json_t *err = NULL;
+	assert_int_equal(ctlproto_request_parse(s, strlen(s), &req, &err), 0);
+	assert_int_equal(req.command->cmd, CTLPROTO_CMD_RETRY);
+	assert_string_equal(ctlproto_request_string(&req, "port"), "3-1");
+	ctlproto_request_clear(&req);
+	ctlproto_request_clear(NULL);
+	free(s);
+	json_decref(m);
+	assert_null(ctlproto_request_new(1, NULL));
+}
+
+static void test_errno_codes(void **state)
+{
+	assert_string_equal(ctlproto_errno_to_code(-ENOENT), PROTOCOL_ERR_NOT_FOUND);
+	assert_string_equal(ctlproto_errno_to_code(ENOENT), PROTOCOL_ERR_NOT_FOUND);
+	assert_string_equal(ctlproto_errno_to_code(-EBUSY), PROTOCOL_ERR_BUSY);
+	assert_string_equal(ctlproto_errno_to_code(-EINVAL), PROTOCOL_ERR_INVALID);
+	assert_string_equal(ctlproto_errno_to_code(-EPERM), PROTOCOL_ERR_PERMISSION_DENIED);
+	assert_string_equal(ctlproto_errno_to_code(-ENOMEM), PROTOCOL_ERR_INTERNAL);
+	assert_string_equal(ctlproto_errno_to_code(-ENOTSUP), PROTOCOL_ERR_UNAVAILABLE);
+	assert_string_equal(ctlproto_errno_to_code(-EIO), PROTOCOL_ERR_FAILED);
+	assert_string_equal(ctlproto_errno_to_code(0), PROTOCOL_ERR_FAILED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_command_parses),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_bad_json),
+		cmocka_unit_test(test_bad_cmd),
+		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_arg_bounds),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_construct),
+		cmocka_unit_test(test_client_side),
+		cmocka_unit_test(test_errno_codes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,820 @@
+/* test-fb_session: the fastboot session against a scripted U-Boot fastboot
+ * board (fake_usb + a small device model that keeps an eMMC partition and
+ * applies raw and sparse downloads as U-Boot does). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "daemon/session.h"
+#include "fake_plan.h"
+#include "fake_usb.h"
+#include "fb_board.h"
+#include "flashd/sparse.h"
+
+#define BLK 4096u
+
+/* ---- the harness ---- */
+
+struct rec {
+	struct fb_session *s;
+	int ndone;
+	int status;
+	char reason[512];
+	size_t steps[32];
+	unsigned nsteps;
+	uint64_t bytes, total;
+	unsigned nprogress;
+	bool progress_regressed;
+	char info[16][128];
+	unsigned ninfo;
+	/* actions */
+	unsigned free_at_progress;   /* fb_session_free in the n-th progress() */
+	bool free_at_done;
+	unsigned free_at_step;       /* fb_session_free in the n-th step() */
+	size_t next_at_done;
+	uint64_t bytes_at_done;
+};
+
+static void ev_step(void *ud, size_t i, const char *text)
+{
+	struct rec *r = ud;
+
+	assert_non_null(text);
+	assert_true(r->nsteps < 32);
+	r->steps[r->nsteps++] = i;
+	if (r->free_at_step == r->nsteps)
+		r->s = fb_session_free(r->s);
+}
+
+static void ev_progress(void *ud, uint64_t bytes, uint64_t total)
+{
+	struct rec *r = ud;
+
+	if (bytes < r->bytes && r->total == total)
+		r->progress_regressed = true;
+	assert_true(bytes <= total);
+	r->bytes = bytes;
+	r->total = total;
+	if (++r->nprogress == r->free_at_progress)
+		r->s = fb_session_free(r->s);
+}
+
+static void ev_info(void *ud, const char *text)
+{
+	struct rec *r = ud;
+
+	if (r->ninfo < 16)
+		snprintf(r->info[r->ninfo++], 128, "%s", text);
+}
+
+static void ev_done(void *ud, int status, const char *reason)
+{
+	struct rec *r = ud;
+
+	r->ndone++;
+	r->status = status;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	r->next_at_done = fb_session_next_step(r->s);
+	r->bytes_at_done = fb_session_bytes(r->s);
+	if (r->free_at_done)
+		r->s = fb_session_free(r->s);
+}
+
+struct fixture {
+	struct event_base *base;
+	struct board b;
+	struct plan *plan;
+	struct session_opts o;
+	struct session_events ev;
+	struct rec rec;
+	struct plan_image img[2];
+	uint8_t *data[2];
+	size_t size[2];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->base = event_base_new();
+	assert_non_null(f->base);
+	f->b.dev = fake_usb_new(f->base, &fb_board_ops, &f->b);
+	f->b.maxdl = "OKAY0x00100000";
+	f->b.dl = malloc(PART_MAX);
+	f->b.part = calloc(1, PART_MAX);
+	assert_non_null(f->b.dl);
+	assert_non_null(f->b.part);
+	f->plan = fake_plan_new();
+	f->o = (struct session_opts){ .fb_cmd_timeout_ms = 2000, .fb_flash_min_ms = 3000,
+				      .fb_erase_timeout_ms = 4000, .fb_flash_rate_kbps = 1000,
+				      .xfer_size = 16384, .xfers_in_flight = 4, .base = f->base };
+	f->ev = (struct session_events){ &f->rec, ev_step, ev_progress, ev_info, ev_done };
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	fb_session_free(f->rec.s);
+	event_base_loop(f->base, 0); /* let cancelled transfers call back */
+	fake_usb_free(f->b.dev);
+	plan_unref(f->plan);
+	assert_int_equal(fake_plan_live, 0);
+	event_base_free(f->base);
+	free(f->b.dl);
+	free(f->b.part);
+	for (int i = 0; i < 2; i++)
+		free(f->data[i]);
+	free(f);
+	return 0;
+}
+
+/* Raw image: random blocks with zero runs (so raw2sparse finds FILLs). */
+static struct plan_image *make_image(struct fixture *f, int i, size_t size, unsigned seed)
+{
+	uint8_t *d = malloc(size);
+
+	assert_non_null(d);
+	srand(seed);
+	for (size_t k = 0; k < size; k++)
+		d[k] = (k / BLK) % 5 == 2 ? 0 : (uint8_t)rand();
+	f->data[i] = d;
+	f->size[i] = size;
+	f->b.img_lo = d;
+	f->b.img_hi = d + size;
+	fake_plan_image(&f->img[i], "image.bin", d, size);
+	return &f->img[i];
+}
+
+static struct plan_step *add(struct fixture *f, enum plan_op op, const char *text, const char *cmd)
+{
+	return fake_plan_add(f->plan, PLAN_PROTO_FB, op, text, cmd);
+}
+
+static struct plan_step *add_flash(struct fixture *f, struct plan_image *img, const char *part)
+{
+	static char cmd[8][64];
+	static unsigned n;
+	char *c = cmd[n++ % 8];
+
+	snprintf(c, 64, "flash:%s", part);
+	struct plan_step *st = add(f, PLAN_OP_FLASH, "FB: flash part image.bin", c);
+	st->image = img;
+	st->image_len = img->size;
+	st->arg = part;
+	return st;
+}
+
+static void run(struct fixture *f, size_t first)
+{
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, first, &f->o, &f->ev, &f->rec.s), 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.ndone, 1);
+}
+
+static void assert_cmds(struct board *b, const char *const *want, unsigned n)
+{
+	for (unsigned i = 0; i < n && i < b->ncmds; i++)
+		assert_string_equal(b->cmds[i], want[i]);
+	assert_int_equal(b->ncmds, n);
+}
+
+/* ---- tests: normal flows ---- */
+
+static void test_raw_flash_flow(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 100000, 1);
+	struct plan_step *st;
+
+	st = add(f, PLAN_OP_GETVAR, "FB: getvar version", "getvar:version");
+	st->arg = "version";
+	add_flash(f, img, "boot");
+	add(f, PLAN_OP_UCMD, "FB: ucmd setenv a b", "UCmd:setenv a b");
+	add(f, PLAN_OP_ACMD, "FB: acmd reset", "ACmd:reset");
+	add(f, PLAN_OP_OEM, "FB: oem run:x", "oem run:x");
+	add(f, PLAN_OP_CONTINUE, "FB: continue", "continue");
+	add(f, PLAN_OP_REBOOT, "FB: reboot", "reboot");
+	add(f, PLAN_OP_DONE, "FB: done", NULL);
+	add(f, PLAN_OP_REBOOT, "FB: reboot", "reboot"); /* after done: never sent */
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, 0);
+	const char *want[] = { "getvar:max-download-size", "getvar:version", "download:000186a0",
+			       "flash:boot", "UCmd:setenv a b", "ACmd:reset", "oem run:x",
+			       "continue", "reboot" };
+	assert_cmds(&f->b, want, 9);
+	assert_int_equal(f->rec.nsteps, 8);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(f->rec.steps[i], i);
+	assert_int_equal(f->b.part_len, 100000);
+	assert_memory_equal(f->b.part, img->data, 100000);
+	assert_int_equal(f->rec.bytes, 100000);
+	assert_int_equal(f->rec.total, 100000);
+	assert_false(f->rec.progress_regressed);
+	assert_true(f->rec.nprogress >= 100000 / 16384);
+	assert_int_equal(f->rec.bytes_at_done, 100000);
+	assert_int_equal(f->rec.next_at_done, 7);
+	assert_string_equal(f->rec.info[0], "version: value-of-version");
+	const struct fake_stats *st2 = fake_usb_stats(f->b.dev);
+	assert_int_equal(st2->zlps, 0);
+	assert_int_equal(st2->out_max_live, 4);
+	assert_int_equal(st2->claimed_iface, 0);
+	assert_int_equal(f->b.copied, 0);
+	assert_int_equal(f->b.max_data_len, 16384);
+	assert_false(st2->claim_detach);
+}
+
+static void test_raw2sparse_pieces(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 40 * BLK + 1000, 2);
+
+	f->b.maxdl = "OKAY0x8000"; /* 32 KiB: many pieces */
+	f->o.xfer_size = 4096;
+	f->o.xfers_in_flight = 3;
+	add_flash(f, img, "rootfs")->raw2sparse = true;
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, 0);
+	assert_false(f->b.bad_sparse);
+	assert_true(f->b.flashes > 4);
+	assert_memory_equal(f->b.part, img->data, img->size);
+	for (size_t k = img->size; k < 41 * BLK; k++) /* the last block is padded with zeros */
+		assert_int_equal(f->b.part[k], 0);
+	assert_int_equal(f->rec.bytes, img->size);
+	assert_int_equal(f->rec.total, img->size);
+	assert_false(f->rec.progress_regressed);
+	assert_int_equal(fake_usb_stats(f->b.dev)->out_max_live, 3);
+	/* only the zero-padded last block comes from the writer's own buffer */
+	assert_int_equal(f->b.copied, 1);
+	assert_true(f->b.max_data_len <= 4096);
+	assert_int_equal(fake_usb_stats(f->b.dev)->zlps, 0);
+	/* zero blocks went as FILL chunks: less on the wire than the image */
+	assert_true(fb_session_bytes(f->rec.s) < img->size);
+	assert_int_equal(fb_session_bytes(f->rec.s), f->b.data_bytes);
+}
+
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xFFFFFFFFu;
+
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (c & 1 ? 0xEDB88320u : 0);
+	}
+	return ~c;
+}
+
+/* A sparse input file: RAW, FILL, DONT_CARE, RAW, CRC32 (to be dropped). */
+static size_t build_sparse(uint8_t *out, const uint8_t *raw, uint32_t raw_blocks)
+{
+	uint8_t *p = out;
+
+	memset(p, 0, 28);
+	fb_board_wr32(p, SPARSE_MAGIC);
+	p[4] = 1;
+	p[8] = 28;
+	p[10] = 12;
+	fb_board_wr32(p + 12, BLK);
+	fb_board_wr32(p + 16, raw_blocks + 3 + 2);
+	fb_board_wr32(p + 20, 5);
+	p += 28;
+	uint32_t half = raw_blocks / 2;
+	uint32_t types[5] = { SPARSE_CHUNK_RAW, SPARSE_CHUNK_FILL, SPARSE_CHUNK_DONT_CARE,
+			      SPARSE_CHUNK_RAW, SPARSE_CHUNK_CRC32 };
+	uint32_t sizes[5] = { half, 3, 2, raw_blocks - half, 0 };
+	for (int c = 0; c < 5; c++) {
+		memset(p, 0, 12);
+		p[0] = (uint8_t)types[c];
+		p[1] = (uint8_t)(types[c] >> 8);
+		fb_board_wr32(p + 4, sizes[c]);
+		size_t payload = types[c] == SPARSE_CHUNK_RAW ? (size_t)sizes[c] * BLK :
+				 types[c] == SPARSE_CHUNK_DONT_CARE ? 0 : 4;
+		fb_board_wr32(p + 8, (uint32_t)(12 + payload));
+		p += 12;
+		if (types[c] == SPARSE_CHUNK_RAW) {
+			memcpy(p, raw + (c ? half : 0) * BLK, payload);
+		} else if (types[c] == SPARSE_CHUNK_FILL) {
+			fb_board_wr32(p, 0xA5A5F00Du);
+		} else if (types[c] == SPARSE_CHUNK_CRC32) {
+			size_t total = (size_t)(raw_blocks + 5) * BLK;
+			uint8_t *x = calloc(1, total);
+			assert_non_null(x);
+			memcpy(x, raw, (size_t)half * BLK);
+			for (size_t k = 0; k < 3 * BLK; k += 4)
+				fb_board_wr32(x + (size_t)half * BLK + k, 0xA5A5F00Du);
+			memcpy(x + (size_t)(half + 5) * BLK, raw + (size_t)half * BLK,
+			       (size_t)(raw_blocks - half) * BLK);
+			fb_board_wr32(p, crc32_ref(x, total));
+			free(x);
+		}
+		p += payload;
+	}
+	return (size_t)(p - out);
+}
+
+static void test_sparse_resplit(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *raw = make_image(f, 0, 20 * BLK, 3);
+	uint8_t *sp = malloc(30 * BLK);
+	size_t n;
+
+	assert_non_null(sp);
+	n = build_sparse(sp, raw->data, 20);
+	f->data[1] = sp;
+	fake_plan_image(&f->img[1], "sparse.img", sp, n);
+	assert_true(f->img[1].sparse_ok);
+	f->b.maxdl = "OKAY0x6000";
+	add_flash(f, &f->img[1], "system");
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, 0);
+	assert_false(f->b.bad_sparse);
+	assert_true(f->b.flashes >= 3);
+	assert_memory_equal(f->b.part, raw->data, 10 * BLK);
+	for (size_t k = 10 * BLK; k < 13 * BLK; k += 4)
+		assert_int_equal(fb_board_rd32(f->b.part + k), 0xA5A5F00Du);
+	for (size_t k = 13 * BLK; k < 15 * BLK; k++)
+		assert_int_equal(f->b.part[k], 0);
+	assert_memory_equal(f->b.part + 15 * BLK, raw->data + 10 * BLK, 10 * BLK);
+	assert_int_equal(f->rec.bytes, n);
+	assert_int_equal(f->rec.total, n);
+}
+
+static void test_download_only_and_info(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 5000, 4);
+
+	f->b.info_lines = 2;
+	struct plan_step *st = add(f, PLAN_OP_DOWNLOAD, "FB: download -f x", NULL);
+	st->image = img;
+	st->image_len = 5000;
+	add(f, PLAN_OP_UCMD, "FB: ucmd true", "UCmd:true");
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, 0);
+	const char *want[] = { "getvar:max-download-size", "download:00001388", "UCmd:true" };
+	assert_cmds(&f->b, want, 3);
+	assert_int_equal(f->b.flashes, 0);
+	assert_memory_equal(f->b.dl, img->data, 5000);
+	/* 2 INFO lines before the replies to each of the 3 commands */
+	assert_int_equal(f->rec.ninfo, 6);
+	assert_string_equal(f->rec.info[0], "line 0");
+	assert_string_equal(f->rec.info[1], "line 1");
+	assert_int_equal(f->rec.bytes, 5000);
+}
+
+static void test_skip_and_protocol_end(void **state)
+{
+	struct fixture *f = *state;
+
+	fake_plan_add(f->plan, PLAN_PROTO_SDP, PLAN_OP_BOOT, "SDP: boot -f x", NULL);
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	fake_plan_add(f->plan, PLAN_PROTO_SDPU, PLAN_OP_DELAY, "SDPU: delay 1000", NULL)
+		->runs_on_imx6 = false;
+	add(f, PLAN_OP_UCMD, "FB: ucmd b", "UCmd:b");
+	fake_plan_add(f->plan, PLAN_PROTO_SDP, PLAN_OP_STATUS, "SDP: status", NULL);
+	add(f, PLAN_OP_UCMD, "FB: ucmd c", "UCmd:c");
+	run(f, 1);
+
+	assert_int_equal(f->rec.status, 0);
+	const char *want[] = { "getvar:max-download-size", "UCmd:a", "UCmd:b" };
+	assert_cmds(&f->b, want, 3);
+	assert_int_equal(f->rec.nsteps, 2);
+	assert_int_equal(f->rec.steps[0], 1);
+	assert_int_equal(f->rec.steps[1], 3);
+	assert_int_equal(f->rec.next_at_done, 4);
+}
+
+static void test_delay(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval t0, t1;
+
+	add(f, PLAN_OP_DELAY, "FB: delay 60", NULL)->delay_ms = 60;
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	gettimeofday(&t0, NULL);
+	run(f, 0);
+	gettimeofday(&t1, NULL);
+	assert_int_equal(f->rec.status, 0);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
+	assert_true(ms >= 55);
+	assert_int_equal(f->b.ncmds, 2);
+}
+
+/* ---- timeouts ---- */
+
+static void test_timeouts_per_command(void **state)
+{
+	struct fixture *f = *state;
+	const struct fake_stats *st = fake_usb_stats(f->b.dev);
+	struct plan_image *img = make_image(f, 0, 4 * BLK, 5);
+
+	f->b.hold_cmd = "UCmd:sleep";
+	add(f, PLAN_OP_ERASE, "FB: erase misc", "erase:misc");
+	add_flash(f, img, "boot");
+	struct plan_step *s3 = add(f, PLAN_OP_UCMD, "FB[-t 50]: ucmd sleep", "UCmd:sleep");
+	s3->timeout_ms = 50;
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, -ETIMEDOUT);
+	assert_non_null(strstr(f->rec.reason, "FB[-t 50]: ucmd sleep"));
+	assert_int_equal(st->last_timeout_ms, 50);
+	assert_int_equal(st->max_timeout_ms, 4000); /* erase; the flash got min 3000 */
+}
+
+static void test_flash_timeout_scales(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 64 * BLK, 6);
+
+	f->o.fb_flash_rate_kbps = 100;  /* 256 KiB / 100 kB/s * 2 = 5242 ms */
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(fake_usb_stats(f->b.dev)->max_timeout_ms, 64 * BLK / 100 * 2);
+}
+
+static void test_flash_timeout_counts_fill(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *z = calloc(1, 256 * BLK);
+
+	/* 1 MiB of zeros as one FILL chunk: tiny on the wire, 1 MiB to write */
+	f->data[0] = z;
+	fake_plan_image(&f->img[0], "zero.bin", z, 256 * BLK);
+	f->o.fb_flash_rate_kbps = 100;
+	add_flash(f, &f->img[0], "misc")->raw2sparse = true;
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(fake_usb_stats(f->b.dev)->max_timeout_ms, 256 * BLK / 100 * 2);
+	assert_true(fb_session_bytes(f->rec.s) < 200);
+}
+
+/* ---- failures ---- */
+
+static void test_fail_reply(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 3000, 7);
+
+	f->b.fail_cmd = "flash:nope";
+	f->b.fail_text = "no such partition";
+	add_flash(f, img, "nope");
+	add(f, PLAN_OP_UCMD, "FB: ucmd never", "UCmd:never");
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, -EREMOTEIO);
+	assert_string_equal(f->rec.reason, "FB: flash part image.bin: FAILno such partition");
+	assert_int_equal(f->b.ncmds, 3);
+}
+
+static void test_maxdl_fail(void **state)
+{
+	struct fixture *f = *state;
+
+	f->b.maxdl = "FAILVariable not implemented";
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EREMOTEIO);
+	assert_non_null(strstr(f->rec.reason, "max-download-size"));
+	assert_non_null(strstr(f->rec.reason, "FAILVariable not implemented"));
+	assert_int_equal(f->rec.nsteps, 0);
+}
+
+static void test_maxdl_garbage(void **state)
+{
+	struct fixture *f = *state;
+
+	f->b.maxdl = "OKAYlots";
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EPROTO);
+	assert_int_equal(f->rec.nsteps, 0);
+}
+
+static void test_data_size_mismatch(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 3000, 8);
+
+	f->b.data_delta = 1;
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EPROTO);
+	assert_non_null(strstr(f->rec.reason, "DATA00000bb9"));
+	assert_int_equal(fake_usb_stats(f->b.dev)->out_bytes,
+			 strlen("getvar:max-download-size") + strlen("download:00000bb8"));
+}
+
+static void test_hostile_replies(void **state)
+{
+	struct fixture *f = *state;
+
+	f->b.raw_reply = "UCmd:x";
+	f->b.raw_reply_text = "WHAT is this";
+	add(f, PLAN_OP_UCMD, "FB: ucmd x", "UCmd:x");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EBADMSG);
+}
+
+static void test_unexpected_data_reply(void **state)
+{
+	struct fixture *f = *state;
+
+	f->b.raw_reply = "getvar:version";
+	f->b.raw_reply_text = "DATA00001000";
+	add(f, PLAN_OP_GETVAR, "FB: getvar version", "getvar:version");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EPROTO);
+}
+
+static void test_okay_instead_of_data(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 3000, 9);
+
+	f->b.raw_reply = "download:";
+	f->b.raw_reply_text = "OKAY";
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EPROTO);
+	assert_non_null(strstr(f->rec.reason, "unexpected OKAY"));
+}
+
+static void test_download_too_big(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 0x2000, 10);
+
+	f->b.maxdl = "OKAY0x1000";
+	struct plan_step *st = add(f, PLAN_OP_DOWNLOAD, "FB: download -f x", NULL);
+	st->image = img;
+	st->image_len = img->size;
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EFBIG);
+	assert_int_equal(f->b.ncmds, 1);
+}
+
+static void test_flash_without_image(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, PLAN_OP_FLASH, "FB: flash boot x", "flash:boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EINVAL);
+}
+
+static void test_unplug_mid_transfer(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 200000, 11);
+
+	f->b.unplug_at = 50000;
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -ENODEV);
+	assert_non_null(strstr(f->rec.reason, "data phase"));
+	assert_true(f->rec.bytes < 50000);
+	assert_int_equal(fake_usb_stats(f->b.dev)->live, 0);
+}
+
+static void test_reboot_disconnect_is_success(void **state)
+{
+	struct fixture *f = *state;
+
+	f->b.reboot_unplug = true;
+	add(f, PLAN_OP_REBOOT, "FB: reboot", "reboot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+}
+
+static void test_reboot_timeout_fails(void **state)
+{
+	struct fixture *f = *state;
+
+	f->b.hold_cmd = "reboot";
+	add(f, PLAN_OP_REBOOT, "FB[-t 30]: reboot", "reboot")->timeout_ms = 30;
+	run(f, 0);
+	assert_int_equal(f->rec.status, -ETIMEDOUT);
+}
+
+static void test_unplug_before_reboot_reply_of_other_cmd(void **state)
+{
+	struct fixture *f = *state;
+
+	/* a disconnect while waiting for anything but reboot's reply fails */
+	f->b.hold_cmd = "UCmd:a";
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &f->o, &f->ev, &f->rec.s), 0);
+	while (f->b.ncmds < 2)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	fake_usb_unplug(f->b.dev);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.ndone, 1);
+	assert_int_equal(f->rec.status, -ENODEV);
+}
+
+static void test_submit_enomem_degrades(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 100000, 12);
+
+	/* max-dl cmd+reply, download cmd+reply, then 2 data transfers fit */
+	fake_usb_fail_submit(f->b.dev, 6, -ENOMEM);
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_memory_equal(f->b.part, img->data, 100000);
+}
+
+static void test_submit_fails(void **state)
+{
+	struct fixture *f = *state;
+
+	fake_usb_fail_submit(f->b.dev, 2, -ENODEV); /* the step's command */
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -ENODEV);
+	assert_non_null(strstr(f->rec.reason, "FB: ucmd a"));
+}
+
+/* ---- cancellation ---- */
+
+static void test_free_in_progress_callback(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 300000, 13);
+
+	f->rec.free_at_progress = 3;
+	add_flash(f, img, "boot");
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &f->o, &f->ev, &f->rec.s), 0);
+	event_base_dispatch(f->base);
+	assert_null(f->rec.s);
+	assert_int_equal(f->rec.ndone, 0);
+	assert_int_equal(f->rec.nprogress, 3);
+	assert_int_equal(fake_usb_stats(f->b.dev)->live, 0);
+	assert_true(fake_usb_stats(f->b.dev)->cancels >= 1);
+	assert_int_equal(f->plan->refs, 1); /* the zombie let go of the plan */
+}
+
+static void test_free_in_step_callback(void **state)
+{
+	struct fixture *f = *state;
+
+	f->rec.free_at_step = 1;
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &f->o, &f->ev, &f->rec.s), 0);
+	event_base_dispatch(f->base);
+	assert_null(f->rec.s);
+	assert_int_equal(f->rec.ndone, 0);
+	assert_int_equal(f->b.ncmds, 1);
+	assert_int_equal(f->plan->refs, 1);
+}
+
+static void test_free_in_done_callback(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 100000, 14);
+
+	f->b.unplug_at = 20000;  /* done() runs with transfers still live */
+	f->rec.free_at_done = true;
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_null(f->rec.s);
+	assert_int_equal(f->rec.status, -ENODEV);
+	assert_int_equal(f->plan->refs, 1);
+}
+
+static void test_free_from_outside_mid_transfer(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 300000, 15);
+
+	add_flash(f, img, "boot");
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &f->o, &f->ev, &f->rec.s), 0);
+	while (f->rec.nprogress < 2)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_true(fake_usb_stats(f->b.dev)->live > 0);
+	f->rec.s = fb_session_free(f->rec.s);
+	assert_int_equal(f->plan->refs, 2); /* zombie: transfers still live */
+	unsigned n = f->rec.nprogress;
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.nprogress, n);
+	assert_int_equal(f->rec.ndone, 0);
+	assert_int_equal(fake_usb_stats(f->b.dev)->live, 0);
+	assert_int_equal(f->plan->refs, 1);
+}
+
+static void test_free_before_start_runs(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &f->o, &f->ev, &f->rec.s), 0);
+	f->rec.s = fb_session_free(f->rec.s);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->b.ncmds, 0);
+	assert_int_equal(f->rec.ndone, 0);
+	assert_int_equal(f->plan->refs, 1);
+}
+
+/* ---- start ---- */
+
+static void test_start_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct fb_session *s = NULL;
+	struct session_opts o = f->o;
+
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	o.base = NULL;
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &o, &f->ev, &s), -EINVAL);
+	assert_int_equal(fb_session_start(NULL, f->plan, 0, &f->o, &f->ev, &s), -EINVAL);
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 2, &f->o, &f->ev, &s), -EINVAL);
+	fake_usb_set_bulk(f->b.dev, -ENOENT, 0, 0x81, 0x01);
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &f->o, &f->ev, &s), -ENOENT);
+	fake_usb_set_bulk(f->b.dev, 0, 1, 0x81, 0x01);
+	fake_usb_set_claim_result(f->b.dev, -EBUSY);
+	assert_int_equal(fb_session_start(f->b.dev, f->plan, 0, &f->o, &f->ev, &s), -EBUSY);
+	assert_null(s);
+	assert_int_equal(f->plan->refs, 1);
+	assert_null(fb_session_free(NULL));
+	assert_int_equal(fb_session_bytes(NULL), 0);
+}
+
+static void test_endpoints_and_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 3 * 512 * 1024, 16);
+
+	/* other interface/endpoint numbers; all-zero options take the defaults */
+	fake_usb_set_bulk(f->b.dev, 0, 2, 0x81, 0x01);
+	f->o = (struct session_opts){ .base = f->base };
+	f->b.maxdl = "OKAY0x07000000";
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(fake_usb_stats(f->b.dev)->claimed_iface, 2);
+	assert_int_equal(fake_usb_stats(f->b.dev)->out_max_live, SESSION_XFERS_IN_FLIGHT);
+	assert_int_equal(fake_usb_stats(f->b.dev)->max_timeout_ms, SESSION_FB_FLASH_MIN_MS);
+	assert_int_equal(f->b.max_data_len, SESSION_XFER_SIZE);
+	assert_int_equal(f->b.copied, 0);
+	assert_memory_equal(f->b.part, img->data, img->size);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+		T(test_raw_flash_flow),
+		T(test_raw2sparse_pieces),
+		T(test_sparse_resplit),
+		T(test_download_only_and_info),
+		T(test_skip_and_protocol_end),
+		T(test_delay),
+		T(test_timeouts_per_command),
+		T(test_flash_timeout_scales),
+		T(test_flash_timeout_counts_fill),
+		T(test_fail_reply),
+		T(test_maxdl_fail),
+		T(test_maxdl_garbage),
+		T(test_data_size_mismatch),
+		T(test_hostile_replies),
+		T(test_unexpected_data_reply),
+		T(test_okay_instead_of_data),
+		T(test_download_too_big),
+		T(test_flash_without_image),
+		T(test_unplug_mid_transfer),
+		T(test_reboot_disconnect_is_success),
+		T(test_reboot_timeout_fails),
+		T(test_unplug_before_reboot_reply_of_other_cmd),
+		T(test_submit_enomem_degrades),
+		T(test_submit_fails),
+		T(test_free_in_progress_callback),
+		T(test_free_in_step_callback),
+		T(test_free_in_done_callback),
+		T(test_free_from_outside_mid_transfer),
+		T(test_free_before_start_runs),
+		T(test_start_errors),
+		T(test_endpoints_and_defaults),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,513 @@
+/* test-flashctl: flashctl's command line, rendering and live view. The
+ * binary itself is tested end to end by test-flashctl-bin. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "ctldata.h"
+#include "flashctl/cli.h"
+#include "flashctl/live.h"
+#include "flashctl/render.h"
+
+static const int64_t NOW = 1700000000000; /* 2023-11-14 22:13:20 UTC */
+
+/* ---- cli ---- */
+
+static json_t *parse_ok(const char *const *args)
+{
+	char *argv[16] = { "flashctl" };
+	int argc = 1;
+	char err[256] = "";
+	struct cli cli;
+
+	for (; args[argc - 1]; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	if (cli_parse(argc, argv, NOW, &cli, err, sizeof(err)) < 0)
+		fail_msg("%s: %s", args[0], err);
+	json_t *req = json_incref(cli.request);
+	if (cli.json)
+		json_object_set_new(req, "(json)", json_true());
+	json_object_set_new(req, "(socket)", json_string(cli.socket));
+	cli_clear(&cli);
+	return req;
+}
+
+static void parse_bad(const char *const *args, const char *want)
+{
+	char *argv[16] = { "flashctl" };
+	int argc = 1;
+	char err[256] = "";
+	struct cli cli = { .socket = "untouched" };
+
+	for (; args[argc - 1]; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	assert_int_equal(cli_parse(argc, argv, NOW, &cli, err, sizeof(err)), -EINVAL);
+	assert_string_equal(cli.socket, "untouched");
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void expect_request(json_t *req, const char *want_json)
+{
+	json_t *want = json_loads(want_json, 0, NULL);
+	assert_non_null(want);
+	json_object_del(req, "(socket)");
+	if (!json_equal(req, want)) {
+		char *s = json_dumps(req, JSON_SORT_KEYS);
+		fail_msg("got %s, want %s", s, want_json);
+	}
+	json_decref(want);
+	json_decref(req);
+}
+
+static void test_cli_commands(void **state)
+{
+	unsetenv("FLASHD_SOCKET");
+	expect_request(parse_ok(ARGS("status")), "{\"id\":1,\"cmd\":\"status\"}");
+	expect_request(parse_ok(ARGS("status", "--json")),
+		       "{\"id\":1,\"cmd\":\"status\",\"(json)\":true}");
+	expect_request(parse_ok(ARGS("--json", "watch")),
+		       "{\"id\":1,\"cmd\":\"watch\",\"(json)\":true}");
+	expect_request(parse_ok(ARGS("use", "/p/full.lst")),
+		       "{\"id\":1,\"cmd\":\"use\",\"plan\":\"/p/full.lst\"}");
+	expect_request(parse_ok(ARGS("use", "full.lst", "1-1", "1-2.3")),
+		       "{\"id\":1,\"cmd\":\"use\",\"plan\":\"full.lst\",\"ports\":[\"1-1\",\"1-2.3\"]}");
+	expect_request(parse_ok(ARGS("use", "--", "-odd.lst")),
+		       "{\"id\":1,\"cmd\":\"use\",\"plan\":\"-odd.lst\"}");
+	expect_request(parse_ok(ARGS("abort", "1-4")),
+		       "{\"id\":1,\"cmd\":\"abort\",\"port\":\"1-4\"}");
+	expect_request(parse_ok(ARGS("retry", "2-1")),
+		       "{\"id\":1,\"cmd\":\"retry\",\"port\":\"2-1\"}");
+	expect_request(parse_ok(ARGS("pause")), "{\"id\":1,\"cmd\":\"pause\"}");
+	expect_request(parse_ok(ARGS("resume")), "{\"id\":1,\"cmd\":\"resume\"}");
+	expect_request(parse_ok(ARGS("reload")), "{\"id\":1,\"cmd\":\"reload\"}");
+	expect_request(parse_ok(ARGS("plans")), "{\"id\":1,\"cmd\":\"plans\"}");
+	expect_request(parse_ok(ARGS("stats")), "{\"id\":1,\"cmd\":\"stats\"}");
+	expect_request(parse_ok(ARGS("history", "--port", "1-1", "--since", "2h", "--result",
+				     "failed", "--limit=5")),
+		       "{\"id\":1,\"cmd\":\"history\",\"port\":\"1-1\",\"since\":1699992800000,"
+		       "\"result\":\"failed\",\"limit\":5}");
+	expect_request(parse_ok(ARGS("history", "--since=@1600000000")),
+		       "{\"id\":1,\"cmd\":\"history\",\"since\":1600000000000}");
+}
+
+static void test_cli_socket(void **state)
+{
+	json_t *r;
+
+	unsetenv("FLASHD_SOCKET");
+	r = parse_ok(ARGS("status"));
+	assert_string_equal(json_string_value(json_object_get(r, "(socket)")),
+			    "/run/flashd/flashd.sock");
+	json_decref(r);
+	setenv("FLASHD_SOCKET", "/tmp/env.sock", 1);
+	r = parse_ok(ARGS("status"));
+	assert_string_equal(json_string_value(json_object_get(r, "(socket)")), "/tmp/env.sock");
+	json_decref(r);
+	r = parse_ok(ARGS("--socket", "/tmp/a.sock", "status"));
+	assert_string_equal(json_string_value(json_object_get(r, "(socket)")), "/tmp/a.sock");
+	json_decref(r);
+	r = parse_ok(ARGS("status", "--socket=/tmp/b.sock"));
+	assert_string_equal(json_string_value(json_object_get(r, "(socket)")), "/tmp/b.sock");
+	json_decref(r);
+	unsetenv("FLASHD_SOCKET");
+}
+
+static void test_cli_errors(void **state)
+{
+	parse_bad(ARGS("frob"), "unknown command 'frob'");
+	parse_bad(ARGS("--json"), "no command");
+	parse_bad(ARGS("abort"), "missing PORT");
+	parse_bad(ARGS("abort"), "usage: flashctl abort PORT");
+	parse_bad(ARGS("use"), "missing PLAN");
+	parse_bad(ARGS("abort", "1-1", "1-2"), "unexpected argument '1-2'");
+	parse_bad(ARGS("status", "extra"), "unexpected argument");
+	parse_bad(ARGS("status", "--port", "1"), "unknown option '--port'");
+	parse_bad(ARGS("history", "--frob"), "unknown option '--frob'");
+	parse_bad(ARGS("history", "-x"), "unknown option '-x'");
+	parse_bad(ARGS("history", "--port"), "--port needs a value");
+	parse_bad(ARGS("history", "--limit", "0"), "invalid N: '0'");
+	parse_bad(ARGS("history", "--limit", "10001"), "invalid N");
+	parse_bad(ARGS("history", "--limit", "5x"), "invalid N");
+	parse_bad(ARGS("history", "--result", "great"), "invalid RESULT");
+	parse_bad(ARGS("history", "--since", "soon"), "invalid TIME");
+	parse_bad(ARGS("history", "--port", ""), "invalid PORT");
+	parse_bad(ARGS("--socket"), "--socket needs a path");
+	parse_bad(ARGS("--port", "1", "history"), "unknown option '--port'");
+
+	char *argv[200] = { "flashctl", "use", "p" };
+	char err[256];
+	struct cli cli;
+	for (int i = 3; i < 3 + 129; i++)
+		argv[i] = "1-1";
+	assert_int_equal(cli_parse(3 + 129, argv, NOW, &cli, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "at most 128"));
+	assert_int_equal(cli_parse(3 + 128, argv, NOW, &cli, err, sizeof(err)), 0);
+	cli_clear(&cli);
+	cli_clear(NULL);
+}
+
+static void test_cli_help(void **state)
+{
+	char *argv[] = { "flashctl", "--help", NULL };
+	char err[64];
+	struct cli cli;
+
+	assert_int_equal(cli_parse(2, argv, NOW, &cli, err, sizeof(err)), 0);
+	assert_true(cli.help);
+	assert_null(cli.command);
+	argv[1] = "help";
+	assert_int_equal(cli_parse(2, argv, NOW, &cli, err, sizeof(err)), 0);
+	assert_true(cli.help);
+	argv[1] = "--version";
+	assert_int_equal(cli_parse(2, argv, NOW, &cli, err, sizeof(err)), 0);
+	assert_true(cli.version);
+
+	/* the help lists every command of the protocol's table, with its usage */
+	char *text;
+	size_t len;
+	FILE *fp = open_memstream(&text, &len);
+	cli_usage(fp);
+	fclose(fp);
+	for (size_t i = 0; i < CTLPROTO_CMD_COUNT; i++) {
+		char usage[128];
+		ctlproto_command_usage(&ctlproto_commands[i], usage, sizeof(usage));
+		assert_non_null(strstr(text, usage));
+		assert_non_null(strstr(text, ctlproto_commands[i].summary));
+	}
+	assert_non_null(strstr(text, "4 permission denied"));
+	free(text);
+}
+
+static int64_t local(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+			 .tm_min = mi, .tm_sec = s, .tm_isdst = -1 };
+	return (int64_t)mktime(&tm) * 1000;
+}
+
+static void test_cli_time(void **state)
+{
+	int64_t t;
+	time_t now = (time_t)(NOW / 1000);
+	struct tm tm;
+
+	assert_int_equal(cli_parse_time("@1600000000", NOW, &t), 0);
+	assert_int_equal(t, 1600000000000);
+	assert_int_equal(cli_parse_time("30s", NOW, &t), 0);
+	assert_int_equal(t, NOW - 30000);
+	assert_int_equal(cli_parse_time("15m", NOW, &t), 0);
+	assert_int_equal(t, NOW - 900000);
+	assert_int_equal(cli_parse_time("3d", NOW, &t), 0);
+	assert_int_equal(t, NOW - 3 * 86400000);
+	assert_int_equal(cli_parse_time("99999999d", NOW, &t), 0);
+	assert_int_equal(t, 0); /* not before 1970 */
+	assert_int_equal(cli_parse_time("2024-05-01", NOW, &t), 0);
+	assert_int_equal(t, local(2024, 5, 1, 0, 0, 0));
+	assert_int_equal(cli_parse_time("2024-05-01 12:34", NOW, &t), 0);
+	assert_int_equal(t, local(2024, 5, 1, 12, 34, 0));
+	assert_int_equal(cli_parse_time("2024-05-01T12:34:56", NOW, &t), 0);
+	assert_int_equal(t, local(2024, 5, 1, 12, 34, 56));
+	localtime_r(&now, &tm);
+	assert_int_equal(cli_parse_time("today", NOW, &t), 0);
+	assert_int_equal(t, local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0));
+	assert_int_equal(cli_parse_time("yesterday", NOW, &t), 0);
+	assert_int_equal(t, local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday - 1, 0, 0, 0));
+	static const char *const bad[] = { "",	   "abc",   "5",	 "5x",	 "-3h", "@",
+					   "@-1",  "@1x",   "2024-05-01x", "h",	 "1.5h", " 2h",
+					   "2024-13-01" };
+	t = 77;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (cli_parse_time(bad[i], NOW, &t) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+	assert_int_equal(t, 77);
+	assert_int_equal(cli_parse_time(NULL, NOW, &t), -EINVAL);
+}
+
+/* ---- render ---- */
+
+static void test_render_units(void **state)
+{
+	char b[64];
+
+	render_bytes(b, sizeof(b), 0);
+	assert_string_equal(b, "0 B");
+	render_bytes(b, sizeof(b), 999);
+	assert_string_equal(b, "999 B");
+	render_bytes(b, sizeof(b), 1500);
+	assert_string_equal(b, "1.50 kB");
+	render_bytes(b, sizeof(b), 21500000);
+	assert_string_equal(b, "21.5 MB");
+	render_bytes(b, sizeof(b), 999999999);
+	assert_string_equal(b, "1.00 GB");
+	render_bytes(b, sizeof(b), 123456789012ull);
+	assert_string_equal(b, "123 GB");
+	render_bytes(b, sizeof(b), UINT64_MAX);
+	assert_string_equal(b, "18.4 EB");
+	render_rate(b, sizeof(b), 0);
+	assert_string_equal(b, "-");
+	render_rate(b, sizeof(b), 21500000);
+	assert_string_equal(b, "21.5 MB/s");
+	render_duration(b, sizeof(b), 5400);
+	assert_string_equal(b, "0:05");
+	render_duration(b, sizeof(b), 754000);
+	assert_string_equal(b, "12:34");
+	render_duration(b, sizeof(b), 3723000);
+	assert_string_equal(b, "1:02:03");
+	render_duration(b, sizeof(b), -5);
+	assert_string_equal(b, "0:00");
+	render_bar(b, sizeof(b), 50, 100, 10);
+	assert_string_equal(b, "[#####-----]");
+	render_bar(b, sizeof(b), 500, 100, 4);
+	assert_string_equal(b, "[####]");
+	render_bar(b, sizeof(b), 5, 0, 4);
+	assert_string_equal(b, "[----]");
+	render_bar(b, 5, 1, 2, 4); /* does not fit: empty */
+	assert_string_equal(b, "");
+	assert_int_equal(render_percent(1, 3), 33);
+	assert_int_equal(render_percent(5, 0), -1);
+	assert_int_equal(render_percent(9, 3), 100);
+	render_clean(b, sizeof(b), "ab\033[2Jc\n");
+	assert_string_equal(b, "ab?[2Jc?");
+	render_clean(b, sizeof(b), NULL);
+	assert_string_equal(b, "-");
+	render_clean(b, 4, "a\xc3\xa9xyz"); /* é cut: dropped whole */
+	assert_string_equal(b, "a\xc3\xa9");
+	render_clean(b, 3, "a\xc3\xa9xyz");
+	assert_string_equal(b, "a");
+	char clock[32];
+	render_clock(clock, sizeof(clock), NOW, true);
+	assert_int_equal(strlen(clock), 19);
+	render_clock(clock, sizeof(clock), NOW, false);
+	assert_int_equal(strlen(clock), 8);
+}
+
+static char *capture(void (*fn)(FILE *, const json_t *), const json_t *v)
+{
+	char *text;
+	size_t len;
+	FILE *fp = open_memstream(&text, &len);
+	fn(fp, v);
+	fclose(fp);
+	return text;
+}
+
+static void contains(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		fail_msg("output lacks '%s':\n%s", want, text);
+}
+
+static void test_render_status(void **state)
+{
+	json_t *st = fake_status(3, true);
+	json_t *p3 = json_array_get(json_object_get(st, "ports"), 2);
+	json_object_set_new(p3, "state", json_string("failed"));
+	json_object_set_new(p3, "reason", json_string("FAIL\033[31m"));
+	json_object_set_new(p3, "failed_step", json_string("flash rootfs"));
+	json_object_set_new(p3, "serial", json_string("SN\x07" "42"));
+	char *text = capture(render_status, st);
+	contains(text, "station PAUSED, plan /etc/flashd/full.lst");
+	contains(text, "PORT  STATE     STEP");
+	contains(text, "1-1   fastboot  6/7 flash rootfs rootfs.ext4  25%       21.5 MB/s  "
+		       "0a1b2c3d4e5f6071  1:23");
+	contains(text, "1-2   empty     -");
+	contains(text, "SN?42");
+	contains(text, "1-3: failed at \"flash rootfs\": FAIL?[31m");
+	assert_null(strchr(text, '\033'));
+	assert_null(strchr(text, '\a'));
+	free(text);
+	json_decref(st);
+
+	st = json_pack("{s:b,s:n,s:[]}", "paused", 0, "plan", "ports");
+	text = capture(render_status, st);
+	contains(text, "station running, plan -");
+	contains(text, "no ports seen yet");
+	free(text);
+	json_decref(st);
+}
+
+static void test_render_history(void **state)
+{
+	json_t *recs = json_pack(
+		"[{s:s,s:s,s:s,s:s,s:I,s:I,s:I},{s:s,s:s,s:n,s:s,s:I,s:I,s:I,s:s,s:s}]", "port",
+		"1-1", "uid", "0a1b", "result", "ok", "plan", "/etc/flashd/full.lst", "start_ms",
+		(json_int_t)NOW, "end_ms", (json_int_t)(NOW + 83000), "bytes",
+		(json_int_t)1500000000, "port", "1-2", "result", "failed", "uid", "serial",
+		"SER9", "start_ms", (json_int_t)NOW, "end_ms", (json_int_t)(NOW + 4000), "bytes",
+		(json_int_t)100, "failed_step", "flash rootfs", "reason", "timeout");
+	char *text = capture(render_history, recs);
+	contains(text, "FINISHED             PORT  RESULT  BOARD  TIME  BYTES    DETAIL");
+	contains(text, "1-1   ok      0a1b   1:23  1.50 GB  full.lst");
+	contains(text, "1-2   failed  SER9   0:04  100 B    flash rootfs: timeout");
+	free(text);
+	char line[256];
+	render_result_line(line, sizeof(line), json_array_get(recs, 1));
+	contains(line, "1-2  failed  board SER9  0:04  100 B  flash rootfs: timeout");
+	json_decref(recs);
+	recs = json_array();
+	text = capture(render_history, recs);
+	assert_string_equal(text, "no results\n");
+	free(text);
+	json_decref(recs);
+}
+
+static void render_object0(FILE *fp, const json_t *v)
+{
+	render_object(fp, v, 0);
+}
+
+static void test_render_plans_stats(void **state)
+{
+	json_t *plans = fake_plans(), *fstats = fake_stats();
+	char *text = capture(render_plans, plans);
+	contains(text, "default plan: /p/full.lst\n");
+	contains(text, "port 1-2: /p/boot.lst\n");
+	contains(text, "  /p/full.lst  8 steps  sha256 ab\n");
+	free(text);
+	text = capture(render_stats, fstats);
+	contains(text, "up 1:02:03, 4 ports, 1 busy\n");
+	free(text);
+	json_t *odd = json_pack("{s:i,s:s}", "id", 1, "extra", "x");
+	text = capture(render_stats, odd); /* unknown keys still shown, id/ok not */
+	assert_string_equal(text, "up 0:00, 0 ports, 0 busy\nbytes written: 0 B\n\nextra: x\n");
+	free(text);
+	json_decref(odd);
+	json_t *stats = json_pack("{s:i,s:I,s:{s:I},s:[{s:s,s:I}],s:[i,i],s:b}", "done", 3,
+				  "bytes", (json_int_t)1500000000, "mean", "flash_ms",
+				  (json_int_t)61000, "steps", "text", "flash", "max_ms",
+				  (json_int_t)2000, "list", 1, 2, "x", 1);
+	text = capture(render_object0, stats);
+	assert_string_equal(text, "done: 3\nbytes: 1500000000 (1.50 GB)\nmean:\n  flash_ms: 1:01\n"
+				  "steps:\n  -\n    text: flash\n    max_ms: 0:02\nlist: [1,2]\n"
+				  "x: true\n");
+	free(text);
+	json_decref(stats);
+	json_decref(plans);
+	json_decref(fstats);
+}
+
+/* ---- live ---- */
+
+static void test_live_view(void **state)
+{
+	char *text;
+	size_t len;
+	FILE *fp = open_memstream(&text, &len);
+	struct live *lv = live_new(fp, true);
+	json_t *snap = fake_status(2, false), *e;
+
+	json_object_set_new(snap, "event", json_string("snapshot"));
+	json_object_set_new(snap, "seq", json_integer(10));
+	assert_true(live_due(lv, NOW));
+	live_event(lv, snap, NOW);
+	live_draw(lv, 120, 40, NOW);
+	assert_false(live_due(lv, NOW + 10));
+	e = json_pack("{s:s,s:i,s:s,s:s,s:i,s:i,s:I,s:I,s:I}", "event", "progress", "seq", 11,
+		      "port", "1-1", "step", "flash rootfs rootfs.ext4", "step_index", 5, "steps",
+		      7, "bytes", (json_int_t)150000000, "total", (json_int_t)200000000, "rate",
+		      (json_int_t)30000000);
+	live_event(lv, e, NOW + 50);
+	json_decref(e);
+	assert_false(live_due(lv, NOW + 60)); /* rate limited */
+	assert_true(live_due(lv, NOW + 150));
+	live_draw(lv, 120, 40, NOW + 150);
+	e = json_pack("{s:s,s:i,s:I,s:s,s:s,s:s}", "event", "log", "seq", 13, "ts",
+		      (json_int_t)NOW, "port", "1-2", "level", "warning", "message", "slow\033]0;");
+	live_event(lv, e, NOW + 160);
+	json_decref(e);
+	assert_true(live_due(lv, NOW + 161)); /* lines printed above: redraw now */
+	live_draw(lv, 120, 40, NOW + 161);
+	e = json_pack("{s:s,s:i,s:I,s:i}", "event", "overflow", "seq", 40, "ts", (json_int_t)NOW,
+		      "dropped", 26);
+	live_event(lv, e, NOW + 170);
+	json_decref(e);
+	e = json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:I}", "event", "result", "seq", 41, "port",
+		      "1-1", "result", "ok", "uid", "0a1b", "start_ms", (json_int_t)NOW, "end_ms",
+		      (json_int_t)(NOW + 90000), "bytes", (json_int_t)200000000);
+	live_event(lv, e, NOW + 180);
+	json_decref(e);
+	live_draw(lv, 120, 40, NOW + 200);
+	live_free(lv);
+	json_decref(snap);
+	fclose(fp);
+
+	contains(text, "flashd running  plan /etc/flashd/full.lst  2 ports, 1 flashing");
+	contains(text, "\033[36mfastboot   \033[0m");
+	contains(text, "[##################------]  75%");
+	contains(text, "30.0 MB/s");
+	contains(text, "(missed 1 events)"); /* seq 11 → 13 */
+	contains(text, "1-2  warning: slow?]0;");
+	contains(text, "(flashctl fell behind: 26 events dropped)");
+	contains(text, "1-1  ok  board 0a1b  1:30  200 MB");
+	contains(text, "\033[3A\r"); /* moved up over the header and two ports */
+	free(text);
+}
+
+static void test_live_port_line(void **state)
+{
+	json_t *st = fake_status(1, false);
+	json_t *p = json_array_get(json_object_get(st, "ports"), 0);
+	char line[512];
+
+	for (int cols = 40; cols <= 200; cols += 7) {
+		live_port_line(p, 5000, cols, 4, line, sizeof(line));
+		assert_true((int)strlen(line) <= cols - 1);
+		assert_int_equal(strncmp(line, "1-1   fastboot", 14), 0);
+	}
+	live_port_line(p, 5000, 140, 4, line, sizeof(line));
+	contains(line, "1:28"); /* 83 s + 5 s running on */
+	contains(line, "[######------------------]  25%");
+	json_decref(st);
+}
+
+static void test_live_many_ports(void **state)
+{
+	char *text;
+	size_t len;
+	FILE *fp = open_memstream(&text, &len);
+	struct live *lv = live_new(fp, false);
+	json_t *snap = fake_status(30, false);
+
+	json_object_set_new(snap, "event", json_string("snapshot"));
+	live_event(lv, snap, NOW);
+	live_draw(lv, 80, 12, NOW);
+	live_draw(lv, 80, 12, NOW + 1000);
+	live_free(lv);
+	fclose(fp);
+	contains(text, "(21 more ports: enlarge the window)");
+	contains(text, "\033[11A\r"); /* the header, 9 ports, the "more" line */
+	assert_null(strstr(text, "\033[3")); /* no colour */
+	free(text);
+	json_decref(snap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_commands),
+		cmocka_unit_test(test_cli_socket),
+		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_cli_help),
+		cmocka_unit_test(test_cli_time),
+		cmocka_unit_test(test_render_units),
+		cmocka_unit_test(test_render_status),
+		cmocka_unit_test(test_render_history),
+		cmocka_unit_test(test_render_plans_stats),
+		cmocka_unit_test(test_live_view),
+		cmocka_unit_test(test_live_port_line),
+		cmocka_unit_test(test_live_many_ports),
+	};
+	setenv("TZ", "UTC", 1);
+	tzset();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/* test-log: levels, prefixes, errno helpers, the hook. stderr is captured
+ * in a temporary file. */
+#include "common/log.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static int saved_stderr = -1;
+static FILE *capture;
+
+static int setup(void **state)
+{
+	capture = tmpfile();
+	assert_non_null(capture);
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
+	log_set_max_level(LOG_INFO);
+	log_set_hook(NULL, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	fclose(capture);
+	return 0;
+}
+
+/* Everything written to stderr since setup. */
+static const char *captured(void)
+{
+	static char buf[8192];
+	size_t n;
+
+	fflush(stderr);
+	rewind(capture);
+	n = fread(buf, 1, sizeof(buf) - 1, capture);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void test_levels(void **state)
+{
+	assert_int_equal(log_level_from_string("debug"), LOG_DEBUG);
+	assert_int_equal(log_level_from_string("info"), LOG_INFO);
+	assert_int_equal(log_level_from_string("notice"), LOG_NOTICE);
+	assert_int_equal(log_level_from_string("warning"), LOG_WARNING);
+	assert_int_equal(log_level_from_string("err"), LOG_ERR);
+	assert_int_equal(log_level_from_string("error"), LOG_ERR);
+	assert_int_equal(log_level_from_string("7"), 7);
+	assert_int_equal(log_level_from_string("0"), 0);
+	assert_int_equal(log_level_from_string("8"), -EINVAL);
+	assert_int_equal(log_level_from_string("77"), -EINVAL);
+	assert_int_equal(log_level_from_string(""), -EINVAL);
+	assert_int_equal(log_level_from_string(NULL), -EINVAL);
+	assert_int_equal(log_level_from_string("verbose"), -EINVAL);
+	assert_string_equal(log_level_to_string(LOG_WARNING), "warning");
+	assert_null(log_level_to_string(8));
+	assert_null(log_level_to_string(-1));
+	log_set_max_level(99);
+	assert_int_equal(log_get_max_level(), LOG_DEBUG);
+	log_set_max_level(-5);
+	assert_int_equal(log_get_max_level(), LOG_EMERG);
+}
+
+static void test_prefix(void **state)
+{
+	log_set_prefix(true);
+	assert_int_equal(log_info("port %s: %s -> %s", "1-1", "sdp", "wait-reenum"), 0);
+	assert_int_equal(log_error("bad"), 0);
+	assert_string_equal(captured(), "<6>port 1-1: sdp -> wait-reenum\n<3>bad\n");
+}
+
+static void test_plain_with_ident(void **state)
+{
+	setenv("JOURNAL_STREAM", "", 1);
+	log_open("flashd");     /* stderr is a file, not a tty: prefixes */
+	log_notice("x");
+	log_set_prefix(false);
+	log_notice("y");
+	assert_string_equal(captured(), "<5>x\nflashd: y\n");
+	unsetenv("JOURNAL_STREAM");
+}
+
+static void test_journal_stream(void **state)
+{
+	setenv("JOURNAL_STREAM", "8:1234", 1);
+	log_open(NULL);
+	log_warning("w");
+	assert_string_equal(captured(), "<4>w\n");
+	unsetenv("JOURNAL_STREAM");
+}
+
+static void test_errno(void **state)
+{
+	log_set_prefix(true);
+	errno = 1234;
+	assert_int_equal(log_error_errno(-ENOENT, "open %s", "/x"), -ENOENT);
+	assert_int_equal(errno, 1234);
+	assert_int_equal(log_warning_errno(EACCES, "positive too"), -EACCES);
+	/* dropped by level, still returns the error */
+	assert_int_equal(log_debug_errno(-EIO, "quiet"), -EIO);
+	assert_int_equal(log_info_errno(0, "no error"), 0);
+	assert_string_equal(captured(), "<3>open /x: No such file or directory\n"
+					"<4>positive too: Permission denied\n"
+					"<6>no error\n");
+}
+
+static void test_max_level(void **state)
+{
+	log_set_prefix(true);
+	log_set_max_level(LOG_WARNING);
+	log_info("dropped");
+	log_debug("dropped");
+	log_warning("kept");
+	log_set_max_level(LOG_DEBUG);
+	log_debug("now kept");
+	assert_string_equal(captured(), "<4>kept\n<7>now kept\n");
+}
+
+static void test_newlines_and_length(void **state)
+{
+	char big[5000];
+	const char *out;
+
+	log_set_prefix(true);
+	log_info("two\nlines");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_error_errno(-EIO, "%s", big);
+	out = captured();
+	assert_memory_equal(out, "<6>two lines\n<3>aaa", 19);
+	/* one bounded line: the tail (and the error text) are cut */
+	assert_int_equal(strlen(out), strlen("<6>two lines\n") + 3 + 2047 + 1);
+	assert_int_equal(out[strlen(out) - 1], '\n');
+}
+
+static int hook_calls;
+static char hook_msg[256];
+static int hook_level;
+
+static void hook(void *ud, int level, const char *msg)
+{
+	assert_ptr_equal(ud, &hook_calls);
+	hook_calls++;
+	hook_level = level;
+	snprintf(hook_msg, sizeof(hook_msg), "%s", msg);
+}
+
+static void hook_that_logs(void *ud, int level, const char *msg)
+{
+	hook_calls++;
+	log_error("from the hook: %s", msg);
+}
+
+static void test_hook_no_recursion(void **state)
+{
+	log_set_prefix(true);
+	hook_calls = 0;
+	log_set_hook(hook_that_logs, NULL);
+	log_info("once");
+	assert_int_equal(hook_calls, 1);
+	assert_string_equal(captured(), "<6>once\n<3>from the hook: once\n");
+	log_set_hook(NULL, NULL);
+}
+
+static void test_hook(void **state)
+{
+	log_set_prefix(true);
+	hook_calls = 0;
+	log_set_hook(hook, &hook_calls);
+	log_warning_errno(-EBUSY, "claim");
+	assert_int_equal(hook_calls, 1);
+	assert_int_equal(hook_level, LOG_WARNING);
+	assert_string_equal(hook_msg, "claim: Device or resource busy");
+	log_debug("filtered out");
+	assert_int_equal(hook_calls, 1);
+	log_set_hook(NULL, NULL);
+	log_error("x");
+	assert_int_equal(hook_calls, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_with_ident, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errno, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newlines_and_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_no_recursion, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

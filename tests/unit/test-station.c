@@ -1,0 +1,734 @@
+/* test-station: the station against fake usb, session, control and journal
+ * layers (link-time fakes in station_fakes.c), with real plans, configuration, ports and
+ * a real libevent loop. Checks routing of udev events to ports, device
+ * opens (with udev's permission race), session start/stop, the journal
+ * record written before the "result" event, operator commands, `use`,
+ * reload, boot-loop by UID and shutdown. */
+#include "daemon/station_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../data/imx/imx-builder.h"
+#include "common/log.h"
+#include "daemon/journal.h"
+#include "flashd/sdp.h"
+
+#include "station_fakes.h"
+
+/* ---- test fixture ---- */
+
+static char dir[64];
+static struct event_base *base;
+static struct station *st;
+static struct control_backend be;
+static char conf_path[128];
+
+static void write_file(const char *name, const void *data, size_t len)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void write_text(const char *name, const char *text)
+{
+	write_file(name, text, strlen(text));
+}
+
+static void make_files(void)
+{
+	struct imxb_opts o = { .ivt_offset = 0, .self = 0x177ff400u, .payload = 8192, .dcd = true };
+	size_t size = imxb_size(&o);
+	uint8_t *img = malloc(size), raw[4096];
+
+	assert_non_null(img);
+	imxb_build(img, &o);
+	write_file("boot.imx", img, size);
+	free(img);
+	memset(raw, 0x5a, sizeof(raw));
+	write_file("raw.bin", raw, sizeof(raw));
+	write_text("a.lst", "uuu_version 1.4.0\nSDP: boot -f boot.imx\nFB: getvar version\n"
+			    "FB: flash rootfs raw.bin\nFB: done\n");
+	write_text("b.lst", "FB: getvar serialno\nFB: done\n");
+	write_text("c.lst", "CFG: FB: -vid 0x1b67 -pid 0x4000\nSDP: boot -f boot.imx\nFB: done\n");
+	write_text("bad.lst", "SDP: boot -f boot.imx\nFB: frobnicate\n");
+}
+
+static void write_conf(const char *plan_line, const char *extra)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "socket = %s/sock\njournal = %s/journal\n%s\nsettle = 50ms\n"
+		 "reenum-timeout = 1s\nbootloop-guard = 0ms\nread-uid = yes\n%s",
+		 dir, dir, plan_line, extra);
+	write_text("flashd.conf", text);
+}
+
+static int start_station(void)
+{
+	struct station_opts o = { .base = base, .journal = (struct journal *)&records,
+				  .config_path = conf_path };
+	struct conf *c = NULL;
+	char *errors = NULL, err[512];
+	int r;
+
+	r = conf_load(conf_path, &c, &errors);
+	if (r < 0)
+		fail_msg("conf: %s", errors);
+	r = station_new(&o, c, &st, err, sizeof(err));
+	if (r == 0)
+		station_backend(st, &be);
+	return r;
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test-station-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf_path, sizeof(conf_path), "%s/flashd.conf", dir);
+	make_files();
+	write_conf("plan = a.lst", "[port 1-3]\nplan = b.lst\n");
+	base = event_base_new();
+	events = json_array();
+	records = json_array();
+	memset(&fu, 0, sizeof(fu));
+	memset(&fs, 0, sizeof(fs));
+	log_set_max_level(LOG_WARNING);
+	assert_int_equal(start_station(), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	st = station_free(st);
+	for (unsigned i = 0; i < fs.n; i++) {
+		assert_true(fs.all[i]->freed);
+		free(fs.all[i]);
+	}
+	while (fu.devs) {
+		struct usb_dev *d = fu.devs;
+
+		assert_true(d->closed);
+		fu.devs = d->next;
+		free(d);
+	}
+	json_decref(events);
+	json_decref(records);
+	event_base_free(base);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+/* Run the loop for ms milliseconds. */
+static void run(unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+static void device(enum devwatch_action a, const char *port, const char *node, uint16_t vid,
+		   uint16_t pid, const char *ifaces, const char *serial)
+{
+	struct devwatch_dev d = { .port = port, .sysname = port, .devnode = node, .vid = vid,
+				  .pid = pid, .interfaces = ifaces, .serial = serial };
+
+	station_on_device(st, a, &d);
+}
+
+static void rom(const char *port, const char *node)
+{
+	device(DEVWATCH_ADD, port, node, 0x15a2, 0x0054, ":030000:", NULL);
+}
+
+static void fastboot(const char *port, const char *node, const char *serial)
+{
+	device(DEVWATCH_ADD, port, node, 0x0525, 0xa4a5, ":ff4203:", serial);
+}
+
+static void removed(const char *port, const char *node)
+{
+	device(DEVWATCH_REMOVE, port, node, 0, 0, "", NULL);
+}
+
+static struct station_port *find_port(const char *name)
+{
+	for (size_t i = 0; i < st->nports; i++)
+		if (strcmp(st->ports[i]->port.name, name) == 0)
+			return st->ports[i];
+	return NULL;
+}
+
+static enum port_state state_of(const char *name)
+{
+	struct station_port *ps = find_port(name);
+
+	assert_non_null(ps);
+	return ps->port.state;
+}
+
+/* The index of the first step of plan p whose text starts with prefix. */
+static size_t step_index(const struct plan *p, const char *prefix)
+{
+	for (size_t i = 0; i < plan_n_steps(p); i++)
+		if (strncmp(plan_step(p, i)->text, prefix, strlen(prefix)) == 0)
+			return i;
+	fail_msg("no step %s", prefix);
+	return 0;
+}
+
+static size_t count_events(const char *type)
+{
+	size_t i, n = 0;
+	json_t *e;
+
+	json_array_foreach(events, i, e)
+		n += strcmp(json_string_value(json_object_get(e, "type")), type) == 0;
+	return n;
+}
+
+static json_t *last_record(void)
+{
+	size_t n = json_array_size(records);
+
+	assert_true(n > 0);
+	return json_array_get(records, n - 1);
+}
+
+static const char *rec_str(const char *key)
+{
+	return json_string_value(json_object_get(last_record(), key));
+}
+
+/* The fake session of the last start, checked to be live. */
+static struct fake_sess *live(void)
+{
+	assert_non_null(fs.last);
+	assert_false(fs.last->freed);
+	return fs.last;
+}
+
+/* A board through SDP into fastboot on port/node (ROM) then node2 (fastboot). */
+static void board_to_fastboot(const char *port, const char *node, const char *node2)
+{
+	struct fake_sess *s;
+
+	rom(port, node);
+	assert_int_equal(state_of(port), PORT_STATE_SDP);
+	run(5);
+	s = live();
+	assert_false(s->fb);
+	s->ev.step(s->ev.ud, s->first, plan_step(s->plan, s->first)->text);
+	s->ev.progress(s->ev.ud, 1024, 9216);
+	s->ev.progress(s->ev.ud, 9216, 9216);
+	s->next = s->first + 1;
+	s->ev.done(s->ev.ud, 0, NULL);
+	assert_true(s->freed);
+	assert_true(s->dev->closed);
+	assert_int_equal(state_of(port), PORT_STATE_WAIT_REENUM);
+	removed(port, node);
+	fastboot(port, node2, "SER0001");
+	assert_int_equal(state_of(port), PORT_STATE_FASTBOOT);
+	run(5);
+	assert_true(live()->fb);
+}
+
+/* ---- tests ---- */
+
+static void test_seed_flow(void **state)
+{
+	struct station_port *ps;
+	struct fake_sess *s;
+	json_t *steps;
+
+	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	ps = find_port("1-1");
+	s = live();
+	assert_int_equal(s->first, step_index(ps->plan, "FB: getvar"));
+	assert_string_equal(s->dev->node, "/dev/bus/usb/001/003");
+	s->ev.step(s->ev.ud, s->first, "FB: getvar version");
+	s->ev.info(s->ev.ud, "version: 2024.01");
+	s->ev.step(s->ev.ud, s->first + 1, "FB: flash rootfs raw.bin");
+	s->ev.progress(s->ev.ud, 4096, 4096);
+	s->ev.done(s->ev.ud, 0, NULL);
+	assert_true(s->freed);
+	assert_int_equal(state_of("1-1"), PORT_STATE_DONE);
+	assert_int_equal(json_array_size(records), 1);
+	assert_string_equal(rec_str("result"), "ok");
+	assert_string_equal(rec_str("port"), "1-1");
+	assert_string_equal(rec_str("serial"), "SER0001");
+	assert_true(json_is_null(json_object_get(last_record(), "reason")));
+	assert_int_equal(json_integer_value(json_object_get(last_record(), "bytes")), 9216 + 4096);
+	assert_int_equal(strlen(rec_str("plan_sha256")), 64);
+	assert_non_null(strstr(rec_str("plan"), "a.lst"));
+	assert_int_equal(json_array_size(json_object_get(last_record(), "images")), 2);
+	steps = json_object_get(last_record(), "steps");
+	assert_int_equal(json_array_size(steps), 3);
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(steps, 0), "text")),
+			       "SDP: boot"));
+	assert_int_equal(count_events("result"), 1);
+	assert_true(count_events("progress") >= 3);
+	assert_true(count_events("port") >= 4);
+	assert_true(count_events("log") >= 1);
+	assert_int_equal(st->n_ok, 1);
+	/* the board reboots and leaves: settle → empty */
+	removed("1-1", "/dev/bus/usb/001/003");
+	run(120);
+	assert_int_equal(state_of("1-1"), PORT_STATE_EMPTY);
+}
+
+static void test_open_race(void **state)
+{
+	fu.open_err = -EACCES;
+	fu.open_err_n = 2;
+	rom("2-1", "/dev/bus/usb/002/002");
+	run(50);
+	assert_int_equal(fs.sdp_starts, 0);
+	run(250);
+	assert_int_equal(fu.opens, 3);
+	assert_int_equal(fs.sdp_starts, 1);
+	assert_non_null(live()->soc);
+	assert_string_equal(live()->soc->name, sdp_soc_lookup(0x15a2, 0x0054)->name);
+	live()->ev.done(live()->ev.ud, -EPROTO, "HAB closed");
+	assert_int_equal(state_of("2-1"), PORT_STATE_FAILED);
+}
+
+static void test_open_fails(void **state)
+{
+	fu.open_err = -EACCES;
+	fu.open_err_n = 100;
+	rom("2-1", "/dev/bus/usb/002/002");
+	run(STATION_OPEN_TRIES * STATION_OPEN_RETRY_MS + 300);
+	assert_int_equal(fu.opens, STATION_OPEN_TRIES);
+	assert_int_equal(fs.sdp_starts, 0);
+	assert_int_equal(state_of("2-1"), PORT_STATE_FAILED);
+	assert_string_equal(rec_str("result"), "failed");
+	assert_non_null(strstr(rec_str("reason"), "cannot open /dev/bus/usb/002/002"));
+	assert_non_null(strstr(rec_str("reason"), "Permission denied"));
+	assert_string_equal(rec_str("failed_step"), "sdp");
+}
+
+static void test_open_other_error_no_retry(void **state)
+{
+	fu.open_err = -ENODEV;
+	fu.open_err_n = 1;
+	fastboot("2-2", "/dev/bus/usb/003/002", NULL);
+	run(20);
+	assert_int_equal(fu.opens, 1);
+	assert_int_equal(state_of("2-2"), PORT_STATE_FAILED);
+}
+
+static void test_session_start_error(void **state)
+{
+	fs.start_err = -EBUSY;
+	rom("2-1", "/dev/bus/usb/002/002");
+	run(20);
+	assert_int_equal(state_of("2-1"), PORT_STATE_FAILED);
+	assert_int_equal(fu.closes, 1);
+	assert_non_null(strstr(rec_str("reason"), "cannot start the SDP session"));
+}
+
+static void test_unplug_mid_flash(void **state)
+{
+	struct fake_sess *s;
+
+	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	s = live();
+	s->ev.step(s->ev.ud, s->first + 1, "FB: flash rootfs raw.bin");
+	s->ev.progress(s->ev.ud, 2048, 4096);
+	removed("1-1", "/dev/bus/usb/001/003");
+	/* the session is not cut short: it reports what the device did */
+	assert_false(s->freed);
+	assert_int_equal(state_of("1-1"), PORT_STATE_FASTBOOT);
+	s->ev.done(s->ev.ud, -ENODEV, "flash rootfs: no device");
+	assert_int_equal(state_of("1-1"), PORT_STATE_FAILED);
+	assert_string_equal(rec_str("reason"), "board disconnected: flash rootfs: no device");
+	assert_string_equal(rec_str("failed_step"), "FB: flash rootfs raw.bin");
+	assert_int_equal(json_integer_value(json_object_get(last_record(), "bytes")), 9216 + 2048);
+	/* replug after settle: flashed again */
+	run(120);
+	assert_int_equal(state_of("1-1"), PORT_STATE_EMPTY);
+	rom("1-1", "/dev/bus/usb/001/004");
+	assert_int_equal(state_of("1-1"), PORT_STATE_SDP);
+	run(5);
+	live()->ev.done(live()->ev.ud, -EIO, "x");
+}
+
+static void test_unplug_grace_expires(void **state)
+{
+	rom("1-1", "/dev/bus/usb/001/002");
+	run(5);
+	removed("1-1", "/dev/bus/usb/001/002");
+	run(STATION_GONE_GRACE_MS + 200);
+	assert_true(fs.last->freed);
+	assert_int_equal(state_of("1-1"), PORT_STATE_EMPTY);   /* failed, then settled */
+	assert_string_equal(rec_str("reason"), "board disconnected");
+}
+
+static void test_reenum_timeout(void **state)
+{
+	rom("1-1", "/dev/bus/usb/001/002");
+	run(5);
+	live()->next = live()->first + 1;
+	live()->ev.done(live()->ev.ud, 0, NULL);
+	removed("1-1", "/dev/bus/usb/001/002");
+	run(900);
+	assert_int_equal(state_of("1-1"), PORT_STATE_WAIT_REENUM);
+	run(300);
+	assert_int_equal(state_of("1-1"), PORT_STATE_EMPTY);
+	assert_string_equal(rec_str("failed_step"), "wait-reenum");
+	assert_non_null(strstr(rec_str("reason"), "no fastboot device"));
+}
+
+static void test_ignored_devices(void **state)
+{
+	struct devwatch_dev hub = { .port = "1-4", .sysname = "1-4", .devnode = "/dev/x",
+				    .dev_class = 9, .interfaces = ":090000:" };
+
+	station_on_device(st, DEVWATCH_ADD, &hub);
+	device(DEVWATCH_ADD, "1-5", "/dev/bus/usb/001/009", 0x046d, 0xc077, ":030102:", NULL);
+	assert_int_equal(st->nports, 0);
+	/* a known port tracks any device */
+	rom("1-5", "/dev/bus/usb/001/010");
+	run(5);
+	live()->ev.done(live()->ev.ud, -EIO, "x");
+	removed("1-5", "/dev/bus/usb/001/010");
+	device(DEVWATCH_ADD, "1-5", "/dev/bus/usb/001/011", 0x046d, 0xc077, ":030102:", NULL);
+	assert_int_equal(find_port("1-5")->port.dev, PORT_DEV_OTHER);
+	assert_int_equal(state_of("1-5"), PORT_STATE_FAILED);
+	/* removal of a device we do not track there: ignored */
+	removed("1-5", "/dev/bus/usb/001/099");
+	assert_int_equal(find_port("1-5")->port.dev, PORT_DEV_OTHER);
+	removed("1-6", "/dev/bus/usb/001/012");
+	/* no devnode: ignored */
+	device(DEVWATCH_ADD, "1-7", NULL, 0x15a2, 0x0054, "", NULL);
+	assert_null(find_port("1-7"));
+}
+
+static void test_replaced_without_remove(void **state)
+{
+	rom("1-1", "/dev/bus/usb/001/002");
+	run(5);
+	/* a second add on the port: the first device is treated as gone */
+	rom("1-1", "/dev/bus/usb/001/005");
+	assert_true(find_port("1-1")->port.gone);
+	assert_string_equal(find_port("1-1")->devnode, "/dev/bus/usb/001/005");
+	live()->ev.done(live()->ev.ud, -ENODEV, "gone");
+	assert_int_equal(state_of("1-1"), PORT_STATE_FAILED);
+}
+
+static void test_pause_resume(void **state)
+{
+	assert_int_equal(be.pause(be.ud), 0);
+	rom("1-1", "/dev/bus/usb/001/002");
+	assert_int_equal(state_of("1-1"), PORT_STATE_PAUSED);
+	run(20);
+	assert_int_equal(fu.opens, 0);
+	/* a port seen while paused is paused too */
+	fastboot("1-2", "/dev/bus/usb/001/003", NULL);
+	assert_int_equal(state_of("1-2"), PORT_STATE_PAUSED);
+	assert_int_equal(be.resume(be.ud), 0);
+	assert_int_equal(state_of("1-1"), PORT_STATE_SDP);
+	assert_int_equal(state_of("1-2"), PORT_STATE_FASTBOOT);
+	run(5);
+	assert_int_equal(fs.sdp_starts, 1);
+	assert_int_equal(fs.fb_starts, 1);
+	for (unsigned i = 0; i < fs.n; i++)
+		fs.all[i]->ev.done(fs.all[i]->ev.ud, -EIO, "x");
+}
+
+static void test_abort_retry(void **state)
+{
+	char err[256] = "";
+	struct fake_sess *s;
+
+	assert_int_equal(be.abort_port(be.ud, "9-9", err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "no port 9-9");
+	assert_int_equal(be.retry(be.ud, NULL, err, sizeof(err)), -ENOENT);
+	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	s = live();
+	assert_int_equal(be.retry(be.ud, "1-1", err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "port 1-1 is fastboot"));
+	assert_int_equal(be.abort_port(be.ud, "1-1", err, sizeof(err)), 0);
+	assert_true(s->freed);
+	assert_true(s->dev->closed);
+	assert_int_equal(state_of("1-1"), PORT_STATE_FAILED);
+	assert_string_equal(rec_str("result"), "aborted");
+	assert_string_equal(rec_str("reason"), "aborted by the operator");
+	assert_int_equal(st->n_aborted, 1);
+	err[0] = '\0';
+	assert_int_equal(be.abort_port(be.ud, "1-1", err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "nothing runs there"));
+	/* retry: the fastboot device is still there, restore from the first FB step */
+	assert_int_equal(be.retry(be.ud, "1-1", err, sizeof(err)), 0);
+	assert_int_equal(state_of("1-1"), PORT_STATE_FASTBOOT);
+	run(5);
+	assert_int_equal(live()->first, step_index(live()->plan, "FB:"));
+	assert_int_equal(json_array_size(find_port("1-1")->steps), 0);
+	live()->ev.done(live()->ev.ud, 0, NULL);
+	assert_string_equal(rec_str("result"), "ok");
+}
+
+static void test_restore_and_port_plan(void **state)
+{
+	/* [port 1-3] runs b.lst: fastboot only */
+	fastboot("1-3", "/dev/bus/usb/001/002", "X");
+	run(5);
+	assert_true(live()->fb);
+	assert_non_null(strstr(plan_path(live()->plan), "b.lst"));
+	assert_int_equal(live()->first, 0);
+	live()->ev.done(live()->ev.ud, 0, NULL);
+	assert_int_equal(state_of("1-3"), PORT_STATE_DONE);
+	/* a ROM on a port whose plan has no SDP step */
+	removed("1-3", "/dev/bus/usb/001/002");
+	run(120);
+	rom("1-3", "/dev/bus/usb/001/004");
+	run(5);
+	assert_int_equal(fs.sdp_starts, 0);
+	assert_int_equal(state_of("1-3"), PORT_STATE_FAILED);
+	assert_non_null(strstr(rec_str("reason"), "has no SDP step"));
+}
+
+static void test_use(void **state)
+{
+	char err[512] = "";
+	const char *ports[] = { "1-2" };
+	struct fake_sess *running;
+	json_t *plans;
+
+	rom("1-1", "/dev/bus/usb/001/002");
+	run(5);
+	running = live();
+	assert_int_equal(be.use(be.ud, "c.lst", ports, 1, err, sizeof(err)), 0);
+	/* the running board keeps its plan */
+	assert_non_null(strstr(plan_path(running->plan), "a.lst"));
+	assert_non_null(strstr(plan_path(find_port("1-1")->plan), "a.lst"));
+	rom("1-2", "/dev/bus/usb/001/003");
+	run(5);
+	assert_non_null(strstr(plan_path(live()->plan), "c.lst"));
+	plans = be.plans(be.ud);
+	assert_non_null(strstr(json_string_value(json_object_get(plans, "default")), "a.lst"));
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(plans, "ports"),
+								 "1-2")), "c.lst"));
+	assert_int_equal(json_array_size(json_object_get(plans, "loaded")), 3);
+	json_decref(plans);
+	/* a bad plan is refused with file:line, nothing changes */
+	assert_int_equal(be.use(be.ud, "bad.lst", NULL, 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad.lst:2"));
+	assert_non_null(strstr(plan_path(st->plans.plan), "a.lst"));
+	assert_int_equal(be.use(be.ud, "", NULL, 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(be.use(be.ud, "a.lst", (const char *const[]){ "" }, 1, err, sizeof(err)),
+			 -EINVAL);
+	/* station-wide */
+	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, err, sizeof(err)), 0);
+	assert_non_null(strstr(plan_path(st->plans.plan), "b.lst"));
+	for (unsigned i = 0; i < fs.n; i++)
+		fs.all[i]->ev.done(fs.all[i]->ev.ud, -EIO, "x");
+}
+
+static void test_cfg_fastboot_id(void **state)
+{
+	char err[256];
+	const char *ports[] = { "1-2" };
+
+	assert_int_equal(be.use(be.ud, "c.lst", ports, 1, err, sizeof(err)), 0);
+	/* no interface list, but the plan's CFG: FB: line names the VID:PID */
+	device(DEVWATCH_ADD, "1-2", "/dev/bus/usb/001/003", 0x1b67, 0x4000, "", NULL);
+	assert_int_equal(state_of("1-2"), PORT_STATE_FASTBOOT);
+	/* not on another port */
+	device(DEVWATCH_ADD, "1-1", "/dev/bus/usb/001/004", 0x1b67, 0x4000, "", NULL);
+	assert_null(find_port("1-1"));
+	run(5);
+	live()->ev.done(live()->ev.ud, -EIO, "x");
+}
+
+static void test_reload(void **state)
+{
+	char err[1024] = "";
+
+	write_conf("plan = bad.lst", "");
+	assert_int_equal(be.reload(be.ud, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad.lst:2"));
+	assert_non_null(strstr(plan_path(st->plans.plan), "a.lst"));
+	assert_int_equal(st->plans.nsel, 1);
+	write_text("flashd.conf", "settle = banana\n");
+	assert_int_equal(be.reload(be.ud, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "flashd.conf:1"));
+	write_conf("plan = c.lst", "settle = 5s\n");
+	write_conf("plan = c.lst", "");
+	assert_int_equal(be.reload(be.ud, err, sizeof(err)), 0);
+	assert_non_null(strstr(plan_path(st->plans.plan), "c.lst"));
+	assert_int_equal(st->plans.nsel, 0);
+}
+
+static void test_boot_loop_uid(void **state)
+{
+	struct fake_sess *s;
+
+	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	live()->ev.done(live()->ev.ud, 0, NULL);
+	assert_string_equal(rec_str("result"), "ok");
+	removed("1-1", "/dev/bus/usb/001/003");
+	run(120);
+	/* board_to_fastboot's session reported no UID: set one for the next boards */
+	find_port("1-1")->port.done_have_uid = true;
+	find_port("1-1")->port.done_uid = 0x1234;
+	rom("1-1", "/dev/bus/usb/001/004");
+	run(5);
+	s = live();
+	s->have_uid = true;
+	s->uid = 0x1234;
+	s->ev.step(s->ev.ud, s->first, "SDP: boot -f boot.imx");
+	assert_true(s->freed);
+	assert_int_equal(state_of("1-1"), PORT_STATE_BOOT_LOOP);
+	assert_string_equal(rec_str("result"), "boot-loop");
+	assert_string_equal(rec_str("uid"), "0000000000001234");
+	assert_int_equal(st->n_boot_loop, 1);
+}
+
+static void test_boot_loop_uid_at_done(void **state)
+{
+	struct fake_sess *s;
+
+	rom("1-1", "/dev/bus/usb/001/004");
+	find_port("1-1")->port.have_done = true;
+	find_port("1-1")->port.done_have_uid = true;
+	find_port("1-1")->port.done_uid = 7;
+	run(5);
+	s = live();
+	s->have_uid = true;
+	s->uid = 7;
+	s->next = s->first + 1;
+	s->ev.done(s->ev.ud, 0, NULL);
+	assert_true(s->freed);
+	assert_int_equal(state_of("1-1"), PORT_STATE_BOOT_LOOP);
+}
+
+static void test_no_plan(void **state)
+{
+	st = station_free(st);
+	write_conf("", "");
+	assert_int_equal(start_station(), 0);
+	rom("1-1", "/dev/bus/usb/001/002");
+	run(5);
+	assert_int_equal(fu.opens, 0);
+	assert_int_equal(state_of("1-1"), PORT_STATE_FAILED);
+	assert_non_null(strstr(rec_str("reason"), "no plan"));
+}
+
+static void test_bad_plan_at_start(void **state)
+{
+	char err[512];
+	struct station_opts o = { .base = base };
+	struct conf *c;
+
+	st = station_free(st);
+	write_conf("plan = bad.lst", "");
+	assert_int_equal(conf_load(conf_path, &c, NULL), 0);
+	assert_int_equal(station_new(&o, c, &st, err, sizeof(err)) < 0, 1);
+	assert_null(st);
+	assert_non_null(strstr(err, "bad.lst:2"));
+}
+
+static void test_shutdown(void **state)
+{
+	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	fastboot("1-2", "/dev/bus/usb/001/005", NULL);
+	run(5);
+	live()->ev.done(live()->ev.ud, 0, NULL);   /* 1-2 done */
+	station_shutdown(st, "flashd stopped (Terminated)");
+	assert_int_equal(state_of("1-1"), PORT_STATE_FAILED);
+	assert_string_equal(rec_str("result"), "aborted");
+	assert_string_equal(rec_str("reason"), "flashd stopped (Terminated)");
+	assert_int_equal(state_of("1-2"), PORT_STATE_DONE);
+	assert_int_equal(json_array_size(records), 2);
+	/* no new boards after that */
+	rom("1-4", "/dev/bus/usb/001/009");
+	assert_null(find_port("1-4"));
+}
+
+static void test_json(void **state)
+{
+	json_t *s, *p, *stats;
+	char line[256];
+
+	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	live()->ev.step(live()->ev.ud, live()->first, "FB: getvar version");
+	s = be.status(be.ud);
+	assert_false(json_boolean_value(json_object_get(s, "paused")));
+	p = json_array_get(json_object_get(s, "ports"), 0);
+	assert_string_equal(json_string_value(json_object_get(p, "port")), "1-1");
+	assert_string_equal(json_string_value(json_object_get(p, "state")), "fastboot");
+	assert_string_equal(json_string_value(json_object_get(p, "step")), "FB: getvar version");
+	assert_string_equal(json_string_value(json_object_get(p, "serial")), "SER0001");
+	assert_true(json_is_null(json_object_get(p, "uid")));
+	assert_true(json_is_null(json_object_get(p, "result")));
+	assert_int_equal(json_integer_value(json_object_get(p, "steps")),
+			 plan_n_steps(find_port("1-1")->plan));
+	for (const char *const *k = (const char *const[]){ "step_index", "bytes", "total", "rate",
+							   "elapsed_ms", "plan", "reason", NULL };
+	     *k; k++)
+		assert_non_null(json_object_get(p, *k));
+	json_decref(s);
+	live()->ev.done(live()->ev.ud, -EPROTO, "FAIL: no such partition");
+	stats = be.stats(be.ud);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(stats, "boards"),
+							    "failed")), 1);
+	assert_int_equal(json_array_size(json_object_get(stats, "steps")), 1);   /* SDP boot */
+	json_decref(stats);
+	station_status_line(st, line, sizeof(line));
+	assert_string_equal(line, "1 ports, 0 flashing; 0 done, 1 failed, 0 boot loops");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_seed_flow),
+		T(test_open_race),
+		T(test_open_fails),
+		T(test_open_other_error_no_retry),
+		T(test_session_start_error),
+		T(test_unplug_mid_flash),
+		T(test_unplug_grace_expires),
+		T(test_reenum_timeout),
+		T(test_ignored_devices),
+		T(test_replaced_without_remove),
+		T(test_pause_resume),
+		T(test_abort_retry),
+		T(test_restore_and_port_plan),
+		T(test_use),
+		T(test_cfg_fastboot_id),
+		T(test_reload),
+		T(test_boot_loop_uid),
+		T(test_boot_loop_uid_at_done),
+		T(test_no_plan),
+		T(test_bad_plan_at_start),
+		T(test_shutdown),
+		T(test_json),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
