@@ -1,0 +1,328 @@
+/* opts: see opts.h */
+#include "opts.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+
+enum {
+	OPT_UDC = 256, OPT_NAME, OPT_LOG, OPT_EMMC, OPT_SOC, OPT_UID, OPT_EMMC_SIZE, OPT_START,
+	OPT_REENUM, OPT_FB_VID, OPT_FB_PID, OPT_MAXDL, OPT_HAB, OPT_OFFSET, OPT_RUNTIME,
+	OPT_MBPS, OPT_ENV, OPT_EXIT, OPT_NO_DRAM, OPT_RAM_CAP, OPT_F_BYTE, OPT_F_CMD,
+	OPT_F_DISC, OPT_F_STALL, OPT_F_FAIL, OPT_F_BAD, OPT_F_NOREENUM, OPT_F_DELAY,
+	OPT_F_HANG, OPT_HELP,
+};
+
+static const struct option opts_long[] = {
+	{ "udc", required_argument, NULL, OPT_UDC },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "emmc", required_argument, NULL, OPT_EMMC },
+	{ "soc", required_argument, NULL, OPT_SOC },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "emmc-size", required_argument, NULL, OPT_EMMC_SIZE },
+	{ "start", required_argument, NULL, OPT_START },
+	{ "reenum-delay", required_argument, NULL, OPT_REENUM },
+	{ "fb-vid", required_argument, NULL, OPT_FB_VID },
+	{ "fb-pid", required_argument, NULL, OPT_FB_PID },
+	{ "max-download-size", required_argument, NULL, OPT_MAXDL },
+	{ "hab-closed", no_argument, NULL, OPT_HAB },
+	{ "offset-names", no_argument, NULL, OPT_OFFSET },
+	{ "runtime-gadget", no_argument, NULL, OPT_RUNTIME },
+	{ "emmc-mbps", required_argument, NULL, OPT_MBPS },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "exit-when", required_argument, NULL, OPT_EXIT },
+	{ "no-dram-check", no_argument, NULL, OPT_NO_DRAM },
+	{ "ram-cap", required_argument, NULL, OPT_RAM_CAP },
+	{ "fault-disconnect-at-byte", required_argument, NULL, OPT_F_BYTE },
+	{ "fault-disconnect-at-cmd", required_argument, NULL, OPT_F_CMD },
+	{ "fault-disconnect-in", required_argument, NULL, OPT_F_DISC },
+	{ "fault-stall", required_argument, NULL, OPT_F_STALL },
+	{ "fault-fail", required_argument, NULL, OPT_F_FAIL },
+	{ "fault-bad-status", no_argument, NULL, OPT_F_BAD },
+	{ "fault-no-reenum", no_argument, NULL, OPT_F_NOREENUM },
+	{ "fault-delay-reply", required_argument, NULL, OPT_F_DELAY },
+	{ "fault-hang-in", required_argument, NULL, OPT_F_HANG },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void opts_usage(FILE *f)
+{
+	fputs("usage: flashd-emu --udc dummy_udc.K --name BOARD --log FILE.jsonl --emmc FILE\n"
+	      "  [--soc 6q|6dl|6sl|6sx|6ul|6ull] [--uid HEX64] [--emmc-size SIZE]\n"
+	      "  [--start rom|fastboot] [--reenum-delay MS] [--fb-vid V --fb-pid P]\n"
+	      "  [--max-download-size N] [--hab-closed] [--offset-names] [--runtime-gadget]\n"
+	      "  [--emmc-mbps N] [--env KEY=VALUE]... [--exit-when booted|rom|never]\n"
+	      "  [--no-dram-check] [--ram-cap SIZE]\n"
+	      "  [--fault-disconnect-at-byte N] [--fault-disconnect-at-cmd K]\n"
+	      "  [--fault-disconnect-in rom|fastboot] [--fault-stall ep0|in|out]\n"
+	      "  [--fault-fail PATTERN] [--fault-bad-status] [--fault-no-reenum]\n"
+	      "  [--fault-delay-reply MS] [--fault-hang-in rom|fastboot]\n"
+	      "Emulates one i.MX6 board (boot ROM, U-Boot fastboot, eMMC) on one UDC through\n"
+	      "FunctionFS; every event goes to the JSON-lines log. See tests/emu/README.md.\n",
+	      f);
+}
+
+uint64_t opts_default_uid(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *p = name; p && *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int opts_err(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int opts_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int opts_num(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (util_parse_u64(s, &v) < 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int opts_phase(const char *s, enum opts_phase *out)
+{
+	if (!strcmp(s, "rom"))
+		*out = OPTS_PHASE_ROM;
+	else if (!strcmp(s, "fastboot"))
+		*out = OPTS_PHASE_FASTBOOT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* 1..16 hex digits, optional 0x */
+static int opts_hex64(const char *s, uint64_t *out)
+{
+	const char *end;
+	size_t n;
+
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
+		s += 2;
+	n = strlen(s);
+	if (n == 0 || n > 16 || strspn(s, "0123456789abcdefABCDEF") != n)
+		return -EINVAL;
+	*out = util_strtoul_uboot(s, &end, 16);
+	return 0;
+}
+
+static void opts_defaults(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->soc = soc_find("6q");
+	o->emmc_size = 256ull << 20;
+	o->start = OPTS_START_ROM;
+	o->reenum_delay_ms = 500;
+	o->fb_vid = 0x0525;
+	o->fb_pid = 0xa4a5;
+	o->max_download = 0x7000000;
+	o->exit_when = OPTS_EXIT_NEVER;
+	o->dram_check = true;
+	o->ram_cap = 64ull << 20;
+}
+
+/* options naming things; 1 when C is not one of them, -EINVAL with ERR set */
+static int opts_names(struct opts *o, int c, const char *a, bool *uid_set, char *err, size_t el)
+{
+	switch (c) {
+	case OPT_UDC: o->udc = a; break;
+	case OPT_NAME: o->name = a; break;
+	case OPT_LOG: o->log = a; break;
+	case OPT_EMMC: o->emmc = a; break;
+	case OPT_SOC:
+		o->soc = soc_find(a);
+		if (!o->soc)
+			return opts_err(err, el, "--soc: unknown SoC '%s'", a);
+		break;
+	case OPT_UID:
+		if (opts_hex64(a, &o->uid) < 0)
+			return opts_err(err, el, "--uid: 1 to 16 hex digits: '%s'", a);
+		*uid_set = true;
+		break;
+	case OPT_START:
+		if (!strcmp(a, "rom"))
+			o->start = OPTS_START_ROM;
+		else if (!strcmp(a, "fastboot"))
+			o->start = OPTS_START_FASTBOOT;
+		else
+			return opts_err(err, el, "--start: rom or fastboot");
+		break;
+	case OPT_ENV:
+		if (!strchr(a, '=') || a[0] == '=' || o->n_env >= OPTS_MAX_ENV)
+			return opts_err(err, el, "--env: KEY=VALUE (at most %d)", OPTS_MAX_ENV);
+		o->env[o->n_env++] = a;
+		break;
+	case OPT_EXIT:
+		if (!strcmp(a, "booted"))
+			o->exit_when = OPTS_EXIT_BOOTED;
+		else if (!strcmp(a, "rom"))
+			o->exit_when = OPTS_EXIT_ROM;
+		else if (!strcmp(a, "never"))
+			o->exit_when = OPTS_EXIT_NEVER;
+		else
+			return opts_err(err, el, "--exit-when: booted, rom or never");
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* numeric options; 1 when C is not one of them */
+static int opts_numbers(struct opts *o, int c, const char *a, char *err, size_t el)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_EMMC_SIZE:
+		if (util_parse_size(a, &o->emmc_size) < 0 || o->emmc_size < (4u << 20) ||
+		    o->emmc_size % 512 || o->emmc_size > (1ull << 40))
+			return opts_err(err, el, "--emmc-size: 4M..1T, a multiple of 512: '%s'", a);
+		break;
+	case OPT_REENUM:
+		if (opts_num(a, 600000, &v) < 0)
+			return opts_err(err, el, "--reenum-delay: milliseconds");
+		o->reenum_delay_ms = (unsigned)v;
+		break;
+	case OPT_FB_VID:
+	case OPT_FB_PID:
+		if (opts_num(a, 0xffff, &v) < 0)
+			return opts_err(err, el, "--fb-vid/--fb-pid: 16-bit number");
+		*(c == OPT_FB_VID ? &o->fb_vid : &o->fb_pid) = (uint16_t)v;
+		break;
+	case OPT_MAXDL:
+		if (util_parse_size(a, &v) < 0 || v < 512 || v > 0x40000000)
+			return opts_err(err, el, "--max-download-size: 512..1G");
+		o->max_download = (uint32_t)v;
+		break;
+	case OPT_MBPS:
+		if (opts_num(a, 100000, &v) < 0)
+			return opts_err(err, el, "--emmc-mbps: MB/s");
+		o->emmc_mbps = (unsigned)v;
+		break;
+	case OPT_RAM_CAP:
+		if (util_parse_size(a, &o->ram_cap) < 0 || o->ram_cap < (1u << 20) ||
+		    o->ram_cap > (4ull << 30))
+			return opts_err(err, el, "--ram-cap: 1M..4G");
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* --fault-* options with an argument; 1 when C is not one of them */
+static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t el)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_F_BYTE:
+		if (opts_num(a, UINT64_MAX, &o->fault_byte) < 0 || !o->fault_byte)
+			return opts_err(err, el, "--fault-disconnect-at-byte: N > 0");
+		break;
+	case OPT_F_CMD:
+		if (opts_num(a, 1000000, &v) < 0 || !v)
+			return opts_err(err, el, "--fault-disconnect-at-cmd: K >= 1");
+		o->fault_cmd = (unsigned)v;
+		break;
+	case OPT_F_DISC:
+	case OPT_F_HANG:
+		if (opts_phase(a, c == OPT_F_DISC ? &o->fault_disconnect_in : &o->fault_hang_in) < 0)
+			return opts_err(err, el, "--fault-*-in: rom or fastboot");
+		break;
+	case OPT_F_STALL:
+		if (!strcmp(a, "ep0"))
+			o->fault_stall = OPTS_STALL_EP0;
+		else if (!strcmp(a, "in"))
+			o->fault_stall = OPTS_STALL_IN;
+		else if (!strcmp(a, "out"))
+			o->fault_stall = OPTS_STALL_OUT;
+		else
+			return opts_err(err, el, "--fault-stall: ep0, in or out");
+		break;
+	case OPT_F_FAIL:
+		o->fault_fail = a;
+		break;
+	case OPT_F_DELAY:
+		if (opts_num(a, 3600000, &v) < 0)
+			return opts_err(err, el, "--fault-delay-reply: milliseconds");
+		o->fault_delay_reply_ms = (unsigned)v;
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* one option with an argument; -EINVAL with ERR set */
+static int opts_one(struct opts *o, int c, const char *a, bool *uid_set, char *err, size_t el)
+{
+	int r = opts_names(o, c, a, uid_set, err, el);
+
+	if (r == 1)
+		r = opts_numbers(o, c, a, err, el);
+	if (r == 1)
+		r = opts_faults(o, c, a, err, el);
+	if (r == 1)
+		return opts_err(err, el, "unknown option");
+	return r;
+}
+
+int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
+{
+	bool uid_set = false;
+	int c;
+
+	opts_defaults(o);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts_long, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			opts_usage(stdout);
+			return 1;
+		case OPT_HAB: o->hab_closed = true; break;
+		case OPT_OFFSET: o->offset_names = true; break;
+		case OPT_RUNTIME: o->runtime_gadget = true; break;
+		case OPT_NO_DRAM: o->dram_check = false; break;
+		case OPT_F_BAD: o->fault_bad_status = true; break;
+		case OPT_F_NOREENUM: o->fault_no_reenum = true; break;
+		case '?':
+			return opts_err(err, errlen, "unknown option or missing argument: %s",
+					argv[optind - 1]);
+		default:
+			if (opts_one(o, c, optarg, &uid_set, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		}
+	}
+	if (optind < argc)
+		return opts_err(err, errlen, "unexpected argument: %s", argv[optind]);
+	if (!o->udc || !o->name || !o->log || !o->emmc)
+		return opts_err(err, errlen, "--udc, --name, --log and --emmc are required");
+	if (!uid_set)
+		o->uid = opts_default_uid(o->name);
+	return 0;
+}

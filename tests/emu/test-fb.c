@@ -1,0 +1,677 @@
+/* test-fb: U-Boot's fastboot command set as emulated (fb.c, fbmmc.c, fbresp.c),
+ * the U-Boot command line (ucmd.c, ucmd_mmc.c), environment (env.c, uboot.c) */
+#include "fb.h"
+
+#include "crc32.h"
+#include "env.h"
+#include "fbsparse.h"
+#include "part.h"
+#include "ucmd.h"
+#include "uboot.h"
+#include "util.h"
+
+#include "test-util.h"
+
+#include <errno.h>
+
+#define MB (1u << 20)
+#define MAXDL (4u * MB)
+
+struct fx {
+	char *dir;
+	char path[512];
+	struct emmc *m;
+	struct uboot *u;
+	struct fb *fb;
+	struct fb_out out;
+};
+
+static struct fx *fx_new2(bool offset_names, const char *fault, const char *const *env, size_t nenv)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct emmc_cfg ec = { NULL, 64 * MB, 0, NULL, NULL };
+	struct uboot_cfg uc = { soc_find("6q"), 0x1122334455667788ull, MAXDL, offset_names,
+				env, nenv, NULL, NULL };
+	struct fb_cfg fc = { MAXDL, fault };
+
+	assert_non_null(f);
+	f->dir = tu_tmpdir();
+	snprintf(f->path, sizeof(f->path), "%s/emmc.img", f->dir);
+	ec.path = f->path;
+	assert_int_equal(emmc_open(&ec, NULL, &f->m), 0);
+	assert_int_equal(uboot_new(&uc, f->m, NULL, &f->u), 0);
+	assert_int_equal(uboot_start(f->u), 0);
+	assert_int_equal(fb_new(&fc, f->u, &f->fb), 0);
+	return f;
+}
+
+static struct fx *fx_new(void)
+{
+	return fx_new2(false, NULL, NULL, 0);
+}
+
+static void fx_free(struct fx *f)
+{
+	fb_free(f->fb);
+	uboot_free(f->u);
+	emmc_free(f->m);
+	tu_rmdir(f->dir);
+	free(f);
+}
+
+static struct fb_out *run(struct fx *f, const char *cmd)
+{
+	fb_command(f->fb, (const uint8_t *)cmd, strlen(cmd), &f->out);
+	for (unsigned i = 0; i < f->out.n; i++)
+		assert_true(strlen(f->out.resp[i]) <= 63);
+	return &f->out;
+}
+
+/* one command, one reply */
+static void expect(struct fx *f, const char *cmd, const char *reply)
+{
+	struct fb_out *o = run(f, cmd);
+
+	assert_int_equal(o->n, 1);
+	assert_string_equal(o->resp[0], reply);
+}
+
+static void download(struct fx *f, const uint8_t *data, size_t len)
+{
+	char cmd[32], want[32];
+	size_t o = 0;
+
+	snprintf(cmd, sizeof(cmd), "download:%08zx", len);
+	snprintf(want, sizeof(want), "DATA%08zx", len);
+	expect(f, cmd, want);
+	assert_true(fb_downloading(f->fb));
+	while (o < len) {
+		size_t n = len - o < 100000 ? len - o : 100000;
+
+		memcpy(fb_buffer(f->fb) + fb_received(f->fb), data + o, n);
+		fb_data(f->fb, fb_received(f->fb), n, &f->out);
+		o += n;
+		if (o < len)
+			assert_int_equal(f->out.n, 0);
+	}
+	assert_int_equal(f->out.n, 1);
+	assert_string_equal(f->out.resp[0], "OKAY");
+	assert_false(fb_downloading(f->fb));
+}
+
+static void flash(struct fx *f, const char *part, const uint8_t *data, size_t len,
+		  const char *reply)
+{
+	char cmd[128];
+
+	download(f, data, len);
+	snprintf(cmd, sizeof(cmd), "flash:%s", part);
+	expect(f, cmd, reply);
+}
+
+static void test_getvar(void **state)
+{
+	struct fx *f = fx_new();
+	struct fb_out *o;
+
+	(void)state;
+	expect(f, "getvar:version", "OKAY0.4");
+	expect(f, "getvar:version-bootloader", "OKAYU-Boot 2023.04-flashd-emu");
+	expect(f, "getvar:max-download-size", "OKAY0x00400000");
+	expect(f, "getvar:downloadsize", "OKAY0x00400000");
+	/* serial# = CFG0, CFG1 as %08x%08x (mainline mx6 soc.c) */
+	expect(f, "getvar:serialno", "OKAY5566778811223344");
+	expect(f, "getvar:product", "OKAYmx6sabresd");
+	expect(f, "getvar:platform", "FAILplatform not set");
+	expect(f, "getvar:current-slot", "OKAYa");
+	expect(f, "getvar:version-baseband", "OKAYN/A");
+	expect(f, "getvar:is-userspace", "OKAYno");
+	expect(f, "getvar:nonsense", "FAILVariable not implemented");
+	expect(f, "getvar", "FAILmissing var");
+	expect(f, "getvar:", "FAILVariable not implemented");
+	o = run(f, "getvar:all");
+	assert_int_equal(o->n, 11);
+	assert_string_equal(o->resp[0], "INFOversion: 0.4");
+	assert_string_equal(o->resp[4], "INFOserialno: 5566778811223344");
+	assert_string_equal(o->resp[7], "INFOplatform: platform not set");
+	assert_string_equal(o->resp[10], "OKAY");
+	/* fastboot.<var> in the environment overrides */
+	assert_int_equal(ucmd_run(f->u, "setenv fastboot.version 9.9"), 0);
+	expect(f, "getvar:version", "OKAY9.9");
+	assert_int_equal(ucmd_run(f->u, "setenv fastboot.partition-type:x fat"), 0);
+	expect(f, "getvar:partition-type:x", "OKAYfat");
+	/* replies are cut at 63 bytes */
+	assert_int_equal(ucmd_run(f->u, "setenv platform "
+				  "0123456789012345678901234567890123456789012345678901234567890123456789"), 0);
+	o = run(f, "getvar:platform");
+	assert_int_equal(strlen(o->resp[0]), 63);
+	fx_free(f);
+}
+
+static void test_getvar_partitions(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	/* the raw bootloader region from the default env: 0x7fe blocks */
+	expect(f, "getvar:partition-size:bootloader", "OKAY0x00000000000ffc00");
+	expect(f, "getvar:partition-size:uboot-env", "OKAY0x0000000000002000");
+	/* whole-disk probe finds no filesystem */
+	expect(f, "getvar:partition-type:bootloader", "FAILfailed to set partition");
+	expect(f, "getvar:partition-size:", "FAILpartition not given");
+	expect(f, "getvar:partition-size", "FAILpartition not given");
+	expect(f, "getvar:partition-size:rootfs", "FAILinvalid partition or device");
+	expect(f, "getvar:partition-size:mmc0", "FAILinvalid partition or device");
+	/* "dev:part" syntax; no table yet: the whole device */
+	expect(f, "getvar:partition-size:0", "OKAY0x0000000004000000");
+	expect(f, "getvar:partition-size:0:1", "FAILunknown partition table type");
+	expect(f, "getvar:partition-size:1", "FAILno such device");
+	expect(f, "getvar:partition-size:0.9", "FAILno such device");
+	expect(f, "getvar:partition-size:0.1", "OKAY0x0000000000400000");
+	/* a bad partition number; "0:…" also selects the user area again */
+	expect(f, "getvar:partition-size:0:zz", "FAILno such partition");
+	expect(f, "getvar:has-slot:bootloader", "OKAYno");
+	expect(f, "getvar:has-slot:", "FAILinvalid partition name");
+	fx_free(f);
+}
+
+static void test_download(void **state)
+{
+	struct fx *f = fx_new();
+	static uint8_t data[300000];
+	struct fb_out *o;
+
+	(void)state;
+	expect(f, "download", "FAILExpected command parameter");
+	expect(f, "download:0", "FAILExpected nonzero image size");
+	expect(f, "download:zz", "FAILExpected nonzero image size");
+	/* too big: FAIL followed by the parameter as sent */
+	expect(f, "download:00400001", "FAIL00400001");
+	assert_false(fb_downloading(f->fb));
+	tu_fill(data, sizeof(data), 1);
+	download(f, data, sizeof(data));
+	assert_string_equal(env_get(f->u->env, "filesize"), "493e0");
+	/* a zero-length packet inside the data phase */
+	expect(f, "download:00000010", "DATA00000010");
+	fb_data(f->fb, 0, 0, &f->out);
+	assert_int_equal(f->out.n, 1);
+	assert_string_equal(f->out.resp[0], "FAILReceived invalid data length");
+	assert_true(fb_downloading(f->fb));
+	assert_int_equal(fb_remaining(f->fb), 16);
+	/* surplus in the last packet is dropped */
+	memcpy(fb_buffer(f->fb), data, 512);
+	fb_data(f->fb, 0, 512, &f->out);
+	assert_string_equal(f->out.resp[0], "OKAY");
+	assert_string_equal(env_get(f->u->env, "filesize"), "10");
+	/* a short transfer followed by one that landed further up is moved down */
+	expect(f, "download:00000400", "DATA00000400");
+	memcpy(fb_buffer(f->fb), data, 100);
+	fb_data(f->fb, 0, 100, &f->out);
+	assert_int_equal(f->out.n, 0);
+	memcpy(fb_buffer(f->fb) + 512, data + 100, 924);
+	fb_data(f->fb, 512, 924, &f->out);
+	assert_string_equal(f->out.resp[0], "OKAY");
+	assert_memory_equal(fb_buffer(f->fb), data, 1024);
+	/* the echo is the host's own text */
+	expect(f, "download:0x10", "DATA0x10");
+	fb_usb_reset(f->fb);
+	assert_false(fb_downloading(f->fb));
+	assert_int_equal(fb_remaining(f->fb), 0);
+	o = run(f, "getvar:version");
+	assert_string_equal(o->resp[0], "OKAY0.4");
+	fx_free(f);
+}
+
+static void test_commands(void **state)
+{
+	struct fx *f = fx_new2(false, "flash:secret*", NULL, 0);
+	static uint8_t big[FB_EP_BUFFER];
+	struct fb_out *o;
+
+	(void)state;
+	expect(f, "", "FAILunrecognized command");
+	expect(f, "frobnicate", "FAILunrecognized command");
+	expect(f, "oem unknown", "FAILunrecognized command");
+	expect(f, "reboot-bootloader", "FAILCannot set reboot flag");
+	expect(f, "reboot-fastboot", "FAILCannot set fastboot flag");
+	expect(f, "reboot-recovery", "FAILCannot set recovery flag");
+	expect(f, "set_active:a", "OKAY");
+	/* a full 4096-byte transfer overflows U-Boot's command buffer */
+	memset(big, 'a', sizeof(big));
+	fb_command(f->fb, big, sizeof(big), &f->out);
+	assert_string_equal(f->out.resp[0], "FAILbuffer overflow");
+	/* the injected fault */
+	expect(f, "flash:secret-part", "FAILinjected fault");
+	o = run(f, "reboot");
+	assert_string_equal(o->resp[0], "OKAY");
+	assert_int_equal(o->after, FB_AFTER_RESET);
+	o = run(f, "reboot:");
+	assert_int_equal(o->after, FB_AFTER_RESET);
+	o = run(f, "continue");
+	assert_int_equal(o->after, FB_AFTER_CONTINUE);
+	o = run(f, "boot");
+	assert_int_equal(o->after, FB_AFTER_BOOT);
+	assert_int_equal(fb_command_count(f->fb), 13);
+	fx_free(f);
+}
+
+static void test_ucmd(void **state)
+{
+	struct fx *f = fx_new();
+	uint8_t region[UBOOT_ENV_SIZE];
+	struct env *e;
+	struct fb_out *o;
+
+	(void)state;
+	expect(f, "UCmd:setenv foo bar baz", "OKAY");
+	assert_string_equal(env_get(f->u->env, "foo"), "bar baz");
+	expect(f, "UCmd:setenv foo", "OKAY");
+	assert_null(env_get(f->u->env, "foo"));
+	expect(f, "UCmd", "FAILmissing command");
+	expect(f, "UCmd:frob", "FAIL");
+	expect(f, "UCmd:setenv", "FAIL");
+	expect(f, "UCmd:setenv a=b c", "FAIL");
+	/* serial# is write-once */
+	expect(f, "UCmd:setenv serial# 123", "FAIL");
+	expect(f, "oem run:setenv x 1", "OKAY");
+	/* hush: lists, if/then/else, variables, quotes, $? */
+	expect(f, "UCmd:setenv a 1; setenv b ${a}2; setenv c \"$b x\"; setenv d '$b'", "OKAY");
+	assert_string_equal(env_get(f->u->env, "b"), "12");
+	assert_string_equal(env_get(f->u->env, "c"), "12 x");
+	assert_string_equal(env_get(f->u->env, "d"), "$b");
+	/* uuu's emmc script line */
+	expect(f, "UCmd:if env exists emmc_ack; then ; else setenv emmc_ack 0; fi;", "OKAY");
+	assert_string_equal(env_get(f->u->env, "emmc_ack"), "0");
+	expect(f, "UCmd:if env exists emmc_ack; then setenv r yes; else setenv r no; fi", "OKAY");
+	assert_string_equal(env_get(f->u->env, "r"), "yes");
+	expect(f, "UCmd:if test $a -eq 2; then true; else false; fi", "FAIL");
+	expect(f, "UCmd:if test -n \"$a\" && x; then", "FAIL"); /* syntax error */
+	expect(f, "UCmd:false; setenv q $?", "OKAY");
+	assert_string_equal(env_get(f->u->env, "q"), "1");
+	expect(f, "UCmd:setenv cmd 'setenv ran yes'; run cmd", "OKAY");
+	assert_string_equal(env_get(f->u->env, "ran"), "yes");
+	expect(f, "UCmd:run nothere", "FAIL");
+	expect(f, "UCmd:setenv loop 'run loop'; run loop", "FAIL");
+	expect(f, "UCmd:printenv board; echo hi; version; env print b; test 1 = 1", "OKAY");
+	expect(f, "UCmd:printenv nothere", "FAIL");
+	expect(f, "UCmd:env default -a; env exists a", "FAIL");
+	assert_string_equal(env_get(f->u->env, "board"), "mx6sabresd");
+	expect(f, "UCmd:env set z 1; env delete z; env exists z", "FAIL");
+	expect(f, "UCmd:sleep 0.01", "OKAY");
+	expect(f, "UCmd:sleep x", "FAIL");
+	/* saveenv: U-Boot's env format at 0xC0000 of the user area */
+	expect(f, "UCmd:setenv saved yes; saveenv", "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, UBOOT_ENV_OFFSET, region, sizeof(region)), 0);
+	assert_int_equal(util_le32(region), crc32_update(0, region + 4, sizeof(region) - 4));
+	assert_int_equal(env_new(&e), 0);
+	assert_int_equal(env_import(e, region, sizeof(region)), 0);
+	assert_string_equal(env_get(e, "saved"), "yes");
+	assert_string_equal(env_get(e, "serial#"), "5566778811223344");
+	env_free(e);
+	/* a UCmd reset takes the board down without a reply */
+	o = run(f, "UCmd:reset");
+	assert_int_equal(o->n, 0);
+	assert_int_equal(o->after, FB_AFTER_RESET_NOW);
+	fx_free(f);
+}
+
+static void test_acmd(void **state)
+{
+	struct fx *f = fx_new();
+	struct fb_out *o;
+	char cmd[128];
+
+	(void)state;
+	expect(f, "ACmd", "FAILmissing command");
+	/* 64 characters or more */
+	snprintf(cmd, sizeof(cmd), "ACmd:setenv x %055d", 0); /* 64 chars */
+	expect(f, cmd, "FAILtoo long command");
+	o = run(f, "ACmd:setenv later 1");
+	assert_string_equal(o->resp[0], "OKAY");
+	assert_int_equal(o->after, FB_AFTER_ACMD);
+	/* nothing ran yet: it runs once the OKAY is out */
+	assert_null(env_get(f->u->env, "later"));
+	fb_run_acmd(f->fb);
+	assert_string_equal(env_get(f->u->env, "later"), "1");
+	o = run(f, "ACmd:reset");
+	fb_run_acmd(f->fb);
+	assert_true(f->u->reset);
+	fx_free(f);
+}
+
+static void test_mmc_commands(void **state)
+{
+	struct fx *f = fx_new();
+	uint8_t blk[512];
+
+	(void)state;
+	expect(f, "UCmd:mmc partconf 0 1 1 0", "OKAY");
+	assert_int_equal(emmc_boot_partition(f->m), 1);
+	assert_int_equal(emmc_partconf(f->m), 0x48);
+	expect(f, "UCmd:mmc partconf 0", "OKAY");
+	expect(f, "UCmd:mmc partconf 0 1 1", "FAIL");
+	expect(f, "UCmd:mmc partconf 1 1 1 0", "FAIL");
+	expect(f, "oem partconf:1 2", "OKAY");
+	assert_int_equal(emmc_partconf(f->m), 0x50);
+	expect(f, "oem partconf:1", "FAILCannot set oem partconf");
+	expect(f, "oem partconf", "FAILExpected command parameter");
+	expect(f, "oem bootbus:2 0 0", "OKAY");
+	expect(f, "oem bootbus:2", "FAILCannot set oem bootbus");
+	expect(f, "oem format", "FAILpartitions not set");
+	expect(f, "UCmd:setenv partitions name=a,size=1M", "OKAY");
+	expect(f, "oem format", "FAIL");
+	expect(f, "UCmd:mmc dev 0 2", "OKAY");
+	assert_int_equal(emmc_current(f->m), EMMC_BOOT1);
+	expect(f, "UCmd:mmc dev 0 9", "FAIL");
+	expect(f, "UCmd:mmc dev 0 3", "FAIL");
+	expect(f, "UCmd:mmc dev 1", "FAIL");
+	expect(f, "UCmd:mmc dev", "OKAY");
+	assert_int_equal(emmc_current(f->m), EMMC_USER);
+	expect(f, "UCmd:mmc list; mmc info; mmc rescan", "OKAY");
+	expect(f, "UCmd:mmc frob", "FAIL");
+	expect(f, "UCmd:mmc", "FAIL");
+	/* mmc erase: hex block numbers, exactly those blocks */
+	memset(blk, 0xAB, sizeof(blk));
+	assert_int_equal(emmc_bwrite(f->m, 0x600, 1, blk), 1);
+	assert_int_equal(emmc_bwrite(f->m, 0x610, 1, blk), 1);
+	expect(f, "UCmd:mmc erase 0x600 0x10", "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x600 * 512, blk, 512), 0);
+	assert_int_equal(blk[0], 0);
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x610 * 512, blk, 512), 0);
+	assert_int_equal(blk[0], 0xAB);
+	expect(f, "UCmd:mmc erase 0x1000000 1", "FAIL");
+	expect(f, "UCmd:mmc erase 1", "FAIL");
+	fx_free(f);
+}
+
+static void test_flash_raw(void **state)
+{
+	struct fx *f = fx_new();
+	static uint8_t img[300000], got[300000];
+
+	(void)state;
+	tu_fill(img, sizeof(img), 2);
+	/* the bootloader raw region starts at block 2 = byte 0x400 */
+	flash(f, "bootloader", img, sizeof(img), "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400, got, sizeof(img)), 0);
+	assert_memory_equal(img, got, sizeof(img));
+	/* uboot-env is 8 KiB */
+	flash(f, "uboot-env", img, 8192, "OKAY");
+	expect(f, "flash:uboot-env", "OKAY"); /* same image again, still 8 KiB */
+	flash(f, "uboot-env", img, 8193, "FAILtoo large for partition");
+	expect(f, "flash:nothere", "FAILinvalid partition or device");
+	expect(f, "flash:", "FAILpartition not given");
+	expect(f, "flash", "FAILpartition not given");
+	/* a raw region in boot0 (mmcpart 1); the selection sticks */
+	expect(f, "UCmd:setenv fastboot_raw_partition_spl 0x2 0x100 mmcpart 1", "OKAY");
+	flash(f, "spl", img, 4096, "OKAY");
+	assert_int_equal(emmc_current(f->m), EMMC_BOOT0);
+	assert_int_equal(emmc_pread(f->m, EMMC_BOOT0, 0x400, got, 4096), 0);
+	assert_memory_equal(img, got, 4096);
+	/* an alias */
+	expect(f, "UCmd:mmc dev 0 0; setenv fastboot_partition_alias_uboot bootloader", "OKAY");
+	flash(f, "uboot", img + 1, 1000, "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400, got, 1000), 0);
+	assert_memory_equal(img + 1, got, 1000);
+	/* a malformed raw descriptor is no partition */
+	expect(f, "UCmd:setenv fastboot_raw_partition_broken 0x2", "OKAY");
+	expect(f, "flash:broken", "FAILinvalid partition or device");
+	/* "bad" is a valid hex device number for U-Boot's dev:part parser */
+	expect(f, "flash:bad", "FAILno such device");
+	expect(f, "UCmd:setenv fastboot_raw_partition_far 0x1ffff 0x10", "OKAY");
+	expect(f, "flash:far", "FAILfailed writing to device");
+	fx_free(f);
+}
+
+static void test_flash_boot_user(void **state)
+{
+	struct fx *f = fx_new();
+	static uint8_t img[100000], got[100000];
+
+	(void)state;
+	tu_fill(img, sizeof(img), 3);
+	/* mmc0boot0: the whole boot partition, from byte 0 */
+	flash(f, "mmc0boot0", img, sizeof(img), "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_BOOT0, 0, got, sizeof(img)), 0);
+	assert_memory_equal(img, got, sizeof(img));
+	/* the boot partition stays selected: names are looked up there now */
+	assert_int_equal(emmc_current(f->m), EMMC_BOOT0);
+	flash(f, "mmc0boot1", img, 5000, "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_BOOT1, 0, got, 5000), 0);
+	assert_memory_equal(img, got, 5000);
+	expect(f, "erase:mmc0boot1", "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_BOOT1, 0, got, 5000), 0);
+	assert_int_equal(got[0] | got[4999], 0);
+	/* mmc0 is the whole selected hardware partition */
+	expect(f, "UCmd:mmc dev 0", "OKAY");
+	flash(f, "mmc0", img, sizeof(img), "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0, got, sizeof(img)), 0);
+	assert_memory_equal(img, got, sizeof(img));
+	fx_free(f);
+}
+
+static void test_flash_offset_names(void **state)
+{
+	struct fx *f = fx_new2(true, NULL, NULL, 0), *plain = fx_new();
+	static uint8_t img[10000], got[10000];
+
+	(void)state;
+	tu_fill(img, sizeof(img), 4);
+	flash(f, "0x400", img, sizeof(img), "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400, got, sizeof(img)), 0);
+	assert_memory_equal(img, got, sizeof(img));
+	flash(f, "0x100000", img, sizeof(img), "OKAY");
+	expect(f, "flash:0x401", "FAILinvalid partition or device");
+	expect(f, "getvar:partition-size:0x4000000", "FAILinvalid partition or device");
+	expect(f, "getvar:partition-size:4096", "OKAY0x0000000003fff000");
+	/* names still work */
+	expect(f, "flash:bootloader", "OKAY");
+	/* mainline: "0x400" is a device number */
+	flash(plain, "0x400", img, sizeof(img), "FAILno such device");
+	fx_free(f);
+	fx_free(plain);
+}
+
+static void put_dos(uint8_t *sec, int slot, uint8_t type, uint32_t start, uint32_t size)
+{
+	uint8_t *p = sec + 446 + 16 * slot;
+
+	p[4] = type;
+	util_put_le32(p + 8, start);
+	util_put_le32(p + 12, size);
+	sec[510] = 0x55;
+	sec[511] = 0xaa;
+}
+
+/* protective MBR + GPT header + 128 entries, two partitions */
+static void mk_gpt(uint8_t *buf, uint64_t lba)
+{
+	uint8_t *h = buf + 512, *e = buf + 1024;
+	const char *names[] = { "boot", "rootfs" };
+	const uint64_t s[] = { 2048, 4096 }, end[] = { 4095, 40959 };
+
+	memset(buf, 0, 34 * 512);
+	put_dos(buf, 0, 0xEE, 1, (uint32_t)(lba - 1));
+	memcpy(h, "EFI PART", 8);
+	util_put_le32(h + 12, 92);
+	util_put_le64(h + 24, 1);
+	util_put_le64(h + 32, lba - 1);
+	util_put_le64(h + 40, 34);
+	util_put_le64(h + 48, lba - 34);
+	util_put_le64(h + 72, 2);
+	util_put_le32(h + 80, 128);
+	util_put_le32(h + 84, 128);
+	for (int i = 0; i < 2; i++) {
+		memset(e + 128 * i, 0x11, 16);
+		util_put_le64(e + 128 * i + 32, s[i]);
+		util_put_le64(e + 128 * i + 40, end[i]);
+		for (size_t k = 0; names[i][k]; k++)
+			e[128 * i + 56 + 2 * k] = (uint8_t)names[i][k];
+	}
+	util_put_le32(h + 88, crc32_update(0, e, 128 * 128));
+	util_put_le32(h + 16, crc32_update(0, h, 92));
+}
+
+static void test_flash_tables(void **state)
+{
+	struct fx *f = fx_new();
+	static uint8_t gpt[34 * 512], mbr[512], img[20000], got[20000];
+	uint64_t lba = emmc_lba(f->m);
+	struct part_info pi;
+
+	(void)state;
+	mk_gpt(gpt, lba);
+	flash(f, "gpt", gpt, sizeof(gpt), "OKAY");
+	assert_int_equal(part_find(f->m, "rootfs", &pi), 2);
+	/* the backup GPT was generated at the end of the disk */
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, (lba - 1) * 512, got, 8), 0);
+	assert_memory_equal(got, "EFI PART", 8);
+	/* the same buffer now holds the backup header: a second flash is refused */
+	expect(f, "flash:gpt", "FAILinvalid GPT partition");
+	expect(f, "getvar:partition-size:rootfs", "OKAY0x0000000001200000");
+	tu_fill(img, sizeof(img), 5);
+	flash(f, "rootfs", img, sizeof(img), "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 4096 * 512, got, sizeof(img)), 0);
+	assert_memory_equal(img, got, sizeof(img));
+	/* the alias "rootfs" -> mmcsda1 is not needed on GPT; getvar partition-type */
+	expect(f, "getvar:partition-type:rootfs", "FAILfailed to set partition");
+	memset(got, 0, 2048);
+	util_put_le16(got + 1024 + 56, 0xEF53);
+	assert_int_equal(emmc_bwrite(f->m, 4096, 4, got), 4);
+	expect(f, "getvar:partition-type:rootfs", "OKAYext4");
+	/* a DOS MBR; partition 1 is reached through the default alias "rootfs" */
+	memset(mbr, 0, sizeof(mbr));
+	put_dos(mbr, 0, 0x83, 8192, 16384);
+	flash(f, "mbr", mbr, sizeof(mbr), "OKAY");
+	expect(f, "getvar:partition-size:mmcsda1", "OKAY0x0000000000800000");
+	flash(f, "rootfs", img, sizeof(img), "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 8192 * 512, got, sizeof(img)), 0);
+	assert_memory_equal(img, got, sizeof(img));
+	mbr[446] = 0x33;
+	flash(f, "mbr", mbr, sizeof(mbr), "FAILinvalid MBR partition");
+	flash(f, "gpt", mbr, sizeof(mbr), "FAILinvalid GPT partition");
+	/* a FAT boot sector on partition 1 */
+	memset(got, 0, 2048);
+	memcpy(got + 0x36, "FAT16", 5);
+	got[510] = 0x55;
+	got[511] = 0xaa;
+	assert_int_equal(emmc_bwrite(f->m, 8192, 4, got), 4);
+	expect(f, "getvar:partition-type:rootfs", "OKAYfat");
+	fx_free(f);
+}
+
+static void test_flash_sparse(void **state)
+{
+	struct fx *f = fx_new();
+	static uint8_t sp[28 + 12 + 8192 + 16 + 12], got[8192];
+	size_t n = 28;
+
+	(void)state;
+	util_put_le32(sp, FBSPARSE_MAGIC);
+	util_put_le16(sp + 4, 1);
+	util_put_le16(sp + 8, 28);
+	util_put_le16(sp + 10, 12);
+	util_put_le32(sp + 12, 4096);
+	util_put_le32(sp + 16, 2 + 3 + 1);
+	util_put_le32(sp + 20, 3);
+	util_put_le16(sp + n, 0xCAC1);
+	util_put_le32(sp + n + 4, 2);
+	util_put_le32(sp + n + 8, 12 + 8192);
+	tu_fill(sp + n + 12, 8192, 6);
+	n += 12 + 8192;
+	util_put_le16(sp + n, 0xCAC2);
+	util_put_le32(sp + n + 4, 3);
+	util_put_le32(sp + n + 8, 16);
+	util_put_le32(sp + n + 12, 0xdeadbeef);
+	n += 16;
+	util_put_le16(sp + n, 0xCAC3);
+	util_put_le32(sp + n + 4, 1);
+	util_put_le32(sp + n + 8, 12);
+	flash(f, "bootloader", sp, sizeof(sp), "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400, got, 8192), 0);
+	assert_memory_equal(got, sp + 40, 8192);
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400 + 8192, got, 8), 0);
+	assert_int_equal(util_le32(got + 4), 0xdeadbeef);
+	/* the same image does not fit the 8 KiB env region */
+	expect(f, "flash:uboot-env", "FAILRequest would exceed partition size!");
+	/* sparse into mmc0boot0 is written raw (fb_mmc_boot_ops has no sparse) */
+	expect(f, "flash:mmc0boot0", "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_BOOT0, 0, got, 4), 0);
+	assert_int_equal(util_le32(got), FBSPARSE_MAGIC);
+	fx_free(f);
+}
+
+static void test_erase(void **state)
+{
+	struct fx *f = fx_new();
+	static uint8_t blk[512];
+
+	(void)state;
+	memset(blk, 0xCD, sizeof(blk));
+	assert_int_equal(emmc_bwrite(f->m, 0x600, 1, blk), 1);
+	/* the 8 KiB env region is smaller than an erase group: nothing, but OKAY */
+	expect(f, "erase:uboot-env", "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x600 * 512, blk, 512), 0);
+	assert_int_equal(blk[0], 0xCD);
+	/* a region covering whole groups: start up, size down to 512 KiB */
+	memset(blk, 0xCD, sizeof(blk));
+	assert_int_equal(emmc_bwrite(f->m, 1023, 1, blk), 1);
+	assert_int_equal(emmc_bwrite(f->m, 1024, 1, blk), 1);
+	assert_int_equal(emmc_bwrite(f->m, 3071, 1, blk), 1);
+	expect(f, "UCmd:setenv fastboot_raw_partition_data 1000 3000", "OKAY");
+	expect(f, "erase:data", "OKAY");
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 1023 * 512, blk, 512), 0);
+	assert_int_equal(blk[0], 0xCD);
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 1024 * 512, blk, 512), 0);
+	assert_int_equal(blk[0], 0);
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 3071 * 512, blk, 512), 0);
+	assert_int_equal(blk[0], 0);
+	expect(f, "erase:mmc0", "OKAY");
+	expect(f, "erase:mmc0boot0", "OKAY");
+	expect(f, "erase:nothere", "FAILinvalid partition or device");
+	expect(f, "erase", "FAILpartition not given");
+	expect(f, "UCmd:setenv fastboot_raw_partition_out 0x1fc00 0x1000", "OKAY");
+	expect(f, "erase:out", "FAILfailed erasing from device");
+	fx_free(f);
+}
+
+static void test_env_extra(void **state)
+{
+	const char *env[] = { "board=custom", "fastboot_partition_alias_x=bootloader", "serial#=abc" };
+	const char *bad[] = { "=x" };
+	struct fx *f = fx_new2(false, NULL, env, 3);
+	struct uboot *u;
+	struct uboot_cfg uc = { soc_find("6ul"), 1, MAXDL, false, bad, 1, NULL, NULL };
+
+	(void)state;
+	expect(f, "getvar:product", "OKAYcustom");
+	expect(f, "getvar:serialno", "OKAYabc");
+	expect(f, "getvar:partition-size:x", "OKAY0x00000000000ffc00");
+	assert_int_equal(uboot_new(&uc, f->m, NULL, &u), 0);
+	assert_int_equal(uboot_start(u), -EINVAL);
+	uboot_free(u);
+	assert_int_equal(uboot_new(NULL, f->m, NULL, &u), -EINVAL);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_getvar),
+		cmocka_unit_test(test_getvar_partitions),
+		cmocka_unit_test(test_download),
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_ucmd),
+		cmocka_unit_test(test_acmd),
+		cmocka_unit_test(test_mmc_commands),
+		cmocka_unit_test(test_flash_raw),
+		cmocka_unit_test(test_flash_boot_user),
+		cmocka_unit_test(test_flash_offset_names),
+		cmocka_unit_test(test_flash_tables),
+		cmocka_unit_test(test_flash_sparse),
+		cmocka_unit_test(test_erase),
+		cmocka_unit_test(test_env_extra),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
