@@ -192,6 +192,8 @@ uint64_t port_bytes(const struct port *p);
 /* Bytes per second of the current step, 0 if unknown. */
 uint64_t port_rate(const struct port *p, uint64_t now_ms);
 bool port_is_busy(const struct port *p);   /* SDP, WAIT_REENUM or FASTBOOT */
+/* DONE, FAILED or BOOT_LOOP: the board has its result (p->result), latched. */
+bool port_state_is_final(enum port_state s);
 
 const char *port_state_to_string(enum port_state s);   /* "empty", "wait-reenum", … */
 int port_state_from_string(const char *s);              /* enum value or -EINVAL */

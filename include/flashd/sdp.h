@@ -41,6 +41,8 @@ enum sdp_cmd {
 #define SDP_DCD_ADDR_MX6 0x00910000u
 #define SDP_DCD_ADDR_MX7D 0x00911000u
 
+/* "WRITE_FILE", "JUMP_ADDRESS", …; NULL for a value not in enum sdp_cmd. */
+const char *sdp_cmd_to_string(enum sdp_cmd cmd);
 /* Encode report 1 (17 bytes incl. the ID byte) into out. */
 void sdp_encode_cmd(uint8_t out[SDP_REPORT1_LEN], enum sdp_cmd cmd, uint32_t addr,
 		    uint8_t format, uint32_t count, uint32_t data);
@@ -86,8 +88,10 @@ struct sdp_io {
 	enum sdp_io_kind kind;
 	const uint8_t *data;   /* SDP_IO_SEND: bytes to send, valid until next call */
 	size_t len;
-	bool after_jump;       /* SDP_IO_RECV after JUMP: a timeout/no-device/IO/pipe
-				* error means success — call sdp_upload_feed_error */
+	bool after_jump;       /* SDP_IO_RECV of report 3 or 4 after JUMP: a
+				* timeout/no-device/IO/pipe error means the ROM
+				* left to run the image, i.e. success — call
+				* sdp_upload_feed_error */
 };
 
 struct sdp_upload;
@@ -103,6 +107,33 @@ struct sdp_upload;
 int sdp_upload_new(const uint8_t *img, size_t len, const struct imx_image *info,
 		   const struct sdp_upload_opts *opts, struct sdp_upload **out);
 struct sdp_upload *sdp_upload_free(struct sdp_upload *u);
+/* One command of a list, for plans that spell the upload out step by step
+ * (uuu's SDP: dcd / write / jump / status). */
+struct sdp_command {
+	enum sdp_cmd cmd;
+	uint32_t addr;         /* READ_REGISTER (one 32-bit word), WRITE_FILE,
+				* DCD_WRITE, JUMP_ADDRESS; ignored otherwise */
+	const uint8_t *data;   /* WRITE_FILE, DCD_WRITE: count bytes, kept
+				* alive by the caller for the machine's life */
+	uint32_t count;        /* WRITE_FILE (sent in SDP_MAX_WRITE_CHUNK
+				* pieces), DCD_WRITE (≤ IMX_DCD_MAX) */
+};
+#define SDP_COMMANDS_MAX 8u
+
+/* A machine for cmds[0..n) in order, driven like the upload (next, sent,
+ * feed, feed_error; the upload itself is such a list). WRITE_FILE,
+ * DCD_WRITE and SKIP_DCD_HEADER must be acknowledged with their status
+ * word; READ_REGISTER and ERROR_STATUS answer with a word
+ * (sdp_upload_word; the OCOTP UID words also via sdp_upload_uid);
+ * JUMP_ADDRESS ends as in the upload. sdp_upload_step names the running
+ * command: "uid" (READ_REGISTER), "dcd", "write", "skip-dcd", "jump",
+ * "status" (ERROR_STATUS); bytes done/total count WRITE_FILE data.
+ * -EINVAL: n is 0 or above SDP_COMMANDS_MAX, WRITE_REGISTER or a value not
+ * in enum sdp_cmd, data missing or count 0 for WRITE_FILE/DCD_WRITE, a
+ * DCD above IMX_DCD_MAX, a write past the 32-bit address space, or
+ * JUMP_ADDRESS that is not the last command. */
+int sdp_upload_new_commands(const struct sdp_command *cmds, size_t n, struct sdp_upload **out);
+
 /* Next I/O to perform. Returns 0, or a negative errno if the upload failed
  * (reason via sdp_upload_error). */
 int sdp_upload_next(struct sdp_upload *u, struct sdp_io *io);
@@ -125,5 +156,7 @@ uint64_t sdp_upload_bytes_total(const struct sdp_upload *u);
 bool sdp_upload_hab_closed(const struct sdp_upload *u); /* from the last report 3 */
 /* UID if read_uid and read OK: CFG0 | (uint64_t)CFG1 << 32. false if not read. */
 bool sdp_upload_uid(const struct sdp_upload *u, uint64_t *uid);
+/* The word the last READ_REGISTER or ERROR_STATUS answered; false if none. */
+bool sdp_upload_word(const struct sdp_upload *u, uint32_t *word);
 
 #endif

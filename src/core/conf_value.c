@@ -33,18 +33,29 @@ static int conf_parse_digits(const char **sp, uint64_t *v)
 	return 0;
 }
 
+/* "  123  unit": the number, and *sp moved to the unit (or the end). */
+static int conf_parse_number(const char **sp, uint64_t *v)
+{
+	int r;
+
+	if (!*sp)
+		return -EINVAL;
+	*sp = conf_skip_blank(*sp);
+	r = conf_parse_digits(sp, v);
+	if (r < 0)
+		return r;
+	*sp = conf_skip_blank(*sp);
+	return 0;
+}
+
 int conf_parse_uint(const char *s, uint64_t *v)
 {
 	uint64_t x;
-	int r;
+	int r = conf_parse_number(&s, &x);
 
-	if (!s)
-		return -EINVAL;
-	s = conf_skip_blank(s);
-	r = conf_parse_digits(&s, &x);
 	if (r < 0)
 		return r;
-	if (*conf_skip_blank(s))
+	if (*s)
 		return -EINVAL;
 	*v = x;
 	return 0;
@@ -57,15 +68,10 @@ int conf_parse_duration(const char *s, uint32_t *ms)
 		uint64_t mul;
 	} units[] = { { "ms", 1 }, { "s", 1000 }, { "min", 60000 } };
 	uint64_t v;
-	int r;
+	int r = conf_parse_number(&s, &v);
 
-	if (!s)
-		return -EINVAL;
-	s = conf_skip_blank(s);
-	r = conf_parse_digits(&s, &v);
 	if (r < 0)
 		return r;
-	s = conf_skip_blank(s);
 	for (size_t i = 0; i < CONF_N(units); i++) {
 		size_t ul = strlen(units[i].unit);
 		if (strncmp(s, units[i].unit, ul) != 0 || *conf_skip_blank(s + ul))
@@ -82,15 +88,10 @@ int conf_parse_size(const char *s, uint64_t *bytes)
 {
 	uint64_t v;
 	unsigned shift = 0;
-	int r;
+	int r = conf_parse_number(&s, &v);
 
-	if (!s)
-		return -EINVAL;
-	s = conf_skip_blank(s);
-	r = conf_parse_digits(&s, &v);
 	if (r < 0)
 		return r;
-	s = conf_skip_blank(s);
 	switch (*s) {
 	case 'k': case 'K': shift = 10; s++; break;
 	case 'm': case 'M': shift = 20; s++; break;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flashd/strnum.h"
+
 static const char *const fastboot_reply_kind_names[] = {
 	[FASTBOOT_REPLY_OKAY] = "OKAY",
 	[FASTBOOT_REPLY_FAIL] = "FAIL",
@@ -71,17 +73,6 @@ int fastboot_format_download(char out[FASTBOOT_CMD_MAX + 1], uint32_t size)
 	return snprintf(out, FASTBOOT_CMD_MAX + 1, "download:%08x", (unsigned)size);
 }
 
-static int fastboot_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int fastboot_parse_data_size(const char *text, uint32_t *size)
 {
 	uint32_t v = 0;
@@ -89,7 +80,7 @@ static int fastboot_parse_data_size(const char *text, uint32_t *size)
 	if (strlen(text) != 8)
 		return -EBADMSG;
 	for (unsigned i = 0; i < 8; i++) {
-		int d = fastboot_hexval(text[i]);
+		int d = strnum_digit(text[i]);
 		if (d < 0)
 			return -EBADMSG;
 		v = v << 4 | (uint32_t)d;
@@ -137,8 +128,6 @@ static bool fastboot_is_space(char c)
 int fastboot_parse_size(const char *text, uint64_t *out)
 {
 	const char *p, *end;
-	unsigned base = 10;
-	uint64_t v = 0;
 
 	if (!text)
 		return -EINVAL;
@@ -146,22 +135,7 @@ int fastboot_parse_size(const char *text, uint64_t *out)
 		;
 	for (end = p + strlen(p); end > p && fastboot_is_space(end[-1]); end--)
 		;
-	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	if (p == end)
-		return -EINVAL;
-	for (; p < end; p++) {
-		int d = fastboot_hexval(*p);
-		if (d < 0 || (unsigned)d >= base)
-			return -EINVAL;
-		if (v > (UINT64_MAX - (uint64_t)d) / base)
-			return -ERANGE;
-		v = v * base + (uint64_t)d;
-	}
-	*out = v;
-	return 0;
+	return strnum_parse(p, (size_t)(end - p), UINT64_MAX, out);
 }
 
 int fastboot_parse_max_download(const char *text, uint32_t *out)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flashd/strnum.h"
+
 bool plan_lex_is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -165,40 +167,11 @@ int plan_lex_param_decl(const char *line, char **name, char **def, const char **
 	return 1;
 }
 
-static int plan_lex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int plan_lex_number(const char *s, uint64_t max, uint64_t *out)
 {
-	unsigned base = 10;
-	uint64_t v = 0;
-
-	if (!s || !*s)
+	if (!s)
 		return -EINVAL;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return -EINVAL;
-	}
-	for (; *s; s++) {
-		int d = plan_lex_digit(*s);
-		if (d < 0 || (unsigned)d >= base)
-			return -EINVAL;
-		if ((uint64_t)d > max || v > (max - (uint64_t)d) / base)
-			return -ERANGE;
-		v = v * base + (uint64_t)d;
-	}
-	*out = v;
-	return 0;
+	return strnum_parse(s, strlen(s), max, out);
 }
 
 static const struct plan_param *plan_lex_match(const char *s, const struct plan_param *params,

@@ -513,25 +513,14 @@ static int port_on_abort(struct port *p, struct port_out *o, const struct port_e
 
 static int port_on_retry(struct port *p, struct port_out *o, uint64_t now)
 {
-	switch (p->state) {
-	case PORT_STATE_DONE:
-	case PORT_STATE_FAILED:
-	case PORT_STATE_BOOT_LOOP:
-		p->have_done = false;
-		p->done_have_uid = false;
-		p->done_serial[0] = '\0';
-		port_board_reset(p, now);
-		port_start(p, o, now);
-		return 0;
-	case PORT_STATE_EMPTY:
-	case PORT_STATE_PAUSED:
-	case PORT_STATE_SDP:
-	case PORT_STATE_WAIT_REENUM:
-	case PORT_STATE_FASTBOOT:
-	case _PORT_STATE_MAX:
-		break;
-	}
-	return -EBUSY;
+	if (!port_state_is_final(p->state))
+		return -EBUSY;
+	p->have_done = false;
+	p->done_have_uid = false;
+	p->done_serial[0] = '\0';
+	port_board_reset(p, now);
+	port_start(p, o, now);
+	return 0;
 }
 
 static int port_dispatch(struct port *p, struct port_out *o, const struct port_event *ev,
@@ -621,6 +610,24 @@ uint64_t port_rate(const struct port *p, uint64_t now_ms)
 	if (now_ms <= p->step_start_ms || !port_state_has_session(p->state))
 		return 0;
 	return p->bytes * 1000u / (now_ms - p->step_start_ms);
+}
+
+bool port_state_is_final(enum port_state s)
+{
+	switch (s) {
+	case PORT_STATE_DONE:
+	case PORT_STATE_FAILED:
+	case PORT_STATE_BOOT_LOOP:
+		return true;
+	case PORT_STATE_EMPTY:
+	case PORT_STATE_PAUSED:
+	case PORT_STATE_SDP:
+	case PORT_STATE_WAIT_REENUM:
+	case PORT_STATE_FASTBOOT:
+	case _PORT_STATE_MAX:
+		break;
+	}
+	return false;
 }
 
 bool port_is_busy(const struct port *p)

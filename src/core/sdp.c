@@ -1,7 +1,8 @@
 /* sdp: i.MX Serial Download Protocol over HID, host side, without I/O.
  * Command blocks are big-endian, status words little-endian
- * (protocols.md §2). The upload machine walks the fixed sequence
- * uid → dcd → write (chunks) → skip-dcd → jump → done; each command is
+ * (protocols.md §2). One machine runs a list of commands: the upload's
+ * fixed sequence uid → dcd → write (chunks) → skip-dcd → jump, or the
+ * commands a plan spells out one step at a time; each command block is
  * report 1, optional report-2 data, then report 3 and report 4. */
 #include "flashd/sdp.h"
 
@@ -179,21 +180,7 @@ const struct sdp_soc *sdp_soc_lookup(uint16_t vid, uint16_t pid)
 	return NULL;
 }
 
-/* ---- upload step machine ---- */
-
-enum sdp_step {
-	SDP_STEP_UID,
-	SDP_STEP_DCD,
-	SDP_STEP_WRITE,
-	SDP_STEP_SKIP_DCD,
-	SDP_STEP_JUMP,
-	SDP_STEP_DONE,
-};
-
-static const char *const sdp_step_names[] = {
-	[SDP_STEP_UID] = "uid",           [SDP_STEP_DCD] = "dcd",   [SDP_STEP_WRITE] = "write",
-	[SDP_STEP_SKIP_DCD] = "skip-dcd", [SDP_STEP_JUMP] = "jump", [SDP_STEP_DONE] = "done",
-};
+/* ---- the command machine ---- */
 
 enum sdp_phase {
 	SDP_PHASE_CMD,    /* send report 1 */
@@ -210,28 +197,26 @@ static const char *const sdp_phase_names[] = {
 };
 
 struct sdp_upload {
-	const uint8_t *img;
-	struct imx_image info;
-	struct sdp_upload_opts opts;
-	enum sdp_step step;
+	struct sdp_command cmds[SDP_COMMANDS_MAX];
+	size_t ncmds;
+	size_t icmd;           /* the command in progress; ncmds: done */
+	uint32_t max_chunk;    /* WRITE_FILE bytes per command block */
 	enum sdp_phase phase;
-	int err;               /* < 0 once the upload failed */
-	/* the command in progress */
-	enum sdp_cmd cmd;
-	uint32_t addr;
-	uint8_t format;
-	uint32_t count;
-	uint32_t expect;       /* report 4 word that means success */
-	size_t src_off;        /* file offset of its data phase */
-	size_t data_sent;      /* bytes of count sent so far */
+	int err;               /* < 0 once the machine failed */
+	/* the command block in progress (a WRITE_FILE is split into chunks) */
+	uint32_t chunk_off;    /* data bytes of the command before this chunk */
+	uint32_t chunk_len;    /* data bytes of this chunk */
+	uint32_t data_sent;
 	/* results */
-	unsigned uid_index;
+	unsigned uid_mask;     /* bit 0: CFG0 read, bit 1: CFG1 read */
 	uint32_t uid[2];
-	bool uid_read;
+	bool have_word;
+	uint32_t word;         /* report 4 of the last READ_REGISTER/ERROR_STATUS */
 	bool hab_closed;
-	size_t write_off;      /* file offset of the next WRITE_FILE chunk */
 	uint64_t bytes_done;
-	/* the block holding the IVT, with dcd = 0, sent instead of the file's */
+	uint64_t bytes_total;
+	/* boot: the block holding the IVT, with dcd = 0, sent instead of the
+	 * file's (offsets into the WRITE_FILE data) */
 	bool patch_header;
 	size_t hdr_off;
 	size_t hdr_len;
@@ -240,7 +225,7 @@ struct sdp_upload {
 	char error[256];
 };
 
-static const char *sdp_cmd_name(enum sdp_cmd cmd)
+const char *sdp_cmd_to_string(enum sdp_cmd cmd)
 {
 	switch (cmd) {
 	case SDP_READ_REGISTER:
@@ -258,125 +243,158 @@ static const char *sdp_cmd_name(enum sdp_cmd cmd)
 	case SDP_SKIP_DCD_HEADER:
 		return "SKIP_DCD_HEADER";
 	}
+	return NULL;
+}
+
+/* The step a command is, for sdp_upload_step(). */
+static const char *sdp_cmd_step(enum sdp_cmd cmd)
+{
+	switch (cmd) {
+	case SDP_READ_REGISTER:
+		return "uid";
+	case SDP_DCD_WRITE:
+		return "dcd";
+	case SDP_WRITE_FILE:
+		return "write";
+	case SDP_SKIP_DCD_HEADER:
+		return "skip-dcd";
+	case SDP_JUMP_ADDRESS:
+		return "jump";
+	case SDP_ERROR_STATUS:
+		return "status";
+	case SDP_WRITE_REGISTER:
+		break;
+	}
 	return "?";
+}
+
+/* The report-4 word that acknowledges cmd; 0: any word is an answer. */
+static uint32_t sdp_cmd_expect(enum sdp_cmd cmd)
+{
+	switch (cmd) {
+	case SDP_WRITE_FILE:
+		return SDP_WRITE_FILE_OK;
+	case SDP_DCD_WRITE:
+	case SDP_WRITE_REGISTER:
+		return SDP_WRITE_OK;
+	case SDP_SKIP_DCD_HEADER:
+		return SDP_SKIP_DCD_OK;
+	case SDP_READ_REGISTER:
+	case SDP_ERROR_STATUS:
+	case SDP_JUMP_ADDRESS:
+		break;
+	}
+	return 0;
+}
+
+static const struct sdp_command *sdp_current(const struct sdp_upload *u)
+{
+	return &u->cmds[u->icmd];
+}
+
+/* The address in the current command block. */
+static uint32_t sdp_block_addr(const struct sdp_upload *u)
+{
+	return sdp_current(u)->addr + u->chunk_off;
 }
 
 __attribute__((format(printf, 3, 4)))
 static int sdp_fail(struct sdp_upload *u, int err, const char *fmt, ...)
 {
+	enum sdp_cmd cmd = sdp_current(u)->cmd;
 	char what[160];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (u->cmd == SDP_SKIP_DCD_HEADER)
-		snprintf(u->error, sizeof(u->error), "%s: %s", sdp_cmd_name(u->cmd), what);
+	if (cmd == SDP_SKIP_DCD_HEADER || cmd == SDP_ERROR_STATUS)
+		snprintf(u->error, sizeof(u->error), "%s: %s", sdp_cmd_to_string(cmd), what);
 	else
-		snprintf(u->error, sizeof(u->error), "%s at 0x%08x: %s", sdp_cmd_name(u->cmd),
-			 u->addr, what);
+		snprintf(u->error, sizeof(u->error), "%s at 0x%08x: %s", sdp_cmd_to_string(cmd),
+			 sdp_block_addr(u), what);
 	u->err = err;
 	return err;
 }
 
-static void sdp_begin(struct sdp_upload *u, enum sdp_cmd cmd, uint32_t addr, uint8_t format,
-		      uint32_t count, size_t src_off, uint32_t expect)
+/* Start the command block at chunk_off of the current command. */
+static void sdp_begin(struct sdp_upload *u)
 {
-	u->cmd = cmd;
-	u->addr = addr;
-	u->format = format;
-	u->count = count;
-	u->src_off = src_off;
-	u->expect = expect;
-	u->data_sent = 0;
+	const struct sdp_command *c = sdp_current(u);
+	uint32_t left = c->count - u->chunk_off;
+
 	u->phase = SDP_PHASE_CMD;
+	u->data_sent = 0;
+	if (c->cmd == SDP_WRITE_FILE)
+		u->chunk_len = left < u->max_chunk ? left : u->max_chunk;
+	else
+		u->chunk_len = c->cmd == SDP_DCD_WRITE ? c->count : 0;
 }
 
-static bool sdp_step_applies(const struct sdp_upload *u, enum sdp_step s)
+/* The command block in progress got its final reply. */
+static void sdp_block_done(struct sdp_upload *u)
 {
-	switch (s) {
-	case SDP_STEP_UID:
-		return u->opts.read_uid;
-	case SDP_STEP_DCD:
-		return u->info.dcd_size != 0;
-	case SDP_STEP_WRITE:
-		return true;
-	case SDP_STEP_SKIP_DCD:
-		return u->opts.jump && u->opts.skip_dcd && u->info.dcd_size;
-	case SDP_STEP_JUMP:
-		return u->opts.jump;
-	case SDP_STEP_DONE:
-		return true;
-	}
-	return true;
-}
-
-/* The first step at or after s that applies to this image and options. */
-static enum sdp_step sdp_applicable(const struct sdp_upload *u, enum sdp_step s)
-{
-	while (!sdp_step_applies(u, s))
-		s = (enum sdp_step)(s + 1);
-	return s;
-}
-
-static void sdp_enter(struct sdp_upload *u, enum sdp_step s)
-{
-	size_t left;
-
-	u->step = sdp_applicable(u, s);
-	switch (u->step) {
-	case SDP_STEP_UID:
-		sdp_begin(u, SDP_READ_REGISTER, u->uid_index ? SDP_OCOTP_CFG1 : SDP_OCOTP_CFG0,
-			  SDP_UID_FORMAT, SDP_UID_COUNT, 0, 0);
-		break;
-	case SDP_STEP_DCD:
-		sdp_begin(u, SDP_DCD_WRITE, u->opts.dcd_addr, 0, (uint32_t)u->info.dcd_size,
-			  u->info.dcd_offset, SDP_WRITE_OK);
-		break;
-	case SDP_STEP_WRITE:
-		left = u->info.upload_size - u->write_off;
-		sdp_begin(u, SDP_WRITE_FILE, u->info.load_addr + (uint32_t)u->write_off, 0,
-			  (uint32_t)(left < u->opts.max_chunk ? left : u->opts.max_chunk),
-			  u->write_off, SDP_WRITE_FILE_OK);
-		break;
-	case SDP_STEP_SKIP_DCD:
-		sdp_begin(u, SDP_SKIP_DCD_HEADER, 0, 0, 0, 0, SDP_SKIP_DCD_OK);
-		break;
-	case SDP_STEP_JUMP:
-		sdp_begin(u, SDP_JUMP_ADDRESS, u->info.self, 0, 0, 0, 0);
-		break;
-	case SDP_STEP_DONE:
-		break;
-	}
-}
-
-/* The command in progress got its final reply. */
-static void sdp_command_done(struct sdp_upload *u)
-{
-	switch (u->step) {
-	case SDP_STEP_UID:
-		if (++u->uid_index < 2) {
-			sdp_enter(u, SDP_STEP_UID);
+	if (sdp_current(u)->cmd == SDP_WRITE_FILE) {
+		u->bytes_done += u->chunk_len;
+		u->chunk_off += u->chunk_len;
+		if (u->chunk_off < sdp_current(u)->count) {
+			sdp_begin(u);
 			return;
 		}
-		u->uid_read = true;
-		sdp_enter(u, SDP_STEP_DCD);
-		return;
-	case SDP_STEP_DCD:
-		sdp_enter(u, SDP_STEP_WRITE);
-		return;
-	case SDP_STEP_WRITE:
-		u->write_off += u->count;
-		u->bytes_done += u->count;
-		sdp_enter(u, u->write_off < u->info.upload_size ? SDP_STEP_WRITE : SDP_STEP_SKIP_DCD);
-		return;
-	case SDP_STEP_SKIP_DCD:
-		sdp_enter(u, SDP_STEP_JUMP);
-		return;
-	case SDP_STEP_JUMP: /* ends in sdp_upload_feed_error */
-	case SDP_STEP_DONE:
-		return;
 	}
+	u->chunk_off = 0;
+	if (++u->icmd < u->ncmds)
+		sdp_begin(u);
+}
+
+static int sdp_check_command(const struct sdp_command *c, bool last)
+{
+	switch (c->cmd) {
+	case SDP_WRITE_FILE:
+		if (!c->data || !c->count || (uint64_t)c->addr + c->count > SDP_ADDR_SPACE)
+			return -EINVAL;
+		return 0;
+	case SDP_DCD_WRITE:
+		return c->data && c->count && c->count <= IMX_DCD_MAX ? 0 : -EINVAL;
+	case SDP_JUMP_ADDRESS:
+		return last ? 0 : -EINVAL;
+	case SDP_READ_REGISTER:
+	case SDP_ERROR_STATUS:
+	case SDP_SKIP_DCD_HEADER:
+		return 0;
+	case SDP_WRITE_REGISTER:
+		break;
+	}
+	return -EINVAL;
+}
+
+static int sdp_machine_new(const struct sdp_command *cmds, size_t n, uint32_t max_chunk,
+			   struct sdp_upload **out)
+{
+	struct sdp_upload *u;
+
+	if (!cmds || !n || n > SDP_COMMANDS_MAX || !out)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (sdp_check_command(&cmds[i], i + 1 == n) < 0)
+			return -EINVAL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	memcpy(u->cmds, cmds, n * sizeof(*cmds));
+	u->ncmds = n;
+	u->max_chunk = max_chunk;
+	for (size_t i = 0; i < n; i++)
+		if (cmds[i].cmd == SDP_WRITE_FILE)
+			u->bytes_total += cmds[i].count;
+	sdp_begin(u);
+	*out = u;
+	return 0;
+}
+
+int sdp_upload_new_commands(const struct sdp_command *cmds, size_t n, struct sdp_upload **out)
+{
+	return sdp_machine_new(cmds, n, SDP_MAX_WRITE_CHUNK, out);
 }
 
 static int sdp_check_opts(const uint8_t *img, size_t len, const struct imx_image *info,
@@ -400,30 +418,48 @@ static int sdp_check_opts(const uint8_t *img, size_t len, const struct imx_image
 	return 0;
 }
 
+/* The boot sequence: [uid] → [dcd] → write → [skip-dcd] → [jump]. */
+static size_t sdp_boot_commands(const uint8_t *img, const struct imx_image *info,
+				const struct sdp_upload_opts *opts, struct sdp_command *c)
+{
+	size_t n = 0;
+
+	if (opts->read_uid) {
+		c[n++] = (struct sdp_command){ SDP_READ_REGISTER, SDP_OCOTP_CFG0, NULL, 0 };
+		c[n++] = (struct sdp_command){ SDP_READ_REGISTER, SDP_OCOTP_CFG1, NULL, 0 };
+	}
+	if (info->dcd_size)
+		c[n++] = (struct sdp_command){ SDP_DCD_WRITE,
+					       opts->dcd_addr ? opts->dcd_addr : SDP_DCD_ADDR_MX6,
+					       img + info->dcd_offset, (uint32_t)info->dcd_size };
+	c[n++] = (struct sdp_command){ SDP_WRITE_FILE, info->load_addr, img,
+				       (uint32_t)info->upload_size };
+	if (opts->jump && opts->skip_dcd && info->dcd_size)
+		c[n++] = (struct sdp_command){ SDP_SKIP_DCD_HEADER, 0, NULL, 0 };
+	if (opts->jump)
+		c[n++] = (struct sdp_command){ SDP_JUMP_ADDRESS, info->self, NULL, 0 };
+	return n;
+}
+
 int sdp_upload_new(const uint8_t *img, size_t len, const struct imx_image *info,
 		   const struct sdp_upload_opts *opts, struct sdp_upload **out)
 {
+	struct sdp_command cmds[SDP_COMMANDS_MAX];
+	struct sdp_upload *u;
 	int r = sdp_check_opts(img, len, info, opts);
+
 	if (r < 0)
 		return r;
 	if (!out)
 		return -EINVAL;
-
-	struct sdp_upload *u = calloc(1, sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	u->img = img;
-	u->info = *info;
-	u->opts = *opts;
-	if (!u->opts.max_chunk)
-		u->opts.max_chunk = SDP_MAX_WRITE_CHUNK;
-	if (!u->opts.dcd_addr)
-		u->opts.dcd_addr = SDP_DCD_ADDR_MX6;
-	if (!u->opts.skip_dcd && info->dcd_addr) {
+	r = sdp_machine_new(cmds, sdp_boot_commands(img, info, opts, cmds),
+			    opts->max_chunk ? opts->max_chunk : SDP_MAX_WRITE_CHUNK, &u);
+	if (r < 0)
+		return r;
+	if (!opts->skip_dcd && info->dcd_addr) {
 		u->patch_header = true;
 		u->hdr_len = imx_image_cleared_header(info, img, u->hdr, &u->hdr_off);
 	}
-	sdp_enter(u, SDP_STEP_UID);
 	*out = u;
 	return 0;
 }
@@ -438,19 +474,36 @@ struct sdp_upload *sdp_upload_free(struct sdp_upload *u)
  * block that falls into it comes from the cleared copy. */
 static void sdp_fill_data(struct sdp_upload *u)
 {
-	size_t off = u->src_off + u->data_sent;
-	size_t n = u->count - u->data_sent;
+	const struct sdp_command *c = sdp_current(u);
+	size_t off = (size_t)u->chunk_off + u->data_sent;
+	size_t n = u->chunk_len - u->data_sent;
 
 	if (n > SDP_DATA_PER_REPORT)
 		n = SDP_DATA_PER_REPORT;
-	sdp_encode_data(u->report, u->img + off, n);
-	if (u->step != SDP_STEP_WRITE || !u->patch_header)
+	sdp_encode_data(u->report, c->data + off, n);
+	if (c->cmd != SDP_WRITE_FILE || !u->patch_header)
 		return;
 	size_t lo = off > u->hdr_off ? off : u->hdr_off;
 	size_t hi_a = off + n, hi_b = u->hdr_off + u->hdr_len;
 	size_t hi = hi_a < hi_b ? hi_a : hi_b;
 	if (lo < hi)
 		memcpy(u->report + 1 + (lo - off), u->hdr + (lo - u->hdr_off), hi - lo);
+}
+
+static void sdp_encode_block(struct sdp_upload *u)
+{
+	const struct sdp_command *c = sdp_current(u);
+	bool reg = c->cmd == SDP_READ_REGISTER;
+
+	sdp_encode_cmd(u->report, c->cmd, c->cmd == SDP_SKIP_DCD_HEADER ? 0 : sdp_block_addr(u),
+		       reg ? SDP_UID_FORMAT : 0, reg ? SDP_UID_COUNT : u->chunk_len, 0);
+}
+
+static void sdp_send(struct sdp_upload *u, struct sdp_io *io, size_t len)
+{
+	io->kind = SDP_IO_SEND;
+	io->data = u->report;
+	io->len = len;
 }
 
 int sdp_upload_next(struct sdp_upload *u, struct sdp_io *io)
@@ -460,51 +513,50 @@ int sdp_upload_next(struct sdp_upload *u, struct sdp_io *io)
 	if (u->err)
 		return u->err;
 	memset(io, 0, sizeof(*io));
-	if (u->step == SDP_STEP_DONE) {
+	if (u->icmd == u->ncmds) {
 		io->kind = SDP_IO_DONE;
 		return 0;
 	}
 	switch (u->phase) {
 	case SDP_PHASE_CMD:
-		sdp_encode_cmd(u->report, u->cmd, u->addr, u->format, u->count, 0);
-		io->kind = SDP_IO_SEND;
-		io->data = u->report;
-		io->len = SDP_REPORT1_LEN;
+		sdp_encode_block(u);
+		sdp_send(u, io, SDP_REPORT1_LEN);
 		break;
 	case SDP_PHASE_DATA:
 		sdp_fill_data(u);
-		io->kind = SDP_IO_SEND;
-		io->data = u->report;
-		io->len = SDP_REPORT2_LEN;
+		sdp_send(u, io, SDP_REPORT2_LEN);
 		break;
 	case SDP_PHASE_HAB:
-		io->kind = SDP_IO_RECV;
-		break;
 	case SDP_PHASE_STATUS:
 		io->kind = SDP_IO_RECV;
-		io->after_jump = u->step == SDP_STEP_JUMP;
+		io->after_jump = sdp_current(u)->cmd == SDP_JUMP_ADDRESS;
 		break;
 	}
 	return 0;
 }
 
-int sdp_upload_sent(struct sdp_upload *u)
+/* The failure that sticks, or -EINVAL when the machine is done. */
+static int sdp_running(const struct sdp_upload *u)
 {
-	if (!u)
-		return -EINVAL;
 	if (u->err)
 		return u->err;
-	if (u->step == SDP_STEP_DONE)
-		return -EINVAL;
+	return u->icmd == u->ncmds ? -EINVAL : 0;
+}
+
+int sdp_upload_sent(struct sdp_upload *u)
+{
+	int r = u ? sdp_running(u) : -EINVAL;
+
+	if (r < 0)
+		return r;
 	switch (u->phase) {
 	case SDP_PHASE_CMD:
-		u->phase = u->count && (u->cmd == SDP_WRITE_FILE || u->cmd == SDP_DCD_WRITE) ?
-				   SDP_PHASE_DATA : SDP_PHASE_HAB;
+		u->phase = u->chunk_len ? SDP_PHASE_DATA : SDP_PHASE_HAB;
 		return 0;
 	case SDP_PHASE_DATA: {
-		size_t n = u->count - u->data_sent;
+		uint32_t n = u->chunk_len - u->data_sent;
 		u->data_sent += n < SDP_DATA_PER_REPORT ? n : SDP_DATA_PER_REPORT;
-		if (u->data_sent == u->count)
+		if (u->data_sent == u->chunk_len)
 			u->phase = SDP_PHASE_HAB;
 		return 0;
 	}
@@ -544,47 +596,54 @@ static int sdp_feed_hab(struct sdp_upload *u, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* A word that answers a read. */
+static void sdp_record(struct sdp_upload *u, const struct sdp_command *c, uint32_t word)
+{
+	u->have_word = true;
+	u->word = word;
+	if (c->cmd != SDP_READ_REGISTER)
+		return;
+	if (c->addr == SDP_OCOTP_CFG0) {
+		u->uid[0] = word;
+		u->uid_mask |= 1u;
+	} else if (c->addr == SDP_OCOTP_CFG1) {
+		u->uid[1] = word;
+		u->uid_mask |= 2u;
+	}
+}
+
 static int sdp_feed_status(struct sdp_upload *u, const uint8_t *buf, size_t len)
 {
+	const struct sdp_command *c = sdp_current(u);
+	uint32_t want = sdp_cmd_expect(c->cmd), word;
 	char ev[128];
 	int r = sdp_check_report(u, buf, len, SDP_ID_STATUS, SDP_REPORT4_LEN, SDP_REPORT4_LEN);
+
 	if (r < 0)
 		return r;
-	uint32_t word = sdp_le32(buf + 1);
-
-	switch (u->step) {
-	case SDP_STEP_UID:
-		u->uid[u->uid_index] = word;
-		break;
-	case SDP_STEP_JUMP:
+	word = sdp_le32(buf + 1);
+	if (c->cmd == SDP_JUMP_ADDRESS)
 		return sdp_fail(u, -EPROTO, "error 0x%08x (%s)", word,
 				sdp_hab_event_to_string(word, ev, sizeof(ev)));
-	case SDP_STEP_DCD:
-	case SDP_STEP_WRITE:
-	case SDP_STEP_SKIP_DCD:
-	case SDP_STEP_DONE: {
-		uint32_t want = u->expect;
-		if (word == want)
-			break;
+	if (!want) {
+		sdp_record(u, c, word);
+	} else if (word != want) {
 		uint8_t sts = (uint8_t)word;
 		if (sts == 0x33 || sts == 0x69)
 			return sdp_fail(u, -EPROTO, "status 0x%08x, expected 0x%08x (%s)", word, want,
 					sdp_hab_event_to_string(word, ev, sizeof(ev)));
 		return sdp_fail(u, -EPROTO, "status 0x%08x, expected 0x%08x", word, want);
 	}
-	}
-	sdp_command_done(u);
+	sdp_block_done(u);
 	return 0;
 }
 
 int sdp_upload_feed(struct sdp_upload *u, const uint8_t *buf, size_t len)
 {
-	if (!u || (!buf && len))
-		return -EINVAL;
-	if (u->err)
-		return u->err;
-	if (u->step == SDP_STEP_DONE)
-		return -EINVAL;
+	int r = u && (buf || !len) ? sdp_running(u) : -EINVAL;
+
+	if (r < 0)
+		return r;
 	switch (u->phase) {
 	case SDP_PHASE_HAB:
 		return sdp_feed_hab(u, buf, len);
@@ -599,15 +658,15 @@ int sdp_upload_feed(struct sdp_upload *u, const uint8_t *buf, size_t len)
 
 int sdp_upload_feed_error(struct sdp_upload *u, int err)
 {
-	if (!u || err >= 0)
-		return -EINVAL;
-	if (u->err)
-		return u->err;
-	if (u->step == SDP_STEP_DONE)
-		return -EINVAL;
-	if (u->step == SDP_STEP_JUMP && u->phase == SDP_PHASE_STATUS &&
+	int r = u && err < 0 ? sdp_running(u) : -EINVAL;
+
+	if (r < 0)
+		return r;
+	/* JUMP_ADDRESS was sent: the ROM may leave before or after report 3 */
+	if (sdp_current(u)->cmd == SDP_JUMP_ADDRESS &&
+	    (u->phase == SDP_PHASE_HAB || u->phase == SDP_PHASE_STATUS) &&
 	    (err == -ETIMEDOUT || err == -ENODEV || err == -EIO || err == -EPIPE)) {
-		u->step = SDP_STEP_DONE;
+		u->icmd = u->ncmds;
 		return 0;
 	}
 	return sdp_fail(u, err, "%s: %s", sdp_phase_names[u->phase], strerror(-err));
@@ -620,7 +679,9 @@ const char *sdp_upload_error(const struct sdp_upload *u)
 
 const char *sdp_upload_step(const struct sdp_upload *u)
 {
-	return u ? sdp_step_names[u->step] : NULL;
+	if (!u)
+		return NULL;
+	return u->icmd == u->ncmds ? "done" : sdp_cmd_step(sdp_current(u)->cmd);
 }
 
 uint64_t sdp_upload_bytes_done(const struct sdp_upload *u)
@@ -630,7 +691,7 @@ uint64_t sdp_upload_bytes_done(const struct sdp_upload *u)
 
 uint64_t sdp_upload_bytes_total(const struct sdp_upload *u)
 {
-	return u ? u->info.upload_size : 0;
+	return u ? u->bytes_total : 0;
 }
 
 bool sdp_upload_hab_closed(const struct sdp_upload *u)
@@ -640,9 +701,18 @@ bool sdp_upload_hab_closed(const struct sdp_upload *u)
 
 bool sdp_upload_uid(const struct sdp_upload *u, uint64_t *uid)
 {
-	if (!u || !u->uid_read)
+	if (!u || u->uid_mask != 3u)
 		return false;
 	if (uid)
 		*uid = u->uid[0] | (uint64_t)u->uid[1] << 32;
+	return true;
+}
+
+bool sdp_upload_word(const struct sdp_upload *u, uint32_t *word)
+{
+	if (!u || !u->have_word)
+		return false;
+	if (word)
+		*word = u->word;
 	return true;
 }

@@ -9,9 +9,13 @@
  * `overflow` event and a fresh `snapshot` once it has caught up, or is
  * disconnected when it overflows again within CONTROL_OVERFLOW_WINDOW_MS.
  * Events are encoded once and shared (refcounted) by every watcher's queue.
+ * A request the backend answers later (use, reload: plans load on the
+ * worker thread) is a struct control_pending; it counts as a queued reply
+ * until control_pending_done() sends the answer. Requests themselves are
+ * control_exec.c.
  *
  * Who is an admin is decided at accept time (control_socket_peer). */
-#include "daemon/control.h"
+#include "daemon/control_priv.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +27,6 @@
 
 #include "common/log.h"
 #include "daemon/control_socket.h"
-#include "daemon/journal.h"
 #include "flashd/ctlproto.h"
 
 #define CONTROL_OVERFLOW_WINDOW_MS 10000
@@ -44,35 +47,6 @@ struct control_qent {
 	struct control_qent *next;
 	struct control_msg *msg;
 	bool event; /* droppable */
-};
-
-struct control_client {
-	struct control *c;
-	struct control_client *next;
-	int fd;
-	struct event *rd, *wr;
-	struct ucred cred;
-	bool admin, watching, eof, closing, dead, overflowed, processing;
-	char *in;
-	size_t in_len, in_cap;
-	struct control_qent *head, *tail;
-	size_t head_off, queued, replies;
-	uint64_t dropped;
-	int64_t overflow_ms; /* monotonic time of the last recovery, 0: never */
-};
-
-struct control {
-	struct event_base *base;
-	struct control_opts o;
-	char *path; /* bound by us: unlinked on free */
-	int listen_fd;
-	struct event *listen_ev, *reap_ev;
-	const struct control_backend *be;
-	struct control_backend be_copy;
-	struct journal *journal;
-	struct control_client *clients;
-	uint64_t seq;
-	struct control_counters n;
 };
 
 static int64_t control_now_ms(clockid_t clk)
@@ -186,7 +160,7 @@ static void client_send(struct control_client *cl, struct control_msg *msg, bool
 		client_flush(cl);
 }
 
-static void client_reply(struct control_client *cl, json_t *reply)
+void control_client_reply(struct control_client *cl, json_t *reply)
 {
 	struct control_msg *msg = reply ? control_msg_new(reply) : NULL;
 
@@ -223,7 +197,7 @@ static void client_event_now(struct control_client *cl, const char *type, json_t
 	control_msg_unref(msg);
 }
 
-static void client_snapshot(struct control_client *cl)
+void control_client_snapshot(struct control_client *cl)
 {
 	const struct control_backend *be = cl->c->be;
 	json_t *st = be->status ? be->status(be->ud) : json_object();
@@ -273,6 +247,8 @@ static void control_event_free(struct event *ev)
 
 static void client_free(struct control_client *cl)
 {
+	if (cl->pending)
+		cl->pending->cl = NULL;
 	while (cl->head)
 		client_pop(cl);
 	control_event_free(cl->rd);
@@ -333,7 +309,7 @@ static void client_drained(struct control_client *cl)
 		cl->overflow_ms = control_now_ms(CLOCK_MONOTONIC);
 		client_event_now(cl, PROTOCOL_EVENT_OVERFLOW, f);
 		if (!cl->dead)
-			client_snapshot(cl);
+			control_client_snapshot(cl);
 		return;
 	}
 	client_process(cl);
@@ -369,178 +345,6 @@ static void client_on_write(evutil_socket_t fd, short what, void *arg)
 	client_flush(cl);
 }
 
-/* ---- requests ---- */
-
-typedef json_t *(*control_exec_fn)(struct control_client *cl, const struct ctlproto_request *req);
-
-static json_t *control_backend_json(const struct ctlproto_request *req,
-				    json_t *(*get)(void *ud), void *ud)
-{
-	if (!get)
-		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE,
-						"%s: not supported", req->command->name);
-	json_t *f = get(ud);
-	if (!json_is_object(f)) {
-		json_decref(f);
-		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_INTERNAL,
-						"%s: no answer from the station",
-						req->command->name);
-	}
-	return ctlproto_reply_new(req->id, f);
-}
-
-static json_t *control_result(const struct ctlproto_request *req, int r, const char *err)
-{
-	if (r >= 0)
-		return ctlproto_reply_new(req->id, NULL);
-	return ctlproto_reply_error_new(req->id, ctlproto_errno_to_code(r), "%s",
-					err && *err ? err : strerror(-r));
-}
-
-static json_t *control_unsupported(const struct ctlproto_request *req)
-{
-	return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE, "%s: not supported",
-					req->command->name);
-}
-
-static json_t *control_exec_status(struct control_client *cl, const struct ctlproto_request *req)
-{
-	return control_backend_json(req, cl->c->be->status, cl->c->be->ud);
-}
-
-static json_t *control_exec_stats(struct control_client *cl, const struct ctlproto_request *req)
-{
-	return control_backend_json(req, cl->c->be->stats, cl->c->be->ud);
-}
-
-static json_t *control_exec_plans(struct control_client *cl, const struct ctlproto_request *req)
-{
-	return control_backend_json(req, cl->c->be->plans, cl->c->be->ud);
-}
-
-static json_t *control_exec_watch(struct control_client *cl, const struct ctlproto_request *req)
-{
-	if (!cl->watching)
-		cl->c->n.watchers++;
-	cl->watching = true;
-	return ctlproto_reply_new(req->id, NULL);
-}
-
-static json_t *control_exec_history(struct control_client *cl, const struct ctlproto_request *req)
-{
-	struct journal_filter f = {
-		.port = ctlproto_request_string(req, PROTOCOL_ARG_PORT),
-		.result = ctlproto_request_string(req, PROTOCOL_ARG_RESULT),
-		.limit = PROTOCOL_HISTORY_DEFAULT,
-	};
-	int64_t v;
-
-	if (!cl->c->journal)
-		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE,
-						"history: no results journal");
-	if (ctlproto_request_int(req, PROTOCOL_ARG_SINCE, &v))
-		f.since_ms = v;
-	if (ctlproto_request_int(req, PROTOCOL_ARG_LIMIT, &v))
-		f.limit = (size_t)v;
-	json_t *records = journal_query(cl->c->journal, &f);
-	if (!records)
-		return ctlproto_reply_error_new(req->id, ctlproto_errno_to_code(-errno),
-						"history: %s", strerror(errno));
-	return ctlproto_reply_new(req->id, json_pack("{s:o}", PROTOCOL_KEY_RECORDS, records));
-}
-
-static json_t *control_exec_use(struct control_client *cl, const struct ctlproto_request *req)
-{
-	const struct control_backend *be = cl->c->be;
-	const char *ports[PROTOCOL_PORTS_MAX];
-	char err[512] = "";
-
-	if (!be->use)
-		return control_unsupported(req);
-	size_t n = ctlproto_request_strings(req, PROTOCOL_ARG_PORTS, ports, PROTOCOL_PORTS_MAX);
-	int r = be->use(be->ud, ctlproto_request_string(req, PROTOCOL_ARG_PLAN), ports, n, err,
-			sizeof(err));
-	return control_result(req, r, err);
-}
-
-static json_t *control_exec_pause(struct control_client *cl, const struct ctlproto_request *req)
-{
-	const struct control_backend *be = cl->c->be;
-	return be->pause ? control_result(req, be->pause(be->ud), NULL) : control_unsupported(req);
-}
-
-static json_t *control_exec_resume(struct control_client *cl, const struct ctlproto_request *req)
-{
-	const struct control_backend *be = cl->c->be;
-	return be->resume ? control_result(req, be->resume(be->ud), NULL)
-			  : control_unsupported(req);
-}
-
-static json_t *control_exec_port_op(const struct ctlproto_request *req,
-				    int (*op)(void *, const char *, char *, size_t), void *ud)
-{
-	char err[512] = "";
-	if (!op)
-		return control_unsupported(req);
-	int r = op(ud, ctlproto_request_string(req, PROTOCOL_ARG_PORT), err, sizeof(err));
-	return control_result(req, r, err);
-}
-
-static json_t *control_exec_abort(struct control_client *cl, const struct ctlproto_request *req)
-{
-	return control_exec_port_op(req, cl->c->be->abort_port, cl->c->be->ud);
-}
-
-static json_t *control_exec_retry(struct control_client *cl, const struct ctlproto_request *req)
-{
-	return control_exec_port_op(req, cl->c->be->retry, cl->c->be->ud);
-}
-
-static json_t *control_exec_reload(struct control_client *cl, const struct ctlproto_request *req)
-{
-	const struct control_backend *be = cl->c->be;
-	char err[1024] = "";
-	if (!be->reload)
-		return control_unsupported(req);
-	return control_result(req, be->reload(be->ud, err, sizeof(err)), err);
-}
-
-static const control_exec_fn control_execs[CTLPROTO_CMD_COUNT] = {
-	[CTLPROTO_CMD_STATUS] = control_exec_status,   [CTLPROTO_CMD_WATCH] = control_exec_watch,
-	[CTLPROTO_CMD_HISTORY] = control_exec_history, [CTLPROTO_CMD_PLANS] = control_exec_plans,
-	[CTLPROTO_CMD_USE] = control_exec_use,         [CTLPROTO_CMD_PAUSE] = control_exec_pause,
-	[CTLPROTO_CMD_RESUME] = control_exec_resume,   [CTLPROTO_CMD_ABORT] = control_exec_abort,
-	[CTLPROTO_CMD_RETRY] = control_exec_retry,     [CTLPROTO_CMD_RELOAD] = control_exec_reload,
-	[CTLPROTO_CMD_STATS] = control_exec_stats,
-};
-
-static void client_request(struct control_client *cl, const char *line, size_t len)
-{
-	struct ctlproto_request req;
-	json_t *reply = NULL;
-
-	if (ctlproto_request_parse(line, len, &req, &reply) < 0) {
-		client_reply(cl, reply);
-		return;
-	}
-	const struct ctlproto_command *cmd = req.command;
-	if ((cmd->flags & CTLPROTO_MUTATING) && !cl->admin) {
-		reply = ctlproto_reply_error_new(req.id, PROTOCOL_ERR_PERMISSION_DENIED,
-						 "%s: needs root or the admin group", cmd->name);
-		log_notice("control: uid %u pid %d: %s refused (not admin)",
-			   (unsigned)cl->cred.uid, (int)cl->cred.pid, cmd->name);
-	} else {
-		if (cmd->flags & CTLPROTO_MUTATING)
-			log_info("control: uid %u pid %d: %s", (unsigned)cl->cred.uid,
-				 (int)cl->cred.pid, cmd->name);
-		reply = control_execs[cmd->cmd](cl, &req);
-	}
-	ctlproto_request_clear(&req);
-	client_reply(cl, reply);
-	if (!cl->dead && (cmd->flags & CTLPROTO_STREAM))
-		client_snapshot(cl);
-}
-
 /* Handle buffered lines while no reply is queued (not re-entered from the
  * flushes that replies cause). */
 static void client_process(struct control_client *cl)
@@ -550,12 +354,12 @@ static void client_process(struct control_client *cl)
 	if (cl->processing || cl->dead)
 		return;
 	cl->processing = true;
-	while (!cl->dead && !cl->closing && !cl->replies && start < cl->in_len) {
+	while (!cl->dead && !cl->closing && !cl->replies && !cl->pending && start < cl->in_len) {
 		char *nl = memchr(cl->in + start, '\n', cl->in_len - start);
 		if (!nl)
 			break;
 		size_t len = (size_t)(nl - (cl->in + start));
-		client_request(cl, cl->in + start, len);
+		control_exec_request(cl, cl->in + start, len);
 		start += len + 1;
 	}
 	cl->processing = false;
@@ -565,7 +369,7 @@ static void client_process(struct control_client *cl)
 		memmove(cl->in, cl->in + start, cl->in_len - start);
 		cl->in_len -= start;
 	}
-	if (cl->replies) {
+	if (cl->replies || cl->pending) {
 		event_del(cl->rd); /* one reply at a time: the rest waits in the kernel */
 		return;
 	}
@@ -573,7 +377,7 @@ static void client_process(struct control_client *cl)
 		cl->closing = true;
 		cl->in_len = 0;
 		event_del(cl->rd);
-		client_reply(cl, ctlproto_reply_error_new(NULL, PROTOCOL_ERR_LINE_TOO_LONG,
+		control_client_reply(cl, ctlproto_reply_error_new(NULL, PROTOCOL_ERR_LINE_TOO_LONG,
 							  "request longer than %u bytes",
 							  PROTOCOL_LINE_MAX));
 		return;
@@ -673,7 +477,7 @@ static int control_client_new(struct control *c, int fd)
 	c->clients = cl;
 	c->n.clients++;
 	json_t *hello = ctlproto_hello_new(PACKAGE_VERSION);
-	client_reply(cl, hello);
+	control_client_reply(cl, hello);
 	return 0;
 }
 

@@ -15,18 +15,29 @@
 
 struct control;
 struct journal;
+/* A request whose reply the backend sends later (see use and reload). */
+struct control_pending;
+
+/* Returned by a backend operation that keeps its control_pending. */
+#define CONTROL_PENDING 1
 
 struct control_backend {
 	void *ud;
 	json_t *(*status)(void *ud);   /* new ref: {"paused":bool,"plan":"path","ports":[PORT...]} */
 	json_t *(*stats)(void *ud);    /* new ref */
 	json_t *(*plans)(void *ud);    /* new ref: {"default":"path","ports":{"1-1":"path"},"loaded":[{"path","sha256","steps"}]} */
-	int (*use)(void *ud, const char *plan, const char *const *ports, size_t nports, char *err, size_t errlen);
+	/* use and reload load plans, which takes long: they may return
+	 * CONTROL_PENDING and keep p, and answer later with
+	 * control_pending_done(p, …). Any other return value is the answer
+	 * now (≥ 0 ok, -errno with err), and p is not kept. Until the answer,
+	 * the client's further requests wait; events still reach it. */
+	int (*use)(void *ud, const char *plan, const char *const *ports, size_t nports,
+		   struct control_pending *p, char *err, size_t errlen);
 	int (*pause)(void *ud);
 	int (*resume)(void *ud);
 	int (*abort_port)(void *ud, const char *port, char *err, size_t errlen);
 	int (*retry)(void *ud, const char *port, char *err, size_t errlen);
-	int (*reload)(void *ud, char *err, size_t errlen);
+	int (*reload)(void *ud, struct control_pending *p, char *err, size_t errlen);
 };
 
 struct control_opts {
@@ -54,7 +65,15 @@ int control_new(struct event_base *base, const struct control_opts *o,
 /* Broadcast an event to watchers: adds "event":type, "seq" (monotonic per
  * daemon), "ts" (unix ms).  Steals fields. */
 void control_publish(struct control *c, const char *type, json_t *fields);
+/* Frees the server. Requests still pending stay valid for their holder and
+ * are answered into the void. */
 struct control *control_free(struct control *c);
+
+/* Answer a pending request (r ≥ 0: ok; else an error with err, or
+ * strerror(-r) when err is NULL or empty) to the client that sent it, if it
+ * is still connected, and free p. Exactly once per kept p, on the loop,
+ * also after control_free. */
+void control_pending_done(struct control_pending *p, int r, const char *err);
 
 /* What the server holds (for stats and tests). */
 struct control_counters {

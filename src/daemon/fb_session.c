@@ -5,20 +5,16 @@
  * FAIL or DATA (INFO/TEXT go to ev->info and the read is re-armed). The data
  * phase of a download keeps xfers_in_flight bulk OUT transfers of up to
  * xfer_size bytes queued, sent straight from the image mapping; the next one
- * is submitted from the completion callback of the last. Segments shorter
- * than FB_GATHER_MAX (sparse file/chunk headers, FILL patterns) are gathered
- * into a per-slot bounce buffer so they do not cost a transfer each. No
- * zero-length transfer is ever submitted.
+ * is submitted from the completion callback of the last. Every transfer but
+ * the last of a download is a multiple of 512 bytes (no short packet in the
+ * middle): segments shorter than that (sparse file/chunk headers, FILL
+ * patterns) and the unaligned ends of image data are gathered into a
+ * per-slot bounce buffer (< 512 bytes of image data on each side of a
+ * gather). No zero-length transfer is ever submitted.
  *
- * Lifetime ("zombie" state): s->live counts transfers submitted whose
- * callback has not run, s->busy counts callbacks of ours on the stack.
- * fb_session_free() and the end of the plan cancel every live transfer;
- * the memory (and the plan reference, hence the image mapping) is released
- * by whichever of fb_session_free() or the last callback sees
- * freed && live == 0 && busy == 0. Every callback bails out before touching
- * the protocol state once the session is finished or freed, and every place
- * that emits an event re-checks s->freed afterwards. */
-#include "daemon/session.h"
+ * Lifetime ("zombie" state), the walk over the steps, delays and failures:
+ * session.c (session_priv.h). */
+#include "daemon/session_priv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,12 +30,11 @@
 #include "flashd/sparse.h"
 
 #define FB_REPLY_BUF 256u         /* ≥ 64: U-Boot answers with ≤ 64 bytes */
-#define FB_GATHER_MAX 512u        /* shorter segments go through the bounce buffer */
-#define FB_BOUNCE 4096u
+#define FB_PACKET 512u            /* high-speed bulk packet */
+#define FB_BOUNCE 4096u           /* a multiple of FB_PACKET */
 #define FB_CMD_BUF 4096u          /* U-Boot's command buffer */
 
 enum fb_state {
-	FB_STATE_START,       /* start timer armed */
 	FB_STATE_MAXDL,       /* getvar:max-download-size */
 	FB_STATE_CMD,         /* a step's command: OKAY ends the step */
 	FB_STATE_REBOOT,      /* "reboot": OKAY or the board leaving ends the step */
@@ -47,16 +42,13 @@ enum fb_state {
 	FB_STATE_DATA,        /* data phase: bulk OUTs in flight */
 	FB_STATE_DATA_OKAY,   /* expects OKAY after the data */
 	FB_STATE_FLASH,       /* "flash:<part>": OKAY ends the piece */
-	FB_STATE_DELAY,       /* delay timer armed */
-	FB_STATE_FINISHED,    /* done() was called */
 };
 
 static const char *const fb_state_names[] = {
-	[FB_STATE_START] = "start",         [FB_STATE_MAXDL] = "getvar max-download-size",
+	[FB_STATE_MAXDL] = "getvar max-download-size",
 	[FB_STATE_CMD] = "command",         [FB_STATE_REBOOT] = "reboot",
 	[FB_STATE_DOWNLOAD] = "download",   [FB_STATE_DATA] = "data",
 	[FB_STATE_DATA_OKAY] = "data OKAY", [FB_STATE_FLASH] = "flash",
-	[FB_STATE_DELAY] = "delay",         [FB_STATE_FINISHED] = "finished",
 };
 
 struct fb_slot {
@@ -73,17 +65,9 @@ struct fb_cursor {
 };
 
 struct fb_session {
-	struct usb_dev *dev;
-	struct plan *plan;
-	struct session_opts o;
-	struct session_events ev;
+	struct session b;                 /* first */
 	uint8_t ep_in, ep_out;
-	struct event *timer;
 	enum fb_state state;
-	unsigned live, busy;
-	bool freed;
-	size_t idx;                       /* current step */
-	const struct plan_step *step;     /* NULL before the first step */
 	uint32_t max_dl;
 	uint64_t bytes;                   /* data bytes acknowledged, all steps */
 	/* command / reply */
@@ -106,67 +90,30 @@ struct fb_session {
 	struct fb_slot *slots;
 };
 
-static void fb_run_step(struct fb_session *s);
 static void fb_read_reply(struct fb_session *s);
 
-static void fb_destroy(struct fb_session *s)
-{
-	if (s->timer)
-		event_free(s->timer);
-	sparse_writer_free(s->w);
-	plan_unref(s->plan);
-	free(s->slots);
-	free(s);
-}
-
-/* Leave one of our callbacks: the last one out of a freed session frees it. */
-static void fb_release(struct fb_session *s)
-{
-	if (--s->busy == 0 && s->freed && s->live == 0)
-		fb_destroy(s);
-}
-
-static void fb_cancel_all(struct fb_session *s)
-{
-	if (s->cmd_x)
-		usb_xfer_cancel(s->cmd_x);
-	if (s->reply_x)
-		usb_xfer_cancel(s->reply_x);
-	for (unsigned i = 0; i < s->nslots; i++)
-		if (s->slots[i].x)
-			usb_xfer_cancel(s->slots[i].x);
-	if (s->timer)
-		evtimer_del(s->timer);
-}
-
-/* Ends the session: cancels what is in flight and calls done() once. */
+/* Ends the session; a split image's writer goes at once. */
 static void fb_finish(struct fb_session *s, int status, const char *reason)
 {
-	s->state = FB_STATE_FINISHED;
-	fb_cancel_all(s);
 	s->w = sparse_writer_free(s->w);
-	if (s->ev.done)
-		s->ev.done(s->ev.ud, status, reason);
+	session_finish(&s->b, status, reason);
 }
 
 __attribute__((format(printf, 3, 4)))
 static void fb_fail(struct fb_session *s, int err, const char *fmt, ...)
 {
-	char what[320], reason[512];
 	va_list ap;
 
+	s->w = sparse_writer_free(s->w);
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	session_failv(&s->b, err, fmt, ap);
 	va_end(ap);
-	snprintf(reason, sizeof(reason), "%s: %s",
-		 s->step ? s->step->text : "getvar:max-download-size", what);
-	fb_finish(s, err, reason);
 }
 
 /* Reply timeout of the current step: FB[-t MS] wins over the default. */
 static unsigned fb_timeout(const struct fb_session *s, unsigned def)
 {
-	return s->step && s->step->timeout_ms ? s->step->timeout_ms : def;
+	return s->b.step && s->b.step->timeout_ms ? s->b.step->timeout_ms : def;
 }
 
 static void fb_cmd_cb(void *ud, int status, size_t actual)
@@ -174,9 +121,8 @@ static void fb_cmd_cb(void *ud, int status, size_t actual)
 	struct fb_session *s = ud;
 
 	s->cmd_x = NULL;
-	s->live--;
-	s->busy++;
-	if (!s->freed && s->state != FB_STATE_FINISHED) {
+	session_xfer_enter(&s->b);
+	if (session_active(&s->b)) {
 		if (status == -ECANCELED)  /* not ours: the device was closed */
 			status = -ENODEV;
 		if (status < 0)
@@ -187,7 +133,7 @@ static void fb_cmd_cb(void *ud, int status, size_t actual)
 		else
 			fb_read_reply(s);
 	}
-	fb_release(s);
+	session_leave(&s->b);
 }
 
 /* Send cmd, then read its reply(s) with reply_timeout. */
@@ -205,19 +151,13 @@ static void fb_command(struct fb_session *s, enum fb_state state, const char *cm
 	s->cmd_len = len;
 	s->state = state;
 	s->reply_timeout = reply_timeout;
-	r = usb_bulk_out(s->dev, s->ep_out, s->cmd, len, s->o.fb_cmd_timeout_ms, fb_cmd_cb, s,
+	r = usb_bulk_out(s->b.dev, s->ep_out, s->cmd, len, s->b.o.fb_cmd_timeout_ms, fb_cmd_cb, s,
 			 &s->cmd_x);
 	if (r < 0) {
 		fb_fail(s, r, "sending \"%s\": %s", s->cmd, strerror(-r));
 		return;
 	}
-	s->live++;
-}
-
-static void fb_step_done(struct fb_session *s)
-{
-	s->idx++;
-	fb_run_step(s);
+	session_submitted(&s->b);
 }
 
 /* ---- data phase ---- */
@@ -237,20 +177,28 @@ static uint64_t fb_img_cover(const struct fb_session *s, const struct sparse_seg
 	return pos;
 }
 
-/* The next transfer from cursor c (advanced past it): a pointer into the
- * image, or gathered small segments in sl->bounce. Returns its length. */
+/* The next transfer from cursor c (advanced past it). Every transfer but
+ * the last of a download is a whole number of packets, so the gadget never
+ * sees a short packet mid-download (on U-Boot each one ends a request): the
+ * part of a segment that fills whole packets goes straight from its memory;
+ * small segments (sparse headers, FILL words) and the < FB_PACKET-byte ends
+ * of large ones are gathered in sl->bounce, up to the packet boundary where
+ * a large segment goes on. Returns its length. */
 static size_t fb_slot_fill(struct fb_session *s, struct fb_slot *sl, struct fb_cursor *c,
 			   const uint8_t **buf, uint64_t *pos)
 {
-	size_t n = 0;
+	const struct sparse_seg *g;
+	size_t n = 0, left, k;
 
 	while (c->seg < s->piece.nseg && s->piece.seg[c->seg].len == c->off)
 		c->seg++, c->off = 0;
 	if (c->seg == s->piece.nseg)
 		return 0;
-	const struct sparse_seg *g = &s->piece.seg[c->seg];
-	if (g->len >= FB_GATHER_MAX) {
-		n = g->len - c->off < s->o.xfer_size ? g->len - c->off : s->o.xfer_size;
+	g = &s->piece.seg[c->seg];
+	left = g->len - c->off;
+	if (left >= FB_PACKET) {
+		n = left < s->b.o.xfer_size ? left : s->b.o.xfer_size;
+		n -= n % FB_PACKET;
 		*buf = g->data + c->off;
 		c->off += n;
 		*pos = fb_img_cover(s, g, c->off, *pos);
@@ -259,9 +207,15 @@ static size_t fb_slot_fill(struct fb_session *s, struct fb_slot *sl, struct fb_c
 	*buf = sl->bounce;
 	while (c->seg < s->piece.nseg && n < FB_BOUNCE) {
 		g = &s->piece.seg[c->seg];
-		if (g->len >= FB_GATHER_MAX)
-			break;
-		size_t k = g->len - c->off < FB_BOUNCE - n ? g->len - c->off : FB_BOUNCE - n;
+		left = g->len - c->off;
+		k = FB_BOUNCE - n;
+		if (left >= FB_PACKET) {   /* only up to the packet boundary */
+			if (n % FB_PACKET == 0)
+				break;
+			k = FB_PACKET - n % FB_PACKET;
+		}
+		if (k > left)
+			k = left;
 		memcpy(sl->bounce + n, g->data + c->off, k);
 		n += k;
 		c->off += k;
@@ -280,10 +234,9 @@ static void fb_data_cb(void *ud, int status, size_t actual)
 	struct fb_session *s = sl->s;
 
 	sl->x = NULL;
-	s->live--;
 	s->inflight--;
-	s->busy++;
-	if (!s->freed && s->state == FB_STATE_DATA) {
+	session_xfer_enter(&s->b);
+	if (session_active(&s->b) && s->state == FB_STATE_DATA) {
 		if (status == -ECANCELED)
 			status = -ENODEV;
 		if (status < 0) {
@@ -296,14 +249,13 @@ static void fb_data_cb(void *ud, int status, size_t actual)
 			s->bytes += actual;
 			if (sl->img_end > s->progress) {
 				s->progress = sl->img_end;
-				if (s->ev.progress)
-					s->ev.progress(s->ev.ud, s->progress, s->img_len);
+				session_progress(&s->b, s->progress, s->img_len);
 			}
-			if (!s->freed && s->state == FB_STATE_DATA)
+			if (session_active(&s->b) && s->state == FB_STATE_DATA)
 				fb_pump(s);
 		}
 	}
-	fb_release(s);
+	session_leave(&s->b);
 }
 
 static struct fb_slot *fb_free_slot(struct fb_session *s)
@@ -326,7 +278,7 @@ static void fb_pump(struct fb_session *s)
 		size_t n = fb_slot_fill(s, sl, &c, &buf, &pos);
 		if (!n)
 			break;
-		int r = usb_bulk_out(s->dev, s->ep_out, buf, n, s->o.fb_cmd_timeout_ms, fb_data_cb,
+		int r = usb_bulk_out(s->b.dev, s->ep_out, buf, n, s->b.o.fb_cmd_timeout_ms, fb_data_cb,
 				     sl, &sl->x);
 		if (r == -ENOMEM && s->inflight)
 			break; /* usbfs memory limit: retry when one completes */
@@ -339,11 +291,11 @@ static void fb_pump(struct fb_session *s)
 		s->cur = c;
 		s->img_pos = pos;
 		s->inflight++;
-		s->live++;
+		session_submitted(&s->b);
 	}
 	if (!s->inflight) {
 		s->state = FB_STATE_DATA_OKAY;
-		s->reply_timeout = fb_timeout(s, s->o.fb_cmd_timeout_ms);
+		s->reply_timeout = fb_timeout(s, s->b.o.fb_cmd_timeout_ms);
 		fb_read_reply(s);
 	}
 }
@@ -364,19 +316,18 @@ static void fb_send_download(struct fb_session *s)
 		return;
 	}
 	s->cur = (struct fb_cursor){ 0, 0 };
-	fb_command(s, FB_STATE_DOWNLOAD, cmd, fb_timeout(s, s->o.fb_cmd_timeout_ms));
+	fb_command(s, FB_STATE_DOWNLOAD, cmd, fb_timeout(s, s->b.o.fb_cmd_timeout_ms));
 }
 
 /* The step's image is on the board: report it all done, next step. */
 static void fb_image_done(struct fb_session *s)
 {
-	if (s->progress < s->img_len && s->ev.progress) {
+	if (s->progress < s->img_len) {
 		s->progress = s->img_len;
-		s->ev.progress(s->ev.ud, s->img_len, s->img_len);
-		if (s->freed)
+		if (!session_progress(&s->b, s->img_len, s->img_len))
 			return;
 	}
-	fb_step_done(s);
+	session_step_done(&s->b);
 }
 
 static void fb_next_piece(struct fb_session *s)
@@ -397,7 +348,7 @@ static void fb_next_piece(struct fb_session *s)
 
 static void fb_flash_begin(struct fb_session *s)
 {
-	const struct plan_step *st = s->step;
+	const struct plan_step *st = s->b.step;
 	const char *why = NULL;
 	uint64_t len = st->image_len;
 
@@ -431,12 +382,12 @@ static void fb_flash_begin(struct fb_session *s)
 
 static unsigned fb_flash_timeout(const struct fb_session *s)
 {
-	uint64_t ms = s->piece.write_bytes / s->o.fb_flash_rate_kbps * 2;
+	uint64_t ms = s->piece.write_bytes / s->b.o.fb_flash_rate_kbps * 2;
 
-	if (s->step->timeout_ms)
-		return s->step->timeout_ms;
-	if (ms < s->o.fb_flash_min_ms)
-		ms = s->o.fb_flash_min_ms;
+	if (s->b.step->timeout_ms)
+		return s->b.step->timeout_ms;
+	if (ms < s->b.o.fb_flash_min_ms)
+		ms = s->b.o.fb_flash_min_ms;
 	return ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
 }
 
@@ -450,37 +401,33 @@ static void fb_on_okay(struct fb_session *s, const struct fastboot_reply *rep)
 			fb_fail(s, -EPROTO, "bad max-download-size \"%s\"", rep->text);
 			return;
 		}
-		fb_run_step(s);
+		session_run_step(&s->b);
 		return;
 	case FB_STATE_CMD:
-		if (s->step->op == PLAN_OP_GETVAR && s->ev.info) {
+		if (s->b.step->op == PLAN_OP_GETVAR) {
 			char line[FASTBOOT_REPLY_MAX + 64];
-			snprintf(line, sizeof(line), "%s: %s", s->step->arg ? s->step->arg : "",
+			snprintf(line, sizeof(line), "%s: %s", s->b.step->arg ? s->b.step->arg : "",
 				 rep->text);
-			s->ev.info(s->ev.ud, line);
-			if (s->freed)
+			if (!session_info(&s->b, line))
 				return;
 		}
-		fb_step_done(s);
+		session_step_done(&s->b);
 		return;
 	case FB_STATE_REBOOT:
-		fb_step_done(s);
+		session_step_done(&s->b);
 		return;
 	case FB_STATE_DATA_OKAY:
-		if (s->step->op == PLAN_OP_DOWNLOAD) {
+		if (s->b.step->op == PLAN_OP_DOWNLOAD) {
 			fb_image_done(s);
 			return;
 		}
-		fb_command(s, FB_STATE_FLASH, s->step->fb_cmd, fb_flash_timeout(s));
+		fb_command(s, FB_STATE_FLASH, s->b.step->fb_cmd, fb_flash_timeout(s));
 		return;
 	case FB_STATE_FLASH:
 		fb_next_piece(s);
 		return;
 	case FB_STATE_DOWNLOAD:
-	case FB_STATE_START:
 	case FB_STATE_DATA:
-	case FB_STATE_DELAY:
-	case FB_STATE_FINISHED:
 		break;
 	}
 	fb_fail(s, -EPROTO, "unexpected OKAY%s while %s", rep->text, fb_state_names[s->state]);
@@ -491,9 +438,7 @@ static void fb_on_reply(struct fb_session *s, const struct fastboot_reply *rep)
 	switch (rep->kind) {
 	case FASTBOOT_REPLY_INFO:
 	case FASTBOOT_REPLY_TEXT:
-		if (s->ev.info)
-			s->ev.info(s->ev.ud, rep->text);
-		if (!s->freed && s->state != FB_STATE_FINISHED)
+		if (session_info(&s->b, rep->text) && session_active(&s->b))
 			fb_read_reply(s);
 		return;
 	case FASTBOOT_REPLY_FAIL:
@@ -532,14 +477,13 @@ static void fb_reply_cb(void *ud, int status, size_t actual)
 	struct fastboot_reply rep;
 
 	s->reply_x = NULL;
-	s->live--;
-	s->busy++;
-	if (s->freed || s->state == FB_STATE_FINISHED)
+	session_xfer_enter(&s->b);
+	if (!session_active(&s->b))
 		goto out;
 	if (status == -ECANCELED)
 		status = -ENODEV;
 	if (fb_reboot_gone(s, status))
-		fb_step_done(s);
+		session_step_done(&s->b);
 	else if (status < 0)
 		fb_fail(s, status, "no reply to \"%s\" (%s): %s", s->cmd, fb_state_names[s->state],
 			strerror(-status));
@@ -548,34 +492,31 @@ static void fb_reply_cb(void *ud, int status, size_t actual)
 	else
 		fb_on_reply(s, &rep);
 out:
-	fb_release(s);
+	session_leave(&s->b);
 }
 
 static void fb_read_reply(struct fb_session *s)
 {
-	int r = usb_bulk_in(s->dev, s->ep_in, s->reply, sizeof(s->reply), s->reply_timeout,
+	int r = usb_bulk_in(s->b.dev, s->ep_in, s->reply, sizeof(s->reply), s->reply_timeout,
 			    fb_reply_cb, s, &s->reply_x);
 
+	if (fb_reboot_gone(s, r)) { /* the board left before the read was submitted */
+		session_step_done(&s->b);
+		return;
+	}
 	if (r < 0) {
 		fb_fail(s, r, "reading the reply to \"%s\": %s", s->cmd, strerror(-r));
 		return;
 	}
-	s->live++;
+	session_submitted(&s->b);
 }
 
 /* ---- steps ---- */
 
-static void fb_delay(struct fb_session *s, unsigned ms)
+static void fb_exec(struct session *b)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	s->state = FB_STATE_DELAY;
-	evtimer_add(s->timer, &tv);
-}
-
-static void fb_exec(struct fb_session *s)
-{
-	const struct plan_step *st = s->step;
+	struct fb_session *s = (struct fb_session *)b;
+	const struct plan_step *st = b->step;
 
 	switch (st->op) {
 	case PLAN_OP_GETVAR:
@@ -583,22 +524,20 @@ static void fb_exec(struct fb_session *s)
 	case PLAN_OP_ACMD:
 	case PLAN_OP_OEM:
 	case PLAN_OP_CONTINUE:
-		fb_command(s, FB_STATE_CMD, st->fb_cmd, fb_timeout(s, s->o.fb_cmd_timeout_ms));
+		fb_command(s, FB_STATE_CMD, st->fb_cmd, fb_timeout(s, b->o.fb_cmd_timeout_ms));
 		return;
 	case PLAN_OP_ERASE:
-		fb_command(s, FB_STATE_CMD, st->fb_cmd,
-				  fb_timeout(s, s->o.fb_erase_timeout_ms));
+		fb_command(s, FB_STATE_CMD, st->fb_cmd, fb_timeout(s, b->o.fb_erase_timeout_ms));
 		return;
 	case PLAN_OP_REBOOT:
-		fb_command(s, FB_STATE_REBOOT, st->fb_cmd,
-				  fb_timeout(s, s->o.fb_cmd_timeout_ms));
+		fb_command(s, FB_STATE_REBOOT, st->fb_cmd, fb_timeout(s, b->o.fb_cmd_timeout_ms));
 		return;
 	case PLAN_OP_FLASH:
 	case PLAN_OP_DOWNLOAD:
 		fb_flash_begin(s);
 		return;
 	case PLAN_OP_DELAY:
-		fb_delay(s, st->delay_ms);
+		session_delay(b, st->delay_ms);
 		return;
 	case PLAN_OP_DONE:
 		fb_finish(s, 0, NULL);
@@ -614,40 +553,42 @@ static void fb_exec(struct fb_session *s)
 	fb_fail(s, -EINVAL, "not a fastboot command (%s)", plan_op_to_string(st->op));
 }
 
-/* Start step s->idx, skipping lines that do not run on i.MX6; the FB flow
- * ends at the end of the plan or at the first step of another protocol. */
-static void fb_run_step(struct fb_session *s)
+static void fb_begin(struct session *b)
 {
-	const struct plan_step *st;
-
-	while ((st = plan_step(s->plan, s->idx)) && !st->runs_on_imx6)
-		s->idx++;
-	if (!st || st->proto != PLAN_PROTO_FB) {
-		fb_finish(s, 0, NULL);
-		return;
-	}
-	s->step = st;
-	if (s->ev.step) {
-		s->ev.step(s->ev.ud, s->idx, st->text);
-		if (s->freed)
-			return;
-	}
-	fb_exec(s);
+	fb_command((struct fb_session *)b, FB_STATE_MAXDL, "getvar:max-download-size",
+		   b->o.fb_cmd_timeout_ms);
 }
 
-static void fb_timer_cb(evutil_socket_t fd, short what, void *arg)
+static void fb_cancel(struct session *b)
 {
-	struct fb_session *s = arg;
+	struct fb_session *s = (struct fb_session *)b;
 
-	(void)fd;
-	(void)what;
-	s->busy++;
-	if (s->state == FB_STATE_START)
-		fb_command(s, FB_STATE_MAXDL, "getvar:max-download-size", s->o.fb_cmd_timeout_ms);
-	else if (s->state == FB_STATE_DELAY)
-		fb_step_done(s);
-	fb_release(s);
+	if (s->cmd_x)
+		usb_xfer_cancel(s->cmd_x);
+	if (s->reply_x)
+		usb_xfer_cancel(s->reply_x);
+	for (unsigned i = 0; i < s->nslots; i++)
+		if (s->slots[i].x)
+			usb_xfer_cancel(s->slots[i].x);
 }
+
+static void fb_destroy(struct session *b)
+{
+	struct fb_session *s = (struct fb_session *)b;
+
+	sparse_writer_free(s->w);
+	free(s->slots);
+	free(s);
+}
+
+static const struct session_ops fb_ops = {
+	.proto = PLAN_PROTO_FB,
+	.before_steps = "getvar:max-download-size",
+	.begin = fb_begin,
+	.exec = fb_exec,
+	.cancel = fb_cancel,
+	.destroy = fb_destroy,
+};
 
 /* ---- public ---- */
 
@@ -690,36 +631,32 @@ int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
 		     struct fb_session **out)
 {
 	struct fb_session *s;
+	struct session_opts so;
 	uint8_t ep_in = 0, ep_out = 0;
 	int r;
 
-	if (!dev || !plan || !o || !o->base || !ev || !out || first > plan_n_steps(plan))
-		return -EINVAL;
+	r = session_check_args(dev, plan, first, o, ev, out);
+	if (r < 0)
+		return r;
 	r = fb_claim(dev, &ep_in, &ep_out);
 	if (r < 0)
 		return r;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	fb_opts(&s->o, o);
-	s->nslots = s->o.xfers_in_flight;
+	fb_opts(&so, o);
+	s->nslots = so.xfers_in_flight;
 	s->slots = calloc(s->nslots, sizeof(*s->slots));
-	s->timer = evtimer_new(o->base, fb_timer_cb, s);
-	if (!s->slots || !s->timer) {
-		fb_destroy(s);
-		return -ENOMEM;
+	r = s->slots ? session_init(&s->b, &fb_ops, dev, plan, first, &so, ev) : -ENOMEM;
+	if (r < 0) {
+		free(s->slots);
+		free(s);
+		return r;
 	}
 	for (unsigned i = 0; i < s->nslots; i++)
 		s->slots[i].s = s;
-	s->dev = dev;
-	s->plan = plan_ref(plan);
-	s->ev = *ev;
 	s->ep_in = ep_in;
 	s->ep_out = ep_out;
-	s->idx = first;
-	s->state = FB_STATE_START;
-	struct timeval now = { 0, 0 };
-	evtimer_add(s->timer, &now);
 	*out = s;
 	return 0;
 }
@@ -731,16 +668,12 @@ uint64_t fb_session_bytes(const struct fb_session *s)
 
 size_t fb_session_next_step(const struct fb_session *s)
 {
-	return s ? s->idx : 0;
+	return s ? s->b.idx : 0;
 }
 
 struct fb_session *fb_session_free(struct fb_session *s)
 {
-	if (!s || s->freed)
-		return NULL;
-	s->freed = true;
-	fb_cancel_all(s);
-	if (!s->live && !s->busy)
-		fb_destroy(s);
+	if (s)
+		session_free(&s->b);
 	return NULL;
 }

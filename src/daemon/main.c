@@ -5,7 +5,8 @@
  * READY=1. Exit in reverse. SIGTERM/SIGINT: stop taking new boards, record
  * every running board as "aborted" in the journal, cancel its session,
  * close its device, exit 0. SIGHUP: reload (a bad configuration or plan is
- * refused and the running one stays). */
+ * refused and the running one stays), loaded off the loop; READY=1 when
+ * it is done. */
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -213,16 +214,32 @@ static void flashd_on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
-static void flashd_on_hup(evutil_socket_t sig, short what, void *arg)
+static void flashd_reload_done(void *ud, int r, const char *err)
 {
-	struct flashd *d = arg;
-	char err[2048];
-
-	sd_notify(0, "RELOADING=1");
-	if (station_reload(d->station, err, sizeof(err)) < 0)
+	(void)ud;
+	(void)err; /* logged by the station */
+	if (r == -ECANCELED)
+		return; /* flashd is stopping */
+	if (r < 0)
 		sd_notify(0, "READY=1\nSTATUS=reload refused, previous configuration kept");
 	else
 		sd_notify(0, "READY=1");
+}
+
+/* The reload runs on the station's loader thread; READY=1 follows when it
+ * is done. */
+static void flashd_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct flashd *d = arg;
+	char err[256];
+	int r;
+
+	sd_notify(0, "RELOADING=1");
+	r = station_reload(d->station, flashd_reload_done, d, err, sizeof(err));
+	if (r < 0) {
+		log_error("reload: %s", err);
+		flashd_reload_done(d, r, err);
+	}
 }
 
 static void flashd_on_watchdog(evutil_socket_t fd, short what, void *arg)

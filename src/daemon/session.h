@@ -36,9 +36,10 @@
  * `FB: done`, the end of the plan or the first step of another protocol.
  * Lines with runs_on_imx6 == false are skipped. `FB: reboot` succeeds when
  * the command was sent and then either OKAY arrives or the reply read
- * fails because the board left (-ENODEV, -EIO, -EPIPE); FAIL or a timeout
- * fail it. After JUMP_ADDRESS a report-4 read failing with -ETIMEDOUT,
- * -ENODEV, -EIO or -EPIPE is the ROM running the image: success.
+ * fails (or cannot be submitted) because the board left (-ENODEV, -EIO,
+ * -EPIPE); FAIL or a timeout fail it. After JUMP_ADDRESS a report-3 or
+ * report-4 read failing (or failing to submit) with -ETIMEDOUT, -ENODEV,
+ * -EIO or -EPIPE is the ROM running the image: success.
  *
  * Timeouts: SDP every transfer sdp_timeout_ms. FB: commands and data
  * transfers fb_cmd_timeout_ms; replies fb_cmd_timeout_ms, erase

@@ -13,6 +13,7 @@
 #include "daemon/journal.h"
 #include "daemon/station_priv.h"
 #include "daemon/usb.h"
+#include "daemon/worker.h"
 #include "flashd/protocol.h"
 #include "flashd/sdp.h"
 
@@ -55,33 +56,37 @@ static int station_feed(struct station_port *ps, const struct port_event *ev);
 
 /* ---- actions ---- */
 
-static void station_on_state(struct station_port *ps, enum port_state old, enum port_state new,
-			     uint64_t now)
+/* The board's result, once: DONE, FAILED or BOOT_LOOP was entered. */
+static void station_log_result(struct station_port *ps)
 {
 	const struct port *p = &ps->port;
 
-	station_log(ps, LOG_INFO, "%s -> %s", port_state_to_string(old), port_state_to_string(new));
-	switch (new) {
-	case PORT_STATE_FAILED:
+	switch (p->result) {
+	case PORT_RESULT_FAILED:
+	case PORT_RESULT_ABORTED:
 		station_log(ps, LOG_ERR, "%s at step \"%s\": %s (%" PRIu64 " bytes done)",
 			    p->result == PORT_RESULT_ABORTED ? "aborted" : "failed", p->failed_step,
 			    p->reason, port_bytes(p));
 		break;
-	case PORT_STATE_BOOT_LOOP:
+	case PORT_RESULT_BOOT_LOOP:
 		station_log(ps, LOG_WARNING, "boot loop: %s; retry to flash it again", p->reason);
 		break;
-	case PORT_STATE_DONE:
+	case PORT_RESULT_OK:
 		station_log(ps, LOG_NOTICE, "done: %" PRIu64 " bytes in %" PRIu64 " ms",
 			    port_bytes(p), p->end_ms - p->start_ms);
 		break;
-	case PORT_STATE_EMPTY:
-	case PORT_STATE_PAUSED:
-	case PORT_STATE_SDP:
-	case PORT_STATE_WAIT_REENUM:
-	case PORT_STATE_FASTBOOT:
-	case _PORT_STATE_MAX:
+	case PORT_RESULT_NONE:
+	case _PORT_RESULT_MAX:
 		break;
 	}
+}
+
+static void station_on_state(struct station_port *ps, enum port_state old, enum port_state new,
+			     uint64_t now)
+{
+	station_log(ps, LOG_INFO, "%s -> %s", port_state_to_string(old), port_state_to_string(new));
+	if (port_state_is_final(new))
+		station_log_result(ps);
 	control_publish(ps->st->ctl, PROTOCOL_EVENT_PORT, station_port_json(ps, now));
 }
 
@@ -562,11 +567,6 @@ static int station_retry(void *ud, const char *port, char *err, size_t errlen)
 	return station_port_op(ud, port, PORT_EV_RETRY, err, errlen);
 }
 
-static int station_reload_cb(void *ud, char *err, size_t errlen)
-{
-	return station_reload(ud, err, errlen);
-}
-
 void station_backend(struct station *st, struct control_backend *be)
 {
 	*be = (struct control_backend){
@@ -579,57 +579,8 @@ void station_backend(struct station *st, struct control_backend *be)
 		.resume = station_resume,
 		.abort_port = station_abort,
 		.retry = station_retry,
-		.reload = station_reload_cb,
+		.reload = station_reload_op,
 	};
-}
-
-static bool station_str_changed(const char *a, const char *b)
-{
-	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
-}
-
-static bool station_conf_socket_changed(const struct conf *a, const struct conf *b)
-{
-	return station_str_changed(a->socket_path, b->socket_path) ||
-	       station_str_changed(a->socket_group, b->socket_group) ||
-	       station_str_changed(a->admin_group, b->admin_group) ||
-	       station_str_changed(a->journal_path, b->journal_path) ||
-	       a->max_clients != b->max_clients || a->client_queue != b->client_queue;
-}
-
-int station_reload(struct station *st, char *err, size_t errlen)
-{
-	struct station_plan_set plans;
-	struct conf *c = NULL;
-	char *errors = NULL;
-	int r;
-
-	if (!st->config_path) {
-		snprintf(err, errlen, "no configuration file to reload");
-		return -ENOTSUP;
-	}
-	r = conf_load(st->config_path, &c, &errors);
-	if (r < 0) {
-		snprintf(err, errlen, "%s", errors ? errors : strerror(-r));
-		free(errors);
-		log_error("reload refused, the running configuration stays: %s", err);
-		return -EINVAL;
-	}
-	r = station_plans_load(c, &plans, err, errlen);
-	if (r < 0) {
-		conf_free(c);
-		log_error("reload refused, the running plans stay: %s", err);
-		return r == -ENOMEM ? r : -EINVAL;
-	}
-	station_plans_clear(&st->plans);
-	st->plans = plans;
-	if (station_conf_socket_changed(st->conf, c))
-		log_notice("reload: socket, journal, group and client settings take effect on restart");
-	conf_free(st->conf);
-	st->conf = c;
-	station_apply_conf(st);
-	log_notice("reloaded %s", st->config_path);
-	return 0;
 }
 
 const struct conf *station_conf(const struct station *st)
@@ -681,6 +632,12 @@ int station_new(const struct station_opts *o, struct conf *conf, struct station 
 		station_free(st);
 		return r;
 	}
+	r = worker_new(st->base, &st->loader);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start the plan loader thread: %s", strerror(-r));
+		station_free(st);
+		return r;
+	}
 	station_apply_conf(st);
 	*out = st;
 	return 0;
@@ -700,6 +657,8 @@ struct station *station_free(struct station *st)
 {
 	if (!st)
 		return NULL;
+	st->stopping = true;   /* loads that finish now are not applied */
+	st->loader = worker_free(st->loader);
 	for (size_t i = 0; i < st->nports; i++)
 		station_port_free(st->ports[i]);
 	free(st->ports);

@@ -37,11 +37,15 @@ struct station_opts {
 };
 
 /* Takes conf (freed by the station, also on failure). Loads every plan conf
- * names; a plan that does not load fails with "file:line: message" in err. */
+ * names (synchronously: the loop does not run yet); a plan that does not
+ * load fails with "file:line: message" in err. Starts the loader thread
+ * for later loads (reload, `use`). */
 int station_new(const struct station_opts *o, struct conf *conf, struct station **out,
 		char *err, size_t errlen);
 /* Aborts every running board (journal result "aborted", reason given),
- * stops sessions, closes devices. Then station_free. */
+ * stops sessions, closes devices. Then station_free, which waits for a plan
+ * load that is running and cancels the queued ones (done() with
+ * -ECANCELED). */
 void station_shutdown(struct station *st, const char *reason);
 struct station *station_free(struct station *st);
 
@@ -53,10 +57,20 @@ const struct conf *station_conf(const struct station *st);
 /* devwatch_cb: ud = st. */
 void station_on_device(void *ud, enum devwatch_action action, const struct devwatch_dev *dev);
 
-/* Re-read the configuration and every plan it names. All or nothing: on
- * error (file:line in err) the running configuration and plans stay.
- * Choices made with `use` are dropped: the configuration decides again. */
-int station_reload(struct station *st, char *err, size_t errlen);
+/* How a plan load that runs on the station's loader thread ends: r ≥ 0, or
+ * -errno with a message ("file:line: …"); -ECANCELED when the station is
+ * freed first. Called once, on the loop. */
+typedef void (*station_done_fn)(void *ud, int r, const char *err);
+
+/* Re-read the configuration and every plan it names, on the loader thread
+ * (boards keep flashing meanwhile); done() tells how it went. All or
+ * nothing: on error the running configuration and plans stay. Choices made
+ * with `use` are dropped: the configuration decides again. Loads (reload
+ * and `use`) are applied in the order they were asked for.
+ * 0: queued, done() will be called. < 0: refused now (err set), done()
+ * will not be called. */
+int station_reload(struct station *st, station_done_fn done, void *ud, char *err,
+		   size_t errlen);
 /* One line for sd_notify STATUS=. */
 void station_status_line(const struct station *st, char *buf, size_t len);
 

@@ -48,8 +48,11 @@ struct station_stat_step {
 	uint64_t count, total_ms, min_ms, max_ms;
 };
 
+struct worker;
+
 struct station {
 	struct event_base *base;
+	struct worker *loader;         /* plan loads for reload and `use` */
 	struct usb_ctx *usb;
 	struct journal *journal;
 	struct control *ctl;
@@ -80,8 +83,10 @@ int station_plans_load(const struct conf *c, struct station_plan_set *out, char 
 void station_plans_clear(struct station_plan_set *ps);
 struct plan *station_plan_for(const struct station *st, const char *port);
 void station_apply_conf(struct station *st);
+/* control backend: `use` and reload (answer with control_pending_done) */
 int station_use(void *ud, const char *plan, const char *const *ports, size_t nports,
-		char *err, size_t errlen);
+		struct control_pending *p, char *err, size_t errlen);
+int station_reload_op(void *ud, struct control_pending *p, char *err, size_t errlen);
 json_t *station_plans_json(void *ud);
 /* Index of the first runnable step of proto at or after from; plan_n_steps if none. */
 size_t station_plan_first(const struct plan *p, size_t from, enum plan_proto proto);

@@ -45,8 +45,19 @@ static int fake_ret(struct fake_station *fs, enum ctlproto_cmd cmd, char *err, s
 	return fs->ret;
 }
 
+/* use/reload: answer now, or keep p when fs->later */
+static int fake_maybe_later(struct fake_station *fs, enum ctlproto_cmd cmd,
+			    struct control_pending *p, char *err, size_t errlen)
+{
+	if (!fs->later)
+		return fake_ret(fs, cmd, err, errlen);
+	fs->calls[cmd]++;
+	fs->pending = p;
+	return CONTROL_PENDING;
+}
+
 static int fake_use(void *ud, const char *plan, const char *const *ports, size_t nports,
-		    char *err, size_t errlen)
+		    struct control_pending *p, char *err, size_t errlen)
 {
 	struct fake_station *fs = ud;
 	snprintf(fs->plan, sizeof(fs->plan), "%s", plan);
@@ -55,7 +66,7 @@ static int fake_use(void *ud, const char *plan, const char *const *ports, size_t
 		size_t at = strlen(fs->ports);
 		snprintf(fs->ports + at, sizeof(fs->ports) - at, "%s%s", i ? "," : "", ports[i]);
 	}
-	return fake_ret(fs, CTLPROTO_CMD_USE, err, errlen);
+	return fake_maybe_later(fs, CTLPROTO_CMD_USE, p, err, errlen);
 }
 
 static int fake_pause(void *ud)
@@ -97,9 +108,9 @@ static int fake_retry(void *ud, const char *port, char *err, size_t errlen)
 	return fake_ret(fs, CTLPROTO_CMD_RETRY, err, errlen);
 }
 
-static int fake_reload(void *ud, char *err, size_t errlen)
+static int fake_reload(void *ud, struct control_pending *p, char *err, size_t errlen)
 {
-	return fake_ret(ud, CTLPROTO_CMD_RELOAD, err, errlen);
+	return fake_maybe_later(ud, CTLPROTO_CMD_RELOAD, p, err, errlen);
 }
 
 void fake_station_backend(struct fake_station *fs, struct control_backend *be)

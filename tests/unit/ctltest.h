@@ -25,6 +25,8 @@ struct fake_station {
 	char ports[512]; /* comma-joined */
 	char port[64];
 	struct control *publish_on_abort; /* abort publishes a "port" event here */
+	bool later;                       /* use/reload keep their request … */
+	struct control_pending *pending;  /* … here, answered by the test */
 	const char *missing_port;         /* abort/retry on it: -ENOENT "no port …" */
 };
 

@@ -75,18 +75,3 @@ const struct plan_step *plan_step(const struct plan *p, size_t i)
 	return i < p->n ? &p->steps[i] : NULL;
 }
 
-const char *plan_op_to_string(enum plan_op op)
-{
-	static const char *const names[] = {
-		[PLAN_OP_BOOT] = "boot",         [PLAN_OP_DCD] = "dcd",
-		[PLAN_OP_WRITE] = "write",       [PLAN_OP_JUMP] = "jump",
-		[PLAN_OP_STATUS] = "status",     [PLAN_OP_GETVAR] = "getvar",
-		[PLAN_OP_UCMD] = "ucmd",         [PLAN_OP_ACMD] = "acmd",
-		[PLAN_OP_OEM] = "oem",           [PLAN_OP_FLASH] = "flash",
-		[PLAN_OP_DOWNLOAD] = "download", [PLAN_OP_ERASE] = "erase",
-		[PLAN_OP_REBOOT] = "reboot",     [PLAN_OP_CONTINUE] = "continue",
-		[PLAN_OP_DELAY] = "delay",       [PLAN_OP_DONE] = "done",
-		[PLAN_OP_CFG] = "cfg",
-	};
-	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : NULL;
-}

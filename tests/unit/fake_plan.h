@@ -1,7 +1,8 @@
 /* fake_plan: a test-only stand-in for the plan module's accessors, so the
  * session tests can build exact step lists (and images in memory) without
  * the plan parser. struct plan is defined here; the sessions only use
- * plan_ref/unref, plan_n_steps, plan_step and plan_op_to_string. */
+ * plan_ref/unref, plan_n_steps, plan_step, and plan_op_to_string (the real
+ * one: link src/core/plan_names.c). */
 #ifndef FLASHD_TEST_FAKE_PLAN_H
 #define FLASHD_TEST_FAKE_PLAN_H
 

@@ -135,8 +135,14 @@ static int board_out(void *ud, const struct fake_setup *setup, uint8_t ep, const
 	if (b->in_data) {
 		assert_true(len <= b->remaining); /* surplus data desyncs U-Boot */
 		assert_true(len > 0);
-		if (len >= 512 && !(data >= b->img_lo && data + len <= b->img_hi))
-			b->copied++;
+		if (!(data >= b->img_lo && data + len <= b->img_hi)) {
+			b->copied += len >= 512;
+			b->copied_bytes += len;
+			if (len > b->max_copied_len)
+				b->max_copied_len = len;
+		}
+		if (len % 512 && len != b->remaining)
+			b->unaligned++;
 		if (len > b->max_data_len)
 			b->max_data_len = len;
 		memcpy(b->dl + b->dl_len, data, len);

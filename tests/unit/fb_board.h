@@ -46,6 +46,10 @@ struct board {
 	const uint8_t *img_lo, *img_hi;
 	unsigned copied;         /* ≥ 512-byte data transfers from elsewhere */
 	size_t max_data_len;     /* longest data transfer */
+	uint64_t copied_bytes;   /* bytes of data transfers from elsewhere */
+	size_t max_copied_len;   /* longest of those */
+	unsigned unaligned;      /* data transfers not a multiple of 512 bytes
+				  * that were not the last of their download */
 };
 
 extern const struct fake_dev_ops fb_board_ops;

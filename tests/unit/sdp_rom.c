@@ -94,11 +94,15 @@ static void rom_command(struct rom *r, const uint8_t *c)
 		rom_status(r, type, SDP_SKIP_DCD_OK);
 		break;
 	case SDP_JUMP_ADDRESS:
-		rom_hab(r);
 		if (!r->jump_error && rom_jump_ok(r, addr)) {
 			r->jumped = true;
 			r->jump_addr = addr;
+			if (!r->jump_no_hab)
+				rom_hab(r);
+			else if (r->jump_gone_at_submit)
+				fake_usb_fail_submit(r->dev, 0, -ENODEV);
 		} else {
+			rom_hab(r);
 			rom_queue(r, 4, 0x000A0533u, 65);
 		}
 		break;
@@ -176,6 +180,8 @@ static int rom_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual
 	size_t n = r->rlen[r->rhead % 8];
 	memcpy(buf, r->reports[r->rhead++ % 8], n);
 	*actual = n;
+	if (r->jumped && r->jump_gone_at_submit && r->rhead == r->rtail)
+		fake_usb_fail_submit(r->dev, 0, -ENODEV); /* report 3 was its last word */
 	return 0;
 }
 

@@ -33,6 +33,10 @@ struct rom {
 	bool hab_closed;
 	enum jump_mode jump_mode;
 	bool jump_error;          /* answer JUMP with an error word */
+	bool jump_no_hab;         /* a good JUMP gets no report 3 either */
+	bool jump_gone_at_submit; /* after a good JUMP (and its report 3, if any)
+				   * the next transfer cannot even be submitted:
+				   * -ENODEV from the submit call */
 	uint16_t bad_status_for;  /* command answered with a wrong status word */
 	unsigned hold_after;      /* stop answering after this many control OUTs (0 = never) */
 	unsigned unplug_after;    /* leave after this many control OUTs (0 = never) */

@@ -1,5 +1,7 @@
 /* station_fakes: see station_fakes.h. */
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "daemon/control.h"
@@ -167,4 +170,62 @@ int journal_append(struct journal *j, json_t *record)
 	assert_non_null(j);
 	json_array_append(records, record);
 	return 0;
+}
+
+void control_pending_done(struct control_pending *p, int r, const char *err)
+{
+	assert_non_null(p);
+	p->done++;
+	p->r = r;
+	snprintf(p->err, sizeof(p->err), "%s", err ? err : "");
+}
+
+/* ---- plan_load, wrapped ---- */
+
+struct fake_load_state fl;
+static sem_t fl_release;
+
+int __real_plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
+		     struct plan **out, char *err, size_t errlen);
+int __wrap_plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
+		     struct plan **out, char *err, size_t errlen);
+
+int __wrap_plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
+		     struct plan **out, char *err, size_t errlen)
+{
+	__atomic_add_fetch(&fl.calls, 1, __ATOMIC_SEQ_CST);
+	if (pthread_equal(pthread_self(), fl.loop_thread))
+		__atomic_add_fetch(&fl.calls_on_loop, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&fl.hold, __ATOMIC_SEQ_CST)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 10; /* a test that forgets to release fails, not hangs */
+		__atomic_add_fetch(&fl.held, 1, __ATOMIC_SEQ_CST);
+		int r = sem_timedwait(&fl_release, &ts);
+		__atomic_sub_fetch(&fl.held, 1, __ATOMIC_SEQ_CST);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: held and never released", path);
+			return -ETIMEDOUT;
+		}
+	}
+	return __real_plan_load(path, args, nargs, flags, out, err, errlen);
+}
+
+void fake_load_init(void)
+{
+	memset(&fl, 0, sizeof(fl));
+	fl.loop_thread = pthread_self();
+	assert_int_equal(sem_init(&fl_release, 0, 0), 0);
+}
+
+void fake_load_release(unsigned n)
+{
+	while (n--)
+		sem_post(&fl_release);
+}
+
+void fake_load_exit(void)
+{
+	sem_destroy(&fl_release);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <jansson.h>
 
 #include "daemon/session.h"
@@ -47,5 +48,25 @@ extern struct fake_sess_state fs;
 
 extern json_t *events;     /* published: [{"type":…, "fields":…}] */
 extern json_t *records;    /* journal_append'ed records */
+
+/* what the station answered a `use` or reload with (control_pending_done) */
+struct control_pending {
+	unsigned done;           /* times answered (must end up 1) */
+	int r;
+	char err[2048];
+};
+
+/* plan_load, wrapped (-Wl,--wrap=plan_load): counts calls and where they
+ * run, and can hold them until the test releases them. */
+struct fake_load_state {
+	pthread_t loop_thread;   /* set by fake_load_init */
+	unsigned calls, calls_on_loop;   /* atomics */
+	bool hold;               /* loads wait for fake_load_release() … */
+	unsigned held;           /* atomic: loads waiting now */
+};
+extern struct fake_load_state fl;
+void fake_load_init(void);
+void fake_load_release(unsigned n);
+void fake_load_exit(void);
 
 #endif

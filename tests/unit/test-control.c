@@ -201,6 +201,124 @@ static void test_operations(void **state)
 	ctltest_close(&t);
 }
 
+/* use and reload answered later (plans load on the station's worker): the
+ * client's next requests wait, other clients and events go on. */
+static void test_answer_later(void **state)
+{
+	struct fx *f = *state;
+	struct ctltest_conn a, b;
+	bool timed_out = false;
+	const char *code, *message;
+	json_t *r;
+
+	start(f, (struct control_opts){ .admin_gid = getegid() });
+	f->fs.later = true;
+	client(f, &a);
+	client(f, &b);
+	r = ctltest_call(&a, "{\"id\":0,\"cmd\":\"watch\"}\n");
+	assert_string_equal(ctltest_code(r), "ok");
+	json_decref(r);
+	r = ctltest_recv(&a, 5000, NULL); /* snapshot */
+	json_decref(r);
+	ctltest_send(&a, "{\"id\":1,\"cmd\":\"reload\"}\n{\"id\":2,\"cmd\":\"status\"}\n");
+	assert_null(ctltest_recv(&a, 200, &timed_out));
+	assert_true(timed_out);
+	assert_non_null(f->fs.pending);
+	assert_int_equal(f->fs.calls[CTLPROTO_CMD_RELOAD], 1);
+	assert_int_equal(f->fs.calls[CTLPROTO_CMD_STATUS], 1); /* the snapshot; not id 2 yet */
+	/* another client is served meanwhile */
+	expect_code(&b, "{\"cmd\":\"status\"}\n", "ok");
+	/* and events reach the waiting watcher */
+	control_publish(f->c, "log", json_pack("{s:s}", "message", "hi"));
+	r = ctltest_recv(&a, 5000, NULL);
+	assert_string_equal(json_string_value(json_object_get(r, "event")), "log");
+	json_decref(r);
+	/* the answer, then the request that waited */
+	control_pending_done(f->fs.pending, 0, NULL);
+	r = ctltest_recv(&a, 5000, NULL);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
+	assert_string_equal(ctltest_code(r), "ok");
+	json_decref(r);
+	r = ctltest_recv(&a, 5000, NULL);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 2);
+	assert_non_null(json_object_get(r, "ports"));
+	json_decref(r);
+	/* an error answer keeps the id, maps the code, carries the text */
+	f->fs.pending = NULL;
+	ctltest_send(&b, "{\"id\":\"u\",\"cmd\":\"use\",\"plan\":\"/p/x.lst\"}\n");
+	while (!f->fs.pending)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_string_equal(f->fs.plan, "/p/x.lst");
+	control_pending_done(f->fs.pending, -EINVAL, "/p/x.lst:2: unknown command");
+	r = ctltest_recv(&b, 5000, NULL);
+	assert_string_equal(json_string_value(json_object_get(r, "id")), "u");
+	assert_int_equal(ctlproto_reply_status(r, &code, &message), 0);
+	assert_string_equal(code, PROTOCOL_ERR_INVALID);
+	assert_string_equal(message, "/p/x.lst:2: unknown command");
+	json_decref(r);
+	/* without a text: strerror */
+	f->fs.pending = NULL;
+	ctltest_send(&b, "{\"cmd\":\"reload\"}\n");
+	while (!f->fs.pending)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	control_pending_done(f->fs.pending, -ECANCELED, "");
+	r = ctltest_recv(&b, 5000, NULL);
+	assert_int_equal(ctlproto_reply_status(r, &code, &message), 0);
+	assert_string_equal(message, strerror(ECANCELED));
+	json_decref(r);
+	control_pending_done(NULL, 0, NULL);
+	ctltest_close(&a);
+	ctltest_close(&b);
+}
+
+/* The asking client leaves (or half-closes, or the server goes) before the
+ * answer: nothing breaks, nothing leaks. */
+static void test_answer_later_client_gone(void **state)
+{
+	struct fx *f = *state;
+	struct ctltest_conn t;
+	json_t *r;
+
+	start(f, (struct control_opts){ .admin_gid = getegid() });
+	f->fs.later = true;
+	/* gone before the answer */
+	client(f, &t);
+	ctltest_send(&t, "{\"cmd\":\"reload\"}\n");
+	while (!f->fs.pending)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	ctltest_close(&t);
+	ctltest_pump(f->base, 20);
+	control_pending_done(f->fs.pending, 0, NULL);
+	ctltest_pump(f->base, 20);
+	struct control_counters n;
+	control_get_counters(f->c, &n);
+	assert_int_equal(n.clients, 0);
+	/* half-closed: still answered, then closed */
+	f->fs.pending = NULL;
+	client(f, &t);
+	ctltest_send(&t, "{\"id\":5,\"cmd\":\"reload\"}\n");
+	shutdown(t.fd, SHUT_WR);
+	while (!f->fs.pending)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	ctltest_pump(f->base, 20);
+	control_pending_done(f->fs.pending, 0, NULL);
+	r = ctltest_recv(&t, 5000, NULL);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 5);
+	json_decref(r);
+	assert_null(ctltest_recv(&t, 5000, NULL)); /* EOF: answered all it asked */
+	ctltest_close(&t);
+	/* the server goes first */
+	f->fs.pending = NULL;
+	client(f, &t);
+	ctltest_send(&t, "{\"cmd\":\"use\",\"plan\":\"/p/a.lst\"}\n");
+	while (!f->fs.pending)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	f->c = control_free(f->c);
+	control_pending_done(f->fs.pending, 0, NULL);
+	assert_null(ctltest_recv(&t, 5000, NULL));
+	ctltest_close(&t);
+}
+
 static void test_missing_operations(void **state)
 {
 	struct fx *f = *state;
@@ -824,6 +942,8 @@ int main(void)
 		T(test_hello),
 		T(test_queries),
 		T(test_operations),
+		T(test_answer_later),
+		T(test_answer_later_client_gone),
 		T(test_missing_operations),
 		T(test_history),
 		T(test_errors_keep_connection),

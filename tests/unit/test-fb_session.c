@@ -234,6 +234,8 @@ static void test_raw_flash_flow(void **state)
 	assert_int_equal(st2->claimed_iface, 0);
 	assert_int_equal(f->b.copied, 0);
 	assert_int_equal(f->b.max_data_len, 16384);
+	assert_int_equal(f->b.unaligned, 0);
+	assert_true(f->b.copied_bytes < 512); /* the 160-byte tail of 100000 */
 	assert_false(st2->claim_detach);
 }
 
@@ -258,8 +260,13 @@ static void test_raw2sparse_pieces(void **state)
 	assert_int_equal(f->rec.total, img->size);
 	assert_false(f->rec.progress_regressed);
 	assert_int_equal(fake_usb_stats(f->b.dev)->out_max_live, 3);
-	/* only the zero-padded last block comes from the writer's own buffer */
-	assert_int_equal(f->b.copied, 1);
+	/* no short packet before the end of a download (e2e bug #5) … */
+	assert_int_equal(f->b.unaligned, 0);
+	/* … for the price of gathering: headers with < 512 bytes of image data
+	 * on each side; besides, only the zero-padded last block comes from
+	 * the writer's own buffer */
+	assert_true(f->b.max_copied_len <= 4096);
+	assert_true(f->b.copied_bytes - 4096 < img->size / 10);
 	assert_true(f->b.max_data_len <= 4096);
 	assert_int_equal(fake_usb_stats(f->b.dev)->zlps, 0);
 	/* zero blocks went as FILL chunks: less on the wire than the image */
@@ -354,6 +361,67 @@ static void test_sparse_resplit(void **state)
 	assert_memory_equal(f->b.part + 15 * BLK, raw->data + 10 * BLK, 10 * BLK);
 	assert_int_equal(f->rec.bytes, n);
 	assert_int_equal(f->rec.total, n);
+	assert_int_equal(f->b.unaligned, 0);
+}
+
+/* Header runs longer than the bounce buffer (300 FILL chunks of 16 bytes,
+ * then RAW data starting off a packet boundary): split across bounce
+ * transfers of whole packets, never a short packet before the end. */
+static void test_many_small_segments(void **state)
+{
+	struct fixture *f = *state;
+	enum { NFILL = 300, NRAW = 3 };
+	struct plan_image *raw = make_image(f, 0, NRAW * BLK + 100, 4);
+	size_t cap = 28 + NFILL * 16 + 12 + NRAW * BLK;
+	uint8_t *sp = malloc(cap), *p = sp;
+
+	assert_non_null(sp);
+	memset(p, 0, 28);
+	fb_board_wr32(p, SPARSE_MAGIC);
+	p[4] = 1;
+	p[8] = 28;
+	p[10] = 12;
+	fb_board_wr32(p + 12, BLK);
+	fb_board_wr32(p + 16, NFILL + NRAW);
+	fb_board_wr32(p + 20, NFILL + 1);
+	p += 28;
+	for (uint32_t c = 0; c <= NFILL; c++) {
+		bool is_raw = c == NFILL;
+		memset(p, 0, 12);
+		p[0] = (uint8_t)(is_raw ? SPARSE_CHUNK_RAW : SPARSE_CHUNK_FILL);
+		p[1] = (uint8_t)((is_raw ? SPARSE_CHUNK_RAW : SPARSE_CHUNK_FILL) >> 8);
+		fb_board_wr32(p + 4, is_raw ? NRAW : 1);
+		fb_board_wr32(p + 8, is_raw ? 12 + NRAW * BLK : 16);
+		p += 12;
+		if (is_raw) {
+			memcpy(p, raw->data, NRAW * BLK);
+			p += NRAW * BLK;
+		} else {
+			fb_board_wr32(p, 0x01010101u * (c % 250 + 1));
+			p += 4;
+		}
+	}
+	assert_int_equal((size_t)(p - sp), cap);
+	f->data[1] = sp;
+	fake_plan_image(&f->img[1], "fills.img", sp, cap);
+	assert_true(f->img[1].sparse_ok);
+	f->b.img_lo = sp;
+	f->b.img_hi = sp + cap;
+	add_flash(f, &f->img[1], "system");
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, 0);
+	assert_false(f->b.bad_sparse);
+	for (uint32_t c = 0; c < NFILL; c++)
+		assert_int_equal(fb_board_rd32(f->b.part + (size_t)c * BLK + BLK - 4),
+				 0x01010101u * (c % 250 + 1));
+	assert_memory_equal(f->b.part + (size_t)NFILL * BLK, raw->data, NRAW * BLK);
+	assert_int_equal(f->b.unaligned, 0);
+	/* besides the headers (the writer's), < 512 bytes at each end of the
+	 * RAW data went through the bounce buffer */
+	assert_true(f->b.copied_bytes >= 28 + NFILL * 16 + 12);
+	assert_true(f->b.copied_bytes - (28 + NFILL * 16 + 12) < 2 * 512);
+	assert_int_equal(f->b.data_bytes, cap);
 }
 
 static void test_download_only_and_info(void **state)
@@ -605,6 +673,22 @@ static void test_reboot_disconnect_is_success(void **state)
 	assert_int_equal(f->rec.status, 0);
 }
 
+/* The board resets so fast that the read of reboot's reply cannot even be
+ * submitted (-ENODEV from the submit call): success, as in the callback. */
+static void test_reboot_gone_at_submit(void **state)
+{
+	struct fixture *f = *state;
+
+	/* max-dl cmd + reply, reboot cmd; then its reply read fails to submit */
+	fake_usb_fail_submit(f->b.dev, 3, -ENODEV);
+	add(f, PLAN_OP_REBOOT, "FB: reboot", "reboot");
+	add(f, PLAN_OP_DONE, "FB: done", NULL);
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rec.nsteps, 2);
+	assert_string_equal(f->b.cmds[f->b.ncmds - 1], "reboot");
+}
+
 static void test_reboot_timeout_fails(void **state)
 {
 	struct fixture *f = *state;
@@ -786,6 +870,7 @@ int main(void)
 		T(test_raw_flash_flow),
 		T(test_raw2sparse_pieces),
 		T(test_sparse_resplit),
+		T(test_many_small_segments),
 		T(test_download_only_and_info),
 		T(test_skip_and_protocol_end),
 		T(test_delay),
@@ -803,6 +888,7 @@ int main(void)
 		T(test_flash_without_image),
 		T(test_unplug_mid_transfer),
 		T(test_reboot_disconnect_is_success),
+		T(test_reboot_gone_at_submit),
 		T(test_reboot_timeout_fails),
 		T(test_unplug_before_reboot_reply_of_other_cmd),
 		T(test_submit_enomem_degrades),

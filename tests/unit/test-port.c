@@ -16,6 +16,15 @@
 
 #include "port_drive.h"
 
+static void test_final_states(void **state)
+{
+	for (int s = 0; s < _PORT_STATE_MAX; s++)
+		assert_int_equal(port_state_is_final((enum port_state)s),
+				 s == PORT_STATE_DONE || s == PORT_STATE_FAILED ||
+				 s == PORT_STATE_BOOT_LOOP);
+	assert_false(port_state_is_final(_PORT_STATE_MAX));
+}
+
 static void test_strings(void **state)
 {
 	for (int s = 0; s < _PORT_STATE_MAX; s++) {
@@ -632,6 +641,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_final_states),
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_empty_rom),

@@ -283,6 +283,52 @@ static void test_jump_pipe(void **state)
 	assert_int_equal(f->rec.status, 0);
 }
 
+/* e2e bugs #2 and #4: after a good JUMP_ADDRESS the ROM leaves the bus at
+ * any moment — before its report 3, after it, and so fast that the next
+ * read cannot even be submitted. All of it is a board that jumped, for the
+ * boot step (the core's upload machine) and for a jump step alike. */
+static void test_jump_board_leaves(void **state)
+{
+	static const struct {
+		bool no_hab, gone_at_submit;
+		enum jump_mode mode;
+	} cases[] = {
+		{ false, true, JUMP_HOLD },  /* report 3, then the report-4 submit fails */
+		{ true, true, JUMP_HOLD },   /* the report-3 submit fails */
+		{ true, false, JUMP_UNPLUG },/* the report-3 read ends with -ENODEV */
+		{ true, false, JUMP_PIPE },
+		{ true, false, JUMP_HOLD },  /* the report-3 read times out */
+	};
+
+	for (size_t i = 0; i < 2 * sizeof(cases) / sizeof(cases[0]); i++) {
+		bool boot = i % 2;
+		struct fixture *f;
+
+		if (i)
+			assert_int_equal(setup(state), 0);
+		f = *state;
+		f->o.sdp_timeout_ms = 40;
+		f->rom.jump_no_hab = cases[i / 2].no_hab;
+		f->rom.jump_gone_at_submit = cases[i / 2].gone_at_submit;
+		f->rom.jump_mode = cases[i / 2].mode;
+		if (boot) {
+			add(f, PLAN_OP_BOOT, "SDP: boot -f u-boot.imx");
+		} else {
+			add(f, PLAN_OP_WRITE, "SDP: write -f u-boot.imx");
+			add(f, PLAN_OP_JUMP, "SDP: jump -f u-boot.imx");
+		}
+		fake_plan_add(f->plan, PLAN_PROTO_FB, PLAN_OP_UCMD, "FB: ucmd x", "UCmd:x");
+		run(f);
+		print_message("case %zu: %d %s\n", i, f->rec.status, f->rec.reason);
+		assert_int_equal(f->rec.status, 0);
+		assert_true(f->rom.jumped);
+		assert_int_equal(f->rec.next_at_done, boot ? 1 : 2);
+		assert_int_equal(fake_usb_stats(f->rom.dev)->live, 0);
+		if (i + 1 < 2 * sizeof(cases) / sizeof(cases[0]))
+			assert_int_equal(teardown(state), 0);
+	}
+}
+
 static void test_separate_steps_mx6q(void **state)
 {
 	struct fixture *f = *state;
@@ -633,6 +679,7 @@ int main(void)
 		T(test_boot_nojump_then_status),
 		T(test_jump_unplug_and_pipe),
 		T(test_jump_pipe),
+		T(test_jump_board_leaves),
 		T(test_separate_steps_mx6q),
 		T(test_separate_jump_mx6ul),
 		T(test_write_addr_chunks),

@@ -110,6 +110,7 @@ static int setup(void **state)
 	records = json_array();
 	memset(&fu, 0, sizeof(fu));
 	memset(&fs, 0, sizeof(fs));
+	fake_load_init();
 	log_set_max_level(LOG_WARNING);
 	assert_int_equal(start_station(), 0);
 	return 0;
@@ -133,6 +134,7 @@ static int teardown(void **state)
 	}
 	json_decref(events);
 	json_decref(records);
+	fake_load_exit();
 	event_base_free(base);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -252,6 +254,59 @@ static void board_to_fastboot(const char *port, const char *node, const char *no
 	assert_int_equal(state_of(port), PORT_STATE_FASTBOOT);
 	run(5);
 	assert_true(live()->fb);
+}
+
+/* The answer to a `use` or reload: runs the loop until it came (5 s at most). */
+static int await(struct control_pending *p, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < 5000 && !p->done; i++)
+		run(1);
+	assert_int_equal(p->done, 1);
+	assert_true(errlen > 0);
+	size_t n = strnlen(p->err, errlen - 1);
+	memcpy(err, p->err, n);
+	err[n] = '\0';
+	return p->r;
+}
+
+/* The loads run on the station's loader thread: these return what the
+ * station finally answered. An answer given at once keeps nothing. */
+static int use_wait(const char *plan, const char *const *ports, size_t n, char *err,
+		    size_t errlen)
+{
+	struct control_pending p = { 0 };
+	int r = be.use(be.ud, plan, ports, n, &p, err, errlen);
+
+	if (r != CONTROL_PENDING) {
+		assert_int_equal(p.done, 0);
+		return r;
+	}
+	return await(&p, err, errlen);
+}
+
+static int reload_wait(char *err, size_t errlen)
+{
+	struct control_pending p = { 0 };
+	int r = be.reload(be.ud, &p, err, errlen);
+
+	if (r != CONTROL_PENDING) {
+		assert_int_equal(p.done, 0);
+		return r;
+	}
+	return await(&p, err, errlen);
+}
+
+/* Hold plan loads on the loader thread from now on; wait until n are held. */
+static void hold_loads(void)
+{
+	__atomic_store_n(&fl.hold, true, __ATOMIC_SEQ_CST);
+}
+
+static void wait_held(unsigned n)
+{
+	for (unsigned i = 0; i < 5000 && __atomic_load_n(&fl.held, __ATOMIC_SEQ_CST) < n; i++)
+		run(1);
+	assert_int_equal(__atomic_load_n(&fl.held, __ATOMIC_SEQ_CST), n);
 }
 
 /* ---- tests ---- */
@@ -520,7 +575,7 @@ static void test_use(void **state)
 	rom("1-1", "/dev/bus/usb/001/002");
 	run(5);
 	running = live();
-	assert_int_equal(be.use(be.ud, "c.lst", ports, 1, err, sizeof(err)), 0);
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), 0);
 	/* the running board keeps its plan */
 	assert_non_null(strstr(plan_path(running->plan), "a.lst"));
 	assert_non_null(strstr(plan_path(find_port("1-1")->plan), "a.lst"));
@@ -534,14 +589,14 @@ static void test_use(void **state)
 	assert_int_equal(json_array_size(json_object_get(plans, "loaded")), 3);
 	json_decref(plans);
 	/* a bad plan is refused with file:line, nothing changes */
-	assert_int_equal(be.use(be.ud, "bad.lst", NULL, 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(use_wait("bad.lst", NULL, 0, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bad.lst:2"));
 	assert_non_null(strstr(plan_path(st->plans.plan), "a.lst"));
-	assert_int_equal(be.use(be.ud, "", NULL, 0, err, sizeof(err)), -EINVAL);
-	assert_int_equal(be.use(be.ud, "a.lst", (const char *const[]){ "" }, 1, err, sizeof(err)),
+	assert_int_equal(use_wait("", NULL, 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(use_wait("a.lst", (const char *const[]){ "" }, 1, err, sizeof(err)),
 			 -EINVAL);
 	/* station-wide */
-	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(use_wait("b.lst", NULL, 0, err, sizeof(err)), 0);
 	assert_non_null(strstr(plan_path(st->plans.plan), "b.lst"));
 	for (unsigned i = 0; i < fs.n; i++)
 		fs.all[i]->ev.done(fs.all[i]->ev.ud, -EIO, "x");
@@ -552,7 +607,7 @@ static void test_cfg_fastboot_id(void **state)
 	char err[256];
 	const char *ports[] = { "1-2" };
 
-	assert_int_equal(be.use(be.ud, "c.lst", ports, 1, err, sizeof(err)), 0);
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), 0);
 	/* no interface list, but the plan's CFG: FB: line names the VID:PID */
 	device(DEVWATCH_ADD, "1-2", "/dev/bus/usb/001/003", 0x1b67, 0x4000, "", NULL);
 	assert_int_equal(state_of("1-2"), PORT_STATE_FASTBOOT);
@@ -568,18 +623,148 @@ static void test_reload(void **state)
 	char err[1024] = "";
 
 	write_conf("plan = bad.lst", "");
-	assert_int_equal(be.reload(be.ud, err, sizeof(err)), -EINVAL);
+	assert_int_equal(reload_wait(err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bad.lst:2"));
 	assert_non_null(strstr(plan_path(st->plans.plan), "a.lst"));
 	assert_int_equal(st->plans.nsel, 1);
 	write_text("flashd.conf", "settle = banana\n");
-	assert_int_equal(be.reload(be.ud, err, sizeof(err)), -EINVAL);
+	assert_int_equal(reload_wait(err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "flashd.conf:1"));
 	write_conf("plan = c.lst", "settle = 5s\n");
 	write_conf("plan = c.lst", "");
-	assert_int_equal(be.reload(be.ud, err, sizeof(err)), 0);
+	assert_int_equal(reload_wait(err, sizeof(err)), 0);
 	assert_non_null(strstr(plan_path(st->plans.plan), "c.lst"));
 	assert_int_equal(st->plans.nsel, 0);
+}
+
+/* `use` loads on the loader thread: while the load is held there, the loop
+ * goes on (a board runs through SDP into fastboot) and the answer waits. */
+static void test_use_does_not_block(void **state)
+{
+	const char *ports[] = { "1-2" };
+	struct control_pending p = { 0 };
+	unsigned on_loop = fl.calls_on_loop;
+	char err[512] = "";
+
+	hold_loads();
+	assert_int_equal(be.use(be.ud, "c.lst", ports, 1, &p, err, sizeof(err)), CONTROL_PENDING);
+	wait_held(1);
+	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	assert_non_null(strstr(plan_path(live()->plan), "a.lst"));
+	run(20);
+	assert_int_equal(p.done, 0);
+	assert_ptr_equal(station_plan_for(st, "1-2"), st->plans.plan);   /* not yet */
+	fake_load_release(1);
+	assert_int_equal(await(&p, err, sizeof(err)), 0);
+	assert_non_null(strstr(plan_path(station_plan_for(st, "1-2")), "c.lst"));
+	assert_int_equal(fl.calls_on_loop, on_loop);   /* never loaded on the loop */
+	live()->ev.done(live()->ev.ud, 0, NULL);
+	assert_string_equal(rec_str("result"), "ok");
+}
+
+/* Same for reload; its answer carries the load's error. */
+static void test_reload_does_not_block(void **state)
+{
+	struct control_pending p = { 0 };
+	unsigned on_loop = fl.calls_on_loop;
+	char err[1024] = "";
+	json_t *s;
+
+	write_conf("plan = bad.lst", "");
+	hold_loads();
+	assert_int_equal(be.reload(be.ud, &p, err, sizeof(err)), CONTROL_PENDING);
+	wait_held(1);
+	rom("1-1", "/dev/bus/usb/001/002");
+	run(5);
+	assert_false(live()->fb);
+	s = be.status(be.ud);
+	assert_non_null(s);
+	json_decref(s);
+	assert_int_equal(p.done, 0);
+	fake_load_release(1);
+	assert_int_equal(await(&p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad.lst:2"));
+	assert_non_null(strstr(plan_path(st->plans.plan), "a.lst"));
+	assert_int_equal(fl.calls_on_loop, on_loop);
+	live()->ev.done(live()->ev.ud, -EIO, "x");
+}
+
+/* Loads are applied in the order they were asked for. */
+static void test_loads_in_order(void **state)
+{
+	const char *ports[] = { "1-2" };
+	struct control_pending p[3] = { { 0 } };
+	char err[1024] = "";
+
+	hold_loads();
+	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, &p[0], err, sizeof(err)), CONTROL_PENDING);
+	write_conf("plan = c.lst", "");
+	assert_int_equal(be.reload(be.ud, &p[1], err, sizeof(err)), CONTROL_PENDING);
+	assert_int_equal(be.use(be.ud, "a.lst", ports, 1, &p[2], err, sizeof(err)),
+			 CONTROL_PENDING);
+	wait_held(1);
+	fake_load_release(3);
+	assert_int_equal(await(&p[2], err, sizeof(err)), 0);
+	assert_int_equal(p[0].done, 1);
+	assert_int_equal(p[0].r, 0);
+	assert_int_equal(p[1].done, 1);
+	assert_int_equal(p[1].r, 0);
+	/* the reload dropped b.lst; the last `use` came after it */
+	assert_non_null(strstr(plan_path(st->plans.plan), "c.lst"));
+	assert_non_null(strstr(plan_path(station_plan_for(st, "1-2")), "a.lst"));
+	assert_int_equal(st->plans.nsel, 1);
+}
+
+/* Freeing the station waits for the running load and cancels the rest:
+ * every answer comes, as -ECANCELED, and nothing is applied. */
+static void test_free_cancels_loads(void **state)
+{
+	struct control_pending p[2] = { { 0 } };
+	char err[512] = "";
+
+	hold_loads();
+	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, &p[0], err, sizeof(err)), CONTROL_PENDING);
+	assert_int_equal(be.reload(be.ud, &p[1], err, sizeof(err)), CONTROL_PENDING);
+	wait_held(1);
+	fake_load_release(3);   /* b.lst; a.lst and b.lst of the configuration */
+	st = station_free(st);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(p[i].done, 1);
+		assert_int_equal(p[i].r, -ECANCELED);
+		assert_string_equal(p[i].err, "flashd is stopping");
+	}
+}
+
+/* SIGHUP's path: a reload with its own completion, refused at once
+ * without a configuration file. */
+static void reload_done_cb(void *ud, int r, const char *err)
+{
+	struct control_pending *p = ud;
+
+	control_pending_done(p, r, err);
+}
+
+static void test_reload_direct(void **state)
+{
+	struct station_opts o = { .base = base };
+	struct control_pending p = { 0 };
+	struct conf *c = NULL;
+	char err[512] = "";
+
+	write_conf("plan = b.lst", "");
+	assert_int_equal(station_reload(st, reload_done_cb, &p, err, sizeof(err)), 0);
+	assert_int_equal(await(&p, err, sizeof(err)), 0);
+	assert_non_null(strstr(plan_path(st->plans.plan), "b.lst"));
+	st = station_free(st);
+	assert_int_equal(conf_load(conf_path, &c, NULL), 0);
+	assert_int_equal(station_new(&o, c, &st, err, sizeof(err)), 0);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(station_reload(st, reload_done_cb, &p, err, sizeof(err)), -ENOTSUP);
+	assert_string_equal(err, "no configuration file to reload");
+	station_backend(st, &be);
+	assert_int_equal(be.reload(be.ud, &p, err, sizeof(err)), -ENOTSUP);
+	run(5);
+	assert_int_equal(p.done, 0);
 }
 
 static void test_boot_loop_uid(void **state)
@@ -721,6 +906,11 @@ int main(void)
 		T(test_use),
 		T(test_cfg_fastboot_id),
 		T(test_reload),
+		T(test_use_does_not_block),
+		T(test_reload_does_not_block),
+		T(test_loads_in_order),
+		T(test_free_cancels_loads),
+		T(test_reload_direct),
 		T(test_boot_loop_uid),
 		T(test_boot_loop_uid_at_done),
 		T(test_no_plan),

@@ -1,0 +1,242 @@
+/* control_exec: one request of a control client — parse, permission check,
+ * the command table (as tmux's: one function per command), the backend
+ * call and its reply, or a reply that comes later (control_pending). */
+#include "daemon/control_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "daemon/journal.h"
+#include "flashd/ctlproto.h"
+
+typedef json_t *(*control_exec_fn)(struct control_client *cl, const struct ctlproto_request *req);
+
+static json_t *control_backend_json(const struct ctlproto_request *req,
+				    json_t *(*get)(void *ud), void *ud)
+{
+	if (!get)
+		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE,
+						"%s: not supported", req->command->name);
+	json_t *f = get(ud);
+	if (!json_is_object(f)) {
+		json_decref(f);
+		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_INTERNAL,
+						"%s: no answer from the station",
+						req->command->name);
+	}
+	return ctlproto_reply_new(req->id, f);
+}
+
+static json_t *control_result_id(const json_t *id, int r, const char *err)
+{
+	if (r >= 0)
+		return ctlproto_reply_new(id, NULL);
+	return ctlproto_reply_error_new(id, ctlproto_errno_to_code(r), "%s",
+					err && *err ? err : strerror(-r));
+}
+
+static json_t *control_result(const struct ctlproto_request *req, int r, const char *err)
+{
+	return control_result_id(req->id, r, err);
+}
+
+static struct control_pending *control_pending_new(struct control_client *cl,
+						   const struct ctlproto_request *req)
+{
+	struct control_pending *p = calloc(1, sizeof(*p));
+
+	if (p) {
+		p->cl = cl;
+		p->id = json_incref(req->id);
+	}
+	return p;
+}
+
+static void control_pending_free(struct control_pending *p)
+{
+	json_decref(p->id);
+	free(p);
+}
+
+/* The result of an operation that may answer later: NULL (and
+ * cl->pending set) when it kept p. */
+static json_t *control_maybe_later(struct control_client *cl, const struct ctlproto_request *req,
+				   struct control_pending *p, int r, const char *err)
+{
+	if (r == CONTROL_PENDING) {
+		cl->pending = p;
+		return NULL;
+	}
+	control_pending_free(p);
+	return control_result(req, r, err);
+}
+
+void control_pending_done(struct control_pending *p, int r, const char *err)
+{
+	struct control_client *cl;
+
+	if (!p)
+		return;
+	cl = p->cl;
+	if (cl) {
+		cl->pending = NULL;
+		if (!cl->dead)
+			control_client_reply(cl, control_result_id(p->id, r, err));
+	}
+	control_pending_free(p);
+}
+
+static json_t *control_unsupported(const struct ctlproto_request *req)
+{
+	return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE, "%s: not supported",
+					req->command->name);
+}
+
+static json_t *control_exec_status(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_backend_json(req, cl->c->be->status, cl->c->be->ud);
+}
+
+static json_t *control_exec_stats(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_backend_json(req, cl->c->be->stats, cl->c->be->ud);
+}
+
+static json_t *control_exec_plans(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_backend_json(req, cl->c->be->plans, cl->c->be->ud);
+}
+
+static json_t *control_exec_watch(struct control_client *cl, const struct ctlproto_request *req)
+{
+	if (!cl->watching)
+		cl->c->n.watchers++;
+	cl->watching = true;
+	return ctlproto_reply_new(req->id, NULL);
+}
+
+static json_t *control_exec_history(struct control_client *cl, const struct ctlproto_request *req)
+{
+	struct journal_filter f = {
+		.port = ctlproto_request_string(req, PROTOCOL_ARG_PORT),
+		.result = ctlproto_request_string(req, PROTOCOL_ARG_RESULT),
+		.limit = PROTOCOL_HISTORY_DEFAULT,
+	};
+	int64_t v;
+
+	if (!cl->c->journal)
+		return ctlproto_reply_error_new(req->id, PROTOCOL_ERR_UNAVAILABLE,
+						"history: no results journal");
+	if (ctlproto_request_int(req, PROTOCOL_ARG_SINCE, &v))
+		f.since_ms = v;
+	if (ctlproto_request_int(req, PROTOCOL_ARG_LIMIT, &v))
+		f.limit = (size_t)v;
+	json_t *records = journal_query(cl->c->journal, &f);
+	if (!records)
+		return ctlproto_reply_error_new(req->id, ctlproto_errno_to_code(-errno),
+						"history: %s", strerror(errno));
+	return ctlproto_reply_new(req->id, json_pack("{s:o}", PROTOCOL_KEY_RECORDS, records));
+}
+
+static json_t *control_exec_use(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	const char *ports[PROTOCOL_PORTS_MAX];
+	struct control_pending *p;
+	char err[512] = "";
+
+	if (!be->use)
+		return control_unsupported(req);
+	if (!(p = control_pending_new(cl, req)))
+		return control_result(req, -ENOMEM, NULL);
+	size_t n = ctlproto_request_strings(req, PROTOCOL_ARG_PORTS, ports, PROTOCOL_PORTS_MAX);
+	int r = be->use(be->ud, ctlproto_request_string(req, PROTOCOL_ARG_PLAN), ports, n, p, err,
+			sizeof(err));
+	return control_maybe_later(cl, req, p, r, err);
+}
+
+static json_t *control_exec_pause(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	return be->pause ? control_result(req, be->pause(be->ud), NULL) : control_unsupported(req);
+}
+
+static json_t *control_exec_resume(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	return be->resume ? control_result(req, be->resume(be->ud), NULL)
+			  : control_unsupported(req);
+}
+
+static json_t *control_exec_port_op(const struct ctlproto_request *req,
+				    int (*op)(void *, const char *, char *, size_t), void *ud)
+{
+	char err[512] = "";
+	if (!op)
+		return control_unsupported(req);
+	int r = op(ud, ctlproto_request_string(req, PROTOCOL_ARG_PORT), err, sizeof(err));
+	return control_result(req, r, err);
+}
+
+static json_t *control_exec_abort(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_exec_port_op(req, cl->c->be->abort_port, cl->c->be->ud);
+}
+
+static json_t *control_exec_retry(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_exec_port_op(req, cl->c->be->retry, cl->c->be->ud);
+}
+
+static json_t *control_exec_reload(struct control_client *cl, const struct ctlproto_request *req)
+{
+	const struct control_backend *be = cl->c->be;
+	struct control_pending *p;
+	char err[1024] = "";
+
+	if (!be->reload)
+		return control_unsupported(req);
+	if (!(p = control_pending_new(cl, req)))
+		return control_result(req, -ENOMEM, NULL);
+	return control_maybe_later(cl, req, p, be->reload(be->ud, p, err, sizeof(err)), err);
+}
+
+static const control_exec_fn control_execs[CTLPROTO_CMD_COUNT] = {
+	[CTLPROTO_CMD_STATUS] = control_exec_status,   [CTLPROTO_CMD_WATCH] = control_exec_watch,
+	[CTLPROTO_CMD_HISTORY] = control_exec_history, [CTLPROTO_CMD_PLANS] = control_exec_plans,
+	[CTLPROTO_CMD_USE] = control_exec_use,         [CTLPROTO_CMD_PAUSE] = control_exec_pause,
+	[CTLPROTO_CMD_RESUME] = control_exec_resume,   [CTLPROTO_CMD_ABORT] = control_exec_abort,
+	[CTLPROTO_CMD_RETRY] = control_exec_retry,     [CTLPROTO_CMD_RELOAD] = control_exec_reload,
+	[CTLPROTO_CMD_STATS] = control_exec_stats,
+};
+
+void control_exec_request(struct control_client *cl, const char *line, size_t len)
+{
+	struct ctlproto_request req;
+	json_t *reply = NULL;
+
+	if (ctlproto_request_parse(line, len, &req, &reply) < 0) {
+		control_client_reply(cl, reply);
+		return;
+	}
+	const struct ctlproto_command *cmd = req.command;
+	if ((cmd->flags & CTLPROTO_MUTATING) && !cl->admin) {
+		reply = ctlproto_reply_error_new(req.id, PROTOCOL_ERR_PERMISSION_DENIED,
+						 "%s: needs root or the admin group", cmd->name);
+		log_notice("control: uid %u pid %d: %s refused (not admin)",
+			   (unsigned)cl->cred.uid, (int)cl->cred.pid, cmd->name);
+	} else {
+		if (cmd->flags & CTLPROTO_MUTATING)
+			log_info("control: uid %u pid %d: %s", (unsigned)cl->cred.uid,
+				 (int)cl->cred.pid, cmd->name);
+		reply = control_execs[cmd->cmd](cl, &req);
+	}
+	ctlproto_request_clear(&req);
+	if (!reply && cl->pending)
+		return; /* answered by control_pending_done */
+	control_client_reply(cl, reply);
+	if (!cl->dead && (cmd->flags & CTLPROTO_STREAM))
+		control_client_snapshot(cl);
+}

@@ -1,0 +1,59 @@
+/* control_priv: what control.c (clients, queues, the socket) and
+ * control_exec.c (requests, the command table) share. */
+#ifndef FLASHD_DAEMON_CONTROL_PRIV_H
+#define FLASHD_DAEMON_CONTROL_PRIV_H
+
+#include "daemon/control.h"
+
+#include <sys/socket.h>
+
+struct control_qent;
+
+/* A request answered later; cl is NULL once its client (or the server) is
+ * gone: the answer then goes nowhere. */
+struct control_pending {
+	struct control_client *cl;
+	json_t *id;
+};
+
+struct control_client {
+	struct control *c;
+	struct control_client *next;
+	int fd;
+	struct event *rd, *wr;
+	struct ucred cred;
+	bool admin, watching, eof, closing, dead, overflowed, processing;
+	char *in;
+	size_t in_len, in_cap;
+	struct control_qent *head, *tail;
+	size_t head_off, queued, replies;
+	struct control_pending *pending; /* the request being answered later */
+	uint64_t dropped;
+	int64_t overflow_ms; /* monotonic time of the last recovery, 0: never */
+};
+
+struct control {
+	struct event_base *base;
+	struct control_opts o;
+	char *path; /* bound by us: unlinked on free */
+	int listen_fd;
+	struct event *listen_ev, *reap_ev;
+	const struct control_backend *be;
+	struct control_backend be_copy;
+	struct journal *journal;
+	struct control_client *clients;
+	uint64_t seq;
+	struct control_counters n;
+};
+
+/* control.c */
+/* Queue a reply (a new ref, stolen; NULL: out of memory, the client goes). */
+void control_client_reply(struct control_client *cl, json_t *reply);
+/* Queue a "snapshot" event with the station's status. */
+void control_client_snapshot(struct control_client *cl);
+
+/* control_exec.c */
+/* Run one request line; its reply is queued (or answered later). */
+void control_exec_request(struct control_client *cl, const char *line, size_t len);
+
+#endif
