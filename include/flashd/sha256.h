@@ -2,6 +2,7 @@
 #ifndef FLASHD_SHA256_H
 #define FLASHD_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,10 @@ struct sha256 {
 };
 
 void sha256_init(struct sha256 *s);
+/* true when the x86 SHA extensions are used (CPU has them and not switched off) */
+bool sha256_accelerated(void);
+/* Tests and benchmarks: false forces the portable code. */
+void sha256_use_accel(bool on);
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 /* Writes the digest; s must be re-initialised before reuse. */
 void sha256_final(struct sha256 *s, uint8_t out[SHA256_DIGEST_LEN]);

@@ -1,7 +1,13 @@
 /* sha256: FIPS 180-4 SHA-256 (written from the standard's pseudocode). */
 #include "flashd/sha256.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define SHA256_HAVE_SHANI 1
+#endif
 
 static const uint32_t sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -45,6 +51,76 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
 	h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
+#ifdef SHA256_HAVE_SHANI
+/* The same compression with the x86 SHA extensions (SHA-NI): four rounds
+ * per sha256rnds2 pair, message schedule with sha256msg1/msg2. State is kept
+ * as ABEF/CDGH as those instructions want it. */
+__attribute__((target("sha,sse4.1"))) static void sha256_blocks_shani(uint32_t h[8], const uint8_t *p,
+									 size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+	__m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+	__m128i st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+	__m128i st0 = _mm_alignr_epi8(tmp, st1, 8);                                       /* ABEF */
+
+	st1 = _mm_blend_epi16(st1, tmp, 0xF0); /* CDGH */
+	for (; n; n--, p += 64) {
+		__m128i save0 = st0, save1 = st1, w[4], msg;
+
+		for (unsigned j = 0; j < 4; j++)
+			w[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * j)), bswap);
+#pragma GCC unroll 16
+		for (unsigned i = 0; i < 16; i++) {
+			msg = _mm_add_epi32(w[i % 4], _mm_loadu_si128((const __m128i *)&sha256_k[4 * i]));
+			st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+			if (i >= 3 && i <= 14) {
+				__m128i t = _mm_alignr_epi8(w[i % 4], w[(i + 3) % 4], 4);
+				w[(i + 1) % 4] = _mm_sha256msg2_epu32(_mm_add_epi32(w[(i + 1) % 4], t), w[i % 4]);
+			}
+			st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(msg, 0x0E));
+			if (i >= 1 && i <= 12)
+				w[(i + 3) % 4] = _mm_sha256msg1_epu32(w[(i + 3) % 4], w[i % 4]);
+		}
+		st0 = _mm_add_epi32(st0, save0);
+		st1 = _mm_add_epi32(st1, save1);
+	}
+	tmp = _mm_shuffle_epi32(st0, 0x1B);    /* FEBA */
+	st1 = _mm_shuffle_epi32(st1, 0xB1);    /* DCHG */
+	st0 = _mm_blend_epi16(tmp, st1, 0xF0); /* DCBA */
+	st1 = _mm_alignr_epi8(st1, tmp, 8);    /* HGFE */
+	_mm_storeu_si128((__m128i *)&h[0], st0);
+	_mm_storeu_si128((__m128i *)&h[4], st1);
+}
+#endif
+
+static bool sha256_accel_on = true;
+
+bool sha256_accelerated(void)
+{
+#ifdef SHA256_HAVE_SHANI
+	return sha256_accel_on && __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+#else
+	return false;
+#endif
+}
+
+void sha256_use_accel(bool on)
+{
+	sha256_accel_on = on;
+}
+
+static void sha256_blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+#ifdef SHA256_HAVE_SHANI
+	if (sha256_accelerated()) {
+		sha256_blocks_shani(h, p, n);
+		return;
+	}
+#endif
+	for (; n; n--, p += 64)
+		sha256_block(h, p);
+}
+
 void sha256_init(struct sha256 *s)
 {
 	static const uint32_t iv[8] = {
@@ -69,11 +145,12 @@ void sha256_update(struct sha256 *s, const void *data, size_t len)
 		len -= take;
 		if (s->nbuf < 64)
 			return;
-		sha256_block(s->h, s->buf);
+		sha256_blocks(s->h, s->buf, 1);
 		s->nbuf = 0;
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(s->h, p);
+	sha256_blocks(s->h, p, len / 64);
+	p += len & ~(size_t)63;
+	len &= 63;
 	memcpy(s->buf, p, len);
 	s->nbuf = len;
 }
@@ -85,13 +162,13 @@ void sha256_final(struct sha256 *s, uint8_t out[SHA256_DIGEST_LEN])
 	s->buf[s->nbuf++] = 0x80;
 	if (s->nbuf > 56) {
 		memset(s->buf + s->nbuf, 0, 64 - s->nbuf);
-		sha256_block(s->h, s->buf);
+		sha256_blocks(s->h, s->buf, 1);
 		s->nbuf = 0;
 	}
 	memset(s->buf + s->nbuf, 0, 56 - s->nbuf);
 	for (unsigned i = 0; i < 8; i++)
 		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_block(s->h, s->buf);
+	sha256_blocks(s->h, s->buf, 1);
 	for (unsigned i = 0; i < 8; i++) {
 		out[4 * i] = (uint8_t)(s->h[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);

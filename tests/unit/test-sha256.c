@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,55 @@ static void test_padding_lengths(void **state)
 	}
 }
 
+/* the accelerated and the portable code agree on random data of random
+ * lengths, fed in random pieces */
+static void test_accel_matches_portable(void **state)
+{
+	static uint8_t buf[70000];
+	uint32_t x = 0x9e3779b9u;
+
+	sha256_use_accel(true);
+	if (!sha256_accelerated())
+		skip();
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+	for (int round = 0; round < 200; round++) {
+		size_t len = (x = x * 1103515245u + 12345u) % sizeof(buf);
+		char h[2][65];
+		for (int accel = 0; accel < 2; accel++) {
+			struct sha256 s;
+			uint8_t d[SHA256_DIGEST_LEN];
+			size_t off = 0;
+			sha256_use_accel(accel);
+			sha256_init(&s);
+			while (off < len) {
+				size_t n = ((x = x * 1103515245u + 12345u) >> 8) % 5000;
+				n = n > len - off ? len - off : n;
+				sha256_update(&s, buf + off, n);
+				off += n;
+			}
+			sha256_final(&s, d);
+			sha256_to_hex(d, h[accel]);
+		}
+		sha256_use_accel(true);
+		assert_string_equal(h[0], h[1]);
+	}
+}
+
+static int use_portable(void **state)
+{
+	sha256_use_accel(false);
+	return 0;
+}
+
+static int use_default(void **state)
+{
+	sha256_use_accel(true);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +150,13 @@ int main(void)
 		cmocka_unit_test(test_million_a),
 		cmocka_unit_test(test_streaming_splits),
 		cmocka_unit_test(test_padding_lengths),
+		cmocka_unit_test(test_accel_matches_portable),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int r;
+
+	printf("# SHA extensions %s\n", sha256_accelerated() ? "used" : "not available");
+	r = cmocka_run_group_tests_name("default", tests, use_default, use_default);
+	/* the same vectors through the portable code */
+	r |= cmocka_run_group_tests_name("portable", tests, use_portable, use_default);
+	return r;
 }
