@@ -442,7 +442,7 @@ static void fb_on_reply(struct fb_session *s, const struct fastboot_reply *rep)
 			fb_read_reply(s);
 		return;
 	case FASTBOOT_REPLY_FAIL:
-		fb_fail(s, -EREMOTEIO, "FAIL%s", rep->text);
+		fb_fail(s, -EREMOTEIO, "FAIL%s%s", rep->text[0] ? ": " : "", rep->text);
 		return;
 	case FASTBOOT_REPLY_OKAY:
 		fb_on_okay(s, rep);

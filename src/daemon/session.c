@@ -116,7 +116,7 @@ void session_failv(struct session *b, int err, const char *fmt, va_list ap)
 	char what[320], reason[512];
 
 	vsnprintf(what, sizeof(what), fmt, ap);
-	snprintf(reason, sizeof(reason), "%s: %s", b->step ? b->step->text : b->ops->before_steps,
+	snprintf(reason, sizeof(reason), "%s: %s", b->step ? b->step->cmd : b->ops->before_steps,
 		 what);
 	session_finish(b, err, reason);
 }
@@ -142,7 +142,7 @@ void session_run_step(struct session *b)
 	}
 	b->step = st;
 	if (b->ev.step) {
-		b->ev.step(b->ev.ud, b->idx, st->text);
+		b->ev.step(b->ev.ud, b->idx, st->cmd);
 		if (b->freed)
 			return;
 	}

@@ -549,7 +549,7 @@ static void test_fail_reply(void **state)
 	run(f, 0);
 
 	assert_int_equal(f->rec.status, -EREMOTEIO);
-	assert_string_equal(f->rec.reason, "FB: flash part image.bin: FAILno such partition");
+	assert_string_equal(f->rec.reason, "FB: flash part image.bin: FAIL: no such partition");
 	assert_int_equal(f->b.ncmds, 3);
 }
 
@@ -562,7 +562,7 @@ static void test_maxdl_fail(void **state)
 	run(f, 0);
 	assert_int_equal(f->rec.status, -EREMOTEIO);
 	assert_non_null(strstr(f->rec.reason, "max-download-size"));
-	assert_non_null(strstr(f->rec.reason, "FAILVariable not implemented"));
+	assert_non_null(strstr(f->rec.reason, "FAIL: Variable not implemented"));
 	assert_int_equal(f->rec.nsteps, 0);
 }
 
