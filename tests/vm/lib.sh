@@ -1,0 +1,279 @@
+# shellcheck shell=bash
+# tests/vm/lib.sh: helpers for scenarios running inside the test-bed guest.
+# Source it first thing: . "$VM_LIB". It installs an ERR/EXIT handler (the first
+# failure becomes the scenario's FAIL reason; boards still running are stopped).
+#
+# Environment (set by tests/vm/run): SRCDIR BUILDDIR OUT (writable, kept on failure)
+# NBOARDS EMU (flashd-emu) VM_TMP (scratch folder in guest RAM) SCENARIO_NAME.
+#
+# Boards are numbered 0..NBOARDS-1; board K is on dummy_udc.K and shows up on the host
+# side as USB port "K+1-1" (bus K+1, root port 1).
+
+set -eEuo pipefail
+
+VM_SHARE=/run/vm
+declare -A VM_BOARD_PID=()
+
+VM_T0=${EPOCHREALTIME/./}
+# note MSG...: a line in the scenario log, with the seconds since the scenario started
+note() {
+	local us=$((${EPOCHREALTIME/./} - VM_T0))
+	printf '# [%d.%02d] %s\n' $((us / 1000000)) $((us % 1000000 / 10000)) "$*" >&2
+}
+
+# vm_reason MSG: record MSG as the FAIL reason unless one is recorded already
+vm_reason() {
+	[[ -s $VM_SHARE/reason ]] || echo "$*" >"$VM_SHARE/reason"
+}
+
+# fail MSG...: stop the scenario; MSG is what tests/vm/run prints after FAIL
+fail() {
+	echo "FAIL: $*" >&2
+	vm_reason "$*"
+	exit 1
+}
+
+# the ERR trap: only the scenario's own shell names the failing command (a command that
+# fails inside $(…) or a pipeline is reported where its caller fails, if it does)
+vm_on_err() {
+	[[ $BASHPID == "$$" ]] || return 0
+	vm_reason "line $1: $2"
+}
+
+vm_on_exit() {
+	local k
+	for k in "${!VM_BOARD_PID[@]}"; do
+		stop_board "$k" || true
+	done
+}
+
+trap 'vm_on_err "$LINENO" "$BASH_COMMAND"' ERR
+trap vm_on_exit EXIT
+
+# usb_port K: the host-side port (sysfs name) of board K
+usb_port() { echo "$(($1 + 1))-1"; }
+# usb_sys K: sysfs folder of the device on board K's port
+usb_sys() { echo "/sys/bus/usb/devices/$(usb_port "$1")"; }
+board_log() { echo "$OUT/board$1.jsonl"; }
+board_emmc() { echo "$VM_TMP/emmc$1.img"; }
+
+# need_emu: fail unless the emulator is built
+need_emu() {
+	[[ -x $EMU ]] || fail "flashd-emu is not built ($EMU)"
+}
+
+# start_board K [flashd-emu options...]: start the emulator for board K in the
+# background (log board_log K, eMMC board_emmc K, name boardK); later options win
+start_board() {
+	local k=$1
+	shift
+	need_emu
+	[[ -z ${VM_BOARD_PID[$k]:-} ]] || fail "board $k is already running"
+	((k >= 0 && k < NBOARDS)) || fail "board $k: the guest has $NBOARDS ports"
+	"$EMU" --udc "dummy_udc.$k" --name "board$k" --log "$(board_log "$k")" \
+		--emmc "$(board_emmc "$k")" "$@" >>"$OUT/board$k.out" 2>&1 &
+	VM_BOARD_PID[$k]=$!
+	note "board $k: flashd-emu $* (pid ${VM_BOARD_PID[$k]})"
+}
+
+# board_running K: status 0 while board K's emulator runs
+board_running() {
+	[[ -n ${VM_BOARD_PID[$1]:-} ]] && kill -0 "${VM_BOARD_PID[$1]}" 2>/dev/null
+}
+
+# wait_board_exit K TIMEOUT: wait for board K's emulator to exit by itself; the
+# status is the emulator's (124 on timeout, the emulator keeps running then)
+wait_board_exit() {
+	local k=$1 t=$2 pid rc=0
+	pid=${VM_BOARD_PID[$k]:-}
+	[[ -n $pid ]] || fail "board $k was not started"
+	wait_until "$t" eval "! kill -0 $pid 2>/dev/null" || return 124
+	wait "$pid" || rc=$?
+	unset "VM_BOARD_PID[$k]"
+	return "$rc"
+}
+
+# stop_board K: SIGTERM board K's emulator, SIGKILL after 5 s; status 0
+stop_board() {
+	local k=$1 pid
+	pid=${VM_BOARD_PID[$k]:-}
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! wait_until 5 eval "! kill -0 $pid 2>/dev/null"; then
+		note "board $k: no exit 5 s after SIGTERM, killing"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	unset "VM_BOARD_PID[$k]"
+}
+
+# wait_until TIMEOUT CMD...: run CMD every 0.1 s until it succeeds; status 1 on timeout
+wait_until() {
+	local t=$1 end
+	shift
+	end=$((SECONDS + t))
+	until "$@"; do
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
+# events LOG EV [FILTER]: print (compact JSON, one a line) every EV event of LOG for
+# which the jq expression FILTER (default true) holds; torn lines are skipped
+events() {
+	local log=$1 ev=$2 filter=${3:-true}
+	[[ -e $log ]] || return 0
+	jq -cR --arg ev "$ev" "fromjson? | select(.ev == \$ev) | select($filter)" "$log"
+}
+
+# count_events LOG EV [FILTER]: how many events match
+count_events() {
+	events "$@" | wc -l
+}
+
+# vm_first_event LOG EV [FILTER]: the first matching event; jq (slow to start under
+# TCG) runs only once the log mentions EV at all
+vm_first_event() {
+	local line
+	[[ -e $1 && $(<"$1") == *"\"ev\":\"$2\""* ]] || return 1
+	line=$(events "$@" | head -n 1)
+	[[ -n $line ]] && echo "$line"
+}
+
+# wait_event LOG EV [FILTER] TIMEOUT: wait for an EV event of LOG matching FILTER (a
+# jq boolean over the event, e.g. '.phase == "fastboot"'); print the first match
+wait_event() {
+	local log=$1 ev=$2 filter=true t
+	if (($# == 4)); then
+		filter=$3
+		t=$4
+	else
+		t=${3:?wait_event LOG EV [FILTER] TIMEOUT}
+	fi
+	if ! wait_until "$t" vm_first_event "$log" "$ev" "$filter" >/dev/null; then
+		echo "wait_event: no \"$ev\" event with ($filter) in $log after ${t}s" >&2
+		return 1
+	fi
+	vm_first_event "$log" "$ev" "$filter"
+}
+
+# wait_phase K PHASE TIMEOUT: wait until board K logs phase PHASE
+wait_phase() {
+	wait_event "$(board_log "$1")" phase ".phase == \"$2\"" "$3" >/dev/null
+}
+
+# usb_id K: "vid:pid" of the device on board K's port, or nothing
+usb_id() {
+	local d
+	d=$(usb_sys "$1")
+	[[ -r $d/idVendor && -r $d/idProduct ]] || return 1
+	echo "$(<"$d/idVendor"):$(<"$d/idProduct")"
+}
+
+vm_usb_is() {
+	[[ $(usb_id "$1" 2>/dev/null) == "$2" ]]
+}
+
+vm_usb_absent() {
+	[[ ! -e $(usb_sys "$1") ]]
+}
+
+# wait_usb K VID:PID TIMEOUT: wait until that device is on board K's port and udev has
+# processed it
+wait_usb() {
+	if ! wait_until "$3" vm_usb_is "$1" "$2"; then
+		echo "wait_usb: no $2 on port $(usb_port "$1") after ${3}s (have: $(usb_id "$1" || echo none))" >&2
+		return 1
+	fi
+	udevadm settle --timeout=10
+}
+
+# wait_usb_gone K TIMEOUT: wait until board K's port is empty
+wait_usb_gone() {
+	if ! wait_until "$2" vm_usb_absent "$1"; then
+		echo "wait_usb_gone: port $(usb_port "$1") still has $(usb_id "$1" || echo '?') after ${2}s" >&2
+		return 1
+	fi
+}
+
+# udev_prop K NAME: a udev property of the device on board K's port
+udev_prop() {
+	udevadm info -q property -p "$(usb_sys "$1")" | sed -n "s/^$2=//p"
+}
+
+# run_client TIMEOUT CMD...: run a client program with a hard time limit (its output
+# goes to the scenario log); the status is the client's (124 when killed)
+run_client() {
+	local t=$1
+	shift
+	note "run: $*"
+	timeout -k 3 "$t" "$@"
+}
+
+# random_file FILE BYTES: BYTES random bytes
+random_file() {
+	head -c "$2" /dev/urandom >"$1"
+}
+
+# file_crc FILE: CRC-32 (as cksum -a crc32b would print it: 8 hex digits) of FILE
+file_crc() {
+	gzip -c <"$1" | tail -c 8 | od -An -tx4 -N4 | tr -d ' \n'
+	echo
+}
+
+# expect_eq WHAT GOT WANT: fail unless GOT == WANT
+expect_eq() {
+	[[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"
+}
+
+# expect_bytes FILE OFFSET EXPECTED: the bytes of FILE at OFFSET equal EXPECTED's
+expect_bytes() {
+	local f=$1 off=$2 exp=$3 n
+	n=$(stat -c %s "$exp")
+	cmp -n "$n" -i "$off:0" "$f" "$exp" >&2 ||
+		fail "$f: bytes at $off differ from $(basename "$exp")"
+}
+
+# make_imx OUT PAYLOAD ENTRY: an i.MX image (mkimage -T imximage, IVT v2, boot from SD)
+# whose DCD does what a real one must before DRAM works on the emulated board: gate
+# clocks on, MMDC configuration request/acknowledge handshake, MDCTL.SDE_0. PAYLOAD
+# lands at ENTRY (DRAM: 0x1xxxxxxx on 6Q/DL/SL, 0x8xxxxxxx on 6SX/UL/ULL).
+make_imx() {
+	local out=$1 payload=$2 entry=$3
+	cat >"$out.cfg" <<'CFG'
+IMAGE_VERSION 2
+BOOT_FROM sd
+DATA 4 0x020c4068 0x00c03f3f
+DATA 4 0x021b001c 0x00008000
+CHECK_BITS_SET 4 0x021b001c 0x00004000
+DATA 4 0x021b0000 0x831a0000
+DATA 4 0x021b001c 0x00000000
+CFG
+	mkimage -T imximage -n "$out.cfg" -e "$entry" -d "$payload" "$out" >"$out.mkimage.txt" ||
+		fail "mkimage failed: $(cat "$out.mkimage.txt")"
+}
+
+# le32 N: N as 4 little-endian bytes (printf escapes)
+vm_le32() {
+	printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) \
+		$(($1 >> 16 & 255)) $(($1 >> 24 & 255))
+}
+
+# make_mbr OUT START SECTORS [TYPE]: a 512-byte DOS MBR with one primary partition
+# (type TYPE, default 0x83) of SECTORS 512-byte sectors from LBA START; in U-Boot
+# (and flashd-emu) it is partition 1, "mmcsda1"
+make_mbr() {
+	local out=$1 start=$2 sectors=$3 type=${4:-0x83} entry
+	# shellcheck disable=SC2059 # the format is built from escapes on purpose
+	entry=$(printf '\\x00\\xfe\\xff\\xff\\x%02x\\xfe\\xff\\xff%s%s' "$type" \
+		"$(vm_le32 "$start")" "$(vm_le32 "$sectors")")
+	{
+		head -c 440 /dev/zero
+		printf '\x46\x4c\x53\x44\x00\x00' # disk signature "FLSD", reserved
+		# shellcheck disable=SC2059
+		printf "$entry"
+		head -c 48 /dev/zero
+		printf '\x55\xaa'
+	} >"$out"
+	[[ $(stat -c %s "$out") == 512 ]] || fail "make_mbr: bad size"
+}
