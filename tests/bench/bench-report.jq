@@ -1,0 +1,233 @@
+# tests/bench/bench-report.jq: the figures of `make bench` (used by bench-report).
+# `report` builds bench.json from the raw data bench-report hands over as $p1 … $p5;
+# `table` prints bench.json for people. Times from the emulator's log are
+# CLOCK_MONOTONIC ns in the guest; udev times are seconds on the same clock.
+
+def median: sort | if length == 0 then null
+	elif length % 2 == 1 then .[length / 2 | floor]
+	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+def rnd(n): if . == null then null else (. * pow(10; n) | round) / pow(10; n) end;
+def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
+def ev(name): map(select(.ev == name));
+def first_ev(name): ev(name) | first;
+def stats: {median: (median | rnd(2)), max: (max | rnd(2)), min: (min | rnd(2)), n: length};
+
+# ---------------------------------------------------------------- P1
+
+# the largest download of a run: bytes, and the time from the "download:" command to
+# its last data byte, both as the board saw them
+def dl_rate:
+	. as $e
+	| ([to_entries[] | select(.value.ev == "download-done")] | max_by(.value.bytes)) as $d
+	| if $d == null then null else
+		([$e[0:$d.key][] | select(.ev == "download")] | last) as $s
+		| if $s == null then null else
+			{bytes: $d.value.bytes, s: (($d.value.ts - $s.ts) / 1e9),
+			 mbps: ($d.value.bytes / (($d.value.ts - $s.ts) / 1e9) / 1e6)} end end;
+
+def p1_tool($runs; $t):
+	[$runs[] | select(.tool == $t) | .events | dl_rate | select(. != null) | .mbps]
+	| {mbps: map(rnd(2)), median_mbps: (median | rnd(2))};
+
+def p1($runs; $g):
+	if ($runs | length) == 0 then null else
+	{pump: p1_tool($runs; "pump"), pump_flashd_cfg: p1_tool($runs; "pump-flashd-cfg"),
+	 fastboot: p1_tool($runs; "fastboot"), flashd: p1_tool($runs; "flashd"),
+	 pump_self_mbps: ([$runs[] | select(.tool == "pump") | .pump.mbps] | median | rnd(2))} as $t
+	| $t + {
+		method: "One emulated high-speed link (dummy_hcd bus 1, flashd-emu started in fastboot mode), the same 64 MiB random raw image, interleaved runs: tests/bench/bulkpump (download: + 4 x 1 MiB async bulk transfers in flight), the same pump with flashd's transfer size and count, AOSP `fastboot flash mmc0`, flashd (plan `FB: flash mmc0`). Rate = bytes / (board-side time from the download: command to the last data byte), from the emulator's log, median of the runs.",
+		runs: ($runs | map(select(.tool == "flashd")) | length),
+		xfer: {size: $g.xfer_size, count: $g.xfers},
+		ratio_vs_pump: (ratio($t.flashd.median_mbps; $t.pump.median_mbps) | rnd(3)),
+		ratio_vs_fastboot: (ratio($t.flashd.median_mbps; $t.fastboot.median_mbps) | rnd(3)),
+		ratio_pump_cfg_vs_pump: (ratio($t.pump_flashd_cfg.median_mbps; $t.pump.median_mbps) | rnd(3)),
+		target: {vs_pump: 0.97, vs_fastboot: 1.0}}
+	| .met = (if .ratio_vs_pump == null or .ratio_vs_fastboot == null then null
+		else .ratio_vs_pump >= 0.97 and .ratio_vs_fastboot >= 1.0 end)
+	end;
+
+# ---------------------------------------------------------------- P2
+
+def board_span:
+	{t0: (first_ev("connect").ts), t1: (ev("boot") | map(select(.result == "booted")) | first | .ts),
+	 wire: (ev("download-done") | map(.bytes) | add // 0)};
+
+def p2_run($g; $payload):
+	(.boards | map(board_span)) as $b
+	| ($b | map(select(.t1 != null)) | length) as $booted
+	| (.cpu_ticks / $g.clk_tck) as $cpu
+	| {tool, n, booted: $booted,
+	   wall_s: (if $booted == .n then ((($b | map(.t1) | max) - ($b | map(.t0) | min)) / 1e9 | rnd(2)) else null end),
+	   cpu_s: ($cpu | rnd(2)),
+	   gb: (.n * $payload / 1e9 | rnd(4)),
+	   wire_mb: (($b | map(.wire) | add) / 1e6 | rnd(1)),
+	   cpu_s_per_gb: ($cpu / (.n * $payload / 1e9) | rnd(2)),
+	   results_ok: (.results | map(select(.result == "ok")) | length),
+	   results_failed: (.results | map(select(.result != "ok")) | length),
+	   emmc_ok: (.emmc | if length == 0 then null else all(.emmc_ok) end)};
+
+# where the time of one board goes, as the board saw it (any tool)
+def split_board:
+	(first_ev("connect")) as $rc
+	| (map(select(.ev == "connect" and .phase == "fastboot")) | first) as $fc
+	| (first_ev("sdp-first")) as $sf | (first_ev("jump")) as $j | (first_ev("fb-first")) as $ff
+	| (map(select(.ev == "disconnect" and .reason == "reboot")) | first) as $rb
+	| (ev("boot") | map(select(.result == "booted")) | first) as $bt
+	| def ms(a; b): if a == null or b == null then null else ((b.ts - a.ts) / 1e6 | rnd(1)) end;
+	{plug_to_first_sdp_ms: ms($rc; $sf), sdp_upload_ms: ms($sf; $j), reenum_ms: ms($j; $fc),
+	 fastboot_plug_to_first_cmd_ms: ms($fc; $ff), fastboot_ms: ms($ff; $rb),
+	 reboot_to_booted_ms: ms($rb; $bt), total_ms: ms($rc; $bt)};
+
+def p2($runs; $g; $d):
+	if ($runs | length) == 0 then null else
+	($runs | map(p2_run($g; $d.seed_payload_bytes))) as $r
+	| ([$r[].n] | unique) as $ns
+	| [$ns[] as $n
+	   | ($r | map(select(.n == $n and .tool == "flashd")) | first) as $f
+	   | ($r | map(select(.n == $n and .tool == "uuu")) | first) as $u
+	   | {n: $n, flashd: $f, uuu: $u,
+	      wall_ratio: (ratio($f.wall_s; $u.wall_s) | rnd(3)),
+	      cpu_per_gb_ratio: (ratio($f.cpu_s_per_gb; $u.cpu_s_per_gb) | rnd(3))}] as $by
+	| ($runs | map(select(.n == 1)) | map({key: .tool, value: {board: (.boards[0] | split_board),
+	     flashd_steps: ([.results[].steps[]?] | map({text, ms, ok}))}}) | from_entries) as $split
+	| {method: "The seed plan (tests/bench: SDP boot of a 307 KiB U-Boot, getvar, flash mbr/bootloader/uboot-env, raw->sparse rootfs, reboot) on N boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once, each exits when it booted what was flashed). flashd: started, ready, then the boards are plugged. uuu: Debian's, `uuu -d PLAN` started before the boards are plugged (daemon mode: NXP's advice for several boards, mfgtools #484; without -d uuu 1.4.193 aborts when the first board finishes). Wall = first board connect -> last board booted (emulator log, the same for both tools). CPU = utime+stime of the tool's process from before the plug to after the last board (/proc/PID/stat). GB flashed = N x the plan's image bytes.",
+	   payload_bytes: $d.seed_payload_bytes, rootfs_mib: $d.rootfs_mib,
+	   by_n: $by,
+	   target: {wall_ratio: 0.6, cpu_per_gb_ratio: 0.5},
+	   met: (if ($by | map(select(.wall_ratio == null or .cpu_per_gb_ratio == null)) | length) > 0 then null
+		else ($by | all(.wall_ratio <= 0.6 and .cpu_per_gb_ratio <= 0.5)) end),
+	   seed_split: $split}
+	end;
+
+# ---------------------------------------------------------------- P3
+
+# udev's add event of a device of PRODUCT (prefix) on board K's port, initialised in
+# [T0, T1] (ns): USEC_INITIALIZED is udevd's own CLOCK_MONOTONIC stamp, taken when
+# its rules are done, just before it announces the device to listeners
+def udev_add($u; $k; $prod; $t0; $t1):
+	"/usb\($k + 1)/\($k + 1)-1" as $suffix
+	| [$u[] | select(.src == "UDEV" and .action == "add" and .usec_initialized != null
+		and (.devpath | endswith($suffix)) and (.product | startswith($prod))
+		and .usec_initialized * 1000 >= $t0 and .usec_initialized * 1000 <= $t1)]
+	| last;
+
+def p3_event($u):
+	.board as $k | .events as $e
+	| ($e | map(select(.ev == "connect" and .phase == "rom")) | first) as $rc
+	| ($e | map(select(.ev == "connect" and .phase == "fastboot")) | first) as $fc
+	| ($e | first_ev("sdp-first")) as $sf | ($e | first_ev("fb-first")) as $ff
+	| ($e | map(select(.ev == "usb" and .event == "enable"))) as $en
+	| def after($list; $t): $list | map(select(.ts >= $t.ts)) | first;
+	def ms(a; b): if a == null or b == null then null else (b.ts - a.ts) / 1e6 end;
+	def lat($c; $f; $prod):
+		if $c == null or $f == null then null else
+		udev_add($u; $k; $prod; $c.ts; $f.ts) as $x
+		| if $x == null then null else ($f.ts - $x.usec_initialized * 1000) / 1e6 end end;
+	{tool, event, board: $k,
+	 rom_udev_ms: lat($rc; $sf; "15a2/"), fb_udev_ms: lat($fc; $ff; "525/a4a5/"),
+	 rom_config_ms: (if $rc == null then null else ms(after($en; $rc); $sf) end),
+	 fb_config_ms: (if $fc == null then null else ms(after($en; $fc); $ff) end),
+	 rom_bind_ms: ms($rc; $sf), fb_bind_ms: ms($fc; $ff)};
+
+def p3_tool($ev; $t):
+	($ev | map(select(.tool == $t))) as $x
+	| if ($x | length) == 0 then null else
+	  {events: ($x | length)}
+	  + ([["rom_udev_ms", "fb_udev_ms", "rom_config_ms", "fb_config_ms", "rom_bind_ms", "fb_bind_ms"][]
+	      | {key: ., value: (. as $f | [$x[][$f] | select(. != null)] | stats)}] | from_entries) end;
+
+def p3($runs; $u):
+	if ($runs | length) == 0 then null else
+	($runs | map(p3_event($u))) as $ev
+	| {method: "Boards plugged one at a time (ports 1-1..4-1 in turn, idle between plugs), plan SDP boot + getvar. rom_udev_ms: udev's add event of the ROM device (15a2:*) -> the board receives the first SDP report; fb_udev_ms: udev's add event of the fastboot device (0525:a4a5) -> the board receives the first fastboot command. The udev time is the device's USEC_INITIALIZED (udevd's CLOCK_MONOTONIC stamp when its rules are done, just before it announces the device; recorded with `udevadm monitor --udev --property`), the board time is the emulator's log, same clock. *_config_ms: from the board's FunctionFS ENABLE (the host kernel set the configuration, right after its add uevent) instead: includes udev's rule processing. *_bind_ms: from the emulator's gadget bind: includes enumeration. uuu: `uuu -d` with the same plan (it polls libusb every 200 ms).",
+	   flashd: p3_tool($ev; "flashd"), uuu: p3_tool($ev; "uuu"),
+	   target_median_ms: 20,
+	   met: (p3_tool($ev; "flashd") as $f | if $f == null or $f.rom_udev_ms.median == null then null
+		else $f.rom_udev_ms.median <= 20 and $f.fb_udev_ms.median <= 20 end),
+	   events: $ev}
+	end;
+
+# ---------------------------------------------------------------- P4
+
+def p4_run($g):
+	{image, bytes, boards: .n, load_s: (.load_ms / 1000 | rnd(2)), cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2)),
+	 results_ok: (.results | map(select(.result == "ok")) | length),
+	 vmhwm_mib: (.status.VmHWM / 1024 | rnd(1)),
+	 peak_rss_mib: ([.samples[].vmrss] | max / 1024 | rnd(1)),
+	 peak_anon_mib: ([.samples[].rssanon] | max / 1024 | rnd(1)),
+	 peak_file_mib: ([.samples[].rssfile] | max / 1024 | rnd(1)),
+	 peak_shmem_mib: ([.samples[].rssshmem] | max / 1024 | rnd(1))};
+
+def p4($runs; $g):
+	if ($runs | length) == 0 then null else
+	($runs | map(p4_run($g))) as $r
+	| ($r | map(.vmhwm_mib) | [min, max]) as $mm
+	| ($r | map(.peak_anon_mib) | [min, max]) as $am
+	| {method: "flashd freshly started per image, 8 boards (ROM mode) run `SDP: boot` + `FB: flash -raw2sparse mmc0 IMAGE`; IMAGE is raw: zeros with 16 runs of 1 MiB random data spread evenly, on ext4 (loop, sparse) in the guest. VmHWM from /proc/PID/status when all boards are done (peak resident set: anonymous + file-backed mappings, i.e. touched pages of the mmap'd image count); RssAnon/RssFile peaks from 5 samples a second. load_s = flashd start -> control socket answers (plan load: image checks and SHA-256).",
+	   images: $r,
+	   vmhwm_spread: (ratio($mm[1] - $mm[0]; $mm[0]) | rnd(3)),
+	   anon_spread: (ratio($am[1] - $am[0]; $am[0]) | rnd(3)),
+	   target: {vmhwm_mib: 32, spread: 0.10},
+	   met: ($mm[1] <= 32 and (ratio($mm[1] - $mm[0]; $mm[0]) // 1) <= 0.10)}
+	end;
+
+# ---------------------------------------------------------------- P5
+
+def p5($p):
+	if $p == null then null else
+	$p + {method: "tests/bench/sparse-scan on the host: a 512 MiB rootfs-like image in memory (about half random data in runs, half zeros, some fill runs), sparse_count_pieces and the sparse writer with raw2sparse, CPU time per core, best of 3.",
+	      target_gbps_per_core: 2,
+	      met: ($p.count_gbps_per_core >= 2 and $p.writer_gbps_per_core >= 2)}
+	end;
+
+def report:
+	{bench: "flashd", date: ($host[0].date // null), host: $host[0], data: $data[0], parts: $parts[0],
+	 guest: ($g1[0] // $g2[0] // $g3[0] // $g4[0]),
+	 p1_link: p1($p1[0]; $g1[0]),
+	 p2_boards: p2($p2[0]; $g2[0]; $data[0]),
+	 p3_latency: p3($p3[0]; $udev[0]),
+	 p4_memory: p4($p4[0]; $g4[0]),
+	 p5_sparse_scan: p5($p5[0])};
+
+# ---------------------------------------------------------------- table
+
+def pad(n): tostring | if length >= n then . else . + (" " * (n - length)) end;
+def num: if . == null then "-" else tostring end;
+def verdict: if . == null then "n/a" elif . then "met" else "MISSED" end;
+
+def table:
+	"flashd benchmark \(.date // "") — \(.host.cpu // "?"), \(.host.cpus // "?") CPUs; guest: \(.guest.kernel // "?"), \(.guest.guest_cpus // "?") vCPUs (TCG)",
+	"Ratios are the figures; absolute times are context (emulated USB, TCG).",
+	"",
+	(.p1_link | if . == null then "P1 link efficiency: not run" else
+		"P1 link efficiency (one emulated HS link, \(.runs) runs, MB/s median)      target >=0.97 x pump, >=1.0 x fastboot: \(.met | verdict)",
+		"   bulkpump 4x1MiB       \(.pump.median_mbps | num | pad(8)) (pump's own clock \(.pump_self_mbps | num))",
+		"   bulkpump \(.xfer.count)x\(.xfer.size / 1024)KiB     \(.pump_flashd_cfg.median_mbps | num | pad(8)) (\(.ratio_pump_cfg_vs_pump | num) x pump: flashd's transfer settings)",
+		"   AOSP fastboot         \(.fastboot.median_mbps | num)",
+		"   flashd                \(.flashd.median_mbps | num | pad(8)) = \(.ratio_vs_pump | num) x pump, \(.ratio_vs_fastboot | num) x fastboot" end),
+	"",
+	(.p2_boards | if . == null then "P2 many boards: not run" else
+		"P2 many boards (seed plan, \(.payload_bytes / 1e6 | rnd(1)) MB/board)    target wall <=0.6 x uuu, CPU/GB <=0.5 x uuu: \(.met | verdict)",
+		"   N  flashd wall s  uuu wall s  ratio   flashd CPU s/GB  uuu CPU s/GB  ratio   ok(f/u)",
+		(.by_n[] | "   \(.n | pad(2)) \(.flashd.wall_s | num | pad(14)) \(.uuu.wall_s | num | pad(11)) \(.wall_ratio | num | pad(7)) \(.flashd.cpu_s_per_gb | num | pad(16)) \(.uuu.cpu_s_per_gb | num | pad(13)) \(.cpu_per_gb_ratio | num | pad(7)) \(.flashd.booted | num)/\(.uuu.booted | num)") end),
+	"",
+	(.p3_latency | if . == null then "P3 latency: not run" else
+		"P3 latency, ms (udev add -> first report/command; median / max)   target median <=20 ms: \(.met | verdict)",
+		"   tool    events  ROM->first SDP   fastboot->first cmd   (from SET_CONFIGURATION: ROM / fastboot medians)",
+		((["flashd", "uuu"][]) as $t | .[$t] | select(. != null)
+		 | "   \($t | pad(7)) \("\(.rom_udev_ms.n)/\(.events)" | pad(7)) \("\(.rom_udev_ms.median | num) / \(.rom_udev_ms.max | num)" | pad(16)) \("\(.fb_udev_ms.median | num) / \(.fb_udev_ms.max | num)" | pad(21)) \(.rom_config_ms.median | num) / \(.fb_config_ms.median | num)") end),
+	"",
+	(.p4_memory | if . == null then "P4 memory: not run" else
+		"P4 memory, flashd with \(.images[0].boards) boards (MiB)   target VmHWM <=32 MiB, spread <=10 %: \(.met | verdict)",
+		"   image  VmHWM   peak anon  peak file  load s  CPU s  ok",
+		(.images[] | "   \(.image | pad(6)) \(.vmhwm_mib | num | pad(7)) \(.peak_anon_mib | num | pad(10)) \(.peak_file_mib | num | pad(10)) \(.load_s | num | pad(7)) \(.cpu_s | num | pad(6)) \(.results_ok)"),
+		"   spread smallest -> largest: VmHWM \(.vmhwm_spread | num), anonymous \(.anon_spread | num)" end),
+	"",
+	(.p5_sparse_scan | if . == null then "P5 raw->sparse scan: not run" else
+		"P5 raw->sparse scan (host)   target >=2 GB/s per core: \(.met | verdict)",
+		"   count pieces \(.count_gbps_per_core) GB/s per core, writer \(.writer_gbps_per_core) GB/s per core" end),
+	"",
+	(.p2_boards.seed_split // {} | to_entries[] | select(.value.board != null)
+	 | "Seed flow, one board, \(.key) (ms, as the board saw it): plug->SDP \(.value.board.plug_to_first_sdp_ms | num), SDP upload \(.value.board.sdp_upload_ms | num), re-enumeration \(.value.board.reenum_ms | num), fastboot plug->cmd \(.value.board.fastboot_plug_to_first_cmd_ms | num), fastboot steps \(.value.board.fastboot_ms | num), reboot->booted \(.value.board.reboot_to_booted_ms | num), total \(.value.board.total_ms | num)",
+	   (.value.flashd_steps[]? | "   \(.ms | tostring | pad(7)) ms  \(.text)\(if .ok == false then "  (failed)" else "" end)")),
+	"";
