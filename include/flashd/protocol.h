@@ -22,6 +22,7 @@
 #define PROTOCOL_PORT_MAX 64u         /* bytes in a port name */
 #define PROTOCOL_PATH_MAX 4096u       /* bytes in a plan path */
 #define PROTOCOL_PORTS_MAX 128u       /* ports in one `use` */
+#define PROTOCOL_PLAN_ARGS_MAX 64u    /* plan arguments in one `use` */
 #define PROTOCOL_HISTORY_DEFAULT 100  /* records when `limit` is absent */
 #define PROTOCOL_HISTORY_MAX 10000    /* largest `limit` */
 
@@ -45,6 +46,7 @@
 #define PROTOCOL_ARG_PORT "port"
 #define PROTOCOL_ARG_PORTS "ports"
 #define PROTOCOL_ARG_PLAN "plan"
+#define PROTOCOL_ARG_ARGS "args"
 #define PROTOCOL_ARG_SINCE "since"
 #define PROTOCOL_ARG_RESULT "result"
 #define PROTOCOL_ARG_LIMIT "limit"

@@ -28,6 +28,8 @@ static const struct ctlproto_arg ctlproto_args_use[] = {
 	{ .name = PROTOCOL_ARG_PLAN, .type = CTLPROTO_ARG_STRING,
 	  .flags = CTLPROTO_ARG_REQUIRED | CTLPROTO_ARG_POSITIONAL, .max = PROTOCOL_PATH_MAX,
 	  .meta = "PLAN" },
+	{ .name = PROTOCOL_ARG_ARGS, .type = CTLPROTO_ARG_STRINGS, .max = PROTOCOL_PLAN_ARGS_MAX,
+	  .elem_max = PROTOCOL_PATH_MAX, .meta = "ARG" },
 	{ .name = PROTOCOL_ARG_PORTS, .type = CTLPROTO_ARG_STRINGS, .flags = CTLPROTO_ARG_POSITIONAL,
 	  .max = PROTOCOL_PORTS_MAX, .elem_max = PROTOCOL_PORT_MAX, .meta = "PORT" },
 };

@@ -31,7 +31,9 @@ struct control_backend {
 	 * control_pending_done(p, …). Any other return value is the answer
 	 * now (≥ 0 ok, -errno with err), and p is not kept. Until the answer,
 	 * the client's further requests wait; events still reach it. */
-	int (*use)(void *ud, const char *plan, const char *const *ports, size_t nports,
+	/* args: bound to the plan's "# @_name" parameters in order */
+	int (*use)(void *ud, const char *plan, const char *const *args, size_t nargs,
+		   const char *const *ports, size_t nports,
 		   struct control_pending *p, char *err, size_t errlen);
 	int (*pause)(void *ud);
 	int (*resume)(void *ud);

@@ -143,7 +143,7 @@ static json_t *control_exec_history(struct control_client *cl, const struct ctlp
 static json_t *control_exec_use(struct control_client *cl, const struct ctlproto_request *req)
 {
 	const struct control_backend *be = cl->c->be;
-	const char *ports[PROTOCOL_PORTS_MAX];
+	const char *ports[PROTOCOL_PORTS_MAX], *args[PROTOCOL_PLAN_ARGS_MAX];
 	struct control_pending *p;
 	char err[512] = "";
 
@@ -152,8 +152,9 @@ static json_t *control_exec_use(struct control_client *cl, const struct ctlproto
 	if (!(p = control_pending_new(cl, req)))
 		return control_result(req, -ENOMEM, NULL);
 	size_t n = ctlproto_request_strings(req, PROTOCOL_ARG_PORTS, ports, PROTOCOL_PORTS_MAX);
-	int r = be->use(be->ud, ctlproto_request_string(req, PROTOCOL_ARG_PLAN), ports, n, p, err,
-			sizeof(err));
+	size_t na = ctlproto_request_strings(req, PROTOCOL_ARG_ARGS, args, PROTOCOL_PLAN_ARGS_MAX);
+	int r = be->use(be->ud, ctlproto_request_string(req, PROTOCOL_ARG_PLAN), args, na, ports, n,
+			p, err, sizeof(err));
 	return control_maybe_later(cl, req, p, r, err);
 }
 

@@ -292,6 +292,8 @@ struct station_load {
 	char *path;                     /* use: the plan; reload: the configuration */
 	char **ports;                   /* use: the ports (none: the default plan) */
 	size_t nports;
+	char **args;                    /* use: the plan's arguments */
+	size_t nargs;
 	/* written by the loader thread */
 	int r;
 	struct plan *plan;              /* use */
@@ -308,6 +310,9 @@ static void station_load_free(struct station_load *l)
 	for (size_t i = 0; i < l->nports; i++)
 		free(l->ports[i]);
 	free(l->ports);
+	for (size_t i = 0; i < l->nargs; i++)
+		free(l->args[i]);
+	free(l->args);
 	free(l->path);
 	free(l);
 }
@@ -320,7 +325,8 @@ static void station_load_run(struct worker_job *j)
 	int r;
 
 	if (l->kind == STATION_LOAD_USE) {
-		r = plan_load(l->path, NULL, 0, 0, &l->plan, l->err, sizeof(l->err));
+		r = plan_load(l->path, (const char *const *)l->args, l->nargs, 0, &l->plan, l->err,
+			      sizeof(l->err));
 		l->r = r < 0 && r != -ENOMEM ? -EINVAL : r;
 		return;
 	}
@@ -433,15 +439,16 @@ static struct station_load *station_load_new(struct station *st, enum station_lo
 	return l;
 }
 
-static int station_load_ports(struct station_load *l, const char *const *ports, size_t nports)
+/* Copy a string vector into out and n (what is copied so far is freed with the load). */
+static int station_load_strv(char ***out, size_t *n, const char *const *v, size_t count)
 {
-	if (!nports)
+	if (!count)
 		return 0;
-	l->ports = calloc(nports, sizeof(*l->ports));
-	if (!l->ports)
+	*out = calloc(count, sizeof(**out));
+	if (!*out)
 		return -ENOMEM;
-	for (; l->nports < nports; l->nports++)
-		if (!(l->ports[l->nports] = strdup(ports[l->nports])))
+	for (; *n < count; (*n)++)
+		if (!((*out)[*n] = strdup(v[*n])))
 			return -ENOMEM;
 	return 0;
 }
@@ -476,7 +483,8 @@ int station_reload_op(void *ud, struct control_pending *p, char *err, size_t err
 	return r < 0 ? r : CONTROL_PENDING;
 }
 
-int station_use(void *ud, const char *plan, const char *const *ports, size_t nports,
+int station_use(void *ud, const char *plan, const char *const *args, size_t nargs,
+		const char *const *ports, size_t nports,
 		struct control_pending *p, char *err, size_t errlen)
 {
 	struct station *st = ud;
@@ -493,7 +501,8 @@ int station_use(void *ud, const char *plan, const char *const *ports, size_t npo
 		return -EINVAL;
 	}
 	l = station_load_new(st, STATION_LOAD_USE, path, station_pending_done, p);
-	if (!l || station_load_ports(l, ports, nports) < 0) {
+	if (!l || station_load_strv(&l->ports, &l->nports, ports, nports) < 0 ||
+	    station_load_strv(&l->args, &l->nargs, args, nargs) < 0) {
 		if (l) {
 			l->done = NULL;
 			station_load_free(l);

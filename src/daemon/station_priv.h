@@ -84,7 +84,8 @@ void station_plans_clear(struct station_plan_set *ps);
 struct plan *station_plan_for(const struct station *st, const char *port);
 void station_apply_conf(struct station *st);
 /* control backend: `use` and reload (answer with control_pending_done) */
-int station_use(void *ud, const char *plan, const char *const *ports, size_t nports,
+int station_use(void *ud, const char *plan, const char *const *args, size_t nargs,
+		const char *const *ports, size_t nports,
 		struct control_pending *p, char *err, size_t errlen);
 int station_reload_op(void *ud, struct control_pending *p, char *err, size_t errlen);
 json_t *station_plans_json(void *ud);

@@ -175,24 +175,11 @@ static const struct ctlproto_arg *next_positional(const struct ctlproto_command 
 	return NULL;
 }
 
-/* Add one positional argument: a STRINGS argument takes all that follow. */
-static int add_positional(struct cli *out, size_t *at, const char *text, int64_t now_ms,
-			  char *err, size_t errlen)
+/* Set argument a to v (stolen); a STRINGS argument collects every value given. */
+static int set_arg(struct cli *out, const struct ctlproto_arg *a, json_t *v, char *err, size_t errlen)
 {
-	const struct ctlproto_arg *a = next_positional(out->command, at);
-	json_t *v;
-
-	if (!a) {
-		snprintf(err, errlen, "%s: unexpected argument '%s'", out->command->name, text);
-		return -EINVAL;
-	}
-	int r = arg_value(a, text, now_ms, &v, err, errlen);
-	if (r < 0)
-		return r;
-	if (a->type != CTLPROTO_ARG_STRINGS) {
-		(*at)++;
+	if (a->type != CTLPROTO_ARG_STRINGS)
 		return json_object_set_new(out->request, a->name, v) < 0 ? -ENOMEM : 0;
-	}
 	json_t *arr = json_object_get(out->request, a->name);
 	if (!arr) {
 		arr = json_array();
@@ -207,6 +194,25 @@ static int add_positional(struct cli *out, size_t *at, const char *text, int64_t
 		return -EINVAL;
 	}
 	return json_array_append_new(arr, v) < 0 ? -ENOMEM : 0;
+}
+
+/* Add one positional argument: a STRINGS argument takes all that follow. */
+static int add_positional(struct cli *out, size_t *at, const char *text, int64_t now_ms,
+			  char *err, size_t errlen)
+{
+	const struct ctlproto_arg *a = next_positional(out->command, at);
+	json_t *v;
+
+	if (!a) {
+		snprintf(err, errlen, "%s: unexpected argument '%s'", out->command->name, text);
+		return -EINVAL;
+	}
+	int r = arg_value(a, text, now_ms, &v, err, errlen);
+	if (r < 0)
+		return r;
+	if (a->type != CTLPROTO_ARG_STRINGS)
+		(*at)++;
+	return set_arg(out, a, v, err, errlen);
 }
 
 /* --name VALUE or --name=VALUE of the command; *i advanced past what it took. */
@@ -235,7 +241,7 @@ static int add_option(struct cli *out, int argc, char *const *argv, int *i, int6
 	int r = arg_value(a, value, now_ms, &v, err, errlen);
 	if (r < 0)
 		return r;
-	return json_object_set_new(out->request, a->name, v) < 0 ? -ENOMEM : 0;
+	return set_arg(out, a, v, err, errlen);
 }
 
 /* Global options: 1 taken, 0 not one of them, <0 error. */

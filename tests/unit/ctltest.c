@@ -56,11 +56,17 @@ static int fake_maybe_later(struct fake_station *fs, enum ctlproto_cmd cmd,
 	return CONTROL_PENDING;
 }
 
-static int fake_use(void *ud, const char *plan, const char *const *ports, size_t nports,
+static int fake_use(void *ud, const char *plan, const char *const *args, size_t nargs,
+		    const char *const *ports, size_t nports,
 		    struct control_pending *p, char *err, size_t errlen)
 {
 	struct fake_station *fs = ud;
 	snprintf(fs->plan, sizeof(fs->plan), "%s", plan);
+	fs->args[0] = 0;
+	for (size_t i = 0; i < nargs; i++) {
+		size_t at = strlen(fs->args);
+		snprintf(fs->args + at, sizeof(fs->args) - at, "%s%s", i ? "," : "", args[i]);
+	}
 	fs->ports[0] = 0;
 	for (size_t i = 0; i < nports; i++) {
 		size_t at = strlen(fs->ports);

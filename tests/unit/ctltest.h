@@ -23,6 +23,7 @@ struct fake_station {
 	unsigned calls[CTLPROTO_CMD_COUNT];
 	char plan[256];
 	char ports[512]; /* comma-joined */
+	char args[512];  /* use: the plan arguments, comma-joined */
 	char port[64];
 	struct control *publish_on_abort; /* abort publishes a "port" event here */
 	bool later;                       /* use/reload keep their request … */

@@ -165,6 +165,12 @@ static void test_operations(void **state)
 	expect_code(&t, "{\"id\":2,\"cmd\":\"use\",\"plan\":\"/p/b.lst\"}\n", "ok");
 	assert_string_equal(f->fs.plan, "/p/b.lst");
 	assert_string_equal(f->fs.ports, "");
+	assert_string_equal(f->fs.args, "");
+	expect_code(&t, "{\"id\":21,\"cmd\":\"use\",\"plan\":\"/p/c.lst\",\"args\":[\"u.imx\",\"r.img\"]}\n",
+		    "ok");
+	assert_string_equal(f->fs.args, "u.imx,r.img");
+	expect_code(&t, "{\"id\":22,\"cmd\":\"use\",\"plan\":\"/p/c.lst\",\"args\":\"u.imx\"}\n",
+		    PROTOCOL_ERR_BAD_ARGUMENT);
 	expect_code(&t, "{\"id\":3,\"cmd\":\"pause\"}\n", "ok");
 	expect_code(&t, "{\"id\":4,\"cmd\":\"resume\"}\n", "ok");
 	expect_code(&t, "{\"id\":5,\"cmd\":\"abort\",\"port\":\"1-4\"}\n", "ok");
@@ -173,7 +179,7 @@ static void test_operations(void **state)
 	assert_string_equal(f->fs.port, "1-5");
 	expect_code(&t, "{\"id\":7,\"cmd\":\"reload\"}\n", "ok");
 	for (int i = CTLPROTO_CMD_USE; i <= CTLPROTO_CMD_RELOAD; i++)
-		assert_int_equal(f->fs.calls[i], i == CTLPROTO_CMD_USE ? 2 : 1);
+		assert_int_equal(f->fs.calls[i], i == CTLPROTO_CMD_USE ? 3 : 1);
 
 	/* failures: errno mapped to a code, the station's text as message */
 	f->fs.ret = -ENOENT;

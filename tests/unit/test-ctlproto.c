@@ -263,7 +263,7 @@ static void test_usage(void **state)
 	assert_string_equal(buf, "history [--port PORT] [--since TIME] [--result RESULT] "
 				 "[--limit N]");
 	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_USE], buf, sizeof(buf));
-	assert_string_equal(buf, "use PLAN [PORT...]");
+	assert_string_equal(buf, "use [--args ARG...] PLAN [PORT...]");
 	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_ABORT], buf, sizeof(buf));
 	assert_string_equal(buf, "abort PORT");
 	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_PAUSE], buf, sizeof(buf));
@@ -271,8 +271,8 @@ static void test_usage(void **state)
 	/* truncation: snprintf semantics */
 	char small[8];
 	n = ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_USE], small, sizeof(small));
-	assert_int_equal(n, (int)strlen("use PLAN [PORT...]"));
-	assert_string_equal(small, "use PLA");
+	assert_int_equal(n, (int)strlen("use [--args ARG...] PLAN [PORT...]"));
+	assert_string_equal(small, "use [--");
 	assert_int_equal(ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_USE], NULL, 0), n);
 	assert_int_equal(ctlproto_command_usage(NULL, buf, sizeof(buf)), -EINVAL);
 }

@@ -81,6 +81,9 @@ static void test_cli_commands(void **state)
 		       "{\"id\":1,\"cmd\":\"use\",\"plan\":\"/p/full.lst\"}");
 	expect_request(parse_ok(ARGS("use", "full.lst", "1-1", "1-2.3")),
 		       "{\"id\":1,\"cmd\":\"use\",\"plan\":\"full.lst\",\"ports\":[\"1-1\",\"1-2.3\"]}");
+	expect_request(parse_ok(ARGS("use", "full.lst", "--args", "a.imx", "--args=b.bin", "1-1")),
+		       "{\"id\":1,\"cmd\":\"use\",\"plan\":\"full.lst\",\"args\":[\"a.imx\",\"b.bin\"],"
+		       "\"ports\":[\"1-1\"]}");
 	expect_request(parse_ok(ARGS("use", "--", "-odd.lst")),
 		       "{\"id\":1,\"cmd\":\"use\",\"plan\":\"-odd.lst\"}");
 	expect_request(parse_ok(ARGS("abort", "1-4")),

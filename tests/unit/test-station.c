@@ -271,17 +271,23 @@ static int await(struct control_pending *p, char *err, size_t errlen)
 
 /* The loads run on the station's loader thread: these return what the
  * station finally answered. An answer given at once keeps nothing. */
-static int use_wait(const char *plan, const char *const *ports, size_t n, char *err,
-		    size_t errlen)
+static int use_args_wait(const char *plan, const char *const *args, size_t nargs,
+			 const char *const *ports, size_t n, char *err, size_t errlen)
 {
 	struct control_pending p = { 0 };
-	int r = be.use(be.ud, plan, ports, n, &p, err, errlen);
+	int r = be.use(be.ud, plan, args, nargs, ports, n, &p, err, errlen);
 
 	if (r != CONTROL_PENDING) {
 		assert_int_equal(p.done, 0);
 		return r;
 	}
 	return await(&p, err, errlen);
+}
+
+static int use_wait(const char *plan, const char *const *ports, size_t n, char *err,
+		    size_t errlen)
+{
+	return use_args_wait(plan, NULL, 0, ports, n, err, errlen);
 }
 
 static int reload_wait(char *err, size_t errlen)
@@ -637,6 +643,21 @@ static void test_reload(void **state)
 	assert_int_equal(st->plans.nsel, 0);
 }
 
+/* `use` binds its arguments to the plan's parameters; a missing one is
+ * refused with file:line and changes nothing */
+static void test_use_with_args(void **state)
+{
+	const char *ports[] = { "1-2" }, *args[] = { "boot.imx" };
+	char err[512] = "";
+
+	write_text("p.lst", "# @_img | the U-Boot\nSDP: boot -f _img\nFB: done\n");
+	assert_int_not_equal(use_args_wait("p.lst", NULL, 0, ports, 1, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "p.lst:2:"));
+	assert_ptr_equal(station_plan_for(st, "1-2"), st->plans.plan);
+	assert_int_equal(use_args_wait("p.lst", args, 1, ports, 1, err, sizeof(err)), 0);
+	assert_non_null(strstr(plan_path(station_plan_for(st, "1-2")), "p.lst"));
+}
+
 /* `use` loads on the loader thread: while the load is held there, the loop
  * goes on (a board runs through SDP into fastboot) and the answer waits. */
 static void test_use_does_not_block(void **state)
@@ -647,7 +668,7 @@ static void test_use_does_not_block(void **state)
 	char err[512] = "";
 
 	hold_loads();
-	assert_int_equal(be.use(be.ud, "c.lst", ports, 1, &p, err, sizeof(err)), CONTROL_PENDING);
+	assert_int_equal(be.use(be.ud, "c.lst", NULL, 0, ports, 1, &p, err, sizeof(err)), CONTROL_PENDING);
 	wait_held(1);
 	board_to_fastboot("1-1", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
 	assert_non_null(strstr(plan_path(live()->plan), "a.lst"));
@@ -697,10 +718,10 @@ static void test_loads_in_order(void **state)
 	char err[1024] = "";
 
 	hold_loads();
-	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, &p[0], err, sizeof(err)), CONTROL_PENDING);
+	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, NULL, 0, &p[0], err, sizeof(err)), CONTROL_PENDING);
 	write_conf("plan = c.lst", "");
 	assert_int_equal(be.reload(be.ud, &p[1], err, sizeof(err)), CONTROL_PENDING);
-	assert_int_equal(be.use(be.ud, "a.lst", ports, 1, &p[2], err, sizeof(err)),
+	assert_int_equal(be.use(be.ud, "a.lst", NULL, 0, ports, 1, &p[2], err, sizeof(err)),
 			 CONTROL_PENDING);
 	wait_held(1);
 	fake_load_release(3);
@@ -723,7 +744,7 @@ static void test_free_cancels_loads(void **state)
 	char err[512] = "";
 
 	hold_loads();
-	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, &p[0], err, sizeof(err)), CONTROL_PENDING);
+	assert_int_equal(be.use(be.ud, "b.lst", NULL, 0, NULL, 0, &p[0], err, sizeof(err)), CONTROL_PENDING);
 	assert_int_equal(be.reload(be.ud, &p[1], err, sizeof(err)), CONTROL_PENDING);
 	wait_held(1);
 	fake_load_release(3);   /* b.lst; a.lst and b.lst of the configuration */
@@ -906,6 +927,7 @@ int main(void)
 		T(test_use),
 		T(test_cfg_fastboot_id),
 		T(test_reload),
+		T(test_use_with_args),
 		T(test_use_does_not_block),
 		T(test_reload_does_not_block),
 		T(test_loads_in_order),
