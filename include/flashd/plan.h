@@ -63,6 +63,8 @@ struct plan_image {
 				   * per file: another path to the same inode shares it) */
 	const uint8_t *data;
 	size_t size;
+	bool file_backed;         /* data is a read-only mapping of the file: pages may be
+				   * given back (MADV_DONTNEED) and faulted in again */
 	char sha256[65];
 	bool is_imx;              /* imx_image_parse() accepted it; imx valid */
 	struct imx_image imx;

@@ -48,6 +48,12 @@ static char *plan_image_resolve(const char *dir, const char *file)
 	return path;
 }
 
+/* Hash in chunks, giving each chunk's pages back once hashed (clean pages of
+ * a read-only mapping: dropped from the RSS, faulted in again from the page
+ * cache when a board needs them), so loading a 4 GiB image does not leave
+ * 4 GiB in the daemon's resident set. */
+#define PLAN_HASH_CHUNK (8u << 20)
+
 static void plan_image_hash(struct plan_image *img)
 {
 	struct sha256 s;
@@ -55,7 +61,11 @@ static void plan_image_hash(struct plan_image *img)
 
 	madvise((void *)img->data, img->size, MADV_SEQUENTIAL);
 	sha256_init(&s);
-	sha256_update(&s, img->data, img->size);
+	for (size_t off = 0; off < img->size; off += PLAN_HASH_CHUNK) {
+		size_t n = img->size - off < PLAN_HASH_CHUNK ? img->size - off : PLAN_HASH_CHUNK;
+		sha256_update(&s, img->data + off, n);
+		madvise((void *)(img->data + off), n, MADV_DONTNEED);
+	}
 	sha256_final(&s, d);
 	sha256_to_hex(d, img->sha256);
 }
@@ -113,6 +123,7 @@ static int plan_image_map(int fd, const struct stat *st, char *path, struct plan
 	b->img.refs = 1;
 	b->img.path = path;
 	b->img.data = m;
+	b->img.file_backed = true;
 	b->img.size = (size_t)st->st_size;
 	b->dev = st->st_dev;
 	b->ino = st->st_ino;

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -85,6 +87,7 @@ struct fb_session {
 	struct fb_cursor cur;
 	uint64_t img_pos;                 /* img bytes covered by submitted transfers */
 	uint64_t progress;                /* img bytes covered by completed transfers */
+	uint64_t released;                /* img bytes whose pages were given back */
 	unsigned inflight;
 	unsigned nslots;
 	struct fb_slot *slots;
@@ -228,6 +231,28 @@ static size_t fb_slot_fill(struct fb_session *s, struct fb_slot *sl, struct fb_c
 
 static void fb_pump(struct fb_session *s);
 
+/* Give back the pages of image data the board has acknowledged. They are
+ * clean, file-backed pages of a read-only mapping: the kernel drops them
+ * from flashd's RSS and faults them in again from the page cache should
+ * another board send them. So flashd's memory does not grow with the image
+ * (usbfs copied each transfer's data at submit). */
+#define FB_RELEASE_MIN (4u << 20)
+
+static void fb_release(struct fb_session *s, bool all)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (!s->b.step->image->file_backed)
+		return;   /* heap data would be lost, not given back */
+	uintptr_t lo = ((uintptr_t)(s->img + s->released) + pg - 1) & ~(pg - 1);
+	uintptr_t hi = (uintptr_t)(s->img + s->progress) & ~(pg - 1);
+
+	if (hi <= lo || (!all && hi - lo < FB_RELEASE_MIN))
+		return;
+	if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
+		s->released = hi - (uintptr_t)s->img;
+}
+
 static void fb_data_cb(void *ud, int status, size_t actual)
 {
 	struct fb_slot *sl = ud;
@@ -249,6 +274,7 @@ static void fb_data_cb(void *ud, int status, size_t actual)
 			s->bytes += actual;
 			if (sl->img_end > s->progress) {
 				s->progress = sl->img_end;
+				fb_release(s, false);
 				session_progress(&s->b, s->progress, s->img_len);
 			}
 			if (session_active(&s->b) && s->state == FB_STATE_DATA)
@@ -324,6 +350,7 @@ static void fb_image_done(struct fb_session *s)
 {
 	if (s->progress < s->img_len) {
 		s->progress = s->img_len;
+		fb_release(s, true);
 		if (!session_progress(&s->b, s->img_len, s->img_len))
 			return;
 	}
@@ -361,7 +388,7 @@ static void fb_flash_begin(struct fb_session *s)
 	}
 	s->img = st->image->data + st->image_offset;
 	s->img_len = len;
-	s->img_pos = s->progress = 0;
+	s->img_pos = s->progress = s->released = 0;
 	if (st->op == PLAN_OP_DOWNLOAD) {
 		s->one_seg = (struct sparse_seg){ s->img, (size_t)s->img_len };
 		s->piece = (struct sparse_piece){ .seg = &s->one_seg, .nseg = 1, .size = s->img_len,
