@@ -28,15 +28,14 @@ trap 'bl_on_exit; vm_on_exit' EXIT
 # bl_init: defaults, checks, the guest's description ($OUT/guest.json)
 bl_init() {
 	: "${BENCH_DATA:?BENCH_DATA is not set (run tests/bench/bench)}"
-	BENCH_RUNS=${BENCH_RUNS:-3}
+	BENCH_RUNS=${BENCH_RUNS:-5}
 	BENCH_NS=${BENCH_NS:-1 2 4 8}
 	BENCH_EVENTS=${BENCH_EVENTS:-24}
-	BENCH_UUU_EVENTS=${BENCH_UUU_EVENTS:-20}
+	BENCH_UUU_EVENTS=${BENCH_UUU_EVENTS:-10}
+	BENCH_HID_IGNORE=${BENCH_HID_IGNORE:-0}
 	BENCH_P4_SIZES=${BENCH_P4_SIZES:-64M 1G 4G}
 	BENCH_P2_TIMEOUT=${BENCH_P2_TIMEOUT:-300}
-	# mkseed's DCD does not enable DRAM (MMDC MDCTL) yet, so the emulated ROM would
-	# hang on the upload (/work/notes/e2e-bugs.md #1); the check is not what is measured
-	BENCH_EMU_OPTS=${BENCH_EMU_OPTS---no-dram-check}
+	BENCH_EMU_OPTS=${BENCH_EMU_OPTS:-}
 	# flashd's defaults (flashd.conf(5)), written out so the pump can copy them
 	BL_XFER_SIZE=${BENCH_XFER_SIZE:-262144}
 	BL_XFERS=${BENCH_XFERS:-4}
@@ -51,10 +50,11 @@ bl_init() {
 		--argjson xs "$BL_XFER_SIZE" --argjson xn "$BL_XFERS" \
 		--arg uuu "$(uuu 2>&1 | sed -n 's/.*-- *//p' | head -n 1)" \
 		--arg fastboot "$(fastboot --version 2>/dev/null | head -n 1)" \
-		--arg emu "$BENCH_EMU_OPTS" \
+		--arg emu "$BENCH_EMU_OPTS" --argjson hid "$BENCH_HID_IGNORE" \
 		'{part: $part, kernel: $k, guest_cpus: $cpus, guest_mem_kib: $mem,
 		  usbfs_memory_mb: $usbfs, clk_tck: $hz, xfer_size: $xs, xfers: $xn,
-		  uuu: $uuu, fastboot: $fastboot, emu_opts: $emu}' >"$OUT/guest.json"
+		  uuu: $uuu, fastboot: $fastboot, emu_opts: $emu, usbhid_ignores_rom: ($hid == 1)}' \
+		>"$OUT/guest.json"
 }
 
 bl_finish() {
@@ -236,6 +236,20 @@ bl_mem_sampler() {
 # bl_status_mem PID: the memory lines of /proc/PID/status
 bl_status_mem() {
 	grep -E '^(Vm|Rss)' "/proc/$1/status"
+}
+
+# bl_hid_ignore: reload usbhid so that it leaves the i.MX6 boot ROMs alone
+# (HID_QUIRK_IGNORE = 0x4): no kernel driver to detach before the first report.
+# usbhid takes at most 4 quirks: 6Q, 6DL/S, 6SL, 6SX.
+bl_hid_ignore() {
+	local q='' pid
+	for pid in 0054 0061 0063 0071; do
+		q+=${q:+,}0x15a2:0x$pid:0x0004
+	done
+	modprobe -r hid_generic usbhid
+	modprobe usbhid "quirks=$q"
+	modprobe hid_generic
+	note "usbhid reloaded with quirks=$q"
 }
 
 # bl_udevmon_start FILE: kernel and udev events of USB devices, time-stamped

@@ -62,6 +62,7 @@ def p2_run($g; $payload):
 	   gb: (.n * $payload / 1e9 | rnd(4)),
 	   wire_mb: (($b | map(.wire) | add) / 1e6 | rnd(1)),
 	   cpu_s_per_gb: ($cpu / (.n * $payload / 1e9) | rnd(2)),
+	   cpu_s_per_wire_gb: (($b | map(.wire) | add) as $w | if $w > 0 then $cpu / ($w / 1e9) | rnd(2) else null end),
 	   results_ok: (.results | map(select(.result == "ok")) | length),
 	   results_failed: (.results | map(select(.result != "ok")) | length),
 	   emmc_ok: (.emmc | if length == 0 then null else all(.emmc_ok) end)};
@@ -90,7 +91,7 @@ def p2($runs; $g; $d):
 	      cpu_per_gb_ratio: (ratio($f.cpu_s_per_gb; $u.cpu_s_per_gb) | rnd(3))}] as $by
 	| ($runs | map(select(.n == 1)) | map({key: .tool, value: {board: (.boards[0] | split_board),
 	     flashd_steps: ([.results[].steps[]?] | map({text, ms, ok}))}}) | from_entries) as $split
-	| {method: "The seed plan (tests/bench: SDP boot of a 307 KiB U-Boot, getvar, flash mbr/bootloader/uboot-env, raw->sparse rootfs, reboot) on N boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once, each exits when it booted what was flashed). flashd: started, ready, then the boards are plugged. uuu: Debian's, `uuu -d PLAN` started before the boards are plugged (daemon mode: NXP's advice for several boards, mfgtools #484; without -d uuu 1.4.193 aborts when the first board finishes). Wall = first board connect -> last board booted (emulator log, the same for both tools). CPU = utime+stime of the tool's process from before the plug to after the last board (/proc/PID/stat). GB flashed = N x the plan's image bytes.",
+	| {method: "The seed plan (tests/bench: SDP boot of a 307 KiB U-Boot, getvar, flash mbr/bootloader/uboot-env, raw->sparse rootfs, reboot) on N boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once, each exits when it booted what was flashed). flashd: started, ready, then the boards are plugged. uuu: Debian's, `uuu -d PLAN` started before the boards are plugged (daemon mode: NXP's advice for several boards, mfgtools #484; without -d uuu 1.4.193 aborts when the first board finishes). Wall = first board connect -> last board booted (emulator log, the same for both tools). CPU = utime+stime of the tool's process from before the plug to after the last board (/proc/PID/stat). GB flashed = N x the plan's image bytes; cpu_s_per_wire_gb divides by the bytes the boards received instead (raw->sparse sends fewer).",
 	   payload_bytes: $d.seed_payload_bytes, rootfs_mib: $d.rootfs_mib,
 	   by_n: $by,
 	   target: {wall_ratio: 0.6, cpu_per_gb_ratio: 0.5},
