@@ -66,6 +66,8 @@ struct plan_image {
 	bool file_backed;         /* data is a read-only mapping of the file: pages may be
 				   * given back (MADV_DONTNEED) and faulted in again */
 	char sha256[65];
+	struct sparse_map *map;   /* raw images: the block map (4 KiB blocks) raw→sparse
+				   * writers share, built while hashing; NULL if none */
 	bool is_imx;              /* imx_image_parse() accepted it; imx valid */
 	struct imx_image imx;
 	bool sparse_ok;           /* sparse_probe() accepted it; sparse valid */

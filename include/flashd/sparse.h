@@ -59,14 +59,55 @@ struct sparse_piece {
 	bool sparse;            /* false: a raw image sent as is (fits in one piece) */
 };
 
+#define SPARSE_RAW_BLK_SZ_DEFAULT 4096u
+#define SPARSE_RAW_BLK_SZ_MAX (1u << 20) /* bounds the one copied tail block */
+
+/* A block map of a raw image: for every whole block, whether it is data,
+ * all zeros or another repeated 32-bit value, 2 bits a block. Built once
+ * (the daemon does it while hashing an image at plan load, and marks file
+ * holes zero without reading them), then shared read-only by any number of
+ * writers, which then read only the blocks they send: a 4 GiB image that
+ * is mostly zeros costs each board its data, not 4 GiB of page faults.
+ * Bounded: at most SPARSE_MAP_MAX_BLKS blocks (16 MiB of map; 256 GiB at
+ * 4 KiB blocks); bigger images go without a map. */
+struct sparse_map;
+
+enum sparse_map_kind {
+	SPARSE_MAP_DATA = 0,    /* anything else: a RAW chunk */
+	SPARSE_MAP_ZERO = 1,    /* all zeros: FILL 0 */
+	SPARSE_MAP_FILL = 2,    /* one non-zero 32-bit value, its first 4 bytes */
+};
+
+#define SPARSE_MAP_MAX_BLKS (1u << 26)
+
+/* A map of a len-byte image in blocks of blk_sz (a non-zero multiple of
+ * 512, at most SPARSE_RAW_BLK_SZ_MAX); -EINVAL, -EFBIG (too many blocks),
+ * -ENOMEM. A final partial block is not in the map (writers copy it). */
+int sparse_map_new(uint64_t len, uint32_t blk_sz, struct sparse_map **out);
+/* Classify the n image bytes at off from p, or mark n bytes at off as
+ * zeros (a file hole). Calls cover the image in order: off is where the
+ * last call ended, a multiple of blk_sz; n is a multiple of blk_sz unless
+ * the range reaches the end of the image. -EINVAL otherwise. */
+int sparse_map_scan(struct sparse_map *m, uint64_t off, const uint8_t *p, size_t n);
+int sparse_map_zero(struct sparse_map *m, uint64_t off, uint64_t n);
+/* Every byte classified (writers ignore an incomplete map)? */
+bool sparse_map_complete(const struct sparse_map *m);
+/* Kind of whole block b (b < len / blk_sz). */
+enum sparse_map_kind sparse_map_get(const struct sparse_map *m, uint32_t b);
+struct sparse_map *sparse_map_free(struct sparse_map *m);
+
 struct sparse_opts {
 	uint64_t max_piece;     /* max-download-size; each piece ≤ this */
 	bool raw2sparse;        /* raw input: detect zero/fill blocks (else all RAW chunks) */
 	uint32_t blk_sz;        /* raw→sparse block size; 0 = 4096 */
+	/* raw2sparse: the block map of the image buf is part of (NULL: read
+	 * every block), buf starting map_off bytes into that image. Used when
+	 * complete, of the same block size, map_off a multiple of it and buf
+	 * inside the mapped image; otherwise ignored. The writer's output is
+	 * the same with or without it. */
+	const struct sparse_map *map;
+	uint64_t map_off;
 };
-
-#define SPARSE_RAW_BLK_SZ_DEFAULT 4096u
-#define SPARSE_RAW_BLK_SZ_MAX (1u << 20) /* bounds the one copied tail block */
 
 /* Smallest max_piece that sparse output with this block size can use:
  * file header, leading DONT_CARE, one RAW chunk of one block, trailing

@@ -32,6 +32,7 @@ struct plan_image *plan_image_unref(struct plan_image *img)
 		return NULL;
 	if (img->data)
 		munmap((void *)img->data, img->size);
+	sparse_map_free(img->map);
 	free(img->path);
 	free((struct plan_image_box *)img);
 	return NULL;
@@ -48,26 +49,104 @@ static char *plan_image_resolve(const char *dir, const char *file)
 	return path;
 }
 
-/* Hash in chunks, giving each chunk's pages back once hashed (clean pages of
- * a read-only mapping: dropped from the RSS, faulted in again from the page
+/* Reading an image at load: SHA-256 of every byte and, for raw images, the
+ * block map that raw→sparse writers share (sparse.h). Data is read in
+ * chunks whose pages are given back once hashed (clean pages of a
+ * read-only mapping: dropped from the RSS, faulted in again from the page
  * cache when a board needs them), so loading a 4 GiB image does not leave
- * 4 GiB in the daemon's resident set. */
+ * 4 GiB in the daemon's resident set. File holes (SEEK_DATA/SEEK_HOLE) are
+ * not read at all: they hash as zeros and map as zero blocks, so a sparse
+ * file costs its data, not its size. */
 #define PLAN_HASH_CHUNK (8u << 20)
 
-static void plan_image_hash(struct plan_image *img)
-{
-	struct sha256 s;
-	uint8_t d[SHA256_DIGEST_LEN];
+struct plan_image_reader {
+	struct plan_image *img;
+	int fd;
+	struct sha256 sha;
+	struct sparse_map *map;   /* NULL: no map (sparse image, too large, no memory) */
+};
 
-	madvise((void *)img->data, img->size, MADV_SEQUENTIAL);
-	sha256_init(&s);
-	for (size_t off = 0; off < img->size; off += PLAN_HASH_CHUNK) {
-		size_t n = img->size - off < PLAN_HASH_CHUNK ? img->size - off : PLAN_HASH_CHUNK;
-		sha256_update(&s, img->data + off, n);
-		madvise((void *)(img->data + off), n, MADV_DONTNEED);
+static void plan_image_zeros(struct plan_image_reader *rd, uint64_t off, uint64_t n)
+{
+	static const uint8_t zeros[64 << 10];
+
+	if (rd->map && sparse_map_zero(rd->map, off, n) < 0)
+		rd->map = sparse_map_free(rd->map);
+	while (n) {
+		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+		sha256_update(&rd->sha, zeros, k);
+		n -= k;
 	}
-	sha256_final(&s, d);
-	sha256_to_hex(d, img->sha256);
+}
+
+static void plan_image_data(struct plan_image_reader *rd, uint64_t off, uint64_t end)
+{
+	const uint8_t *d = rd->img->data;
+
+	while (off < end) {
+		size_t n = end - off < PLAN_HASH_CHUNK ? (size_t)(end - off) : PLAN_HASH_CHUNK;
+		sha256_update(&rd->sha, d + off, n);
+		if (rd->map && sparse_map_scan(rd->map, off, d + off, n) < 0)
+			rd->map = sparse_map_free(rd->map);
+		madvise((void *)(d + off), n, MADV_DONTNEED);
+		off += n;
+	}
+}
+
+/* Where data starts at or after off (the size: only a hole is left), and
+ * where that data ends; on filesystems without hole support (or any error)
+ * everything is data. */
+static void plan_image_extent(const struct plan_image_reader *rd, uint64_t off, uint64_t *data, uint64_t *hole)
+{
+	uint64_t size = rd->img->size;
+	off_t d = lseek(rd->fd, (off_t)off, SEEK_DATA), h;
+
+	if (d < 0 && errno == ENXIO) {
+		*data = *hole = size;
+		return;
+	}
+	if (d < 0 || (uint64_t)d < off || (uint64_t)d > size)
+		d = (off_t)off;
+	h = lseek(rd->fd, d, SEEK_HOLE);
+	if (h < d || (uint64_t)h > size)
+		h = (off_t)size;
+	*data = (uint64_t)d;
+	*hole = (uint64_t)h;
+}
+
+static void plan_image_read(struct plan_image *img, int fd)
+{
+	struct plan_image_reader rd = { .img = img, .fd = fd };
+	const uint64_t blk = SPARSE_RAW_BLK_SZ_DEFAULT, size = img->size;
+	uint8_t digest[SHA256_DIGEST_LEN];
+	uint64_t off = 0, data, hole;
+
+	if (size < 4 || memcmp(img->data, (const uint8_t[]){ 0x3A, 0xFF, 0x26, 0xED }, 4) != 0)
+		sparse_map_new(size, (uint32_t)blk, &rd.map);   /* raw: worth a map */
+	madvise((void *)img->data, size, MADV_SEQUENTIAL);
+	sha256_init(&rd.sha);
+	while (off < size) {
+		plan_image_extent(&rd, off, &data, &hole);
+		/* holes at block granularity: the blocks they cover entirely */
+		data -= data % blk;
+		if (data > off) {
+			plan_image_zeros(&rd, off, data - off);
+			off = data;
+		}
+		hole += (blk - hole % blk) % blk;
+		if (hole > size)
+			hole = size;
+		if (hole <= off)
+			hole = off + blk < size ? off + blk : size;
+		plan_image_data(&rd, off, hole);
+		off = hole;
+	}
+	sha256_final(&rd.sha, digest);
+	sha256_to_hex(digest, img->sha256);
+	if (sparse_map_complete(rd.map))
+		img->map = rd.map;
+	else
+		sparse_map_free(rd.map);
 }
 
 static void plan_image_probe(struct plan_image *img)
@@ -127,7 +206,7 @@ static int plan_image_map(int fd, const struct stat *st, char *path, struct plan
 	b->img.size = (size_t)st->st_size;
 	b->dev = st->st_dev;
 	b->ino = st->st_ino;
-	plan_image_hash(&b->img);
+	plan_image_read(&b->img, fd);
 	plan_image_probe(&b->img);
 	*out = &b->img;
 	return 0;

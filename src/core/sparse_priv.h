@@ -49,6 +49,17 @@ static inline void sparse_put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
+struct sparse_map {
+	uint64_t len;           /* image bytes */
+	uint32_t blk_sz;
+	uint32_t nblk;          /* whole blocks: len / blk_sz */
+	uint64_t covered;       /* bytes classified so far, in order */
+	uint64_t *kind;         /* enum sparse_map_kind, 2 bits a block */
+};
+
+/* Is the block (blk_sz a multiple of 512) one repeated 32-bit value? */
+bool sparse_block_fill(const uint8_t *p, uint32_t blk_sz, uint32_t *pattern);
+
 /* Decode a file header (buf holds ≥ SPARSE_FILE_HDR_SZ bytes; no checks). */
 void sparse_hdr_read(const uint8_t *buf, struct sparse_hdr *h);
 /* Decode the chunk header at p (p holds ≥ chunk_hdr_sz bytes; no checks). */

@@ -43,6 +43,8 @@ struct sparse_writer {
 	bool cache_fill;
 	uint32_t cache_blk;
 	uint32_t cache_pat;
+	const struct sparse_map *map; /* raw2sparse: the image's block map, or NULL */
+	uint32_t map_b0;        /* the map's block of our block 0 */
 
 	/* the piece being built */
 	struct sparse_seg *seg; /* header segments have data NULL until done */
@@ -291,40 +293,34 @@ static int sparse_writer_resplit(struct sparse_writer *w)
 	return r;
 }
 
-/* Is the block one repeated 32-bit value? Compares 8 words at a time
- * against the first word (blk_sz is a multiple of 512). */
-static bool sparse_writer_block_fill(const uint8_t *p, uint32_t blk_sz, uint32_t *pattern)
+/* Classify block b: from the map when there is one (a zero block is never
+ * read, a data block only when it is sent), else by reading it. */
+static bool sparse_writer_classify(const struct sparse_writer *w, uint32_t b, uint32_t *pattern)
 {
-	uint64_t first;
+	bool tail = w->tail && b == w->total_blks - 1;
+	const uint8_t *p = tail ? w->tail : w->buf + (size_t)b * w->blk_sz;
 
-	memcpy(&first, p, 8);
-	if ((uint32_t)first != (uint32_t)(first >> 32))
-		return false;
-	for (size_t i = 0; i < blk_sz; i += 64) {
-		uint64_t acc = 0;
-
-		for (size_t k = 0; k < 64; k += 8) {
-			uint64_t v;
-
-			memcpy(&v, p + i + k, 8);
-			acc |= v ^ first;
-		}
-		if (acc)
-			return false;
+	if (!w->map || tail)
+		return sparse_block_fill(p, w->blk_sz, pattern);
+	switch (sparse_map_get(w->map, w->map_b0 + b)) {
+	case SPARSE_MAP_ZERO:
+		*pattern = 0;
+		return true;
+	case SPARSE_MAP_FILL:
+		*pattern = sparse_le32(p);
+		return true;
+	case SPARSE_MAP_DATA:
+		break;
 	}
-	*pattern = sparse_le32(p);
-	return true;
+	return false;
 }
 
 static bool sparse_writer_raw_fill_at(struct sparse_writer *w, uint32_t b, uint32_t *pattern)
 {
-	const uint8_t *p;
-
 	if (!w->cache_valid || w->cache_blk != b) {
-		p = w->tail && b == w->total_blks - 1 ? w->tail : w->buf + (size_t)b * w->blk_sz;
 		w->cache_valid = true;
 		w->cache_blk = b;
-		w->cache_fill = sparse_writer_block_fill(p, w->blk_sz, &w->cache_pat);
+		w->cache_fill = sparse_writer_classify(w, b, &w->cache_pat);
 	}
 	*pattern = w->cache_pat;
 	return w->cache_fill;
@@ -441,6 +437,12 @@ static int sparse_writer_init_raw(struct sparse_writer *w, const struct sparse_o
 		return sparse_writer_fail(why, "image has more than 2^32-1 blocks", -EFBIG);
 	w->total_blks = (uint32_t)nblk;
 	w->mode = opts->raw2sparse ? SPARSE_WRITER_MODE_RAW2SPARSE : SPARSE_WRITER_MODE_RAW_CHUNKS;
+	if (w->mode == SPARSE_WRITER_MODE_RAW2SPARSE && sparse_map_complete(opts->map) &&
+	    opts->map->blk_sz == w->blk_sz && opts->map_off % w->blk_sz == 0 &&
+	    opts->map_off <= opts->map->len && w->len <= opts->map->len - opts->map_off) {
+		w->map = opts->map;
+		w->map_b0 = (uint32_t)(opts->map_off / w->blk_sz);
+	}
 	part = w->len % w->blk_sz;
 	if (!part)
 		return 0;

@@ -127,7 +127,8 @@ static int checkplan_fb(const struct plan *p, const struct plan_step *st, uint32
 			struct checkplan_fb *fb)
 {
 	const struct plan_image *img = st->image;
-	struct sparse_opts so = { .max_piece = max, .raw2sparse = st->raw2sparse };
+	struct sparse_opts so = { .max_piece = max, .raw2sparse = st->raw2sparse, .map = img->map,
+				  .map_off = st->image_offset };
 	const char *why = NULL;
 	int r;
 

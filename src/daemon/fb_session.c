@@ -236,7 +236,7 @@ static void fb_pump(struct fb_session *s);
  * from flashd's RSS and faults them in again from the page cache should
  * another board send them. So flashd's memory does not grow with the image
  * (usbfs copied each transfer's data at submit). */
-#define FB_RELEASE_MIN (4u << 20)
+#define FB_RELEASE_MIN (1u << 20)
 
 static void fb_release(struct fb_session *s, bool all)
 {
@@ -396,7 +396,8 @@ static void fb_flash_begin(struct fb_session *s)
 		fb_send_download(s);
 		return;
 	}
-	struct sparse_opts so = { .max_piece = s->max_dl, .raw2sparse = st->raw2sparse };
+	struct sparse_opts so = { .max_piece = s->max_dl, .raw2sparse = st->raw2sparse,
+				  .map = st->image->map, .map_off = st->image_offset };
 	if (st->sparse_limit && st->sparse_limit < so.max_piece)
 		so.max_piece = st->sparse_limit;
 	int r = sparse_writer_new(s->img, (size_t)s->img_len, &so, &s->w, &why);
