@@ -1,6 +1,7 @@
 /* devwatch: libudev monitor + initial enumeration of USB devices. */
 #include "daemon/devwatch.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -116,36 +117,26 @@ static long devwatch_read_long(const char *dir, const char *file)
 	return strtol(buf, NULL, 10);
 }
 
-/* The hub device that owns a port directory: <hub>/<hub>:1.0/<port>. */
-static long devwatch_port_hub_speed(const char *portdir)
-{
-	char hub[PATH_MAX];
-	char *slash;
-
-	snprintf(hub, sizeof(hub), "%s", portdir);
-	for (int i = 0; i < 2; i++) {
-		slash = strrchr(hub, '/');
-		if (!slash)
-			return -1;
-		*slash = '\0';
-	}
-	return devwatch_read_long(hub, "speed");
-}
-
+/* One readlink: the kernel follows "<syspath>/port" on the way to its "peer"
+ * link, whose text ends in the twin port's directory name. The hub owning our
+ * own port is "<syspath>/port/../.." (".." after a symlink is the parent of
+ * its target). Resolving both with realpath() cost ~20 readlink calls. */
 void devwatch_port_name(const char *syspath, const char *sysname, char *out, size_t outlen)
 {
-	char link[PATH_MAX], own[PATH_MAX], peer[PATH_MAX];
+	char path[PATH_MAX], peer[PATH_MAX];
 	const char *base;
+	ssize_t n;
 
 	snprintf(out, outlen, "%s", sysname);
-	if ((size_t)snprintf(link, sizeof(link), "%s/port", syspath) >= sizeof(link) ||
-	    !realpath(link, own))
+	if ((size_t)snprintf(path, sizeof(path), "%s/port/peer", syspath) >= sizeof(path))
 		return;
-	if ((size_t)snprintf(link, sizeof(link), "%s/peer", own) >= sizeof(link) ||
-	    !realpath(link, peer))
+	n = readlink(path, peer, sizeof(peer));
+	if (n <= 0 || (size_t)n >= sizeof(peer))
 		return;
+	peer[n] = '\0';
 	/* twins: the USB 2 side names the physical port */
-	if (devwatch_port_hub_speed(own) < 5000)
+	if ((size_t)snprintf(path, sizeof(path), "%s/port/../..", syspath) >= sizeof(path) ||
+	    devwatch_read_long(path, "speed") < 5000)
 		return;
 	base = strrchr(peer, '/');
 	base = base ? base + 1 : peer;
@@ -153,9 +144,9 @@ void devwatch_port_name(const char *syspath, const char *sysname, char *out, siz
 		snprintf(out, outlen, "%s", sysname);
 }
 
-int devwatch_parse_product(const char *s, uint16_t *vid, uint16_t *pid, uint16_t *bcd)
+/* "a/b/c": three unsigned numbers in base, each at most max, nothing else. */
+static int devwatch_parse_triple(const char *s, int base, unsigned long max, unsigned long v[3])
 {
-	unsigned long v[3];
 	const char *p = s;
 	char *end;
 
@@ -163,18 +154,36 @@ int devwatch_parse_product(const char *s, uint16_t *vid, uint16_t *pid, uint16_t
 		return -EINVAL;
 	for (int i = 0; i < 3; i++) {
 		errno = 0;
-		v[i] = strtoul(p, &end, 16);
-		if (errno || end == p || v[i] > 0xffff || *p == '-' || *p == '+' || *p == ' ')
+		v[i] = strtoul(p, &end, base);
+		if (errno || end == p || v[i] > max || *p == '-' || *p == '+' ||
+		    isspace((unsigned char)*p))
 			return -EINVAL;
 		if (i < 2 && *end != '/')
 			return -EINVAL;
 		p = end + 1;
 	}
-	if (*end)
+	return *end ? -EINVAL : 0;
+}
+
+int devwatch_parse_product(const char *s, uint16_t *vid, uint16_t *pid, uint16_t *bcd)
+{
+	unsigned long v[3];
+
+	if (devwatch_parse_triple(s, 16, 0xffff, v) < 0)
 		return -EINVAL;
 	*vid = (uint16_t)v[0];
 	*pid = (uint16_t)v[1];
 	*bcd = (uint16_t)v[2];
+	return 0;
+}
+
+int devwatch_parse_type(const char *s, uint8_t *dev_class)
+{
+	unsigned long v[3];
+
+	if (devwatch_parse_triple(s, 10, 0xff, v) < 0)
+		return -EINVAL;
+	*dev_class = (uint8_t)v[0];
 	return 0;
 }
 
@@ -220,16 +229,18 @@ static void devwatch_interfaces(struct udev_device *d, char *out, size_t outlen)
 
 static void devwatch_fill_ids(struct udev_device *d, struct devwatch_dev *dev)
 {
-	const char *type = udev_device_get_property_value(d, "TYPE");
-	const char *cls = udev_device_get_sysattr_value(d, "bDeviceClass");
+	const char *cls;
 
 	if (devwatch_parse_product(udev_device_get_property_value(d, "PRODUCT"), &dev->vid,
 				   &dev->pid, &dev->bcd) < 0)
 		dev->vid = dev->pid = dev->bcd = 0;
+	/* the kernel's TYPE holds the same descriptor byte as sysfs bDeviceClass,
+	 * without reading sysfs (5 system calls per device) */
+	if (devwatch_parse_type(udev_device_get_property_value(d, "TYPE"), &dev->dev_class) == 0)
+		return;
+	cls = udev_device_get_sysattr_value(d, "bDeviceClass");
 	if (cls)
 		dev->dev_class = (uint8_t)strtoul(cls, NULL, 16);
-	else if (type)
-		dev->dev_class = (uint8_t)strtoul(type, NULL, 10);
 }
 
 static void devwatch_added(struct devwatch *w, struct udev_device *d)

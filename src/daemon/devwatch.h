@@ -54,9 +54,13 @@ int devwatch_parse_descriptors(const uint8_t *buf, size_t len, char *out, size_t
  * gives its device. 0 or -EINVAL. */
 int devwatch_port_dir_to_name(const char *portdir, char *out, size_t outlen);
 /* Physical port name of the device at syspath (sysfs name sysname): its
- * "port" link and that port's "peer" decide; falls back to sysname. */
+ * "port" link and that port's "peer" decide (the peer's name when our own
+ * hub is SuperSpeed, speed >= 5000); falls back to sysname. */
 void devwatch_port_name(const char *syspath, const char *sysname, char *out, size_t outlen);
 /* "15a2/54/1" (PRODUCT) → vid, pid, bcd. 0 or -EINVAL. */
 int devwatch_parse_product(const char *s, uint16_t *vid, uint16_t *pid, uint16_t *bcd);
+/* "9/0/3" (TYPE: bDeviceClass/SubClass/Protocol in decimal) → bDeviceClass.
+ * 0 or -EINVAL. */
+int devwatch_parse_type(const char *s, uint8_t *dev_class);
 
 #endif

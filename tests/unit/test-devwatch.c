@@ -1,5 +1,5 @@
 /* test-devwatch: interface lists (from ID_USB_INTERFACES and from raw
- * descriptors), PRODUCT parsing, port names, and USB 3 peer ports resolved
+ * descriptors), PRODUCT and TYPE parsing, port names, and USB 3 peer ports resolved
  * on a fake sysfs tree in a temporary folder. */
 #include "daemon/devwatch.h"
 
@@ -142,7 +142,37 @@ static void test_parse_product(void **state)
 	assert_int_equal(devwatch_parse_product("g/54/1", &v, &p, &b), -EINVAL);
 	assert_int_equal(devwatch_parse_product("", &v, &p, &b), -EINVAL);
 	assert_int_equal(devwatch_parse_product(NULL, &v, &p, &b), -EINVAL);
+	assert_int_equal(devwatch_parse_product("15a2/\t54/1", &v, &p, &b), -EINVAL);
 	assert_int_equal(v, 9);
+}
+
+static void test_parse_type(void **state)
+{
+	uint8_t c = 7;
+
+	assert_int_equal(devwatch_parse_type("9/0/3", &c), 0);
+	assert_int_equal(c, 9);
+	assert_int_equal(devwatch_parse_type("0/0/0", &c), 0);
+	assert_int_equal(c, 0);
+	assert_int_equal(devwatch_parse_type("255/255/255", &c), 0);
+	assert_int_equal(c, 255);
+	/* decimal, as the kernel's "TYPE=%d/%d/%d": "ff" is not a class */
+	assert_int_equal(devwatch_parse_type("239/2/1", &c), 0);
+	assert_int_equal(c, 0xef);
+	c = 7;
+	assert_int_equal(devwatch_parse_type("ff/0/0", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("256/0/0", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("9/0", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("9/0/3/1", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("9/0/3 ", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type(" 9/0/3", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("-9/0/3", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("+9/0/3", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("9//3", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("99999999999999999999/0/0", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type("", &c), -EINVAL);
+	assert_int_equal(devwatch_parse_type(NULL, &c), -EINVAL);
+	assert_int_equal(c, 7);
 }
 
 /* ---- a fake sysfs: one USB 2 hub (1-1) and its USB 3 twin (2-1), port 4 peered ---- */
@@ -230,6 +260,66 @@ static void test_port_names(void **state)
 	name_of("nonexistent", "9-9", "9-9");
 }
 
+static void test_port_names_paths(void **state)
+{
+	/* reached through a symlink, as /sys/bus/usb/devices/2-1.4 */
+	ln("2-1/2-1.4", "bus-2-1.4");
+	name_of("bus-2-1.4", "2-1.4", "1-1.4");
+	/* the hub owning the port decides, not the folder holding the device */
+	mk("elsewhere");
+	mk("elsewhere/2-1.4");
+	ln("../../2-1/2-1:1.0/2-1-port4", "elsewhere/2-1.4/port");
+	name_of("elsewhere/2-1.4", "2-1.4", "1-1.4");
+	/* SuperSpeed Plus hub */
+	put("2-1/speed", "10000\n");
+	name_of("2-1/2-1.4", "2-1.4", "1-1.4");
+	/* a root hub twin: "usbN-portM" names the port "N-M" */
+	mk("usb3");
+	put("usb3/speed", "5000\n");
+	mk("usb3/3-0:1.0");
+	mk("usb3/3-0:1.0/usb3-port2");
+	mk("usb4");
+	mk("usb4/4-0:1.0");
+	mk("usb4/4-0:1.0/usb4-port2");
+	ln("../../../usb4/4-0:1.0/usb4-port2", "usb3/3-0:1.0/usb3-port2/peer");
+	mk("usb3/3-2");
+	ln("../3-0:1.0/usb3-port2", "usb3/3-2/port");
+	name_of("usb3/3-2", "3-2", "4-2");
+}
+
+static void test_port_names_odd(void **state)
+{
+	/* a peer whose name is no port folder: keep the device's own name */
+	mk("2-1/2-1:1.0/2-1-port6");
+	mk("1-1/1-1:1.0/odd");
+	ln("../../../1-1/1-1:1.0/odd", "2-1/2-1:1.0/2-1-port6/peer");
+	mk("2-1/2-1.6");
+	ln("../2-1:1.0/2-1-port6", "2-1/2-1.6/port");
+	name_of("2-1/2-1.6", "2-1.6", "2-1.6");
+	/* a hub speed that is no number counts as slow */
+	put("2-1/speed", "fast\n");
+	name_of("2-1/2-1.4", "2-1.4", "2-1.4");
+	/* a "port" that is no link to a port folder */
+	mk("2-1/2-1.7");
+	put("2-1/2-1.7/port", "x");
+	name_of("2-1/2-1.7", "2-1.7", "2-1.7");
+}
+
+static void test_port_names_long(void **state)
+{
+	char path[PATH_MAX + 16], out[DEVWATCH_NAME_MAX];
+
+	/* a syspath too long for a path: the device's own name, nothing read */
+	memset(path, 'a', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	devwatch_port_name(path, "1-1.4", out, sizeof(out));
+	assert_string_equal(out, "1-1.4");
+	/* an output too small for the peer's name: the device's own name, cut */
+	snprintf(path, sizeof(path), "%s/2-1/2-1.4", root);
+	devwatch_port_name(path, "2-1.4", out, 4);
+	assert_string_equal(out, "2-1");
+}
+
 static void test_port_names_no_speed(void **state)
 {
 	char path[PATH_MAX];
@@ -249,8 +339,12 @@ int main(void)
 		cmocka_unit_test(test_descriptors_many),
 		cmocka_unit_test(test_port_dir_to_name),
 		cmocka_unit_test(test_parse_product),
+		cmocka_unit_test(test_parse_type),
 		cmocka_unit_test_setup_teardown(test_port_names, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test_setup_teardown(test_port_names_no_speed, sysfs_setup, sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_port_names_paths, sysfs_setup, sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_port_names_odd, sysfs_setup, sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_port_names_long, sysfs_setup, sysfs_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
