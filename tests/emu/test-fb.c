@@ -59,6 +59,19 @@ static void fx_free(struct fx *f)
 	free(f);
 }
 
+/* the default board, as the test's *state */
+static int fx_setup(void **state)
+{
+	*state = fx_new();
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
 static struct fb_out *run(struct fx *f, const char *cmd)
 {
 	fb_command(f->fb, (const uint8_t *)cmd, strlen(cmd), &f->out);
@@ -72,8 +85,33 @@ static void expect(struct fx *f, const char *cmd, const char *reply)
 {
 	struct fb_out *o = run(f, cmd);
 
+	if (o->n != 1 || strcmp(o->resp[0], reply))
+		print_error("command \"%s\"\n", cmd);
 	assert_int_equal(o->n, 1);
 	assert_string_equal(o->resp[0], reply);
+}
+
+/* a script: commands, each answered by exactly one reply */
+struct xchg {
+	const char *cmd, *reply;
+};
+
+static void expect_all(struct fx *f, const struct xchg *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		expect(f, x[i].cmd, x[i].reply);
+}
+
+#define EXPECT_ALL(f, x) expect_all(f, x, ARRAY_SIZE(x))
+
+/* a command that answers OKAY and leaves var = value (NULL: unset) */
+static void expect_sets(struct fx *f, const char *cmd, const char *var, const char *value)
+{
+	expect(f, cmd, "OKAY");
+	if (value)
+		assert_string_equal(env_get(f->u->env, var), value);
+	else
+		assert_null(env_get(f->u->env, var));
 }
 
 static void download(struct fx *f, const uint8_t *data, size_t len)
@@ -109,26 +147,57 @@ static void flash(struct fx *f, const char *part, const uint8_t *data, size_t le
 	expect(f, cmd, reply);
 }
 
+/* flash part (OKAY), then find the data at byte off of hardware partition hw */
+static void flash_verify(struct fx *f, const char *part, const uint8_t *data, size_t len,
+			 enum emmc_hwpart hw, uint64_t off)
+{
+	static uint8_t got[300000];
+
+	assert_true(len <= sizeof(got));
+	flash(f, part, data, len, "OKAY");
+	assert_int_equal(emmc_pread(f->m, hw, off, got, len), 0);
+	assert_memory_equal(data, got, len);
+}
+
+/* block blk of the user area: fill with byte, or check that it starts with it */
+static void put_block(struct fx *f, uint64_t blk, uint8_t byte)
+{
+	uint8_t b[512];
+
+	memset(b, byte, sizeof(b));
+	assert_int_equal(emmc_bwrite(f->m, blk, 1, b), 1);
+}
+
+static void assert_block(struct fx *f, uint64_t blk, uint8_t byte)
+{
+	uint8_t b[512];
+
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, blk * 512, b, sizeof(b)), 0);
+	assert_int_equal(b[0], byte);
+}
+
 static void test_getvar(void **state)
 {
-	struct fx *f = fx_new();
+	static const struct xchg vars[] = {
+		{ "getvar:version", "OKAY0.4" },
+		{ "getvar:version-bootloader", "OKAYU-Boot 2023.04-flashd-emu" },
+		{ "getvar:max-download-size", "OKAY0x00400000" },
+		{ "getvar:downloadsize", "OKAY0x00400000" },
+		/* serial# = CFG0, CFG1 as %08x%08x (mainline mx6 soc.c) */
+		{ "getvar:serialno", "OKAY5566778811223344" },
+		{ "getvar:product", "OKAYmx6sabresd" },
+		{ "getvar:platform", "FAILplatform not set" },
+		{ "getvar:current-slot", "OKAYa" },
+		{ "getvar:version-baseband", "OKAYN/A" },
+		{ "getvar:is-userspace", "OKAYno" },
+		{ "getvar:nonsense", "FAILVariable not implemented" },
+		{ "getvar", "FAILmissing var" },
+		{ "getvar:", "FAILVariable not implemented" },
+	};
+	struct fx *f = *state;
 	struct fb_out *o;
 
-	(void)state;
-	expect(f, "getvar:version", "OKAY0.4");
-	expect(f, "getvar:version-bootloader", "OKAYU-Boot 2023.04-flashd-emu");
-	expect(f, "getvar:max-download-size", "OKAY0x00400000");
-	expect(f, "getvar:downloadsize", "OKAY0x00400000");
-	/* serial# = CFG0, CFG1 as %08x%08x (mainline mx6 soc.c) */
-	expect(f, "getvar:serialno", "OKAY5566778811223344");
-	expect(f, "getvar:product", "OKAYmx6sabresd");
-	expect(f, "getvar:platform", "FAILplatform not set");
-	expect(f, "getvar:current-slot", "OKAYa");
-	expect(f, "getvar:version-baseband", "OKAYN/A");
-	expect(f, "getvar:is-userspace", "OKAYno");
-	expect(f, "getvar:nonsense", "FAILVariable not implemented");
-	expect(f, "getvar", "FAILmissing var");
-	expect(f, "getvar:", "FAILVariable not implemented");
+	EXPECT_ALL(f, vars);
 	o = run(f, "getvar:all");
 	assert_int_equal(o->n, 11);
 	assert_string_equal(o->resp[0], "INFOversion: 0.4");
@@ -145,48 +214,49 @@ static void test_getvar(void **state)
 				  "0123456789012345678901234567890123456789012345678901234567890123456789"), 0);
 	o = run(f, "getvar:platform");
 	assert_int_equal(strlen(o->resp[0]), 63);
-	fx_free(f);
 }
 
 static void test_getvar_partitions(void **state)
 {
-	struct fx *f = fx_new();
+	static const struct xchg vars[] = {
+		/* the raw bootloader region from the default env: 0x7fe blocks */
+		{ "getvar:partition-size:bootloader", "OKAY0x00000000000ffc00" },
+		{ "getvar:partition-size:uboot-env", "OKAY0x0000000000002000" },
+		/* whole-disk probe finds no filesystem */
+		{ "getvar:partition-type:bootloader", "FAILfailed to set partition" },
+		{ "getvar:partition-size:", "FAILpartition not given" },
+		{ "getvar:partition-size", "FAILpartition not given" },
+		{ "getvar:partition-size:rootfs", "FAILinvalid partition or device" },
+		{ "getvar:partition-size:mmc0", "FAILinvalid partition or device" },
+		/* "dev:part" syntax; no table yet: the whole device */
+		{ "getvar:partition-size:0", "OKAY0x0000000004000000" },
+		{ "getvar:partition-size:0:1", "FAILunknown partition table type" },
+		{ "getvar:partition-size:1", "FAILno such device" },
+		{ "getvar:partition-size:0.9", "FAILno such device" },
+		{ "getvar:partition-size:0.1", "OKAY0x0000000000400000" },
+		/* a bad partition number; "0:…" also selects the user area again */
+		{ "getvar:partition-size:0:zz", "FAILno such partition" },
+		{ "getvar:has-slot:bootloader", "OKAYno" },
+		{ "getvar:has-slot:", "FAILinvalid partition name" },
+	};
 
-	(void)state;
-	/* the raw bootloader region from the default env: 0x7fe blocks */
-	expect(f, "getvar:partition-size:bootloader", "OKAY0x00000000000ffc00");
-	expect(f, "getvar:partition-size:uboot-env", "OKAY0x0000000000002000");
-	/* whole-disk probe finds no filesystem */
-	expect(f, "getvar:partition-type:bootloader", "FAILfailed to set partition");
-	expect(f, "getvar:partition-size:", "FAILpartition not given");
-	expect(f, "getvar:partition-size", "FAILpartition not given");
-	expect(f, "getvar:partition-size:rootfs", "FAILinvalid partition or device");
-	expect(f, "getvar:partition-size:mmc0", "FAILinvalid partition or device");
-	/* "dev:part" syntax; no table yet: the whole device */
-	expect(f, "getvar:partition-size:0", "OKAY0x0000000004000000");
-	expect(f, "getvar:partition-size:0:1", "FAILunknown partition table type");
-	expect(f, "getvar:partition-size:1", "FAILno such device");
-	expect(f, "getvar:partition-size:0.9", "FAILno such device");
-	expect(f, "getvar:partition-size:0.1", "OKAY0x0000000000400000");
-	/* a bad partition number; "0:…" also selects the user area again */
-	expect(f, "getvar:partition-size:0:zz", "FAILno such partition");
-	expect(f, "getvar:has-slot:bootloader", "OKAYno");
-	expect(f, "getvar:has-slot:", "FAILinvalid partition name");
-	fx_free(f);
+	EXPECT_ALL((struct fx *)*state, vars);
 }
 
 static void test_download(void **state)
 {
-	struct fx *f = fx_new();
+	static const struct xchg refused[] = {
+		{ "download", "FAILExpected command parameter" },
+		{ "download:0", "FAILExpected nonzero image size" },
+		{ "download:zz", "FAILExpected nonzero image size" },
+		/* too big: FAIL followed by the parameter as sent */
+		{ "download:00400001", "FAIL00400001" },
+	};
+	struct fx *f = *state;
 	static uint8_t data[300000];
 	struct fb_out *o;
 
-	(void)state;
-	expect(f, "download", "FAILExpected command parameter");
-	expect(f, "download:0", "FAILExpected nonzero image size");
-	expect(f, "download:zz", "FAILExpected nonzero image size");
-	/* too big: FAIL followed by the parameter as sent */
-	expect(f, "download:00400001", "FAIL00400001");
+	EXPECT_ALL(f, refused);
 	assert_false(fb_downloading(f->fb));
 	tu_fill(data, sizeof(data), 1);
 	download(f, data, sizeof(data));
@@ -219,23 +289,25 @@ static void test_download(void **state)
 	assert_int_equal(fb_remaining(f->fb), 0);
 	o = run(f, "getvar:version");
 	assert_string_equal(o->resp[0], "OKAY0.4");
-	fx_free(f);
 }
 
 static void test_commands(void **state)
 {
+	static const struct xchg simple[] = {
+		{ "", "FAILunrecognized command" },
+		{ "frobnicate", "FAILunrecognized command" },
+		{ "oem unknown", "FAILunrecognized command" },
+		{ "reboot-bootloader", "FAILCannot set reboot flag" },
+		{ "reboot-fastboot", "FAILCannot set fastboot flag" },
+		{ "reboot-recovery", "FAILCannot set recovery flag" },
+		{ "set_active:a", "OKAY" },
+	};
 	struct fx *f = fx_new2(false, "flash:secret*", NULL, 0);
 	static uint8_t big[FB_EP_BUFFER];
 	struct fb_out *o;
 
 	(void)state;
-	expect(f, "", "FAILunrecognized command");
-	expect(f, "frobnicate", "FAILunrecognized command");
-	expect(f, "oem unknown", "FAILunrecognized command");
-	expect(f, "reboot-bootloader", "FAILCannot set reboot flag");
-	expect(f, "reboot-fastboot", "FAILCannot set fastboot flag");
-	expect(f, "reboot-recovery", "FAILCannot set recovery flag");
-	expect(f, "set_active:a", "OKAY");
+	EXPECT_ALL(f, simple);
 	/* a full 4096-byte transfer overflows U-Boot's command buffer */
 	memset(big, 'a', sizeof(big));
 	fb_command(f->fb, big, sizeof(big), &f->out);
@@ -257,48 +329,49 @@ static void test_commands(void **state)
 
 static void test_ucmd(void **state)
 {
-	struct fx *f = fx_new();
+	static const struct xchg refused[] = {
+		{ "UCmd", "FAILmissing command" },
+		{ "UCmd:frob", "FAIL" },
+		{ "UCmd:setenv", "FAIL" },
+		{ "UCmd:setenv a=b c", "FAIL" },
+		/* serial# is write-once */
+		{ "UCmd:setenv serial# 123", "FAIL" },
+		{ "oem run:setenv x 1", "OKAY" },
+	};
+	static const struct xchg more[] = {
+		{ "UCmd:run nothere", "FAIL" },
+		{ "UCmd:setenv loop 'run loop'; run loop", "FAIL" },
+		{ "UCmd:printenv board; echo hi; version; env print b; test 1 = 1", "OKAY" },
+		{ "UCmd:printenv nothere", "FAIL" },
+		{ "UCmd:env default -a; env exists a", "FAIL" },
+	};
+	static const struct xchg env_sleep[] = {
+		{ "UCmd:env set z 1; env delete z; env exists z", "FAIL" },
+		{ "UCmd:sleep 0.01", "OKAY" },
+		{ "UCmd:sleep x", "FAIL" },
+	};
+	struct fx *f = *state;
 	uint8_t region[UBOOT_ENV_SIZE];
 	struct env *e;
 	struct fb_out *o;
 
-	(void)state;
-	expect(f, "UCmd:setenv foo bar baz", "OKAY");
-	assert_string_equal(env_get(f->u->env, "foo"), "bar baz");
-	expect(f, "UCmd:setenv foo", "OKAY");
-	assert_null(env_get(f->u->env, "foo"));
-	expect(f, "UCmd", "FAILmissing command");
-	expect(f, "UCmd:frob", "FAIL");
-	expect(f, "UCmd:setenv", "FAIL");
-	expect(f, "UCmd:setenv a=b c", "FAIL");
-	/* serial# is write-once */
-	expect(f, "UCmd:setenv serial# 123", "FAIL");
-	expect(f, "oem run:setenv x 1", "OKAY");
+	expect_sets(f, "UCmd:setenv foo bar baz", "foo", "bar baz");
+	expect_sets(f, "UCmd:setenv foo", "foo", NULL);
+	EXPECT_ALL(f, refused);
 	/* hush: lists, if/then/else, variables, quotes, $? */
-	expect(f, "UCmd:setenv a 1; setenv b ${a}2; setenv c \"$b x\"; setenv d '$b'", "OKAY");
-	assert_string_equal(env_get(f->u->env, "b"), "12");
+	expect_sets(f, "UCmd:setenv a 1; setenv b ${a}2; setenv c \"$b x\"; setenv d '$b'", "b", "12");
 	assert_string_equal(env_get(f->u->env, "c"), "12 x");
 	assert_string_equal(env_get(f->u->env, "d"), "$b");
 	/* uuu's emmc script line */
-	expect(f, "UCmd:if env exists emmc_ack; then ; else setenv emmc_ack 0; fi;", "OKAY");
-	assert_string_equal(env_get(f->u->env, "emmc_ack"), "0");
-	expect(f, "UCmd:if env exists emmc_ack; then setenv r yes; else setenv r no; fi", "OKAY");
-	assert_string_equal(env_get(f->u->env, "r"), "yes");
+	expect_sets(f, "UCmd:if env exists emmc_ack; then ; else setenv emmc_ack 0; fi;", "emmc_ack", "0");
+	expect_sets(f, "UCmd:if env exists emmc_ack; then setenv r yes; else setenv r no; fi", "r", "yes");
 	expect(f, "UCmd:if test $a -eq 2; then true; else false; fi", "FAIL");
 	expect(f, "UCmd:if test -n \"$a\" && x; then", "FAIL"); /* syntax error */
-	expect(f, "UCmd:false; setenv q $?", "OKAY");
-	assert_string_equal(env_get(f->u->env, "q"), "1");
-	expect(f, "UCmd:setenv cmd 'setenv ran yes'; run cmd", "OKAY");
-	assert_string_equal(env_get(f->u->env, "ran"), "yes");
-	expect(f, "UCmd:run nothere", "FAIL");
-	expect(f, "UCmd:setenv loop 'run loop'; run loop", "FAIL");
-	expect(f, "UCmd:printenv board; echo hi; version; env print b; test 1 = 1", "OKAY");
-	expect(f, "UCmd:printenv nothere", "FAIL");
-	expect(f, "UCmd:env default -a; env exists a", "FAIL");
+	expect_sets(f, "UCmd:false; setenv q $?", "q", "1");
+	expect_sets(f, "UCmd:setenv cmd 'setenv ran yes'; run cmd", "ran", "yes");
+	EXPECT_ALL(f, more);
 	assert_string_equal(env_get(f->u->env, "board"), "mx6sabresd");
-	expect(f, "UCmd:env set z 1; env delete z; env exists z", "FAIL");
-	expect(f, "UCmd:sleep 0.01", "OKAY");
-	expect(f, "UCmd:sleep x", "FAIL");
+	EXPECT_ALL(f, env_sleep);
 	/* saveenv: U-Boot's env format at 0xC0000 of the user area */
 	expect(f, "UCmd:setenv saved yes; saveenv", "OKAY");
 	assert_int_equal(emmc_pread(f->m, EMMC_USER, UBOOT_ENV_OFFSET, region, sizeof(region)), 0);
@@ -312,16 +385,14 @@ static void test_ucmd(void **state)
 	o = run(f, "UCmd:reset");
 	assert_int_equal(o->n, 0);
 	assert_int_equal(o->after, FB_AFTER_RESET_NOW);
-	fx_free(f);
 }
 
 static void test_acmd(void **state)
 {
-	struct fx *f = fx_new();
+	struct fx *f = *state;
 	struct fb_out *o;
 	char cmd[128];
 
-	(void)state;
 	expect(f, "ACmd", "FAILmissing command");
 	/* 64 characters or more */
 	snprintf(cmd, sizeof(cmd), "ACmd:setenv x %055d", 0); /* 64 chars */
@@ -336,130 +407,123 @@ static void test_acmd(void **state)
 	o = run(f, "ACmd:reset");
 	fb_run_acmd(f->fb);
 	assert_true(f->u->reset);
-	fx_free(f);
 }
 
 static void test_mmc_commands(void **state)
 {
-	struct fx *f = fx_new();
-	uint8_t blk[512];
+	static const struct xchg partconf[] = {
+		{ "UCmd:mmc partconf 0", "OKAY" },
+		{ "UCmd:mmc partconf 0 1 1", "FAIL" },
+		{ "UCmd:mmc partconf 1 1 1 0", "FAIL" },
+		{ "oem partconf:1 2", "OKAY" },
+	};
+	static const struct xchg oem[] = {
+		{ "oem partconf:1", "FAILCannot set oem partconf" },
+		{ "oem partconf", "FAILExpected command parameter" },
+		{ "oem bootbus:2 0 0", "OKAY" },
+		{ "oem bootbus:2", "FAILCannot set oem bootbus" },
+		{ "oem format", "FAILpartitions not set" },
+		{ "UCmd:setenv partitions name=a,size=1M", "OKAY" },
+		{ "oem format", "FAIL" },
+		{ "UCmd:mmc dev 0 2", "OKAY" },
+	};
+	static const struct xchg dev[] = {
+		{ "UCmd:mmc dev 0 9", "FAIL" },
+		{ "UCmd:mmc dev 0 3", "FAIL" },
+		{ "UCmd:mmc dev 1", "FAIL" },
+		{ "UCmd:mmc dev", "OKAY" },
+	};
+	static const struct xchg misc[] = {
+		{ "UCmd:mmc list; mmc info; mmc rescan", "OKAY" },
+		{ "UCmd:mmc frob", "FAIL" },
+		{ "UCmd:mmc", "FAIL" },
+	};
+	struct fx *f = *state;
 
-	(void)state;
 	expect(f, "UCmd:mmc partconf 0 1 1 0", "OKAY");
 	assert_int_equal(emmc_boot_partition(f->m), 1);
 	assert_int_equal(emmc_partconf(f->m), 0x48);
-	expect(f, "UCmd:mmc partconf 0", "OKAY");
-	expect(f, "UCmd:mmc partconf 0 1 1", "FAIL");
-	expect(f, "UCmd:mmc partconf 1 1 1 0", "FAIL");
-	expect(f, "oem partconf:1 2", "OKAY");
+	EXPECT_ALL(f, partconf);
 	assert_int_equal(emmc_partconf(f->m), 0x50);
-	expect(f, "oem partconf:1", "FAILCannot set oem partconf");
-	expect(f, "oem partconf", "FAILExpected command parameter");
-	expect(f, "oem bootbus:2 0 0", "OKAY");
-	expect(f, "oem bootbus:2", "FAILCannot set oem bootbus");
-	expect(f, "oem format", "FAILpartitions not set");
-	expect(f, "UCmd:setenv partitions name=a,size=1M", "OKAY");
-	expect(f, "oem format", "FAIL");
-	expect(f, "UCmd:mmc dev 0 2", "OKAY");
+	EXPECT_ALL(f, oem);
 	assert_int_equal(emmc_current(f->m), EMMC_BOOT1);
-	expect(f, "UCmd:mmc dev 0 9", "FAIL");
-	expect(f, "UCmd:mmc dev 0 3", "FAIL");
-	expect(f, "UCmd:mmc dev 1", "FAIL");
-	expect(f, "UCmd:mmc dev", "OKAY");
+	EXPECT_ALL(f, dev);
 	assert_int_equal(emmc_current(f->m), EMMC_USER);
-	expect(f, "UCmd:mmc list; mmc info; mmc rescan", "OKAY");
-	expect(f, "UCmd:mmc frob", "FAIL");
-	expect(f, "UCmd:mmc", "FAIL");
+	EXPECT_ALL(f, misc);
 	/* mmc erase: hex block numbers, exactly those blocks */
-	memset(blk, 0xAB, sizeof(blk));
-	assert_int_equal(emmc_bwrite(f->m, 0x600, 1, blk), 1);
-	assert_int_equal(emmc_bwrite(f->m, 0x610, 1, blk), 1);
+	put_block(f, 0x600, 0xAB);
+	put_block(f, 0x610, 0xAB);
 	expect(f, "UCmd:mmc erase 0x600 0x10", "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x600 * 512, blk, 512), 0);
-	assert_int_equal(blk[0], 0);
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x610 * 512, blk, 512), 0);
-	assert_int_equal(blk[0], 0xAB);
+	assert_block(f, 0x600, 0);
+	assert_block(f, 0x610, 0xAB);
 	expect(f, "UCmd:mmc erase 0x1000000 1", "FAIL");
 	expect(f, "UCmd:mmc erase 1", "FAIL");
-	fx_free(f);
 }
 
 static void test_flash_raw(void **state)
 {
-	struct fx *f = fx_new();
-	static uint8_t img[300000], got[300000];
+	static const struct xchg unknown[] = {
+		{ "flash:nothere", "FAILinvalid partition or device" },
+		{ "flash:", "FAILpartition not given" },
+		{ "flash", "FAILpartition not given" },
+	};
+	static const struct xchg odd[] = {
+		/* a malformed raw descriptor is no partition */
+		{ "UCmd:setenv fastboot_raw_partition_broken 0x2", "OKAY" },
+		{ "flash:broken", "FAILinvalid partition or device" },
+		/* "bad" is a valid hex device number for U-Boot's dev:part parser */
+		{ "flash:bad", "FAILno such device" },
+		{ "UCmd:setenv fastboot_raw_partition_far 0x1ffff 0x10", "OKAY" },
+		{ "flash:far", "FAILfailed writing to device" },
+	};
+	struct fx *f = *state;
+	static uint8_t img[300000];
 
-	(void)state;
 	tu_fill(img, sizeof(img), 2);
 	/* the bootloader raw region starts at block 2 = byte 0x400 */
-	flash(f, "bootloader", img, sizeof(img), "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400, got, sizeof(img)), 0);
-	assert_memory_equal(img, got, sizeof(img));
+	flash_verify(f, "bootloader", img, sizeof(img), EMMC_USER, 0x400);
 	/* uboot-env is 8 KiB */
 	flash(f, "uboot-env", img, 8192, "OKAY");
 	expect(f, "flash:uboot-env", "OKAY"); /* same image again, still 8 KiB */
 	flash(f, "uboot-env", img, 8193, "FAILtoo large for partition");
-	expect(f, "flash:nothere", "FAILinvalid partition or device");
-	expect(f, "flash:", "FAILpartition not given");
-	expect(f, "flash", "FAILpartition not given");
+	EXPECT_ALL(f, unknown);
 	/* a raw region in boot0 (mmcpart 1); the selection sticks */
 	expect(f, "UCmd:setenv fastboot_raw_partition_spl 0x2 0x100 mmcpart 1", "OKAY");
-	flash(f, "spl", img, 4096, "OKAY");
+	flash_verify(f, "spl", img, 4096, EMMC_BOOT0, 0x400);
 	assert_int_equal(emmc_current(f->m), EMMC_BOOT0);
-	assert_int_equal(emmc_pread(f->m, EMMC_BOOT0, 0x400, got, 4096), 0);
-	assert_memory_equal(img, got, 4096);
 	/* an alias */
 	expect(f, "UCmd:mmc dev 0 0; setenv fastboot_partition_alias_uboot bootloader", "OKAY");
-	flash(f, "uboot", img + 1, 1000, "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400, got, 1000), 0);
-	assert_memory_equal(img + 1, got, 1000);
-	/* a malformed raw descriptor is no partition */
-	expect(f, "UCmd:setenv fastboot_raw_partition_broken 0x2", "OKAY");
-	expect(f, "flash:broken", "FAILinvalid partition or device");
-	/* "bad" is a valid hex device number for U-Boot's dev:part parser */
-	expect(f, "flash:bad", "FAILno such device");
-	expect(f, "UCmd:setenv fastboot_raw_partition_far 0x1ffff 0x10", "OKAY");
-	expect(f, "flash:far", "FAILfailed writing to device");
-	fx_free(f);
+	flash_verify(f, "uboot", img + 1, 1000, EMMC_USER, 0x400);
+	EXPECT_ALL(f, odd);
 }
 
 static void test_flash_boot_user(void **state)
 {
-	struct fx *f = fx_new();
+	struct fx *f = *state;
 	static uint8_t img[100000], got[100000];
 
-	(void)state;
 	tu_fill(img, sizeof(img), 3);
 	/* mmc0boot0: the whole boot partition, from byte 0 */
-	flash(f, "mmc0boot0", img, sizeof(img), "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_BOOT0, 0, got, sizeof(img)), 0);
-	assert_memory_equal(img, got, sizeof(img));
+	flash_verify(f, "mmc0boot0", img, sizeof(img), EMMC_BOOT0, 0);
 	/* the boot partition stays selected: names are looked up there now */
 	assert_int_equal(emmc_current(f->m), EMMC_BOOT0);
-	flash(f, "mmc0boot1", img, 5000, "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_BOOT1, 0, got, 5000), 0);
-	assert_memory_equal(img, got, 5000);
+	flash_verify(f, "mmc0boot1", img, 5000, EMMC_BOOT1, 0);
 	expect(f, "erase:mmc0boot1", "OKAY");
 	assert_int_equal(emmc_pread(f->m, EMMC_BOOT1, 0, got, 5000), 0);
 	assert_int_equal(got[0] | got[4999], 0);
 	/* mmc0 is the whole selected hardware partition */
 	expect(f, "UCmd:mmc dev 0", "OKAY");
-	flash(f, "mmc0", img, sizeof(img), "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0, got, sizeof(img)), 0);
-	assert_memory_equal(img, got, sizeof(img));
-	fx_free(f);
+	flash_verify(f, "mmc0", img, sizeof(img), EMMC_USER, 0);
 }
 
 static void test_flash_offset_names(void **state)
 {
 	struct fx *f = fx_new2(true, NULL, NULL, 0), *plain = fx_new();
-	static uint8_t img[10000], got[10000];
+	static uint8_t img[10000];
 
 	(void)state;
 	tu_fill(img, sizeof(img), 4);
-	flash(f, "0x400", img, sizeof(img), "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x400, got, sizeof(img)), 0);
-	assert_memory_equal(img, got, sizeof(img));
+	flash_verify(f, "0x400", img, sizeof(img), EMMC_USER, 0x400);
 	flash(f, "0x100000", img, sizeof(img), "OKAY");
 	expect(f, "flash:0x401", "FAILinvalid partition or device");
 	expect(f, "getvar:partition-size:0x4000000", "FAILinvalid partition or device");
@@ -472,55 +536,16 @@ static void test_flash_offset_names(void **state)
 	fx_free(plain);
 }
 
-static void put_dos(uint8_t *sec, int slot, uint8_t type, uint32_t start, uint32_t size)
-{
-	uint8_t *p = sec + 446 + 16 * slot;
-
-	p[4] = type;
-	util_put_le32(p + 8, start);
-	util_put_le32(p + 12, size);
-	sec[510] = 0x55;
-	sec[511] = 0xaa;
-}
-
-/* protective MBR + GPT header + 128 entries, two partitions */
-static void mk_gpt(uint8_t *buf, uint64_t lba)
-{
-	uint8_t *h = buf + 512, *e = buf + 1024;
-	const char *names[] = { "boot", "rootfs" };
-	const uint64_t s[] = { 2048, 4096 }, end[] = { 4095, 40959 };
-
-	memset(buf, 0, 34 * 512);
-	put_dos(buf, 0, 0xEE, 1, (uint32_t)(lba - 1));
-	memcpy(h, "EFI PART", 8);
-	util_put_le32(h + 12, 92);
-	util_put_le64(h + 24, 1);
-	util_put_le64(h + 32, lba - 1);
-	util_put_le64(h + 40, 34);
-	util_put_le64(h + 48, lba - 34);
-	util_put_le64(h + 72, 2);
-	util_put_le32(h + 80, 128);
-	util_put_le32(h + 84, 128);
-	for (int i = 0; i < 2; i++) {
-		memset(e + 128 * i, 0x11, 16);
-		util_put_le64(e + 128 * i + 32, s[i]);
-		util_put_le64(e + 128 * i + 40, end[i]);
-		for (size_t k = 0; names[i][k]; k++)
-			e[128 * i + 56 + 2 * k] = (uint8_t)names[i][k];
-	}
-	util_put_le32(h + 88, crc32_update(0, e, 128 * 128));
-	util_put_le32(h + 16, crc32_update(0, h, 92));
-}
-
 static void test_flash_tables(void **state)
 {
-	struct fx *f = fx_new();
+	static const char *const names[] = { "boot", "rootfs", NULL };
+	static const uint64_t starts[] = { 2048, 4096 }, ends[] = { 4095, 40959 };
+	struct fx *f = *state;
 	static uint8_t gpt[34 * 512], mbr[512], img[20000], got[20000];
 	uint64_t lba = emmc_lba(f->m);
 	struct part_info pi;
 
-	(void)state;
-	mk_gpt(gpt, lba);
+	tu_mk_gpt(gpt, lba, names, starts, ends);
 	flash(f, "gpt", gpt, sizeof(gpt), "OKAY");
 	assert_int_equal(part_find(f->m, "rootfs", &pi), 2);
 	/* the backup GPT was generated at the end of the disk */
@@ -530,9 +555,7 @@ static void test_flash_tables(void **state)
 	expect(f, "flash:gpt", "FAILinvalid GPT partition");
 	expect(f, "getvar:partition-size:rootfs", "OKAY0x0000000001200000");
 	tu_fill(img, sizeof(img), 5);
-	flash(f, "rootfs", img, sizeof(img), "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 4096 * 512, got, sizeof(img)), 0);
-	assert_memory_equal(img, got, sizeof(img));
+	flash_verify(f, "rootfs", img, sizeof(img), EMMC_USER, 4096 * 512);
 	/* the alias "rootfs" -> mmcsda1 is not needed on GPT; getvar partition-type */
 	expect(f, "getvar:partition-type:rootfs", "FAILfailed to set partition");
 	memset(got, 0, 2048);
@@ -541,12 +564,10 @@ static void test_flash_tables(void **state)
 	expect(f, "getvar:partition-type:rootfs", "OKAYext4");
 	/* a DOS MBR; partition 1 is reached through the default alias "rootfs" */
 	memset(mbr, 0, sizeof(mbr));
-	put_dos(mbr, 0, 0x83, 8192, 16384);
+	tu_put_dos(mbr, 0, 0, 0x83, 8192, 16384);
 	flash(f, "mbr", mbr, sizeof(mbr), "OKAY");
 	expect(f, "getvar:partition-size:mmcsda1", "OKAY0x0000000000800000");
-	flash(f, "rootfs", img, sizeof(img), "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 8192 * 512, got, sizeof(img)), 0);
-	assert_memory_equal(img, got, sizeof(img));
+	flash_verify(f, "rootfs", img, sizeof(img), EMMC_USER, 8192 * 512);
 	mbr[446] = 0x33;
 	flash(f, "mbr", mbr, sizeof(mbr), "FAILinvalid MBR partition");
 	flash(f, "gpt", mbr, sizeof(mbr), "FAILinvalid GPT partition");
@@ -557,16 +578,14 @@ static void test_flash_tables(void **state)
 	got[511] = 0xaa;
 	assert_int_equal(emmc_bwrite(f->m, 8192, 4, got), 4);
 	expect(f, "getvar:partition-type:rootfs", "OKAYfat");
-	fx_free(f);
 }
 
 static void test_flash_sparse(void **state)
 {
-	struct fx *f = fx_new();
+	struct fx *f = *state;
 	static uint8_t sp[28 + 12 + 8192 + 16 + 12], got[8192];
 	size_t n = 28;
 
-	(void)state;
 	util_put_le32(sp, FBSPARSE_MAGIC);
 	util_put_le16(sp + 4, 1);
 	util_put_le16(sp + 8, 28);
@@ -598,41 +617,34 @@ static void test_flash_sparse(void **state)
 	expect(f, "flash:mmc0boot0", "OKAY");
 	assert_int_equal(emmc_pread(f->m, EMMC_BOOT0, 0, got, 4), 0);
 	assert_int_equal(util_le32(got), FBSPARSE_MAGIC);
-	fx_free(f);
 }
 
 static void test_erase(void **state)
 {
-	struct fx *f = fx_new();
-	static uint8_t blk[512];
+	static const struct xchg more[] = {
+		{ "erase:mmc0", "OKAY" },
+		{ "erase:mmc0boot0", "OKAY" },
+		{ "erase:nothere", "FAILinvalid partition or device" },
+		{ "erase", "FAILpartition not given" },
+		{ "UCmd:setenv fastboot_raw_partition_out 0x1fc00 0x1000", "OKAY" },
+		{ "erase:out", "FAILfailed erasing from device" },
+	};
+	struct fx *f = *state;
 
-	(void)state;
-	memset(blk, 0xCD, sizeof(blk));
-	assert_int_equal(emmc_bwrite(f->m, 0x600, 1, blk), 1);
+	put_block(f, 0x600, 0xCD);
 	/* the 8 KiB env region is smaller than an erase group: nothing, but OKAY */
 	expect(f, "erase:uboot-env", "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0x600 * 512, blk, 512), 0);
-	assert_int_equal(blk[0], 0xCD);
+	assert_block(f, 0x600, 0xCD);
 	/* a region covering whole groups: start up, size down to 512 KiB */
-	memset(blk, 0xCD, sizeof(blk));
-	assert_int_equal(emmc_bwrite(f->m, 1023, 1, blk), 1);
-	assert_int_equal(emmc_bwrite(f->m, 1024, 1, blk), 1);
-	assert_int_equal(emmc_bwrite(f->m, 3071, 1, blk), 1);
+	put_block(f, 1023, 0xCD);
+	put_block(f, 1024, 0xCD);
+	put_block(f, 3071, 0xCD);
 	expect(f, "UCmd:setenv fastboot_raw_partition_data 1000 3000", "OKAY");
 	expect(f, "erase:data", "OKAY");
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 1023 * 512, blk, 512), 0);
-	assert_int_equal(blk[0], 0xCD);
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 1024 * 512, blk, 512), 0);
-	assert_int_equal(blk[0], 0);
-	assert_int_equal(emmc_pread(f->m, EMMC_USER, 3071 * 512, blk, 512), 0);
-	assert_int_equal(blk[0], 0);
-	expect(f, "erase:mmc0", "OKAY");
-	expect(f, "erase:mmc0boot0", "OKAY");
-	expect(f, "erase:nothere", "FAILinvalid partition or device");
-	expect(f, "erase", "FAILpartition not given");
-	expect(f, "UCmd:setenv fastboot_raw_partition_out 0x1fc00 0x1000", "OKAY");
-	expect(f, "erase:out", "FAILfailed erasing from device");
-	fx_free(f);
+	assert_block(f, 1023, 0xCD);
+	assert_block(f, 1024, 0);
+	assert_block(f, 3071, 0);
+	EXPECT_ALL(f, more);
 }
 
 static void test_env_extra(void **state)
@@ -657,20 +669,22 @@ static void test_env_extra(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_getvar),
-		cmocka_unit_test(test_getvar_partitions),
-		cmocka_unit_test(test_download),
+#define T(x) cmocka_unit_test_setup_teardown(x, fx_setup, fx_teardown)
+		T(test_getvar),
+		T(test_getvar_partitions),
+		T(test_download),
 		cmocka_unit_test(test_commands),
-		cmocka_unit_test(test_ucmd),
-		cmocka_unit_test(test_acmd),
-		cmocka_unit_test(test_mmc_commands),
-		cmocka_unit_test(test_flash_raw),
-		cmocka_unit_test(test_flash_boot_user),
+		T(test_ucmd),
+		T(test_acmd),
+		T(test_mmc_commands),
+		T(test_flash_raw),
+		T(test_flash_boot_user),
 		cmocka_unit_test(test_flash_offset_names),
-		cmocka_unit_test(test_flash_tables),
-		cmocka_unit_test(test_flash_sparse),
-		cmocka_unit_test(test_erase),
+		T(test_flash_tables),
+		T(test_flash_sparse),
+		T(test_erase),
 		cmocka_unit_test(test_env_extra),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

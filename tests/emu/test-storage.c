@@ -123,19 +123,6 @@ static void test_emmc_open_errors(void **state)
 	assert_int_equal(emmc_open(NULL, NULL, &m), -EINVAL);
 }
 
-static void put_dos(uint8_t *sec, int slot, uint8_t boot, uint8_t type, uint32_t start,
-		    uint32_t size)
-{
-	uint8_t *p = sec + 446 + 16 * slot;
-
-	p[0] = boot;
-	p[4] = type;
-	util_put_le32(p + 8, start);
-	util_put_le32(p + 12, size);
-	sec[510] = 0x55;
-	sec[511] = 0xaa;
-}
-
 static void test_part_dos(void **state)
 {
 	struct fx *f = fx_new(8 * MB, 0);
@@ -145,13 +132,13 @@ static void test_part_dos(void **state)
 	(void)state;
 	assert_int_equal(part_detect(f->m), PART_TYPE_NONE);
 	assert_int_equal(part_find(f->m, "mmcsda1", &pi), -1);
-	put_dos(mbr, 0, 0x80, 0x83, 2048, 4096);
-	put_dos(mbr, 1, 0x00, 0x0c, 6144, 1024);
-	put_dos(mbr, 2, 0x00, 0x05, 8192, 8000); /* extended, in slot 3 */
+	tu_put_dos(mbr, 0, 0x80, 0x83, 2048, 4096);
+	tu_put_dos(mbr, 1, 0x00, 0x0c, 6144, 1024);
+	tu_put_dos(mbr, 2, 0x00, 0x05, 8192, 8000); /* extended, in slot 3 */
 	/* logical partitions: EBR at 8192 and at 8192 + 4000 */
-	put_dos(ebr1, 0, 0, 0x83, 63, 1000);
-	put_dos(ebr1, 1, 0, 0x05, 4000, 2000);
-	put_dos(ebr2, 0, 0, 0x83, 63, 500);
+	tu_put_dos(ebr1, 0, 0, 0x83, 63, 1000);
+	tu_put_dos(ebr1, 1, 0, 0x05, 4000, 2000);
+	tu_put_dos(ebr2, 0, 0, 0x83, 63, 500);
 	assert_int_equal(part_dos_buf_check(mbr), 0);
 	assert_int_equal(part_mbr_write(f->m, mbr), 0);
 	assert_int_equal(emmc_bwrite(f->m, 8192, 1, ebr1), 1);
@@ -177,15 +164,15 @@ static void test_part_dos(void **state)
 	assert_int_equal(part_get(f->m, 4, &pi), -1);
 	assert_int_equal(part_find(f->m, "mmcsda5", &pi), -ENOENT);
 	/* with all four slots used the logicals are found by name */
-	put_dos(mbr, 3, 0x00, 0x83, 7168, 1024);
+	tu_put_dos(mbr, 3, 0x00, 0x83, 7168, 1024);
 	assert_int_equal(part_mbr_write(f->m, mbr), 0);
 	assert_int_equal(part_find(f->m, "mmcsda6", &pi), 6);
 	assert_int_equal(pi.start, 12192 + 63);
 	assert_int_equal(part_get(f->m, 7, &pi), -1);
 	assert_int_equal(part_get(f->m, 0, &pi), -1);
 	/* an EBR chain that loops on itself ends */
-	put_dos(ebr1, 0, 0, 0x00, 0, 0);
-	put_dos(ebr1, 1, 0, 0x05, 0, 2000);
+	tu_put_dos(ebr1, 0, 0, 0x00, 0, 0);
+	tu_put_dos(ebr1, 1, 0, 0x05, 0, 2000);
 	assert_int_equal(emmc_bwrite(f->m, 8192, 1, ebr1), 1);
 	assert_int_equal(part_get(f->m, 5, &pi), -1);
 	/* bad boot indicator: not an MBR */
@@ -201,38 +188,6 @@ static void test_part_dos(void **state)
 	fx_free(f);
 }
 
-/* MBR + primary GPT (34 blocks) for a disk of LBA blocks; names with a NULL end */
-static void mk_gpt(uint8_t *buf, uint64_t lba, const char *const *names, const uint64_t *starts,
-		   const uint64_t *ends)
-{
-	uint8_t *h = buf + 512, *e = buf + 1024;
-
-	memset(buf, 0, 34 * 512);
-	put_dos(buf, 0, 0, 0xEE, 1, (uint32_t)(lba - 1));
-	memcpy(h, "EFI PART", 8);
-	util_put_le32(h + 8, 0x00010000);
-	util_put_le32(h + 12, 92);
-	util_put_le64(h + 24, 1);
-	util_put_le64(h + 32, lba - 1);
-	util_put_le64(h + 40, 34);
-	util_put_le64(h + 48, lba - 34);
-	util_put_le64(h + 72, 2);
-	util_put_le32(h + 80, 128);
-	util_put_le32(h + 84, 128);
-	for (int i = 0; names[i]; i++) {
-		uint8_t *p = e + 128 * i;
-
-		memset(p, 0xAF, 16); /* any non-zero type GUID */
-		p[16] = (uint8_t)i;
-		util_put_le64(p + 32, starts[i]);
-		util_put_le64(p + 40, ends[i]);
-		for (size_t k = 0; names[i][k]; k++)
-			p[56 + 2 * k] = (uint8_t)names[i][k];
-	}
-	util_put_le32(h + 88, crc32_update(0, e, 128 * 128));
-	util_put_le32(h + 16, crc32_update(0, h, 92));
-}
-
 static void test_part_gpt(void **state)
 {
 	struct fx *f = fx_new(8 * MB, 0);
@@ -243,7 +198,7 @@ static void test_part_gpt(void **state)
 	struct part_info pi;
 
 	(void)state;
-	mk_gpt(buf, lba, names, starts, ends);
+	tu_mk_gpt(buf, lba, names, starts, ends);
 	memcpy(copy, buf, sizeof(buf));
 	assert_int_equal(part_gpt_buf_check(buf, sizeof(buf), lba), 0);
 	assert_int_equal(part_gpt_buf_check(buf, sizeof(buf), 1000), -1); /* disk too small */
@@ -517,6 +472,19 @@ static void boot_write(struct fx *f, enum emmc_hwpart p, const uint8_t *img, siz
 
 static void test_boot(void **state)
 {
+	static const struct {
+		uint32_t entry;
+		size_t off;         /* then the field at off … */
+		unsigned width;     /* … of width bytes (0: none) … */
+		uint32_t v;         /* … holds v */
+		const char *reason;
+	} broken[] = {
+		{ 0x30000000, 0, 0, 0, "entry-outside-image" },
+		{ 0x17800000, 0x2C, 1, 0xD3, "bad-dcd" },
+		{ 0x17800000, 32, 4, 0x177ff000 + 0x100, "ivt-self-not-at-0x400" },
+		{ 0x17800000, 36, 4, 64u << 20, "bad-image-length" },
+		{ 0x17800000, 16, 4, 0x177ff400 + 0x2000, "boot-data-outside-initial-load" },
+	};
 	struct fx *f = fx_new(8 * MB, 0);
 	const struct soc_info *q = soc_find("6q"), *ul = soc_find("6ul");
 	static uint8_t img[0x10000];
@@ -551,31 +519,17 @@ static void test_boot(void **state)
 	emmc_set_partconf(f->m, 0, 7, 0);
 	boot_check(f->m, q, false, &r);
 	assert_int_equal(r.source, EMMC_USER);
-	/* entry outside the image, broken DCD, IVT not at 0x400 of the image */
-	mk_imx(img, sizeof(img), 0x177ff400, 0x30000000, 0);
-	boot_write(f, EMMC_USER, img, sizeof(img));
-	boot_check(f->m, q, false, &r);
-	assert_string_equal(r.reason, "entry-outside-image");
-	mk_imx(img, sizeof(img), 0x177ff400, 0x17800000, 0);
-	img[0x2C] = 0xD3;
-	boot_write(f, EMMC_USER, img, sizeof(img));
-	boot_check(f->m, q, false, &r);
-	assert_string_equal(r.reason, "bad-dcd");
-	mk_imx(img, sizeof(img), 0x177ff400, 0x17800000, 0);
-	util_put_le32(img + 32, 0x177ff000 + 0x100);
-	boot_write(f, EMMC_USER, img, sizeof(img));
-	boot_check(f->m, q, false, &r);
-	assert_string_equal(r.reason, "ivt-self-not-at-0x400");
-	mk_imx(img, sizeof(img), 0x177ff400, 0x17800000, 0);
-	util_put_le32(img + 36, 64u << 20);
-	boot_write(f, EMMC_USER, img, sizeof(img));
-	boot_check(f->m, q, false, &r);
-	assert_string_equal(r.reason, "bad-image-length");
-	mk_imx(img, sizeof(img), 0x177ff400, 0x17800000, 0);
-	util_put_le32(img + 16, 0x177ff400 + 0x2000);
-	boot_write(f, EMMC_USER, img, sizeof(img));
-	boot_check(f->m, q, false, &r);
-	assert_string_equal(r.reason, "boot-data-outside-initial-load");
+	/* broken images: a good one with one field changed */
+	for (size_t i = 0; i < ARRAY_SIZE(broken); i++) {
+		mk_imx(img, sizeof(img), 0x177ff400, broken[i].entry, 0);
+		if (broken[i].width == 1)
+			img[broken[i].off] = (uint8_t)broken[i].v;
+		else if (broken[i].width == 4)
+			util_put_le32(img + broken[i].off, broken[i].v);
+		boot_write(f, EMMC_USER, img, sizeof(img));
+		boot_check(f->m, q, false, &r);
+		assert_string_equal(r.reason, broken[i].reason);
+	}
 	fx_free(f);
 }
 

@@ -13,6 +13,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "crc32.h"
+#include "util.h"
+
 /* a fresh temporary folder; removed with everything in it by tu_rmdir() */
 static inline char *tu_tmpdir(void)
 {
@@ -60,6 +63,53 @@ static inline void tu_fill(uint8_t *p, size_t n, uint32_t seed)
 		seed = seed * 1103515245u + 12345u;
 		p[i] = (uint8_t)(seed >> 16);
 	}
+}
+
+/* a DOS partition entry in slot 0…3 of the boot sector sec, and its signature */
+static inline void tu_put_dos(uint8_t *sec, int slot, uint8_t boot, uint8_t type, uint32_t start,
+			      uint32_t size)
+{
+	uint8_t *p = sec + 446 + 16 * slot;
+
+	p[0] = boot;
+	p[4] = type;
+	util_put_le32(p + 8, start);
+	util_put_le32(p + 12, size);
+	sec[510] = 0x55;
+	sec[511] = 0xaa;
+}
+
+/* protective MBR + primary GPT (34 blocks) for a disk of lba blocks:
+ * partitions names (NULL-terminated), starts[i] … ends[i] */
+static inline void tu_mk_gpt(uint8_t *buf, uint64_t lba, const char *const *names,
+			     const uint64_t *starts, const uint64_t *ends)
+{
+	uint8_t *h = buf + 512, *e = buf + 1024;
+
+	memset(buf, 0, 34 * 512);
+	tu_put_dos(buf, 0, 0, 0xEE, 1, (uint32_t)(lba - 1));
+	memcpy(h, "EFI PART", 8);
+	util_put_le32(h + 8, 0x00010000);
+	util_put_le32(h + 12, 92);
+	util_put_le64(h + 24, 1);
+	util_put_le64(h + 32, lba - 1);
+	util_put_le64(h + 40, 34);
+	util_put_le64(h + 48, lba - 34);
+	util_put_le64(h + 72, 2);
+	util_put_le32(h + 80, 128);
+	util_put_le32(h + 84, 128);
+	for (int i = 0; names[i]; i++) {
+		uint8_t *p = e + 128 * i;
+
+		memset(p, 0xAF, 16); /* any non-zero type GUID */
+		p[16] = (uint8_t)i;
+		util_put_le64(p + 32, starts[i]);
+		util_put_le64(p + 40, ends[i]);
+		for (size_t k = 0; names[i][k]; k++)
+			p[56 + 2 * k] = (uint8_t)names[i][k];
+	}
+	util_put_le32(h + 88, crc32_update(0, e, 128 * 128));
+	util_put_le32(h + 16, crc32_update(0, h, 92));
 }
 
 #endif

@@ -197,28 +197,32 @@ int usb_control_out(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, ui
 	return fake_submit(d, &t, out);
 }
 
+/* an interrupt or bulk transfer: IN into buf, or OUT from obuf */
+static int fake_submit_ep(struct usb_dev *d, enum fake_kind kind, uint8_t ep, void *buf,
+			  const void *obuf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud,
+			  struct usb_xfer **out)
+{
+	struct usb_xfer t = { .kind = kind, .ep = ep, .buf = buf, .obuf = obuf, .len = len,
+			      .timeout_ms = timeout_ms, .cb = cb, .ud = ud };
+	return fake_submit(d, &t, out);
+}
+
 int usb_interrupt_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms,
 		     usb_cb cb, void *ud, struct usb_xfer **out)
 {
-	struct usb_xfer t = { .kind = FAKE_INTERRUPT_IN, .ep = ep, .buf = buf, .len = len,
-			      .timeout_ms = timeout_ms, .cb = cb, .ud = ud };
-	return fake_submit(d, &t, out);
+	return fake_submit_ep(d, FAKE_INTERRUPT_IN, ep, buf, NULL, len, timeout_ms, cb, ud, out);
 }
 
 int usb_bulk_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms,
 		 usb_cb cb, void *ud, struct usb_xfer **out)
 {
-	struct usb_xfer t = { .kind = FAKE_BULK_OUT, .ep = ep, .obuf = buf, .len = len,
-			      .timeout_ms = timeout_ms, .cb = cb, .ud = ud };
-	return fake_submit(d, &t, out);
+	return fake_submit_ep(d, FAKE_BULK_OUT, ep, NULL, buf, len, timeout_ms, cb, ud, out);
 }
 
 int usb_bulk_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms,
 		usb_cb cb, void *ud, struct usb_xfer **out)
 {
-	struct usb_xfer t = { .kind = FAKE_BULK_IN, .ep = ep, .buf = buf, .len = len,
-			      .timeout_ms = timeout_ms, .cb = cb, .ud = ud };
-	return fake_submit(d, &t, out);
+	return fake_submit_ep(d, FAKE_BULK_IN, ep, buf, NULL, len, timeout_ms, cb, ud, out);
 }
 
 void usb_xfer_cancel(struct usb_xfer *x)

@@ -133,6 +133,16 @@ void expect_result(enum port_result r)
 	assert_int_equal(count(PORT_ACT_RESULT), 1);
 }
 
+void expect_session_ignored(struct port *p, size_t index, uint64_t bytes, uint64_t now)
+{
+	enum port_state st = p->state;
+
+	assert_int_equal(step(p, index, "late", now), 0);
+	assert_int_equal(progress(p, bytes, bytes, now), 0);
+	assert_int_equal(sdone(p, -EIO, "late", false, 0, now), 0);
+	assert_int_equal(p->state, st);
+}
+
 void setup_port(struct port *p)
 {
 	port_init(p, "1-1.4", &test_cfg);

@@ -29,6 +29,9 @@ size_t count(enum port_action_type t);
 void expect_state_change(enum port_state old, enum port_state new);
 void expect_timer(uint64_t deadline);
 void expect_result(enum port_result r);
+/* a late session's step(index), progress(bytes of bytes) and done(-EIO)
+ * are ignored: no actions, p->state unchanged */
+void expect_session_ignored(struct port *p, size_t index, uint64_t bytes, uint64_t now);
 
 void setup_port(struct port *p);
 void to_sdp(struct port *p);

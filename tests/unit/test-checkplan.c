@@ -17,31 +17,15 @@
 #include <cmocka.h>
 
 #include "daemon/checkplan.h"
+#include "testutil.h"
 
 static char *tmpdir;
 static char *out_text, *err_text;
 
+/* tmpdir/name */
 static const char *P(const char *name)
 {
-	static char buf[8][600];
-	static unsigned k;
-	char *b = buf[k++ % 8];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
-	return b;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = malloc(1 << 20);
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(b, 1, (1 << 20) - 1, f);
-	b[n] = '\0';
-	fclose(f);
-	return b;
+	return testutil_path(tmpdir, name);
 }
 
 /* Run checkplan_main(argv…) with stdout/stderr captured. */
@@ -77,18 +61,14 @@ static int run(const char *first, ...)
 	close(se);
 	close(fo);
 	close(fe);
-	out_text = slurp(P("out"));
-	err_text = slurp(P("err"));
+	out_text = testutil_slurp(P("out"), NULL);
+	err_text = testutil_slurp(P("err"), NULL);
 	return rc;
 }
 
 static void write_plan(const char *name, const char *text)
 {
-	FILE *f = fopen(P(name), "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	testutil_write_file(P(name), text, strlen(text));
 }
 
 static const char *emmc_all(void)
@@ -156,35 +136,35 @@ static json_int_t jint(json_t *o, const char *k)
 
 static void test_table(void **state)
 {
+	static const char *const want[] = {
+		"plan    ",
+		"    8  SDP: boot -f ",
+		"u-boot.imx: i.MX image, ",
+		"   12  SDPS: boot -scanterm -f",
+		"(not run on i.MX6)",
+		"sends \"UCmd:setenv fastboot_dev mmc\"",
+		"   34  FB: flash -raw2sparse all ",
+		"rootfs.img: raw, 1048576 bytes, 1 download (sent as sparse)",
+		"max-download-size 0x7000000",
+		"   38  FB: done",
+		NULL
+	};
+
 	assert_int_equal(run("--check-plan", emmc_all(), P("u-boot.imx"), P("rootfs.img"), NULL), 0);
 	assert_string_equal(err_text, "");
-	assert_non_null(strstr(out_text, "plan    "));
-	assert_non_null(strstr(out_text, "    8  SDP: boot -f "));
-	assert_non_null(strstr(out_text, "u-boot.imx: i.MX image, "));
-	assert_non_null(strstr(out_text, "   12  SDPS: boot -scanterm -f"));
-	assert_non_null(strstr(out_text, "(not run on i.MX6)"));
-	assert_non_null(strstr(out_text, "sends \"UCmd:setenv fastboot_dev mmc\""));
-	assert_non_null(strstr(out_text, "   34  FB: flash -raw2sparse all "));
-	assert_non_null(strstr(out_text, "rootfs.img: raw, 1048576 bytes, 1 download (sent as sparse)"));
-	assert_non_null(strstr(out_text, "max-download-size 0x7000000"));
-	assert_non_null(strstr(out_text, "   38  FB: done"));
+	testutil_assert_contains(out_text, want);
 }
 
 static void test_json(void **state)
 {
-	char want[65], cmd[700];
+	char want[65];
 	json_t *root, *s, *img;
-	FILE *f;
 
 	assert_int_equal(run("--check-plan", "--json", emmc_all(), P("u-boot.imx"), P("rootfs.img"), NULL), 0);
 	assert_string_equal(err_text, "");
 	root = parse_json();
 	assert_string_equal(json_string_value(json_object_get(root, "plan")), emmc_all());
-	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", emmc_all());
-	f = popen(cmd, "r");
-	assert_int_equal(fread(want, 1, 64, f), 64);
-	pclose(f);
-	want[64] = '\0';
+	testutil_sha256sum(emmc_all(), want);
 	assert_string_equal(json_string_value(json_object_get(root, "sha256")), want);
 	assert_int_equal(jint(root, "max_download_size"), 0x7000000);
 	assert_int_equal(json_array_size(json_object_get(root, "steps")), 16);
@@ -358,10 +338,8 @@ static void test_json_non_utf8(void **state)
 {
 	const char *name = "\xff\xfe.bin";
 	json_t *root;
-	FILE *f = fopen(P(name), "w");
 
-	fputs("0123456789", f);
-	fclose(f);
+	write_plan(name, "0123456789");
 	write_plan("arg.lst", "# @_f | file\nFB: flash a _f\n");
 	assert_int_equal(chdir(tmpdir), 0);
 	assert_int_equal(run("--check-plan", P("arg.lst"), "--json", name, NULL), 0);
@@ -372,26 +350,16 @@ static void test_json_non_utf8(void **state)
 
 static int setup(void **state)
 {
-	char t[] = "/tmp/test-checkplan.XXXXXX", cmd[1200];
-	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
-
-	if (!mkdtemp(t))
-		return -1;
-	tmpdir = strdup(t);
-	snprintf(cmd, sizeof(cmd), "sh '%s/tests/data/plans/mkimages.sh' '%s'", top, tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	tmpdir = testutil_mkdtemp("test-checkplan");
+	return tmpdir ? testutil_mkimages(tmpdir) : -1;
 }
 
 static int teardown(void **state)
 {
-	char cmd[700];
-
 	free(out_text);
 	free(err_text);
 	assert_int_equal(chdir("/"), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	free(tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_rmtree(tmpdir);
 }
 
 int main(void)

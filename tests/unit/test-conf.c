@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "flashd/conf.h"
+#include "testutil.h"
 
 static struct conf *parse_ok(const char *text)
 {
@@ -55,34 +56,98 @@ static void expect_error(const char *text, const char *message)
 	free(e);
 }
 
+/* Every setting of the global section: its built-in default, and its value
+ * in test_full's file. */
+#define CONF_FIELD(f) #f, offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
+
+static const struct conf_number {
+	const char *name;
+	size_t off, size;
+	uint64_t def, full;
+} conf_numbers[] = {
+	{ CONF_FIELD(nplan_args), 0, 2 },
+	{ CONF_FIELD(sdp_timeout_ms), 5000, 250 },
+	{ CONF_FIELD(reenum_timeout_ms), 15000, 20000 },
+	{ CONF_FIELD(fastboot_timeout_ms), 10000, 60000 },
+	{ CONF_FIELD(flash_timeout_min_ms), 10000, 30000 },
+	{ CONF_FIELD(flash_rate), 5u << 20, 8u << 20 },
+	{ CONF_FIELD(erase_timeout_ms), 120000, 300000 },
+	{ CONF_FIELD(settle_ms), 3000, 0 },
+	{ CONF_FIELD(bootloop_guard_ms), 60000, 90000 },
+	{ CONF_FIELD(usb_transfer_size), 256u << 10, 1u << 20 },
+	{ CONF_FIELD(usb_transfers), 4, 8 },
+	{ CONF_FIELD(read_uid), false, true },
+	{ CONF_FIELD(max_clients), 32, 100 },
+	{ CONF_FIELD(client_queue), 1u << 20, 4096 },
+	{ CONF_FIELD(nports), 0, 2 },
+};
+
+static const struct conf_string {
+	const char *name;
+	size_t off, size;
+	const char *def, *full;     /* NULL: the field is NULL */
+} conf_strings[] = {
+	{ CONF_FIELD(socket_path), "/run/flashd/flashd.sock", "/tmp/f.sock" },
+	{ CONF_FIELD(socket_group), "flashd", "line" },
+	{ CONF_FIELD(admin_group), "flashd-admin", "" },
+	{ CONF_FIELD(journal_path), "/var/lib/flashd/results.jsonl", "/srv/results.jsonl" },
+	{ CONF_FIELD(plan), NULL, "/etc/flashd/plans/full.lst" },
+};
+
+static uint64_t conf_number_get(const struct conf *c, const struct conf_number *n)
+{
+	const char *p = (const char *)c + n->off;
+	uint8_t u8;
+	uint32_t u32;
+	uint64_t u64;
+
+	switch (n->size) {
+	case 1:
+		memcpy(&u8, p, 1);
+		return u8;
+	case 4:
+		memcpy(&u32, p, 4);
+		return u32;
+	case 8:
+		memcpy(&u64, p, 8);
+		return u64;
+	}
+	fail_msg("%s: a field of %zu bytes", n->name, n->size);
+	return 0;
+}
+
+/* c holds the defaults, or (full) what test_full's file sets */
+static void check_settings(const struct conf *c, bool full)
+{
+	for (size_t i = 0; i < sizeof(conf_numbers) / sizeof(conf_numbers[0]); i++) {
+		const struct conf_number *n = &conf_numbers[i];
+		uint64_t got = conf_number_get(c, n), want = full ? n->full : n->def;
+
+		if (got != want)
+			print_error("%s\n", n->name);
+		assert_int_equal(got, want);
+	}
+	for (size_t i = 0; i < sizeof(conf_strings) / sizeof(conf_strings[0]); i++) {
+		const struct conf_string *t = &conf_strings[i];
+		const char *got = *(char *const *)((const char *)c + t->off);
+		const char *want = full ? t->full : t->def;
+
+		if (want ? !got || strcmp(got, want) : got != NULL)
+			print_error("%s\n", t->name);
+		if (want)
+			assert_string_equal(got, want);
+		else
+			assert_null(got);
+	}
+}
+
 static void test_defaults(void **state)
 {
 	struct conf *c = parse_ok("");
 
-	assert_string_equal(c->socket_path, "/run/flashd/flashd.sock");
-	assert_string_equal(c->socket_group, "flashd");
-	assert_string_equal(c->admin_group, "flashd-admin");
-	assert_string_equal(c->journal_path, "/var/lib/flashd/results.jsonl");
-	assert_null(c->plan);
-	assert_int_equal(c->nplan_args, 0);
-	assert_int_equal(c->sdp_timeout_ms, 5000);
-	assert_int_equal(c->reenum_timeout_ms, 15000);
-	assert_int_equal(c->fastboot_timeout_ms, 10000);
-	assert_int_equal(c->flash_timeout_min_ms, 10000);
-	assert_int_equal(c->flash_rate, 5u << 20);
-	assert_int_equal(c->erase_timeout_ms, 120000);
-	assert_int_equal(c->settle_ms, 3000);
-	assert_int_equal(c->bootloop_guard_ms, 60000);
-	assert_int_equal(c->usb_transfer_size, 256u << 10);
-	assert_int_equal(c->usb_transfers, 4);
-	assert_false(c->read_uid);
-	assert_int_equal(c->max_clients, 32);
-	assert_int_equal(c->client_queue, 1u << 20);
-	assert_int_equal(c->nports, 0);
+	check_settings(c, false);
 	conf_free(c);
 }
-
-static void check_full(const struct conf *c);
 
 static void test_full(void **state)
 {
@@ -115,34 +180,9 @@ static void test_full(void **state)
 		"plan = other.lst\n"
 		"plan-args = a b c\n");
 
-	check_full(c);
-	conf_free(c);
-}
-
-static void check_full(const struct conf *c)
-{
-	assert_string_equal(c->socket_path, "/tmp/f.sock");
-	assert_string_equal(c->socket_group, "line");
-	assert_string_equal(c->admin_group, "");
-	assert_string_equal(c->journal_path, "/srv/results.jsonl");
-	assert_string_equal(c->plan, "/etc/flashd/plans/full.lst");
-	assert_int_equal(c->nplan_args, 2);
+	check_settings(c, true);
 	assert_string_equal(c->plan_args[0], "u-boot.imx");
 	assert_string_equal(c->plan_args[1], "my rootfs.img");
-	assert_int_equal(c->sdp_timeout_ms, 250);
-	assert_int_equal(c->reenum_timeout_ms, 20000);
-	assert_int_equal(c->fastboot_timeout_ms, 60000);
-	assert_int_equal(c->flash_timeout_min_ms, 30000);
-	assert_int_equal(c->flash_rate, 8u << 20);
-	assert_int_equal(c->erase_timeout_ms, 300000);
-	assert_int_equal(c->settle_ms, 0);
-	assert_int_equal(c->bootloop_guard_ms, 90000);
-	assert_int_equal(c->usb_transfer_size, 1u << 20);
-	assert_int_equal(c->usb_transfers, 8);
-	assert_true(c->read_uid);
-	assert_int_equal(c->max_clients, 100);
-	assert_int_equal(c->client_queue, 4096);
-	assert_int_equal(c->nports, 2);
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
@@ -153,6 +193,7 @@ static void check_full(const struct conf *c)
 	assert_ptr_equal(conf_port_find(c, "2-1"), &c->ports[1]);
 	assert_null(conf_port_find(c, "2-1.1"));
 	assert_null(conf_port_find(c, NULL));
+	conf_free(c);
 }
 
 static void test_no_dir_keeps_relative_plan(void **state)
@@ -240,10 +281,12 @@ static void test_errors_all_collected(void **state)
 			    "plan = b.lst\n"
 			    "usb-transfers = 65\n");
 
-	assert_non_null(strstr(e, "t.conf:1: settle: bad duration"));
-	assert_non_null(strstr(e, "t.conf:2: unknown key 'bogus'"));
-	assert_non_null(strstr(e, "t.conf:6: unknown key 'colour'"));
-	assert_non_null(strstr(e, "t.conf:7: bad port name 'x'"));
+	testutil_assert_contains(e, (const char *const[]){
+		"t.conf:1: settle: bad duration",
+		"t.conf:2: unknown key 'bogus'",
+		"t.conf:6: unknown key 'colour'",
+		"t.conf:7: bad port name 'x'",
+		NULL });
 	/* keys under a rejected section are not reported again */
 	assert_null(strstr(e, "t.conf:8"));
 	assert_null(strstr(e, "t.conf:9"));
@@ -403,12 +446,12 @@ static void test_load(void **state)
 	char path[512], sub[512];
 	struct conf *c = NULL;
 	char *e = NULL;
+	const char *text;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/flashd.conf", tmpdir);
-	f = fopen(path, "w");
-	fputs("plan = p/full.lst\n[port 3-2]\nplan = ../x.lst\n", f);
-	fclose(f);
+	text = "plan = p/full.lst\n[port 3-2]\nplan = ../x.lst\n";
+	testutil_write_file(path, text, strlen(text));
 	assert_int_equal(conf_load(path, &c, &e), 0);
 	snprintf(sub, sizeof(sub), "%s/p/full.lst", tmpdir);
 	assert_string_equal(c->plan, sub);
@@ -416,9 +459,7 @@ static void test_load(void **state)
 	assert_string_equal(c->ports[0].plan, sub);
 	conf_free(c);
 	c = NULL;
-	f = fopen(path, "w");
-	fputs("a = 1\n", f);
-	fclose(f);
+	testutil_write_file(path, "a = 1\n", 6);
 	assert_int_equal(conf_load(path, &c, &e), -EINVAL);
 	assert_non_null(strstr(e, "/flashd.conf:1: unknown key 'a'"));
 	free(e);
@@ -433,6 +474,7 @@ static void test_load(void **state)
 	free(e);
 	snprintf(path, sizeof(path), "%s/big.conf", tmpdir);
 	f = fopen(path, "w");
+	assert_non_null(f);
 	for (unsigned i = 0; i < CONF_FILE_MAX / 8 + 1; i++)
 		fputs("#######\n", f);
 	fclose(f);
@@ -450,15 +492,9 @@ static void test_shipped_conf(void **state)
 	char path[1024], *text, *out, *e = NULL;
 	struct conf *c = NULL, *d = conf_new_default();
 	size_t len = 0, o = 0;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/conf/flashd.conf", top ? top : ".");
-	f = fopen(path, "r");
-	assert_non_null(f);
-	text = malloc(1 << 16);
-	len = fread(text, 1, (1 << 16) - 1, f);
-	fclose(f);
-	text[len] = '\0';
+	text = testutil_slurp(path, &len);
 	assert_int_equal(conf_parse(path, "/etc/flashd", text, len, &c, &e), 0);
 	conf_free(c);
 	out = malloc(len + 1);
@@ -487,19 +523,13 @@ static void test_shipped_conf(void **state)
 
 static int setup(void **state)
 {
-	char t[] = "/tmp/test-conf.XXXXXX";
-
-	tmpdir = strdup(mkdtemp(t));
+	tmpdir = testutil_mkdtemp("test-conf");
 	return tmpdir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	free(tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_rmtree(tmpdir);
 }
 
 int main(void)

@@ -192,49 +192,48 @@ static struct run *run(struct server *s, const char *const *args)
 	return &r;
 }
 
+/* flashctl args: its exit status, and a line of its output (NULL: not checked) */
+static struct run *run_ok(struct server *s, const char *const *args, const char *line)
+{
+	struct run *r = run(s, args);
+
+	assert_int_equal(r->status, 0);
+	if (line)
+		contains(r->out, line);
+	return r;
+}
+
 static void test_bin_queries(void **state)
 {
 	struct server *s = *state;
 	struct run *r;
 
-	r = run(s, ARGS("status"));
-	assert_int_equal(r->status, 0);
-	contains(r->out, "station running, plan /etc/flashd/full.lst");
+	r = run_ok(s, ARGS("status"), "station running, plan /etc/flashd/full.lst");
 	contains(r->out, "1-1   fastboot  6/7 flash rootfs rootfs.ext4");
 	assert_string_equal(r->err, "");
-	r = run(s, ARGS("status", "--json"));
-	assert_int_equal(r->status, 0);
+	r = run_ok(s, ARGS("status", "--json"), NULL);
 	json_t *j = json_loads(r->out, 0, NULL);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_array_size(json_object_get(j, "ports")), 2);
 	json_decref(j);
 	assert_non_null(strchr(r->out, '\n'));
 	assert_ptr_equal(strchr(r->out, '\n'), r->out + strlen(r->out) - 1);
-	r = run(s, ARGS("history"));
-	assert_int_equal(r->status, 0);
-	contains(r->out, "1-2   failed  0a1b   1:23  1.50 GB  flash rootfs: timeout");
+	run_ok(s, ARGS("history"), "1-2   failed  0a1b   1:23  1.50 GB  flash rootfs: timeout");
 	r = run(s, ARGS("history", "--result", "ok", "--json"));
 	j = json_loads(r->out, 0, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "records")), 1);
 	json_decref(j);
 	r = run(s, ARGS("history", "--port", "7-7"));
 	assert_string_equal(r->out, "no results\n");
-	r = run(s, ARGS("plans"));
-	assert_int_equal(r->status, 0);
-	contains(r->out, "default plan: /p/full.lst");
-	r = run(s, ARGS("stats"));
-	assert_int_equal(r->status, 0);
+	run_ok(s, ARGS("plans"), "default plan: /p/full.lst");
+	r = run_ok(s, ARGS("stats"), NULL);
 	assert_string_equal(r->out, "up 1:02:03, 4 ports, 1 busy\n"
 				    "boards: 4 (3 ok, 1 failed, 0 boot-loop, 0 aborted)\n"
 				    "bytes written: 123 MB\n\n"
 				    "STEP          COUNT  AVERAGE  MIN   MAX   TOTAL\n"
 				    "flash rootfs  3      1:23     1:20  1:26  4:09\n");
-	r = run(s, ARGS("--version"));
-	assert_int_equal(r->status, 0);
-	contains(r->out, "control protocol 1");
-	r = run(s, ARGS("--help"));
-	assert_int_equal(r->status, 0);
-	contains(r->out, "history [--port PORT]");
+	run_ok(s, ARGS("--version"), "control protocol 1");
+	run_ok(s, ARGS("--help"), "history [--port PORT]");
 }
 
 static void test_bin_operations(void **state)

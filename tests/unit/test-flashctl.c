@@ -240,53 +240,68 @@ static void test_cli_time(void **state)
 
 static void test_render_units(void **state)
 {
+	/* render_bytes, render_rate and render_duration of one number */
+	static const struct {
+		enum { BYTES, RATE, DURATION } fn;
+		int64_t v;            /* bytes and rates: as uint64_t */
+		const char *want;
+	} numbers[] = {
+		{ BYTES, 0, "0 B" },
+		{ BYTES, 999, "999 B" },
+		{ BYTES, 1500, "1.50 kB" },
+		{ BYTES, 21500000, "21.5 MB" },
+		{ BYTES, 999999999, "1.00 GB" },
+		{ BYTES, 123456789012, "123 GB" },
+		{ BYTES, -1, "18.4 EB" },   /* UINT64_MAX */
+		{ RATE, 0, "-" },
+		{ RATE, 21500000, "21.5 MB/s" },
+		{ DURATION, 5400, "0:05" },
+		{ DURATION, 754000, "12:34" },
+		{ DURATION, 3723000, "1:02:03" },
+		{ DURATION, -5, "0:00" },
+	};
+	static const struct {
+		uint64_t done, total;
+		int width;
+		size_t len;
+		const char *want;
+	} bars[] = {
+		{ 50, 100, 10, 64, "[#####-----]" },
+		{ 500, 100, 4, 64, "[####]" },
+		{ 5, 0, 4, 64, "[----]" },
+		{ 1, 2, 4, 5, "" },          /* does not fit: empty */
+	};
+	static const struct {
+		size_t len;
+		const char *s, *want;
+	} cleans[] = {
+		{ 64, "ab\033[2Jc\n", "ab?[2Jc?" },
+		{ 64, NULL, "-" },
+		{ 4, "a\xc3\xa9xyz", "a\xc3\xa9" },  /* é cut: dropped whole */
+		{ 3, "a\xc3\xa9xyz", "a" },
+	};
 	char b[64];
 
-	render_bytes(b, sizeof(b), 0);
-	assert_string_equal(b, "0 B");
-	render_bytes(b, sizeof(b), 999);
-	assert_string_equal(b, "999 B");
-	render_bytes(b, sizeof(b), 1500);
-	assert_string_equal(b, "1.50 kB");
-	render_bytes(b, sizeof(b), 21500000);
-	assert_string_equal(b, "21.5 MB");
-	render_bytes(b, sizeof(b), 999999999);
-	assert_string_equal(b, "1.00 GB");
-	render_bytes(b, sizeof(b), 123456789012ull);
-	assert_string_equal(b, "123 GB");
-	render_bytes(b, sizeof(b), UINT64_MAX);
-	assert_string_equal(b, "18.4 EB");
-	render_rate(b, sizeof(b), 0);
-	assert_string_equal(b, "-");
-	render_rate(b, sizeof(b), 21500000);
-	assert_string_equal(b, "21.5 MB/s");
-	render_duration(b, sizeof(b), 5400);
-	assert_string_equal(b, "0:05");
-	render_duration(b, sizeof(b), 754000);
-	assert_string_equal(b, "12:34");
-	render_duration(b, sizeof(b), 3723000);
-	assert_string_equal(b, "1:02:03");
-	render_duration(b, sizeof(b), -5);
-	assert_string_equal(b, "0:00");
-	render_bar(b, sizeof(b), 50, 100, 10);
-	assert_string_equal(b, "[#####-----]");
-	render_bar(b, sizeof(b), 500, 100, 4);
-	assert_string_equal(b, "[####]");
-	render_bar(b, sizeof(b), 5, 0, 4);
-	assert_string_equal(b, "[----]");
-	render_bar(b, 5, 1, 2, 4); /* does not fit: empty */
-	assert_string_equal(b, "");
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		if (numbers[i].fn == BYTES)
+			render_bytes(b, sizeof(b), (uint64_t)numbers[i].v);
+		else if (numbers[i].fn == RATE)
+			render_rate(b, sizeof(b), (uint64_t)numbers[i].v);
+		else
+			render_duration(b, sizeof(b), numbers[i].v);
+		assert_string_equal(b, numbers[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bars) / sizeof(bars[0]); i++) {
+		render_bar(b, bars[i].len, bars[i].done, bars[i].total, bars[i].width);
+		assert_string_equal(b, bars[i].want);
+	}
+	for (size_t i = 0; i < sizeof(cleans) / sizeof(cleans[0]); i++) {
+		render_clean(b, cleans[i].len, cleans[i].s);
+		assert_string_equal(b, cleans[i].want);
+	}
 	assert_int_equal(render_percent(1, 3), 33);
 	assert_int_equal(render_percent(5, 0), -1);
 	assert_int_equal(render_percent(9, 3), 100);
-	render_clean(b, sizeof(b), "ab\033[2Jc\n");
-	assert_string_equal(b, "ab?[2Jc?");
-	render_clean(b, sizeof(b), NULL);
-	assert_string_equal(b, "-");
-	render_clean(b, 4, "a\xc3\xa9xyz"); /* é cut: dropped whole */
-	assert_string_equal(b, "a\xc3\xa9");
-	render_clean(b, 3, "a\xc3\xa9xyz");
-	assert_string_equal(b, "a");
 	char clock[32];
 	render_clock(clock, sizeof(clock), NOW, true);
 	assert_int_equal(strlen(clock), 19);
@@ -304,10 +319,12 @@ static char *capture(void (*fn)(FILE *, const json_t *), const json_t *v)
 	return text;
 }
 
-static void contains(const char *text, const char *want)
+/* every string of want (NULL-terminated) is in text */
+static void contains(const char *text, const char *const *want)
 {
-	if (!strstr(text, want))
-		fail_msg("output lacks '%s':\n%s", want, text);
+	for (; *want; want++)
+		if (!strstr(text, *want))
+			fail_msg("output lacks '%s':\n%s", *want, text);
 }
 
 static void test_render_status(void **state)
@@ -319,13 +336,14 @@ static void test_render_status(void **state)
 	json_object_set_new(p3, "failed_step", json_string("flash rootfs"));
 	json_object_set_new(p3, "serial", json_string("SN\x07" "42"));
 	char *text = capture(render_status, st);
-	contains(text, "station PAUSED, plan /etc/flashd/full.lst");
-	contains(text, "PORT  STATE     STEP");
-	contains(text, "1-1   fastboot  6/7 flash rootfs rootfs.ext4  25%       21.5 MB/s  "
-		       "0a1b2c3d4e5f6071  1:23");
-	contains(text, "1-2   empty     -");
-	contains(text, "SN?42");
-	contains(text, "1-3: failed at \"flash rootfs\": FAIL?[31m");
+	contains(text, ARGS(
+		"station PAUSED, plan /etc/flashd/full.lst",
+		"PORT  STATE     STEP",
+		"1-1   fastboot  6/7 flash rootfs rootfs.ext4  25%       21.5 MB/s  "
+		"0a1b2c3d4e5f6071  1:23",
+		"1-2   empty     -",
+		"SN?42",
+		"1-3: failed at \"flash rootfs\": FAIL?[31m"));
 	assert_null(strchr(text, '\033'));
 	assert_null(strchr(text, '\a'));
 	free(text);
@@ -333,8 +351,7 @@ static void test_render_status(void **state)
 
 	st = json_pack("{s:b,s:n,s:[]}", "paused", 0, "plan", "ports");
 	text = capture(render_status, st);
-	contains(text, "station running, plan -");
-	contains(text, "no ports seen yet");
+	contains(text, ARGS("station running, plan -", "no ports seen yet"));
 	free(text);
 	json_decref(st);
 }
@@ -349,13 +366,14 @@ static void test_render_history(void **state)
 		"SER9", "start_ms", (json_int_t)NOW, "end_ms", (json_int_t)(NOW + 4000), "bytes",
 		(json_int_t)100, "failed_step", "flash rootfs", "reason", "timeout");
 	char *text = capture(render_history, recs);
-	contains(text, "FINISHED             PORT  RESULT  BOARD  TIME  BYTES    DETAIL");
-	contains(text, "1-1   ok      0a1b   1:23  1.50 GB  full.lst");
-	contains(text, "1-2   failed  SER9   0:04  100 B    flash rootfs: timeout");
+	contains(text, ARGS(
+		"FINISHED             PORT  RESULT  BOARD  TIME  BYTES    DETAIL",
+		"1-1   ok      0a1b   1:23  1.50 GB  full.lst",
+		"1-2   failed  SER9   0:04  100 B    flash rootfs: timeout"));
 	free(text);
 	char line[256];
 	render_result_line(line, sizeof(line), json_array_get(recs, 1));
-	contains(line, "1-2  failed  board SER9  0:04  100 B  flash rootfs: timeout");
+	contains(line, ARGS("1-2  failed  board SER9  0:04  100 B  flash rootfs: timeout"));
 	json_decref(recs);
 	recs = json_array();
 	text = capture(render_history, recs);
@@ -373,12 +391,13 @@ static void test_render_plans_stats(void **state)
 {
 	json_t *plans = fake_plans(), *fstats = fake_stats();
 	char *text = capture(render_plans, plans);
-	contains(text, "default plan: /p/full.lst\n");
-	contains(text, "port 1-2: /p/boot.lst\n");
-	contains(text, "  /p/full.lst  8 steps  sha256 ab\n");
+	contains(text, ARGS(
+		"default plan: /p/full.lst\n",
+		"port 1-2: /p/boot.lst\n",
+		"  /p/full.lst  8 steps  sha256 ab\n"));
 	free(text);
 	text = capture(render_stats, fstats);
-	contains(text, "up 1:02:03, 4 ports, 1 busy\n");
+	contains(text, ARGS("up 1:02:03, 4 ports, 1 busy\n"));
 	free(text);
 	json_t *odd = json_pack("{s:i,s:s}", "id", 1, "extra", "x");
 	text = capture(render_stats, odd); /* unknown keys still shown, id/ok not */
@@ -401,15 +420,43 @@ static void test_render_plans_stats(void **state)
 
 /* ---- live ---- */
 
-static void test_live_view(void **state)
-{
+/* a live view drawing into memory, and a snapshot of nports ports */
+struct live_fx {
 	char *text;
 	size_t len;
-	FILE *fp = open_memstream(&text, &len);
-	struct live *lv = live_new(fp, true);
-	json_t *snap = fake_status(2, false), *e;
+	FILE *fp;
+	struct live *lv;
+	json_t *snap;
+};
 
-	json_object_set_new(snap, "event", json_string("snapshot"));
+static void live_fx_new(struct live_fx *x, bool colour, int nports)
+{
+	x->fp = open_memstream(&x->text, &x->len);
+	assert_non_null(x->fp);
+	x->lv = live_new(x->fp, colour);
+	x->snap = fake_status(nports, false);
+	json_object_set_new(x->snap, "event", json_string("snapshot"));
+}
+
+/* all that was drawn (the caller frees it) */
+static char *live_fx_free(struct live_fx *x)
+{
+	live_free(x->lv);
+	json_decref(x->snap);
+	fclose(x->fp);
+	return x->text;
+}
+
+static void test_live_view(void **state)
+{
+	struct live_fx x;
+	struct live *lv;
+	json_t *snap, *e;
+	char *text;
+
+	live_fx_new(&x, true, 2);
+	lv = x.lv;
+	snap = x.snap;
 	json_object_set_new(snap, "seq", json_integer(10));
 	assert_true(live_due(lv, NOW));
 	live_event(lv, snap, NOW);
@@ -440,19 +487,18 @@ static void test_live_view(void **state)
 	live_event(lv, e, NOW + 180);
 	json_decref(e);
 	live_draw(lv, 120, 40, NOW + 200);
-	live_free(lv);
-	json_decref(snap);
-	fclose(fp);
+	text = live_fx_free(&x);
 
-	contains(text, "flashd running  plan /etc/flashd/full.lst  2 ports, 1 flashing");
-	contains(text, "\033[36mfastboot   \033[0m");
-	contains(text, "[##################------]  75%");
-	contains(text, "30.0 MB/s");
-	contains(text, "(missed 1 events)"); /* seq 11 → 13 */
-	contains(text, "1-2  warning: slow?]0;");
-	contains(text, "(flashctl fell behind: 26 events dropped)");
-	contains(text, "1-1  ok  board 0a1b  1:30  200 MB");
-	contains(text, "\033[3A\r"); /* moved up over the header and two ports */
+	contains(text, ARGS(
+		"flashd running  plan /etc/flashd/full.lst  2 ports, 1 flashing",
+		"\033[36mfastboot   \033[0m",
+		"[##################------]  75%",
+		"30.0 MB/s",
+		"(missed 1 events)", /* seq 11 → 13 */
+		"1-2  warning: slow?]0;",
+		"(flashctl fell behind: 26 events dropped)",
+		"1-1  ok  board 0a1b  1:30  200 MB",
+		"\033[3A\r")); /* moved up over the header and two ports */
 	free(text);
 }
 
@@ -468,30 +514,27 @@ static void test_live_port_line(void **state)
 		assert_int_equal(strncmp(line, "1-1   fastboot", 14), 0);
 	}
 	live_port_line(p, 5000, 140, 4, line, sizeof(line));
-	contains(line, "1:28"); /* 83 s + 5 s running on */
-	contains(line, "[######------------------]  25%");
+	contains(line, ARGS(
+		"1:28", /* 83 s + 5 s running on */
+		"[######------------------]  25%"));
 	json_decref(st);
 }
 
 static void test_live_many_ports(void **state)
 {
+	struct live_fx x;
 	char *text;
-	size_t len;
-	FILE *fp = open_memstream(&text, &len);
-	struct live *lv = live_new(fp, false);
-	json_t *snap = fake_status(30, false);
 
-	json_object_set_new(snap, "event", json_string("snapshot"));
-	live_event(lv, snap, NOW);
-	live_draw(lv, 80, 12, NOW);
-	live_draw(lv, 80, 12, NOW + 1000);
-	live_free(lv);
-	fclose(fp);
-	contains(text, "(21 more ports: enlarge the window)");
-	contains(text, "\033[11A\r"); /* the header, 9 ports, the "more" line */
+	live_fx_new(&x, false, 30);
+	live_event(x.lv, x.snap, NOW);
+	live_draw(x.lv, 80, 12, NOW);
+	live_draw(x.lv, 80, 12, NOW + 1000);
+	text = live_fx_free(&x);
+	contains(text, ARGS(
+		"(21 more ports: enlarge the window)",
+		"\033[11A\r")); /* the header, 9 ports, the "more" line */
 	assert_null(strstr(text, "\033[3")); /* no colour */
 	free(text);
-	json_decref(snap);
 }
 
 int main(void)

@@ -154,13 +154,31 @@ static void parse_ok(const uint8_t *buf, size_t len, struct imx_image *img)
 	assert_int_equal(r, 0);
 }
 
+/* mkimage's image for cfg, parsed into img */
+static uint8_t *mkimage_parsed(const char *cfg, size_t *len, struct imx_image *img)
+{
+	uint8_t *buf = mkimage(cfg, len);
+
+	parse_ok(buf, *len, img);
+	return buf;
+}
+
+/* the image as it sits on the boot medium: 1 KiB of zeros in front */
+static uint8_t *at_0x400(const uint8_t *raw, size_t len)
+{
+	uint8_t *buf = calloc(1, len + 0x400);
+
+	assert_non_null(buf);
+	memcpy(buf + 0x400, raw, len);
+	return buf;
+}
+
 static void test_mkimage_dcd(void **state)
 {
 	size_t len;
 	struct imx_image img;
-	uint8_t *buf = mkimage("dcd", &len);
+	uint8_t *buf = mkimage_parsed("dcd", &len, &img);
 
-	parse_ok(buf, len, &img);
 	assert_int_equal(img.ivt_offset, 0);
 	assert_int_equal(img.entry, 0x17800000u);
 	assert_int_equal(img.self, SELF);
@@ -197,9 +215,7 @@ static void test_mkimage_ivt_at_0x400(void **state)
 	size_t len;
 	struct imx_image img;
 	uint8_t *raw = mkimage("dcd", &len);
-	uint8_t *buf = calloc(1, len + 0x400);
-	assert_non_null(buf);
-	memcpy(buf + 0x400, raw, len);
+	uint8_t *buf = at_0x400(raw, len);
 
 	parse_ok(buf, len + 0x400, &img);
 	assert_int_equal(img.ivt_offset, 0x400);
@@ -218,9 +234,8 @@ static void test_mkimage_nodcd(void **state)
 {
 	size_t len;
 	struct imx_image img;
-	uint8_t *buf = mkimage("nodcd", &len);
+	uint8_t *buf = mkimage_parsed("nodcd", &len, &img);
 
-	parse_ok(buf, len, &img);
 	assert_int_equal(img.dcd_addr, 0);
 	assert_int_equal(img.dcd_offset, 0);
 	assert_int_equal(img.dcd_size, 0);
@@ -235,9 +250,8 @@ static void test_mkimage_csf(void **state)
 {
 	size_t len;
 	struct imx_image img;
-	uint8_t *buf = mkimage("csf", &len);
+	uint8_t *buf = mkimage_parsed("csf", &len, &img);
 
-	parse_ok(buf, len, &img);
 	assert_int_equal(img.boot_length, len + 0x400 + 0x2000);
 	assert_int_equal(img.csf, img.boot_start + img.boot_length - 0x2000);
 	/* the CSF is not in the file yet: upload what there is */
@@ -250,9 +264,8 @@ static void test_mkimage_plugin(void **state)
 {
 	size_t len;
 	struct imx_image img;
-	uint8_t *buf = mkimage("plugin", &len);
+	uint8_t *buf = mkimage_parsed("plugin", &len, &img);
 
-	parse_ok(buf, len, &img);
 	assert_int_equal(img.plugin, 1);
 	assert_int_equal(img.self, PLUGIN_ADDR + 0x400);
 	assert_int_equal(img.boot_start, PLUGIN_ADDR);
@@ -285,12 +298,9 @@ static void test_mkimage_cleared_header(void **state)
 {
 	size_t len;
 	struct imx_image img;
-	uint8_t *raw = mkimage("dcd", &len);
-	uint8_t *buf = calloc(1, len + 0x400);
-	assert_non_null(buf);
-	memcpy(buf + 0x400, raw, len);
+	uint8_t *raw = mkimage_parsed("dcd", &len, &img);
+	uint8_t *buf = at_0x400(raw, len);
 
-	parse_ok(raw, len, &img);
 	assert_int_not_equal(img.dcd_addr, 0);
 	check_cleared(&img, raw, 0, IMX_HEADER_BLOCK);
 	parse_ok(buf, len + 0x400, &img);

@@ -16,17 +16,18 @@
 #include <cmocka.h>
 
 #include "daemon/journal.h"
+#include "testutil.h"
 
 struct fixture {
-	char dir[64];
-	char path[128];
+	char *dir;
+	char path[600];
 };
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	strcpy(f->dir, "/tmp/test-journal.XXXXXX");
-	if (!mkdtemp(f->dir))
+
+	if (!f || !(f->dir = testutil_mkdtemp("test-journal")))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/results.jsonl", f->dir);
 	*state = f;
@@ -36,10 +37,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	unlink(f->path);
-	rmdir(f->dir);
+	int r = testutil_rmtree(f->dir);
+
 	free(f);
-	return 0;
+	return r;
 }
 
 static json_t *record(const char *port, const char *result, int64_t end_ms)
@@ -55,24 +56,6 @@ static void append(struct journal *j, const char *port, const char *result, int6
 	json_t *r = record(port, result, end_ms);
 	assert_int_equal(journal_append(j, r), 0);
 	json_decref(r);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "re");
-	assert_non_null(fp);
-	char *buf = calloc(1, 1 << 16);
-	*len = fread(buf, 1, (1 << 16) - 1, fp);
-	fclose(fp);
-	return buf;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
 }
 
 /* Ports of the query result, comma-joined. */
@@ -107,7 +90,7 @@ static void test_append_and_read_back(void **state)
 	append(j, "1-1", "ok", 1000);
 	append(j, "1-2", "failed", 2000);
 	/* one line each, compact, in order */
-	char *text = slurp(f->path, &len);
+	char *text = testutil_slurp(f->path, &len);
 	char *nl = strchr(text, '\n');
 	assert_non_null(nl);
 	assert_int_equal(text[len - 1], '\n');
@@ -187,9 +170,9 @@ static void test_torn_no_newline(void **state)
 	size_t len;
 
 	snprintf(data, sizeof(data), "%s{\"port\":\"1-3\",\"res", good);
-	write_file(f->path, data, strlen(data));
+	testutil_write_file(f->path, data, strlen(data));
 	assert_int_equal(journal_open(f->path, &j), 0);
-	char *text = slurp(f->path, &len);
+	char *text = testutil_slurp(f->path, &len);
 	assert_string_equal(text, good);
 	free(text);
 	expect_ports(j, NULL, "1-1,1-2");
@@ -210,9 +193,9 @@ static void test_torn_unparsable_line(void **state)
 	memcpy(data, good, sizeof(good) - 1);
 	memset(data + sizeof(good) - 1, 0, 20);
 	data[sizeof(good) - 1 + 20] = '\n';
-	write_file(f->path, data, sizeof(good) + 20);
+	testutil_write_file(f->path, data, sizeof(good) + 20);
 	assert_int_equal(journal_open(f->path, &j), 0);
-	char *text = slurp(f->path, &len);
+	char *text = testutil_slurp(f->path, &len);
 	assert_int_equal(len, sizeof(good) - 1);
 	assert_memory_equal(text, good, len);
 	free(text);
@@ -220,17 +203,17 @@ static void test_torn_unparsable_line(void **state)
 
 	/* a last line that parses but is not an object */
 	snprintf(data, sizeof(data), "%s[1,2]\n", good);
-	write_file(f->path, data, strlen(data));
+	testutil_write_file(f->path, data, strlen(data));
 	assert_int_equal(journal_open(f->path, &j), 0);
-	text = slurp(f->path, &len);
+	text = testutil_slurp(f->path, &len);
 	assert_string_equal(text, good);
 	free(text);
 	journal_close(j);
 
 	/* only one line, torn: the file becomes empty */
-	write_file(f->path, "{\"po", 4);
+	testutil_write_file(f->path, "{\"po", 4);
 	assert_int_equal(journal_open(f->path, &j), 0);
-	text = slurp(f->path, &len);
+	text = testutil_slurp(f->path, &len);
 	assert_int_equal(len, 0);
 	free(text);
 	expect_ports(j, NULL, "");
@@ -243,7 +226,7 @@ static void test_bad_middle_lines_skipped(void **state)
 	const char data[] = "{\"port\":\"a\"}\ngarbage\n\n[]\n{\"port\":\"b\"}\n";
 	struct journal *j;
 
-	write_file(f->path, data, sizeof(data) - 1);
+	testutil_write_file(f->path, data, sizeof(data) - 1);
 	assert_int_equal(journal_open(f->path, &j), 0);
 	expect_ports(j, NULL, "a,b");
 	journal_close(j);
@@ -261,7 +244,7 @@ static void test_long_lines(void **state)
 	memset(data + n, 'x', big);
 	n += big;
 	n += (size_t)sprintf(data + n, "\"}\n{\"port\":\"b\"}\n");
-	write_file(f->path, data, n);
+	testutil_write_file(f->path, data, n);
 	free(data);
 	assert_int_equal(journal_open(f->path, &j), 0);
 	expect_ports(j, NULL, "a,b");
@@ -280,7 +263,7 @@ static void test_long_lines(void **state)
 	data = malloc(big + 64);
 	n = (size_t)sprintf(data, "{\"port\":\"a\"}\n");
 	memset(data + n, '{', big);
-	write_file(f->path, data, n + big);
+	testutil_write_file(f->path, data, n + big);
 	free(data);
 	assert_int_equal(journal_open(f->path, &j), 0);
 	struct stat st;
@@ -303,7 +286,7 @@ static void test_errors(void **state)
 	assert_int_equal(journal_open(f->dir, &j), -EISDIR);
 	if (geteuid() != 0) {
 		/* not writable */
-		write_file(f->path, "", 0);
+		testutil_write_file(f->path, "", 0);
 		chmod(f->path, 0400);
 		assert_int_equal(journal_open(f->path, &j), -EACCES);
 		unlink(f->path);
@@ -365,15 +348,17 @@ static void test_full_disk(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_append_and_read_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_uses_start_without_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_no_newline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_unparsable_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_middle_lines_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+#define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+		T(test_append_and_read_back),
+		T(test_filters),
+		T(test_since_uses_start_without_end),
+		T(test_torn_no_newline),
+		T(test_torn_unparsable_line),
+		T(test_bad_middle_lines_skipped),
+		T(test_long_lines),
+		T(test_errors),
+		T(test_full_disk),
+#undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

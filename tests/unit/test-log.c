@@ -194,15 +194,17 @@ static void test_hook(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_plain_with_ident, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errno, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_max_level, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newlines_and_length, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hook_no_recursion, setup, teardown),
+#define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+		T(test_levels),
+		T(test_prefix),
+		T(test_plain_with_ident),
+		T(test_journal_stream),
+		T(test_errno),
+		T(test_max_level),
+		T(test_newlines_and_length),
+		T(test_hook),
+		T(test_hook_no_recursion),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,34 +15,21 @@
 #include <cmocka.h>
 
 #include "flashd/plan.h"
+#include "testutil.h"
 
 static char *tmpdir;
 static char planpath[512];
 
-/* tmpdir/name, from a small ring of buffers */
+/* tmpdir/name */
 static const char *P(const char *name)
 {
-	static char buf[8][600];
-	static unsigned k;
-	char *b = buf[k++ % 8];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
-	return b;
-}
-
-static void write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
+	return testutil_path(tmpdir, name);
 }
 
 static int load_len(const char *text, size_t len, const char *const *args, size_t nargs,
 		    struct plan **p, char *err, size_t errlen)
 {
-	write_file(planpath, text, len);
+	testutil_write_file(planpath, text, len);
 	return plan_load(planpath, args, nargs, 0, p, err, errlen);
 }
 
@@ -77,31 +64,10 @@ static void expect_fail(const char *text, const char *msg)
 
 static char *read_data(const char *name, size_t *len)
 {
-	char path[600], *buf;
-	FILE *f;
+	char path[600];
 
 	snprintf(path, sizeof(path), "%s/tests/data/plans/%s", getenv("top_srcdir") ? getenv("top_srcdir") : ".", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	buf = malloc(1 << 16);
-	*len = fread(buf, 1, (1 << 16) - 1, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/* sha256sum's opinion, independent of the code under test */
-static void sha256sum(const char *path, char out[65])
-{
-	char cmd[700];
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	assert_int_equal(fread(out, 1, 64, f), 64);
-	out[64] = '\0';
-	pclose(f);
+	return testutil_slurp(path, len);
 }
 
 static off_t file_size(const char *path)
@@ -137,7 +103,7 @@ static void test_uuu_emmc(void **state)
 	assert_true(s->image->is_imx);
 	assert_int_equal(s->image->imx.entry, 0x17800000);
 	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
-	sha256sum(P("u-boot.imx"), want);
+	testutil_sha256sum(P("u-boot.imx"), want);
 	assert_string_equal(s->image->sha256, want);
 	for (size_t i = 1; i <= 7; i++) {
 		s = plan_step(p, i);
@@ -163,7 +129,7 @@ static void test_uuu_emmc(void **state)
 	assert_string_equal(plan_step(p, 12)->fb_cmd, "UCmd:if env exists emmc_ack; then ; else setenv emmc_ack 0; fi;");
 	assert_int_equal(plan_step(p, 14)->op, PLAN_OP_DONE);
 	check_emmc_params(p);
-	sha256sum(planpath, want);
+	testutil_sha256sum(planpath, want);
 	assert_string_equal(plan_sha256(p), want);
 	assert_string_equal(plan_path(p), planpath);
 	plan_unref(p);
@@ -233,8 +199,8 @@ static void test_design_example(void **state)
 	const struct plan_step *s;
 
 	symlink(P("u-boot.imx"), P("uboot-fastboot.imx"));
-	write_file(P("mbr.bin"), "\x55\xaa", 2);
-	write_file(P("env-zero.bin"), "\0\0\0\0", 4);
+	testutil_write_file(P("mbr.bin"), "\x55\xaa", 2);
+	testutil_write_file(P("env-zero.bin"), "\0\0\0\0", 4);
 	snprintf(text, sizeof(text),
 		 "uuu_version 1.4.0\n"
 		 "# fastboot-enabled U-Boot, loaded into RAM over SDP\n"
@@ -550,7 +516,7 @@ static void test_image_errors(void **state)
 	expect_fail("FB: download -f bad.simg\n", "bad.simg: ");
 	expect_fail("FB: flash a empty.bin\n", "empty.bin: empty file");
 	expect_fail("FB: flash -raw2sparse a rootfs.simg\n", "rootfs.simg: -raw2sparse given, but the image is already sparse");
-	write_file(P("rootfs.img.bmap"), "<bmap/>", 7);
+	testutil_write_file(P("rootfs.img.bmap"), "<bmap/>", 7);
 	expect_fail("FB: flash -raw2sparse a rootfs.img\n",
 		    "rootfs.img.bmap exists and uuu would use it, but flashd does not support bmap: add -no-bmap");
 	plan_unref(load_ok("FB: flash -raw2sparse -no-bmap a rootfs.img\n", NULL, 0));
@@ -569,7 +535,7 @@ static void test_params(void **state)
 	const char *name, *value;
 	struct plan *p;
 
-	write_file(P("my image.img"), "0123456789", 10);
+	testutil_write_file(P("my image.img"), "0123456789", 10);
 	/* longest name wins: _flash.bin is not _flash followed by ".bin" */
 	p = load_ok("# @_flash   | bootloader without suffix\n"
 		    "# @_flash.bin | bootloader\n"
@@ -712,7 +678,7 @@ static void test_hostile(void **state)
 	memset(big, '#', PLAN_FILE_MAX + 1);
 	assert_int_equal(plan_parse("big", NULL, big, PLAN_FILE_MAX + 1, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "big: larger than 1048576 bytes");
-	write_file(planpath, big, PLAN_FILE_MAX + 1);
+	testutil_write_file(planpath, big, PLAN_FILE_MAX + 1);
 	assert_int_equal(plan_load(planpath, NULL, 0, 0, &p, err, sizeof(err)), -EFBIG);
 	assert_non_null(strstr(err, "plan.lst: larger than 1 MiB"));
 	assert_ptr_equal(p, (struct plan *)0x1);
@@ -750,7 +716,7 @@ static void test_load_errors(void **state)
 		char cwd[512];
 		assert_non_null(getcwd(cwd, sizeof(cwd)));
 		assert_int_equal(chdir(tmpdir), 0);
-		write_file(planpath, "FB: flash a rootfs.img\n", 23);
+		testutil_write_file(planpath, "FB: flash a rootfs.img\n", 23);
 		assert_int_equal(plan_load("plan.lst", NULL, 0, 0, &p, err, sizeof(err)), 0);
 		assert_string_equal(plan_step(p, 0)->image->path, "./rootfs.img");
 		plan_unref(p);
@@ -803,7 +769,7 @@ static void test_refcounts(void **state)
 	/* the image outlives the plan */
 	assert_int_equal(img->data[0], first);
 	assert_int_equal(img->data[0], 0xd1);
-	sha256sum(P("u-boot.imx"), want);
+	testutil_sha256sum(P("u-boot.imx"), want);
 	assert_string_equal(img->sha256, want);
 	assert_null(plan_image_unref(img));
 	assert_null(plan_unref(NULL));
@@ -853,16 +819,10 @@ static void test_shipped_plans(void **state)
 
 static int setup(void **state)
 {
-	char t[] = "/tmp/test-plan.XXXXXX", cmd[1200];
-	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
-
-	if (!mkdtemp(t))
+	tmpdir = testutil_mkdtemp("test-plan");
+	if (!tmpdir || testutil_mkimages(tmpdir) < 0)
 		return -1;
-	tmpdir = strdup(t);
 	snprintf(planpath, sizeof(planpath), "%s/plan.lst", tmpdir);
-	snprintf(cmd, sizeof(cmd), "sh '%s/tests/data/plans/mkimages.sh' '%s'", top, tmpdir);
-	if (system(cmd) != 0)
-		return -1;
 	if (mkfifo(P("fifo"), 0600) < 0 || symlink("loop", P("loop")) < 0)
 		return -1;
 	return 0;
@@ -870,11 +830,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[700];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	free(tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_rmtree(tmpdir);
 }
 
 int main(void)

@@ -108,33 +108,51 @@ static void run_writer(struct run *r)
 	free(dev);
 }
 
+/* A device of devlen garbage bytes, and a copy of it to edit into what the
+ * device must hold in the end. */
+static void new_device(struct rng *r, size_t devlen, uint8_t **garbage, uint8_t **expect)
+{
+	*garbage = malloc(devlen ? devlen : 1);
+	*expect = malloc(devlen ? devlen : 1);
+	assert_non_null(*garbage);
+	assert_non_null(*expect);
+	rng_fill(r, *garbage, devlen);
+	memcpy(*expect, *garbage, devlen);
+}
+
+/* Runs the writer over a copy of img that ends right before a guard page,
+ * on a device that starts as garbage and must end as expect (both freed). */
+static void run_guarded(struct run *run, const uint8_t *img, size_t len, uint8_t *garbage,
+			uint8_t *expect)
+{
+	struct gbuf g;
+
+	gbuf_new(&g, img, len);
+	run->img = g.p;
+	run->len = len;
+	run->garbage = garbage;
+	run->expect = expect;
+	run_writer(run);
+	gbuf_free(&g);
+	free(garbage);
+	free(expect);
+}
+
 static uint64_t check_raw(const uint8_t *img, size_t len, const struct sparse_opts *o, const struct tmpdir *t,
 			  unsigned *simg_budget, struct rng *r)
 {
 	uint32_t blk = o->blk_sz ? o->blk_sz : BLK;
 	size_t devlen = (len + blk - 1) / blk * blk;
-	uint8_t *garbage = malloc(devlen), *expect = malloc(devlen);
-	struct gbuf g;
+	uint8_t *garbage, *expect;
 	struct run run = { .opts = *o, .devlen = devlen, .simg = t, .simg_budget = t ? *simg_budget : 0 };
 
-	assert_non_null(garbage);
-	assert_non_null(expect);
-	rng_fill(r, garbage, devlen);
-	memcpy(expect, garbage, devlen);
+	new_device(r, devlen, &garbage, &expect);
 	memcpy(expect, img, len);
 	if (o->raw2sparse || len > o->max_piece)
 		memset(expect + len, 0, devlen - len); /* the padded tail block */
-	gbuf_new(&g, img, len);
-	run.img = g.p;
-	run.len = len;
-	run.garbage = garbage;
-	run.expect = expect;
-	run_writer(&run);
+	run_guarded(&run, img, len, garbage, expect);
 	if (t)
 		*simg_budget = run.simg_budget;
-	gbuf_free(&g);
-	free(garbage);
-	free(expect);
 	return run.pieces;
 }
 
@@ -143,29 +161,15 @@ static uint64_t check_raw(const uint8_t *img, size_t len, const struct sparse_op
 static uint64_t check_sparse(const uint8_t *img, size_t len, uint64_t max, struct rng *r)
 {
 	struct sparse_info info;
-	struct gbuf g;
 	struct run run = { .opts = { .max_piece = max } };
 	uint8_t *garbage, *expect;
 
 	assert_int_equal(sparse_probe(img, len, &info, NULL), 0);
 	assert_true(info.sparse);
 	run.devlen = (size_t)info.expanded_size;
-	garbage = malloc(run.devlen);
-	expect = malloc(run.devlen);
-	assert_non_null(garbage);
-	assert_non_null(expect);
-	rng_fill(r, garbage, run.devlen);
-	memcpy(expect, garbage, run.devlen);
+	new_device(r, run.devlen, &garbage, &expect);
 	apply(img, len, expect, run.devlen, true);
-	gbuf_new(&g, img, len);
-	run.img = g.p;
-	run.len = len;
-	run.garbage = garbage;
-	run.expect = expect;
-	run_writer(&run);
-	gbuf_free(&g);
-	free(garbage);
-	free(expect);
+	run_guarded(&run, img, len, garbage, expect);
 	return run.pieces;
 }
 

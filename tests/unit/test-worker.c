@@ -101,17 +101,25 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void test_order_and_threads(void **state)
+/* a new worker with the JOBS jobs of t submitted, in order */
+static struct worker *worker_with_jobs(struct tjob *t)
 {
 	struct worker *w = NULL;
-	struct tjob t[JOBS];
 
-	(void)state;
 	assert_int_equal(worker_new(base, &w), 0);
 	for (unsigned i = 0; i < JOBS; i++) {
 		tjob_init(&t[i], i);
 		worker_submit(w, &t[i].job);
 	}
+	return w;
+}
+
+static void test_order_and_threads(void **state)
+{
+	struct tjob t[JOBS];
+	struct worker *w = worker_with_jobs(t);
+
+	(void)state;
 	assert_int_equal(worker_pending(w), JOBS);
 	drain(w);
 	for (unsigned i = 0; i < JOBS; i++) {
@@ -182,15 +190,10 @@ static void test_resubmit_from_done(void **state)
  * completed, in order; jobs that never started never run. */
 static void test_free_cancels(void **state)
 {
-	struct worker *w = NULL;
 	struct tjob t[JOBS];
+	struct worker *w = worker_with_jobs(t);
 
 	(void)state;
-	assert_int_equal(worker_new(base, &w), 0);
-	for (unsigned i = 0; i < JOBS; i++) {
-		tjob_init(&t[i], i);
-		worker_submit(w, &t[i].job);
-	}
 	assert_null(worker_free(w));
 	for (unsigned i = 0; i < JOBS; i++) {
 		assert_int_equal(t[i].ndone, 1);

@@ -1,0 +1,72 @@
+/* session_rec: the recording session_events of the session tests (see
+ * session_rec.h). */
+#include "session_rec.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void session_rec_step(void *ud, size_t i, const char *text)
+{
+	struct session_rec *r = ud;
+
+	assert_non_null(text);
+	assert_true(r->nsteps < SESSION_REC_STEPS);
+	r->steps[r->nsteps++] = i;
+	if (r->free_at_step == r->nsteps)
+		r->ops->free(r);
+}
+
+static void session_rec_progress(void *ud, uint64_t bytes, uint64_t total)
+{
+	struct session_rec *r = ud;
+
+	if (bytes < r->bytes && r->total == total)
+		r->progress_regressed = true;
+	assert_true(bytes <= total);
+	if (r->strict_progress)
+		assert_true(bytes > r->bytes || total != r->total);
+	r->bytes = bytes;
+	r->total = total;
+	if (++r->nprogress == r->free_at_progress)
+		r->ops->free(r);
+}
+
+static void session_rec_info(void *ud, const char *text)
+{
+	struct session_rec *r = ud;
+
+	if (r->ninfo < SESSION_REC_INFO)
+		snprintf(r->info[r->ninfo++], sizeof(r->info[0]), "%s", text);
+}
+
+static void session_rec_done(void *ud, int status, const char *reason)
+{
+	struct session_rec *r = ud;
+
+	r->ndone++;
+	r->status = status;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	r->next_at_done = r->ops->next_step(r);
+	if (r->ops->bytes)
+		r->bytes_at_done = r->ops->bytes(r);
+	if (r->free_at_done)
+		r->ops->free(r);
+}
+
+struct session_events session_rec_init(struct session_rec *r, const struct session_rec_ops *ops)
+{
+	memset(r, 0, sizeof(*r));
+	r->ops = ops;
+	return (struct session_events){ r, session_rec_step, session_rec_progress, session_rec_info,
+					session_rec_done };
+}
+
+void session_rec_free(struct session_rec *r)
+{
+	if (r->s)
+		r->ops->free(r);
+}
