@@ -85,6 +85,9 @@ struct fb_session {
 	struct sparse_piece piece;
 	struct sparse_seg one_seg;        /* download / raw piece built here */
 	struct fb_cursor cur;
+	uint64_t sent;                    /* piece bytes in submitted transfers */
+	struct fb_cursor pf;              /* prefetch cursor, at piece byte pf_at */
+	uint64_t pf_at;
 	uint64_t img_pos;                 /* img bytes covered by submitted transfers */
 	uint64_t progress;                /* img bytes covered by completed transfers */
 	uint64_t released;                /* img bytes whose pages were given back */
@@ -231,26 +234,65 @@ static size_t fb_slot_fill(struct fb_session *s, struct fb_slot *sl, struct fb_c
 
 static void fb_pump(struct fb_session *s);
 
-/* Give back the pages of image data the board has acknowledged. They are
- * clean, file-backed pages of a read-only mapping: the kernel drops them
- * from flashd's RSS and faults them in again from the page cache should
- * another board send them. So flashd's memory does not grow with the image
- * (usbfs copied each transfer's data at submit). */
+/* Give back the pages of image data below upto (step image offset). They
+ * are clean, file-backed pages of a read-only mapping: the kernel drops
+ * them from flashd's RSS and faults them in again from the page cache
+ * should another board send them. Submitted data may go at once: usbfs
+ * copies an OUT transfer's data into the kernel at submit. So flashd's
+ * memory does not grow with the image: per board, at most FB_RELEASE_MIN
+ * behind the submit cursor and FB_PREFETCH ahead of it. */
 #define FB_RELEASE_MIN (1u << 20)
 
-static void fb_release(struct fb_session *s, bool all)
+static void fb_release(struct fb_session *s, uint64_t upto, bool all)
 {
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 
 	if (!s->b.step->image->file_backed)
 		return;   /* heap data would be lost, not given back */
 	uintptr_t lo = ((uintptr_t)(s->img + s->released) + pg - 1) & ~(pg - 1);
-	uintptr_t hi = (uintptr_t)(s->img + s->progress) & ~(pg - 1);
+	uintptr_t hi = (uintptr_t)(s->img + upto) & ~(pg - 1);
 
 	if (hi <= lo || (!all && hi - lo < FB_RELEASE_MIN))
 		return;
 	if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
 		s->released = hi - (uintptr_t)s->img;
+}
+
+/* Fault in the image data the next transfers send, up to FB_PREFETCH bytes
+ * of the piece ahead of what was submitted, while the transfers in flight
+ * keep the link busy: the submit path (usbfs copies each transfer's data
+ * at submit) then finds the pages mapped instead of faulting them in
+ * 64 KiB at a time between two transfers. Only segments that point into
+ * the image are touched (never a sparse piece's FILL runs); fb_release
+ * gives the pages back once sent. */
+#define FB_PREFETCH (1u << 20)
+
+static bool fb_populate_works = true; /* MADV_POPULATE_READ: Linux 5.14 */
+
+static void fb_prefetch(struct fb_session *s)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (!s->b.step->image->file_backed || !fb_populate_works)
+		return;
+	while (s->pf.seg < s->piece.nseg && s->pf_at < s->sent + FB_PREFETCH) {
+		const struct sparse_seg *g = &s->piece.seg[s->pf.seg];
+		uintptr_t p = (uintptr_t)(g->data + s->pf.off), lo = (uintptr_t)s->img;
+		size_t k = g->len - s->pf.off;
+
+		if (k > s->sent + FB_PREFETCH - s->pf_at)
+			k = (size_t)(s->sent + FB_PREFETCH - s->pf_at);
+		if (p >= lo && p - lo < s->img_len &&
+		    madvise((void *)(p & ~(pg - 1)), k + (p & (pg - 1)), MADV_POPULATE_READ) < 0 &&
+		    errno == EINVAL) {
+			fb_populate_works = false;
+			return;
+		}
+		s->pf.off += k;
+		s->pf_at += k;
+		if (s->pf.off == g->len)
+			s->pf.seg++, s->pf.off = 0;
+	}
 }
 
 static void fb_data_cb(void *ud, int status, size_t actual)
@@ -274,7 +316,6 @@ static void fb_data_cb(void *ud, int status, size_t actual)
 			s->bytes += actual;
 			if (sl->img_end > s->progress) {
 				s->progress = sl->img_end;
-				fb_release(s, false);
 				session_progress(&s->b, s->progress, s->img_len);
 			}
 			if (session_active(&s->b) && s->state == FB_STATE_DATA)
@@ -314,16 +355,20 @@ static void fb_pump(struct fb_session *s)
 		}
 		sl->len = n;
 		sl->img_end = pos;
+		s->sent += n;
 		s->cur = c;
 		s->img_pos = pos;
+		fb_release(s, pos, false);
 		s->inflight++;
 		session_submitted(&s->b);
 	}
-	if (!s->inflight) {
-		s->state = FB_STATE_DATA_OKAY;
-		s->reply_timeout = fb_timeout(s, s->b.o.fb_cmd_timeout_ms);
-		fb_read_reply(s);
+	if (s->inflight) {
+		fb_prefetch(s);
+		return;
 	}
+	s->state = FB_STATE_DATA_OKAY;
+	s->reply_timeout = fb_timeout(s, s->b.o.fb_cmd_timeout_ms);
+	fb_read_reply(s);
 }
 
 /* ---- flash / download ---- */
@@ -341,16 +386,17 @@ static void fb_send_download(struct fb_session *s)
 		fb_fail(s, -EINVAL, "cannot format download");
 		return;
 	}
-	s->cur = (struct fb_cursor){ 0, 0 };
+	s->cur = s->pf = (struct fb_cursor){ 0, 0 };
+	s->sent = s->pf_at = 0;
 	fb_command(s, FB_STATE_DOWNLOAD, cmd, fb_timeout(s, s->b.o.fb_cmd_timeout_ms));
 }
 
 /* The step's image is on the board: report it all done, next step. */
 static void fb_image_done(struct fb_session *s)
 {
+	fb_release(s, s->img_len, true);
 	if (s->progress < s->img_len) {
 		s->progress = s->img_len;
-		fb_release(s, true);
 		if (!session_progress(&s->b, s->img_len, s->img_len))
 			return;
 	}

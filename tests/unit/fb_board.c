@@ -135,7 +135,8 @@ static int board_out(void *ud, const struct fake_setup *setup, uint8_t ep, const
 	if (b->in_data) {
 		assert_true(len <= b->remaining); /* surplus data desyncs U-Boot */
 		assert_true(len > 0);
-		if (!(data >= b->img_lo && data + len <= b->img_hi)) {
+		const uint8_t *orig = fake_usb_out_origin(b->dev);
+		if (!(orig >= b->img_lo && orig + len <= b->img_hi)) {
 			b->copied += len >= 512;
 			b->copied_bytes += len;
 			if (len > b->max_copied_len)

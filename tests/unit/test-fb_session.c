@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
@@ -799,6 +802,108 @@ static void test_endpoints_and_defaults(void **state)
 	assert_memory_equal(f->b.part, img->data, img->size);
 }
 
+/* ---- tests: memory ---- */
+
+/* Pages of [p, p + len) mapped in this process (/proc/self/pagemap bit 63). */
+static size_t present_pages(const uint8_t *p, size_t len)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+
+	assert_true(fd >= 0);
+	for (uintptr_t a = (uintptr_t)p & ~(pg - 1); a < (uintptr_t)p + len; a += pg) {
+		uint64_t e = 0;
+		assert_int_equal(pread(fd, &e, sizeof(e), (off_t)(a / pg * sizeof(e))), sizeof(e));
+		n += (size_t)(e >> 63);
+	}
+	close(fd);
+	return n;
+}
+
+static struct {
+	void (*progress)(void *ud, uint64_t bytes, uint64_t total); /* the recorder's */
+	const uint8_t *img;
+	size_t size;
+	bool populate;               /* MADV_POPULATE_READ works here */
+	size_t max_present;          /* most image pages mapped at a progress event */
+	unsigned ahead_ok;           /* progress events that found the next data mapped */
+} mem;
+
+/* At each progress event (bytes = image bytes the board has): image pages
+ * mapped in all, and whether the data about to be sent is mapped already. */
+static void mem_progress(void *ud, uint64_t bytes, uint64_t total)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE), ahead_lo = 128u << 10, ahead_hi = 768u << 10;
+	size_t n = present_pages(mem.img, mem.size);
+
+	mem.progress(ud, bytes, total);
+	if (n > mem.max_present)
+		mem.max_present = n;
+	if (mem.populate && bytes + ahead_hi <= mem.size) {
+		size_t want = (ahead_hi - ahead_lo) / pg;
+		assert_int_equal(present_pages(mem.img + bytes + ahead_lo, ahead_hi - ahead_lo), want);
+		mem.ahead_ok++;
+	}
+}
+
+/* A file-backed image: data the board has is given back (pages unmapped),
+ * the data about to be sent is faulted in ahead, and the image pages mapped
+ * at any time stay bounded (fb_session.c: FB_RELEASE_MIN behind the submit
+ * cursor, FB_PREFETCH ahead) whatever the image size. usbfs takes OUT data
+ * at submit; so does the fake here. */
+static void test_image_pages_bounded(void **state)
+{
+	struct fixture *f = *state;
+	const size_t size = 6u << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
+	/* a memfd, not a file on disk: its page cache has small pages on every
+	 * kernel, so what is mapped is what flashd faulted in (filesystems with
+	 * large folios map a whole folio on one fault) */
+	int fd = memfd_create("image.bin", MFD_CLOEXEC);
+	uint8_t *src = malloc(size), *m;
+
+	assert_true(fd >= 0);
+	assert_non_null(src);
+	srand(21);
+	for (size_t k = 0; k < size; k++)
+		src[k] = (uint8_t)rand();
+	assert_int_equal(pwrite(fd, src, size, 0), (ssize_t)size);
+	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	assert_true(m != MAP_FAILED);
+	mem.populate = madvise(m, pg, MADV_POPULATE_READ) == 0;
+	madvise(m, size, MADV_DONTNEED);
+	assert_int_equal(present_pages(m, size), 0);
+
+	fake_plan_image(&f->img[0], "image.bin", m, size);
+	f->img[0].file_backed = true;
+	f->b.img_lo = m;
+	f->b.img_hi = m + size;
+	f->b.maxdl = "OKAY0x01000000"; /* one raw download: the prefetch window never ends early */
+	fake_usb_copy_at_submit(f->b.dev, true);
+	mem.progress = f->ev.progress;
+	mem.img = m;
+	mem.size = size;
+	mem.max_present = mem.ahead_ok = 0;
+	f->ev.progress = mem_progress;
+	add_flash(f, &f->img[0], "boot");
+	run(f, 0);
+
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(present_pages(m, size), 0);           /* all given back */
+	assert_true(mem.max_present * pg <= (2u << 20) + (128u << 10));
+	assert_true(mem.max_present > 0);
+	if (mem.populate)
+		assert_true(mem.ahead_ok > 100);
+	else
+		print_message("MADV_POPULATE_READ unsupported: prefetch not checked\n");
+	assert_int_equal(f->b.copied, 0);
+	assert_int_equal(f->b.part_len, size);
+	assert_memory_equal(f->b.part, src, size);
+	munmap(m, size);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +932,7 @@ int main(void)
 		T(test_free_before_start_runs),
 		T(test_start_errors),
 		T(test_endpoints_and_defaults),
+		T(test_image_pages_bounded),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
