@@ -18,22 +18,11 @@
 
 #include "flashd/plan.h"
 #include "flashd/sparse.h"
+#include "testutil.h"
 
 #define BLK 4096u
 
-static char tmpdir[] = "/tmp/test-plan_image.XXXXXX";
-
-static void sha256sum(const char *path, char out[65])
-{
-	char cmd[600];
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%64s", out), 1);
-	pclose(f);
-}
+static char *tmpdir;
 
 /* A file of size bytes: holes except the given data ranges (written: byte
  * < 0 random bytes, else that byte — 0 writes zeros as data). */
@@ -126,7 +115,7 @@ static void check_image(const char *name, uint64_t size, const struct range *r, 
 	assert_non_null(copy);
 	assert_true(pread(fd, copy, size, 0) == (ssize_t)size);
 	close(fd);
-	sha256sum(path, want);
+	testutil_sha256sum(path, want);
 	/* drop what this test read from the page cache, then load */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
@@ -206,7 +195,7 @@ static void test_sparse_image_no_map(void **state)
 	assert_non_null(f);
 	assert_int_equal(fwrite(hdr, 1, sizeof(hdr), f), sizeof(hdr));
 	fclose(f);
-	sha256sum(path, want);
+	testutil_sha256sum(path, want);
 	p = load_image("s.simg", false);
 	assert_string_equal(plan_image(p, 0)->sha256, want);
 	assert_true(plan_image(p, 0)->sparse.sparse);
@@ -216,15 +205,13 @@ static void test_sparse_image_no_map(void **state)
 
 static int setup(void **state)
 {
-	return mkdtemp(tmpdir) ? 0 : -1;
+	tmpdir = testutil_mkdtemp("test-plan_image");
+	return tmpdir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd);
+	return testutil_rmtree(tmpdir);
 }
 
 int main(void)
