@@ -65,6 +65,8 @@ struct plan_image {
 	size_t size;
 	bool file_backed;         /* data is a read-only mapping of the file: pages may be
 				   * given back (MADV_DONTNEED) and faulted in again */
+	int fd;                   /* file_backed: the file, open read-only for the image's
+				   * life (fastboot data is pread from it, not the mapping) */
 	char sha256[65];
 	struct sparse_map *map;   /* raw images: the block map (4 KiB blocks) raw→sparse
 				   * writers share, built while hashing; NULL if none */

@@ -32,6 +32,8 @@ struct plan_image *plan_image_unref(struct plan_image *img)
 		return NULL;
 	if (img->data)
 		munmap((void *)img->data, img->size);
+	if (img->file_backed)
+		close(img->fd);
 	sparse_map_free(img->map);
 	free(img->path);
 	free((struct plan_image_box *)img);
@@ -203,6 +205,7 @@ static int plan_image_map(int fd, const struct stat *st, char *path, struct plan
 	b->img.path = path;
 	b->img.data = m;
 	b->img.file_backed = true;
+	b->img.fd = fd;
 	b->img.size = (size_t)st->st_size;
 	b->dev = st->st_dev;
 	b->ino = st->st_ino;
@@ -256,8 +259,7 @@ int plan_image_open(struct plan *p, const char *dir, const char *file, struct pl
 		*why = r == -ENOMEM ? "out of memory" : strerror(-r);
 		goto fail;
 	}
-	close(fd);
-	r = plan_image_add(p, found);
+	r = plan_image_add(p, found); /* the image keeps fd */
 	if (r < 0) {
 		plan_image_unref(found);
 		*why = "out of memory";

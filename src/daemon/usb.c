@@ -49,7 +49,15 @@ struct usb_dev {
 	bool dead;
 	unsigned pending;
 	struct usb_xfer *xfers;      /* in flight */
+	struct usb_buf *bufs;        /* usb_dev_buf_alloc'd, not yet freed */
 	uint32_t claimed;            /* bit per interface 0..31 */
+};
+
+struct usb_buf {
+	struct usb_buf *next;
+	uint8_t *p;
+	size_t len;
+	bool zerocopy;               /* libusb_dev_mem_alloc'd */
 };
 
 struct usb_xfer {
@@ -182,10 +190,24 @@ static void usb_pollfd_removed(int fd, void *arg)
 	}
 }
 
+static void usb_buf_release(struct usb_dev *d, struct usb_buf *b)
+{
+	if (b->zerocopy)
+		libusb_dev_mem_free(d->h, b->p, b->len);
+	else
+		free(b->p);
+	free(b);
+}
+
 static void usb_dev_destroy(struct usb_dev *d)
 {
 	struct usb_ctx *ctx = d->ctx;
 
+	while (d->bufs) { /* only at usb_ctx_free: owners free theirs first */
+		struct usb_buf *b = d->bufs;
+		d->bufs = b->next;
+		usb_buf_release(d, b);
+	}
 	for (struct usb_dev **pp = &ctx->devs; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
 			*pp = d->next;
@@ -207,7 +229,7 @@ static void usb_reap(evutil_socket_t fd, short what, void *arg)
 	while (d) {
 		struct usb_dev *next = d->next;
 
-		if (d->dead && d->pending == 0)
+		if (d->dead && d->pending == 0 && !d->bufs)
 			usb_dev_destroy(d);
 		d = next;
 	}
@@ -249,6 +271,14 @@ fail:
 	return r;
 }
 
+static bool usb_ctx_pending(const struct usb_ctx *ctx)
+{
+	for (const struct usb_dev *d = ctx->devs; d; d = d->next)
+		if (d->pending)
+			return true;
+	return false;
+}
+
 struct usb_ctx *usb_ctx_free(struct usb_ctx *ctx)
 {
 	struct timeval tv = { 0, 100000 };
@@ -258,9 +288,15 @@ struct usb_ctx *usb_ctx_free(struct usb_ctx *ctx)
 	for (struct usb_dev *d = ctx->devs; d; d = d->next)
 		usb_dev_close(d);
 	/* let cancelled transfers complete (bounded: shutdown only) */
-	for (int i = 0; i < 50 && ctx->devs; i++) {
+	for (int i = 0; i < 50 && usb_ctx_pending(ctx); i++) {
 		libusb_handle_events_timeout_completed(ctx->lusb, &tv, NULL);
 		usb_reap(-1, 0, ctx);
+	}
+	/* buffers their owners did not free go with their device */
+	for (struct usb_dev *d = ctx->devs, *next; d; d = next) {
+		next = d->next;
+		if (d->pending == 0)
+			usb_dev_destroy(d);
 	}
 	if (ctx->lusb) {
 		libusb_set_pollfd_notifiers(ctx->lusb, NULL, NULL, NULL);
@@ -460,7 +496,7 @@ static void usb_xfer_done(struct libusb_transfer *t)
 		free(t->buffer);
 	libusb_free_transfer(t);
 	free(x);
-	if (d->dead && d->pending == 0)
+	if (d->dead && d->pending == 0 && !d->bufs)
 		event_active(d->ctx->reaper, 0, 0);
 }
 
@@ -588,6 +624,48 @@ void usb_xfer_cancel(struct usb_xfer *x)
 	r = libusb_cancel_transfer(x->t);
 	if (r < 0 && r != LIBUSB_ERROR_NOT_FOUND)
 		log_debug_errno(usb_errno(r), "usb: cancel failed");
+}
+
+uint8_t *usb_dev_buf_alloc(struct usb_dev *d, size_t len, bool *zerocopy)
+{
+	struct usb_buf *b;
+
+	if (!d || !len)
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->len = len;
+	if (!d->dead)
+		b->p = libusb_dev_mem_alloc(d->h, len);
+	b->zerocopy = b->p != NULL;
+	if (!b->p && posix_memalign((void **)&b->p, 4096, len) != 0)
+		b->p = NULL;
+	if (!b->p) {
+		free(b);
+		return NULL;
+	}
+	b->next = d->bufs;
+	d->bufs = b;
+	if (zerocopy)
+		*zerocopy = b->zerocopy;
+	return b->p;
+}
+
+void usb_dev_buf_free(struct usb_dev *d, uint8_t *p)
+{
+	if (!d || !p)
+		return;
+	for (struct usb_buf **pp = &d->bufs; *pp; pp = &(*pp)->next) {
+		struct usb_buf *b = *pp;
+		if (b->p != p)
+			continue;
+		*pp = b->next;
+		usb_buf_release(d, b);
+		if (d->dead && d->pending == 0 && !d->bufs)
+			event_active(d->ctx->reaper, 0, 0);
+		return;
+	}
 }
 
 void usb_dev_close(struct usb_dev *d)

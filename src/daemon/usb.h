@@ -24,6 +24,14 @@ int usb_interrupt_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsig
 int usb_bulk_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_bulk_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 void usb_xfer_cancel(struct usb_xfer *x);   /* cb will run later with -ECANCELED (or its real status) */
+/* A buffer for bulk OUT data, owned by d until usb_dev_buf_free (d is not
+ * freed before: a closed device waits for its buffers too). usbfs zero-copy
+ * memory when the kernel grants it (libusb_dev_mem_alloc: the host
+ * controller sends straight from it; counts against usbfs_memory_mb while
+ * allocated; *zerocopy = true), else page-aligned heap memory that usbfs
+ * copies at submit. NULL when out of memory. */
+uint8_t *usb_dev_buf_alloc(struct usb_dev *d, size_t len, bool *zerocopy);
+void usb_dev_buf_free(struct usb_dev *d, uint8_t *p);
 void usb_dev_close(struct usb_dev *d);      /* cancels everything pending; their cbs run with -ECANCELED/-ENODEV, then the dev is freed */
 
 #endif

@@ -31,7 +31,6 @@ struct usb_xfer {
 	uint8_t ep;
 	uint8_t *buf;
 	const uint8_t *obuf;
-	uint8_t *copy;           /* copy_at_submit: obuf's bytes at submit */
 	size_t len;
 	unsigned timeout_ms;
 	bool cancelled;
@@ -48,7 +47,6 @@ struct usb_dev {
 	struct usb_xfer *head;   /* live transfers, submission order */
 	struct usb_xfer *current;/* being offered to the model */
 	bool gone;
-	bool copy_at_submit;
 	unsigned fail_after;
 	int fail_err;
 	int find_result, iface, claim_result;
@@ -76,7 +74,6 @@ static void fake_complete(struct usb_xfer *x, int status, size_t actual)
 	x->cb(x->ud, status, actual);
 	d->st.live--;
 	event_free(x->ev);
-	free(x->copy);
 	free(x);
 }
 
@@ -84,14 +81,12 @@ static int fake_offer(struct usb_xfer *x, size_t *actual)
 {
 	struct usb_dev *d = x->d;
 
-	const uint8_t *data = x->copy ? x->copy : x->obuf;
-
 	*actual = x->len;
 	switch (x->kind) {
 	case FAKE_CONTROL_OUT:
-		return d->ops->out(d->ud, &x->setup, 0, data, x->len, actual);
+		return d->ops->out(d->ud, &x->setup, 0, x->obuf, x->len, actual);
 	case FAKE_BULK_OUT:
-		return d->ops->out(d->ud, NULL, x->ep, data, x->len, actual);
+		return d->ops->out(d->ud, NULL, x->ep, x->obuf, x->len, actual);
 	case FAKE_INTERRUPT_IN:
 	case FAKE_BULK_IN:
 		*actual = 0;
@@ -168,12 +163,6 @@ static int fake_submit(struct usb_dev *d, struct usb_xfer *tmpl, struct usb_xfer
 	x->next = NULL;
 	x->state = FAKE_QUEUED;
 	x->cancelled = false;
-	x->copy = NULL;
-	if (d->copy_at_submit && x->obuf && x->len) {
-		x->copy = malloc(x->len);
-		assert_non_null(x->copy);
-		memcpy(x->copy, x->obuf, x->len);
-	}
 	x->ev = evtimer_new(d->base, fake_event, x);
 	assert_non_null(x->ev);
 	struct usb_xfer **p = &d->head;
@@ -234,16 +223,6 @@ int usb_bulk_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned t
 		usb_cb cb, void *ud, struct usb_xfer **out)
 {
 	return fake_submit_ep(d, FAKE_BULK_IN, ep, buf, NULL, len, timeout_ms, cb, ud, out);
-}
-
-void fake_usb_copy_at_submit(struct usb_dev *d, bool on)
-{
-	d->copy_at_submit = on;
-}
-
-const uint8_t *fake_usb_out_origin(const struct usb_dev *d)
-{
-	return d->current ? d->current->obuf : NULL;
 }
 
 void usb_xfer_cancel(struct usb_xfer *x)
@@ -307,7 +286,28 @@ void fake_usb_free(struct usb_dev *d)
 		return;
 	assert_null(d->head);
 	assert_int_equal(d->st.live, 0);
+	assert_int_equal(d->st.bufs_live, 0); /* usb_dev_buf_alloc'd buffers were freed */
 	free(d);
+}
+
+uint8_t *usb_dev_buf_alloc(struct usb_dev *d, size_t len, bool *zerocopy)
+{
+	uint8_t *p = len ? malloc(len) : NULL;
+
+	if (p)
+		d->st.bufs_live++;
+	if (zerocopy)
+		*zerocopy = false;
+	return p;
+}
+
+void usb_dev_buf_free(struct usb_dev *d, uint8_t *p)
+{
+	if (!p)
+		return;
+	assert_true(d->st.bufs_live > 0);
+	d->st.bufs_live--;
+	free(p);
 }
 
 void fake_usb_kick(struct usb_dev *d)

@@ -43,6 +43,7 @@ struct fake_stats {
 	unsigned last_timeout_ms;/* timeout of the last IN transfer submitted */
 	unsigned max_timeout_ms; /* largest timeout of any IN transfer */
 	uint64_t out_bytes;      /* bulk OUT bytes accepted by the model */
+	unsigned bufs_live;      /* usb_dev_buf_alloc'd and not freed */
 	int claimed_iface;       /* -1 until usb_dev_claim */
 	bool claim_detach;
 };
@@ -52,13 +53,6 @@ struct usb_dev *fake_usb_new(struct event_base *base, const struct fake_dev_ops 
 /* Fails the test if transfers are still live. */
 void fake_usb_free(struct usb_dev *d);
 void fake_usb_kick(struct usb_dev *d);
-/* OUT data taken at submit, as usbfs does (off: the model reads the
- * submitter's buffer when it is offered, so that buffer must stay valid
- * until completion, libusb's rule). */
-void fake_usb_copy_at_submit(struct usb_dev *d, bool on);
-/* While the model handles an OUT transfer: the submitter's buffer pointer
- * (with copy_at_submit the model's data is a copy). */
-const uint8_t *fake_usb_out_origin(const struct usb_dev *d);
 /* Pending transfers complete with -ENODEV; later submits fail with -ENODEV. */
 void fake_usb_unplug(struct usb_dev *d);
 /* Make the next n submits succeed, then the following one fail with err. */

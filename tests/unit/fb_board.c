@@ -135,13 +135,9 @@ static int board_out(void *ud, const struct fake_setup *setup, uint8_t ep, const
 	if (b->in_data) {
 		assert_true(len <= b->remaining); /* surplus data desyncs U-Boot */
 		assert_true(len > 0);
-		const uint8_t *orig = fake_usb_out_origin(b->dev);
-		if (!(orig >= b->img_lo && orig + len <= b->img_hi)) {
-			b->copied += len >= 512;
-			b->copied_bytes += len;
-			if (len > b->max_copied_len)
-				b->max_copied_len = len;
-		}
+		b->data_xfers++;
+		if (b->xfer_size && len != b->xfer_size && len != b->remaining)
+			b->not_full++;
 		if (len % 512 && len != b->remaining)
 			b->unaligned++;
 		if (len > b->max_data_len)

@@ -42,12 +42,11 @@ struct board {
 	uint8_t *part;
 	size_t part_len;             /* highest byte written */
 	bool bad_sparse;
-	/* zero-copy check: data transfers of ≥ 512 bytes must point into here */
-	const uint8_t *img_lo, *img_hi;
-	unsigned copied;         /* ≥ 512-byte data transfers from elsewhere */
+	size_t xfer_size;        /* the session's transfer size (0: not checked) */
+	unsigned not_full;       /* data transfers shorter than xfer_size that were
+				  * not the last of their download */
+	unsigned data_xfers;     /* data transfers, all downloads */
 	size_t max_data_len;     /* longest data transfer */
-	uint64_t copied_bytes;   /* bytes of data transfers from elsewhere */
-	size_t max_copied_len;   /* longest of those */
 	unsigned unaligned;      /* data transfers not a multiple of 512 bytes
 				  * that were not the last of their download */
 };
