@@ -32,15 +32,19 @@ def p1_tool($runs; $t):
 def p1($runs; $g):
 	if ($runs | length) == 0 then null else
 	{pump: p1_tool($runs; "pump"), pump_flashd_cfg: p1_tool($runs; "pump-flashd-cfg"),
+	 pump_file: p1_tool($runs; "pump-file"),
 	 fastboot: p1_tool($runs; "fastboot"), flashd: p1_tool($runs; "flashd"),
-	 pump_self_mbps: ([$runs[] | select(.tool == "pump") | .pump.mbps] | median | rnd(2))} as $t
+	 pump_self_mbps: ([$runs[] | select(.tool == "pump") | .pump.mbps] | median | rnd(2)),
+	 flashd_minflt: ([$runs[] | select(.tool == "flashd") | .minflt | select(. != null)] | median)} as $t
 	| $t + {
-		method: "One emulated high-speed link (dummy_hcd bus 1, flashd-emu started in fastboot mode), the same 64 MiB random raw image, interleaved runs: tests/bench/bulkpump (download: + 4 x 1 MiB async bulk transfers in flight), the same pump with flashd's transfer size and count, AOSP `fastboot flash mmc0`, flashd (plan `FB: flash mmc0`). Rate = bytes / (board-side time from the download: command to the last data byte), from the emulator's log, median of the runs.",
+		method: "One emulated high-speed link (dummy_hcd bus 1, flashd-emu started in fastboot mode), the same 64 MiB random raw image, interleaved runs: tests/bench/bulkpump (download: + 4 x 1 MiB async bulk transfers in flight, re-sending its own buffers), the same pump with flashd's transfer size and count, that pump sending the image file from a read-only mapping (--file: the data source every tool has to read), AOSP `fastboot flash mmc0`, flashd (plan `FB: flash mmc0`). Rate = bytes / (board-side time from the download: command to the last data byte), from the emulator's log, median of the runs.",
 		runs: ($runs | map(select(.tool == "flashd")) | length),
 		xfer: {size: $g.xfer_size, count: $g.xfers},
 		ratio_vs_pump: (ratio($t.flashd.median_mbps; $t.pump.median_mbps) | rnd(3)),
 		ratio_vs_fastboot: (ratio($t.flashd.median_mbps; $t.fastboot.median_mbps) | rnd(3)),
 		ratio_pump_cfg_vs_pump: (ratio($t.pump_flashd_cfg.median_mbps; $t.pump.median_mbps) | rnd(3)),
+		ratio_pump_file_vs_pump: (ratio($t.pump_file.median_mbps; $t.pump.median_mbps) | rnd(3)),
+		ratio_vs_pump_file: (ratio($t.flashd.median_mbps; $t.pump_file.median_mbps) | rnd(3)),
 		target: {vs_pump: 0.97, vs_fastboot: 1.0}}
 	| .met = (if .ratio_vs_pump == null or .ratio_vs_fastboot == null then null
 		else .ratio_vs_pump >= 0.97 and .ratio_vs_fastboot >= 1.0 end)
@@ -205,8 +209,9 @@ def table:
 		"P1 link efficiency (one emulated HS link, \(.runs) runs, MB/s median)      target >=0.97 x pump, >=1.0 x fastboot: \(.met | verdict)",
 		"   bulkpump 4x1MiB       \(.pump.median_mbps | num | pad(8)) (pump's own clock \(.pump_self_mbps | num))",
 		"   bulkpump \(.xfer.count)x\(.xfer.size / 1024)KiB     \(.pump_flashd_cfg.median_mbps | num | pad(8)) (\(.ratio_pump_cfg_vs_pump | num) x pump: flashd's transfer settings)",
+		"   bulkpump \(.xfer.count)x\(.xfer.size / 1024)KiB file \(.pump_file.median_mbps | num | pad(8)) (\(.ratio_pump_file_vs_pump | num) x pump: sending the image from its mapping)",
 		"   AOSP fastboot         \(.fastboot.median_mbps | num)",
-		"   flashd                \(.flashd.median_mbps | num | pad(8)) = \(.ratio_vs_pump | num) x pump, \(.ratio_vs_fastboot | num) x fastboot" end),
+		"   flashd                \(.flashd.median_mbps | num | pad(8)) = \(.ratio_vs_pump | num) x pump, \(.ratio_vs_pump_file | num) x file pump, \(.ratio_vs_fastboot | num) x fastboot (minor faults per run \(.flashd_minflt | num))" end),
 	"",
 	(.p2_boards | if . == null then "P2 many boards: not run" else
 		"P2 many boards (seed plan, \(.payload_bytes / 1e6 | rnd(1)) MB/board)    target wall <=0.6 x uuu, CPU/GB <=0.5 x uuu: \(.met | verdict)",

@@ -5,7 +5,10 @@
  * transfers in flight, reads the final OKAY and prints one JSON line:
  *   {"port":"1-1","bytes":N,"depth":4,"chunk":1048576,"data_s":S,"total_s":S,"mbps":X}
  * data_s ends with the last completed OUT transfer, total_s with the OKAY; mbps is
- * bytes / total_s / 1e6. Nothing is written anywhere: the device only buffers it. */
+ * bytes / total_s / 1e6. Nothing is written anywhere: the device only buffers it.
+ * By default the transfers re-send DEPTH buffers of CHUNK bytes (the link alone);
+ * with --file the data comes straight from a read-only mapping of the file, as any
+ * tool that sends that image must read it (the link plus the data source). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,6 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <time.h>
 
 #define BULKPUMP_REPLY_MAX 64
@@ -28,6 +35,8 @@ struct bulkpump {
 	unsigned depth;
 	uint32_t chunk;
 	unsigned timeout_ms;
+	const char *file;   /* --file: send this file from its mapping */
+	const uint8_t *map;
 	libusb_context *ctx;
 	libusb_device_handle *h;
 	char port_name[32];
@@ -183,8 +192,8 @@ static int bulkpump_submit(struct bulkpump *p, struct libusb_transfer *t)
 		return 0;
 	if (len > p->chunk)
 		len = p->chunk;
-	libusb_fill_bulk_transfer(t, p->h, p->ep_out, t->buffer, (int)len, bulkpump_done, p,
-				  p->timeout_ms);
+	libusb_fill_bulk_transfer(t, p->h, p->ep_out, p->map ? (unsigned char *)p->map + p->queued : t->buffer,
+				  (int)len, bulkpump_done, p, p->timeout_ms);
 	r = libusb_submit_transfer(t);
 	if (r < 0)
 		return bulkpump_errno(r);
@@ -231,6 +240,8 @@ static int bulkpump_pump(struct bulkpump *p)
 
 	for (k = 0; k < p->depth && r == 0; k++) {
 		t[k] = libusb_alloc_transfer(0);
+		if (t[k] && p->map)
+			continue;
 		if (!t[k] || !(t[k]->buffer = malloc(p->chunk))) {
 			r = -ENOMEM;
 			break;
@@ -291,12 +302,42 @@ static int bulkpump_run(struct bulkpump *p)
 	return 0;
 }
 
+/* --file: map it read-only; its size is what is sent */
+static int bulkpump_map(struct bulkpump *p)
+{
+	struct stat st;
+	void *m;
+	int fd = open(p->file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "bulkpump: %s: %s\n", p->file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > BULKPUMP_BYTES_MAX) {
+		fprintf(stderr, "bulkpump: %s: empty or larger than one download\n", p->file);
+		close(fd);
+		return -EINVAL;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		fprintf(stderr, "bulkpump: %s: mmap: %s\n", p->file, strerror(errno));
+		return -errno;
+	}
+	p->map = m;
+	p->bytes = (uint32_t)st.st_size;
+	return 0;
+}
+
 static void bulkpump_usage(FILE *f)
 {
 	fputs("usage: bulkpump [--port BUS-PORT] [--vid HEX] [--pid HEX] [--mib N]\n"
-	      "                [--chunk KIB] [--depth N] [--timeout MS]\n"
+	      "                [--chunk KIB] [--depth N] [--timeout MS] [--file PATH]\n"
 	      "Pumps N MiB (default 64) into the fastboot device's download buffer with DEPTH\n"
-	      "(default 4) bulk transfers of CHUNK KiB (default 1024) in flight; prints JSON.\n",
+	      "(default 4) bulk transfers of CHUNK KiB (default 1024) in flight; prints JSON.\n"
+	      "--file sends that file (its size, instead of --mib) from a read-only mapping.\n",
 	      f);
 }
 
@@ -320,7 +361,8 @@ static int bulkpump_args(struct bulkpump *p, int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' }, { "vid", required_argument, NULL, 'V' },
 		{ "pid", required_argument, NULL, 'P' },  { "mib", required_argument, NULL, 'm' },
 		{ "chunk", required_argument, NULL, 'c' }, { "depth", required_argument, NULL, 'd' },
-		{ "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "timeout", required_argument, NULL, 't' }, { "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -338,6 +380,7 @@ static int bulkpump_args(struct bulkpump *p, int argc, char **argv)
 		case 'd': r = bulkpump_num(optarg, 1, BULKPUMP_DEPTH_MAX, &v); p->depth = (unsigned)v;
 			break;
 		case 't': r = bulkpump_num(optarg, 1, 3600000, &v); p->timeout_ms = (unsigned)v; break;
+		case 'f': p->file = optarg; break;
 		case 'h': bulkpump_usage(stdout); exit(0);
 		default: r = -EINVAL; break;
 		}
@@ -359,6 +402,8 @@ int main(int argc, char **argv)
 
 	if (bulkpump_args(&p, argc, argv) < 0)
 		return 2;
+	if (p.file && bulkpump_map(&p) < 0)
+		return 1;
 	if (libusb_init(&p.ctx) < 0) {
 		fprintf(stderr, "bulkpump: libusb_init failed\n");
 		return 1;
