@@ -387,11 +387,31 @@ static void fb_next_piece(struct fb_session *s)
 	fb_send_download(s);
 }
 
+/* The slots' transfer buffers, at the first download of the session (not
+ * at its start: the first command goes out without waiting for them). */
+static int fb_buffers(struct fb_session *s)
+{
+	for (unsigned i = 0; i < s->nslots; i++) {
+		if (s->slots[i].buf)
+			continue;
+		s->slots[i].buf = usb_dev_buf_alloc(s->b.dev, s->b.o.xfer_size, NULL);
+		if (!s->slots[i].buf)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void fb_flash_begin(struct fb_session *s)
 {
 	const struct plan_step *st = s->b.step;
 	const char *why = NULL;
 	uint64_t len = st->image_len;
+
+	if (fb_buffers(s) < 0) {
+		fb_fail(s, -ENOMEM, "no memory for %u transfer buffers of %zu bytes", s->nslots,
+			s->b.o.xfer_size);
+		return;
+	}
 
 	if (st->image && st->image_offset <= st->image->size && !len)
 		len = st->image->size - st->image_offset; /* 0: to the end */
@@ -701,13 +721,6 @@ int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
 		s->slots[i].s = s;
 	s->ep_in = ep_in;
 	s->ep_out = ep_out;
-	for (unsigned i = 0; i < s->nslots; i++) {
-		s->slots[i].buf = usb_dev_buf_alloc(dev, so.xfer_size, NULL);
-		if (!s->slots[i].buf) {
-			fb_session_free(s);
-			return -ENOMEM;
-		}
-	}
 	*out = s;
 	return 0;
 }

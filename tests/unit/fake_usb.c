@@ -47,6 +47,7 @@ struct usb_dev {
 	struct usb_xfer *head;   /* live transfers, submission order */
 	struct usb_xfer *current;/* being offered to the model */
 	bool gone;
+	bool buf_fail;
 	unsigned fail_after;
 	int fail_err;
 	int find_result, iface, claim_result;
@@ -292,13 +293,20 @@ void fake_usb_free(struct usb_dev *d)
 
 uint8_t *usb_dev_buf_alloc(struct usb_dev *d, size_t len, bool *zerocopy)
 {
-	uint8_t *p = len ? malloc(len) : NULL;
+	uint8_t *p = len && !d->buf_fail ? malloc(len) : NULL;
 
-	if (p)
+	if (p) {
 		d->st.bufs_live++;
+		d->st.bufs_allocated++;
+	}
 	if (zerocopy)
 		*zerocopy = false;
 	return p;
+}
+
+void fake_usb_fail_buf_alloc(struct usb_dev *d, bool on)
+{
+	d->buf_fail = on;
 }
 
 void usb_dev_buf_free(struct usb_dev *d, uint8_t *p)

@@ -44,6 +44,7 @@ struct fake_stats {
 	unsigned max_timeout_ms; /* largest timeout of any IN transfer */
 	uint64_t out_bytes;      /* bulk OUT bytes accepted by the model */
 	unsigned bufs_live;      /* usb_dev_buf_alloc'd and not freed */
+	unsigned bufs_allocated; /* usb_dev_buf_alloc successes */
 	int claimed_iface;       /* -1 until usb_dev_claim */
 	bool claim_detach;
 };
@@ -53,6 +54,8 @@ struct usb_dev *fake_usb_new(struct event_base *base, const struct fake_dev_ops 
 /* Fails the test if transfers are still live. */
 void fake_usb_free(struct usb_dev *d);
 void fake_usb_kick(struct usb_dev *d);
+/* usb_dev_buf_alloc fails (NULL) while on. */
+void fake_usb_fail_buf_alloc(struct usb_dev *d, bool on);
 /* Pending transfers complete with -ENODEV; later submits fail with -ENODEV. */
 void fake_usb_unplug(struct usb_dev *d);
 /* Make the next n submits succeed, then the following one fail with err. */

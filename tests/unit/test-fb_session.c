@@ -796,6 +796,37 @@ static void test_endpoints_and_defaults(void **state)
 	assert_memory_equal(f->b.part, img->data, img->size);
 }
 
+/* Transfer buffers come with the first download, not before the first
+ * command; without them the flash step fails with a reason. */
+static void test_transfer_buffers(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 50000, 9);
+	struct plan_step *st = add(f, PLAN_OP_GETVAR, "FB: getvar version", "getvar:version");
+
+	st->arg = "version";
+	add_flash(f, img, "boot");
+	fake_usb_fail_buf_alloc(f->b.dev, true);
+	run(f, 0);
+	assert_int_equal(f->rec.status, -ENOMEM);
+	assert_non_null(strstr(f->rec.reason, "no memory for 4 transfer buffers of 16384 bytes"));
+	assert_int_equal(f->rec.nsteps, 2);   /* getvar ran, then the flash step failed */
+	assert_int_equal(f->b.data_bytes, 0);
+	assert_int_equal(fake_usb_stats(f->b.dev)->bufs_allocated, 0);
+}
+
+static void test_no_buffers_without_download(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_step *st = add(f, PLAN_OP_GETVAR, "FB: getvar version", "getvar:version");
+
+	st->arg = "version";
+	add(f, PLAN_OP_REBOOT, "FB: reboot", "reboot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(fake_usb_stats(f->b.dev)->bufs_allocated, 0);
+}
+
 /* ---- tests: memory ---- */
 
 /* Pages of [p, p + len) mapped in this process (/proc/self/pagemap bit 63). */
@@ -941,6 +972,8 @@ int main(void)
 		T(test_free_before_start_runs),
 		T(test_start_errors),
 		T(test_endpoints_and_defaults),
+		T(test_transfer_buffers),
+		T(test_no_buffers_without_download),
 		T(test_image_not_mapped),
 		T(test_image_file_shrank),
 #undef T
