@@ -28,7 +28,7 @@ trap 'bl_on_exit; vm_on_exit' EXIT
 # bl_init: defaults, checks, the guest's description ($OUT/guest.json)
 bl_init() {
 	: "${BENCH_DATA:?BENCH_DATA is not set (run tests/bench/bench)}"
-	BENCH_RUNS=${BENCH_RUNS:-5}
+	BENCH_RUNS=${BENCH_RUNS:-9}
 	BENCH_NS=${BENCH_NS:-1 2 4 8}
 	BENCH_EVENTS=${BENCH_EVENTS:-24}
 	BENCH_UUU_EVENTS=${BENCH_UUU_EVENTS:-10}
