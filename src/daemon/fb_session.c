@@ -88,6 +88,8 @@ struct fb_session {
 	struct fb_cursor cur;
 	uint64_t img_pos;                 /* img bytes covered by submitted transfers */
 	uint64_t progress;                /* img bytes covered by completed transfers */
+	uint64_t reported;                /* progress last given to session_progress */
+	struct event *data_timer;         /* the data phase's watchdog */
 	uint64_t released;                /* img bytes whose pages were given back */
 	unsigned inflight;
 	unsigned nslots;
@@ -280,8 +282,12 @@ static void fb_data_cb(void *ud, int status, size_t actual)
 				sl->len);
 		} else {
 			s->bytes += actual;
-			if (sl->img_end > s->progress) {
+			if (sl->img_end > s->progress)
 				s->progress = sl->img_end;
+			/* once per pipeline's worth of data (1 MiB by default), not per
+			 * transfer: each report reads the clock and walks the port */
+			if (s->progress - s->reported >= (uint64_t)s->b.o.xfer_size * s->nslots) {
+				s->reported = s->progress;
 				session_progress(&s->b, s->progress, s->img_len);
 			}
 			if (session_active(&s->b) && s->state == FB_STATE_DATA)
@@ -297,6 +303,21 @@ static struct fb_slot *fb_free_slot(struct fb_session *s)
 		if (!s->slots[i].x)
 			return &s->slots[i];
 	return NULL;
+}
+
+/* No data transfer completed for fb_cmd_timeout_ms: the board stopped
+ * taking data. */
+static void fb_data_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fb_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	session_enter(&s->b);
+	if (session_active(&s->b) && s->state == FB_STATE_DATA)
+		fb_fail(s, -ETIMEDOUT, "data phase: the board took nothing for %u ms (%llu bytes sent)",
+			s->b.o.fb_cmd_timeout_ms, (unsigned long long)s->bytes);
+	session_leave(&s->b);
 }
 
 /* Keep the pipe full; once everything was acknowledged, read the OKAY. */
@@ -317,8 +338,9 @@ static void fb_pump(struct fb_session *s)
 		}
 		if (!n)
 			break;
-		r = usb_bulk_out(s->b.dev, s->ep_out, sl->buf, n, s->b.o.fb_cmd_timeout_ms, fb_data_cb, sl,
-				 &sl->x);
+		/* no libusb timeout (a timerfd update and a clock read per
+		 * transfer): data_timer watches the data phase as a whole */
+		r = usb_bulk_out(s->b.dev, s->ep_out, sl->buf, n, 0, fb_data_cb, sl, &sl->x);
 		if (r == -ENOMEM && s->inflight)
 			break; /* usbfs memory limit: retry when one completes */
 		if (r < 0) {
@@ -333,8 +355,13 @@ static void fb_pump(struct fb_session *s)
 		s->inflight++;
 		session_submitted(&s->b);
 	}
-	if (s->inflight)
+	if (s->inflight) {
+		struct timeval tv = { s->b.o.fb_cmd_timeout_ms / 1000,
+				      (s->b.o.fb_cmd_timeout_ms % 1000) * 1000 };
+		evtimer_add(s->data_timer, &tv); /* re-armed by every completion */
 		return;
+	}
+	evtimer_del(s->data_timer);
 	s->state = FB_STATE_DATA_OKAY;
 	s->reply_timeout = fb_timeout(s, s->b.o.fb_cmd_timeout_ms);
 	fb_read_reply(s);
@@ -363,8 +390,9 @@ static void fb_send_download(struct fb_session *s)
 static void fb_image_done(struct fb_session *s)
 {
 	fb_release(s, s->img_len, true);
-	if (s->progress < s->img_len) {
-		s->progress = s->img_len;
+	s->progress = s->img_len;
+	if (s->reported < s->img_len) {
+		s->reported = s->img_len;
 		if (!session_progress(&s->b, s->img_len, s->img_len))
 			return;
 	}
@@ -422,7 +450,7 @@ static void fb_flash_begin(struct fb_session *s)
 	}
 	s->img = st->image->data + st->image_offset;
 	s->img_len = len;
-	s->img_pos = s->progress = s->released = 0;
+	s->img_pos = s->progress = s->released = s->reported = 0;
 	if (st->op == PLAN_OP_DOWNLOAD) {
 		s->one_seg = (struct sparse_seg){ s->img, (size_t)s->img_len };
 		s->piece = (struct sparse_piece){ .seg = &s->one_seg, .nseg = 1, .size = s->img_len,
@@ -632,6 +660,8 @@ static void fb_cancel(struct session *b)
 	for (unsigned i = 0; i < s->nslots; i++)
 		if (s->slots[i].x)
 			usb_xfer_cancel(s->slots[i].x);
+	if (s->data_timer)
+		evtimer_del(s->data_timer);
 }
 
 static void fb_destroy(struct session *b)
@@ -639,6 +669,8 @@ static void fb_destroy(struct session *b)
 	struct fb_session *s = (struct fb_session *)b;
 
 	sparse_writer_free(s->w);
+	if (s->data_timer)
+		event_free(s->data_timer);
 	for (unsigned i = 0; i < s->nslots; i++)
 		usb_dev_buf_free(s->b.dev, s->slots[i].buf);
 	free(s->slots);
@@ -721,6 +753,11 @@ int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
 		s->slots[i].s = s;
 	s->ep_in = ep_in;
 	s->ep_out = ep_out;
+	s->data_timer = evtimer_new(so.base, fb_data_timer_cb, s);
+	if (!s->data_timer) {
+		fb_session_free(s);
+		return -ENOMEM;
+	}
 	*out = s;
 	return 0;
 }

@@ -133,6 +133,8 @@ static int board_out(void *ud, const struct fake_setup *setup, uint8_t ep, const
 	assert_int_equal(ep, 0x01);
 	*actual = len;
 	if (b->in_data) {
+		if (b->hold_data_at && b->data_bytes >= b->hold_data_at)
+			return FAKE_HOLD;      /* the board stops taking data */
 		assert_true(len <= b->remaining); /* surplus data desyncs U-Boot */
 		assert_true(len > 0);
 		b->data_xfers++;

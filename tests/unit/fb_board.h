@@ -26,6 +26,7 @@ struct board {
 	unsigned info_lines;         /* INFO lines before every final reply */
 	int data_delta;              /* DATA announces size + data_delta */
 	uint64_t unplug_at;          /* unplug once this many data bytes arrived */
+	uint64_t hold_data_at;       /* stop taking data once this many arrived */
 	bool reboot_unplug;          /* "reboot": disconnect instead of OKAY */
 	bool unplug_pending;
 	/* state */
