@@ -34,7 +34,6 @@
 #include "flashd/sparse.h"
 
 #define FB_REPLY_BUF 256u         /* ≥ 64: U-Boot answers with ≤ 64 bytes */
-#define FB_PACKET 512u            /* high-speed bulk packet */
 #define FB_CMD_BUF 4096u          /* U-Boot's command buffer */
 
 enum fb_state {
@@ -241,14 +240,12 @@ static int fb_slot_fill(struct fb_session *s, struct fb_slot *sl, struct fb_curs
 
 static void fb_pump(struct fb_session *s);
 
-/* Give back the pages of the image mapping below upto (step image offset)
- * that the sparse writer read (chunk headers of a sparse image, the first
- * word of a FILL block; data is sent by pread and never mapped): clean,
- * file-backed pages of a read-only mapping, faulted in again from the page
- * cache if needed. */
-#define FB_RELEASE_MIN (1u << 20)
-
-static void fb_release(struct fb_session *s, uint64_t upto, bool all)
+/* Once a piece is on the board: give back the pages of the image mapping
+ * below upto (step image offset) that the sparse writer read while building
+ * it (chunk headers of a sparse image, the first word of a FILL block; data
+ * is sent by pread and never mapped): clean, file-backed pages of a
+ * read-only mapping, faulted in again from the page cache if needed. */
+static void fb_release(struct fb_session *s, uint64_t upto)
 {
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 
@@ -257,7 +254,7 @@ static void fb_release(struct fb_session *s, uint64_t upto, bool all)
 	uintptr_t lo = ((uintptr_t)(s->img + s->released) + pg - 1) & ~(pg - 1);
 	uintptr_t hi = (uintptr_t)(s->img + upto) & ~(pg - 1);
 
-	if (hi <= lo || (!all && hi - lo < FB_RELEASE_MIN))
+	if (hi <= lo)
 		return;
 	if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
 		s->released = hi - (uintptr_t)s->img;
@@ -351,7 +348,6 @@ static void fb_pump(struct fb_session *s)
 		sl->img_end = pos;
 		s->cur = c;
 		s->img_pos = pos;
-		fb_release(s, pos, false);
 		s->inflight++;
 		session_submitted(&s->b);
 	}
@@ -389,7 +385,7 @@ static void fb_send_download(struct fb_session *s)
 /* The step's image is on the board: report it all done, next step. */
 static void fb_image_done(struct fb_session *s)
 {
-	fb_release(s, s->img_len, true);
+	fb_release(s, s->img_len);
 	s->progress = s->img_len;
 	if (s->reported < s->img_len) {
 		s->reported = s->img_len;
@@ -514,6 +510,7 @@ static void fb_on_okay(struct fb_session *s, const struct fastboot_reply *rep)
 		fb_command(s, FB_STATE_FLASH, s->b.step->fb_cmd, fb_flash_timeout(s));
 		return;
 	case FB_STATE_FLASH:
+		fb_release(s, s->img_pos);
 		fb_next_piece(s);
 		return;
 	case FB_STATE_DOWNLOAD:
