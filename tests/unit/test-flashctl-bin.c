@@ -126,6 +126,8 @@ static int server_teardown(void **state)
 	waitpid(s->pid, NULL, 0);
 	snprintf(path, sizeof(path), "%s/results.jsonl", s->dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/flashctl", s->dir);
+	unlink(path);
 	unlink(s->sock);
 	rmdir(s->dir);
 	free(s);
@@ -154,12 +156,42 @@ static void read_all(int fd, char *buf, size_t cap)
 	buf[n] = 0;
 }
 
+/* flashctl's path for another uid: the build tree may sit below a folder
+ * only root may enter (a clone in /root or a mktemp -d), so the binary is
+ * copied next to the socket (the server's folder, 0755) for it. */
+static const char *flashctl_for(uid_t uid, const char *socket)
+{
+	static char copy[160];
+	char buf[65536];
+	const char *slash = strrchr(socket, '/');
+	ssize_t n;
+	int in, out;
+
+	if (!uid)
+		return flashctl_path();
+	assert_non_null(slash);
+	snprintf(copy, sizeof(copy), "%.*s/flashctl", (int)(slash - socket), socket);
+	if (access(copy, X_OK) == 0)
+		return copy;
+	in = open(flashctl_path(), O_RDONLY | O_CLOEXEC);
+	out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	assert_int_equal(close(out), 0);
+	return copy;
+}
+
 /* Run flashctl with args (as uid when uid != 0) on socket; collect its output. */
 static void run_as(struct run *r, const char *socket, uid_t uid, const char *const *args)
 {
 	int out[2], err[2];
 	char *argv[16] = { "flashctl", "--socket", (char *)socket };
 	int argc = 3;
+
+	const char *bin = flashctl_for(uid, socket);
 
 	for (; args[argc - 3]; argc++)
 		argv[argc] = (char *)args[argc - 3];
@@ -171,7 +203,7 @@ static void run_as(struct run *r, const char *socket, uid_t uid, const char *con
 		dup2(err[1], 2);
 		if (uid && (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
 			_exit(99);
-		execv(flashctl_path(), argv);
+		execv(bin, argv);
 		_exit(98);
 	}
 	close(out[1]);
