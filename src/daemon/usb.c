@@ -190,6 +190,12 @@ static void usb_pollfd_removed(int fd, void *arg)
 	}
 }
 
+/* Closed, no transfer in flight, no buffer lent out: the reaper may free it. */
+static bool usb_dev_reapable(const struct usb_dev *d)
+{
+	return d->dead && d->pending == 0 && !d->bufs;
+}
+
 static void usb_buf_release(struct usb_dev *d, struct usb_buf *b)
 {
 	if (b->zerocopy)
@@ -229,7 +235,7 @@ static void usb_reap(evutil_socket_t fd, short what, void *arg)
 	while (d) {
 		struct usb_dev *next = d->next;
 
-		if (d->dead && d->pending == 0 && !d->bufs)
+		if (usb_dev_reapable(d))
 			usb_dev_destroy(d);
 		d = next;
 	}
@@ -496,7 +502,7 @@ static void usb_xfer_done(struct libusb_transfer *t)
 		free(t->buffer);
 	libusb_free_transfer(t);
 	free(x);
-	if (d->dead && d->pending == 0 && !d->bufs)
+	if (usb_dev_reapable(d))
 		event_active(d->ctx->reaper, 0, 0);
 }
 
@@ -662,7 +668,7 @@ void usb_dev_buf_free(struct usb_dev *d, uint8_t *p)
 			continue;
 		*pp = b->next;
 		usb_buf_release(d, b);
-		if (d->dead && d->pending == 0 && !d->bufs)
+		if (usb_dev_reapable(d))
 			event_active(d->ctx->reaper, 0, 0);
 		return;
 	}
