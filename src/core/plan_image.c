@@ -123,7 +123,10 @@ static void plan_image_read(struct plan_image *img, int fd)
 	uint8_t digest[SHA256_DIGEST_LEN];
 	uint64_t off = 0, data, hole;
 
-	if (size < 4 || memcmp(img->data, (const uint8_t[]){ 0x3A, 0xFF, 0x26, 0xED }, 4) != 0)
+	const uint8_t *d = img->data;
+
+	if (size < 4 || ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+			 (uint32_t)d[3] << 24) != SPARSE_MAGIC)
 		sparse_map_new(size, (uint32_t)blk, &rd.map);   /* raw: worth a map */
 	madvise((void *)img->data, size, MADV_SEQUENTIAL);
 	sha256_init(&rd.sha);
