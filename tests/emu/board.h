@@ -86,6 +86,8 @@ struct board {
 	bool hang_sdp; /* --fault-hang-in rom: hang at the first SDP report */
 	bool fault_disc_done, fault_byte_done, fault_cmd_done;
 	uint64_t dl_total;
+	uint64_t link_busy_until_ns; /* --link-mbps: the data taken so far is drained then */
+	bool link_next_ready;        /* a completion was waiting when the throttle woke up */
 	/* ROM: the report on the interrupt IN endpoint */
 	uint8_t rom_in[ROM_REPORT4_LEN];
 	bool rom_in_busy;

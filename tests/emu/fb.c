@@ -287,6 +287,19 @@ static void fb_getvar(struct fb *fb, char *param, struct fb_out *out)
 
 /* ---- commands (fb_command.c) ---- */
 
+/* the CPU figures of a download's start and end: what the benchmarks need to tell a
+ * host tool's cost per byte from the link's (tests/bench, P1) */
+static void fb_log_cpu(struct log_ev *e)
+{
+	struct util_cpu c;
+
+	if (util_cpu_sample(&c) == 0) {
+		log_u64(e, "cpu_busy", c.busy_ticks);
+		log_u64(e, "cpu_idle", c.idle_ticks);
+	}
+	log_u64(e, "self_cpu_us", c.self_ns / 1000u);
+}
+
 static void fb_cmd_download(struct fb *fb, char *param, struct fb_out *out)
 {
 	if (!param) {
@@ -311,6 +324,7 @@ static void fb_cmd_download(struct fb *fb, char *param, struct fb_out *out)
 
 		log_begin(&e, fb->u->log, "download");
 		log_u64(&e, "size", fb->expected);
+		fb_log_cpu(&e);
 		log_end(&e);
 	}
 }
@@ -557,6 +571,7 @@ void fb_data(struct fb *fb, size_t at, size_t actual, struct fb_out *out)
 	log_begin(&e, fb->u->log, "download-done");
 	log_u64(&e, "bytes", fb->received);
 	log_u64(&e, "ms", (util_now_ns() - fb->dl_t0) / 1000000u);
+	fb_log_cpu(&e);
 	log_end(&e);
 }
 

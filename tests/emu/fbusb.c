@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -180,6 +181,34 @@ static void fbusb_command(struct board *b, size_t len)
 	fbusb_send(b);
 }
 
+/* --link-mbps: the board takes BYTES no faster than the link's speed; the
+ * requests still queued fill meanwhile, like a controller's FIFO. The link is
+ * a schedule: each request's bytes take bytes/speed after the previous ones.
+ * If the host had the next request filled before the board woke up (the
+ * completion was waiting), the link never idled and the schedule runs on,
+ * whatever the board's own handling and its timer's lateness cost in the guest;
+ * otherwise the host left the link idle and the schedule restarts now: that
+ * time is not made up for later. */
+static void fbusb_link_throttle(struct board *b, uint64_t bytes)
+{
+	uint64_t now;
+	struct pollfd p = { .fd = ffs_event_fd(b->ffs), .events = POLLIN };
+
+	if (!b->o->link_mbps)
+		return;
+	if (fb_received(b->fb) == 0)
+		b->link_next_ready = false; /* a new download */
+	now = util_now_ns();
+	if (!b->link_next_ready && b->link_busy_until_ns < now)
+		b->link_busy_until_ns = now;
+	b->link_busy_until_ns += bytes * 1000u / b->o->link_mbps; /* ns at 10^6 B/s per MB/s */
+	b->link_next_ready = false;
+	if (b->link_busy_until_ns > now) {
+		board_sleep_ns(b, b->link_busy_until_ns - now);
+		b->link_next_ready = poll(&p, 1, 0) > 0;
+	}
+}
+
 /* completed download requests, in the order they were queued */
 static void fbusb_data_done(struct board *b)
 {
@@ -194,6 +223,7 @@ static void fbusb_data_done(struct board *b)
 		if (d.res < 0 || !fb_downloading(b->fb))
 			continue; /* cancelled (disable/reset), or resubmitted by fbusb_arm() */
 		b->dl_total += (uint64_t)d.res;
+		fbusb_link_throttle(b, (uint64_t)d.res);
 		fb_data(b->fb, d.at, (size_t)d.res, &b->out);
 		fbusb_send(b);
 		if (b->o->fault_byte && !b->fault_byte_done && b->dl_total >= b->o->fault_byte) {

@@ -13,7 +13,7 @@ enum {
 	OPT_REENUM, OPT_FB_VID, OPT_FB_PID, OPT_MAXDL, OPT_HAB, OPT_OFFSET, OPT_RUNTIME,
 	OPT_MBPS, OPT_ENV, OPT_EXIT, OPT_NO_DRAM, OPT_RAM_CAP, OPT_F_BYTE, OPT_F_CMD,
 	OPT_F_DISC, OPT_F_STALL, OPT_F_FAIL, OPT_F_BAD, OPT_F_NOREENUM, OPT_F_DELAY,
-	OPT_F_HANG, OPT_HELP,
+	OPT_F_HANG, OPT_LINK_MBPS, OPT_HELP,
 };
 
 static const struct option opts_long[] = {
@@ -33,6 +33,7 @@ static const struct option opts_long[] = {
 	{ "offset-names", no_argument, NULL, OPT_OFFSET },
 	{ "runtime-gadget", no_argument, NULL, OPT_RUNTIME },
 	{ "emmc-mbps", required_argument, NULL, OPT_MBPS },
+	{ "link-mbps", required_argument, NULL, OPT_LINK_MBPS },
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "exit-when", required_argument, NULL, OPT_EXIT },
 	{ "no-dram-check", no_argument, NULL, OPT_NO_DRAM },
@@ -56,7 +57,7 @@ void opts_usage(FILE *f)
 	      "  [--soc 6q|6dl|6sl|6sx|6ul|6ull] [--uid HEX64] [--emmc-size SIZE]\n"
 	      "  [--start rom|fastboot] [--reenum-delay MS] [--fb-vid V --fb-pid P]\n"
 	      "  [--max-download-size N] [--hab-closed] [--offset-names] [--runtime-gadget]\n"
-	      "  [--emmc-mbps N] [--env KEY=VALUE]... [--exit-when booted|rom|never]\n"
+	      "  [--emmc-mbps N] [--link-mbps N] [--env KEY=VALUE]... [--exit-when booted|rom|never]\n"
 	      "  [--no-dram-check] [--ram-cap SIZE]\n"
 	      "  [--fault-disconnect-at-byte N] [--fault-disconnect-at-cmd K]\n"
 	      "  [--fault-disconnect-in rom|fastboot] [--fault-stall ep0|in|out]\n"
@@ -219,6 +220,11 @@ static int opts_numbers(struct opts *o, int c, const char *a, char *err, size_t 
 		if (opts_num(a, 100000, &v) < 0)
 			return opts_err(err, el, "--emmc-mbps: MB/s");
 		o->emmc_mbps = (unsigned)v;
+		break;
+	case OPT_LINK_MBPS:
+		if (opts_num(a, 100000, &v) < 0)
+			return opts_err(err, el, "--link-mbps: MB/s");
+		o->link_mbps = (unsigned)v;
 		break;
 	case OPT_RAM_CAP:
 		if (util_parse_size(a, &o->ram_cap) < 0 || o->ram_cap < (1u << 20) ||

@@ -27,6 +27,7 @@ struct opts {
 	uint32_t max_download;
 	bool hab_closed, offset_names, runtime_gadget;
 	unsigned emmc_mbps;
+	unsigned link_mbps;   /* fastboot data taken at most this fast (MB/s), 0: no limit */
 	const char *env[OPTS_MAX_ENV];
 	size_t n_env;
 	enum opts_exit exit_when;

@@ -55,7 +55,7 @@ static void test_opts_all(void **state)
 	(void)state;
 	assert_int_equal(parse(&o, "--soc 6ull --uid 0x0123456789abcdef --emmc-size 1G --start fastboot "
 				  "--reenum-delay 20 --fb-vid 0x1b67 --fb-pid 16384 --max-download-size 16M "
-				  "--hab-closed --offset-names --runtime-gadget --emmc-mbps 40 --env a=b "
+				  "--hab-closed --offset-names --runtime-gadget --emmc-mbps 40 --link-mbps 53 --env a=b "
 				  "--env c=d --exit-when booted --no-dram-check --ram-cap 2M "
 				  "--fault-disconnect-at-byte 1000 --fault-disconnect-at-cmd 3 "
 				  "--fault-disconnect-in fastboot --fault-stall out --fault-fail flash:* "
@@ -72,6 +72,7 @@ static void test_opts_all(void **state)
 	assert_int_equal(o.max_download, 16u << 20);
 	assert_true(o.hab_closed && o.offset_names && o.runtime_gadget);
 	assert_int_equal(o.emmc_mbps, 40);
+	assert_int_equal(o.link_mbps, 53);
 	assert_int_equal(o.n_env, 2);
 	assert_string_equal(o.env[1], "c=d");
 	assert_int_equal(o.exit_when, OPTS_EXIT_BOOTED);
@@ -98,7 +99,7 @@ static void test_opts_bad(void **state)
 	static const char *const bad[] = {
 		"--soc 7d", "--uid xyz", "--uid 0x11112222333344445", "--emmc-size 1M",
 		"--emmc-size 5000000", "--start u-boot", "--reenum-delay -1", "--fb-vid 0x10000",
-		"--max-download-size 100", "--emmc-mbps lots", "--env novalue", "--env =x",
+		"--max-download-size 100", "--emmc-mbps lots", "--link-mbps 1e9", "--env novalue", "--env =x",
 		"--exit-when sometimes", "--ram-cap 1K", "--fault-disconnect-at-byte 0",
 		"--fault-disconnect-at-cmd 0", "--fault-disconnect-in u-boot", "--fault-stall ep1",
 		"--fault-delay-reply soon", "--fault-hang-in x", "--bogus", "stray", "--soc",

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,33 @@ uint64_t util_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int util_cpu_sample(struct util_cpu *c)
+{
+	unsigned long long v[8] = { 0 };
+	struct timespec ts;
+	char line[256];
+	FILE *f;
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+		c->self_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -errno;
+	n = fgets(line, sizeof(line), f)
+		? sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			 &v[3], &v[4], &v[5], &v[6], &v[7])
+		: 0;
+	fclose(f);
+	if (n < 4)
+		return -EIO;
+	/* user nice system idle iowait irq softirq steal */
+	c->busy_ticks = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+	c->idle_ticks = v[3] + v[4];
+	return 0;
 }
 
 int util_parse_u64(const char *s, uint64_t *out)

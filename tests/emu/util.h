@@ -56,6 +56,15 @@ static inline void util_put_le64(uint8_t *p, uint64_t v)
 
 /* CLOCK_MONOTONIC in nanoseconds */
 uint64_t util_now_ns(void);
+/* where the CPUs' time went, for the benchmarks: the whole machine's busy and idle
+ * clock ticks (/proc/stat; busy = user nice system irq softirq steal, idle = idle
+ * iowait) and this process's own CPU time */
+struct util_cpu {
+	uint64_t busy_ticks, idle_ticks;
+	uint64_t self_ns;
+};
+/* 0, or -errno when /proc/stat cannot be read (self_ns is filled anyway) */
+int util_cpu_sample(struct util_cpu *c);
 /* strtoull with base auto-detection, whole string, no sign; -EINVAL / -ERANGE */
 int util_parse_u64(const char *s, uint64_t *out);
 /* a size with an optional K/M/G suffix (binary units); -EINVAL / -ERANGE */
