@@ -13,11 +13,13 @@ BL_SAMPLER=''
 BL_UDEVMON=''
 BL_MARK_LOG=''
 BL_MARK_FROM=0
+BL_WATCH_FD=''
+BL_WATCH_PID=''
 BL_P4=$VM_TMP/p4
 
 bl_on_exit() {
 	local p
-	for p in "$BL_SAMPLER" "$BL_UPID" "$BL_UDEVMON"; do
+	for p in "$BL_SAMPLER" "$BL_UPID" "$BL_UDEVMON" "$BL_WATCH_PID"; do
 		[[ -z $p ]] || kill -TERM "$p" 2>/dev/null || true
 	done
 	bl_flashd_stop >/dev/null 2>&1 || true
@@ -29,6 +31,7 @@ trap 'bl_on_exit; vm_on_exit' EXIT
 bl_init() {
 	: "${BENCH_DATA:?BENCH_DATA is not set (run tests/bench/bench)}"
 	BENCH_RUNS=${BENCH_RUNS:-9}
+	BENCH_LINK_MBPS=${BENCH_LINK_MBPS:-53}
 	BENCH_NS=${BENCH_NS:-1 2 4 8}
 	BENCH_EVENTS=${BENCH_EVENTS:-24}
 	BENCH_UUU_EVENTS=${BENCH_UUU_EVENTS:-10}
@@ -51,9 +54,11 @@ bl_init() {
 		--arg uuu "$(uuu 2>&1 | sed -n 's/.*-- *//p' | head -n 1)" \
 		--arg fastboot "$(fastboot --version 2>/dev/null | head -n 1)" \
 		--arg emu "$BENCH_EMU_OPTS" --argjson hid "$BENCH_HID_IGNORE" \
+		--argjson link "$BENCH_LINK_MBPS" \
 		'{part: $part, kernel: $k, guest_cpus: $cpus, guest_mem_kib: $mem,
 		  usbfs_memory_mb: $usbfs, clk_tck: $hz, xfer_size: $xs, xfers: $xn,
-		  uuu: $uuu, fastboot: $fastboot, emu_opts: $emu, usbhid_ignores_rom: ($hid == 1)}' \
+		  uuu: $uuu, fastboot: $fastboot, emu_opts: $emu, usbhid_ignores_rom: ($hid == 1),
+		  link_mbps: $link}' \
 		>"$OUT/guest.json"
 }
 
@@ -191,6 +196,29 @@ bl_ok_results() {
 # a timeout is noted (the figures show it), not fatal
 bl_wait_results() {
 	wait_until "$2" bl_ok_results "$1" || note "flashd: fewer than $1 good results after $2 s"
+}
+
+# bl_result_watch: subscribe `flashctl watch` to flashd's events (BL_WATCH_FD,
+# BL_WATCH_PID); returns once the snapshot arrived
+bl_result_watch() {
+	local fifo=$VM_TMP/watch.fifo
+	# a fifo, not a process substitution: the guest has no /dev/fd
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$BUILDDIR/flashctl" --socket "$BL_SOCK" --json watch >"$fifo" 2>>"$OUT/$BL_TAG.watch.err" &
+	BL_WATCH_PID=$!
+	exec {BL_WATCH_FD}<"$fifo"
+	read -r -t 20 _ <&"$BL_WATCH_FD" || fail "flashctl watch: no snapshot"
+}
+
+# bl_result_wait T: block (no polling) until flashd announces a result, at most T s;
+# a timeout is noted (the figures show it), not fatal. Ends the watcher.
+bl_result_wait() {
+	timeout "$1" grep -m 1 -q '"event": *"result"' <&"$BL_WATCH_FD" ||
+		note "flashd: no result within $1 s"
+	kill -TERM "$BL_WATCH_PID" 2>/dev/null || true
+	exec {BL_WATCH_FD}<&-
+	BL_WATCH_PID=''
 }
 
 # bl_uuu_start PLAN TAG: uuu -d PLAN in the background (BL_UPID), output in guest
