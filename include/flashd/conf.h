@@ -44,6 +44,7 @@ struct conf {
 
 	uint32_t usb_transfer_size;    /* bytes per bulk transfer */
 	uint32_t usb_transfers;        /* bulk transfers in flight per board */
+	uint32_t sdp_reports;          /* SDP data reports queued on EP0 per board */
 	bool read_uid;                 /* read the SoC UID over SDP */
 
 	uint32_t max_clients;

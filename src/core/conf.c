@@ -59,6 +59,7 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("bootloop-guard", DURATION, bootloop_guard_ms, 0, 86400000),
 	CONF_G("usb-transfer-size", SIZE32, usb_transfer_size, 512, 16u << 20),
 	CONF_G("usb-transfers", UINT, usb_transfers, 1, 64),
+	CONF_G("sdp-reports", UINT, sdp_reports, 1, 16),
 	CONF_G("read-uid", BOOL, read_uid, 0, 1),
 	CONF_G("max-clients", UINT, max_clients, 1, 1024),
 	CONF_G("client-queue", SIZE64, client_queue, 4u << 10, 64u << 20),
@@ -164,6 +165,7 @@ struct conf *conf_new_default(void)
 	c->bootloop_guard_ms = 60000;
 	c->usb_transfer_size = 256u << 10;
 	c->usb_transfers = 4;
+	c->sdp_reports = 4;
 	c->read_uid = false;
 	c->max_clients = 32;
 	c->client_queue = 1u << 20;

@@ -1,10 +1,17 @@
 /* sdp_session: runs a plan's SDP steps against an i.MX6/7 boot ROM (HID)
  * over the async usb module, on the daemon's event loop.
  *
- * The ROM is strictly request/response, so exactly one transfer is in
- * flight: report 1/2 as SET_REPORT on EP0, report 3/4 as interrupt IN
- * reads on 0x81, each with sdp_timeout_ms. What to send and how to read
- * the answers comes from the sdp core's machine (sans I/O):
+ * The ROM is request/response: report 1 (a command) and report 2 (data) as
+ * SET_REPORT on EP0, report 3/4 as interrupt IN reads on 0x81, each with
+ * sdp_timeout_ms. A command or a read is the only transfer in flight. The
+ * data reports of a write are queued on EP0 up to sdp_reports at a time: the
+ * host controller runs control transfers of one endpoint one after the
+ * other, so the ROM sees the same sequence, without the event loop's round
+ * trip between two reports; a data report depends on nothing the ROM says.
+ * The machine is told a data report was sent when it is submitted; one that
+ * fails fails the step (as it would have one at a time), and the reads after
+ * the data wait until every data report completed. What to send and how to
+ * read the answers comes from the sdp core's machine (sans I/O):
  *  - `boot` uses its upload sequence (uid → dcd → write → clear dcd →
  *    jump);
  *  - `dcd`, `write`, `jump` and `status` run the short command list the
@@ -13,8 +20,7 @@
  * report-4 read (also when submitting it) is the board leaving to run the
  * image: success.
  *
- * Lifetime, the walk over the steps, delays: session.c (session_priv.h);
- * here at most one transfer is live. */
+ * Lifetime, the walk over the steps, delays: session.c (session_priv.h). */
 #include "daemon/session_priv.h"
 
 #include <errno.h>
@@ -33,13 +39,23 @@
 #define SDP_HID_SET_REPORT 0x09u
 #define SDP_HID_OUT 0x21u          /* class request to the interface, host to device */
 #define SDP_READ_BUF 128u          /* ≥ 65 */
+#define SDP_REPORT_DATA 2u
+
+struct sdp_session;
+struct sdp_data_slot {             /* a data report in flight */
+	struct sdp_session *s;
+	struct usb_xfer *x;
+};
+
 struct sdp_session {
 	struct session b;              /* first */
 	bool soc_skip_dcd;
 	uint32_t soc_dcd_addr;
-	struct usb_xfer *x;
+	struct usb_xfer *x;            /* the command or read in flight */
 	bool sending;                  /* x is a SEND … */
 	size_t io_len;                 /* … of this many bytes */
+	struct sdp_data_slot data[SESSION_SDP_REPORTS_MAX];
+	unsigned ndata, data_depth;    /* data reports in flight, at most */
 	uint8_t rbuf[SDP_READ_BUF];
 	struct sdp_upload *up;         /* the step's machine */
 	struct sdp_command cmds[SDP_COMMANDS_MAX]; /* the step's command list */
@@ -124,6 +140,60 @@ out:
 	session_leave(&s->b);
 }
 
+/* A data report completed: the next one (or, after the last, the read of
+ * report 3) goes out; any failure fails the step. */
+static void sdp_data_cb(void *ud, int status, size_t actual)
+{
+	struct sdp_data_slot *sl = ud;
+	struct sdp_session *s = sl->s;
+
+	sl->x = NULL;
+	s->ndata--;
+	session_xfer_enter(&s->b);
+	if (!session_active(&s->b))
+		goto out;
+	if (status == -ECANCELED)
+		status = -ENODEV;
+	if (status == 0 && actual != SDP_REPORT2_LEN)
+		status = -EIO;
+	if (status < 0)
+		session_fail(&s->b, status, "%s: data report: %s", sdp_upload_step(s->up),
+			     strerror(-status));
+	else
+		sdp_io(s);
+out:
+	session_leave(&s->b);
+}
+
+/* Queue the data report io on EP0. false: no slot free, or the step ended. */
+static bool sdp_data_send(struct sdp_session *s, const struct sdp_io *io)
+{
+	struct sdp_data_slot *sl = NULL;
+	int r;
+
+	if (s->ndata >= s->data_depth)
+		return false;
+	for (unsigned i = 0; i < s->data_depth && !sl; i++)
+		if (!s->data[i].x)
+			sl = &s->data[i];
+	sl->s = s;
+	r = usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_REPORT,
+			    (uint16_t)(0x0200 | SDP_REPORT_DATA), 0, io->data, io->len,
+			    s->b.o.sdp_timeout_ms, sdp_data_cb, sl, &sl->x);
+	if (r < 0) {
+		session_fail(&s->b, r, "%s: data report: %s", sdp_upload_step(s->up), strerror(-r));
+		return false;
+	}
+	s->ndata++;
+	session_submitted(&s->b);
+	r = sdp_upload_sent(s->up);
+	if (r < 0) {
+		sdp_fail_step(s, r);
+		return false;
+	}
+	return sdp_after_io(s, false);
+}
+
 static void sdp_step_done(struct sdp_session *s)
 {
 	uint32_t word = 0;
@@ -141,16 +211,27 @@ static void sdp_step_done(struct sdp_session *s)
 	session_step_done(&s->b);
 }
 
-/* Perform the engine's next I/O, or end the step. */
+/* Perform the engine's next I/O (data reports: as many as may be in
+ * flight), or end the step. */
 static void sdp_io(struct sdp_session *s)
 {
 	struct sdp_io io;
-	int r = sdp_upload_next(s->up, &io);
+	int r;
 
-	if (r < 0) {
-		sdp_fail_step(s, r);
-		return;
+	for (;;) {
+		r = sdp_upload_next(s->up, &io);
+		if (r < 0) {
+			sdp_fail_step(s, r);
+			return;
+		}
+		if (io.kind != SDP_IO_SEND || io.len != SDP_REPORT2_LEN ||
+		    io.data[0] != SDP_REPORT_DATA)
+			break;
+		if (!sdp_data_send(s, &io))
+			return; /* full (a completion calls again), or the step ended */
 	}
+	if (s->ndata)
+		return; /* a command or read only once the data is through */
 	s->sending = io.kind == SDP_IO_SEND;
 	switch (io.kind) {
 	case SDP_IO_SEND:
@@ -355,6 +436,9 @@ static void sdp_cancel(struct session *b)
 
 	if (s->x)
 		usb_xfer_cancel(s->x);
+	for (unsigned i = 0; i < SESSION_SDP_REPORTS_MAX; i++)
+		if (s->data[i].x)
+			usb_xfer_cancel(s->data[i].x);
 }
 
 static void sdp_destroy(struct session *b)
@@ -399,6 +483,9 @@ int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct pla
 	}
 	if (!s->b.o.sdp_timeout_ms)
 		s->b.o.sdp_timeout_ms = SESSION_SDP_TIMEOUT_MS;
+	s->data_depth = s->b.o.sdp_reports ? s->b.o.sdp_reports : SESSION_SDP_REPORTS;
+	if (s->data_depth > SESSION_SDP_REPORTS_MAX)
+		s->data_depth = SESSION_SDP_REPORTS_MAX;
 	s->soc_skip_dcd = soc && soc->skip_dcd;
 	s->soc_dcd_addr = soc ? soc->dcd_addr : 0;
 	*out = s;

@@ -69,13 +69,15 @@ struct session_opts {
 	unsigned sdp_timeout_ms, fb_cmd_timeout_ms, fb_flash_min_ms, fb_erase_timeout_ms;
 	unsigned fb_flash_rate_kbps;   /* flash timeout = max(min, bytes/rate*2) */
 	size_t xfer_size; unsigned xfers_in_flight; bool read_uid;
+	unsigned sdp_reports;          /* SDP data reports queued on EP0 at once */
 	/* added by the sessions helper: the daemon's loop (required; delay
 	 * steps and deferred completion use its timers) */
 	struct event_base *base;
 };
 /* Used for a session_opts member that is 0 (xfer_size is rounded down to a
  * multiple of 512 and clamped to [512, SESSION_XFER_SIZE_MAX];
- * xfers_in_flight to [1, SESSION_XFERS_MAX]). */
+ * xfers_in_flight to [1, SESSION_XFERS_MAX]; sdp_reports to
+ * [1, SESSION_SDP_REPORTS_MAX]). */
 #define SESSION_SDP_TIMEOUT_MS 2000u
 #define SESSION_FB_CMD_TIMEOUT_MS 10000u
 #define SESSION_FB_FLASH_MIN_MS 10000u
@@ -85,6 +87,8 @@ struct session_opts {
 #define SESSION_XFER_SIZE_MAX (16u * 1024u * 1024u)
 #define SESSION_XFERS_IN_FLIGHT 4u
 #define SESSION_XFERS_MAX 32u
+#define SESSION_SDP_REPORTS 4u
+#define SESSION_SDP_REPORTS_MAX 16u
 struct sdp_session; struct fb_session;
 /* Runs the plan's SDP steps (boot/dcd/write/jump/delay/done…, i.MX6 only) starting at step `first`.
  * `*next_step` in done(): index of the first FB step. UID (if read) via sdp_session_uid(). */

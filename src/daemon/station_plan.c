@@ -216,6 +216,7 @@ void station_apply_conf(struct station *st)
 		.xfer_size = c->usb_transfer_size,
 		.xfers_in_flight = c->usb_transfers,
 		.read_uid = c->read_uid,
+		.sdp_reports = c->sdp_reports,
 		.base = st->base,
 	};
 	for (size_t i = 0; i < st->nports; i++)

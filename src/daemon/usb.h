@@ -19,6 +19,8 @@ int usb_dev_serial(struct usb_dev *d, char *buf, size_t len);     /* iSerialNumb
 /* Async transfers. cb runs on the loop with status 0 or -errno (-ETIMEDOUT, -ENODEV, -EPIPE, -EOVERFLOW, -EIO, -ECANCELED) and the byte count.
  * Never free the usb_dev inside a cb: usb_dev_close() marks it dead and reaps it from a deferred event. */
 typedef void (*usb_cb)(void *ud, int status, size_t actual);
+/* usb_control_out copies data into the transfer (the caller's buffer is free again on
+ * return); bulk and interrupt transfers use the caller's buffer until their cb ran. */
 int usb_control_out(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, uint16_t idx, const void *data, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_interrupt_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_bulk_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);

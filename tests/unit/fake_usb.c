@@ -31,6 +31,7 @@ struct usb_xfer {
 	uint8_t ep;
 	uint8_t *buf;
 	const uint8_t *obuf;
+	uint8_t *ocopy;          /* control OUT: the data, copied at submit as usb.c does */
 	size_t len;
 	unsigned timeout_ms;
 	bool cancelled;
@@ -72,9 +73,12 @@ static void fake_complete(struct usb_xfer *x, int status, size_t actual)
 	fake_unlink(d, x);
 	if (x->kind == FAKE_BULK_OUT)
 		d->st.out_live--;
+	else if (x->kind == FAKE_CONTROL_OUT)
+		d->st.ctl_live--;
 	x->cb(x->ud, status, actual);
 	d->st.live--;
 	event_free(x->ev);
+	free(x->ocopy);
 	free(x);
 }
 
@@ -178,7 +182,12 @@ static int fake_submit(struct usb_dev *d, struct usb_xfer *tmpl, struct usb_xfer
 			d->st.out_max_live = d->st.out_live;
 		if (!x->len)
 			d->st.zlps++;
+	} else if (x->kind == FAKE_CONTROL_OUT) {
+		if (++d->st.ctl_live > d->st.ctl_max_live)
+			d->st.ctl_max_live = d->st.ctl_live;
 	} else if (x->kind == FAKE_BULK_IN || x->kind == FAKE_INTERRUPT_IN) {
+		if (d->st.ctl_live)
+			d->st.in_beside_ctl++;
 		d->st.last_timeout_ms = x->timeout_ms;
 		if (x->timeout_ms > d->st.max_timeout_ms)
 			d->st.max_timeout_ms = x->timeout_ms;
@@ -194,8 +203,20 @@ int usb_control_out(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, ui
 		    struct usb_xfer **out)
 {
 	struct usb_xfer t = { .kind = FAKE_CONTROL_OUT, .setup = { bm, req, val, idx },
-			      .obuf = data, .len = len, .timeout_ms = timeout_ms, .cb = cb, .ud = ud };
-	return fake_submit(d, &t, out);
+			      .len = len, .timeout_ms = timeout_ms, .cb = cb, .ud = ud };
+	int r;
+
+	/* usb.c copies the data into the transfer: the caller's buffer is free
+	 * again once this returns (sdp_session reuses it for the next report) */
+	t.ocopy = malloc(len ? len : 1);
+	assert_non_null(t.ocopy);
+	if (len)
+		memcpy(t.ocopy, data, len);
+	t.obuf = t.ocopy;
+	r = fake_submit(d, &t, out);
+	if (r < 0)
+		free(t.ocopy);
+	return r;
 }
 
 /* an interrupt or bulk transfer: IN into buf, or OUT from obuf */

@@ -39,6 +39,9 @@ struct fake_stats {
 	unsigned out_live;       /* bulk OUT transfers live now */
 	unsigned out_max_live;   /* most bulk OUT transfers live at once */
 	unsigned zlps;           /* zero-length bulk OUT transfers (must stay 0) */
+	unsigned ctl_live;       /* control OUT transfers live now */
+	unsigned ctl_max_live;   /* most control OUT transfers live at once */
+	unsigned in_beside_ctl;  /* IN transfers submitted while a control OUT was live */
 	unsigned cancels;        /* usb_xfer_cancel calls */
 	unsigned last_timeout_ms;/* timeout of the last IN transfer submitted */
 	unsigned max_timeout_ms; /* largest timeout of any IN transfer */

@@ -76,6 +76,7 @@ static const struct conf_number {
 	{ CONF_FIELD(bootloop_guard_ms), 60000, 90000 },
 	{ CONF_FIELD(usb_transfer_size), 256u << 10, 1u << 20 },
 	{ CONF_FIELD(usb_transfers), 4, 8 },
+	{ CONF_FIELD(sdp_reports), 4, 1 },
 	{ CONF_FIELD(read_uid), false, true },
 	{ CONF_FIELD(max_clients), 32, 100 },
 	{ CONF_FIELD(client_queue), 1u << 20, 4096 },
@@ -171,6 +172,7 @@ static void test_full(void **state)
 		"bootloop-guard = 90s\n"
 		"usb-transfer-size = 1M\n"
 		"usb-transfers = 8\n"
+		"sdp-reports = 1\n"
 		"read-uid = Yes\n"
 		"max-clients = 100\n"
 		"client-queue = 4K\n"
@@ -186,7 +188,7 @@ static void test_full(void **state)
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 23);
+	assert_int_equal(c->ports[0].line, 24);
 	assert_string_equal(c->ports[1].plan, "/etc/flashd/other.lst");
 	assert_int_equal(c->ports[1].nplan_args, 3);
 	assert_string_equal(c->ports[1].plan_args[2], "c");
@@ -230,6 +232,8 @@ static void test_value_errors(void **state)
 	expect_error("usb-transfers = 0\n", "usb-transfers: out of range (1 to 64)");
 	expect_error("usb-transfers = 4x\n", "usb-transfers: bad number '4x'");
 	expect_error("usb-transfers = -1\n", "bad number");
+	expect_error("sdp-reports = 0\n", "sdp-reports: out of range (1 to 16)");
+	expect_error("sdp-reports = 17\n", "sdp-reports: out of range (1 to 16)");
 	expect_error("read-uid = maybe\n", "read-uid: bad boolean 'maybe'");
 	expect_error("socket = run/flashd.sock\n", "socket: must be an absolute path");
 	expect_error("journal =\n", "journal: must be an absolute path");

@@ -416,6 +416,9 @@ static const struct outcome {
 	  .op = PLAN_OP_FLASH, .text = "SDP: flash?", .image = IMAGE_NONE, .status = -EINVAL },
 	{ "a submit fails", .submits_ok = 3,
 	  .op = PLAN_OP_BOOT, .text = "SDP: boot -f u-boot.imx", .status = -ENOMEM },
+	{ "a data report's submit fails, others in flight", .submits_ok = 40,
+	  .op = PLAN_OP_BOOT, .text = "SDP: boot -f u-boot.imx", .status = -ENOMEM,
+	  .reason = { "SDP: boot -f u-boot.imx: ", "data report" } },
 };
 
 static void run_outcome(void **state, size_t i)
@@ -517,19 +520,52 @@ static void test_free_in_progress(void **state)
 static void test_free_from_outside(void **state)
 {
 	struct fixture *f = *state;
+	unsigned outs;
 
 	add(f, PLAN_OP_BOOT, "SDP: boot -f u-boot.imx");
 	start(f);
 	while (f->rom.outs < 20)
 		event_base_loop(f->base, EVLOOP_ONCE);
-	assert_int_equal(fake_usb_stats(f->rom.dev)->live, 1);
+	/* mid-DCD data: several data reports queued */
+	assert_in_range(fake_usb_stats(f->rom.dev)->live, 2, SESSION_SDP_REPORTS);
+	outs = f->rom.outs;
 	f->rec.sdp = sdp_session_free(f->rec.sdp);
 	assert_int_equal(f->plan->refs, 2);
 	event_base_dispatch(f->base);
 	assert_int_equal(f->rec.ndone, 0);
-	assert_int_equal(f->rom.outs, 20);
+	assert_int_equal(f->rom.outs, outs); /* nothing reached the ROM after the free */
 	assert_int_equal(fake_usb_stats(f->rom.dev)->live, 0);
 	assert_int_equal(f->plan->refs, 1);
+}
+
+/* Data reports are queued up to sdp_reports at a time (default
+ * SESSION_SDP_REPORTS, at most SESSION_SDP_REPORTS_MAX); commands and reads
+ * never go out beside them; the ROM gets the same bytes either way. */
+static const struct {
+	unsigned opt, max_live;
+} in_flight[] = {
+	{ 0, SESSION_SDP_REPORTS }, { 1, 1 }, { 2, 2 }, { 100, SESSION_SDP_REPORTS_MAX },
+};
+
+static void run_data_reports_in_flight(void **state, size_t i)
+{
+	struct fixture *f = *state;
+
+	print_message("sdp_reports %u\n", in_flight[i].opt);
+	f->o.sdp_reports = in_flight[i].opt;
+	add(f, PLAN_OP_BOOT, "SDP: boot -f u-boot.imx");
+	run(f);
+	assert_int_equal(f->rec.status, 0);
+	assert_true(f->rom.jumped);
+	assert_uploaded(f, true);
+	assert_int_equal(fake_usb_stats(f->rom.dev)->ctl_max_live, in_flight[i].max_live);
+	assert_int_equal(fake_usb_stats(f->rom.dev)->in_beside_ctl, 0);
+}
+
+static void test_data_reports_in_flight(void **state)
+{
+	testutil_rows(state, sizeof(in_flight) / sizeof(in_flight[0]), setup, teardown,
+		      run_data_reports_in_flight);
 }
 
 static void test_start_errors(void **state)
@@ -585,6 +621,7 @@ int main(void)
 		T(test_dcd_without_dcd),
 		T(test_free_in_progress),
 		T(test_free_from_outside),
+		T(test_data_reports_in_flight),
 		T(test_start_errors),
 		T(test_null_soc_defaults),
 #undef T
