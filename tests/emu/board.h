@@ -84,7 +84,8 @@ struct board {
 	const char *end_reason;
 	bool enabled, hung, first_seen;
 	bool hang_sdp; /* --fault-hang-in rom: hang at the first SDP report */
-	bool fault_disc_done, fault_byte_done, fault_cmd_done;
+	bool fault_disc_done, fault_byte_done, fault_cmd_done, fault_sdp_byte_done;
+	uint64_t sdp_data_total;   /* SDP report-2 payload bytes taken so far (all sessions) */
 	uint64_t dl_total;
 	uint64_t link_busy_until_ns; /* --link-mbps: the data taken so far is drained then */
 	bool link_next_ready;        /* a completion was waiting when the throttle woke up */

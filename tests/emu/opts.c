@@ -13,7 +13,7 @@ enum {
 	OPT_REENUM, OPT_FB_VID, OPT_FB_PID, OPT_MAXDL, OPT_HAB, OPT_OFFSET, OPT_RUNTIME,
 	OPT_MBPS, OPT_ENV, OPT_EXIT, OPT_NO_DRAM, OPT_RAM_CAP, OPT_F_BYTE, OPT_F_CMD,
 	OPT_F_DISC, OPT_F_STALL, OPT_F_FAIL, OPT_F_BAD, OPT_F_NOREENUM, OPT_F_DELAY,
-	OPT_F_HANG, OPT_LINK_MBPS, OPT_HELP,
+	OPT_F_HANG, OPT_LINK_MBPS, OPT_F_SDP_BYTE, OPT_HELP,
 };
 
 static const struct option opts_long[] = {
@@ -39,6 +39,7 @@ static const struct option opts_long[] = {
 	{ "no-dram-check", no_argument, NULL, OPT_NO_DRAM },
 	{ "ram-cap", required_argument, NULL, OPT_RAM_CAP },
 	{ "fault-disconnect-at-byte", required_argument, NULL, OPT_F_BYTE },
+	{ "fault-disconnect-at-sdp-byte", required_argument, NULL, OPT_F_SDP_BYTE },
 	{ "fault-disconnect-at-cmd", required_argument, NULL, OPT_F_CMD },
 	{ "fault-disconnect-in", required_argument, NULL, OPT_F_DISC },
 	{ "fault-stall", required_argument, NULL, OPT_F_STALL },
@@ -59,10 +60,10 @@ void opts_usage(FILE *f)
 	      "  [--max-download-size N] [--hab-closed] [--offset-names] [--runtime-gadget]\n"
 	      "  [--emmc-mbps N] [--link-mbps N] [--env KEY=VALUE]... [--exit-when booted|rom|never]\n"
 	      "  [--no-dram-check] [--ram-cap SIZE]\n"
-	      "  [--fault-disconnect-at-byte N] [--fault-disconnect-at-cmd K]\n"
-	      "  [--fault-disconnect-in rom|fastboot] [--fault-stall ep0|in|out]\n"
-	      "  [--fault-fail PATTERN] [--fault-bad-status] [--fault-no-reenum]\n"
-	      "  [--fault-delay-reply MS] [--fault-hang-in rom|fastboot]\n"
+	      "  [--fault-disconnect-at-byte N] [--fault-disconnect-at-sdp-byte N]\n"
+	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|fastboot]\n"
+	      "  [--fault-stall ep0|in|out] [--fault-fail PATTERN] [--fault-bad-status]\n"
+	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|fastboot]\n"
 	      "Emulates one i.MX6 board (boot ROM, U-Boot fastboot, eMMC) on one UDC through\n"
 	      "FunctionFS; every event goes to the JSON-lines log. See tests/emu/README.md.\n",
 	      f);
@@ -246,6 +247,10 @@ static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t e
 	case OPT_F_BYTE:
 		if (opts_num(a, UINT64_MAX, &o->fault_byte) < 0 || !o->fault_byte)
 			return opts_err(err, el, "--fault-disconnect-at-byte: N > 0");
+		break;
+	case OPT_F_SDP_BYTE:
+		if (opts_num(a, UINT64_MAX, &o->fault_sdp_byte) < 0 || !o->fault_sdp_byte)
+			return opts_err(err, el, "--fault-disconnect-at-sdp-byte: N > 0");
 		break;
 	case OPT_F_CMD:
 		if (opts_num(a, 1000000, &v) < 0 || !v)

@@ -35,6 +35,7 @@ struct opts {
 	uint64_t ram_cap;
 	/* faults */
 	uint64_t fault_byte;      /* 0: off */
+	uint64_t fault_sdp_byte;  /* 0: off */
 	unsigned fault_cmd;       /* 0: off */
 	enum opts_phase fault_disconnect_in;
 	enum opts_stall fault_stall;

@@ -67,6 +67,17 @@ static void romusb_set_report(struct board *b, const struct usb_ctrlrequest *req
 	n = ffs_setup_out(b->ffs, buf, len);
 	if (n <= 0)
 		return;
+	if (buf[0] == 2 && b->o->fault_sdp_byte && !b->fault_sdp_byte_done) {
+		b->sdp_data_total += (uint64_t)n - 1;
+		if (b->sdp_data_total >= b->o->fault_sdp_byte) {
+			/* off the bus in the middle of a write: the reports the host
+			 * has queued behind this one never arrive */
+			b->fault_sdp_byte_done = true;
+			board_fault(b, "disconnect-at-sdp-byte");
+			board_end(b, BOARD_END_FAULT, "fault-disconnect-at-sdp-byte");
+			return;
+		}
+	}
 	rom_set_report(b->rom, buf, (size_t)n);
 	if (rom_state(b->rom) == ROM_HUNG) {
 		b->hung = true;

@@ -57,7 +57,7 @@ static void test_opts_all(void **state)
 				  "--reenum-delay 20 --fb-vid 0x1b67 --fb-pid 16384 --max-download-size 16M "
 				  "--hab-closed --offset-names --runtime-gadget --emmc-mbps 40 --link-mbps 53 --env a=b "
 				  "--env c=d --exit-when booted --no-dram-check --ram-cap 2M "
-				  "--fault-disconnect-at-byte 1000 --fault-disconnect-at-cmd 3 "
+				  "--fault-disconnect-at-byte 1000 --fault-disconnect-at-sdp-byte 5000 --fault-disconnect-at-cmd 3 "
 				  "--fault-disconnect-in fastboot --fault-stall out --fault-fail flash:* "
 				  "--fault-bad-status --fault-no-reenum --fault-delay-reply 100 "
 				  "--fault-hang-in rom"), 0);
@@ -79,6 +79,7 @@ static void test_opts_all(void **state)
 	assert_false(o.dram_check);
 	assert_int_equal(o.ram_cap, 2u << 20);
 	assert_int_equal(o.fault_byte, 1000);
+	assert_int_equal(o.fault_sdp_byte, 5000);
 	assert_int_equal(o.fault_cmd, 3);
 	assert_int_equal(o.fault_disconnect_in, OPTS_PHASE_FASTBOOT);
 	assert_int_equal(o.fault_stall, OPTS_STALL_OUT);
@@ -101,7 +102,7 @@ static void test_opts_bad(void **state)
 		"--emmc-size 5000000", "--start u-boot", "--reenum-delay -1", "--fb-vid 0x10000",
 		"--max-download-size 100", "--emmc-mbps lots", "--link-mbps 1e9", "--env novalue", "--env =x",
 		"--exit-when sometimes", "--ram-cap 1K", "--fault-disconnect-at-byte 0",
-		"--fault-disconnect-at-cmd 0", "--fault-disconnect-in u-boot", "--fault-stall ep1",
+		"--fault-disconnect-at-cmd 0", "--fault-disconnect-at-sdp-byte 0", "--fault-disconnect-in u-boot", "--fault-stall ep1",
 		"--fault-delay-reply soon", "--fault-hang-in x", "--bogus", "stray", "--soc",
 	};
 	struct opts o;
