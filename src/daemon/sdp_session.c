@@ -176,7 +176,6 @@ static bool sdp_data_send(struct sdp_session *s, const struct sdp_io *io)
 	for (unsigned i = 0; i < s->data_depth && !sl; i++)
 		if (!s->data[i].x)
 			sl = &s->data[i];
-	sl->s = s;
 	r = usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_REPORT,
 			    (uint16_t)(0x0200 | SDP_REPORT_DATA), 0, io->data, io->len,
 			    s->b.o.sdp_timeout_ms, sdp_data_cb, sl, &sl->x);
@@ -486,6 +485,8 @@ int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct pla
 	s->data_depth = s->b.o.sdp_reports ? s->b.o.sdp_reports : SESSION_SDP_REPORTS;
 	if (s->data_depth > SESSION_SDP_REPORTS_MAX)
 		s->data_depth = SESSION_SDP_REPORTS_MAX;
+	for (unsigned i = 0; i < SESSION_SDP_REPORTS_MAX; i++)
+		s->data[i].s = s;
 	s->soc_skip_dcd = soc && soc->skip_dcd;
 	s->soc_dcd_addr = soc ? soc->dcd_addr : 0;
 	*out = s;
