@@ -251,7 +251,7 @@ def table:
 		"P1 link efficiency (one emulated link, MB/s and guest CPU-s/GB medians)   target >=0.97 x pump, >=1.0 x fastboot on the paced link: \(.met | verdict)",
 		((["paced", "paced: the board takes at most \(.link_mbps // "-") MB/s (high-speed bulk limit)"], ["free", "free: dummy_hcd as fast as the guest's CPUs allow"]) as [$l, $title]
 		| .[$l] | select(. != null) |
-		"  \($title), \(.runs) rounds",
+		"  \($title), \(.runs) round\(if .runs == 1 then "" else "s" end)",
 		"   tool                   MB/s     guest CPU s/GB  idle share  board CPU s/GB",
 		((["pump", "bulkpump 4x1MiB"], ["pump_flashd_cfg", "bulkpump \(.xfer.count)x\(.xfer.size / 1024)KiB"],
 		 ["pump_file", "bulkpump \(.xfer.count)x\(.xfer.size / 1024)KiB file"], ["fastboot", "AOSP fastboot"], ["flashd", "flashd"]) as [$k, $n]
