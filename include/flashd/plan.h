@@ -7,10 +7,13 @@
  * separately so a board can keep the image it is flashing alive after the
  * plan it came from was replaced.
  *
- * The daemon walks the steps in order: SDP steps while the board is in the
- * boot ROM, FB steps once it is a fastboot device. Steps with
- * runs_on_imx6 == false (SDPS/SDPU/SDPV lines and CFG lines) are kept for
- * display only and never run. */
+ * The daemon walks the steps in order, uuu's way: a line of a protocol runs
+ * when a device of that protocol is on the port. SDP lines while the board
+ * is in the boot ROM; SDPU lines on a U-Boot SPL SDP gadget that uuu's table
+ * calls SDPU (bcdDevice < 0x0500), SDPV lines on one it calls SDPV
+ * (bcdDevice 0x0500-0x9998); FB lines once it is a fastboot device. Steps
+ * with runs_on_imx6 == false (SDPS lines, CFG lines) are kept for display
+ * only and never run. */
 #ifndef FLASHD_PLAN_H
 #define FLASHD_PLAN_H
 
@@ -25,13 +28,13 @@
 #define PLAN_LINE_MAX 4096u       /* bytes in one line, also after substitution */
 #define PLAN_PARAMS_MAX 32u       /* declared parameters (# @_name) */
 #define PLAN_STEPS_MAX 4096u
-#define PLAN_FB_IDS_MAX 16u       /* CFG: FB: -vid -pid entries */
+#define PLAN_USB_IDS_MAX 16u      /* CFG: FB:/SDPU:/SDPV: -vid -pid entries */
 
 enum plan_proto {
 	PLAN_PROTO_SDP,   /* i.MX6/7 boot ROM (HID) */
 	PLAN_PROTO_SDPS,  /* stream-mode ROMs: parsed, not run */
-	PLAN_PROTO_SDPU,  /* U-Boot SPL SDP: parsed, not run */
-	PLAN_PROTO_SDPV,  /* U-Boot SPL SDP (newer): parsed, not run */
+	PLAN_PROTO_SDPU,  /* U-Boot SPL SDP gadget, bcdDevice < 0x0500 (or 0x9999) */
+	PLAN_PROTO_SDPV,  /* U-Boot SPL SDP gadget, bcdDevice 0x0500-0x9998 */
 	PLAN_PROTO_FB,    /* U-Boot fastboot (also spelled FASTBOOT:) */
 	PLAN_PROTO_CFG,   /* device table entry, applied at load */
 };
@@ -39,8 +42,11 @@ enum plan_proto {
 enum plan_op {
 	PLAN_OP_BOOT,      /* SDP: DCD + write + (clear DCD) + jump */
 	PLAN_OP_DCD,       /* SDP: DCD_WRITE of the image's DCD only */
-	PLAN_OP_WRITE,     /* SDP: WRITE_FILE */
-	PLAN_OP_JUMP,      /* SDP: JUMP_ADDRESS to the image's IVT */
+	PLAN_OP_WRITE,     /* SDP: WRITE_FILE; SDPU/SDPV: WRITE_FILE of
+			    * [image_offset, +image_len) to addr (0: the SPL's
+			    * CONFIG_SDP_LOADADDR, sent as 0 as uuu does) */
+	PLAN_OP_JUMP,      /* SDP: JUMP_ADDRESS to the image's IVT;
+			    * SDPU/SDPV: JUMP_ADDRESS addr (0 as uuu sends it) */
 	PLAN_OP_STATUS,    /* SDP: ERROR_STATUS */
 	PLAN_OP_GETVAR,    /* FB */
 	PLAN_OP_UCMD,      /* FB: "UCmd:<cmd>" */
@@ -80,7 +86,7 @@ struct plan_step {
 	unsigned line;
 	enum plan_proto proto;
 	enum plan_op op;
-	bool runs_on_imx6;        /* false: SDPS/SDPU/SDPV and CFG lines */
+	bool runs_on_imx6;        /* false: SDPS and CFG lines (never run) */
 	const char *text;         /* the line as written (comment and blanks trimmed) */
 	const char *cmd;          /* the line after parameter substitution */
 	const char *arg;          /* getvar variable; ucmd/acmd/oem text; flash/erase
@@ -104,8 +110,13 @@ struct plan_step {
 	uint64_t sparse_limit;    /* flash -S; 0 = max-download-size only */
 };
 
+/* A device table entry from "CFG: PROTO: -vid V -pid P [-bcdversion B |
+ * -bcdmin A -bcdmax B]" (uuu's config.cpp): a device of that VID:PID whose
+ * bcdDevice is in [bcd_min, bcd_max] is a device of proto. */
 struct plan_usb_id {
+	enum plan_proto proto;    /* PLAN_PROTO_FB, _SDPU or _SDPV */
 	uint16_t vid, pid;
+	uint16_t bcd_min, bcd_max;/* 0 and 0xffff unless the line says otherwise */
 	unsigned line;
 };
 
@@ -136,8 +147,9 @@ size_t plan_n_steps(const struct plan *p);
 const struct plan_step *plan_step(const struct plan *p, size_t i); /* NULL if out of range */
 size_t plan_n_images(const struct plan *p);         /* distinct images */
 struct plan_image *plan_image(const struct plan *p, size_t i);
-/* Extra fastboot VID:PIDs from "CFG: FB: -vid V -pid P" lines. */
-const struct plan_usb_id *plan_fb_ids(const struct plan *p, size_t *n);
+/* Extra device IDs from "CFG: FB:/SDPU:/SDPV: -vid V -pid P" lines, in
+ * plan order. */
+const struct plan_usb_id *plan_usb_ids(const struct plan *p, size_t *n);
 /* Declared parameters and the values they got (value NULL: unbound). */
 size_t plan_n_params(const struct plan *p);
 int plan_param(const struct plan *p, size_t i, const char **name, const char **value);

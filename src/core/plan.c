@@ -105,10 +105,10 @@ struct plan_image *plan_image(const struct plan *p, size_t i)
 	return i < p->nimages ? p->images[i] : NULL;
 }
 
-const struct plan_usb_id *plan_fb_ids(const struct plan *p, size_t *n)
+const struct plan_usb_id *plan_usb_ids(const struct plan *p, size_t *n)
 {
-	*n = p->nfb_ids;
-	return p->fb_ids;
+	*n = p->nusb_ids;
+	return p->usb_ids;
 }
 
 size_t plan_n_params(const struct plan *p)

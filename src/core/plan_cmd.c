@@ -514,12 +514,14 @@ static int plan_cfg_add_fb(struct plan_loader *ld, uint16_t vid, uint16_t pid)
 {
 	struct plan *p = ld->p;
 
-	for (size_t i = 0; i < p->nfb_ids; i++)
-		if (p->fb_ids[i].vid == vid && p->fb_ids[i].pid == pid)
+	for (size_t i = 0; i < p->nusb_ids; i++)
+		if (p->usb_ids[i].vid == vid && p->usb_ids[i].pid == pid)
 			return 0;
-	if (p->nfb_ids >= PLAN_FB_IDS_MAX)
-		return plan_fail(ld, "CFG: more than %u FB: devices", PLAN_FB_IDS_MAX);
-	p->fb_ids[p->nfb_ids++] = (struct plan_usb_id){ .vid = vid, .pid = pid, .line = ld->line };
+	if (p->nusb_ids >= PLAN_USB_IDS_MAX)
+		return plan_fail(ld, "CFG: more than %u FB: devices", PLAN_USB_IDS_MAX);
+	p->usb_ids[p->nusb_ids++] = (struct plan_usb_id){ .proto = PLAN_PROTO_FB, .vid = vid, .pid = pid,
+							  .bcd_min = 0, .bcd_max = 0xffff,
+							  .line = ld->line };
 	return 0;
 }
 

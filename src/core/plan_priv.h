@@ -27,8 +27,8 @@ struct plan {
 	size_t nsteps;
 	struct plan_image **images;
 	size_t nimages;
-	struct plan_usb_id fb_ids[PLAN_FB_IDS_MAX];
-	size_t nfb_ids;
+	struct plan_usb_id usb_ids[PLAN_USB_IDS_MAX];
+	size_t nusb_ids;
 	struct plan_param params[PLAN_PARAMS_MAX];
 	size_t nparams;
 };

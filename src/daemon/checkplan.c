@@ -299,7 +299,7 @@ static int checkplan_json(const struct plan *p, const struct checkplan_opts *o)
 	for (size_t i = 0; plan_param(p, i, &name, &value) == 0; i++)
 		json_object_set_new(params, name, value ? checkplan_jstr(value) : json_null());
 	json_object_set_new(root, "params", params);
-	id = plan_fb_ids(p, &nid);
+	id = plan_usb_ids(p, &nid);
 	for (size_t i = 0; i < nid; i++)
 		json_array_append_new(ids, json_pack("{s:i,s:i}", "vid", id[i].vid, "pid", id[i].pid));
 	json_object_set_new(root, "fb_ids", ids);

@@ -147,9 +147,9 @@ bool station_plan_is_fastboot_id(const struct plan *p, uint16_t vid, uint16_t pi
 
 	if (!p)
 		return false;
-	ids = plan_fb_ids(p, &n);
+	ids = plan_usb_ids(p, &n);
 	for (size_t i = 0; i < n; i++)
-		if (ids[i].vid == vid && ids[i].pid == pid)
+		if (ids[i].proto == PLAN_PROTO_FB && ids[i].vid == vid && ids[i].pid == pid)
 			return true;
 	return false;
 }

@@ -617,7 +617,7 @@ static void test_cfg(void **state)
 	const struct plan_usb_id *ids;
 	size_t n;
 
-	ids = plan_fb_ids(p, &n);
+	ids = plan_usb_ids(p, &n);
 	assert_int_equal(n, 2);
 	assert_int_equal(ids[0].vid, 0x1b67);
 	assert_int_equal(ids[0].pid, 0x4000);
@@ -629,7 +629,7 @@ static void test_cfg(void **state)
 	assert_string_equal(plan_step(p, 0)->arg, "FB: -vid 0x1b67 -pid 0x4000");
 	plan_unref(p);
 	p = load_ok("CFG: fb : -vid 2 -pid 3\nFB: done\n", NULL, 0);
-	assert_int_equal(plan_fb_ids(p, &n)[0].pid, 3);
+	assert_int_equal(plan_usb_ids(p, &n)[0].pid, 3);
 	plan_unref(p);
 	expect_fail("CFG: -vid 1 -pid 2\nFB: done\n", "plan.lst:1: CFG: expected 'CFG: PROTOCOL: -vid V -pid P'");
 	expect_fail("CFG: XX: -vid 1 -pid 2\nFB: done\n", "unknown protocol 'XX:'");
@@ -641,7 +641,7 @@ static void test_cfg(void **state)
 	{
 		char text[2048];
 		size_t o = 0;
-		for (unsigned i = 0; i <= PLAN_FB_IDS_MAX; i++)
+		for (unsigned i = 0; i <= PLAN_USB_IDS_MAX; i++)
 			o += (size_t)sprintf(text + o, "CFG: FB: -vid 1 -pid %u\n", i);
 		strcpy(text + o, "FB: done\n");
 		expect_fail(text, "plan.lst:17: CFG: more than 16 FB: devices");
