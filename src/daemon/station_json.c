@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/natcmp.h"
+
 static json_t *station_str_or_null(const char *s)
 {
 	return s && *s ? json_string(s) : json_null();
@@ -83,16 +85,33 @@ json_t *station_port_json(const struct station_port *ps, uint64_t now)
 			 "paused", p->paused);
 }
 
+static int station_port_cmp(const void *a, const void *b)
+{
+	const struct station_port *x = *(const struct station_port *const *)a;
+	const struct station_port *y = *(const struct station_port *const *)b;
+
+	return natcmp(x->port.name, y->port.name);
+}
+
+/* Ports in natural order of their names (1-9 before 1-10), not in the order
+ * they were first seen. */
 json_t *station_status_json(void *ud)
 {
 	struct station *st = ud;
 	uint64_t now = station_now_ms();
+	struct station_port **order = calloc(st->nports ? st->nports : 1, sizeof(*order));
 	json_t *ports = json_array();
 
-	if (!ports)
+	if (!ports || !order) {
+		free(order);
+		json_decref(ports);
 		return NULL;
+	}
+	memcpy(order, st->ports, st->nports * sizeof(*order));
+	qsort(order, st->nports, sizeof(*order), station_port_cmp);
 	for (size_t i = 0; i < st->nports; i++)
-		json_array_append_new(ports, station_port_json(st->ports[i], now));
+		json_array_append_new(ports, station_port_json(order[i], now));
+	free(order);
 	return json_pack("{s:b, s:o, s:o}", "paused", st->paused, "plan",
 			 station_str_or_null(st->plans.plan ? plan_path(st->plans.plan) : NULL),
 			 "ports", ports);

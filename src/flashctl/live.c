@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/natcmp.h"
 #include "flashd/protocol.h"
 #include "render.h"
 
@@ -55,7 +56,8 @@ struct live *live_free(struct live *lv)
 	return NULL;
 }
 
-/* The port's slot, created in name order; NULL when full or nameless. */
+/* The port's slot, created in natural name order (1-9 before 1-10); NULL
+ * when full or nameless. */
 static struct live_port *live_port_get(struct live *lv, const char *name)
 {
 	size_t i = 0;
@@ -63,7 +65,7 @@ static struct live_port *live_port_get(struct live *lv, const char *name)
 		return NULL;
 	for (; i < lv->nports; i++) {
 		const char *have = json_string_value(json_object_get(lv->ports[i].obj, "port"));
-		int c = strcmp(have ? have : "", name);
+		int c = natcmp(have ? have : "", name);
 		if (c == 0)
 			return &lv->ports[i];
 		if (c > 0)
@@ -200,6 +202,7 @@ void live_port_line(const json_t *port, int64_t elapsed_extra_ms, int cols, int 
 {
 	struct render_port rp;
 	char pct[8] = "", rate[24], elapsed[24] = "", bar[64] = "", right[128], step[96], line[512];
+	char shortstep[sizeof(rp.step)];
 
 	render_port_from_json(port, &rp);
 	int per = render_percent(rp.bytes, rp.total);
@@ -220,7 +223,13 @@ void live_port_line(const json_t *port, int64_t elapsed_extra_ms, int cols, int 
 	int step_w = cols - 1 - name_width - 2 - 11 - 2 - (int)strlen(right) - 2;
 	if (step_w < 8)
 		step_w = 8;
-	fit(step, sizeof(step), rp.step, step_w);
+	/* a step that does not fit shows file base names, not a folder cut mid-name */
+	if ((int)strlen(rp.step) > step_w) {
+		render_step_short(shortstep, sizeof(shortstep), rp.step);
+		fit(step, sizeof(step), shortstep, step_w);
+	} else {
+		fit(step, sizeof(step), rp.step, step_w);
+	}
 	int pad = step_w - (int)strlen(step);
 	render_fmt(line, sizeof(line), "%-*s  %-11s  %s%*s  %s", name_width, rp.port, rp.state,
 		   step, pad > 0 ? pad : 0, "", right);

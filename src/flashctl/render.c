@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/natcmp.h"
+
 void render_fmt(char *out, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -136,6 +138,29 @@ static uint64_t unum(const json_t *o, const char *key)
 {
 	int64_t v = num(o, key);
 	return v < 0 ? 0 : (uint64_t)v;
+}
+
+void render_step_short(char *out, size_t len, const char *step)
+{
+	size_t n = 0;
+
+	if (!len)
+		return;
+	while (step && *step && n + 1 < len) {
+		size_t w = strcspn(step, " \t");
+		const char *word = step, *slash = NULL;
+		for (size_t i = 0; i < w; i++)
+			if (step[i] == '/' && i + 1 < w)
+				slash = step + i;
+		if (slash)
+			word = slash + 1;
+		for (; word < step + w && n + 1 < len; word++)
+			out[n++] = *word;
+		step += w;
+		while ((*step == ' ' || *step == '\t') && n + 1 < len)
+			out[n++] = *step++;
+	}
+	out[n] = '\0';
 }
 
 bool render_state_active(const char *state)
@@ -382,20 +407,43 @@ void render_result_line(char *out, size_t len, const json_t *rec)
 		   cells[3], cells[4], cells[5], cells[6]);
 }
 
+static int render_key_cmp(const void *a, const void *b)
+{
+	return natcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "port P: PLAN" lines in natural port order (1-9 before 1-10) */
+static void render_plan_ports(FILE *fp, const json_t *ports)
+{
+	size_t n = json_object_size(ports), k = 0;
+	const char **keys = calloc(n ? n : 1, sizeof(*keys));
+	const char *key;
+	char a[256], b[256];
+	json_t *v;
+
+	if (!keys)
+		return;
+	json_object_foreach((json_t *)ports, key, v)
+		keys[k++] = key;
+	qsort(keys, k, sizeof(*keys), render_key_cmp);
+	for (size_t i = 0; i < k; i++) {
+		render_clean(a, sizeof(a), keys[i]);
+		render_clean(b, sizeof(b), json_string_value(json_object_get(ports, keys[i])));
+		fprintf(fp, "port %s: %s\n", a, b);
+	}
+	free(keys);
+}
+
 void render_plans(FILE *fp, const json_t *plans)
 {
-	const json_t *ports = json_object_get(plans, "ports"), *loaded, *v;
+	const json_t *loaded, *v;
+	const json_t *ports = json_object_get(plans, "ports");
 	char a[256], b[256];
-	const char *key;
 	size_t i;
 
 	render_clean(a, sizeof(a), str(plans, "default"));
 	fprintf(fp, "default plan: %s\n", a);
-	json_object_foreach((json_t *)ports, key, v) {
-		render_clean(a, sizeof(a), key);
-		render_clean(b, sizeof(b), json_string_value(v));
-		fprintf(fp, "port %s: %s\n", a, b);
-	}
+	render_plan_ports(fp, ports);
 	loaded = json_object_get(plans, "loaded");
 	if (json_array_size(loaded))
 		fprintf(fp, "loaded:\n");

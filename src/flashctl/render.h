@@ -14,6 +14,10 @@
 void render_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* s with control characters as '?', cut to fit (NULL or "" → "-"). */
 void render_clean(char *out, size_t len, const char *s);
+/* A step label for a narrow column: every word with a '/' in it (a path)
+ * shortened to its base name ("SDP: boot -f /tmp/x.3/u-boot.imx" ->
+ * "SDP: boot -f u-boot.imx"); other text as it is. */
+void render_step_short(char *out, size_t len, const char *step);
 /* 0 B, 999 B, 1.5 kB, 21.5 MB, 1.20 GB (SI units, as USB rates are quoted). */
 void render_bytes(char *out, size_t len, uint64_t bytes);
 /* "21.5 MB/s", or "-" for 0. */

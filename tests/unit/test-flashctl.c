@@ -520,6 +520,61 @@ static void test_live_port_line(void **state)
 	json_decref(st);
 }
 
+/* a long path in a narrow step column: the file's base name, not the
+ * folder cut mid-name; a wide column keeps the text as sent */
+static void test_live_step_basename(void **state)
+{
+	json_t *st = fake_status(1, false);
+	json_t *p = json_array_get(json_object_get(st, "ports"), 0);
+	char line[512], s[64];
+
+	(void)state;
+	json_object_set_new(p, "step",
+			    json_string("SDP: boot -f /tmp/flashd-demo.Xk3q9/images/u-boot.imx"));
+	live_port_line(p, 0, 120, 4, line, sizeof(line));
+	contains(line, ARGS("SDP: boot -f u-boot.imx"));
+	assert_null(strstr(line, "/tmp/"));
+	live_port_line(p, 0, 200, 4, line, sizeof(line));
+	contains(line, ARGS("SDP: boot -f /tmp/flashd-demo.Xk3q9/images/u-boot.imx"));
+	render_step_short(s, sizeof(s), "FB: flash -raw2sparse all a/b/disk.wic  x/ /y");
+	assert_string_equal(s, "FB: flash -raw2sparse all disk.wic  x/ y");
+	render_step_short(s, 8, "FB: ucmd /very/long/path");
+	assert_string_equal(s, "FB: ucm");
+	json_decref(st);
+}
+
+/* the live view lists ports in natural order: 1-9 before 1-10 */
+static void test_live_port_order(void **state)
+{
+	struct live *lv = NULL;
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *fp = open_memstream(&buf, &blen);
+	static const char *const arrival[] = { "1-10", "2-1", "1-9", "1-1" };
+
+	(void)state;
+	assert_non_null(fp);
+	lv = live_new(fp, false);
+	for (int i = 0; i < 4; i++) {
+		json_t *e = json_pack("{s:s,s:i,s:s,s:s}", "event", "port", "seq", i + 1, "port",
+				      arrival[i], "state", "sdp");
+		live_event(lv, e, NOW);
+		json_decref(e);
+	}
+	live_draw(lv, 100, 40, NOW);
+	fflush(fp);
+	const char *a = strstr(buf, "1-1 "), *b = strstr(buf, "1-9 "), *c = strstr(buf, "1-10 "),
+		   *d = strstr(buf, "2-1 ");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_non_null(d);
+	assert_true(a < b && b < c && c < d);
+	live_free(lv);
+	fclose(fp);
+	free(buf);
+}
+
 static void test_live_many_ports(void **state)
 {
 	struct live_fx x;
@@ -551,6 +606,8 @@ int main(void)
 		cmocka_unit_test(test_render_plans_stats),
 		cmocka_unit_test(test_live_view),
 		cmocka_unit_test(test_live_port_line),
+		cmocka_unit_test(test_live_step_basename),
+		cmocka_unit_test(test_live_port_order),
 		cmocka_unit_test(test_live_many_ports),
 	};
 	setenv("TZ", "UTC", 1);

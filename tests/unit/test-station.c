@@ -907,6 +907,30 @@ static void test_json(void **state)
 	assert_string_equal(line, "1 ports, 0 flashing; 0 done, 1 failed, 0 boot loops");
 }
 
+/* status lists ports in natural name order, not in the order they came */
+static void test_status_port_order(void **state)
+{
+	static const char *const arrival[] = { "1-1", "2-1", "4-1", "3-1", "1-10", "1-9" };
+	static const char *const sorted[] = { "1-1", "1-9", "1-10", "2-1", "3-1", "4-1" };
+	char node[32];
+	json_t *s, *ports;
+
+	(void)state;
+	for (size_t i = 0; i < 6; i++) {
+		snprintf(node, sizeof(node), "/dev/bus/usb/00%zu/002", i + 1);
+		rom(arrival[i], node);
+	}
+	assert_int_equal(st->nports, 6);
+	assert_string_equal(st->ports[1]->port.name, "2-1");   /* kept in arrival order */
+	s = be.status(be.ud);
+	ports = json_object_get(s, "ports");
+	assert_int_equal(json_array_size(ports), 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_string_equal(json_string_value(json_object_get(json_array_get(ports, i), "port")),
+				    sorted[i]);
+	json_decref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -939,6 +963,7 @@ int main(void)
 		T(test_bad_plan_at_start),
 		T(test_shutdown),
 		T(test_json),
+		T(test_status_port_order),
 #undef T
 	};
 
