@@ -44,6 +44,7 @@ enum fb_state {
 	FB_STATE_DATA,        /* data phase: bulk OUTs in flight */
 	FB_STATE_DATA_OKAY,   /* expects OKAY after the data */
 	FB_STATE_FLASH,       /* "flash:<part>": OKAY ends the piece */
+	_FB_STATE_MAX,
 };
 
 static const char *const fb_state_names[] = {
@@ -52,6 +53,8 @@ static const char *const fb_state_names[] = {
 	[FB_STATE_DOWNLOAD] = "download",   [FB_STATE_DATA] = "data",
 	[FB_STATE_DATA_OKAY] = "data OKAY", [FB_STATE_FLASH] = "flash",
 };
+_Static_assert(sizeof(fb_state_names) / sizeof(fb_state_names[0]) == _FB_STATE_MAX,
+	       "fb_state_names");
 
 struct fb_slot {
 	struct fb_session *s;
@@ -141,6 +144,12 @@ static void fb_cmd_cb(void *ud, int status, size_t actual)
 	session_leave(&s->b);
 }
 
+/* The one setter of the session's state (failures name the state). */
+static void fb_set_state(struct fb_session *s, enum fb_state state)
+{
+	s->state = state;
+}
+
 /* Send cmd, then read its reply(s) with reply_timeout. */
 static void fb_command(struct fb_session *s, enum fb_state state, const char *cmd,
 		       unsigned reply_timeout)
@@ -154,7 +163,7 @@ static void fb_command(struct fb_session *s, enum fb_state state, const char *cm
 	}
 	memcpy(s->cmd, cmd, len + 1);
 	s->cmd_len = len;
-	s->state = state;
+	fb_set_state(s, state);
 	s->reply_timeout = reply_timeout;
 	r = usb_bulk_out(s->b.dev, s->ep_out, s->cmd, len, s->b.o.fb_cmd_timeout_ms, fb_cmd_cb, s,
 			 &s->cmd_x);
@@ -358,7 +367,7 @@ static void fb_pump(struct fb_session *s)
 		return;
 	}
 	evtimer_del(s->data_timer);
-	s->state = FB_STATE_DATA_OKAY;
+	fb_set_state(s, FB_STATE_DATA_OKAY);
 	s->reply_timeout = fb_timeout(s, s->b.o.fb_cmd_timeout_ms);
 	fb_read_reply(s);
 }
@@ -515,6 +524,7 @@ static void fb_on_okay(struct fb_session *s, const struct fastboot_reply *rep)
 		return;
 	case FB_STATE_DOWNLOAD:
 	case FB_STATE_DATA:
+	case _FB_STATE_MAX:
 		break;
 	}
 	fb_fail(s, -EPROTO, "unexpected OKAY%s while %s", rep->text, fb_state_names[s->state]);
@@ -542,7 +552,7 @@ static void fb_on_reply(struct fb_session *s, const struct fastboot_reply *rep)
 				rep->data_size, (unsigned)s->piece.size);
 			return;
 		}
-		s->state = FB_STATE_DATA;
+		fb_set_state(s, FB_STATE_DATA);
 		fb_pump(s);
 		return;
 	}
