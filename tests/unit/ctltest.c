@@ -181,12 +181,26 @@ void ctltest_close(struct ctltest_conn *t)
 	t->len = t->cap = 0;
 }
 
+static int64_t now_ms(void);
+
+/* Sends all of text; gives up (the test then fails on its reply) when the
+ * server has not taken it within 10 s, instead of hanging. */
 void ctltest_send(struct ctltest_conn *t, const char *text)
 {
 	size_t len = strlen(text), done = 0;
+	int64_t end = now_ms() + 10000;
 	while (done < len) {
 		ssize_t n = send(t->fd, text + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (now_ms() > end) {
+				fprintf(stderr, "ctltest_send: the server took %zu of %zu bytes in 10 s\n",
+					done, len);
+				return;
+			}
+			if (!t->base) {
+				struct pollfd p = { .fd = t->fd, .events = POLLOUT };
+				poll(&p, 1, 10);
+			}
 			if (t->base)
 				event_base_loop(t->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 			continue;

@@ -209,6 +209,18 @@ static void test_operations(void **state)
 
 /* use and reload answered later (plans load on the station's worker): the
  * client's next requests wait, other clients and events go on. */
+
+/* Runs the loop until the fake backend holds a pending request; fails the
+ * test after 5 s instead of hanging when the request never arrives. */
+static void wait_pending(struct fx *f)
+{
+	for (int i = 0; !f->fs.pending; i++) {
+		if (i == 500)
+			fail_msg("the request did not reach the backend within 5 s");
+		ctltest_pump(f->base, 10);
+	}
+}
+
 static void test_answer_later(void **state)
 {
 	struct fx *f = *state;
@@ -252,8 +264,7 @@ static void test_answer_later(void **state)
 	/* an error answer keeps the id, maps the code, carries the text */
 	f->fs.pending = NULL;
 	ctltest_send(&b, "{\"id\":\"u\",\"cmd\":\"use\",\"plan\":\"/p/x.lst\"}\n");
-	while (!f->fs.pending)
-		event_base_loop(f->base, EVLOOP_ONCE);
+	wait_pending(f);
 	assert_string_equal(f->fs.plan, "/p/x.lst");
 	control_pending_done(f->fs.pending, -EINVAL, "/p/x.lst:2: unknown command");
 	r = ctltest_recv(&b, 5000, NULL);
@@ -265,8 +276,7 @@ static void test_answer_later(void **state)
 	/* without a text: strerror */
 	f->fs.pending = NULL;
 	ctltest_send(&b, "{\"cmd\":\"reload\"}\n");
-	while (!f->fs.pending)
-		event_base_loop(f->base, EVLOOP_ONCE);
+	wait_pending(f);
 	control_pending_done(f->fs.pending, -ECANCELED, "");
 	r = ctltest_recv(&b, 5000, NULL);
 	assert_int_equal(ctlproto_reply_status(r, &code, &message), 0);
@@ -290,8 +300,7 @@ static void test_answer_later_client_gone(void **state)
 	/* gone before the answer */
 	client(f, &t);
 	ctltest_send(&t, "{\"cmd\":\"reload\"}\n");
-	while (!f->fs.pending)
-		event_base_loop(f->base, EVLOOP_ONCE);
+	wait_pending(f);
 	ctltest_close(&t);
 	ctltest_pump(f->base, 20);
 	control_pending_done(f->fs.pending, 0, NULL);
@@ -304,8 +313,7 @@ static void test_answer_later_client_gone(void **state)
 	client(f, &t);
 	ctltest_send(&t, "{\"id\":5,\"cmd\":\"reload\"}\n");
 	shutdown(t.fd, SHUT_WR);
-	while (!f->fs.pending)
-		event_base_loop(f->base, EVLOOP_ONCE);
+	wait_pending(f);
 	ctltest_pump(f->base, 20);
 	control_pending_done(f->fs.pending, 0, NULL);
 	r = ctltest_recv(&t, 5000, NULL);
@@ -317,8 +325,7 @@ static void test_answer_later_client_gone(void **state)
 	f->fs.pending = NULL;
 	client(f, &t);
 	ctltest_send(&t, "{\"cmd\":\"use\",\"plan\":\"/p/a.lst\"}\n");
-	while (!f->fs.pending)
-		event_base_loop(f->base, EVLOOP_ONCE);
+	wait_pending(f);
 	f->c = control_free(f->c);
 	control_pending_done(f->fs.pending, 0, NULL);
 	assert_null(ctltest_recv(&t, 5000, NULL));
