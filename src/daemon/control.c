@@ -541,6 +541,9 @@ int control_new(struct event_base *base, const struct control_opts *o,
 
 	if (!base || !o || !be || !out)
 		return -EINVAL;
+	r = control_exec_check();
+	if (r < 0)
+		return r;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

@@ -204,14 +204,35 @@ static json_t *control_exec_reload(struct control_client *cl, const struct ctlpr
 	return control_maybe_later(cl, req, p, be->reload(be->ud, p, err, sizeof(err)), err);
 }
 
-static const control_exec_fn control_execs[CTLPROTO_CMD_COUNT] = {
-	[CTLPROTO_CMD_STATUS] = control_exec_status,   [CTLPROTO_CMD_WATCH] = control_exec_watch,
-	[CTLPROTO_CMD_HISTORY] = control_exec_history, [CTLPROTO_CMD_PLANS] = control_exec_plans,
-	[CTLPROTO_CMD_USE] = control_exec_use,         [CTLPROTO_CMD_PAUSE] = control_exec_pause,
-	[CTLPROTO_CMD_RESUME] = control_exec_resume,   [CTLPROTO_CMD_ABORT] = control_exec_abort,
-	[CTLPROTO_CMD_RETRY] = control_exec_retry,     [CTLPROTO_CMD_RELOAD] = control_exec_reload,
-	[CTLPROTO_CMD_STATS] = control_exec_stats,
+/* The daemon's half of each command: ctlproto_commands (the wire facts:
+ * name, arguments, flags, shared with flashctl) and this table (what runs)
+ * are both indexed by enum ctlproto_cmd. A command missing here fails the
+ * build (the count) or control_new (the order), never a request. */
+static const struct {
+	enum ctlproto_cmd cmd;
+	control_exec_fn exec;
+} control_cmds[] = {
+	{ CTLPROTO_CMD_STATUS, control_exec_status },   { CTLPROTO_CMD_WATCH, control_exec_watch },
+	{ CTLPROTO_CMD_HISTORY, control_exec_history }, { CTLPROTO_CMD_PLANS, control_exec_plans },
+	{ CTLPROTO_CMD_USE, control_exec_use },         { CTLPROTO_CMD_PAUSE, control_exec_pause },
+	{ CTLPROTO_CMD_RESUME, control_exec_resume },   { CTLPROTO_CMD_ABORT, control_exec_abort },
+	{ CTLPROTO_CMD_RETRY, control_exec_retry },     { CTLPROTO_CMD_RELOAD, control_exec_reload },
+	{ CTLPROTO_CMD_STATS, control_exec_stats },
 };
+_Static_assert(sizeof(control_cmds) / sizeof(control_cmds[0]) == CTLPROTO_CMD_COUNT,
+	       "control_cmds: one entry per enum ctlproto_cmd");
+
+int control_exec_check(void)
+{
+	for (size_t i = 0; i < CTLPROTO_CMD_COUNT; i++)
+		if (control_cmds[i].cmd != (enum ctlproto_cmd)i || !control_cmds[i].exec ||
+		    ctlproto_commands[i].cmd != (enum ctlproto_cmd)i) {
+			log_error("control: command table entry %zu (%s) out of order", i,
+				  ctlproto_commands[i].name);
+			return -EINVAL;
+		}
+	return 0;
+}
 
 void control_exec_request(struct control_client *cl, const char *line, size_t len)
 {
@@ -232,7 +253,7 @@ void control_exec_request(struct control_client *cl, const char *line, size_t le
 		if (cmd->flags & CTLPROTO_MUTATING)
 			log_info("control: uid %u pid %d: %s", (unsigned)cl->cred.uid,
 				 (int)cl->cred.pid, cmd->name);
-		reply = control_execs[cmd->cmd](cl, &req);
+		reply = control_cmds[cmd->cmd].exec(cl, &req);
 	}
 	ctlproto_request_clear(&req);
 	if (!reply && cl->pending)

@@ -55,5 +55,8 @@ void control_client_snapshot(struct control_client *cl);
 /* control_exec.c */
 /* Run one request line; its reply is queued (or answered later). */
 void control_exec_request(struct control_client *cl, const char *line, size_t len);
+/* 0 when the command table has every command of ctlproto_commands, in
+ * order; -EINVAL (logged) otherwise. control_new refuses to start then. */
+int control_exec_check(void);
 
 #endif
