@@ -344,8 +344,12 @@ static int conf_set_number(struct conf_parser *p, const struct conf_key *k, void
 		}
 		*(bool *)field = b;
 		return 0;
-	default:
-		return -EINVAL;
+	case CONF_TYPE_PATH:
+	case CONF_TYPE_GROUP:
+	case CONF_TYPE_GROUP_OPT:
+	case CONF_TYPE_PLAN:
+	case CONF_TYPE_ARGS:
+		return -EINVAL;   /* not numbers: conf_set_string's */
 	}
 	if (r == -EINVAL)
 		return 0;

@@ -1,5 +1,5 @@
 /* station_json: port objects, journal records and statistics as JSON
- * (keys: flashd-control(7), daemon-contracts). */
+ * (keys: flashd-control(7)). */
 #include "daemon/station_priv.h"
 
 #include <inttypes.h>
