@@ -211,7 +211,7 @@ static void checkplan_table_sdp(const struct plan_step *st)
 			printf("0x%08x\n", (unsigned)st->addr);
 		else
 			printf("the SPL's load address (CONFIG_SDP_LOADADDR)\n");
-	} else if (checkplan_is_spl(st) && st->op == PLAN_OP_JUMP && st->runs_on_imx6) {
+	} else if (checkplan_is_spl(st) && st->op == PLAN_OP_JUMP) {
 		if (st->addr)
 			printf("        jumps to 0x%08x\n", (unsigned)st->addr);
 		else
@@ -233,7 +233,7 @@ static int checkplan_table(const struct plan *p, const struct checkplan_opts *o)
 		printf("%5u  %s%s\n", st->line, st->cmd, checkplan_note(p, st));
 		if (st->fb_cmd)
 			printf("        sends \"%s\"%s\n", st->fb_cmd, st->timeout_ms ? " (own timeout)" : "");
-		if (st->proto == PLAN_PROTO_SDP || checkplan_is_spl(st))
+		if ((st->proto == PLAN_PROTO_SDP || checkplan_is_spl(st)) && st->runs_on_imx6)
 			checkplan_table_sdp(st);
 		if (checkplan_is_fb_image(st)) {
 			if (checkplan_fb(p, st, o->max_download, &fb) < 0)
@@ -315,7 +315,7 @@ static json_t *checkplan_json_step(const struct plan *p, const struct plan_step 
 		json_object_set_new(j, "delay_ms", json_integer(st->delay_ms));
 	if (checkplan_is_spl(st) && (st->op == PLAN_OP_WRITE || st->op == PLAN_OP_JUMP))
 		json_object_set_new(j, "addr", json_integer(st->addr));
-	if (st->image)
+	if (st->image && st->runs_on_imx6)
 		json_object_set_new(j, "image", checkplan_json_image(p, st, o, err));
 	return j;
 }

@@ -243,6 +243,14 @@ static void test_spl(void **state)
 	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n");
 	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
 	assert_non_null(strstr(out_text, "SDPV: jump    (runs if the board comes up as U-Boot SPL)"));
+	/* one that cannot be computed is display only, without a range */
+	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f u-boot.imx -skipspl\nSDPV: jump\n");
+	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
+	assert_non_null(strstr(out_text, "-skipspl    (not run on i.MX6)\n    3  SDPV: jump    (not run on i.MX6)\n"));
+	assert_int_equal(run("--check-plan", P("spl.lst"), "--json", NULL), 0);
+	root = parse_json();
+	assert_null(json_object_get(step_at_line(root, 2), "image"));
+	json_decref(root);
 	/* the SPL without lines for U-Boot proper: refused */
 	write_plan("spl.lst", "SDP: boot -f spl.imx\nFB: done\n");
 	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 1);
