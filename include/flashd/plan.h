@@ -12,8 +12,14 @@
  * is in the boot ROM; SDPU lines on a U-Boot SPL SDP gadget that uuu's table
  * calls SDPU (bcdDevice < 0x0500), SDPV lines on one it calls SDPV
  * (bcdDevice 0x0500-0x9998); FB lines once it is a fastboot device. Steps
- * with runs_on_imx6 == false (SDPS lines, CFG lines) are kept for display
- * only and never run. */
+ * with runs_on_imx6 == false (SDPS lines, CFG lines, and SPL lines that
+ * cannot be reached and whose write range cannot be computed, with every
+ * line of their protocol) are kept for display only and never run.
+ *
+ * SDPU/SDPV steps: WRITE sends image [image_offset, +image_len) (computed
+ * at load as uuu does: -offset, -skipfhdr, -scanterm, -skipspl) to addr;
+ * JUMP sends addr (file and image are NULL: uuu ignores -f there); DELAY,
+ * DONE. addr 0 (has_addr false) means the SPL's CONFIG_SDP_LOADADDR. */
 #ifndef FLASHD_PLAN_H
 #define FLASHD_PLAN_H
 
@@ -92,7 +98,8 @@ struct plan_step {
 	unsigned line;
 	enum plan_proto proto;
 	enum plan_op op;
-	bool runs_on_imx6;        /* false: SDPS and CFG lines (never run) */
+	bool runs_on_imx6;        /* false: SDPS and CFG lines, unreachable SPL lines that
+				   * cannot be computed (never run) */
 	const char *text;         /* the line as written (comment and blanks trimmed) */
 	const char *cmd;          /* the line after parameter substitution */
 	const char *arg;          /* getvar variable; ucmd/acmd/oem text; flash/erase

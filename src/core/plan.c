@@ -193,11 +193,14 @@ static int plan_collect(struct plan_loader *ld, const char *text, size_t len)
 			continue;
 		while (j < len && !plan_is_space(text[j]))
 			j++;
-		if (j - i > PLAN_LINE_MAX)
+		if (j - i > PLAN_LINE_MAX) {
+			i = j - 1;
 			continue;
+		}
 		r = plan_param_add(ld, text + i, j - i);
 		if (r < 0)
 			return r;
+		i = j - 1; /* the regex goes on after its match: "@_a@_b" is one name */
 	}
 	for (size_t i = 0; i < ld->p->nparams; i++) {
 		r = plan_param_default(&ld->p->params[i], text, len);

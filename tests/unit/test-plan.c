@@ -573,7 +573,12 @@ static void test_params(void **state)
 	assert_string_equal(name, "_part");
 	assert_null(value);
 	plan_unref(p);
-	/* first appearance decides the order, not the declarations */
+	/* uuu's regex takes "_a@_b" whole: one parameter */
+	p = load_ok("# @_a@_b | x\nFB: ucmd echo _a@_b\n", (const char *[]){ "v" }, 1);
+	assert_int_equal(plan_n_params(p), 1);
+	assert_string_equal(plan_step(p, 0)->arg, "echo v");
+	plan_unref(p);
+		/* first appearance decides the order, not the declarations */
 	p = load_ok("FB: ucmd echo _b _a\n# @_a | x\n# @_b | y\n", args, 2);
 	assert_string_equal(plan_step(p, 0)->arg, "echo u-boot.imx \"my image.img\"");
 	plan_unref(p);
