@@ -32,7 +32,7 @@
 
 #define PLAN_FILE_MAX (1u << 20)  /* bytes in a plan file */
 #define PLAN_LINE_MAX 4096u       /* bytes in one line, also after substitution */
-#define PLAN_PARAMS_MAX 32u       /* declared parameters (# @_name) */
+#define PLAN_PARAMS_MAX 32u       /* parameters ("_name" words, as uuu finds them) */
 #define PLAN_STEPS_MAX 4096u
 #define PLAN_USB_IDS_MAX 16u      /* CFG: FB:/SDPU:/SDPV: -vid -pid entries */
 /* U-Boot's fastboot gadget takes a command shorter than its 4096-byte
@@ -141,8 +141,8 @@ struct plan;
 /* flags for plan_load/plan_parse */
 #define PLAN_LOAD_NO_IMAGES 0x1u  /* syntax only: do not open images (fuzzing, tests) */
 
-/* Load the plan at path with args bound to its declared parameters in
- * order. 0 and *out set, or a negative errno and, if err != NULL, a
+/* Load the plan at path with args bound to its parameters in order, as
+ * "uuu -b" binds them (flashd-plan(5), Parameters). 0 and *out set, or a negative errno and, if err != NULL, a
  * NUL-terminated "file:line: message" (or "file: message") in err. */
 int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
 	      struct plan **out, char *err, size_t errlen);
@@ -166,7 +166,8 @@ struct plan_image *plan_image(const struct plan *p, size_t i);
 /* Extra device IDs from "CFG: FB:/SDPU:/SDPV: -vid V -pid P" lines, in
  * plan order. */
 const struct plan_usb_id *plan_usb_ids(const struct plan *p, size_t *n);
-/* Declared parameters and the values they got (value NULL: unbound). */
+/* Parameters in order of first appearance and the values they got (value
+ * NULL: no argument, the name stays in the text as a literal word). */
 size_t plan_n_params(const struct plan *p);
 int plan_param(const struct plan *p, size_t i, const char **name, const char **value);
 

@@ -36,7 +36,7 @@ struct checkplan_fb {
 static void checkplan_usage(FILE *f)
 {
 	fputs("usage: flashd --check-plan PLAN [ARG...] [--max-download-size N] [--json]\n"
-	      "  PLAN     a plan file (flashd-plan(5)); ARGs bind its # @_name parameters in order\n"
+	      "  PLAN     a plan file (flashd-plan(5)); ARGs bind its _name parameters in order\n"
 	      "  --max-download-size N  the device's fastboot buffer, hex (0x…) or decimal\n"
 	      "                         (default 0x7000000)\n"
 	      "  --json   print one JSON object instead of a table\n",
