@@ -118,11 +118,10 @@ static uint64_t plan_sdp_fhdr(const struct plan_step *st, uint64_t data_len, uin
 	static const uint64_t at[] = { 0, 0x400, 0x1fc, 0x5fc };
 
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		uint64_t o = offset + at[i];
 		uint32_t m;
-		if (o + 4 > data_len)
+		if (offset >= data_len || data_len - offset < at[i] + 4)
 			return 0;
-		m = plan_rd32(st->image->data + o);
+		m = plan_rd32(st->image->data + offset + at[i]);
 		if (m == 0xc0ffee01u || m == 0x42464346u)
 			return 0x1000;
 	}
