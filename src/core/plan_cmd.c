@@ -23,7 +23,8 @@ static const struct {
 	{ "SDPU", PLAN_PROTO_SDPU, NULL }, { "SDPV", PLAN_PROTO_SDPV, NULL },
 	{ "FB", PLAN_PROTO_FB, NULL },     { "FASTBOOT", PLAN_PROTO_FB, NULL },
 	{ "CFG", PLAN_PROTO_CFG, NULL },
-	{ "FBK", -1, "uuu's Linux mfg gadget (FBK:) is not fastboot" },
+	{ "FBK", -1, "uuu's fastboot in a Linux ramdisk runs programs on the board; flashd flashes "
+		     "from U-Boot only" },
 };
 
 enum plan_opt_kind {
