@@ -12,8 +12,14 @@
  * is in the boot ROM; SDPU lines on a U-Boot SPL SDP gadget that uuu's table
  * calls SDPU (bcdDevice < 0x0500), SDPV lines on one it calls SDPV
  * (bcdDevice 0x0500-0x9998); FB lines once it is a fastboot device. Steps
- * with runs_on_imx6 == false (SDPS lines, CFG lines) are kept for display
- * only and never run. */
+ * with runs_on_imx6 == false (SDPS lines, CFG lines, and SPL lines that
+ * cannot be reached and whose write range cannot be computed, with every
+ * line of their protocol) are kept for display only and never run.
+ *
+ * SDPU/SDPV steps: WRITE sends image [image_offset, +image_len) (computed
+ * at load as uuu does: -offset, -skipfhdr, -scanterm, -skipspl) to addr;
+ * JUMP sends addr (file and image are NULL: uuu ignores -f there); DELAY,
+ * DONE. addr 0 (has_addr false) means the SPL's CONFIG_SDP_LOADADDR. */
 #ifndef FLASHD_PLAN_H
 #define FLASHD_PLAN_H
 
@@ -26,9 +32,15 @@
 
 #define PLAN_FILE_MAX (1u << 20)  /* bytes in a plan file */
 #define PLAN_LINE_MAX 4096u       /* bytes in one line, also after substitution */
-#define PLAN_PARAMS_MAX 32u       /* declared parameters (# @_name) */
+#define PLAN_PARAMS_MAX 32u       /* parameters ("_name" words, as uuu finds them) */
 #define PLAN_STEPS_MAX 4096u
 #define PLAN_USB_IDS_MAX 16u      /* CFG: FB:/SDPU:/SDPV: -vid -pid entries */
+/* U-Boot's fastboot gadget takes a command shorter than its 4096-byte
+ * EP_BUFFER_SIZE request (drivers/usb/gadget/f_fastboot.c,
+ * rx_handler_command, mainline and uboot-imx); ACmd copies its text into
+ * 64 bytes and refuses 64 or more (drivers/fastboot/fb_command.c). */
+#define PLAN_FB_CMD_MAX 4095u     /* bytes of a fastboot command ("UCmd:…") */
+#define PLAN_ACMD_MAX 63u         /* bytes of an acmd's text */
 
 enum plan_proto {
 	PLAN_PROTO_SDP,   /* i.MX6/7 boot ROM (HID) */
@@ -86,13 +98,15 @@ struct plan_step {
 	unsigned line;
 	enum plan_proto proto;
 	enum plan_op op;
-	bool runs_on_imx6;        /* false: SDPS and CFG lines (never run) */
+	bool runs_on_imx6;        /* false: SDPS and CFG lines, unreachable SPL lines that
+				   * cannot be computed (never run) */
 	const char *text;         /* the line as written (comment and blanks trimmed) */
 	const char *cmd;          /* the line after parameter substitution */
 	const char *arg;          /* getvar variable; ucmd/acmd/oem text; flash/erase
 				   * partition; CFG: the text after "CFG:"; else NULL */
 	const char *fb_cmd;       /* FB wire command ("getvar:x", "UCmd:…", "flash:part",
-				   * "reboot", …); NULL for download and non-FB steps */
+				   * "reboot", …; ≤ PLAN_FB_CMD_MAX bytes, may hold a tab);
+				   * NULL for download and non-FB steps */
 	const char *file;         /* -f/flash FILE after substitution, as written; or NULL */
 	struct plan_image *image; /* opened image (runnable steps with a file), or NULL */
 	uint64_t image_offset;    /* part of the image the step uses: [offset, offset+len) */
@@ -106,6 +120,8 @@ struct plan_step {
 	bool nojump, cleardcd;    /* boot -nojump, boot/jump -cleardcd */
 	bool raw2sparse, no_bmap; /* flash */
 	bool scanterm;            /* flash/write -scanterm */
+	bool skipspl, skipfhdr;   /* SDPU/SDPV write -skipspl/-skipfhdr: already applied
+				   * to image_offset/image_len at load */
 	uint64_t scan_limit;      /* -scanlimited; 0 = whole file */
 	uint64_t sparse_limit;    /* flash -S; 0 = max-download-size only */
 };
@@ -125,8 +141,8 @@ struct plan;
 /* flags for plan_load/plan_parse */
 #define PLAN_LOAD_NO_IMAGES 0x1u  /* syntax only: do not open images (fuzzing, tests) */
 
-/* Load the plan at path with args bound to its declared parameters in
- * order. 0 and *out set, or a negative errno and, if err != NULL, a
+/* Load the plan at path with args bound to its parameters in order, as
+ * "uuu -b" binds them (flashd-plan(5), Parameters). 0 and *out set, or a negative errno and, if err != NULL, a
  * NUL-terminated "file:line: message" (or "file: message") in err. */
 int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
 	      struct plan **out, char *err, size_t errlen);
@@ -150,9 +166,24 @@ struct plan_image *plan_image(const struct plan *p, size_t i);
 /* Extra device IDs from "CFG: FB:/SDPU:/SDPV: -vid V -pid P" lines, in
  * plan order. */
 const struct plan_usb_id *plan_usb_ids(const struct plan *p, size_t *n);
-/* Declared parameters and the values they got (value NULL: unbound). */
+/* Parameters in order of first appearance and the values they got (value
+ * NULL: no argument, the name stays in the text as a literal word). */
 size_t plan_n_params(const struct plan *p);
 int plan_param(const struct plan *p, size_t i, const char **name, const char **value);
+
+/* The boot chain (flashd-plan(5), "U-Boot SPL"). An image is an SPL when
+ * its IVT (self or entry) lies in i.MX6/7 OCRAM, 0x00900000-0x0093FFFF. */
+bool plan_image_is_spl(const struct plan_image *img);
+/* The first SDP boot (or jump -f) starts an SPL: the board will come up
+ * as U-Boot SPL's SDP gadget and the SDPU/SDPV lines run. */
+bool plan_boots_spl(const struct plan *p);
+/* SDPU: or SDPV: has both write and jump lines (plan_load refuses a plan
+ * whose SDP image is an SPL without them). */
+bool plan_has_spl_stage(const struct plan *p);
+/* A board of this plan can come up as U-Boot SPL: the ROM boots an SPL,
+ * or the plan has no SDP boot at all (a board that arrives as SPL). False
+ * when the ROM boots a full U-Boot: SPL lines are then never reached. */
+bool plan_spl_reachable(const struct plan *p);
 
 const char *plan_op_to_string(enum plan_op op);
 const char *plan_proto_to_string(enum plan_proto proto);

@@ -125,85 +125,138 @@ int plan_param(const struct plan *p, size_t i, const char **name, const char **v
 	return 0;
 }
 
-/* ---- parameters ---- */
+/* ---- parameters: as uuu's BuiltInScript (uuu/buildincmd.cpp) ---- */
 
-static struct plan_param *plan_param_find(struct plan *p, const char *name)
+static struct plan_param *plan_param_find(struct plan *p, const char *name, size_t len)
 {
 	for (size_t i = 0; i < p->nparams; i++)
-		if (strcmp(p->params[i].name, name) == 0)
+		if (strlen(p->params[i].name) == len && memcmp(p->params[i].name, name, len) == 0)
 			return &p->params[i];
 	return NULL;
 }
 
-static int plan_declare(struct plan_loader *ld, const char *line)
+static bool plan_is_space(char c)
 {
-	struct plan_param *prev;
-	char *name, *def;
-	const char *why;
-	int r = plan_lex_param_decl(line, &name, &def, &why);
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
-	if (r == -EINVAL)
-		return plan_fail(ld, "%s", why);
-	if (r <= 0)
-		return r;
-	prev = plan_param_find(ld->p, name);
-	if (prev || ld->p->nparams >= PLAN_PARAMS_MAX) {
-		r = prev ? plan_fail(ld, "parameter '%s' declared twice (first at line %u)", name, prev->line)
-			 : plan_fail(ld, "more than %u parameters", PLAN_PARAMS_MAX);
-		free(name);
-		free(def);
-		return r;
-	}
-	ld->p->params[ld->p->nparams++] = (struct plan_param){ .name = name, .def = def, .line = ld->line };
+/* The default of pm: uuu takes the first "@_name" in the text and the
+ * first '|' after it; a '[' between them starts the name of the parameter
+ * whose argument pm takes when it is not given, up to ']'. */
+static int plan_param_default(struct plan_param *pm, const char *text, size_t len)
+{
+	char key[PLAN_LINE_MAX + 2];
+	const char *at, *bar, *lb, *rb, *end = text + len;
+
+	if ((size_t)snprintf(key, sizeof(key), "@%s", pm->name) >= sizeof(key))
+		return 0;
+	at = memmem(text, len, key, strlen(key));
+	if (!at || !(bar = memchr(at, '|', (size_t)(end - at))))
+		return 0;
+	lb = memchr(at, '[', (size_t)(bar - at));
+	if (!lb)
+		return 0;
+	rb = memchr(lb, ']', (size_t)(bar - lb));
+	pm->def = strndup(lb + 1, (size_t)((rb ? rb : bar) - lb - 1));
+	return pm->def ? 0 : -ENOMEM;
+}
+
+static int plan_param_add(struct plan_loader *ld, const char *name, size_t len)
+{
+	struct plan *p = ld->p;
+	char *nm;
+
+	if (plan_param_find(p, name, len))
+		return 0;
+	if (p->nparams >= PLAN_PARAMS_MAX)
+		return plan_fail(ld, "more than %u parameters (words '_name' after a blank or '@')",
+				 PLAN_PARAMS_MAX);
+	nm = strndup(name, len);
+	if (!nm)
+		return -ENOMEM;
+	p->params[p->nparams++] = (struct plan_param){ .name = nm, .line = ld->line };
 	return 0;
 }
 
-static const char *plan_param_resolve(struct plan *p, const struct plan_param *pm)
+/* Every "_word" after '@' or a space is a parameter (uuu's regex
+ * "(@| )(_\S+)"), whether or not a "# @_name" line declares it. */
+static int plan_collect(struct plan_loader *ld, const char *text, size_t len)
 {
-	for (size_t hops = 0; pm && hops <= p->nparams; hops++) {
-		if (pm->owned)
-			return pm->owned;
-		if (!pm->def)
-			return NULL;
-		if (pm->def[0] != '_')
-			return pm->def;
-		pm = plan_param_find(p, pm->def);
+	int r;
+
+	ld->line = 1;
+	for (size_t i = 1; i < len; i++) {
+		size_t j = i;
+		if (text[i - 1] == '\n')
+			ld->line++;
+		if (text[i] != '_' || (text[i - 1] != '@' && text[i - 1] != ' '))
+			continue;
+		while (j < len && !plan_is_space(text[j]))
+			j++;
+		if (j - i > PLAN_LINE_MAX) {
+			i = j - 1;
+			continue;
+		}
+		r = plan_param_add(ld, text + i, j - i);
+		if (r < 0)
+			return r;
+		i = j - 1; /* the regex goes on after its match: "@_a@_b" is one name */
 	}
-	return NULL; /* a cycle of defaults, or a dangling one */
+	for (size_t i = 0; i < ld->p->nparams; i++) {
+		r = plan_param_default(&ld->p->params[i], text, len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
+static int plan_check_arg(struct plan_loader *ld, size_t i, const char *a, const char *name)
+{
+	if (!a)
+		return plan_fail(ld, "argument %zu is NULL", i + 1);
+	if (!*a)
+		return plan_fail(ld, "argument %zu (%s) is empty", i + 1, name);
+	for (const char *c = a; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return plan_fail(ld, "argument %zu (%s) contains a control character", i + 1, name);
+	if (strchr(a, '"'))
+		return plan_fail(ld, "argument %zu (%s) contains a double quote", i + 1, name);
+	return 0;
+}
+
+/* uuu's replace_script_args: argument i binds parameter i; a parameter
+ * without an argument takes the argument of the parameter its [default]
+ * names, if that one was given; otherwise its name stays, a literal word. */
 static int plan_bind(struct plan_loader *ld, const char *const *args, size_t nargs)
 {
 	struct plan *p = ld->p;
 
 	ld->line = 0;
 	if (nargs > p->nparams)
-		return plan_fail(ld, "%zu argument%s given, but the plan declares %zu parameter%s (# @_name)",
+		return plan_fail(ld, "%zu argument%s given, but the plan has %zu parameter%s (words '_name')",
 				 nargs, nargs == 1 ? "" : "s", p->nparams, p->nparams == 1 ? "" : "s");
 	for (size_t i = 0; i < nargs; i++) {
-		if (!args[i])
-			return plan_fail(ld, "argument %zu is NULL", i + 1);
-		for (const char *c = args[i]; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				return plan_fail(ld, "argument %zu contains a control character", i + 1);
+		int r = plan_check_arg(ld, i, args[i], p->params[i].name);
+		if (r < 0)
+			return r;
 		p->params[i].owned = strdup(args[i]);
 		if (!p->params[i].owned)
 			return -ENOMEM;
+		p->params[i].value = p->params[i].owned;
 	}
-	for (size_t i = 0; i < p->nparams; i++) {
+	for (size_t i = nargs; i < p->nparams; i++) {
 		struct plan_param *pm = &p->params[i];
-		if (pm->def && pm->def[0] == '_' && !plan_param_find(p, pm->def)) {
-			ld->line = pm->line;
-			return plan_fail(ld, "default '%s' of '%s' is not a declared parameter", pm->def, pm->name);
-		}
+		for (size_t j = 0; pm->def && j < nargs; j++)
+			if (strcmp(p->params[j].name, pm->def) == 0) {
+				pm->value = p->params[j].owned;
+				break;
+			}
 	}
-	for (size_t i = 0; i < p->nparams; i++)
-		p->params[i].value = plan_param_resolve(p, &p->params[i]);
 	return 0;
 }
 
-/* Pass 1: lexical checks on every line, parameter declarations. */
-static int plan_pass_declare(struct plan_loader *ld, const char *text, size_t len)
+/* Pass 1: lexical checks on every line. */
+static int plan_pass_lex(struct plan_loader *ld, const char *text, size_t len)
 {
 	char buf[PLAN_LINE_MAX + 1];
 	const char *why;
@@ -211,13 +264,9 @@ static int plan_pass_declare(struct plan_loader *ld, const char *text, size_t le
 	int r;
 
 	ld->line = 0;
-	while ((r = plan_lex_next(text, len, &pos, buf, &ld->line, &why)) != 0) {
+	while ((r = plan_lex_next(text, len, &pos, buf, &ld->line, &why)) != 0)
 		if (r < 0)
 			return plan_fail(ld, "%s", why);
-		r = plan_declare(ld, buf);
-		if (r < 0)
-			return r;
-	}
 	return 0;
 }
 
@@ -246,7 +295,7 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 	char buf[PLAN_LINE_MAX + 1];
 	const char *why;
 	size_t pos = 0, cap = 0;
-	bool runnable = false;
+	bool runnable = false, spl = false;
 	int r;
 
 	ld->line = 0;
@@ -261,7 +310,8 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 				return r;
 			continue;
 		}
-		runnable |= st.runs_on_imx6;
+		runnable |= st.runs_on_imx6 && (st.proto == PLAN_PROTO_SDP || st.proto == PLAN_PROTO_FB);
+		spl |= st.runs_on_imx6 && st.proto != PLAN_PROTO_SDP && st.proto != PLAN_PROTO_FB;
 		r = plan_step_add(ld, &st, &cap);
 		if (r < 0) {
 			plan_step_clear(&st);
@@ -269,9 +319,12 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 		}
 	}
 	ld->line = 0;
+	if (!runnable && spl)
+		return plan_fail(ld, "SDPU:/SDPV: lines but no SDP: boot: a board in the boot ROM never "
+				 "reaches U-Boot SPL (add 'SDP: boot -f SPL')");
 	if (!runnable)
 		return plan_fail(ld, "no SDP: or FB: steps");
-	return 0;
+	return plan_sdp_chain(ld);
 }
 
 /* ---- entry points ---- */
@@ -299,8 +352,15 @@ int plan_parse(const char *name, const char *dir, const char *text, size_t len,
 	p->dir = strdup(dir && *dir ? dir : ".");
 	sha256_hex(text ? text : "", len, p->sha256);
 	r = p->path && p->dir ? 0 : -ENOMEM;
+	/* a UTF-8 byte order mark (editors on Windows add one): skipped */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	if (r == 0)
-		r = plan_pass_declare(&ld, text, len);
+		r = plan_pass_lex(&ld, text, len);
+	if (r == 0)
+		r = plan_collect(&ld, text, len);
 	if (r == 0)
 		r = plan_bind(&ld, args, nargs);
 	if (r == 0)

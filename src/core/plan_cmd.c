@@ -10,8 +10,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "flashd/fastboot.h"
-
 #define PLAN_N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- tables ---- */
@@ -25,7 +23,8 @@ static const struct {
 	{ "SDPU", PLAN_PROTO_SDPU, NULL }, { "SDPV", PLAN_PROTO_SDPV, NULL },
 	{ "FB", PLAN_PROTO_FB, NULL },     { "FASTBOOT", PLAN_PROTO_FB, NULL },
 	{ "CFG", PLAN_PROTO_CFG, NULL },
-	{ "FBK", -1, "uuu's Linux mfg gadget (FBK:) is not fastboot" },
+	{ "FBK", -1, "uuu's fastboot in a Linux ramdisk runs programs on the board; flashd flashes "
+		     "from U-Boot only" },
 };
 
 enum plan_opt_kind {
@@ -35,7 +34,8 @@ enum plan_opt_kind {
 	PLAN_OPT_FILE,       /* const char *file */
 	PLAN_OPT_ADDR,       /* uint32_t addr + has_addr */
 	PLAN_OPT_IVT,        /* number, sets use_ivt */
-	PLAN_OPT_SKIP_FLAG,  /* accepted on lines that never run */
+	PLAN_OPT_SKIP_FLAG,  /* accepted and ignored (uuu ignores it there too) */
+	PLAN_OPT_SKIP_VALUE, /* the same, with a value */
 	PLAN_OPT_NO,         /* known to uuu, refused */
 };
 
@@ -49,6 +49,7 @@ struct plan_opt {
 #define OPT(n, k, f) { n, PLAN_OPT_##k, offsetof(struct plan_step, f), NULL }
 #define OPT_NO(n, why) { n, PLAN_OPT_NO, 0, why }
 #define OPT_SKIP(n) { n, PLAN_OPT_SKIP_FLAG, 0, NULL }
+#define OPT_SKIPV(n) { n, PLAN_OPT_SKIP_VALUE, 0, NULL }
 #define OPT_END { NULL, PLAN_OPT_FLAG, 0, NULL }
 
 static const struct plan_opt plan_opts_boot[] = {
@@ -72,14 +73,29 @@ static const struct plan_opt plan_opts_jump[] = {
 	OPT_NO("-plugin", "plugin images are not supported"),
 	OPT_NO("-addr", "the i.MX6 boot ROM jumps to an IVT: use -f FILE"), OPT_END,
 };
-/* SDPS:/SDPU:/SDPV: lines never run on i.MX6: accept what uuu accepts */
-static const struct plan_opt plan_opts_spl[] = {
+/* SDPS: lines never run on i.MX6: accept what uuu accepts */
+static const struct plan_opt plan_opts_sdps[] = {
 	OPT("-f", FILE, file), OPT("-offset", U64, image_offset), OPT("-addr", ADDR, addr),
 	OPT("-ivt", IVT, use_ivt), OPT("-scanterm", FLAG, scanterm),
 	OPT("-scanlimited", U64, scan_limit), OPT("-nojump", FLAG, nojump),
 	OPT("-cleardcd", FLAG, cleardcd), OPT("-dcdaddr", U32, dcd_addr),
 	OPT_SKIP("-skipspl"), OPT_SKIP("-skipfhdr"), OPT_SKIP("-plugin"), OPT_SKIP("-barebox"),
 	OPT_END,
+};
+/* SDPU:/SDPV: on U-Boot SPL's SDP gadget: uuu's SDPWriteCmd options */
+static const struct plan_opt plan_opts_spl_write[] = {
+	OPT("-f", FILE, file), OPT("-offset", U64, image_offset), OPT("-addr", ADDR, addr),
+	OPT("-skipspl", FLAG, skipspl), OPT("-skipfhdr", FLAG, skipfhdr), OPT("-scanterm", FLAG, scanterm),
+	OPT("-scanlimited", U64, scan_limit),
+	OPT_NO("-ivt", "-ivt sends a boot ROM image to its IVT address; U-Boot SPL loads U-Boot proper "
+		       "from its load address: use -offset N or -skipspl"),
+	OPT_NO("-barebox-bl33", "barebox images are not supported"), OPT_END,
+};
+/* uuu's SPL jump sends only -addr (ROM_INFO_SPL_JUMP in libuuu/sdp.cpp) and
+ * ignores the rest, as flashd does */
+static const struct plan_opt plan_opts_spl_jump[] = {
+	OPT("-addr", ADDR, addr), OPT_SKIPV("-f"), OPT_SKIPV("-ivt"), OPT_SKIPV("-scanlimited"),
+	OPT_SKIP("-plugin"), OPT_SKIP("-cleardcd"), OPT_END,
 };
 static const struct plan_opt plan_opts_flash[] = {
 	OPT("-raw2sparse", FLAG, raw2sparse), OPT("-no-bmap", FLAG, no_bmap),
@@ -116,12 +132,12 @@ struct plan_cmd {
 
 static const struct plan_cmd plan_cmds[] = {
 	CMD("boot", BOOT, P(SDP), OPTS, plan_opts_boot, 0),
-	CMD("boot", BOOT, P(SDPS), OPTS, plan_opts_spl, 0),
+	CMD("boot", BOOT, P(SDPS), OPTS, plan_opts_sdps, 0),
 	CMD("dcd", DCD, P(SDP), OPTS, plan_opts_dcd, 0),
 	CMD("write", WRITE, P(SDP), OPTS, plan_opts_write, 0),
-	CMD("write", WRITE, P_SPL, OPTS, plan_opts_spl, 0),
+	CMD("write", WRITE, P_SPL, OPTS, plan_opts_spl_write, 0),
 	CMD("jump", JUMP, P(SDP), OPTS, plan_opts_jump, 0),
-	CMD("jump", JUMP, P_SPL, OPTS, plan_opts_spl, 0),
+	CMD("jump", JUMP, P_SPL, OPTS, plan_opts_spl_jump, 0),
 	CMD("status", STATUS, P(SDP), NONE, NULL, 0),
 	CMD("getvar", GETVAR, P(FB), WORD, NULL, 0),
 	CMD("ucmd", UCMD, P(FB), REST, NULL, 0),
@@ -273,6 +289,8 @@ static int plan_opts(struct plan_loader *ld, const struct plan_cmd *c, struct pl
 			continue;
 		if (++i >= tk->n)
 			return plan_fail(ld, "%s: option %s needs a value", c->name, t);
+		if (o->kind == PLAN_OPT_SKIP_VALUE)
+			continue;
 		r = plan_opt_value(ld, o, tk->tok[i], st);
 		if (r < 0)
 			return r;
@@ -363,8 +381,13 @@ static int plan_open(struct plan_loader *ld, struct plan_step *st)
 
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0)
+	if (r < 0) {
+		for (size_t i = 0; i < ld->p->nparams; i++)
+			if (!ld->p->params[i].value && strcmp(ld->p->params[i].name, st->file) == 0)
+				return plan_fail(ld, "%s: %s (parameter '%s' got no argument, so it is a file "
+						 "name, as in uuu)", st->file, why, st->file);
 		return plan_fail(ld, "%s: %s", st->file, why);
+	}
 	st->image_len = st->image->size;
 	return 0;
 }
@@ -385,13 +408,29 @@ static int plan_check_sdp(struct plan_loader *ld, struct plan_step *st)
 	r = plan_open(ld, st);
 	if (r < 0)
 		return r;
+	if (st->op == PLAN_OP_WRITE && !st->use_ivt)
+		return plan_sdp_range(ld, st);
 	if (st->image_offset >= st->image->size)
 		return plan_fail(ld, "%s: -offset 0x%llx is beyond the end of the file (%zu bytes)",
 				 st->file, (unsigned long long)st->image_offset, st->image->size);
 	st->image_len = st->image->size - st->image_offset;
-	if (st->op != PLAN_OP_WRITE || st->use_ivt)
-		return plan_check_imx(ld, st);
-	return 0;
+	return plan_check_imx(ld, st);
+}
+
+/* SDPU:/SDPV: on U-Boot SPL. A write's range needs to know whether the
+ * line can be reached at all: computed after the last line (plan_sdp.c). */
+static int plan_check_spl(struct plan_loader *ld, struct plan_step *st)
+{
+	if (st->op != PLAN_OP_WRITE)
+		return 0; /* jump -addr A (0: the SPL's CONFIG_SDP_LOADADDR), delay, done */
+	if (!st->file)
+		return plan_fail(ld, "write: -f FILE missing");
+	if (st->proto == PLAN_PROTO_SDPU && st->skipspl)
+		return plan_fail(ld, "write: -skipspl needs an SPL that uuu calls SDPV: (uuu: \"SPL doesn't "
+				 "support auto scan uboot position\"): use SDPV: or -offset N");
+	if (ld->flags & PLAN_LOAD_NO_IMAGES)
+		return 0;
+	return plan_open(ld, st);
 }
 
 static bool plan_exists(const char *path, const char *suffix)
@@ -430,35 +469,60 @@ static int plan_check_fb_image(struct plan_loader *ld, struct plan_step *st)
 	if (st->raw2sparse && !st->no_bmap && plan_exists(img->path, ".bmap"))
 		return plan_fail(ld, "%s.bmap exists and uuu would use it, but flashd does not support bmap: add -no-bmap",
 				 st->file);
-	if (st->scanterm && !img->sparse.sparse)
-		plan_image_scanterm(img, st->scan_limit, &st->image_offset, &st->image_len);
+	if (st->scanterm && !img->sparse.sparse) {
+		uint64_t dl = img->size, off, len;
+		if (st->scan_limit && st->scan_limit < dl)
+			dl = st->scan_limit;
+		r = plan_sdp_scanterm(ld, st, dl, &off, &len);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			st->image_offset = off;
+			st->image_len = len;
+		}
+	}
 	return 0;
 }
 
+/* The fastboot wire command, "verb:arg" ("oem arg"). U-Boot's fastboot
+ * gadget reads a command into one EP_BUFFER_SIZE (4096) request and
+ * takes it only if it is shorter than that (rx_handler_command in
+ * drivers/usb/gadget/f_fastboot.c, mainline and NXP's uboot-imx), so the
+ * limit is PLAN_FB_CMD_MAX; an ACmd's text is copied into a 64-byte buffer
+ * and refused from 64 bytes on ("too long command", run_acmd in
+ * drivers/fastboot/fb_command.c and uboot-imx's fb_fsl_command.c). A tab
+ * is U-Boot text like any other and goes out as written. */
 static int plan_fb_cmd(struct plan_loader *ld, struct plan_step *st)
 {
 	static const char *const verbs[] = {
 		[PLAN_OP_GETVAR] = "getvar", [PLAN_OP_UCMD] = "UCmd", [PLAN_OP_ACMD] = "ACmd",
 		[PLAN_OP_FLASH] = "flash",   [PLAN_OP_ERASE] = "erase", [PLAN_OP_REBOOT] = "reboot",
-		[PLAN_OP_CONTINUE] = "continue",
+		[PLAN_OP_CONTINUE] = "continue", [PLAN_OP_OEM] = "oem",
 	};
-	char buf[FASTBOOT_CMD_MAX + 1];
-	int r;
+	const char *verb = (unsigned)st->op < PLAN_N(verbs) ? verbs[st->op] : NULL;
+	size_t len;
+	char *cmd;
 
-	if (st->op == PLAN_OP_OEM)
-		r = fastboot_format_oem(buf, st->arg);
-	else if ((unsigned)st->op < PLAN_N(verbs) && verbs[st->op])
-		r = fastboot_format(buf, verbs[st->op], st->arg);
-	else
+	if (!verb)
 		return 0;
-	if (r == -E2BIG)
-		return plan_fail(ld, "fastboot command '%s%s%.24s…' is longer than %u bytes",
-				 st->op == PLAN_OP_OEM ? "oem" : verbs[st->op], st->op == PLAN_OP_OEM ? " " : ":",
-				 st->arg, FASTBOOT_CMD_MAX);
-	if (r < 0)
-		return plan_fail(ld, "control character in fastboot command");
-	st->fb_cmd = strdup(buf);
-	return st->fb_cmd ? 0 : -ENOMEM;
+	len = strlen(verb) + (st->arg ? 1 + strlen(st->arg) : 0);
+	if (len > PLAN_FB_CMD_MAX)
+		return plan_fail(ld, "fastboot command '%s%s%.24s…' is %zu bytes; U-Boot takes at most %u "
+				 "(f_fastboot.c: EP_BUFFER_SIZE 4096)", verb, st->op == PLAN_OP_OEM ? " " : ":",
+				 st->arg, len, PLAN_FB_CMD_MAX);
+	if (st->op == PLAN_OP_ACMD && strlen(st->arg) > PLAN_ACMD_MAX)
+		return plan_fail(ld, "acmd: '%.24s…' is %zu bytes; U-Boot takes at most %u "
+				 "(fb_command.c: \"too long command\")", st->arg, strlen(st->arg), PLAN_ACMD_MAX);
+	cmd = malloc(len + 1);
+	if (!cmd)
+		return -ENOMEM;
+	strcpy(cmd, verb);
+	if (st->arg) {
+		cmd[strlen(verb)] = st->op == PLAN_OP_OEM ? ' ' : ':';
+		strcpy(cmd + strlen(verb) + 1, st->arg);
+	}
+	st->fb_cmd = cmd;
+	return 0;
 }
 
 static int plan_check(struct plan_loader *ld, struct plan_step *st)
@@ -469,6 +533,8 @@ static int plan_check(struct plan_loader *ld, struct plan_step *st)
 		return 0;
 	if (st->proto == PLAN_PROTO_SDP)
 		return plan_check_sdp(ld, st);
+	if (st->proto == PLAN_PROTO_SDPU || st->proto == PLAN_PROTO_SDPV)
+		return plan_check_spl(ld, st);
 	if (st->op == PLAN_OP_FLASH || st->op == PLAN_OP_DOWNLOAD) {
 		r = plan_check_fb_image(ld, st);
 		if (r < 0)
@@ -477,59 +543,68 @@ static int plan_check(struct plan_loader *ld, struct plan_step *st)
 	return plan_fb_cmd(ld, st);
 }
 
-/* ---- CFG: PROTO: -vid V -pid P … ---- */
+/* ---- CFG: PROTO: -vid V -pid P … (uuu's CfgCmd, libuuu/config.cpp) ---- */
 
-static int plan_cfg_opts(struct plan_loader *ld, const struct plan_lex_tokens *tk, int64_t *vid, int64_t *pid)
+static int plan_cfg_opts(struct plan_loader *ld, const struct plan_lex_tokens *tk, int64_t v[4])
 {
-	static const char *const nums[] = { "-vid", "-pid", "-bcdversion", "-bcdmin", "-bcdmax" };
+	static const char *const nums[] = { "-vid", "-pid", "-bcdmin", "-bcdmax", "-bcdversion" };
 	static const char *const strs[] = { "-chip", "-compatible" };
 
 	for (size_t i = 0; i < tk->n; i += 2) {
 		const char *o = tk->tok[i];
-		bool num = false, str = false;
-		uint64_t v;
+		int num = -1;
+		bool str = false;
+		uint64_t n;
 		for (size_t k = 0; k < PLAN_N(nums); k++)
-			num |= strcmp(o, nums[k]) == 0;
+			num = strcmp(o, nums[k]) == 0 ? (int)k : num;
 		for (size_t k = 0; k < PLAN_N(strs); k++)
 			str |= strcmp(o, strs[k]) == 0;
-		if (!num && !str)
+		if (num < 0 && !str)
 			return plan_fail(ld, "CFG: unknown option '%s'", o);
 		if (i + 1 >= tk->n)
 			return plan_fail(ld, "CFG: option %s needs a value", o);
-		if (!num)
+		if (num < 0)
 			continue;
-		if (plan_lex_number(tk->tok[i + 1], 0xFFFF, &v) < 0)
+		if (plan_lex_number(tk->tok[i + 1], 0xFFFF, &n) < 0)
 			return plan_fail(ld, "CFG: %s: bad 16-bit number '%s'", o, tk->tok[i + 1]);
-		if (strcmp(o, "-vid") == 0)
-			*vid = (int64_t)v;
-		else if (strcmp(o, "-pid") == 0)
-			*pid = (int64_t)v;
+		if (num == 4)
+			v[2] = v[3] = (int64_t)n; /* -bcdversion B: [B, B] */
+		else
+			v[num] = (int64_t)n;
 	}
-	if (*vid < 0 || *pid < 0)
+	if (v[0] < 0 || v[1] < 0)
 		return plan_fail(ld, "CFG: needs -vid and -pid");
+	if (v[2] > v[3])
+		return plan_fail(ld, "CFG: -bcdmin 0x%04x is above -bcdmax 0x%04x", (unsigned)v[2], (unsigned)v[3]);
 	return 0;
 }
 
-static int plan_cfg_add_fb(struct plan_loader *ld, uint16_t vid, uint16_t pid)
+static int plan_cfg_add(struct plan_loader *ld, enum plan_proto proto, const int64_t v[4])
 {
 	struct plan *p = ld->p;
+	struct plan_usb_id id = { .proto = proto, .vid = (uint16_t)v[0], .pid = (uint16_t)v[1],
+				  .bcd_min = (uint16_t)v[2], .bcd_max = (uint16_t)v[3], .line = ld->line };
 
-	for (size_t i = 0; i < p->nusb_ids; i++)
-		if (p->usb_ids[i].vid == vid && p->usb_ids[i].pid == pid)
+	for (size_t i = 0; i < p->nusb_ids; i++) {
+		const struct plan_usb_id *o = &p->usb_ids[i];
+		if (o->proto == id.proto && o->vid == id.vid && o->pid == id.pid &&
+		    o->bcd_min == id.bcd_min && o->bcd_max == id.bcd_max)
 			return 0;
+	}
 	if (p->nusb_ids >= PLAN_USB_IDS_MAX)
-		return plan_fail(ld, "CFG: more than %u FB: devices", PLAN_USB_IDS_MAX);
-	p->usb_ids[p->nusb_ids++] = (struct plan_usb_id){ .proto = PLAN_PROTO_FB, .vid = vid, .pid = pid,
-							  .bcd_min = 0, .bcd_max = 0xffff,
-							  .line = ld->line };
+		return plan_fail(ld, "CFG: more than %u FB:/SDPU:/SDPV: devices", PLAN_USB_IDS_MAX);
+	p->usb_ids[p->nusb_ids++] = id;
 	return 0;
 }
 
+/* "CFG: PROTO: options". uuu takes the first word after "CFG:" as the
+ * protocol; when there is none ("CFG: -vid 1 -pid 2") its entry matches
+ * no protocol and does nothing: kept for display. */
 static int plan_cfg(struct plan_loader *ld, struct plan_step *st, char *rest)
 {
 	struct plan_step target = { 0 };
 	struct plan_lex_tokens tk;
-	int64_t vid = -1, pid = -1;
+	int64_t v[4] = { -1, -1, 0, 0xFFFF };
 	char *colon;
 	bool fbk;
 	int r;
@@ -541,8 +616,8 @@ static int plan_cfg(struct plan_loader *ld, struct plan_step *st, char *rest)
 	if (r < 0)
 		return r;
 	colon = strchr(rest, ':');
-	if (!colon)
-		return plan_fail(ld, "CFG: expected 'CFG: PROTOCOL: -vid V -pid P'");
+	if (!*rest || *rest == '-' || !colon)
+		return 0; /* no protocol: uuu ignores the line */
 	*colon = '\0';
 	for (char *e = colon; e > rest && plan_lex_is_blank(e[-1]);)
 		*--e = '\0';
@@ -555,11 +630,12 @@ static int plan_cfg(struct plan_loader *ld, struct plan_step *st, char *rest)
 	r = plan_lex_tokenize(colon + 1, &tk);
 	if (r < 0)
 		return plan_fail(ld, "CFG: %s", r == -E2BIG ? "too many words" : "unterminated quote");
-	r = plan_cfg_opts(ld, &tk, &vid, &pid);
+	r = plan_cfg_opts(ld, &tk, v);
 	if (r < 0)
 		return r;
-	if (!fbk && target.proto == PLAN_PROTO_FB)
-		return plan_cfg_add_fb(ld, (uint16_t)vid, (uint16_t)pid);
+	if (!fbk && (target.proto == PLAN_PROTO_FB || target.proto == PLAN_PROTO_SDPU ||
+		     target.proto == PLAN_PROTO_SDPV))
+		return plan_cfg_add(ld, target.proto, v);
 	return 0;
 }
 
@@ -618,7 +694,7 @@ static int plan_command(struct plan_loader *ld, struct plan_step *st, char *rest
 	if (c->unsupported)
 		return plan_fail(ld, "unsupported command '%s' for %s: (%s)", tk.tok[0], proto, c->unsupported);
 	st->op = c->op;
-	st->runs_on_imx6 = st->proto == PLAN_PROTO_SDP || st->proto == PLAN_PROTO_FB;
+	st->runs_on_imx6 = st->proto != PLAN_PROTO_SDPS; /* CFG lines do not come here */
 	r = plan_args(ld, c, &tk, st);
 	if (r < 0)
 		return r;
@@ -636,6 +712,9 @@ int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *st)
 	s = plan_lex_strip(buf);
 	if (!*s)
 		return 0;
+	if (strncmp(s, "uuu_version", 11) == 0 && (!s[11] || plan_lex_is_blank(s[11])))
+		return plan_fail(ld, "'uuu_version' must start the line (uuu does not know an indented one: "
+				 "\"Unknown Command\")");
 	st->line = ld->line;
 	st->text = strdup(s);
 	if (!st->text)

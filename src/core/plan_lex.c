@@ -112,61 +112,6 @@ char *plan_lex_strip(char *line)
 	return s;
 }
 
-int plan_lex_param_decl(const char *line, char **name, char **def, const char **why)
-{
-	const char *s = line, *n0, *n1, *d0 = NULL, *d1 = NULL;
-	char *nm, *df = NULL;
-
-	while (plan_lex_is_blank(*s))
-		s++;
-	if (*s++ != '#')
-		return 0;
-	while (plan_lex_is_blank(*s))
-		s++;
-	if (s[0] != '@' || s[1] != '_')
-		return 0;
-	n0 = ++s;
-	while (*s && !plan_lex_is_blank(*s) && *s != '[' && *s != '|')
-		s++;
-	n1 = s;
-	if (n1 - n0 < 2) {
-		*why = "parameter name missing after '@_'";
-		return -EINVAL;
-	}
-	while (plan_lex_is_blank(*s))
-		s++;
-	if (*s == '[') {
-		d0 = ++s;
-		d1 = strchr(s, ']');
-		if (!d1) {
-			*why = "missing ']' in parameter declaration";
-			return -EINVAL;
-		}
-		if (d1 == d0) {
-			*why = "empty default in parameter declaration";
-			return -EINVAL;
-		}
-		s = d1 + 1;
-		while (plan_lex_is_blank(*s))
-			s++;
-	}
-	if (*s && *s != '|') {
-		*why = "expected '[default]' or '| description' after the parameter name";
-		return -EINVAL;
-	}
-	nm = strndup(n0, (size_t)(n1 - n0));
-	if (d0)
-		df = strndup(d0, (size_t)(d1 - d0));
-	if (!nm || (d0 && !df)) {
-		free(nm);
-		free(df);
-		return -ENOMEM;
-	}
-	*name = nm;
-	*def = df;
-	return 1;
-}
-
 int plan_lex_number(const char *s, uint64_t max, uint64_t *out)
 {
 	if (!s)
@@ -174,23 +119,7 @@ int plan_lex_number(const char *s, uint64_t max, uint64_t *out)
 	return strnum_parse(s, strlen(s), max, out);
 }
 
-static const struct plan_param *plan_lex_match(const char *s, const struct plan_param *params,
-					       size_t n)
-{
-	const struct plan_param *best = NULL;
-	size_t best_len = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(params[i].name);
-		if (l > best_len && strncmp(s, params[i].name, l) == 0) {
-			best = &params[i];
-			best_len = l;
-		}
-	}
-	return best;
-}
-
-static bool plan_lex_append(char out[PLAN_LINE_MAX + 1], size_t *o, const char *s, size_t n)
+static bool plan_lex_append(char *out, size_t *o, const char *s, size_t n)
 {
 	if (*o + n > PLAN_LINE_MAX)
 		return false;
@@ -199,49 +128,55 @@ static bool plan_lex_append(char out[PLAN_LINE_MAX + 1], size_t *o, const char *
 	return true;
 }
 
-int plan_lex_substitute(const char *in, const struct plan_param *params, size_t n,
-			char out[PLAN_LINE_MAX + 1], const char **param, const char **why)
+/* One parameter over in → out, as uuu's replace_str (uuu/buildincmd.cpp):
+ * every occurrence of the name that starts the text or follows a space
+ * (not a tab, not a quote), with no check where the token ends. A value
+ * with a space goes in quoted, as uuu's main() quotes such arguments. */
+static bool plan_lex_replace(const char *in, const struct plan_param *pm, char *out)
 {
-	size_t o = 0;
-	bool quoted = false;
+	size_t nl = strlen(pm->name), vl = strlen(pm->value), o = 0;
+	bool wrap = strchr(pm->value, ' ') != NULL;
 
 	for (size_t i = 0; in[i];) {
-		const struct plan_param *pm = NULL;
-		if (in[i] == '_' && (i == 0 || plan_lex_is_blank(in[i - 1]) || in[i - 1] == '"'))
-			pm = plan_lex_match(in + i, params, n);
-		if (pm) {
-			const char *v = pm->value;
-			bool wrap;
-			if (!v) {
-				*param = pm->name;
-				*why = "has no value (give it after the plan path)";
-				return -EINVAL;
-			}
-			if (strchr(v, '"')) {
-				*param = pm->name;
-				*why = "value contains a double quote";
-				return -EINVAL;
-			}
-			wrap = !quoted && strpbrk(v, " \t");
+		if ((i == 0 || in[i - 1] == ' ') && strncmp(in + i, pm->name, nl) == 0) {
 			if ((wrap && !plan_lex_append(out, &o, "\"", 1)) ||
-			    !plan_lex_append(out, &o, v, strlen(v)) ||
+			    !plan_lex_append(out, &o, pm->value, vl) ||
 			    (wrap && !plan_lex_append(out, &o, "\"", 1)))
-				goto toolong;
-			i += strlen(pm->name);
+				return false;
+			i += nl;
 			continue;
 		}
-		if (in[i] == '"')
-			quoted = !quoted;
 		if (!plan_lex_append(out, &o, in + i, 1))
-			goto toolong;
+			return false;
 		i++;
 	}
 	out[o] = '\0';
-	return 0;
-toolong:
+	return true;
+}
+
+int plan_lex_substitute(const char *in, const struct plan_param *params, size_t n,
+			char out[PLAN_LINE_MAX + 1], const char **param, const char **why)
+{
+	char tmp[PLAN_LINE_MAX + 1];
+
 	*param = NULL;
-	*why = "line longer than 4096 bytes after parameter substitution";
-	return -EINVAL;
+	if (strlen(in) > PLAN_LINE_MAX) {
+		*why = "line longer than 4096 bytes";
+		return -EINVAL;
+	}
+	strcpy(out, in);
+	/* one parameter after the other over the whole line, as uuu does:
+	 * a later one also replaces inside an earlier one's value */
+	for (size_t k = 0; k < n; k++) {
+		if (!params[k].value)
+			continue; /* not given: the name stays, a literal word */
+		if (!plan_lex_replace(out, &params[k], tmp)) {
+			*why = "line longer than 4096 bytes after parameter substitution";
+			return -EINVAL;
+		}
+		strcpy(out, tmp);
+	}
+	return 0;
 }
 
 int plan_lex_tokenize(const char *s, struct plan_lex_tokens *t)

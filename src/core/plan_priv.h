@@ -10,12 +10,16 @@
 
 #define PLAN_TOKENS_MAX 32u
 
+/* A parameter as uuu finds them (uuu/buildincmd.cpp): every word "_name"
+ * after '@' or a space, in order of first appearance. */
 struct plan_param {
 	char *name;      /* "_flash.bin" */
-	char *def;       /* text in [brackets], or NULL */
-	const char *value; /* bound value (points into args, def or another param's value) */
-	char *owned;     /* copy of the value owned by the plan */
-	unsigned line;
+	char *def;       /* "[_other]" of its "@_name [_other] |" declaration: the
+			  * parameter whose argument it takes when not given; or NULL */
+	const char *value; /* bound value (owned, or another param's), or NULL: not
+			    * given, the name stays in the text as a literal word */
+	char *owned;     /* copy of the argument owned by the plan */
+	unsigned line;   /* where it first appears */
 };
 
 struct plan {
@@ -54,6 +58,18 @@ int plan_fail(struct plan_loader *ld, const char *fmt, ...) __attribute__((forma
  * comment, uuu_version); < 0: error (message via plan_fail). */
 int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *st);
 
+/* ---- plan_sdp.c ---- */
+
+/* uuu's -scanterm over the first data_len bytes of st's image: 0 (not a
+ * disk image: the whole data), 1 and the range, or -EINVAL via plan_fail. */
+int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *st, uint64_t data_len,
+		      uint64_t *off, uint64_t *len);
+/* The range a non -ivt write sends (uuu's SDPWriteCmd::run): -scanlimited,
+ * -offset, -skipfhdr, -scanterm, -skipspl → image_offset/image_len. */
+int plan_sdp_range(struct plan_loader *ld, struct plan_step *st);
+/* After all steps: SPL write ranges and the boot-chain rules. */
+int plan_sdp_chain(struct plan_loader *ld);
+
 /* ---- plan_lex.c ---- */
 
 /* Next line of text from *pos: CR dropped, copied to buf. 1: a line;
@@ -64,14 +80,11 @@ int plan_lex_next(const char *text, size_t len, size_t *pos, char buf[PLAN_LINE_
 /* Remove the comment (a '#' first on the line, or after a blank outside
  * quotes) and surrounding blanks, in place. Returns the start of the text. */
 char *plan_lex_strip(char *line);
-/* "# @_name [default] | description": 1 and malloc'd name and def (def may
- * be NULL); 0 if the line is no declaration; -EINVAL with *why if malformed;
- * -ENOMEM. */
-int plan_lex_param_decl(const char *line, char **name, char **def, const char **why);
 /* uuu numbers: "0x…" hex or decimal. -EINVAL junk, -ERANGE > max. */
 int plan_lex_number(const char *s, uint64_t max, uint64_t *out);
-/* Replace every declared parameter name that begins a token by its value.
- * -EINVAL with *why (and *param for an unbound one). */
+/* Replace each bound parameter (value != NULL) in turn, uuu's way: every
+ * occurrence of its name at the start of the line or after a space. -EINVAL
+ * with *why if the result is longer than PLAN_LINE_MAX. */
 int plan_lex_substitute(const char *in, const struct plan_param *params, size_t n,
 			char out[PLAN_LINE_MAX + 1], const char **param, const char **why);
 

@@ -36,7 +36,7 @@ struct checkplan_fb {
 static void checkplan_usage(FILE *f)
 {
 	fputs("usage: flashd --check-plan PLAN [ARG...] [--max-download-size N] [--json]\n"
-	      "  PLAN     a plan file (flashd-plan(5)); ARGs bind its # @_name parameters in order\n"
+	      "  PLAN     a plan file (flashd-plan(5)); ARGs bind its _name parameters in order\n"
 	      "  --max-download-size N  the device's fastboot buffer, hex (0x…) or decimal\n"
 	      "                         (default 0x7000000)\n"
 	      "  --json   print one JSON object instead of a table\n",
@@ -183,26 +183,58 @@ static void checkplan_table_fb(const struct plan_step *st, const struct checkpla
 	printf("        sha256 %s\n", st->image->sha256);
 }
 
+static bool checkplan_is_spl(const struct plan_step *st)
+{
+	return st->proto == PLAN_PROTO_SDPU || st->proto == PLAN_PROTO_SDPV;
+}
+
+static const char *checkplan_note(const struct plan *p, const struct plan_step *st)
+{
+	if (!st->runs_on_imx6)
+		return "    (not run on i.MX6)";
+	if (checkplan_is_spl(st) && !plan_boots_spl(p))
+		return "    (runs if the board comes up as U-Boot SPL)";
+	return "";
+}
+
+/* SDP and SPL lines: what goes where */
+static void checkplan_table_sdp(const struct plan_step *st)
+{
+	if (st->image && st->image->is_imx && (st->op != PLAN_OP_WRITE || st->use_ivt)) {
+		checkplan_table_imx(st);
+		if (plan_image_is_spl(st->image))
+			printf("        a U-Boot SPL: the board comes back as U-Boot SPL's SDP gadget\n");
+	} else if (st->image) {
+		printf("        %s: %" PRIu64 " bytes from offset 0x%" PRIx64 " to ", st->file, st->image_len,
+		       st->image_offset);
+		if (st->addr || st->proto == PLAN_PROTO_SDP)
+			printf("0x%08x\n", (unsigned)st->addr);
+		else
+			printf("the SPL's load address (CONFIG_SDP_LOADADDR)\n");
+	} else if (checkplan_is_spl(st) && st->op == PLAN_OP_JUMP) {
+		if (st->addr)
+			printf("        jumps to 0x%08x\n", (unsigned)st->addr);
+		else
+			printf("        jumps to what it loaded (CONFIG_SDP_LOADADDR)\n");
+	}
+}
+
 static int checkplan_table(const struct plan *p, const struct checkplan_opts *o)
 {
 	const char *name, *value;
 
 	printf("plan    %s\nsha256  %s\n", plan_path(p), plan_sha256(p));
 	for (size_t i = 0; plan_param(p, i, &name, &value) == 0; i++)
-		printf("param   %s = %s\n", name, value ? value : "(unset)");
+		printf("param   %s = %s\n", name, value ? value : "(no argument: a literal word)");
 	printf("max-download-size 0x%x\n\n", (unsigned)o->max_download);
 	for (size_t i = 0; i < plan_n_steps(p); i++) {
 		const struct plan_step *st = plan_step(p, i);
 		struct checkplan_fb fb;
-		printf("%5u  %s%s\n", st->line, st->cmd, st->runs_on_imx6 ? "" : "    (not run on i.MX6)");
+		printf("%5u  %s%s\n", st->line, st->cmd, checkplan_note(p, st));
 		if (st->fb_cmd)
 			printf("        sends \"%s\"%s\n", st->fb_cmd, st->timeout_ms ? " (own timeout)" : "");
-		if (st->image && st->proto == PLAN_PROTO_SDP && st->image->is_imx &&
-		    (st->op != PLAN_OP_WRITE || st->use_ivt))
-			checkplan_table_imx(st);
-		else if (st->image && st->proto == PLAN_PROTO_SDP)
-			printf("        %s: %" PRIu64 " bytes from offset 0x%" PRIx64 " to 0x%08x\n", st->file,
-			       st->image_len, st->image_offset, (unsigned)st->addr);
+		if ((st->proto == PLAN_PROTO_SDP || checkplan_is_spl(st)) && st->runs_on_imx6)
+			checkplan_table_sdp(st);
 		if (checkplan_is_fb_image(st)) {
 			if (checkplan_fb(p, st, o->max_download, &fb) < 0)
 				return CHECKPLAN_EXIT_PLAN;
@@ -255,7 +287,8 @@ static json_t *checkplan_json_image(const struct plan *p, const struct plan_step
 		json_object_set_new(j, "load_addr", json_integer(img->imx.load_addr));
 		json_object_set_new(j, "entry", json_integer(img->imx.entry));
 		json_object_set_new(j, "dcd_size", json_integer((json_int_t)img->imx.dcd_size));
-		json_object_set_new(j, "plugin", json_integer(img->imx.plugin));
+		json_object_set_new(j, "plugin", json_boolean(img->imx.plugin & 1));
+		json_object_set_new(j, "spl", json_boolean(plan_image_is_spl(img)));
 		json_object_set_new(j, "size", json_integer((json_int_t)img->size));
 	} else {
 		json_object_set_new(j, "offset", json_integer((json_int_t)st->image_offset));
@@ -280,7 +313,9 @@ static json_t *checkplan_json_step(const struct plan *p, const struct plan_step 
 		json_object_set_new(j, "timeout_ms", json_integer(st->timeout_ms));
 	if (st->op == PLAN_OP_DELAY)
 		json_object_set_new(j, "delay_ms", json_integer(st->delay_ms));
-	if (st->image)
+	if (checkplan_is_spl(st) && (st->op == PLAN_OP_WRITE || st->op == PLAN_OP_JUMP))
+		json_object_set_new(j, "addr", json_integer(st->addr));
+	if (st->image && st->runs_on_imx6)
 		json_object_set_new(j, "image", checkplan_json_image(p, st, o, err));
 	return j;
 }
@@ -301,8 +336,13 @@ static int checkplan_json(const struct plan *p, const struct checkplan_opts *o)
 	json_object_set_new(root, "params", params);
 	id = plan_usb_ids(p, &nid);
 	for (size_t i = 0; i < nid; i++)
-		json_array_append_new(ids, json_pack("{s:i,s:i}", "vid", id[i].vid, "pid", id[i].pid));
-	json_object_set_new(root, "fb_ids", ids);
+		json_array_append_new(ids, json_pack("{s:s,s:i,s:i,s:i,s:i,s:i}", "proto",
+						     plan_proto_to_string(id[i].proto), "vid", id[i].vid, "pid",
+						     id[i].pid, "bcd_min", id[i].bcd_min, "bcd_max", id[i].bcd_max,
+						     "line", id[i].line));
+	json_object_set_new(root, "usb_ids", ids);
+	json_object_set_new(root, "boots_spl", json_boolean(plan_boots_spl(p)));
+	json_object_set_new(root, "spl_stage", json_boolean(plan_has_spl_stage(p)));
 	for (size_t i = 0; i < plan_n_steps(p) && !err; i++)
 		json_array_append_new(steps, checkplan_json_step(p, plan_step(p, i), o, &err));
 	json_object_set_new(root, "steps", steps);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flashd/fastboot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,9 +18,13 @@ static void check_step(const struct plan_step *s, unsigned lines)
 		abort();
 	if (!plan_op_to_string(s->op) || !plan_proto_to_string(s->proto))
 		abort();
-	if (s->runs_on_imx6 != (s->proto == PLAN_PROTO_SDP || s->proto == PLAN_PROTO_FB))
+	if (s->runs_on_imx6 && (s->proto == PLAN_PROTO_SDPS || s->proto == PLAN_PROTO_CFG))
 		abort();
-	if (s->fb_cmd && (s->proto != PLAN_PROTO_FB || strlen(s->fb_cmd) > FASTBOOT_CMD_MAX))
+	if (!s->runs_on_imx6 && (s->proto == PLAN_PROTO_SDP || s->proto == PLAN_PROTO_FB))
+		abort();
+	if (s->fb_cmd && (s->proto != PLAN_PROTO_FB || strlen(s->fb_cmd) > PLAN_FB_CMD_MAX))
+		abort();
+	if (s->op == PLAN_OP_ACMD && strlen(s->arg) > PLAN_ACMD_MAX)
 		abort();
 	if (s->runs_on_imx6 && s->proto == PLAN_PROTO_FB && !s->fb_cmd && s->op != PLAN_OP_DOWNLOAD &&
 	    s->op != PLAN_OP_DELAY && s->op != PLAN_OP_DONE)

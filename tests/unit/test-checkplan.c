@@ -182,8 +182,10 @@ static void test_json(void **state)
 	/* DCD header at 0x2c: D2, BE16 length, 40 */
 	assert_int_equal(jint(img, "dcd_size"), (le32_at("u-boot.imx", 0x2c) >> 8 & 0xff) << 8 |
 							 (le32_at("u-boot.imx", 0x2c) >> 16 & 0xff));
-	assert_true(json_is_integer(json_object_get(img, "plugin")));
-	assert_int_equal(json_integer_value(json_object_get(img, "plugin")), 0);
+	assert_true(json_is_false(json_object_get(img, "plugin")));
+	assert_true(json_is_false(json_object_get(img, "spl")));
+	assert_true(json_is_false(json_object_get(root, "boots_spl")));
+	assert_int_equal(json_array_size(json_object_get(root, "usb_ids")), 0);
 	assert_int_equal(jint(img, "size"), file_size(P("u-boot.imx")));
 	/* not-run steps carry no image */
 	s = step_at_line(root, 12);
@@ -198,6 +200,62 @@ static void test_json(void **state)
 	assert_int_equal(jint(img, "expanded_size"), file_size(P("rootfs.img")));
 	assert_int_equal(jint(img, "pieces"), 1);
 	json_decref(root);
+}
+
+/* an SPL board: the ROM boots the SPL, SDPV: sends U-Boot proper; CFG IDs */
+static void test_spl(void **state)
+{
+	static const char *const want[] = {
+		"    1  SDP: boot -f spl-flash.bin",
+		"a U-Boot SPL: the board comes back as U-Boot SPL's SDP gadget",
+		"    2  SDPV: write -f spl-flash.bin -skipspl",
+		"spl-flash.bin: 300064 bytes from offset 0xac00 to the SPL's load address (CONFIG_SDP_LOADADDR)",
+		"    3  SDPV: jump",
+		"jumps to what it loaded (CONFIG_SDP_LOADADDR)",
+		NULL
+	};
+	json_t *root, *s, *id;
+
+	write_plan("spl.lst", "SDP: boot -f spl-flash.bin\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n"
+			      "CFG: SDPV: -vid 0x1b67 -pid 0x4000 -bcdversion 0x500\nFB: done\n");
+	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
+	testutil_assert_contains(out_text, want);
+	assert_int_equal(run("--check-plan", P("spl.lst"), "--json", NULL), 0);
+	root = parse_json();
+	assert_true(json_is_true(json_object_get(root, "boots_spl")));
+	assert_true(json_is_true(json_object_get(root, "spl_stage")));
+	s = step_at_line(root, 1);
+	assert_true(json_is_true(json_object_get(json_object_get(s, "image"), "spl")));
+	s = step_at_line(root, 2);
+	assert_true(json_is_true(json_object_get(s, "runs")));
+	assert_int_equal(jint(s, "addr"), 0);
+	assert_int_equal(jint(json_object_get(s, "image"), "offset"), file_size(P("spl.imx")));
+	assert_int_equal(jint(json_object_get(s, "image"), "size"), file_size(P("u-boot.img")));
+	id = json_array_get(json_object_get(root, "usb_ids"), 0);
+	assert_string_equal(json_string_value(json_object_get(id, "proto")), "SDPV");
+	assert_int_equal(jint(id, "vid"), 0x1b67);
+	assert_int_equal(jint(id, "pid"), 0x4000);
+	assert_int_equal(jint(id, "bcd_min"), 0x500);
+	assert_int_equal(jint(id, "bcd_max"), 0x500);
+	assert_int_equal(jint(id, "line"), 4);
+	json_decref(root);
+	/* a full U-Boot: the SPL lines are kept, and say when they would run */
+	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n");
+	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
+	assert_non_null(strstr(out_text, "SDPV: jump    (runs if the board comes up as U-Boot SPL)"));
+	/* one that cannot be computed is display only, without a range */
+	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f u-boot.imx -skipspl\nSDPV: jump\n");
+	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
+	assert_non_null(strstr(out_text, "-skipspl    (not run on i.MX6)\n    3  SDPV: jump    (not run on i.MX6)\n"));
+	assert_int_equal(run("--check-plan", P("spl.lst"), "--json", NULL), 0);
+	root = parse_json();
+	assert_null(json_object_get(step_at_line(root, 2), "image"));
+	json_decref(root);
+	/* the SPL without lines for U-Boot proper: refused */
+	write_plan("spl.lst", "SDP: boot -f spl.imx\nFB: done\n");
+	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 1);
+	assert_non_null(strstr(err_text, "spl.lst:1: spl.imx is a U-Boot SPL (entry 0x00908000 in OCRAM): the "
+				       "plan needs SDPV: (or SDPU:) write and jump lines for U-Boot proper"));
 }
 
 /* pieces follow --max-download-size: never fewer than the data needs */
@@ -281,9 +339,10 @@ static void test_plan_errors(void **state)
 	assert_string_equal(out_text, "");
 	assert_int_equal(run("--check-plan", P("missing.lst"), NULL), 1);
 	assert_non_null(strstr(err_text, "missing.lst: No such file or directory"));
-	/* arguments are bound; a missing one names the line that needs it */
+	/* arguments are bound; without one, uuu's literal file name names the line */
 	assert_int_equal(run("--check-plan", emmc_all(), NULL), 1);
-	assert_non_null(strstr(err_text, "uuu-emmc_all.lst:8: parameter '_flash.bin' has no value"));
+	assert_non_null(strstr(err_text, "uuu-emmc_all.lst:8: _flash.bin: No such file or directory (parameter "
+				       "'_flash.bin' got no argument"));
 	assert_int_equal(run("--check-plan", emmc_all(), "a", "b", "c", NULL), 1);
 	assert_non_null(strstr(err_text, "3 arguments given"));
 }
@@ -367,6 +426,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_spl),
 		cmocka_unit_test(test_pieces),
 		cmocka_unit_test(test_download_and_write),
 		cmocka_unit_test(test_split_error),

@@ -3,7 +3,13 @@
 #   u-boot.imx       mkimage -T imximage, DCD, 300000-byte payload (IVT at 0)
 #   nodcd.imx        mkimage -T imximage without DCD commands
 #   u-boot-boot.bin  u-boot.imx behind a 1 KiB pre-IVT area (IVT at 0x400)
-#   tagged.bin       u-boot.imx + uuu's bootloader tag, inside 1 MiB of zeros at 0x400
+#   tagged.bin       u-boot.imx + uuu's bootloader tag, inside 1 MiB of zeros at 0x400,
+#                    with an MBR signature (a disk image, as uuu's -scanterm wants)
+#   notag-mbr.bin    1 MiB disk image (MBR signature) holding u-boot.imx, no tag
+#   spl.imx          an i.MX6 U-Boot SPL: mkimage -T imximage, entry 0x00908000 (OCRAM)
+#   u-boot.img       U-Boot proper for it: mkimage -T firmware (legacy header)
+#   spl-flash.bin    spl.imx followed by u-boot.img (what SDPV: write -skipspl splits)
+#   spl-disk.bin     spl-flash.bin + tag at 0x400 in 1 MiB with an MBR signature
 #   plugin.imx       u-boot.imx with the boot data's plugin flag set
 #   notag.bin        u-boot.imx + a malformed tag (no size), then a tag whose
 #                    size is larger than what precedes it
@@ -33,6 +39,21 @@ size=$(wc -c <u-boot.imx)
 head -c 1048576 /dev/zero >tagged.bin
 { cat u-boot.imx; printf 'UUUBURNXXOEUZX7+A-XY5601QQWWZ%sEND' "$size"; } |
 	dd of=tagged.bin bs=1024 seek=1 conv=notrunc 2>/dev/null
+mbr() { printf '\125\252' | dd of="$1" bs=1 seek=510 conv=notrunc 2>/dev/null; }
+mbr tagged.bin
+head -c 1048576 /dev/zero >notag-mbr.bin
+dd if=u-boot.imx of=notag-mbr.bin bs=1024 seek=1 conv=notrunc 2>/dev/null
+mbr notag-mbr.bin
+head -c 40000 /dev/urandom >spl-payload.bin
+mkimage -n nodcd.cfg -T imximage -e 0x00908000 -d spl-payload.bin spl.imx >/dev/null
+mkimage -A arm -O u-boot -T firmware -C none -a 0x17800000 -e 0x17800000 -n U-Boot \
+	-d payload.bin u-boot.img >/dev/null
+cat spl.imx u-boot.img >spl-flash.bin
+size=$(wc -c <spl-flash.bin)
+head -c 1048576 /dev/zero >spl-disk.bin
+{ cat spl-flash.bin; printf 'UUUBURNXXOEUZX7+A-XY5601QQWWZ%sEND' "$size"; } |
+	dd of=spl-disk.bin bs=1024 seek=1 conv=notrunc 2>/dev/null
+mbr spl-disk.bin
 cp u-boot.imx plugin.imx
 printf '\001' | dd of=plugin.imx bs=1 seek=40 conv=notrunc 2>/dev/null
 {
@@ -51,4 +72,4 @@ cp rootfs.simg bad.simg
 printf '\377' | dd of=bad.simg bs=1 seek=20 conv=notrunc 2>/dev/null
 head -c 16 /dev/urandom >small.bin
 : >empty.bin
-rm -f imx.cfg nodcd.cfg payload.bin
+rm -f imx.cfg nodcd.cfg payload.bin spl-payload.bin
