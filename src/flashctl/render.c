@@ -140,7 +140,7 @@ static uint64_t unum(const json_t *o, const char *key)
 
 bool render_state_active(const char *state)
 {
-	static const char *const active[] = { "sdp", "wait-reenum", "fastboot" };
+	static const char *const active[] = { "sdp", "wait-reenum", "spl-sdp", "fastboot" };
 	for (size_t i = 0; state && i < sizeof(active) / sizeof(active[0]); i++)
 		if (strcmp(state, active[i]) == 0)
 			return true;

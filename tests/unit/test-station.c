@@ -402,12 +402,41 @@ static void test_open_other_error_no_retry(void **state)
 
 static void test_session_start_error(void **state)
 {
-	fs.start_err = -EBUSY;
+	fs.start_err = -EINVAL;
 	rom("2-1", "/dev/bus/usb/002/002");
 	run(20);
 	assert_int_equal(state_of("2-1"), PORT_STATE_FAILED);
 	assert_int_equal(fu.closes, 1);
 	assert_non_null(strstr(rec_str("reason"), "cannot start the SDP session"));
+}
+
+/* right after udev's add the interface may not be there yet (-ENOENT) or
+ * still be held (-EBUSY): the claim is tried again on a timer, bounded */
+static void test_session_start_claim_retry(void **state)
+{
+	fs.start_err = -EBUSY;
+	fs.start_err_n = 2;
+	rom("2-1", "/dev/bus/usb/002/002");
+	run(5);
+	assert_int_equal(fs.sdp_starts, 0);
+	assert_int_equal(state_of("2-1"), PORT_STATE_SDP);
+	run(STATION_OPEN_RETRY_MS * 2 + 50);
+	assert_int_equal(fs.sdp_starts, 1);
+	assert_int_equal(fu.opens, 3);
+	assert_int_equal(fu.closes, 2);
+	assert_int_equal(state_of("2-1"), PORT_STATE_SDP);
+	assert_false(live()->freed);
+}
+
+static void test_session_start_claim_retry_bounded(void **state)
+{
+	fs.start_err = -ENOENT;
+	fastboot("2-2", "/dev/bus/usb/003/002", NULL);
+	run(STATION_OPEN_RETRY_MS * STATION_OPEN_TRIES + 200);
+	assert_int_equal(fu.opens, STATION_OPEN_TRIES);
+	assert_int_equal(fs.fb_starts, 0);
+	assert_int_equal(state_of("2-2"), PORT_STATE_FAILED);
+	assert_non_null(strstr(rec_str("reason"), "cannot start the fastboot session"));
 }
 
 static void test_unplug_mid_flash(void **state)
@@ -916,6 +945,8 @@ int main(void)
 		T(test_open_fails),
 		T(test_open_other_error_no_retry),
 		T(test_session_start_error),
+		T(test_session_start_claim_retry),
+		T(test_session_start_claim_retry_bounded),
 		T(test_unplug_mid_flash),
 		T(test_unplug_grace_expires),
 		T(test_reenum_timeout),
