@@ -158,11 +158,13 @@ static int rom_out(void *ud, const struct fake_setup *setup, uint8_t ep, const u
 	*actual = len;
 	if (data[0] == 1 && r->hold_cmds) {
 		r->hold_cmds--;
-		return FAKE_HOLD;   /* lost: times out, the ROM never saw it */
+		return -ETIMEDOUT;  /* lost: timed out, the ROM never saw it */
 	}
-	if (data[0] == 2 && r->hold_data) {
+	if (data[0] == 2 && r->hold_data && r->hold_data_skip)
+		r->hold_data_skip--;
+	else if (data[0] == 2 && r->hold_data) {
 		r->hold_data--;
-		return FAKE_HOLD;
+		return -ETIMEDOUT;
 	}
 	r->outs++;
 	if (r->unplug_after && r->outs >= r->unplug_after) {
@@ -195,7 +197,7 @@ static int rom_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual
 		return FAKE_HOLD;   /* f_sdp's sdp_init() waits for configuration_done */
 	if (r->hold_reads && r->rhead != r->rtail) {
 		r->hold_reads--;
-		return FAKE_HOLD;   /* this read times out; the report stays queued */
+		return -ETIMEDOUT;  /* this read timed out; the report stays queued */
 	}
 	if (r->rhead == r->rtail) {
 		if (!r->jumped || r->jump_mode == JUMP_HOLD)

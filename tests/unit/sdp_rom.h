@@ -49,9 +49,10 @@ struct rom {
 				   * WRITE_FILE to 0 = SPL_LOADADDR; JUMP: report 3, then
 				   * the jump_mode (never an IVT check) */
 	bool stall_ctl_in;        /* GET_DESCRIPTOR stalls (-EPIPE) */
-	unsigned hold_cmds;       /* the next n report-1 commands time out unseen */
+	unsigned hold_cmds;       /* the next n report-1 commands time out (-ETIMEDOUT) unseen */
 	unsigned hold_reads;      /* the next n reads of a report time out */
-	unsigned hold_data;       /* the next n data reports time out unseen */
+	unsigned hold_data;       /* the next n data reports time out unseen … */
+	unsigned hold_data_skip;  /* … after this many more went through */
 	/* state */
 	unsigned desc_fetches, idles;
 	bool desc_before_cmd;     /* the descriptor was fetched before report 1 */
