@@ -512,18 +512,33 @@ static enum plan_proto station_spl_kind(const struct plan *p, const struct devwa
 	return PLAN_PROTO_SDP;   /* not an SPL gadget */
 }
 
+/* The plan whose CFG: lines name the devices of a port: the running
+ * board's (a `use` since does not change what it waits for), else the
+ * port's. */
+static const struct plan *station_ids_plan(const struct station *st, const char *port)
+{
+	const struct station_port *ps = station_find(st, port);
+
+	if (ps && ps->plan && port_is_busy(&ps->port))
+		return ps->plan;
+	return station_plan_for(st, port);
+}
+
 static enum port_dev station_classify(const struct station *st, const struct devwatch_dev *dev,
 				      enum plan_proto *spl)
 {
+	const struct plan *p;
+
 	if (dev->dev_class == 9)
 		return PORT_DEV_NONE;   /* hubs are not boards */
 	if (sdp_soc_lookup(dev->vid, dev->pid))
 		return PORT_DEV_ROM;
-	*spl = station_spl_kind(station_plan_for(st, dev->port), dev);
+	p = station_ids_plan(st, dev->port);
+	*spl = station_spl_kind(p, dev);
 	if (*spl != PLAN_PROTO_SDP)
 		return PORT_DEV_SPL;
 	if (devwatch_has_interface(dev->interfaces, 0xff, 0x42, 0x03) ||
-	    station_plan_is_fastboot_id(station_plan_for(st, dev->port), dev->vid, dev->pid))
+	    station_plan_is_fastboot_id(p, dev->vid, dev->pid))
 		return PORT_DEV_FASTBOOT;
 	return PORT_DEV_OTHER;
 }

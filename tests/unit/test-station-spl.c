@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -250,6 +251,26 @@ static void test_spl_then_rom(void **state)
 	assert_string_equal(port_state_to_string(PORT_STATE_SPL), "spl-sdp");
 }
 
+/* a plan switched while the board waits: its SPL stage runs the plan it
+ * started with */
+static void test_spl_keeps_board_plan(void **state)
+{
+	char path[128], err[256];
+	struct plan *other = NULL;
+
+	spl_station(SPL_PLAN);
+	rom_stage("9-1");
+	snprintf(path, sizeof(path), "%s/b.lst", dir);
+	assert_int_equal(plan_load(path, NULL, 0, 0, &other, err, sizeof(err)), 0);
+	plan_unref(st->plans.plan);
+	st->plans.plan = other;   /* as `flashctl use b.lst` would */
+	spl_dev("9-1", "/dev/bus/usb/009/003", 0x0525, 0xb4a4, 0x0500);
+	assert_int_equal(state_of("9-1"), PORT_STATE_SPL);
+	run(5);
+	assert_int_equal(live()->first, 4);
+	assert_int_equal(live()->spl, PLAN_PROTO_SDPV);
+}
+
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_sdpv),
@@ -261,6 +282,7 @@ const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_unknown_ids),
 	T(test_spl_unplug),
 	T(test_spl_then_rom),
+	T(test_spl_keeps_board_plan),
 };
 #undef T
 const size_t station_spl_ntests = sizeof(station_spl_tests) / sizeof(station_spl_tests[0]);
