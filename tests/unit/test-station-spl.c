@@ -271,6 +271,17 @@ static void test_spl_keeps_board_plan(void **state)
 	assert_int_equal(live()->spl, PLAN_PROTO_SDPV);
 }
 
+/* the SDP/SPL stall deadline leaves room for every retry of a step's
+ * three transfers and the HID setup: 11 transfer timeouts + the margin */
+static void test_sdp_stall_covers_retries(void **state)
+{
+	write_conf("plan = a.lst", "sdp-timeout = 2s\n");
+	st = station_free(st);
+	assert_int_equal(start_station(), 0);
+	assert_int_equal(st->port_cfg.sdp_stall_ms,
+			 (3 * (1 + SESSION_SDP_RETRIES) + 2) * 2000 + 30000);
+}
+
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_sdpv),
@@ -283,6 +294,7 @@ const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_unplug),
 	T(test_spl_then_rom),
 	T(test_spl_keeps_board_plan),
+	T(test_sdp_stall_covers_retries),
 };
 #undef T
 const size_t station_spl_ntests = sizeof(station_spl_tests) / sizeof(station_spl_tests[0]);
