@@ -488,6 +488,10 @@ static void port_on_session_done(struct port *p, struct port_out *o, const struc
 		p->step_index = PORT_STEP_NONE;
 		p->step[0] = '\0';
 		port_set_state(p, o, PORT_STATE_WAIT_REENUM, now);
+		/* the next stage's device came before the session's verdict (the
+		 * old device left and the new one was added while it drained) */
+		if (p->dev == PORT_DEV_FASTBOOT || (p->dev == PORT_DEV_SPL && !p->spl_ran))
+			port_on_reenum(p, o, p->dev, now);
 		return;
 	}
 	port_done_ok(p, o, now);

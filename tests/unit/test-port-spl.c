@@ -285,7 +285,38 @@ static void test_spl_on_empty(void **state)
 	assert_int_equal(p.state, PORT_STATE_EMPTY);
 }
 
+/* the ROM left and the SPL (or fastboot) came while the session still
+ * drained its jump: its verdict moves the port straight on */
+static void test_next_device_before_verdict(void **state)
+{
+	struct port p;
+
+	to_sdp(&p);
+	simple(&p, PORT_EV_DEV_REMOVED, T0 + 100);
+	assert_true(p.gone);
+	added(&p, PORT_DEV_SPL, NULL, T0 + 900);
+	assert_int_equal(p.state, PORT_STATE_SDP);
+	assert_true(sdone_spl(&p, 0, NULL, 1, 3, T0 + 1000) > 0);
+	assert_int_equal(p.state, PORT_STATE_SPL);
+	assert_int_equal(acts[find(PORT_ACT_START_SPL)].first_step, 1);
+	assert_int_equal(count(PORT_ACT_STATE), 2);
+	assert_true((size_t)nacts <= PORT_ACTIONS_MAX);
+	/* after the SPL: fastboot came first */
+	simple(&p, PORT_EV_DEV_REMOVED, T0 + 1100);
+	added(&p, PORT_DEV_FASTBOOT, "s", T0 + 1200);
+	assert_int_equal(p.state, PORT_STATE_SPL);
+	sdone(&p, 0, NULL, true, 3, T0 + 1300);
+	assert_int_equal(p.state, PORT_STATE_FASTBOOT);
+	assert_int_equal(acts[find(PORT_ACT_START_FASTBOOT)].first_step, 3);
+	/* the ROM still listed at the verdict: wait as usual */
+	to_sdp(&p);
+	sdone_spl(&p, 0, NULL, 1, 3, T0 + 1000);
+	assert_int_equal(p.state, PORT_STATE_WAIT_REENUM);
+	assert_int_equal(p.dev, PORT_DEV_ROM);
+}
+
 const struct CMUnitTest port_spl_tests[] = {
+	cmocka_unit_test(test_next_device_before_verdict),
 	cmocka_unit_test(test_spl_strings),
 	cmocka_unit_test(test_rom_then_spl),
 	cmocka_unit_test(test_rom_then_fastboot_skips_spl),
