@@ -282,6 +282,27 @@ static void test_sdp_stall_covers_retries(void **state)
 			 (3 * (1 + SESSION_SDP_RETRIES) + 2) * 2000 + 30000);
 }
 
+/* the SPL enumerated before the ROM session's verdict on its jump */
+static void test_spl_before_verdict(void **state)
+{
+	struct fake_sess *s;
+
+	spl_station(SPL_PLAN);
+	rom("9-1", "/dev/bus/usb/009/002");
+	run(5);
+	s = live();
+	removed("9-1", "/dev/bus/usb/009/002");
+	spl_dev("9-1", "/dev/bus/usb/009/003", 0x0525, 0xb4a4, 0x0500);
+	assert_int_equal(state_of("9-1"), PORT_STATE_SDP);
+	s->next = 1;
+	s->ev.done(s->ev.ud, 0, NULL);
+	assert_int_equal(state_of("9-1"), PORT_STATE_SPL);
+	run(5);
+	assert_int_equal(fs.spl_starts, 1);
+	assert_int_equal(live()->first, 4);
+	assert_string_equal(live()->dev->node, "/dev/bus/usb/009/003");
+}
+
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_sdpv),
@@ -295,6 +316,7 @@ const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_then_rom),
 	T(test_spl_keeps_board_plan),
 	T(test_sdp_stall_covers_retries),
+	T(test_spl_before_verdict),
 };
 #undef T
 const size_t station_spl_ntests = sizeof(station_spl_tests) / sizeof(station_spl_tests[0]);
