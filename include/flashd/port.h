@@ -5,14 +5,26 @@
  *
  *   EMPTY ──rom──▶ SDP ──jump ok──▶ WAIT_REENUM ──fastboot──▶ FASTBOOT ──ok──▶ DONE
  *     │  └─fastboot (restore)──────────────────────────────────▲        └─err─▶ FAILED
+ *     │                                  │ spl (plan has SPL lines)  │ fastboot
+ *     │                                  ▼                           │
+ *     │                              SPL ──jump ok──▶ WAIT_REENUM ───┘ (fastboot only)
  *     └─(paused)─▶ PAUSED ──resume──▶ SDP / FASTBOOT
  *   DONE/FAILED latch until the port has been empty for `settle_ms`, then EMPTY.
  *   The board of the last DONE coming back (same SoC UID or USB serial, or any
  *   flashable device within `guard_ms` when it cannot be identified) ─▶ BOOT_LOOP,
  *   which holds until an operator's retry.
  *
- * Every state has its deadline: SDP and FASTBOOT a stall deadline re-armed by
- * each step/progress event, WAIT_REENUM the re-enumeration timeout, DONE and
+ * SPL boards (mainline U-Boot's SPL with its own SDP gadget): after the ROM's
+ * jump the board may come back as U-Boot SPL's SDP gadget; when the plan has
+ * SDPU/SDPV lines after the ROM stage the port runs them in SPL ("spl-sdp"),
+ * then waits for a second re-enumeration, which only a fastboot device ends.
+ * A fastboot device right after the ROM's jump skips the SPL lines (the
+ * image was a full U-Boot), as uuu does. The boot ROM coming back in either
+ * wait means U-Boot (or its SPL) did not start: FAILED.
+ *
+ * Every state has its deadline: SDP, SPL and FASTBOOT a stall deadline re-armed by
+ * each step/progress event (SPL: sdp_stall_ms), WAIT_REENUM the re-enumeration
+ * timeout (each wait its own), DONE and
  * FAILED the settle time once the port is empty; EMPTY, PAUSED and BOOT_LOOP
  * wait for a person and have none. */
 #ifndef FLASHD_PORT_H
@@ -35,6 +47,7 @@ enum port_state {
 	PORT_STATE_SDP,          /* uploading U-Boot to the boot ROM */
 	PORT_STATE_WAIT_REENUM,  /* jumped; waiting for the fastboot device */
 	PORT_STATE_FASTBOOT,     /* running the plan's FB steps */
+	PORT_STATE_SPL,          /* "spl-sdp": running the plan's SDPU/SDPV steps */
 	PORT_STATE_DONE,
 	PORT_STATE_FAILED,
 	PORT_STATE_BOOT_LOOP,
@@ -46,6 +59,7 @@ enum port_dev {
 	PORT_DEV_ROM,            /* an SDP boot ROM */
 	PORT_DEV_FASTBOOT,       /* a fastboot gadget */
 	PORT_DEV_OTHER,          /* anything else (e.g. the flashed board's OS) */
+	PORT_DEV_SPL,            /* U-Boot SPL's SDP gadget (the station knows SDPU/SDPV) */
 	_PORT_DEV_MAX,
 };
 
@@ -92,8 +106,11 @@ struct port_event {
 		struct {
 			int status;           /* 0 or -errno */
 			const char *reason;   /* NULL when status == 0 */
-			bool more;            /* SDP: the plan has FB steps after next_step */
-			size_t next_step;     /* SDP: first FB step */
+			bool more;            /* SDP/SPL: the plan goes on after this stage
+					       * (FB steps, or SPL steps when spl) */
+			size_t next_step;     /* SDP/SPL: first FB step (plan_n_steps if none) */
+			bool spl;             /* SDP: the plan has SDPU/SDPV steps next */
+			size_t spl_step;      /* SDP, spl: the first of them */
 		} session_done;
 	};
 };
@@ -103,6 +120,9 @@ enum port_action_type {
 	PORT_ACT_TIMER,          /* deadline_ms: arm the port's timer; 0 = disarm */
 	PORT_ACT_START_SDP,      /* open the ROM device and start an SDP session */
 	PORT_ACT_START_FASTBOOT, /* start a fastboot session at first_step */
+	PORT_ACT_START_SPL,      /* open the SPL gadget, start its SDP session at
+				  * first_step (the station picks the SDPU/SDPV
+				  * lines of the device's flavour from there) */
 	PORT_ACT_STOP_SESSION,   /* free the session (deferred) and close its device */
 	PORT_ACT_STEP_END,       /* step_end: a step finished or stopped (durations) */
 	PORT_ACT_PROGRESS,       /* publish progress (rate limited to progress_ms) */
@@ -117,7 +137,8 @@ struct port_action {
 			enum port_state old, new;
 		} state;
 		uint64_t deadline_ms;
-		size_t first_step;       /* START_FASTBOOT; PORT_STEP_FIRST_FB for a restore */
+		size_t first_step;       /* START_FASTBOOT (PORT_STEP_FIRST_FB for a
+					  * restore), START_SPL */
 		struct {
 			size_t index;
 			uint64_t ms, bytes;
@@ -130,7 +151,7 @@ struct port_action {
 struct port_cfg {
 	uint32_t sdp_stall_ms;       /* SDP: no step/progress for this long → FAILED */
 	uint32_t fastboot_stall_ms;  /* FASTBOOT: same */
-	uint32_t reenum_ms;          /* WAIT_REENUM → fastboot device */
+	uint32_t reenum_ms;          /* WAIT_REENUM → SPL or fastboot device (each wait) */
 	uint32_t settle_ms;          /* DONE/FAILED: empty this long → EMPTY */
 	uint32_t guard_ms;           /* unidentified board back after DONE → BOOT_LOOP */
 	uint32_t gone_grace_ms;      /* device left mid-session: wait for the session's own verdict;
@@ -165,7 +186,10 @@ struct port {
 	uint64_t bytes, total;       /* current step */
 	uint64_t bytes_done;         /* finished steps */
 	uint64_t last_progress_ms;
-	size_t next_step;            /* first FB step after SDP */
+	size_t next_step;            /* first FB step after SDP/SPL */
+	bool spl_next;               /* WAIT_REENUM after the ROM: an SPL gadget may come */
+	size_t spl_step;             /* its first SDPU/SDPV step */
+	bool spl_ran;                /* the SPL stage ran (WAIT_REENUM after it) */
 	enum port_result result;
 	char failed_step[PORT_TEXT_MAX];
 	char reason[PORT_TEXT_MAX];
@@ -191,7 +215,7 @@ int port_handle(struct port *p, const struct port_event *ev, uint64_t now_ms,
 uint64_t port_bytes(const struct port *p);
 /* Bytes per second of the current step, 0 if unknown. */
 uint64_t port_rate(const struct port *p, uint64_t now_ms);
-bool port_is_busy(const struct port *p);   /* SDP, WAIT_REENUM or FASTBOOT */
+bool port_is_busy(const struct port *p);   /* SDP, WAIT_REENUM, SPL or FASTBOOT */
 /* DONE, FAILED or BOOT_LOOP: the board has its result (p->result), latched. */
 bool port_state_is_final(enum port_state s);
 

@@ -48,8 +48,9 @@ void sdp_encode_cmd(uint8_t out[SDP_REPORT1_LEN], enum sdp_cmd cmd, uint32_t add
 		    uint8_t format, uint32_t count, uint32_t data);
 /* Encode one report 2: ID byte + up to 1024 bytes of data, zero padded. */
 void sdp_encode_data(uint8_t out[SDP_REPORT2_LEN], const uint8_t *data, size_t len);
-/* Decode report 3 / report 4: checks ID and length (report 3: 5..65 bytes,
- * report 4: exactly 65), returns the LE32 word. -EBADMSG if malformed. */
+/* Decode report 3 / report 4: checks ID and length (5..65 bytes: the ID and
+ * at least the 4-byte word, as uuu's get_status accepts), returns the LE32
+ * word. -EBADMSG if malformed. */
 int sdp_decode_hab(const uint8_t *buf, size_t len, uint32_t *hab);
 int sdp_decode_status(const uint8_t *buf, size_t len, uint32_t *status);
 const char *sdp_status_to_string(uint32_t status); /* "hab-open", "write-file-ok", ... or NULL */
@@ -68,6 +69,15 @@ struct sdp_soc {
 };
 /* The ROM with this VID:PID, or NULL if it is not an i.MX6/7 HID ROM. */
 const struct sdp_soc *sdp_soc_lookup(uint16_t vid, uint16_t pid);
+
+/* U-Boot SPL's SDP gadget (protocols.md §1.2, §1.4): uuu's config.cpp table
+ * calls it SDPU or SDPV by VID:PID and bcdDevice. */
+enum sdp_spl_kind {
+	SDP_SPL_NONE,
+	SDP_SPL_SDPU,   /* 0525:b4a4 bcd 0000-04ff and 9999, 3016:1001 0000-04ff */
+	SDP_SPL_SDPV,   /* 0525:b4a4, 1fc9:0151, 3016:1001 bcd 0500-9998 */
+};
+enum sdp_spl_kind sdp_spl_lookup(uint16_t vid, uint16_t pid, uint16_t bcd);
 
 struct sdp_upload_opts {
 	uint32_t dcd_addr;     /* where the ROM stores the DCD: 0x00910000 on i.MX6; 0 = that */
@@ -133,6 +143,15 @@ struct sdp_command {
  * DCD above IMX_DCD_MAX, a write past the 32-bit address space, or
  * JUMP_ADDRESS that is not the last command. */
 int sdp_upload_new_commands(const struct sdp_command *cmds, size_t n, struct sdp_upload **out);
+/* The same for U-Boot SPL's f_sdp (protocols.md §2.9): a WRITE_FILE goes
+ * out as one command block whatever its size (the SPL needs no 2 MiB split,
+ * and address 0 -- "the SPL's CONFIG_SDP_LOADADDR" -- cannot be split at
+ * all), and only WRITE_FILE, JUMP_ADDRESS, ERROR_STATUS and READ_REGISTER
+ * are accepted: DCD_WRITE, SKIP_DCD_HEADER and WRITE_REGISTER are never sent
+ * to the SPL (-EINVAL). After JUMP_ADDRESS the SPL sends report 3 and
+ * jumps; a report 4 is an error word (U-Boot proper's f_sdp answers a jump
+ * to data without an IVT with 0x000A0533 after running it as a script). */
+int sdp_upload_new_spl(const struct sdp_command *cmds, size_t n, struct sdp_upload **out);
 
 /* Next I/O to perform. Returns 0, or a negative errno if the upload failed
  * (reason via sdp_upload_error). */

@@ -15,6 +15,7 @@ static const char *const port_state_names[] = {
 	[PORT_STATE_SDP] = "sdp",
 	[PORT_STATE_WAIT_REENUM] = "wait-reenum",
 	[PORT_STATE_FASTBOOT] = "fastboot",
+	[PORT_STATE_SPL] = "spl-sdp",
 	[PORT_STATE_DONE] = "done",
 	[PORT_STATE_FAILED] = "failed",
 	[PORT_STATE_BOOT_LOOP] = "boot-loop",
@@ -26,6 +27,7 @@ static const char *const port_dev_names[] = {
 	[PORT_DEV_ROM] = "rom",
 	[PORT_DEV_FASTBOOT] = "fastboot",
 	[PORT_DEV_OTHER] = "other",
+	[PORT_DEV_SPL] = "spl",
 };
 _Static_assert(ELEMENTSOF(port_dev_names) == _PORT_DEV_MAX, "port_dev_names");
 
@@ -58,6 +60,7 @@ static const char *const port_action_names[] = {
 	[PORT_ACT_TIMER] = "timer",
 	[PORT_ACT_START_SDP] = "start-sdp",
 	[PORT_ACT_START_FASTBOOT] = "start-fastboot",
+	[PORT_ACT_START_SPL] = "start-spl",
 	[PORT_ACT_STOP_SESSION] = "stop-session",
 	[PORT_ACT_STEP_END] = "step-end",
 	[PORT_ACT_PROGRESS] = "progress",
@@ -128,7 +131,7 @@ static void port_arm(struct port *p, struct port_out *o, uint64_t deadline_ms)
 
 static uint32_t port_stall_ms(const struct port *p)
 {
-	return p->state == PORT_STATE_SDP ? p->cfg.sdp_stall_ms : p->cfg.fastboot_stall_ms;
+	return p->state == PORT_STATE_FASTBOOT ? p->cfg.fastboot_stall_ms : p->cfg.sdp_stall_ms;
 }
 
 /* The deadline a state gets on entry. */
@@ -136,6 +139,7 @@ static uint64_t port_state_deadline(const struct port *p, enum port_state s, uin
 {
 	switch (s) {
 	case PORT_STATE_SDP:
+	case PORT_STATE_SPL:
 		return now + p->cfg.sdp_stall_ms;
 	case PORT_STATE_FASTBOOT:
 		return now + p->cfg.fastboot_stall_ms;
@@ -155,7 +159,7 @@ static uint64_t port_state_deadline(const struct port *p, enum port_state s, uin
 
 static bool port_state_has_session(enum port_state s)
 {
-	return s == PORT_STATE_SDP || s == PORT_STATE_FASTBOOT;
+	return s == PORT_STATE_SDP || s == PORT_STATE_SPL || s == PORT_STATE_FASTBOOT;
 }
 
 /* The one setter: stops a session being left, emits the change, arms the
@@ -182,6 +186,9 @@ static void port_set_state(struct port *p, struct port_out *o, enum port_state s
 		break;
 	case PORT_STATE_FASTBOOT:
 		port_emit(o, PORT_ACT_START_FASTBOOT)->first_step = p->next_step;
+		break;
+	case PORT_STATE_SPL:
+		port_emit(o, PORT_ACT_START_SPL)->first_step = p->spl_step;
 		break;
 	case PORT_STATE_DONE:
 	case PORT_STATE_FAILED:
@@ -210,6 +217,9 @@ static void port_board_reset(struct port *p, uint64_t now)
 	p->bytes = p->total = p->bytes_done = 0;
 	p->last_progress_ms = 0;
 	p->next_step = PORT_STEP_FIRST_FB;
+	p->spl_next = false;
+	p->spl_step = PORT_STEP_NONE;
+	p->spl_ran = false;
 	p->result = PORT_RESULT_NONE;
 	p->failed_step[0] = '\0';
 	p->reason[0] = '\0';
@@ -284,6 +294,41 @@ static void port_board_arrive(struct port *p, struct port_out *o, uint64_t now)
 	port_start(p, o, now);
 }
 
+/* What the board became after a jump: the next stage, or a failure. */
+static void port_on_reenum(struct port *p, struct port_out *o, enum port_dev kind, uint64_t now)
+{
+	const char *stage = p->spl_ran ? "U-Boot" : p->spl_next ? "the SPL or U-Boot" : "U-Boot";
+
+	switch (kind) {
+	case PORT_DEV_FASTBOOT:
+		port_set_state(p, o, PORT_STATE_FASTBOOT, now);
+		return;
+	case PORT_DEV_SPL:
+		if (p->spl_next && !p->spl_ran) {
+			port_set_state(p, o, PORT_STATE_SPL, now);
+			return;
+		}
+		port_fail(p, o, now, PORT_RESULT_FAILED, p->spl_ran ?
+			  "board came back as the SPL's SDP gadget after the SPL's jump, not "
+			  "fastboot: U-Boot did not start" :
+			  "board came back as U-Boot SPL's SDP gadget, but the plan has no "
+			  "SDPU:/SDPV: lines for it");
+		return;
+	case PORT_DEV_ROM:
+		port_fail(p, o, now, PORT_RESULT_FAILED,
+			  "board came back as the boot ROM, not %s: %s did not start",
+			  p->spl_next && !p->spl_ran ? "the SPL or fastboot" : "fastboot", stage);
+		return;
+	case PORT_DEV_OTHER:
+	case PORT_DEV_NONE:
+	case _PORT_DEV_MAX:
+		break;
+	}
+	port_fail(p, o, now, PORT_RESULT_FAILED,
+		  "board re-enumerated as an unexpected device, not %s",
+		  p->spl_next && !p->spl_ran ? "the SPL or fastboot" : "fastboot");
+}
+
 static void port_on_added(struct port *p, struct port_out *o, const struct port_event *ev,
 			  uint64_t now)
 {
@@ -301,14 +346,7 @@ static void port_on_added(struct port *p, struct port_out *o, const struct port_
 			port_set_state(p, o, PORT_STATE_EMPTY, now);
 		break;
 	case PORT_STATE_WAIT_REENUM:
-		if (kind == PORT_DEV_FASTBOOT)
-			port_set_state(p, o, PORT_STATE_FASTBOOT, now);
-		else if (kind == PORT_DEV_ROM)
-			port_fail(p, o, now, PORT_RESULT_FAILED,
-				  "board came back as the boot ROM, not fastboot: U-Boot did not start");
-		else
-			port_fail(p, o, now, PORT_RESULT_FAILED,
-				  "board re-enumerated as an unexpected device, not fastboot");
+		port_on_reenum(p, o, kind, now);
 		break;
 	case PORT_STATE_DONE:
 		if (kind == PORT_DEV_ROM) {
@@ -323,6 +361,7 @@ static void port_on_added(struct port *p, struct port_out *o, const struct port_
 		port_arm(p, o, 0);
 		break;
 	case PORT_STATE_SDP:
+	case PORT_STATE_SPL:
 	case PORT_STATE_FASTBOOT:
 	case PORT_STATE_BOOT_LOOP:
 	case _PORT_STATE_MAX:
@@ -340,6 +379,7 @@ static void port_on_removed(struct port *p, struct port_out *o, uint64_t now)
 		port_set_state(p, o, PORT_STATE_EMPTY, now);
 		break;
 	case PORT_STATE_SDP:
+	case PORT_STATE_SPL:
 	case PORT_STATE_FASTBOOT:
 		if (p->failing)
 			port_fail(p, o, now, PORT_RESULT_FAILED, "board disconnected: %s", p->pending);
@@ -440,11 +480,18 @@ static void port_on_session_done(struct port *p, struct port_out *o, const struc
 		return;
 	}
 	port_step_end(p, o, now, true);
-	if (p->state == PORT_STATE_SDP && ev->session_done.more) {
+	if (p->state != PORT_STATE_FASTBOOT && ev->session_done.more) {
 		p->next_step = ev->session_done.next_step;
+		p->spl_ran = p->state == PORT_STATE_SPL;
+		p->spl_next = p->state == PORT_STATE_SDP && ev->session_done.spl;
+		p->spl_step = p->spl_next ? ev->session_done.spl_step : PORT_STEP_NONE;
 		p->step_index = PORT_STEP_NONE;
 		p->step[0] = '\0';
 		port_set_state(p, o, PORT_STATE_WAIT_REENUM, now);
+		/* the next stage's device came before the session's verdict (the
+		 * old device left and the new one was added while it drained) */
+		if (p->dev == PORT_DEV_FASTBOOT || (p->dev == PORT_DEV_SPL && !p->spl_ran))
+			port_on_reenum(p, o, p->dev, now);
 		return;
 	}
 	port_done_ok(p, o, now);
@@ -456,6 +503,7 @@ static void port_on_deadline(struct port *p, struct port_out *o, uint64_t now)
 		return;
 	switch (p->state) {
 	case PORT_STATE_SDP:
+	case PORT_STATE_SPL:
 	case PORT_STATE_FASTBOOT:
 		if (p->failing)
 			port_fail(p, o, now, PORT_RESULT_FAILED, "%s", p->pending);
@@ -469,8 +517,9 @@ static void port_on_deadline(struct port *p, struct port_out *o, uint64_t now)
 		break;
 	case PORT_STATE_WAIT_REENUM:
 		port_fail(p, o, now, PORT_RESULT_FAILED,
-			  "no fastboot device on the port within %" PRIu32 " ms after the jump",
-			  p->cfg.reenum_ms);
+			  "no %s device on the port within %" PRIu32 " ms after the %sjump",
+			  p->spl_next ? "SPL SDP or fastboot" : "fastboot", p->cfg.reenum_ms,
+			  p->spl_ran ? "SPL's " : "");
 		break;
 	case PORT_STATE_DONE:
 	case PORT_STATE_FAILED:
@@ -497,6 +546,7 @@ static int port_on_abort(struct port *p, struct port_out *o, const struct port_e
 	case PORT_STATE_PAUSED:
 	case PORT_STATE_SDP:
 	case PORT_STATE_WAIT_REENUM:
+	case PORT_STATE_SPL:
 	case PORT_STATE_FASTBOOT:
 		port_fail(p, o, now, PORT_RESULT_ABORTED, "%s",
 			  reason && *reason ? reason : "aborted by the operator");
@@ -592,6 +642,7 @@ void port_init(struct port *p, const char *name, const struct port_cfg *cfg)
 	p->dev = PORT_DEV_NONE;
 	p->step_index = PORT_STEP_NONE;
 	p->next_step = PORT_STEP_FIRST_FB;
+	p->spl_step = PORT_STEP_NONE;
 	p->result = PORT_RESULT_NONE;
 }
 
@@ -623,6 +674,7 @@ bool port_state_is_final(enum port_state s)
 	case PORT_STATE_PAUSED:
 	case PORT_STATE_SDP:
 	case PORT_STATE_WAIT_REENUM:
+	case PORT_STATE_SPL:
 	case PORT_STATE_FASTBOOT:
 	case _PORT_STATE_MAX:
 		break;
@@ -633,5 +685,5 @@ bool port_state_is_final(enum port_state s)
 bool port_is_busy(const struct port *p)
 {
 	return p->state == PORT_STATE_SDP || p->state == PORT_STATE_WAIT_REENUM ||
-	       p->state == PORT_STATE_FASTBOOT;
+	       p->state == PORT_STATE_SPL || p->state == PORT_STATE_FASTBOOT;
 }

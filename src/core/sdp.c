@@ -70,7 +70,7 @@ int sdp_decode_status(const uint8_t *buf, size_t len, uint32_t *status)
 {
 	if (!buf || !status)
 		return -EINVAL;
-	if (len != SDP_REPORT4_LEN || buf[0] != SDP_ID_STATUS)
+	if (len < SDP_REPORT3_LEN || len > SDP_REPORT4_LEN || buf[0] != SDP_ID_STATUS)
 		return -EBADMSG;
 	*status = sdp_le32(buf + 1);
 	return 0;
@@ -178,6 +178,28 @@ const struct sdp_soc *sdp_soc_lookup(uint16_t vid, uint16_t pid)
 		if (sdp_socs[i].vid == vid && sdp_socs[i].pid == pid)
 			return &sdp_socs[i];
 	return NULL;
+}
+
+/* uuu's libuuu/config.cpp: SPL gadgets by VID:PID and bcdDevice range */
+static const struct {
+	uint16_t vid, pid, bcd_min, bcd_max;
+	enum sdp_spl_kind kind;
+} sdp_spls[] = {
+	{ 0x0525, 0xb4a4, 0x0000, 0x04ff, SDP_SPL_SDPU },
+	{ 0x0525, 0xb4a4, 0x0500, 0x9998, SDP_SPL_SDPV },
+	{ 0x1fc9, 0x0151, 0x0500, 0x9998, SDP_SPL_SDPV },
+	{ 0x0525, 0xb4a4, 0x9999, 0x9999, SDP_SPL_SDPU }, /* old i.MX8MQ SPL */
+	{ 0x3016, 0x1001, 0x0000, 0x04ff, SDP_SPL_SDPU },
+	{ 0x3016, 0x1001, 0x0500, 0x9998, SDP_SPL_SDPV },
+};
+
+enum sdp_spl_kind sdp_spl_lookup(uint16_t vid, uint16_t pid, uint16_t bcd)
+{
+	for (size_t i = 0; i < sizeof(sdp_spls) / sizeof(sdp_spls[0]); i++)
+		if (sdp_spls[i].vid == vid && sdp_spls[i].pid == pid &&
+		    bcd >= sdp_spls[i].bcd_min && bcd <= sdp_spls[i].bcd_max)
+			return sdp_spls[i].kind;
+	return SDP_SPL_NONE;
 }
 
 /* ---- the command machine ---- */
@@ -397,6 +419,15 @@ int sdp_upload_new_commands(const struct sdp_command *cmds, size_t n, struct sdp
 	return sdp_machine_new(cmds, n, SDP_MAX_WRITE_CHUNK, out);
 }
 
+int sdp_upload_new_spl(const struct sdp_command *cmds, size_t n, struct sdp_upload **out)
+{
+	for (size_t i = 0; cmds && i < n; i++)
+		if (cmds[i].cmd == SDP_DCD_WRITE || cmds[i].cmd == SDP_SKIP_DCD_HEADER ||
+		    cmds[i].cmd == SDP_WRITE_REGISTER)
+			return -EINVAL;
+	return sdp_machine_new(cmds, n, UINT32_MAX, out);
+}
+
 static int sdp_check_opts(const uint8_t *img, size_t len, const struct imx_image *info,
 			  const struct sdp_upload_opts *opts)
 {
@@ -576,7 +607,8 @@ static int sdp_check_report(struct sdp_upload *u, const uint8_t *buf, size_t len
 	if (buf[0] != id)
 		return sdp_fail(u, -EBADMSG, "got report %u, expected report %u", buf[0], id);
 	if (len < min || len > max)
-		return sdp_fail(u, -EBADMSG, "report %u is %zu bytes, expected %zu", id, len, min);
+		return sdp_fail(u, -EBADMSG, "report %u is %zu bytes, expected %zu to %zu", id, len,
+				min, max);
 	return 0;
 }
 
@@ -617,7 +649,7 @@ static int sdp_feed_status(struct sdp_upload *u, const uint8_t *buf, size_t len)
 	const struct sdp_command *c = sdp_current(u);
 	uint32_t want = sdp_cmd_expect(c->cmd), word;
 	char ev[128];
-	int r = sdp_check_report(u, buf, len, SDP_ID_STATUS, SDP_REPORT4_LEN, SDP_REPORT4_LEN);
+	int r = sdp_check_report(u, buf, len, SDP_ID_STATUS, SDP_REPORT3_LEN, SDP_REPORT4_LEN);
 
 	if (r < 0)
 		return r;

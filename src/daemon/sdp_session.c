@@ -20,6 +20,17 @@
  * report-4 read (also when submitting it) is the board leaving to run the
  * image: success.
  *
+ * Before the first step: GET_DESCRIPTOR(HID report) and SET_IDLE on EP0,
+ * what usbhid does at bind and U-Boot's f_sdp waits for (its sdp_init()
+ * loops until the descriptor was fetched: configuration_done) -- flashd
+ * detached usbhid, and on a host without usbhid nobody else asks. Timed-out
+ * transfers are tried again (session.h). The SPL flavour
+ * (sdp_session_start_spl) runs SDPU/SDPV write/jump lines with the sdp
+ * core's SPL machine (sdp_upload_new_spl). Reports still go on EP0 even
+ * though f_sdp also has an interrupt OUT endpoint: f_sdp takes both
+ * (sdp_setup: SET_REPORT; its EP0 report 1 turns the OUT endpoint off), the
+ * ROM has EP0 only, and one path keeps the pipelined data reports in order.
+ *
  * Lifetime, the walk over the steps, delays: session.c (session_priv.h). */
 #include "daemon/session_priv.h"
 
@@ -40,11 +51,23 @@
 #define SDP_HID_OUT 0x21u          /* class request to the interface, host to device */
 #define SDP_READ_BUF 128u          /* ≥ 65 */
 #define SDP_REPORT_DATA 2u
+#define SDP_HID_IN 0x81u           /* standard request to the interface, device to host */
+#define SDP_GET_DESCRIPTOR 0x06u
+#define SDP_DT_HID_REPORT 0x22u
+#define SDP_HID_SET_IDLE 0x0Au
 
 struct sdp_session;
 struct sdp_data_slot {             /* a data report in flight */
 	struct sdp_session *s;
 	struct usb_xfer *x;
+	uint64_t seq;                  /* submission order */
+	uint8_t report[SDP_REPORT2_LEN]; /* kept for a retry */
+};
+
+enum sdp_prep {                    /* before the first step */
+	SDP_PREP_DESCRIPTOR,
+	SDP_PREP_IDLE,
+	SDP_PREP_DONE,
 };
 
 struct sdp_session {
@@ -54,8 +77,13 @@ struct sdp_session {
 	struct usb_xfer *x;            /* the command or read in flight */
 	bool sending;                  /* x is a SEND … */
 	size_t io_len;                 /* … of this many bytes */
+	bool after_jump;               /* x is a read after JUMP_ADDRESS */
+	unsigned retries;              /* of the transfer in x (or the data report) */
 	struct sdp_data_slot data[SESSION_SDP_REPORTS_MAX];
 	unsigned ndata, data_depth;    /* data reports in flight, at most */
+	uint64_t data_seq;             /* of the last data report submitted */
+	bool spl;                      /* U-Boot SPL's f_sdp, not the ROM */
+	enum sdp_prep prep;
 	uint8_t rbuf[SDP_READ_BUF];
 	struct sdp_upload *up;         /* the step's machine */
 	struct sdp_command cmds[SDP_COMMANDS_MAX]; /* the step's command list */
@@ -115,6 +143,17 @@ static bool sdp_after_io(struct sdp_session *s, bool fed)
 	return true;
 }
 
+/* Count and announce a retry; false if the session was freed meanwhile. */
+static bool sdp_retry_info(struct sdp_session *s, const char *what)
+{
+	char line[160];
+
+	s->retries++;
+	snprintf(line, sizeof(line), "%s: %s timed out, trying again (%u of %u)",
+		 sdp_upload_step(s->up), what, s->retries, SESSION_SDP_RETRIES);
+	return session_info(&s->b, line);
+}
+
 static void sdp_xfer_cb(void *ud, int status, size_t actual)
 {
 	struct sdp_session *s = ud;
@@ -128,6 +167,13 @@ static void sdp_xfer_cb(void *ud, int status, size_t actual)
 		status = -ENODEV;
 	if (status == 0 && s->sending && actual != s->io_len)
 		status = -EIO;
+	if (status == -ETIMEDOUT && !s->after_jump && s->retries < SESSION_SDP_RETRIES) {
+		/* the machine has not moved: sdp_io asks for the same transfer */
+		if (sdp_retry_info(s, s->sending ? "command" : "read"))
+			sdp_io(s);
+		goto out;
+	}
+	s->retries = 0;
 	if (status < 0)
 		r = sdp_upload_feed_error(s->up, status);
 	else
@@ -138,6 +184,24 @@ static void sdp_xfer_cb(void *ud, int status, size_t actual)
 		sdp_io(s);
 out:
 	session_leave(&s->b);
+}
+
+static void sdp_data_cb(void *ud, int status, size_t actual);
+
+/* Put the slot's report on EP0. false: the step failed. */
+static bool sdp_data_submit(struct sdp_session *s, struct sdp_data_slot *sl)
+{
+	int r = usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_REPORT,
+				(uint16_t)(0x0200 | SDP_REPORT_DATA), 0, sl->report,
+				SDP_REPORT2_LEN, s->b.o.sdp_timeout_ms, sdp_data_cb, sl, &sl->x);
+
+	if (r < 0) {
+		session_fail(&s->b, r, "%s: data report: %s", sdp_upload_step(s->up), strerror(-r));
+		return false;
+	}
+	s->ndata++;
+	session_submitted(&s->b);
+	return true;
 }
 
 /* A data report completed: the next one (or, after the last, the read of
@@ -156,6 +220,15 @@ static void sdp_data_cb(void *ud, int status, size_t actual)
 		status = -ENODEV;
 	if (status == 0 && actual != SDP_REPORT2_LEN)
 		status = -EIO;
+	if (status == -ETIMEDOUT && !s->ndata && sl->seq == s->data_seq &&
+	    s->retries < SESSION_SDP_RETRIES) {
+		/* nothing queued behind it: the same report once more */
+		if (sdp_retry_info(s, "data report"))
+			sdp_data_submit(s, sl);
+		goto out;
+	}
+	if (status == 0)
+		s->retries = 0;
 	if (status < 0)
 		session_fail(&s->b, status, "%s: data report: %s", sdp_upload_step(s->up),
 			     strerror(-status));
@@ -176,15 +249,12 @@ static bool sdp_data_send(struct sdp_session *s, const struct sdp_io *io)
 	for (unsigned i = 0; i < s->data_depth && !sl; i++)
 		if (!s->data[i].x)
 			sl = &s->data[i];
-	r = usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_REPORT,
-			    (uint16_t)(0x0200 | SDP_REPORT_DATA), 0, io->data, io->len,
-			    s->b.o.sdp_timeout_ms, sdp_data_cb, sl, &sl->x);
-	if (r < 0) {
-		session_fail(&s->b, r, "%s: data report: %s", sdp_upload_step(s->up), strerror(-r));
+	if (!sl)
 		return false;
-	}
-	s->ndata++;
-	session_submitted(&s->b);
+	memcpy(sl->report, io->data, SDP_REPORT2_LEN);
+	sl->seq = ++s->data_seq;
+	if (!sdp_data_submit(s, sl))
+		return false;
 	r = sdp_upload_sent(s->up);
 	if (r < 0) {
 		sdp_fail_step(s, r);
@@ -232,6 +302,7 @@ static void sdp_io(struct sdp_session *s)
 	if (s->ndata)
 		return; /* a command or read only once the data is through */
 	s->sending = io.kind == SDP_IO_SEND;
+	s->after_jump = io.kind == SDP_IO_RECV && io.after_jump;
 	switch (io.kind) {
 	case SDP_IO_SEND:
 		s->io_len = io.len;
@@ -392,17 +463,55 @@ static int sdp_prepare(struct sdp_session *s, const struct plan_step *st)
 	return r;
 }
 
+/* An SDPU/SDPV line for U-Boot SPL's f_sdp: write the step's bytes to
+ * its address as one command, or jump to its address (0 stays 0: f_sdp
+ * uses CONFIG_SDP_LOADADDR). < 0: the step failed. */
+static int sdp_spl_prepare(struct sdp_session *s, const struct plan_step *st)
+{
+	const struct plan_image *img = st->image;
+	struct sdp_command c = { SDP_JUMP_ADDRESS, st->addr, NULL, 0 };
+	int r;
+
+	if (st->op == PLAN_OP_WRITE) {
+		if (sdp_image(s, st, false) < 0)
+			return -EINVAL;
+		if (!st->image_len || st->image_offset > img->size ||
+		    st->image_len > img->size - st->image_offset || st->image_len > UINT32_MAX ||
+		    st->image_len > 0x100000000ull - st->addr) {
+			sdp_fail(s, -EINVAL, "bad write range (%llu bytes at offset %llu of %s to 0x%08x)",
+				 (unsigned long long)st->image_len,
+				 (unsigned long long)st->image_offset, img->path, st->addr);
+			return -EINVAL;
+		}
+		c = (struct sdp_command){ SDP_WRITE_FILE, st->addr, img->data + st->image_offset,
+					  (uint32_t)st->image_len };
+	}
+	r = sdp_upload_new_spl(&c, 1, &s->up);
+	if (r < 0)
+		sdp_fail(s, r, "the SDP core refused the step's command");
+	return r;
+}
+
 static void sdp_exec(struct session *b)
 {
 	struct sdp_session *s = (struct sdp_session *)b;
 	const struct plan_step *st = b->step;
 
 	switch (st->op) {
-	case PLAN_OP_BOOT:
-	case PLAN_OP_DCD:
 	case PLAN_OP_WRITE:
 	case PLAN_OP_JUMP:
+		if (s->spl) {
+			s->last_done = 0;
+			if (sdp_spl_prepare(s, st) == 0)
+				sdp_io(s);
+			return;
+		}
+		/* fall through */
+	case PLAN_OP_BOOT:
+	case PLAN_OP_DCD:
 	case PLAN_OP_STATUS:
+		if (s->spl)
+			break;
 		s->last_done = 0;
 		if (sdp_prepare(s, st) == 0)
 			sdp_io(s);
@@ -426,7 +535,8 @@ static void sdp_exec(struct session *b)
 	case PLAN_OP_CFG:
 		break;
 	}
-	sdp_fail(s, -EINVAL, "not an SDP command (%s)", plan_op_to_string(st->op));
+	sdp_fail(s, -EINVAL, "not an %s command (%s)", s->spl ? "SPL SDP" : "SDP",
+		 plan_op_to_string(st->op));
 }
 
 static void sdp_cancel(struct session *b)
@@ -448,10 +558,74 @@ static void sdp_destroy(struct session *b)
 	free(s);
 }
 
+/* ---- before the first step: the HID report descriptor, SET_IDLE ---- */
+
+static void sdp_prep_next(struct sdp_session *s);
+
+static void sdp_prep_cb(void *ud, int status, size_t actual)
+{
+	struct sdp_session *s = ud;
+	char line[160];
+
+	s->x = NULL;
+	session_xfer_enter(&s->b);
+	if (!session_active(&s->b))
+		goto out;
+	if (status == -ECANCELED)
+		status = -ENODEV;
+	if (status == -ENODEV) {
+		session_fail(&s->b, status, "%s: %s", s->prep == SDP_PREP_DESCRIPTOR ?
+			     "HID report descriptor" : "SET_IDLE", strerror(-status));
+		goto out;
+	}
+	if (status < 0) {
+		/* best effort: usbhid may have done it, a ROM may stall SET_IDLE */
+		snprintf(line, sizeof(line), "%s: %s (going on)", s->prep == SDP_PREP_DESCRIPTOR ?
+			 "HID report descriptor" : "SET_IDLE", strerror(-status));
+		if (!session_info(&s->b, line))
+			goto out;
+	}
+	s->prep++;
+	sdp_prep_next(s);
+out:
+	session_leave(&s->b);
+}
+
+static void sdp_prep_next(struct sdp_session *s)
+{
+	int r = 0;
+
+	switch (s->prep) {
+	case SDP_PREP_DESCRIPTOR:
+		r = usb_control_in(s->b.dev, SDP_HID_IN, SDP_GET_DESCRIPTOR,
+				   (uint16_t)(SDP_DT_HID_REPORT << 8), 0, s->rbuf, sizeof(s->rbuf),
+				   s->b.o.sdp_timeout_ms, sdp_prep_cb, s, &s->x);
+		break;
+	case SDP_PREP_IDLE:
+		r = usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_IDLE, 0, 0, NULL, 0,
+				    s->b.o.sdp_timeout_ms, sdp_prep_cb, s, &s->x);
+		break;
+	case SDP_PREP_DONE:
+		session_run_step(&s->b);
+		return;
+	}
+	if (r < 0) {
+		session_fail(&s->b, r, "%s: %s", s->prep == SDP_PREP_DESCRIPTOR ?
+			     "HID report descriptor" : "SET_IDLE", strerror(-r));
+		return;
+	}
+	session_submitted(&s->b);
+}
+
+static void sdp_begin(struct session *b)
+{
+	sdp_prep_next((struct sdp_session *)b);
+}
+
 static const struct session_ops sdp_ops = {
 	.proto = PLAN_PROTO_SDP,
 	.before_steps = "SDP",
-	.begin = session_run_step,
+	.begin = sdp_begin,
 	.exec = sdp_exec,
 	.cancel = sdp_cancel,
 	.destroy = sdp_destroy,
@@ -459,9 +633,9 @@ static const struct session_ops sdp_ops = {
 
 /* ---- public ---- */
 
-int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct plan *plan,
-		      size_t first, const struct session_opts *o, const struct session_events *ev,
-		      struct sdp_session **out)
+static int sdp_session_new(struct usb_dev *dev, struct plan *plan, size_t first,
+			   const struct session_opts *o, const struct session_events *ev,
+			   struct sdp_session **out)
 {
 	struct sdp_session *s;
 	int r;
@@ -480,6 +654,20 @@ int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct pla
 		free(s);
 		return r;
 	}
+	*out = s;
+	return 0;
+}
+
+int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct plan *plan,
+		      size_t first, const struct session_opts *o, const struct session_events *ev,
+		      struct sdp_session **out)
+{
+	struct sdp_session *s = NULL;
+	int r;
+
+	r = sdp_session_new(dev, plan, first, o, ev, &s);
+	if (r < 0)
+		return r;
 	if (!s->b.o.sdp_timeout_ms)
 		s->b.o.sdp_timeout_ms = SESSION_SDP_TIMEOUT_MS;
 	s->data_depth = s->b.o.sdp_reports ? s->b.o.sdp_reports : SESSION_SDP_REPORTS;
@@ -489,6 +677,28 @@ int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct pla
 		s->data[i].s = s;
 	s->soc_skip_dcd = soc && soc->skip_dcd;
 	s->soc_dcd_addr = soc ? soc->dcd_addr : 0;
+	*out = s;
+	return 0;
+}
+
+int sdp_session_start_spl(struct usb_dev *dev, enum plan_proto flavour, struct plan *plan,
+			  size_t first, const struct session_opts *o,
+			  const struct session_events *ev, struct sdp_session **out)
+{
+	struct sdp_session *s = NULL;
+	int r;
+
+	if (flavour != PLAN_PROTO_SDPU && flavour != PLAN_PROTO_SDPV)
+		return -EINVAL;
+	r = sdp_session_start(dev, NULL, plan, first, o, ev, &s);
+	if (r < 0)
+		return r;
+	s->spl = true;
+	s->hab_reported = true;   /* f_sdp's HAB word is a constant "open" */
+	s->uid_tried = true;      /* no READ_REGISTER to the SPL */
+	s->b.proto = flavour;
+	s->b.skip_other = true;
+	s->b.skip_proto = flavour == PLAN_PROTO_SDPU ? PLAN_PROTO_SDPV : PLAN_PROTO_SDPU;
 	*out = s;
 	return 0;
 }

@@ -89,6 +89,7 @@ int session_init(struct session *b, const struct session_ops *ops, struct usb_de
 	b->o = *o;
 	b->ev = *ev;
 	b->idx = first;
+	b->proto = ops->proto;
 	evtimer_add(b->timer, &now);
 	return 0;
 }
@@ -134,9 +135,10 @@ void session_run_step(struct session *b)
 {
 	const struct plan_step *st;
 
-	while ((st = plan_step(b->plan, b->idx)) && !st->runs_on_imx6)
+	while ((st = plan_step(b->plan, b->idx)) &&
+	       (!st->runs_on_imx6 || (b->skip_other && st->proto == b->skip_proto)))
 		b->idx++;
-	if (!st || st->proto != b->ops->proto) {
+	if (!st || st->proto != b->proto) {
 		session_finish(b, 0, NULL);
 		return;
 	}

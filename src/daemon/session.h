@@ -41,6 +41,17 @@
  * report-4 read failing (or failing to submit) with -ETIMEDOUT, -ENODEV,
  * -EIO or -EPIPE is the ROM running the image: success.
  *
+ * SDP sessions (ROM and SPL) first fetch the HID report descriptor
+ * (GET_DESCRIPTOR 0x22, interface 0) and send SET_IDLE, as usbhid does at
+ * bind: U-Boot's f_sdp does not answer before the descriptor was fetched
+ * (configuration_done); either failing (other than -ENODEV) is reported
+ * with info() and the session goes on. A command (report 1) or a report-3/4
+ * read that times out is tried again, up to SESSION_SDP_RETRIES more times
+ * per transfer (uuu's HIDTrans: 2 attempts; imx_usb_loader: 5 for a
+ * command), announced with info(); so is a data report when it was the only
+ * one in flight (with more queued behind it, the ROM already got the later
+ * ones: the step fails). Reads after JUMP_ADDRESS are never retried.
+ *
  * Timeouts: SDP every transfer sdp_timeout_ms. FB: commands and data
  * transfers fb_cmd_timeout_ms; replies fb_cmd_timeout_ms, erase
  * fb_erase_timeout_ms, flash max(fb_flash_min_ms, bytes the board writes
@@ -54,6 +65,7 @@
 #include <stdint.h>
 
 #include "daemon/usb.h"
+#include "flashd/plan.h"
 
 struct sdp_soc;
 struct plan;
@@ -89,11 +101,23 @@ struct session_opts {
 #define SESSION_XFERS_MAX 32u
 #define SESSION_SDP_REPORTS 4u
 #define SESSION_SDP_REPORTS_MAX 16u
+#define SESSION_SDP_RETRIES 2u         /* more tries of a timed-out SDP transfer */
 struct sdp_session; struct fb_session;
 /* Runs the plan's SDP steps (boot/dcd/write/jump/delay/done…, i.MX6 only) starting at step `first`.
  * `*next_step` in done(): index of the first FB step. UID (if read) via sdp_session_uid(). */
 int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct plan *plan, size_t first,
 		      const struct session_opts *o, const struct session_events *ev, struct sdp_session **out);
+/* The same against U-Boot SPL's SDP gadget (protocols.md §2.9): runs the
+ * plan's lines of flavour (PLAN_PROTO_SDPU or PLAN_PROTO_SDPV) from `first`,
+ * passing over the other flavour's lines (uuu runs a line when a device of
+ * its protocol is on the port), until the first line of another protocol.
+ * write: one WRITE_FILE of the step's [image_offset, +image_len) to addr
+ * (0 as given: the SPL's CONFIG_SDP_LOADADDR); jump: JUMP_ADDRESS addr;
+ * delay, done. No UID reads; never DCD_WRITE, WRITE_REGISTER, SKIP_DCD.
+ * -EINVAL for another flavour. */
+int sdp_session_start_spl(struct usb_dev *dev, enum plan_proto flavour, struct plan *plan, size_t first,
+			  const struct session_opts *o, const struct session_events *ev,
+			  struct sdp_session **out);
 bool sdp_session_uid(const struct sdp_session *s, uint64_t *uid);
 size_t sdp_session_next_step(const struct sdp_session *s);
 struct sdp_session *sdp_session_free(struct sdp_session *s);     /* cancels; no callbacks after free */

@@ -46,6 +46,9 @@ struct session {
 	bool freed;                      /* *_free() was called */
 	bool finished;                   /* done() was called */
 	bool delaying;                   /* the timer is a delay step's */
+	enum plan_proto proto;           /* the steps run (ops->proto unless set) */
+	bool skip_other;                 /* lines of skip_proto are passed over */
+	enum plan_proto skip_proto;      /* (SPL: the other flavour, uuu's rule) */
 	size_t idx;                      /* the current step */
 	const struct plan_step *step;    /* NULL before the first step */
 };
@@ -72,9 +75,9 @@ void session_xfer_enter(struct session *b);
 /* Neither freed nor finished: the callbacks may go on. */
 bool session_active(const struct session *b);
 
-/* Start step b->idx, skipping lines that do not run on i.MX6; the flow
- * ends (done(0)) at the end of the plan or at the first step of another
- * protocol, with b->idx there. */
+/* Start step b->idx, skipping lines that do not run on i.MX6 (and lines of
+ * skip_proto); the flow ends (done(0)) at the end of the plan or at the
+ * first step of another protocol, with b->idx there. */
 void session_run_step(struct session *b);
 /* The current step is over: the next one. */
 void session_step_done(struct session *b);

@@ -107,7 +107,7 @@ static void station_start(struct station_port *ps, const struct port_action *a)
 	bool new_board = a->type == PORT_ACT_START_SDP || a->first_step == PORT_STEP_FIRST_FB;
 
 	ps->start = a->type;
-	ps->first_step = a->type == PORT_ACT_START_FASTBOOT ? a->first_step : 0;
+	ps->first_step = a->type == PORT_ACT_START_SDP ? 0 : a->first_step;
 	ps->open_tries = 0;
 	if (new_board) {
 		plan_unref(ps->plan);
@@ -173,6 +173,7 @@ static void station_exec(struct station_port *ps, const struct port_action *a, u
 		station_arm(ps, a->deadline_ms, now);
 		break;
 	case PORT_ACT_START_SDP:
+	case PORT_ACT_START_SPL:
 	case PORT_ACT_START_FASTBOOT:
 		station_start(ps, a);
 		break;
@@ -262,20 +263,45 @@ static void station_ev_info(void *ud, const char *text)
 	station_check_uid(ud);
 }
 
+/* The first runnable SDPU/SDPV line at or after from, before any line of
+ * another protocol; flavour SDPU or SDPV: the first of that flavour
+ * (lines of the other one are passed over), PLAN_PROTO_SDP: of either.
+ * plan_n_steps if none. */
+static size_t station_spl_first(const struct plan *p, size_t from, enum plan_proto flavour)
+{
+	size_t n = plan_n_steps(p);
+
+	for (size_t i = from; i < n; i++) {
+		const struct plan_step *s = plan_step(p, i);
+
+		if (!s->runs_on_imx6)
+			continue;
+		if (s->proto != PLAN_PROTO_SDPU && s->proto != PLAN_PROTO_SDPV)
+			return n;
+		if (flavour == PLAN_PROTO_SDP || s->proto == flavour)
+			return i;
+	}
+	return n;
+}
+
 static void station_ev_sdp_done(void *ud, int status, const char *reason)
 {
 	struct station_port *ps = ud;
 	struct port_event ev = { .type = PORT_EV_SESSION_DONE };
-	size_t n = plan_n_steps(ps->plan), next;
+	size_t n = plan_n_steps(ps->plan), next, spl, at;
 
 	station_check_uid(ps);
 	if (!ps->sdp)
 		return;   /* the UID stopped it: boot loop */
-	next = station_plan_first(ps->plan, sdp_session_next_step(ps->sdp), PLAN_PROTO_FB);
+	at = sdp_session_next_step(ps->sdp);
+	spl = ps->start == PORT_ACT_START_SDP ? station_spl_first(ps->plan, at, PLAN_PROTO_SDP) : n;
+	next = station_plan_first(ps->plan, at, PLAN_PROTO_FB);
 	ev.session_done.status = status;
 	ev.session_done.reason = reason;
-	ev.session_done.more = next < n;
+	ev.session_done.more = next < n || spl < n;
 	ev.session_done.next_step = next;
+	ev.session_done.spl = spl < n;
+	ev.session_done.spl_step = spl;
 	station_feed(ps, &ev);
 }
 
@@ -300,6 +326,15 @@ static int station_first_step(struct station_port *ps, size_t *first)
 		if (i >= n || plan_step(ps->plan, i)->proto != PLAN_PROTO_SDP) {
 			station_session_failed(ps, -EINVAL, "plan %s has no SDP step to start a board "
 					       "in the boot ROM", plan_path(ps->plan));
+			return -EINVAL;
+		}
+	} else if (ps->start == PORT_ACT_START_SPL) {
+		i = station_spl_first(ps->plan, ps->first_step, ps->spl);
+		if (i >= n) {
+			station_session_failed(ps, -EINVAL, "plan %s has no %s lines for this SPL "
+					       "gadget (%04x:%04x bcdDevice 0x%04x)",
+					       plan_path(ps->plan), plan_proto_to_string(ps->spl),
+					       ps->vid, ps->pid, ps->bcd);
 			return -EINVAL;
 		}
 	} else {
@@ -335,6 +370,22 @@ static int station_open(struct station_port *ps, struct usb_dev **dev)
 	return r;
 }
 
+/* Right after udev's add the kernel may not have set the configuration
+ * (the interface is not there yet, -ENOENT) or usbhid may still hold it
+ * (-EBUSY): try again from the starter timer, a bounded number of times. */
+static bool station_start_retry(struct station_port *ps, int r)
+{
+	struct timeval retry = { 0, STATION_OPEN_RETRY_MS * 1000 };
+
+	if ((r != -ENOENT && r != -EBUSY && r != -EAGAIN) || ++ps->open_tries >= STATION_OPEN_TRIES)
+		return false;
+	log_info("port %s: cannot claim %s yet (%s), trying again in %u ms (%u of %u)",
+		 ps->port.name, ps->devnode, strerror(-r), STATION_OPEN_RETRY_MS, ps->open_tries,
+		 STATION_OPEN_TRIES - 1);
+	evtimer_add(ps->starter, &retry);
+	return true;
+}
+
 static void station_on_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct station_port *ps = arg;
@@ -355,14 +406,20 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 	if (ps->start == PORT_ACT_START_SDP) {
 		ev.done = station_ev_sdp_done;
 		r = sdp_session_start(dev, ps->soc, ps->plan, first, &ps->st->sopts, &ev, &ps->sdp);
+	} else if (ps->start == PORT_ACT_START_SPL) {
+		ev.done = station_ev_sdp_done;
+		r = sdp_session_start_spl(dev, ps->spl, ps->plan, first, &ps->st->sopts, &ev,
+					  &ps->sdp);
 	} else {
 		ev.done = station_ev_fb_done;
 		r = fb_session_start(dev, ps->plan, first, &ps->st->sopts, &ev, &ps->fb);
 	}
 	if (r < 0) {
 		usb_dev_close(dev);
+		if (station_start_retry(ps, r))
+			return;
 		station_session_failed(ps, r, "cannot start the %s session: %s",
-				       ps->start == PORT_ACT_START_SDP ? "SDP" : "fastboot",
+				       ps->start == PORT_ACT_START_FASTBOOT ? "fastboot" : "SDP",
 				       strerror(-r));
 		return;
 	}
@@ -431,14 +488,57 @@ static struct station_port *station_port_new(struct station *st, const char *nam
 	return ps;
 }
 
-static enum port_dev station_classify(const struct station *st, const struct devwatch_dev *dev)
+/* U-Boot SPL's SDP gadget: uuu's table (first), then the plan's
+ * "CFG: SDPU:/SDPV: -vid -pid [-bcd…]" lines. */
+static enum plan_proto station_spl_kind(const struct plan *p, const struct devwatch_dev *dev)
 {
+	const struct plan_usb_id *ids;
+	size_t n = 0;
+
+	switch (sdp_spl_lookup(dev->vid, dev->pid, dev->bcd)) {
+	case SDP_SPL_SDPU:
+		return PLAN_PROTO_SDPU;
+	case SDP_SPL_SDPV:
+		return PLAN_PROTO_SDPV;
+	case SDP_SPL_NONE:
+		break;
+	}
+	ids = p ? plan_usb_ids(p, &n) : NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((ids[i].proto == PLAN_PROTO_SDPU || ids[i].proto == PLAN_PROTO_SDPV) &&
+		    ids[i].vid == dev->vid && ids[i].pid == dev->pid &&
+		    dev->bcd >= ids[i].bcd_min && dev->bcd <= ids[i].bcd_max)
+			return ids[i].proto;
+	return PLAN_PROTO_SDP;   /* not an SPL gadget */
+}
+
+/* The plan whose CFG: lines name the devices of a port: the running
+ * board's (a `use` since does not change what it waits for), else the
+ * port's. */
+static const struct plan *station_ids_plan(const struct station *st, const char *port)
+{
+	const struct station_port *ps = station_find(st, port);
+
+	if (ps && ps->plan && port_is_busy(&ps->port))
+		return ps->plan;
+	return station_plan_for(st, port);
+}
+
+static enum port_dev station_classify(const struct station *st, const struct devwatch_dev *dev,
+				      enum plan_proto *spl)
+{
+	const struct plan *p;
+
 	if (dev->dev_class == 9)
 		return PORT_DEV_NONE;   /* hubs are not boards */
 	if (sdp_soc_lookup(dev->vid, dev->pid))
 		return PORT_DEV_ROM;
+	p = station_ids_plan(st, dev->port);
+	*spl = station_spl_kind(p, dev);
+	if (*spl != PLAN_PROTO_SDP)
+		return PORT_DEV_SPL;
 	if (devwatch_has_interface(dev->interfaces, 0xff, 0x42, 0x03) ||
-	    station_plan_is_fastboot_id(station_plan_for(st, dev->port), dev->vid, dev->pid))
+	    station_plan_is_fastboot_id(p, dev->vid, dev->pid))
 		return PORT_DEV_FASTBOOT;
 	return PORT_DEV_OTHER;
 }
@@ -455,15 +555,16 @@ static void station_device_removed(struct station_port *ps)
 
 static void station_device_added(struct station *st, const struct devwatch_dev *dev)
 {
-	enum port_dev kind = station_classify(st, dev);
+	enum plan_proto spl = PLAN_PROTO_SDP;
+	enum port_dev kind = station_classify(st, dev, &spl);
 	struct port_event ev = { .type = PORT_EV_DEV_ADDED };
 	struct station_port *ps;
 
 	if (kind == PORT_DEV_NONE || !dev->devnode || strlen(dev->devnode) >= sizeof(ps->devnode))
 		return;
 	ps = station_find(st, dev->port);
-	if (!ps && kind == PORT_DEV_OTHER)
-		return;
+	if (!ps && (kind == PORT_DEV_OTHER || kind == PORT_DEV_SPL))
+		return;   /* only a board flashd started on can be anything else */
 	if (!ps && !(ps = station_port_new(st, dev->port))) {
 		log_error("port %s: cannot track more ports", dev->port);
 		return;
@@ -473,10 +574,14 @@ static void station_device_added(struct station *st, const struct devwatch_dev *
 	snprintf(ps->devnode, sizeof(ps->devnode), "%s", dev->devnode);
 	ps->vid = dev->vid;
 	ps->pid = dev->pid;
+	ps->bcd = dev->bcd;
 	ps->soc = kind == PORT_DEV_ROM ? sdp_soc_lookup(dev->vid, dev->pid) : NULL;
-	station_log(ps, LOG_INFO, "%s %04x:%04x added (%s%s%s)", port_dev_to_string(kind), dev->vid,
-		    dev->pid, ps->soc ? ps->soc->name : dev->devnode, dev->serial ? ", serial " : "",
-		    dev->serial ? dev->serial : "");
+	ps->spl = spl;
+	station_log(ps, LOG_INFO, "%s %04x:%04x added (%s%s%s%s%s)", port_dev_to_string(kind),
+		    dev->vid, dev->pid, ps->soc ? ps->soc->name : dev->devnode,
+		    kind == PORT_DEV_SPL ? ", " : "",
+		    kind == PORT_DEV_SPL ? plan_proto_to_string(spl) : "",
+		    dev->serial ? ", serial " : "", dev->serial ? dev->serial : "");
 	ev.dev_added.kind = kind;
 	ev.dev_added.serial = dev->serial;
 	station_feed(ps, &ev);

@@ -39,6 +39,7 @@ static uint64_t station_elapsed(const struct port *p, uint64_t now)
 	case PORT_STATE_PAUSED:
 	case PORT_STATE_SDP:
 	case PORT_STATE_WAIT_REENUM:
+	case PORT_STATE_SPL:
 	case PORT_STATE_FASTBOOT:
 		return now > p->start_ms ? now - p->start_ms : 0;
 	case PORT_STATE_DONE:

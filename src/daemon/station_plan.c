@@ -197,7 +197,11 @@ void station_apply_conf(struct station *st)
 	if (max_delay > fb)
 		fb = max_delay;
 	st->port_cfg = (struct port_cfg){
-		.sdp_stall_ms = station_sat32(3ull * c->sdp_timeout_ms + max_delay +
+		/* a command, report 3 and report 4 without progress between them,
+		 * each tried 1 + SESSION_SDP_RETRIES times; before the first step
+		 * the descriptor fetch and SET_IDLE */
+		.sdp_stall_ms = station_sat32((3ull * (1 + SESSION_SDP_RETRIES) + 2) *
+					      c->sdp_timeout_ms + max_delay +
 					      STATION_STALL_MARGIN_MS),
 		.fastboot_stall_ms = station_sat32(fb + STATION_STALL_MARGIN_MS),
 		.reenum_ms = c->reenum_timeout_ms,

@@ -18,7 +18,9 @@ struct station_port {
 	struct station *st;
 	char devnode[64];              /* present device ("" = none) */
 	uint16_t vid, pid;
+	uint16_t bcd;                  /* bcdDevice */
 	const struct sdp_soc *soc;     /* ROM profile of the present device */
+	enum plan_proto spl;           /* SPL gadget present: PLAN_PROTO_SDPU or _SDPV */
 	struct usb_dev *dev;           /* open for the running session */
 	struct sdp_session *sdp;
 	struct fb_session *fb;
@@ -26,7 +28,7 @@ struct station_port {
 	json_t *steps;                 /* the board's step durations */
 	struct event *timer;           /* the port's deadline */
 	struct event *starter;         /* deferred session start and open retries */
-	enum port_action_type start;   /* START_SDP / START_FASTBOOT pending */
+	enum port_action_type start;   /* START_SDP / START_SPL / START_FASTBOOT pending */
 	size_t first_step;
 	unsigned open_tries;
 };

@@ -67,6 +67,7 @@ struct usb_xfer {
 	usb_cb cb;
 	void *ud;
 	bool control;                /* buffer owned: setup + data copy */
+	uint8_t *in_buf;             /* control IN: the caller's buffer, filled at completion */
 };
 
 /* libusb error code → -errno. */
@@ -497,6 +498,8 @@ static void usb_xfer_done(struct libusb_transfer *t)
 	if (x->next)
 		x->next->prev = x->prev;
 	d->pending--;
+	if (x->in_buf && status == 0 && actual)
+		memcpy(x->in_buf, libusb_control_transfer_get_data(t), actual);
 	x->cb(x->ud, status, actual);
 	if (x->control)
 		free(t->buffer);
@@ -574,6 +577,40 @@ int usb_control_out(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, ui
 		libusb_free_transfer(t);
 	}
 	return r;
+}
+
+int usb_control_in(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, uint16_t idx,
+		   void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud,
+		   struct usb_xfer **out)
+{
+	struct libusb_transfer *t;
+	unsigned char *tbuf;
+	struct usb_xfer *x;
+	int r = usb_check(d, len, cb);
+
+	if (r < 0)
+		return r;
+	if (!len || len > UINT16_MAX || !buf)
+		return -EINVAL;
+	tbuf = malloc(LIBUSB_CONTROL_SETUP_SIZE + len);
+	t = libusb_alloc_transfer(0);
+	if (!tbuf || !t) {
+		free(tbuf);
+		libusb_free_transfer(t);
+		return -ENOMEM;
+	}
+	libusb_fill_control_setup(tbuf, bm | LIBUSB_ENDPOINT_IN, req, val, idx, (uint16_t)len);
+	libusb_fill_control_transfer(t, d->h, tbuf, usb_xfer_done, NULL, timeout_ms);
+	r = usb_submit(d, t, true, cb, ud, &x);
+	if (r < 0) {
+		free(tbuf);
+		libusb_free_transfer(t);
+		return r;
+	}
+	x->in_buf = buf;
+	if (out)
+		*out = x;
+	return 0;
 }
 
 static int usb_simple(struct usb_dev *d, uint8_t ep, unsigned char type, void *buf, size_t len,

@@ -22,6 +22,9 @@ typedef void (*usb_cb)(void *ud, int status, size_t actual);
 /* usb_control_out copies data into the transfer (the caller's buffer is free again on
  * return); bulk and interrupt transfers use the caller's buffer until their cb ran. */
 int usb_control_out(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, uint16_t idx, const void *data, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
+/* Control IN (bm gets LIBUSB_ENDPOINT_IN): up to len bytes land in buf
+ * (which must stay valid until cb ran); actual = bytes received. */
+int usb_control_in(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, uint16_t idx, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_interrupt_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_bulk_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_bulk_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);

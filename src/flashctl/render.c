@@ -165,7 +165,7 @@ void render_step_short(char *out, size_t len, const char *step)
 
 bool render_state_active(const char *state)
 {
-	static const char *const active[] = { "sdp", "wait-reenum", "fastboot" };
+	static const char *const active[] = { "sdp", "wait-reenum", "spl-sdp", "fastboot" };
 	for (size_t i = 0; state && i < sizeof(active) / sizeof(active[0]); i++)
 		if (strcmp(state, active[i]) == 0)
 			return true;

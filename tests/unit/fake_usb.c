@@ -12,6 +12,7 @@
 
 enum fake_kind {
 	FAKE_CONTROL_OUT,
+	FAKE_CONTROL_IN,
 	FAKE_INTERRUPT_IN,
 	FAKE_BULK_OUT,
 	FAKE_BULK_IN,
@@ -92,6 +93,12 @@ static int fake_offer(struct usb_xfer *x, size_t *actual)
 		return d->ops->out(d->ud, &x->setup, 0, x->obuf, x->len, actual);
 	case FAKE_BULK_OUT:
 		return d->ops->out(d->ud, NULL, x->ep, x->obuf, x->len, actual);
+	case FAKE_CONTROL_IN:
+		*actual = 0;
+		d->st.ctl_in++;
+		if (!d->ops->ctl_in)
+			return -EPIPE;   /* a model without it stalls every request */
+		return d->ops->ctl_in(d->ud, &x->setup, x->buf, x->len, actual);
 	case FAKE_INTERRUPT_IN:
 	case FAKE_BULK_IN:
 		*actual = 0;
@@ -217,6 +224,17 @@ int usb_control_out(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, ui
 	if (r < 0)
 		free(t.ocopy);
 	return r;
+}
+
+int usb_control_in(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, uint16_t idx,
+		   void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud,
+		   struct usb_xfer **out)
+{
+	struct usb_xfer t = { .kind = FAKE_CONTROL_IN, .setup = { bm | 0x80, req, val, idx },
+			      .buf = buf, .len = len, .timeout_ms = timeout_ms, .cb = cb,
+			      .ud = ud };
+
+	return fake_submit(d, &t, out);
 }
 
 /* an interrupt or bulk transfer: IN into buf, or OUT from obuf */

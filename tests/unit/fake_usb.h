@@ -31,6 +31,10 @@ struct fake_dev_ops {
 	/* IN (interrupt or bulk): fill buf (≤ len), set *actual; return 0,
 	 * -errno, or FAKE_HOLD (nothing to send yet). */
 	int (*in)(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual);
+	/* control IN (optional; NULL: every request stalls, -EPIPE): fill buf
+	 * (≤ len), set *actual; return 0, -errno or FAKE_HOLD. */
+	int (*ctl_in)(void *ud, const struct fake_setup *setup, uint8_t *buf, size_t len,
+		      size_t *actual);
 };
 
 struct fake_stats {
@@ -43,6 +47,7 @@ struct fake_stats {
 	unsigned ctl_max_live;   /* most control OUT transfers live at once */
 	unsigned in_beside_ctl;  /* IN transfers submitted while a control OUT was live */
 	unsigned cancels;        /* usb_xfer_cancel calls */
+	unsigned ctl_in;         /* control IN transfers offered to the model */
 	unsigned last_timeout_ms;/* timeout of the last IN transfer submitted */
 	unsigned max_timeout_ms; /* largest timeout of any IN transfer */
 	uint64_t out_bytes;      /* bulk OUT bytes accepted by the model */

@@ -185,4 +185,4 @@ static int board_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actu
 	return 0;
 }
 
-const struct fake_dev_ops fb_board_ops = { board_out, board_in };
+const struct fake_dev_ops fb_board_ops = { board_out, board_in, NULL };

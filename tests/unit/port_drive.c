@@ -88,6 +88,20 @@ int sdone(struct port *p, int status, const char *reason, bool more, size_t next
 	return feed(p, &ev, now);
 }
 
+int sdone_spl(struct port *p, int status, const char *reason, size_t spl_step, size_t next,
+	      uint64_t now)
+{
+	struct port_event ev = { .type = PORT_EV_SESSION_DONE };
+
+	ev.session_done.status = status;
+	ev.session_done.reason = reason;
+	ev.session_done.more = true;
+	ev.session_done.next_step = next;
+	ev.session_done.spl = true;
+	ev.session_done.spl_step = spl_step;
+	return feed(p, &ev, now);
+}
+
 /* The index of the first action of type t, or -1. */
 int find(enum port_action_type t)
 {
@@ -174,6 +188,33 @@ void to_fastboot(struct port *p)
 	step(p, 1, "FB: flash rootfs rootfs.ext4", T0 + 1100);
 }
 
+/* ROM stage done with SPL lines at step 1 and FB lines at step 3 */
+void to_wait_spl(struct port *p)
+{
+	to_sdp(p);
+	progress(p, 4096, 4096, T0 + 100);
+	sdone_spl(p, 0, NULL, 1, 3, T0 + 200);
+	assert_int_equal(p->state, PORT_STATE_WAIT_REENUM);
+}
+
+void to_spl(struct port *p)
+{
+	to_wait_spl(p);
+	simple(p, PORT_EV_DEV_REMOVED, T0 + 300);
+	added(p, PORT_DEV_SPL, NULL, T0 + 1000);
+	assert_int_equal(p->state, PORT_STATE_SPL);
+	step(p, 1, "SDPV: write -f u-boot.img", T0 + 1100);
+}
+
+/* SPL stage done: waiting for fastboot (FB lines at step 3) */
+void to_wait_after_spl(struct port *p)
+{
+	to_spl(p);
+	progress(p, 8192, 8192, T0 + 1200);
+	sdone(p, 0, NULL, true, 3, T0 + 1300);
+	assert_int_equal(p->state, PORT_STATE_WAIT_REENUM);
+}
+
 void to_done(struct port *p)
 {
 	to_fastboot(p);
@@ -212,6 +253,7 @@ void (*const drivers[_PORT_STATE_MAX])(struct port *) = {
 	[PORT_STATE_SDP] = to_sdp,
 	[PORT_STATE_WAIT_REENUM] = to_wait,
 	[PORT_STATE_FASTBOOT] = to_fastboot,
+	[PORT_STATE_SPL] = to_spl,
 	[PORT_STATE_DONE] = to_done,
 	[PORT_STATE_FAILED] = to_failed,
 	[PORT_STATE_BOOT_LOOP] = to_boot_loop,

@@ -24,6 +24,9 @@ int step(struct port *p, size_t index, const char *text, uint64_t now);
 int progress(struct port *p, uint64_t bytes, uint64_t total, uint64_t now);
 int uid(struct port *p, uint64_t u, uint64_t now);
 int sdone(struct port *p, int status, const char *reason, bool more, size_t next, uint64_t now);
+/* SDP done with SPL lines next: more, spl, spl_step, next_step */
+int sdone_spl(struct port *p, int status, const char *reason, size_t spl_step, size_t next,
+	      uint64_t now);
 int find(enum port_action_type t);           /* index of the first action of type t, or -1 */
 size_t count(enum port_action_type t);
 void expect_state_change(enum port_state old, enum port_state new);
@@ -37,6 +40,9 @@ void setup_port(struct port *p);
 void to_sdp(struct port *p);
 void to_wait(struct port *p);
 void to_fastboot(struct port *p);
+void to_wait_spl(struct port *p);        /* WAIT_REENUM after the ROM, SPL lines at 1, FB at 3 */
+void to_spl(struct port *p);             /* SPL, running step 1 */
+void to_wait_after_spl(struct port *p);  /* WAIT_REENUM after the SPL, FB at 3 */
 void to_done(struct port *p);
 void to_failed(struct port *p);
 void to_boot_loop(struct port *p);
@@ -47,5 +53,8 @@ extern void (*const drivers[_PORT_STATE_MAX])(struct port *);
 /* the tests of test-port-latch.c (DONE, FAILED, BOOT_LOOP, PAUSED, operator, unplug, random) */
 extern const struct CMUnitTest port_latch_tests[];
 extern const size_t port_latch_ntests;
+/* test-port-spl.c: the SPL stage */
+extern const struct CMUnitTest port_spl_tests[];
+extern const size_t port_spl_ntests;
 
 #endif

@@ -60,7 +60,8 @@ static bool rom_jump_ok(struct rom *r, uint32_t addr)
 static void rom_status(struct rom *r, uint16_t type, uint32_t word)
 {
 	rom_hab(r);
-	rom_queue(r, 4, type == r->bad_status_for ? 0x33220A00u : word, 65);
+	rom_queue(r, 4, type == r->bad_status_for ? 0x33220A00u : word,
+		  r->status_len ? r->status_len : 65);
 }
 
 static void rom_command(struct rom *r, const uint8_t *c)
@@ -70,6 +71,14 @@ static void rom_command(struct rom *r, const uint8_t *c)
 
 	assert_true(r->nlog < 64);
 	r->log[r->nlog++] = (struct cmdlog){ type, addr, count, c[6] };
+	if (r->nlog == 1)
+		r->desc_before_cmd = r->desc_fetches > 0;
+	if (r->spl) {
+		/* protocols.md 2.9: never DCD_WRITE, SKIP_DCD or WRITE_REGISTER to the SPL */
+		assert_true(type == SDP_WRITE_FILE || type == SDP_JUMP_ADDRESS);
+		if (!addr)
+			addr = SPL_LOADADDR;
+	}
 	switch (type) {
 	case SDP_WRITE_FILE:
 	case SDP_DCD_WRITE:
@@ -94,7 +103,7 @@ static void rom_command(struct rom *r, const uint8_t *c)
 		rom_status(r, type, SDP_SKIP_DCD_OK);
 		break;
 	case SDP_JUMP_ADDRESS:
-		if (!r->jump_error && rom_jump_ok(r, addr)) {
+		if (!r->jump_error && (r->spl || rom_jump_ok(r, addr))) {
 			r->jumped = true;
 			r->jump_addr = addr;
 			if (!r->jump_no_hab)
@@ -136,11 +145,27 @@ static int rom_out(void *ud, const struct fake_setup *setup, uint8_t ep, const u
 	(void)ep;
 	assert_non_null(setup);
 	assert_int_equal(setup->bm, 0x21);
+	if (setup->req == 0x0A) { /* SET_IDLE */
+		assert_int_equal(len, 0);
+		r->idles++;
+		*actual = 0;
+		return 0;
+	}
 	assert_int_equal(setup->req, 0x09);
 	assert_int_equal(setup->idx, 0);
 	assert_int_equal(setup->val, 0x0200 | data[0]);
 	assert_false(r->jumped);
 	*actual = len;
+	if (data[0] == 1 && r->hold_cmds) {
+		r->hold_cmds--;
+		return -ETIMEDOUT;  /* lost: timed out, the ROM never saw it */
+	}
+	if (data[0] == 2 && r->hold_data && r->hold_data_skip)
+		r->hold_data_skip--;
+	else if (data[0] == 2 && r->hold_data) {
+		r->hold_data--;
+		return -ETIMEDOUT;
+	}
 	r->outs++;
 	if (r->unplug_after && r->outs >= r->unplug_after) {
 		fake_usb_unplug(r->dev);
@@ -168,6 +193,12 @@ static int rom_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual
 	assert_true(len >= 65);
 	if (r->hold_after && r->outs >= r->hold_after)
 		return FAKE_HOLD;
+	if (r->spl && !r->desc_fetches)
+		return FAKE_HOLD;   /* f_sdp's sdp_init() waits for configuration_done */
+	if (r->hold_reads && r->rhead != r->rtail) {
+		r->hold_reads--;
+		return -ETIMEDOUT;  /* this read timed out; the report stays queued */
+	}
 	if (r->rhead == r->rtail) {
 		if (!r->jumped || r->jump_mode == JUMP_HOLD)
 			return FAKE_HOLD;
@@ -185,4 +216,25 @@ static int rom_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual
 	return 0;
 }
 
-const struct fake_dev_ops rom_ops = { rom_out, rom_in };
+/* GET_DESCRIPTOR(HID report) to interface 0: the 76-byte descriptor */
+static int rom_ctl_in(void *ud, const struct fake_setup *setup, uint8_t *buf, size_t len,
+		      size_t *actual)
+{
+	struct rom *r = ud;
+	size_t n = len < 76 ? len : 76;
+
+	assert_int_equal(setup->bm, 0x81);
+	assert_int_equal(setup->req, 0x06);
+	assert_int_equal(setup->val, 0x2200);
+	assert_int_equal(setup->idx, 0);
+	if (r->stall_ctl_in)
+		return -EPIPE;
+	memset(buf, 0, n);
+	buf[0] = 0x06;
+	r->desc_fetches++;
+	fake_usb_kick(r->dev);
+	*actual = n;
+	return 0;
+}
+
+const struct fake_dev_ops rom_ops = { rom_out, rom_in, rom_ctl_in };

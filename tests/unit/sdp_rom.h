@@ -14,6 +14,7 @@
 
 #define DRAM_BASE 0x17000000u
 #define DRAM_SIZE (16u << 20)
+#define SPL_LOADADDR (DRAM_BASE + 0x100000u)  /* f_sdp's CONFIG_SDP_LOADADDR */
 
 enum jump_mode {
 	JUMP_HOLD,     /* no report 4: the read times out */
@@ -42,7 +43,19 @@ struct rom {
 	unsigned unplug_after;    /* leave after this many control OUTs (0 = never) */
 	bool bad_report3;
 	uint32_t status_word;     /* ERROR_STATUS reply */
+	size_t status_len;        /* report 4 length (0 = 65) */
+	bool spl;                 /* U-Boot SPL's f_sdp: reports only after the HID
+				   * report descriptor was fetched (configuration_done);
+				   * WRITE_FILE to 0 = SPL_LOADADDR; JUMP: report 3, then
+				   * the jump_mode (never an IVT check) */
+	bool stall_ctl_in;        /* GET_DESCRIPTOR stalls (-EPIPE) */
+	unsigned hold_cmds;       /* the next n report-1 commands time out (-ETIMEDOUT) unseen */
+	unsigned hold_reads;      /* the next n reads of a report time out */
+	unsigned hold_data;       /* the next n data reports time out unseen … */
+	unsigned hold_data_skip;  /* … after this many more went through */
 	/* state */
+	unsigned desc_fetches, idles;
+	bool desc_before_cmd;     /* the descriptor was fetched before report 1 */
 	unsigned outs;
 	bool rx;
 	uint16_t rx_type;

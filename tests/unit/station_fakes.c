@@ -82,17 +82,53 @@ static struct fake_sess *fake_start(bool fb, struct usb_dev *dev, struct plan *p
 	return f;
 }
 
+static int fake_start_err(void)
+{
+	int e = fs.start_err;
+
+	if (fs.start_err_last) {
+		fs.start_err = 0;
+		fs.start_err_last = false;
+	}
+	return e;
+}
+
+/* fs.start_err for every start, or only for the next start_err_n */
+static bool fake_start_fails(void)
+{
+	if (!fs.start_err)
+		return false;
+	if (fs.start_err_n && --fs.start_err_n == 0)
+		fs.start_err_last = true;   /* this one fails, the next ones start */
+	return true;
+}
+
 int sdp_session_start(struct usb_dev *dev, const struct sdp_soc *soc, struct plan *plan,
 		      size_t first, const struct session_opts *o, const struct session_events *ev,
 		      struct sdp_session **out)
 {
 	struct fake_sess *f;
 
-	if (fs.start_err)
-		return fs.start_err;
+	if (fake_start_fails())
+		return fake_start_err();
 	f = fake_start(false, dev, plan, first, o, ev);
 	f->soc = soc;
 	fs.sdp_starts++;
+	*out = (struct sdp_session *)f;
+	return 0;
+}
+
+int sdp_session_start_spl(struct usb_dev *dev, enum plan_proto flavour, struct plan *plan,
+			  size_t first, const struct session_opts *o,
+			  const struct session_events *ev, struct sdp_session **out)
+{
+	struct fake_sess *f;
+
+	if (fake_start_fails())
+		return fake_start_err();
+	f = fake_start(false, dev, plan, first, o, ev);
+	f->spl = flavour;
+	fs.spl_starts++;
 	*out = (struct sdp_session *)f;
 	return 0;
 }
@@ -129,8 +165,8 @@ int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
 		     const struct session_opts *o, const struct session_events *ev,
 		     struct fb_session **out)
 {
-	if (fs.start_err)
-		return fs.start_err;
+	if (fake_start_fails())
+		return fake_start_err();
 	*out = (struct fb_session *)fake_start(true, dev, plan, first, o, ev);
 	fs.fb_starts++;
 	return 0;

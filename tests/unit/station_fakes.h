@@ -32,6 +32,7 @@ struct fake_sess {
 	struct session_events ev;
 	struct usb_dev *dev;
 	const struct sdp_soc *soc;
+	enum plan_proto spl;     /* SPL sessions: the flavour */
 	struct plan *plan;
 	size_t first, next;
 	bool have_uid;
@@ -41,8 +42,10 @@ struct fake_sess {
 struct fake_sess_state {
 	struct fake_sess *last;
 	struct fake_sess *all[64];
-	unsigned n, sdp_starts, fb_starts, frees;
+	unsigned n, sdp_starts, spl_starts, fb_starts, frees;
 	int start_err;
+	unsigned start_err_n;    /* > 0: only this many starts fail */
+	bool start_err_last;
 };
 extern struct fake_sess_state fs;
 

@@ -517,6 +517,14 @@ static void test_live_port_line(void **state)
 	contains(line, ARGS(
 		"1:28", /* 83 s + 5 s running on */
 		"[######------------------]  25%"));
+	/* the SPL stage is a running state: bar, rate and elapsed time go on */
+	json_object_set_new(p, "state", json_string("spl-sdp"));
+	live_port_line(p, 5000, 140, 4, line, sizeof(line));
+	contains(line, ARGS("1-1   spl-sdp", "1:28", "[######------------------]  25%"));
+	assert_true(render_state_active("spl-sdp"));
+	assert_true(render_state_active("wait-reenum"));
+	assert_false(render_state_active("failed"));
+	assert_false(render_state_active(NULL));
 	json_decref(st);
 }
 

@@ -676,6 +676,8 @@ int main(void)
 	};
 	int failed = cmocka_run_group_tests_name("port: states", tests, NULL, NULL);
 
-	return failed + _cmocka_run_group_tests("port: latches, operator, unplug, random",
-						port_latch_tests, port_latch_ntests, NULL, NULL);
+	failed += _cmocka_run_group_tests("port: latches, operator, unplug, random",
+					  port_latch_tests, port_latch_ntests, NULL, NULL);
+	return failed + _cmocka_run_group_tests("port: SPL stage", port_spl_tests,
+						port_spl_ntests, NULL, NULL);
 }

@@ -154,9 +154,15 @@ static void test_decode_status(void **state)
 	}
 	uint8_t r[SDP_REPORT4_LEN + 1] = { 4 };
 	uint32_t w = 5;
-	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN - 1, &w), -EBADMSG);
+	/* any length that holds the word, up to the report's 65 (uuu's get_status) */
+	r[1] = 0x12;
+	assert_int_equal(sdp_decode_status(r, 5, &w), 0);
+	assert_int_equal(w, 0x12);
+	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN - 1, &w), 0);
+	w = 5;
 	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN + 1, &w), -EBADMSG);
-	assert_int_equal(sdp_decode_status(r, 5, &w), -EBADMSG);
+	assert_int_equal(sdp_decode_status(r, 4, &w), -EBADMSG);
+	assert_int_equal(sdp_decode_status(r, 1, &w), -EBADMSG);
 	r[0] = 3;
 	assert_int_equal(sdp_decode_status(r, SDP_REPORT4_LEN, &w), -EBADMSG);
 	assert_int_equal(w, 5);
@@ -230,7 +236,7 @@ enum fault {
 	FAULT_HAB_TIMEOUT,  /* no report 3 */
 	FAULT_STATUS_WORD,  /* report 4 = 0x33333333 */
 	FAULT_STATUS_EVENT, /* report 4 = HAB event: failure, invalid DCD, DCD */
-	FAULT_STATUS_SHORT, /* report 4 of 64 bytes */
+	FAULT_STATUS_SHORT, /* report 4 of 4 bytes: no room for the word */
 	FAULT_STATUS_ID,    /* report 4 comes with ID 3 */
 	FAULT_STATUS_TIMEOUT,
 	FAULT_SKIP_DCD_BE,  /* SKIP_DCD ack in big-endian byte order */
@@ -453,7 +459,7 @@ static int board_recv(struct board *b, uint8_t *buf, size_t *len)
 			imxb_put_le32(buf + 1, 0x33333333u);
 		if (board_fault(b, FAULT_STATUS_EVENT))
 			imxb_put_le32(buf + 1, 0x00DD2733u);
-		*len = board_fault(b, FAULT_STATUS_SHORT) ? 64 : SDP_REPORT4_LEN;
+		*len = board_fault(b, FAULT_STATUS_SHORT) ? 4 : SDP_REPORT4_LEN;
 		return 0;
 	case BOARD_JUMPED:
 		return b->after_jump;
@@ -844,7 +850,7 @@ static const struct fault_case fault_cases[] = {
 	{ FAULT_HAB_ID, 0, -EBADMSG, "uid",
 	  "READ_REGISTER at 0x021bc410: got report 4, expected report 3", 0 },
 	{ FAULT_STATUS_SHORT, 1, -EBADMSG, "uid",
-	  "READ_REGISTER at 0x021bc420: report 4 is 64 bytes, expected 65", 0 },
+	  "READ_REGISTER at 0x021bc420: report 4 is 4 bytes, expected 5 to 65", 0 },
 	{ FAULT_STATUS_TIMEOUT, 1, -ETIMEDOUT, "uid",
 	  "READ_REGISTER at 0x021bc420: waiting for report 4: ", 0 },
 	{ FAULT_HAB_WORD, 2, -EPROTO, "dcd",
@@ -857,7 +863,7 @@ static const struct fault_case fault_cases[] = {
 	{ FAULT_STATUS_WORD, 3, -EPROTO, "write",
 	  "WRITE_FILE at 0x177ff400: status 0x33333333, expected 0x88888888", 0 },
 	{ FAULT_HAB_SHORT, 4, -EBADMSG, "write",
-	  "WRITE_FILE at 0x179ff400: report 3 is 4 bytes, expected 5", 2 * MiB },
+	  "WRITE_FILE at 0x179ff400: report 3 is 4 bytes, expected 5 to 65", 2 * MiB },
 	{ FAULT_STATUS_ID, 5, -EBADMSG, "write",
 	  "WRITE_FILE at 0x17bff400: got report 3, expected report 4", 4 * MiB },
 	{ FAULT_HAB_TIMEOUT, 5, -ETIMEDOUT, "write",
@@ -1165,6 +1171,69 @@ static void test_commands_rejects(void **state)
 	assert_null(sdp_cmd_to_string((enum sdp_cmd)0x7777));
 }
 
+/* U-Boot SPL's f_sdp: a write is one command block, whatever its size
+ * (uuu: ROM_INFO_HID_SDP_NO_MAX_PER_TRANS); the ROM-only commands are refused. */
+static void test_spl_machine(void **state)
+{
+	struct setup s = { .img = { 0, SELF, 5 * MiB, false }, .opts = { 0, false, false, true, 0 } };
+	static const uint8_t data[16];
+	struct sdp_upload *u = NULL;
+	struct run run;
+
+	run_start(&run, &s);
+	run.u = sdp_upload_free(run.u);
+	const struct sdp_command cmds[] = {
+		{ SDP_WRITE_FILE, run.info.load_addr, run.file, (uint32_t)run.info.upload_size },
+		{ SDP_JUMP_ADDRESS, run.info.self, NULL, 0 },
+	};
+	assert_int_equal(sdp_upload_new_spl(cmds, 2, &run.u), 0);
+	assert_int_equal(sdp_upload_bytes_total(run.u), run.info.upload_size);
+	run.board.after_jump = -ENODEV;
+	assert_int_equal(drive(run.u, &run.board), 0);
+	const struct logged_cmd want[] = {
+		{ SDP_WRITE_FILE, SELF, (uint32_t)run.info.upload_size },
+		{ SDP_JUMP_ADDRESS, SELF, 0 },
+	};
+	check_log(&run.board, want, 2);
+	assert_memory_equal(run.board.ram, run.file, run.info.upload_size);
+	assert_int_equal(sdp_upload_bytes_done(run.u), run.info.upload_size);
+	run_finish(&run);
+	/* never DCD_WRITE, SKIP_DCD_HEADER or WRITE_REGISTER to the SPL */
+	const struct sdp_command bad[] = {
+		{ SDP_DCD_WRITE, SDP_DCD_ADDR_MX6, data, 16 },
+		{ SDP_SKIP_DCD_HEADER, 0, NULL, 0 },
+		{ SDP_WRITE_REGISTER, 0x1000, NULL, 4 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sdp_upload_new_spl(&bad[i], 1, &u), -EINVAL);
+	assert_null(u);
+	/* address 0: the SPL's CONFIG_SDP_LOADADDR, sent as 0 */
+	const struct sdp_command zero[] = { { SDP_WRITE_FILE, 0, data, 16 },
+					    { SDP_JUMP_ADDRESS, 0, NULL, 0 } };
+	assert_int_equal(sdp_upload_new_spl(zero, 2, &u), 0);
+	sdp_upload_free(u);
+}
+
+static void test_spl_lookup(void **state)
+{
+	static const struct {
+		uint16_t vid, pid, bcd;
+		enum sdp_spl_kind kind;
+	} cases[] = {
+		{ 0x0525, 0xb4a4, 0x0000, SDP_SPL_SDPU }, { 0x0525, 0xb4a4, 0x04ff, SDP_SPL_SDPU },
+		{ 0x0525, 0xb4a4, 0x0500, SDP_SPL_SDPV }, { 0x0525, 0xb4a4, 0x9998, SDP_SPL_SDPV },
+		{ 0x0525, 0xb4a4, 0x9999, SDP_SPL_SDPU }, { 0x0525, 0xb4a4, 0xa000, SDP_SPL_NONE },
+		{ 0x1fc9, 0x0151, 0x0500, SDP_SPL_SDPV }, { 0x1fc9, 0x0151, 0x0100, SDP_SPL_NONE },
+		{ 0x3016, 0x1001, 0x0001, SDP_SPL_SDPU }, { 0x3016, 0x1001, 0x2021, SDP_SPL_SDPV },
+		{ 0x0525, 0xa4a5, 0x0500, SDP_SPL_NONE }, /* fastboot */
+		{ 0x1b67, 0x4fff, 0x0500, SDP_SPL_NONE }, /* Toradex: not in uuu's table */
+		{ 0x15a2, 0x0054, 0x0001, SDP_SPL_NONE }, /* the ROM */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(sdp_spl_lookup(cases[i].vid, cases[i].pid, cases[i].bcd),
+				 cases[i].kind);
+}
+
 static void test_upload_new_rejects(void **state)
 {
 	struct imxb_opts o = { 0, SELF, 3000, true };
@@ -1221,6 +1290,8 @@ int main(void)
 		cmocka_unit_test(test_encode_data),
 		cmocka_unit_test(test_decode_hab),
 		cmocka_unit_test(test_decode_status),
+		cmocka_unit_test(test_spl_machine),
+		cmocka_unit_test(test_spl_lookup),
 		cmocka_unit_test(test_hab_event_strings),
 		cmocka_unit_test(test_soc_table),
 		cmocka_unit_test(test_upload_6q),

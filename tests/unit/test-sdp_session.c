@@ -20,11 +20,10 @@
 #include "sdp_rom.h"
 #include "session_rec.h"
 #include "testutil.h"
+#include "sdp_session_fixture.h"
 #include "flashd/sdp.h"
 
-#define SELF 0x17800400u
-
-/* ---- harness ---- */
+/* ---- harness (sdp_session_fixture.h) ---- */
 
 static void rec_free(struct session_rec *r)
 {
@@ -36,23 +35,9 @@ static size_t rec_next_step(const struct session_rec *r)
 	return sdp_session_next_step(r->sdp);
 }
 
-static const struct session_rec_ops rec_ops = { rec_free, rec_next_step, NULL };
+const struct session_rec_ops sdp_rec_ops = { rec_free, rec_next_step, NULL };
 
-struct fixture {
-	struct event_base *base;
-	struct rom rom;
-	struct plan *plan;
-	struct session_opts o;
-	struct session_events ev;
-	struct session_rec rec;
-	struct sdp_soc soc;
-	uint8_t *img_data;
-	struct plan_image img;
-	uint8_t *raw_data;
-	struct plan_image raw;
-};
-
-static int setup(void **state)
+int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct imxb_opts io = { .ivt_offset = 0x400, .self = SELF, .payload = 300000, .dcd = true };
@@ -64,7 +49,7 @@ static int setup(void **state)
 	f->rom.status_word = SDP_STATUS_IDLE;
 	f->plan = fake_plan_new();
 	f->o = (struct session_opts){ .sdp_timeout_ms = 300, .base = f->base };
-	f->ev = session_rec_init(&f->rec, &rec_ops);
+	f->ev = session_rec_init(&f->rec, &sdp_rec_ops);
 	f->rec.strict_progress = true;
 	f->soc = (struct sdp_soc){ "MX6Q", 0x15a2, 0x0054, false, SDP_DCD_ADDR_MX6 };
 	f->img_data = malloc(imxb_size(&io));
@@ -76,7 +61,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+int teardown(void **state)
 {
 	struct fixture *f = *state;
 
@@ -93,7 +78,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct plan_step *add(struct fixture *f, enum plan_op op, const char *text)
+struct plan_step *add(struct fixture *f, enum plan_op op, const char *text)
 {
 	struct plan_step *st = fake_plan_add(f->plan, PLAN_PROTO_SDP, op, text, NULL);
 
@@ -102,20 +87,20 @@ static struct plan_step *add(struct fixture *f, enum plan_op op, const char *tex
 	return st;
 }
 
-static void start(struct fixture *f)
+void start(struct fixture *f)
 {
 	assert_int_equal(sdp_session_start(f->rom.dev, &f->soc, f->plan, 0, &f->o, &f->ev,
 					   &f->rec.sdp), 0);
 }
 
-static void run(struct fixture *f)
+void run(struct fixture *f)
 {
 	start(f);
 	event_base_dispatch(f->base);
 	assert_int_equal(f->rec.ndone, 1);
 }
 
-static unsigned count_cmds(const struct rom *r, uint16_t type)
+unsigned count_cmds(const struct rom *r, uint16_t type)
 {
 	unsigned n = 0;
 
@@ -126,7 +111,7 @@ static unsigned count_cmds(const struct rom *r, uint16_t type)
 
 /* DRAM holds the image's bytes [0, upload_size) at its load address; the
  * IVT's DCD pointer cleared iff cleared. */
-static void assert_uploaded(struct fixture *f, bool cleared)
+void assert_uploaded(struct fixture *f, bool cleared)
 {
 	const struct imx_image *m = &f->img.imx;
 	uint8_t *ram = rom_ram(&f->rom, m->load_addr, (uint32_t)m->upload_size);
@@ -626,5 +611,8 @@ int main(void)
 		T(test_null_soc_defaults),
 #undef T
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("sdp_session: boot ROM", tests, NULL, NULL);
+
+	return failed + _cmocka_run_group_tests("sdp_session: SPL, HID setup, retries",
+						sdp_spl_tests, sdp_spl_ntests, NULL, NULL);
 }

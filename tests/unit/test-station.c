@@ -25,12 +25,13 @@
 #include "flashd/sdp.h"
 
 #include "station_fakes.h"
+#include "station_test.h"
 
 /* ---- test fixture ---- */
 
-static char dir[64];
+char dir[64];
 static struct event_base *base;
-static struct station *st;
+struct station *st;
 static struct control_backend be;
 static char conf_path[128];
 
@@ -46,7 +47,7 @@ static void write_file(const char *name, const void *data, size_t len)
 	close(fd);
 }
 
-static void write_text(const char *name, const char *text)
+void write_text(const char *name, const char *text)
 {
 	write_file(name, text, strlen(text));
 }
@@ -70,7 +71,7 @@ static void make_files(void)
 	write_text("bad.lst", "SDP: boot -f boot.imx\nFB: frobnicate\n");
 }
 
-static void write_conf(const char *plan_line, const char *extra)
+void write_conf(const char *plan_line, const char *extra)
 {
 	char text[1024];
 
@@ -81,7 +82,7 @@ static void write_conf(const char *plan_line, const char *extra)
 	write_text("flashd.conf", text);
 }
 
-static int start_station(void)
+int start_station(void)
 {
 	struct station_opts o = { .base = base, .journal = (struct journal *)&records,
 				  .config_path = conf_path };
@@ -98,7 +99,7 @@ static int start_station(void)
 	return r;
 }
 
-static int setup(void **state)
+int setup(void **state)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test-station-XXXXXX");
 	assert_non_null(mkdtemp(dir));
@@ -116,7 +117,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+int teardown(void **state)
 {
 	char cmd[128];
 
@@ -142,7 +143,7 @@ static int teardown(void **state)
 }
 
 /* Run the loop for ms milliseconds. */
-static void run(unsigned ms)
+void run(unsigned ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
@@ -150,7 +151,7 @@ static void run(unsigned ms)
 	event_base_dispatch(base);
 }
 
-static void device(enum devwatch_action a, const char *port, const char *node, uint16_t vid,
+void device(enum devwatch_action a, const char *port, const char *node, uint16_t vid,
 		   uint16_t pid, const char *ifaces, const char *serial)
 {
 	struct devwatch_dev d = { .port = port, .sysname = port, .devnode = node, .vid = vid,
@@ -159,22 +160,22 @@ static void device(enum devwatch_action a, const char *port, const char *node, u
 	station_on_device(st, a, &d);
 }
 
-static void rom(const char *port, const char *node)
+void rom(const char *port, const char *node)
 {
 	device(DEVWATCH_ADD, port, node, 0x15a2, 0x0054, ":030000:", NULL);
 }
 
-static void fastboot(const char *port, const char *node, const char *serial)
+void fastboot(const char *port, const char *node, const char *serial)
 {
 	device(DEVWATCH_ADD, port, node, 0x0525, 0xa4a5, ":ff4203:", serial);
 }
 
-static void removed(const char *port, const char *node)
+void removed(const char *port, const char *node)
 {
 	device(DEVWATCH_REMOVE, port, node, 0, 0, "", NULL);
 }
 
-static struct station_port *find_port(const char *name)
+struct station_port *find_port(const char *name)
 {
 	for (size_t i = 0; i < st->nports; i++)
 		if (strcmp(st->ports[i]->port.name, name) == 0)
@@ -182,7 +183,7 @@ static struct station_port *find_port(const char *name)
 	return NULL;
 }
 
-static enum port_state state_of(const char *name)
+enum port_state state_of(const char *name)
 {
 	struct station_port *ps = find_port(name);
 
@@ -191,7 +192,7 @@ static enum port_state state_of(const char *name)
 }
 
 /* The index of the first step of plan p whose text starts with prefix. */
-static size_t step_index(const struct plan *p, const char *prefix)
+size_t step_index(const struct plan *p, const char *prefix)
 {
 	for (size_t i = 0; i < plan_n_steps(p); i++)
 		if (strncmp(plan_step(p, i)->text, prefix, strlen(prefix)) == 0)
@@ -200,7 +201,7 @@ static size_t step_index(const struct plan *p, const char *prefix)
 	return 0;
 }
 
-static size_t count_events(const char *type)
+size_t count_events(const char *type)
 {
 	size_t i, n = 0;
 	json_t *e;
@@ -210,7 +211,7 @@ static size_t count_events(const char *type)
 	return n;
 }
 
-static json_t *last_record(void)
+json_t *last_record(void)
 {
 	size_t n = json_array_size(records);
 
@@ -218,13 +219,13 @@ static json_t *last_record(void)
 	return json_array_get(records, n - 1);
 }
 
-static const char *rec_str(const char *key)
+const char *rec_str(const char *key)
 {
 	return json_string_value(json_object_get(last_record(), key));
 }
 
 /* The fake session of the last start, checked to be live. */
-static struct fake_sess *live(void)
+struct fake_sess *live(void)
 {
 	assert_non_null(fs.last);
 	assert_false(fs.last->freed);
@@ -402,12 +403,41 @@ static void test_open_other_error_no_retry(void **state)
 
 static void test_session_start_error(void **state)
 {
-	fs.start_err = -EBUSY;
+	fs.start_err = -EINVAL;
 	rom("2-1", "/dev/bus/usb/002/002");
 	run(20);
 	assert_int_equal(state_of("2-1"), PORT_STATE_FAILED);
 	assert_int_equal(fu.closes, 1);
 	assert_non_null(strstr(rec_str("reason"), "cannot start the SDP session"));
+}
+
+/* right after udev's add the interface may not be there yet (-ENOENT) or
+ * still be held (-EBUSY): the claim is tried again on a timer, bounded */
+static void test_session_start_claim_retry(void **state)
+{
+	fs.start_err = -EBUSY;
+	fs.start_err_n = 2;
+	rom("2-1", "/dev/bus/usb/002/002");
+	run(5);
+	assert_int_equal(fs.sdp_starts, 0);
+	assert_int_equal(state_of("2-1"), PORT_STATE_SDP);
+	run(STATION_OPEN_RETRY_MS * 2 + 50);
+	assert_int_equal(fs.sdp_starts, 1);
+	assert_int_equal(fu.opens, 3);
+	assert_int_equal(fu.closes, 2);
+	assert_int_equal(state_of("2-1"), PORT_STATE_SDP);
+	assert_false(live()->freed);
+}
+
+static void test_session_start_claim_retry_bounded(void **state)
+{
+	fs.start_err = -ENOENT;
+	fastboot("2-2", "/dev/bus/usb/003/002", NULL);
+	run(STATION_OPEN_RETRY_MS * STATION_OPEN_TRIES + 200);
+	assert_int_equal(fu.opens, STATION_OPEN_TRIES);
+	assert_int_equal(fs.fb_starts, 0);
+	assert_int_equal(state_of("2-2"), PORT_STATE_FAILED);
+	assert_non_null(strstr(rec_str("reason"), "cannot start the fastboot session"));
 }
 
 static void test_unplug_mid_flash(void **state)
@@ -940,6 +970,8 @@ int main(void)
 		T(test_open_fails),
 		T(test_open_other_error_no_retry),
 		T(test_session_start_error),
+		T(test_session_start_claim_retry),
+		T(test_session_start_claim_retry_bounded),
 		T(test_unplug_mid_flash),
 		T(test_unplug_grace_expires),
 		T(test_reenum_timeout),
@@ -967,5 +999,8 @@ int main(void)
 #undef T
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("station", tests, NULL, NULL);
+
+	return failed + _cmocka_run_group_tests("station: SPL stage", station_spl_tests,
+						station_spl_ntests, NULL, NULL);
 }

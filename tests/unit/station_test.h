@@ -1,0 +1,42 @@
+/* station_test: the fixture test-station.c and test-station-spl.c share
+ * (a temporary folder with plans and images, a configuration, a station on
+ * a real libevent loop over the fakes of station_fakes.c). Include after
+ * <cmocka.h> and station_fakes.h. */
+#ifndef FLASHD_TEST_STATION_TEST_H
+#define FLASHD_TEST_STATION_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "daemon/devwatch.h"
+#include "daemon/station_priv.h"
+
+extern char dir[64];
+extern struct station *st;
+
+void write_text(const char *name, const char *text);
+/* flashd.conf with plan_line (e.g. "plan = a.lst"), reenum-timeout 1s … */
+void write_conf(const char *plan_line, const char *extra);
+int start_station(void);                   /* on the written configuration */
+int setup(void **state);
+int teardown(void **state);
+void run(unsigned ms);                     /* the loop, for ms */
+void device(enum devwatch_action a, const char *port, const char *node, uint16_t vid,
+	    uint16_t pid, const char *ifaces, const char *serial);
+void rom(const char *port, const char *node);          /* 15a2:0054 added */
+void fastboot(const char *port, const char *node, const char *serial);
+void removed(const char *port, const char *node);
+struct station_port *find_port(const char *name);
+enum port_state state_of(const char *name);
+size_t step_index(const struct plan *p, const char *prefix);
+size_t count_events(const char *type);
+json_t *last_record(void);
+const char *rec_str(const char *key);
+struct fake_sess *live(void);              /* the last session, live */
+
+/* test-station-spl.c */
+extern const struct CMUnitTest station_spl_tests[];
+extern const size_t station_spl_ntests;
+
+#endif
