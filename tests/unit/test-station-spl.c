@@ -18,14 +18,13 @@
 #include "station_fakes.h"
 #include "station_test.h"
 
-#define SPL_PLAN "uuu_version 1.4.0\nSDP: boot -f boot.imx\n" \
-	"SDPU: delay 1\nSDPU: write -f raw.bin -offset 0x100\nSDPU: jump\n" \
-	"SDPV: delay 1\nSDPV: write -f raw.bin -skipspl\nSDPV: jump\n" \
+#define SPL_PLAN "uuu_version 1.4.0\nSDP: boot -f spl.imx\n" \
+	"SDPU: delay 1\nSDPU: write -f flash.bin -offset 0x100\nSDPU: jump\n" \
+	"SDPV: delay 1\nSDPV: write -f flash.bin -skipspl\nSDPV: jump\n" \
 	"FB: getvar version\nFB: done\n"
 
-/* The station on a plan with SPL lines. The plan parser marks SDPU/SDPV
- * lines runnable (plan.h's contract); where it does not yet, the test
- * does. */
+/* The station on a plan with SPL lines (spl.imx is an SPL: its SDPU and
+ * SDPV lines all run, plan.h's contract). */
 static void spl_station(const char *text)
 {
 	struct plan *p;
@@ -39,7 +38,7 @@ static void spl_station(const char *text)
 		struct plan_step *s = (struct plan_step *)plan_step(p, i);
 
 		if (s->proto == PLAN_PROTO_SDPU || s->proto == PLAN_PROTO_SDPV)
-			s->runs_on_imx6 = true;
+			assert_true(s->runs_on_imx6);
 	}
 }
 
@@ -62,8 +61,8 @@ static struct fake_sess *rom_stage(const char *port)
 	s = live();
 	assert_false(s->fb);
 	assert_int_equal(s->first, 0);
-	s->ev.step(s->ev.ud, 0, "SDP: boot -f boot.imx");
-	s->ev.progress(s->ev.ud, 9216, 9216);
+	s->ev.step(s->ev.ud, 0, "SDP: boot -f spl.imx");
+	s->ev.progress(s->ev.ud, 7168, 7168);
 	s->next = 1;   /* the session stopped at the first SDPU line */
 	s->ev.done(s->ev.ud, 0, NULL);
 	assert_true(s->freed);
@@ -212,6 +211,30 @@ static void test_spl_unknown_ids(void **state)
 	assert_non_null(strstr(rec_str("reason"), "unexpected device"));
 }
 
+/* IDs from the plan's CFG: SDPU:/SDPV: lines, with their bcdDevice range */
+static void test_spl_cfg_ids(void **state)
+{
+	spl_station(SPL_PLAN "CFG: SDPV: -vid 0x1b67 -pid 0x4fff -bcdmin 0x0500 -bcdmax 0x0600\n"
+			     "CFG: SDPU: -vid 0x1b67 -pid 0x4ffe -bcdversion 0x0100\n");
+	rom_stage("9-1");
+	spl_dev("9-1", "/dev/bus/usb/009/003", 0x1b67, 0x4fff, 0x0500);
+	assert_int_equal(state_of("9-1"), PORT_STATE_SPL);
+	run(5);
+	assert_int_equal(live()->spl, PLAN_PROTO_SDPV);
+	assert_int_equal(live()->first, 4);
+	rom_stage("9-2");
+	spl_dev("9-2", "/dev/bus/usb/009/013", 0x1b67, 0x4ffe, 0x0100);
+	assert_int_equal(state_of("9-2"), PORT_STATE_SPL);
+	run(5);
+	assert_int_equal(live()->spl, PLAN_PROTO_SDPU);
+	assert_int_equal(live()->first, 1);
+	/* the same VID:PID outside the line's bcdDevice range is no SPL */
+	rom_stage("9-3");
+	spl_dev("9-3", "/dev/bus/usb/009/023", 0x1b67, 0x4fff, 0x0700);
+	assert_int_equal(state_of("9-3"), PORT_STATE_FAILED);
+	assert_non_null(strstr(rec_str("reason"), "unexpected device"));
+}
+
 /* the SPL unplugged mid-write */
 static void test_spl_unplug(void **state)
 {
@@ -312,6 +335,7 @@ const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_flavour_missing),
 	T(test_spl_not_in_plan),
 	T(test_spl_unknown_ids),
+	T(test_spl_cfg_ids),
 	T(test_spl_unplug),
 	T(test_spl_then_rom),
 	T(test_spl_keeps_board_plan),

@@ -64,6 +64,17 @@ static void make_files(void)
 	free(img);
 	memset(raw, 0x5a, sizeof(raw));
 	write_file("raw.bin", raw, sizeof(raw));
+	/* a U-Boot SPL (IVT and entry in OCRAM), and flash.bin: that SPL with
+	 * raw.bin after its boot data's length, where uuu's -skipspl finds it */
+	o = (struct imxb_opts){ .ivt_offset = 0, .self = 0x00907400u, .payload = 4096 };
+	size = imxb_size(&o);
+	img = calloc(1, size + sizeof(raw));
+	assert_non_null(img);
+	imxb_build(img, &o);
+	write_file("spl.imx", img, size);
+	memcpy(img + size, raw, sizeof(raw));
+	write_file("flash.bin", img, size + sizeof(raw));
+	free(img);
 	write_text("a.lst", "uuu_version 1.4.0\nSDP: boot -f boot.imx\nFB: getvar version\n"
 			    "FB: flash rootfs raw.bin\nFB: done\n");
 	write_text("b.lst", "FB: getvar serialno\nFB: done\n");
