@@ -119,7 +119,10 @@ int board_new(const struct opts *o, struct log *log, struct board **out)
 	struct rom_cfg rc = { o->soc, o->uid, o->hab_closed, o->fault_bad_status, o->dram_check,
 			      (size_t)o->ram_cap };
 	struct uboot_cfg uc = { o->soc, o->uid, o->max_download, o->offset_names, o->env,
-				o->n_env, board_sleep_ns, NULL };
+				o->n_env, board_sleep_ns, NULL,
+				o->uboot == OPTS_UBOOT_MAINLINE ? UBOOT_MAINLINE :
+				o->uboot == OPTS_UBOOT_NXP ? UBOOT_NXP : UBOOT_FLASHD,
+				!o->uuu_support, o->env_offset, o->env_size };
 	struct fb_cfg fc = { o->max_download, o->fault_fail };
 	struct spl_cfg sc = { o->soc, o->sdp_loadaddr };
 	struct board *b;
@@ -567,6 +570,7 @@ int board_run(struct board *b)
 	log_str(&e, "emmc", b->o->emmc);
 	log_u64(&e, "emmc_size", b->o->emmc_size);
 	log_str(&e, "start_in", b->o->start == OPTS_START_ROM ? "rom" : "fastboot");
+	log_str(&e, "uboot", opts_uboot_to_string(b->o->uboot));
 	log_u64(&e, "pid", (uint64_t)getpid());
 	log_end(&e);
 	if (b->o->start == OPTS_START_FASTBOOT) {

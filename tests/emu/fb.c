@@ -140,6 +140,13 @@ static void fb_var_env(struct fb *fb, const char *name, const char *fail, char *
 static void fb_var_serialno(struct fb *fb, const char *p, char *resp)
 {
 	(void)p;
+	if (fb->u->cfg.flavour == UBOOT_NXP) {
+		/* uboot-imx fb_fsl_getvar.c get_serial(): "%08x%08x" of
+		 * serialnr.high (OCOTP CFG1), serialnr.low (CFG0) */
+		fbresp_set(resp, "OKAY", "%08x%08x", (uint32_t)(fb->u->cfg.uid >> 32),
+			   (uint32_t)fb->u->cfg.uid);
+		return;
+	}
 	fb_var_env(fb, "serial#", "Value not set", resp);
 }
 
@@ -153,6 +160,10 @@ static void fb_var_baseband(struct fb *fb, const char *p, char *resp)
 static void fb_var_product(struct fb *fb, const char *p, char *resp)
 {
 	(void)p;
+	if (fb->u->cfg.flavour == UBOOT_NXP) {
+		fbresp_okay(resp, "NXP i.MX"); /* fb_fsl_getvar.c PRODUCT_NAME */
+		return;
+	}
 	fb_var_env(fb, "board", "Board not set", resp);
 }
 
@@ -499,6 +510,17 @@ static const struct {
 	{ "ACmd", fb_cmd_acmd },
 };
 
+/* mainline fb_command.c: UCmd/ACmd need CONFIG_FASTBOOT_UUU_SUPPORT, "oem run"
+ * CONFIG_FASTBOOT_OEM_RUN (default n; the flashd and nxp builds have it) */
+static bool fb_cmd_built(const struct fb *fb, const char *cmd)
+{
+	if (!strcmp(cmd, "UCmd") || !strcmp(cmd, "ACmd"))
+		return !fb->u->cfg.no_uuu;
+	if (!strcmp(cmd, "oem run"))
+		return fb->u->cfg.flavour != UBOOT_MAINLINE;
+	return true;
+}
+
 static void fb_log_cmd(struct fb *fb, const uint8_t *buf, size_t len)
 {
 	struct log_ev e;
@@ -534,6 +556,11 @@ void fb_command(struct fb *fb, const uint8_t *buf, size_t len, struct fb_out *ou
 		*param++ = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(fb_cmds); i++)
 		if (!strcmp(fb_cmds[i].name, cmd)) {
+			if (!fb_cmd_built(fb, cmd)) {
+				/* in the table with a NULL dispatch (fb_command.c) */
+				fbresp_fail(fb_next(out), "Unsupported command");
+				return;
+			}
 			fb_cmds[i].fn(fb, param, out);
 			return;
 		}
