@@ -266,6 +266,27 @@ static void fb_getvar_all(struct fb *fb, struct fb_out *out)
 	fbresp_okay(fb_next(out), NULL);
 }
 
+/* uboot-imx drivers/fastboot/fb_fsl/fb_fsl_getvar.c, where it differs from
+ * mainline fb_getvar.c; false: not one of them */
+static bool fb_getvar_nxp(struct fb *fb, const char *name, char *resp)
+{
+	if (!strcmp(name, "downloadsize") || !strcmp(name, "max-download-size"))
+		fbresp_set(resp, "OKAY", "0x%x", fb->cfg.max_download);
+	else if (!strcmp(name, "logical-block-size"))
+		fbresp_set(resp, "OKAY", "0x%x", EMMC_BLKSZ);
+	else if (!strcmp(name, "erase-block-size"))
+		fbresp_set(resp, "OKAY", "0x%x", EMMC_ERASE_GRP_BLKS * EMMC_BLKSZ);
+	else if (!strcmp(name, "battery-voltage"))
+		fbresp_okay(resp, "0mV");
+	else if (!strcmp(name, "battery-soc-ok"))
+		fbresp_okay(resp, "yes");
+	else if (!strcmp(name, "off-mode-charge"))
+		fbresp_okay(resp, "1");
+	else
+		return false;
+	return true;
+}
+
 static void fb_getvar(struct fb *fb, char *param, struct fb_out *out)
 {
 	char key[FBRESP_LEN], *name = param, *sub;
@@ -288,6 +309,10 @@ static void fb_getvar(struct fb *fb, char *param, struct fb_out *out)
 	sub = strchr(name, ':');
 	if (sub)
 		*sub++ = '\0';
+	if (fb->u->cfg.flavour == UBOOT_NXP && fb_getvar_nxp(fb, name, key)) {
+		memcpy(fb_next(out), key, FBRESP_LEN);
+		return;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(fb_vars); i++)
 		if (!strcmp(fb_vars[i].name, name)) {
 			fb_vars[i].fn(fb, sub, fb_next(out));

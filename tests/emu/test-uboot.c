@@ -131,6 +131,8 @@ static void test_nxp(void **state)
 	(void)state;
 	expect(f, "getvar:serialno", "OKAY1122334455667788"); /* CFG1, then CFG0 */
 	expect(f, "getvar:product", "OKAYNXP i.MX");
+	expect(f, "getvar:logical-block-size", "OKAY0x200");
+	expect(f, "getvar:max-download-size", "OKAY0x100000");
 	expect(f, "getvar:partition-size:all", "OKAY0x0000000001000000");
 	tu_fill(img, sizeof(img), 9);
 	download(f, img, sizeof(img));

@@ -178,7 +178,7 @@ static int uboot_env_load(struct uboot *u, const char **reason)
 	r = emmc_pread(u->emmc, EMMC_USER, uboot_env_offset(u), region, size);
 	if (r == 0) {
 		r = env_import(u->env, region, size);
-		*reason = r == 0 ? "ok" : "bad-crc";
+		*reason = r == 0 ? "ok" : "bad CRC"; /* env/common.c env_import() */
 	}
 	free(region);
 	return r;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# emu-uuu-emmc_all: NXP's built-in emmc_all script, exactly as Debian's uuu prints it
+# (uuu -bshow emmc_all), run by "uuu -b emmc_all BOOTLOADER IMAGE" against an emulated
+# board with NXP's U-Boot (--uboot nxp): SDP boot of a full U-Boot image, then
+# "FB: flash -raw2sparse all IMAGE" (whole user area), "FB: flash ... bootloader
+# BOOTLOADER" (uboot-imx: boot partition 1 at 0x400) and "mmc partconf ${emmc_dev}
+# ${emmc_ack} 1 0" (boot from boot0). Afterwards the user area must equal IMAGE byte
+# for byte, boot0 must hold the bootloader at 0x400, PARTITION_CONFIG must enable
+# boot0, and a reboot (AOSP fastboot, unmodified) must boot from boot0.
+# vm-boards: 1
+# vm-timeout: 300
+set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$VM_LIB"
+
+emmc_mib=64
+log=$(board_log 0)
+emmc=$(board_emmc 0)
+
+uuu -bshow emmc_all >"$OUT/emmc_all.uuu"
+grep -q '^FB: flash -raw2sparse all _image$' "$OUT/emmc_all.uuu" ||
+	fail "uuu's emmc_all has no 'FB: flash -raw2sparse all _image' line"
+grep -q '^FB: ucmd mmc partconf ${emmc_dev} ${emmc_ack} 1 0$' "$OUT/emmc_all.uuu" ||
+	fail "uuu's emmc_all does not set partconf as expected"
+
+random_file payload.bin $((200 * 1024))
+make_imx flash.bin payload.bin 0x17800000
+make_mbr mbr.bin 2048 16384
+# a disk image: MBR, random, zeros, random (whole 4 KiB blocks, see emu-uuu.sh)
+{
+	cat mbr.bin
+	head -c $((1024 * 1024 - 512)) /dev/urandom
+	head -c $((3 * 1024 * 1024)) /dev/zero
+	head -c $((2 * 1024 * 1024 + 8 * 1024)) /dev/urandom
+} >image.wic
+
+truncate -s "${emmc_mib}M" expected.img
+dd if=image.wic of=expected.img conv=notrunc status=none
+
+start_board 0 --soc 6q --uboot nxp --emmc-size "${emmc_mib}M" --max-download-size 0x200000 \
+	--exit-when booted
+wait_usb 0 15a2:0054 30
+rc=0
+run_client 200 uuu -v -b emmc_all flash.bin image.wic >"$OUT/uuu.txt" 2>&1 || rc=$?
+((rc == 0)) || fail "uuu exited with $rc: $(tr '\r' '\n' <"$OUT/uuu.txt" | grep -v '^$' | tail -n 2 | tr '\n' ' ')"
+
+wait_phase 0 fastboot 5
+expect_eq "failed commands" "$(count_events "$log" fb-reply '.reply | startswith("FAIL")')" 0
+pieces=$(count_events "$log" flash '.part == "all" and .kind == "sparse" and .result == "OKAY"')
+((pieces >= 3)) || fail "the image arrived in $pieces sparse pieces, want several (2 MiB limit)"
+expect_eq "bootloader" "$(events "$log" flash '.part == "bootloader"' | jq -r '"\(.hwpart) \(.offset) \(.result)"')" \
+	"boot0 1024 OKAY"
+expect_eq "partconf" "$(events "$log" partconf | tail -n 1 | jq -r '"\(.ack) \(.boot_partition) \(.access)"')" "0 1 0"
+
+# reboot: the ROM boots what partconf enabled
+run_client 30 fastboot reboot >"$OUT/fastboot.txt" 2>&1 || fail "fastboot reboot failed: $(cat "$OUT/fastboot.txt")"
+wait_board_exit 0 30 || fail "the board did not boot after the reboot"
+expect_eq "boot" "$(events "$log" boot | jq -r '"\(.result) \(.source)"')" "booted boot0"
+
+cmp "$emmc" expected.img >&2 || {
+	cp "$emmc" "$OUT/emmc.img"
+	fail "the user area differs from the image (saved in OUT)"
+}
+expect_bytes "$emmc.boot0" 1024 flash.bin
+note "emu-uuu-emmc_all ok: $pieces sparse pieces"
