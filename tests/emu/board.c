@@ -232,6 +232,7 @@ static void board_ids(struct board *b, enum ffs_kind kind, struct gadget_ids *id
 static bool board_fault_here(const struct board *b, enum opts_phase p)
 {
 	return (p == OPTS_PHASE_ROM && b->phase == BOARD_PHASE_ROM) ||
+	       (p == OPTS_PHASE_SPL && b->phase == BOARD_PHASE_SPL) ||
 	       (p == OPTS_PHASE_FASTBOOT && b->phase == BOARD_PHASE_FASTBOOT);
 }
 
@@ -490,7 +491,12 @@ static enum board_phase board_do_spl(struct board *b)
 	enum board_end end;
 
 	board_set_phase(b, BOARD_PHASE_SPL);
-	end = board_session(b, FFS_KIND_SPL, &splusb_ops);
+	for (;;) {
+		end = board_session(b, FFS_KIND_SPL, &splusb_ops);
+		if (end != BOARD_END_FAULT)
+			break;
+		board_off_delay(b);
+	}
 	if (end == BOARD_END_JUMP)
 		return BOARD_PHASE_SPL_JUMP;
 	b->terminate = true;

@@ -74,9 +74,9 @@ void opts_usage(FILE *f)
 	      "  [--spl-vid V] [--spl-pid P] [--spl-bcd B] [--sdp-loadaddr A] [--spl-uboot-sector N]\n"
 	      "  [--uboot flashd|mainline|nxp] [--uuu-support yes|no] [--env-offset N] [--env-size N]\n"
 	      "  [--fault-disconnect-at-byte N] [--fault-disconnect-at-sdp-byte N]\n"
-	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|fastboot]\n"
+	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|spl|fastboot]\n"
 	      "  [--fault-stall ep0|in|out] [--fault-fail PATTERN] [--fault-bad-status]\n"
-	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|fastboot]\n"
+	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|spl|fastboot]\n"
 	      "Emulates one i.MX6 board (boot ROM, U-Boot fastboot, eMMC) on one UDC through\n"
 	      "FunctionFS; every event goes to the JSON-lines log. See tests/emu/README.md.\n",
 	      f);
@@ -132,6 +132,8 @@ static int opts_phase(const char *s, enum opts_phase *out)
 		*out = OPTS_PHASE_ROM;
 	else if (!strcmp(s, "fastboot"))
 		*out = OPTS_PHASE_FASTBOOT;
+	else if (!strcmp(s, "spl"))
+		*out = OPTS_PHASE_SPL;
 	else
 		return -EINVAL;
 	return 0;
@@ -347,7 +349,7 @@ static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t e
 	case OPT_F_DISC:
 	case OPT_F_HANG:
 		if (opts_phase(a, c == OPT_F_DISC ? &o->fault_disconnect_in : &o->fault_hang_in) < 0)
-			return opts_err(err, el, "--fault-*-in: rom or fastboot");
+			return opts_err(err, el, "--fault-*-in: rom, spl or fastboot");
 		break;
 	case OPT_F_STALL:
 		if (!strcmp(a, "ep0"))

@@ -13,7 +13,7 @@
 
 enum opts_start { OPTS_START_ROM, OPTS_START_FASTBOOT };
 enum opts_exit { OPTS_EXIT_NEVER, OPTS_EXIT_BOOTED, OPTS_EXIT_ROM };
-enum opts_phase { OPTS_PHASE_NONE, OPTS_PHASE_ROM, OPTS_PHASE_FASTBOOT };
+enum opts_phase { OPTS_PHASE_NONE, OPTS_PHASE_ROM, OPTS_PHASE_FASTBOOT, OPTS_PHASE_SPL };
 /* the U-Boot build that runs after the ROM/SPL: README.md "U-Boot personalities" */
 enum opts_uboot { OPTS_UBOOT_FLASHD, OPTS_UBOOT_MAINLINE, OPTS_UBOOT_NXP };
 enum opts_stall { OPTS_STALL_NONE, OPTS_STALL_EP0, OPTS_STALL_IN, OPTS_STALL_OUT };

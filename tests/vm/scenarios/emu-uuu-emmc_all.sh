@@ -20,6 +20,7 @@ emmc=$(board_emmc 0)
 uuu -bshow emmc_all >"$OUT/emmc_all.uuu"
 grep -q '^FB: flash -raw2sparse all _image$' "$OUT/emmc_all.uuu" ||
 	fail "uuu's emmc_all has no 'FB: flash -raw2sparse all _image' line"
+# shellcheck disable=SC2016 # the literal text of the script
 grep -q '^FB: ucmd mmc partconf ${emmc_dev} ${emmc_ack} 1 0$' "$OUT/emmc_all.uuu" ||
 	fail "uuu's emmc_all does not set partconf as expected"
 

@@ -9,7 +9,9 @@
 #           "SDP: boot -f flash.bin", "SDPV: write -f flash.bin -skipspl", "SDPV: jump";
 #           then reset: the board boots the chain from the eMMC (SPL at 0x400,
 #           u-boot.img at sector 0x88 = byte 0x11000) and ends "booted".
-#  board 1: separate SPL and u-boot.img ("SDP: boot -f SPL", "SDPV: write -f u-boot.img").
+#  board 1: separate SPL and u-boot.img ("SDP: boot -f SPL", "SDPV: write -f u-boot.img"),
+#           U-Boot proper is a mainline build without uuu support (--uboot mainline):
+#           its raw partitions come from the environment only.
 # Both eMMCs must equal an image built with dd, and each log must show rom -> spl ->
 # fastboot.
 # vm-boards: 2
@@ -54,8 +56,8 @@ truncate -s "${emmc_mib}M" expected.img
 dd if=flash.bin of=expected.img bs=1024 seek=1 conv=notrunc status=none
 
 start_board 0 --soc 6ull --emmc-size "${emmc_mib}M" --spl-uboot-sector 0x88 --exit-when booted
-start_board 1 --soc 6ull --emmc-size "${emmc_mib}M" \
-	--env "fastboot_raw_partition_uboot=0x88 0x800"
+start_board 1 --soc 6ull --emmc-size "${emmc_mib}M" --uboot mainline \
+	--env "fastboot_raw_partition_bootloader=0x2 0x86" --env "fastboot_raw_partition_uboot=0x88 0x800"
 wait_usb 0 15a2:0080 30
 wait_usb 1 15a2:0080 30
 
@@ -82,6 +84,9 @@ for k in 0 1; do
 	expect_eq "board $k failed fastboot commands" \
 		"$(count_events "$log" fb-reply '.reply | startswith("FAIL")')" 0
 done
+
+expect_eq "board 1 U-Boot" "$(events "$(board_log 1)" env-load | jq -r '"\(.flavour) \(.source)"' | sort -u)" \
+	"mainline default"
 
 # board 0 resets after flashing: ROM -> SPL from the eMMC -> u-boot.img -> booted
 wait_board_exit 0 30 || fail "board 0 did not boot from the eMMC"
