@@ -12,9 +12,11 @@
 #  board 1: separate SPL and u-boot.img ("SDP: boot -f SPL", "SDPV: write -f u-boot.img"),
 #           U-Boot proper is a mainline build without uuu support (--uboot mainline):
 #           its raw partitions come from the environment only.
-# Both eMMCs must equal an image built with dd, and each log must show rom -> spl ->
-# fastboot.
-# vm-boards: 2
+#  board 2: an SPL that shows bcdDevice 0x0400 (--spl-bcd): uuu's "SDPU:" (libuuu
+#           config.cpp: 0525:b4a4 bcd 0..0x04ff), "SDPU: write -f flash.bin -offset N".
+# The eMMCs of boards 0 and 1 must equal an image built with dd, and each log must show
+# rom -> spl -> fastboot.
+# vm-boards: 3
 # vm-timeout: 300
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
@@ -41,6 +43,15 @@ FB: flash bootloader flash.bin
 FB: acmd reset
 FB: done
 UUU
+cat >sdpu.uuu <<UUU
+uuu_version 1.4.0
+SDP: boot -f flash.bin
+SDPU: delay 1000
+SDPU: write -f flash.bin -offset $spl_size
+SDPU: jump
+FB: getvar version-bootloader
+FB: done
+UUU
 cat >separate.uuu <<UUU
 uuu_version 1.4.0
 SDP: boot -f SPL
@@ -58,21 +69,25 @@ dd if=flash.bin of=expected.img bs=1024 seek=1 conv=notrunc status=none
 start_board 0 --soc 6ull --emmc-size "${emmc_mib}M" --spl-uboot-sector 0x88 --exit-when booted
 start_board 1 --soc 6ull --emmc-size "${emmc_mib}M" --uboot mainline \
 	--env "fastboot_raw_partition_bootloader=0x2 0x86" --env "fastboot_raw_partition_uboot=0x88 0x800"
+start_board 2 --soc 6ull --emmc-size "${emmc_mib}M" --spl-bcd 0x0400
 wait_usb 0 15a2:0080 30
 wait_usb 1 15a2:0080 30
+wait_usb 2 15a2:0080 30
 
 pids=()
 (run_client 200 uuu -v -m 1:1 combined.uuu >"$OUT/uuu0.txt" 2>&1) &
 pids+=($!)
 (run_client 200 uuu -v -m 2:1 separate.uuu >"$OUT/uuu1.txt" 2>&1) &
 pids+=($!)
-for k in 0 1; do
+(run_client 200 uuu -v -m 3:1 sdpu.uuu >"$OUT/uuu2.txt" 2>&1) &
+pids+=($!)
+for k in 0 1 2; do
 	rc=0
 	wait "${pids[$k]}" || rc=$?
 	((rc == 0)) || fail "uuu on board $k exited with $rc: $(tr '\r' '\n' <"$OUT/uuu$k.txt" | grep -v '^$' | tail -n 3 | tr '\n' ' ')"
 done
 
-for k in 0 1; do
+for k in 0 1 2; do
 	log=$(board_log "$k")
 	# rom -> jump -> spl -> spl-jump -> fastboot, in this order
 	seq=$(events "$log" phase | jq -r .phase | tr '\n' ' ')
@@ -98,6 +113,7 @@ cmp "$(board_emmc 0)" expected.img >&2 || {
 }
 
 stop_board 1
+stop_board 2
 # board 1: the SPL at 0x400 and u-boot.img at 0x11000, as the combined image puts them
 cmp "$(board_emmc 1)" expected.img >&2 || {
 	cp "$(board_emmc 1)" "$OUT/emmc1.img"
