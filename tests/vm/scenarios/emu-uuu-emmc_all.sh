@@ -7,7 +7,11 @@
 # ${emmc_ack} 1 0" (boot from boot0). Afterwards the user area must equal IMAGE byte
 # for byte, boot0 must hold the bootloader at 0x400, PARTITION_CONFIG must enable
 # boot0, and a reboot (AOSP fastboot, unmodified) must boot from boot0.
-# vm-boards: 1
+# Board 1 runs the same script with an SPL flash.bin (SPL + u-boot.img, tests/vm/lib.sh
+# make_spl): the script's SDPV lines take it through the SPL ("-skipspl"), the
+# bootloader lands in boot0, and after the reboot SPL loads u-boot.img from boot0
+# (common/spl/spl_mmc.c, the partition PARTITION_CONFIG enables) at sector 0x88.
+# vm-boards: 2
 # vm-timeout: 300
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
@@ -35,15 +39,30 @@ make_mbr mbr.bin 2048 16384
 	head -c $((2 * 1024 * 1024 + 8 * 1024)) /dev/urandom
 } >image.wic
 
+make_spl SPL $((0x10C00))
+random_file uboot.bin $((200 * 1024 + 77))
+make_uimg u-boot.img uboot.bin 0x17800000
+cat SPL u-boot.img >spl-flash.bin
+
 truncate -s "${emmc_mib}M" expected.img
 dd if=image.wic of=expected.img conv=notrunc status=none
 
 start_board 0 --soc 6q --uboot nxp --emmc-size "${emmc_mib}M" --max-download-size 0x200000 \
 	--exit-when booted
+start_board 1 --soc 6q --uboot nxp --emmc-size "${emmc_mib}M" --max-download-size 0x200000 \
+	--spl-uboot-sector 0x88 --exit-when booted
 wait_usb 0 15a2:0054 30
+wait_usb 1 15a2:0054 30
+(run_client 200 uuu -v -m 1:1 -b emmc_all flash.bin image.wic >"$OUT/uuu.txt" 2>&1) &
+pid0=$!
+(run_client 200 uuu -v -m 2:1 -b emmc_all spl-flash.bin image.wic >"$OUT/uuu1.txt" 2>&1) &
+pid1=$!
 rc=0
-run_client 200 uuu -v -b emmc_all flash.bin image.wic >"$OUT/uuu.txt" 2>&1 || rc=$?
+wait "$pid0" || rc=$?
 ((rc == 0)) || fail "uuu exited with $rc: $(tr '\r' '\n' <"$OUT/uuu.txt" | grep -v '^$' | tail -n 2 | tr '\n' ' ')"
+rc=0
+wait "$pid1" || rc=$?
+((rc == 0)) || fail "uuu (SPL board) exited with $rc: $(tr '\r' '\n' <"$OUT/uuu1.txt" | grep -v '^$' | tail -n 2 | tr '\n' ' ')"
 
 wait_phase 0 fastboot 5
 expect_eq "failed commands" "$(count_events "$log" fb-reply '.reply | startswith("FAIL")')" 0
@@ -54,9 +73,21 @@ expect_eq "bootloader" "$(events "$log" flash '.part == "bootloader"' | jq -r '"
 expect_eq "partconf" "$(events "$log" partconf | tail -n 1 | jq -r '"\(.ack) \(.boot_partition) \(.access)"')" "0 1 0"
 
 # reboot: the ROM boots what partconf enabled
-run_client 30 fastboot reboot >"$OUT/fastboot.txt" 2>&1 || fail "fastboot reboot failed: $(cat "$OUT/fastboot.txt")"
-wait_board_exit 0 30 || fail "the board did not boot after the reboot"
+for k in 0 1; do
+	s=$(<"$(usb_sys "$k")/serial")
+	run_client 30 fastboot -s "$s" reboot >>"$OUT/fastboot.txt" 2>&1 ||
+		fail "fastboot reboot of board $k failed: $(cat "$OUT/fastboot.txt")"
+	wait_board_exit "$k" 30 || fail "board $k did not boot after the reboot"
+done
 expect_eq "boot" "$(events "$log" boot | jq -r '"\(.result) \(.source)"')" "booted boot0"
+log1=$(board_log 1)
+seq=$(events "$log1" phase | jq -r .phase | tr '\n' ' ')
+[[ $seq == "rom jump reenum spl spl-jump reenum fastboot reboot booted "* ]] ||
+	fail "board 1: phases '$seq', want rom jump reenum spl spl-jump reenum fastboot reboot booted"
+expect_eq "board 1 boot" "$(events "$log1" boot | jq -r '"\(.result) \(.source) \(.spl) \(.uboot_offset)"')" \
+	"booted boot0 true $((0x88 * 512))"
+expect_bytes "$(board_emmc 1).boot0" 1024 spl-flash.bin
+cmp "$(board_emmc 1)" expected.img >&2 || fail "board 1: the user area differs from the image"
 
 cmp "$emmc" expected.img >&2 || {
 	cp "$emmc" "$OUT/emmc.img"
