@@ -2,6 +2,7 @@
 #include "board.h"
 
 #include "boot.h"
+#include "image.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,6 +18,8 @@
 static const char *const board_phase_names[] = {
 	[BOARD_PHASE_ROM] = "rom",
 	[BOARD_PHASE_JUMP] = "jump",
+	[BOARD_PHASE_SPL] = "spl",
+	[BOARD_PHASE_SPL_JUMP] = "spl-jump",
 	[BOARD_PHASE_REENUM] = "reenum",
 	[BOARD_PHASE_FASTBOOT] = "fastboot",
 	[BOARD_PHASE_REBOOT] = "reboot",
@@ -116,8 +119,12 @@ int board_new(const struct opts *o, struct log *log, struct board **out)
 	struct rom_cfg rc = { o->soc, o->uid, o->hab_closed, o->fault_bad_status, o->dram_check,
 			      (size_t)o->ram_cap };
 	struct uboot_cfg uc = { o->soc, o->uid, o->max_download, o->offset_names, o->env,
-				o->n_env, board_sleep_ns, NULL };
+				o->n_env, board_sleep_ns, NULL,
+				o->uboot == OPTS_UBOOT_MAINLINE ? UBOOT_MAINLINE :
+				o->uboot == OPTS_UBOOT_NXP ? UBOOT_NXP : UBOOT_FLASHD,
+				!o->uuu_support, o->env_offset, o->env_size };
 	struct fb_cfg fc = { o->max_download, o->fault_fail };
+	struct spl_cfg sc = { o->soc, o->sdp_loadaddr };
 	struct board *b;
 	sigset_t set;
 	int r;
@@ -142,6 +149,7 @@ int board_new(const struct opts *o, struct log *log, struct board **out)
 		goto fail;
 	}
 	if ((r = emmc_open(&ec, log, &b->emmc)) < 0 || (r = rom_new(&rc, log, &b->rom)) < 0 ||
+	    (r = spl_new(&sc, rom_mem(b->rom), log, &b->spl)) < 0 ||
 	    (r = uboot_new(&uc, b->emmc, log, &b->uboot)) < 0 ||
 	    (r = fb_new(&fc, b->uboot, &b->fb)) < 0 ||
 	    (r = gadget_new(o->name, o->udc, &b->gadget)) < 0)
@@ -161,6 +169,7 @@ struct board *board_free(struct board *b)
 	gadget_free(b->gadget);
 	fb_free(b->fb);
 	uboot_free(b->uboot);
+	spl_free(b->spl);
 	rom_free(b->rom);
 	emmc_free(b->emmc);
 	if (b->sigfd >= 0)
@@ -195,6 +204,18 @@ static void board_ids(struct board *b, enum ffs_kind kind, struct gadget_ids *id
 		ids->attributes = 0xC0;
 		ids->max_power_ma = 2;
 		break;
+	case FFS_KIND_SPL:
+		/* g_dnl.c: CONFIG_USB_GADGET_MANUFACTURER, "USB download gadget";
+		 * no serial number in SPL (no environment) */
+		ids->vid = b->o->spl_vid;
+		ids->pid = b->o->spl_pid;
+		ids->bcd_device = b->o->spl_bcd;
+		ids->manufacturer = "U-Boot";
+		ids->product = "USB download gadget";
+		ids->configuration = "USB download gadget";
+		ids->attributes = 0xC0;
+		ids->max_power_ma = 2;
+		break;
 	case FFS_KIND_RUNTIME:
 		ids->vid = 0x1d6b;
 		ids->pid = 0x0104;
@@ -211,6 +232,7 @@ static void board_ids(struct board *b, enum ffs_kind kind, struct gadget_ids *id
 static bool board_fault_here(const struct board *b, enum opts_phase p)
 {
 	return (p == OPTS_PHASE_ROM && b->phase == BOARD_PHASE_ROM) ||
+	       (p == OPTS_PHASE_SPL && b->phase == BOARD_PHASE_SPL) ||
 	       (p == OPTS_PHASE_FASTBOOT && b->phase == BOARD_PHASE_FASTBOOT);
 }
 
@@ -328,6 +350,7 @@ static void board_session_reset(struct board *b)
 	b->end_reason = NULL;
 	b->enabled = b->hung = b->first_seen = b->hang_sdp = false;
 	b->rom_in_busy = b->fb_cmd_busy = false;
+	b->spl_in_busy = b->spl_out_busy = false;
 	b->dl_head = b->dl_n = 0;
 	b->dl_queued = 0;
 	b->dl_chunk = BOARD_DL_CHUNK;
@@ -397,14 +420,20 @@ static void board_log_boot(struct board *b, const struct boot_result *r)
 	struct log_ev e;
 
 	log_begin(&e, b->log, "boot");
-	log_str(&e, "result", r->ok ? "booted" : "rom");
+	log_str(&e, "result", r->ok ? "booted" : r->hang ? "hang" : "rom");
 	log_str(&e, "source", emmc_hwpart_to_string(r->source));
 	log_str(&e, "reason", r->reason);
-	if (r->ok) {
+	if (r->ok || r->spl) {
 		log_hex32(&e, "entry", r->ivt.entry);
 		log_hex32(&e, "self", r->ivt.self);
 		log_u64(&e, "length", r->boot.length);
 		log_hex32(&e, "crc32", r->crc32);
+	}
+	log_bool(&e, "spl", r->spl);
+	if (r->spl) {
+		log_u64(&e, "uboot_offset", r->uboot_offset);
+		log_hex32(&e, "uboot_load", r->uimg.load);
+		log_u64(&e, "uboot_size", r->uimg.size);
 	}
 	log_end(&e);
 }
@@ -431,8 +460,12 @@ static enum board_phase board_do_rom(struct board *b, bool after_reboot)
 	return BOARD_PHASE_ROM;
 }
 
+/* the ROM or SPL jumped: what comes up next (image.c) */
 static enum board_phase board_do_jump(struct board *b)
 {
+	bool to_spl = b->phase == BOARD_PHASE_JUMP &&
+		      image_ivt_is_spl(b->o->soc, &rom_jump(b->rom)->ivt);
+
 	if (b->o->fault_no_reenum) {
 		board_fault(b, "no-reenum");
 		board_wait_off(b);
@@ -440,11 +473,34 @@ static enum board_phase board_do_jump(struct board *b)
 	}
 	board_set_phase(b, BOARD_PHASE_REENUM);
 	board_off_delay(b);
+	if (to_spl) {
+		spl_start(b->spl);
+		return BOARD_PHASE_SPL;
+	}
 	if (uboot_start(b->uboot) < 0) {
 		log_simple_str(b->log, "error", "error", "bad --env");
 		b->terminate = true;
 	}
 	return BOARD_PHASE_FASTBOOT;
+}
+
+/* U-Boot SPL's SDP gadget until it jumps to U-Boot proper (or hangs: it stays
+ * on the bus and never answers, until a signal) */
+static enum board_phase board_do_spl(struct board *b)
+{
+	enum board_end end;
+
+	board_set_phase(b, BOARD_PHASE_SPL);
+	for (;;) {
+		end = board_session(b, FFS_KIND_SPL, &splusb_ops);
+		if (end != BOARD_END_FAULT)
+			break;
+		board_off_delay(b);
+	}
+	if (end == BOARD_END_JUMP)
+		return BOARD_PHASE_SPL_JUMP;
+	b->terminate = true;
+	return BOARD_PHASE_SPL;
 }
 
 static enum board_phase board_do_fastboot(struct board *b)
@@ -476,10 +532,16 @@ static enum board_phase board_do_reboot(struct board *b)
 	board_off_delay(b);
 	if (b->terminate)
 		return BOARD_PHASE_REBOOT;
-	boot_check(b->emmc, b->o->soc, b->o->hab_closed, &r);
+	boot_check_chain(b->emmc, b->o->soc, b->o->hab_closed, b->o->spl_uboot_sector, &r);
 	board_log_boot(b, &r);
 	if (r.ok)
 		return BOARD_PHASE_BOOTED;
+	if (r.hang) {
+		/* SPL hangs: silent, off the bus, until a signal */
+		log_simple_str(b->log, "hang", "phase", "spl");
+		board_wait_off(b);
+		return BOARD_PHASE_OFF;
+	}
 	rom_power_on(b->rom);
 	return BOARD_PHASE_ROM;
 }
@@ -514,6 +576,7 @@ int board_run(struct board *b)
 	log_str(&e, "emmc", b->o->emmc);
 	log_u64(&e, "emmc_size", b->o->emmc_size);
 	log_str(&e, "start_in", b->o->start == OPTS_START_ROM ? "rom" : "fastboot");
+	log_str(&e, "uboot", opts_uboot_to_string(b->o->uboot));
 	log_u64(&e, "pid", (uint64_t)getpid());
 	log_end(&e);
 	if (b->o->start == OPTS_START_FASTBOOT) {
@@ -531,7 +594,11 @@ int board_run(struct board *b)
 			next = board_do_rom(b, after_reboot);
 			break;
 		case BOARD_PHASE_JUMP:
+		case BOARD_PHASE_SPL_JUMP:
 			next = board_do_jump(b);
+			break;
+		case BOARD_PHASE_SPL:
+			next = board_do_spl(b);
 			break;
 		case BOARD_PHASE_FASTBOOT:
 			next = board_do_fastboot(b);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "opts.h"
 #include "rom.h"
+#include "spl.h"
 #include "uboot.h"
 
 #define BOARD_DL_REQS 4
@@ -31,6 +32,8 @@
 enum board_phase {
 	BOARD_PHASE_ROM,
 	BOARD_PHASE_JUMP,
+	BOARD_PHASE_SPL,      /* U-Boot SPL's SDP gadget (the ROM jumped to an SPL) */
+	BOARD_PHASE_SPL_JUMP, /* SPL jumped to U-Boot proper */
 	BOARD_PHASE_REENUM,
 	BOARD_PHASE_FASTBOOT,
 	BOARD_PHASE_REBOOT,
@@ -49,7 +52,14 @@ enum board_end {
 };
 
 /* transfer tags: kind in the low byte, an index above */
-enum board_tag { BOARD_TAG_ROM_IN = 1, BOARD_TAG_FB_CMD, BOARD_TAG_FB_DATA, BOARD_TAG_FB_REPLY };
+enum board_tag {
+	BOARD_TAG_ROM_IN = 1,
+	BOARD_TAG_FB_CMD,
+	BOARD_TAG_FB_DATA,
+	BOARD_TAG_FB_REPLY,
+	BOARD_TAG_SPL_IN,
+	BOARD_TAG_SPL_OUT,
+};
 
 struct board;
 
@@ -72,6 +82,7 @@ struct board {
 	struct log *log;
 	struct emmc *emmc;
 	struct rom *rom;
+	struct spl *spl;
 	struct uboot *uboot;
 	struct fb *fb;
 	struct gadget *gadget;
@@ -92,6 +103,10 @@ struct board {
 	/* ROM: the report on the interrupt IN endpoint */
 	uint8_t rom_in[ROM_REPORT4_LEN];
 	bool rom_in_busy;
+	/* SPL: the IN report and the OUT request (f_sdp.c in_req / out_req) */
+	uint8_t spl_in[SPL_REPORT_IN_LEN];
+	uint8_t spl_out[SPL_OUT_REQ_LEN];
+	bool spl_in_busy, spl_out_busy;
 	/* fastboot: the command request, download requests, replies */
 	uint8_t fb_cmd[FB_EP_BUFFER];
 	bool fb_cmd_busy;
@@ -129,5 +144,6 @@ void board_fault(struct board *b, const char *fault);
 extern const struct board_ops romusb_ops;
 extern const struct board_ops fbusb_ops;
 extern const struct board_ops runtime_ops;
+extern const struct board_ops splusb_ops;
 
 #endif

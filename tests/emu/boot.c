@@ -3,6 +3,7 @@
 
 #include "crc32.h"
 #include "dcd.h"
+#include "image.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -96,4 +97,63 @@ void boot_check(struct emmc *m, const struct soc_info *soc, bool hab_closed,
 	res->ok = true;
 	res->reason = "ok";
 	res->crc32 = boot_crc(m, res->source, res->boot.length);
+}
+
+/* SPL loads u-boot.img (common/spl/spl_mmc.c, raw sector mode): from the hardware
+ * partition PARTITION_CONFIG enables (spl_mmc_emmc_boot_partition(), the
+ * MMCSD_MODE_EMMCBOOT case arch/arm/mach-imx/spl.c picks with
+ * CONFIG_SUPPORT_EMMC_BOOT; the user area when no boot partition is enabled),
+ * CONFIG_SYS_MMCSD_RAW_MODE_U_BOOT_SECTOR. Every failure ends the same way on a
+ * board: boot_from_devices() finds nothing, "SPL: failed to boot from all boot
+ * devices", hang() (common/spl/spl.c board_init_r()); the ROM is not re-entered. */
+static const char *boot_spl_uboot(struct emmc *m, const struct soc_info *soc,
+				  uint32_t uboot_sector, struct boot_result *res)
+{
+	uint8_t hdr[UIMAGE_HDR_SIZE];
+	uint64_t part = emmc_part_lba(m, res->source) * EMMC_BLKSZ;
+	uint32_t crc = 0;
+
+	res->uboot_offset = (uint64_t)uboot_sector * EMMC_BLKSZ;
+	if (res->uboot_offset + sizeof(hdr) > part ||
+	    emmc_pread(m, res->source, res->uboot_offset, hdr, sizeof(hdr)) < 0)
+		return "spl-read-error";
+	if (uimage_parse(hdr, sizeof(hdr), &res->uimg) < 0)
+		return "spl-no-image-header";
+	if (res->uboot_offset + sizeof(hdr) + res->uimg.size > part)
+		return "spl-image-past-partition";
+	if (res->uimg.size) {
+		/* the data as SPL copies it to load (header at load - 64) */
+		uint8_t *buf = malloc(BOOT_CHUNK);
+
+		if (!buf)
+			return "spl-out-of-memory";
+		for (uint64_t off = 0; off < res->uimg.size; off += BOOT_CHUNK) {
+			size_t n = res->uimg.size - off < BOOT_CHUNK ? (size_t)(res->uimg.size - off)
+								     : BOOT_CHUNK;
+
+			if (emmc_pread(m, res->source, res->uboot_offset + sizeof(hdr) + off, buf,
+				       n) < 0)
+				break;
+			crc = crc32_update(crc, buf, n);
+		}
+		free(buf);
+	}
+	return image_uboot_check(soc, &res->uimg, crc);
+}
+
+void boot_check_chain(struct emmc *m, const struct soc_info *soc, bool hab_closed,
+		      uint32_t uboot_sector, struct boot_result *res)
+{
+	const char *why;
+
+	boot_check(m, soc, hab_closed, res);
+	if (!res->ok || !image_ivt_is_spl(soc, &res->ivt))
+		return;
+	res->spl = true;
+	why = boot_spl_uboot(m, soc, uboot_sector, res);
+	if (why) {
+		res->ok = false;
+		res->hang = true;
+		res->reason = why;
+	}
 }

@@ -26,6 +26,7 @@ struct emmc {
 	enum emmc_hwpart cur;
 	unsigned partconf;
 	unsigned bootbus;
+	int extcsd_fd; /* FILE.extcsd: the non-volatile EXT_CSD bytes kept across runs */
 	uint64_t written;
 	uint64_t busy_until_ns; /* write-speed model */
 };
@@ -57,6 +58,31 @@ static int emmc_open_file(const char *path, uint64_t size)
 	return fd;
 }
 
+/* EXT_CSD PARTITION_CONFIG [179] and BOOT_BUS_CONDITIONS [177] are non-volatile on
+ * an eMMC (JESD84-B51 7.4): they survive power cycles, so across emulator runs too,
+ * in FILE.extcsd (two bytes: PARTITION_CONFIG, BOOT_BUS_CONDITIONS) */
+static int emmc_extcsd_open(struct emmc *m, const char *path)
+{
+	uint8_t b[2];
+
+	m->extcsd_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (m->extcsd_fd < 0)
+		return -errno;
+	if (pread(m->extcsd_fd, b, sizeof(b), 0) == (ssize_t)sizeof(b)) {
+		m->partconf = b[0];
+		m->bootbus = b[1];
+	}
+	return 0;
+}
+
+static void emmc_extcsd_save(struct emmc *m)
+{
+	uint8_t b[2] = { (uint8_t)m->partconf, (uint8_t)m->bootbus };
+
+	if (m->extcsd_fd >= 0 && pwrite(m->extcsd_fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		log_simple_str(m->log, "error", "error", "extcsd-write");
+}
+
 int emmc_open(const struct emmc_cfg *cfg, struct log *log, struct emmc **out)
 {
 	char path[EMMC_PATH_MAX];
@@ -70,6 +96,7 @@ int emmc_open(const struct emmc_cfg *cfg, struct log *log, struct emmc **out)
 		return -ENOMEM;
 	m->cfg = *cfg;
 	m->log = log;
+	m->extcsd_fd = -1;
 	for (int i = 0; i < EMMC_NPARTS; i++)
 		m->fd[i] = -1;
 	m->size[EMMC_USER] = cfg->user_size;
@@ -87,6 +114,13 @@ int emmc_open(const struct emmc_cfg *cfg, struct log *log, struct emmc **out)
 			return r;
 		}
 	}
+	snprintf(path, sizeof(path), "%s.extcsd", cfg->path);
+	if (emmc_extcsd_open(m, path) < 0) {
+		int r = -errno;
+
+		emmc_free(m);
+		return r;
+	}
 	*out = m;
 	return 0;
 }
@@ -98,6 +132,8 @@ struct emmc *emmc_free(struct emmc *m)
 	for (int i = 0; i < EMMC_NPARTS; i++)
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);
+	if (m->extcsd_fd >= 0)
+		close(m->extcsd_fd);
 	free(m);
 	return NULL;
 }
@@ -263,6 +299,7 @@ void emmc_set_partconf(struct emmc *m, unsigned ack, unsigned boot_part, unsigne
 	struct log_ev e;
 
 	m->partconf = (ack & 1u) << 6 | (boot_part & 7u) << 3 | (access & 7u);
+	emmc_extcsd_save(m);
 	log_begin(&e, m->log, "partconf");
 	log_u64(&e, "ack", ack & 1u);
 	log_u64(&e, "boot_partition", boot_part & 7u);
@@ -286,6 +323,7 @@ void emmc_set_bootbus(struct emmc *m, unsigned value)
 	struct log_ev e;
 
 	m->bootbus = value;
+	emmc_extcsd_save(m);
 	log_begin(&e, m->log, "bootbus");
 	log_hex32(&e, "value", value);
 	log_end(&e);

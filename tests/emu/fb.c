@@ -140,6 +140,13 @@ static void fb_var_env(struct fb *fb, const char *name, const char *fail, char *
 static void fb_var_serialno(struct fb *fb, const char *p, char *resp)
 {
 	(void)p;
+	if (fb->u->cfg.flavour == UBOOT_NXP) {
+		/* uboot-imx fb_fsl_getvar.c get_serial(): "%08x%08x" of
+		 * serialnr.high (OCOTP CFG1), serialnr.low (CFG0) */
+		fbresp_set(resp, "OKAY", "%08x%08x", (uint32_t)(fb->u->cfg.uid >> 32),
+			   (uint32_t)fb->u->cfg.uid);
+		return;
+	}
 	fb_var_env(fb, "serial#", "Value not set", resp);
 }
 
@@ -153,6 +160,10 @@ static void fb_var_baseband(struct fb *fb, const char *p, char *resp)
 static void fb_var_product(struct fb *fb, const char *p, char *resp)
 {
 	(void)p;
+	if (fb->u->cfg.flavour == UBOOT_NXP) {
+		fbresp_okay(resp, "NXP i.MX"); /* fb_fsl_getvar.c PRODUCT_NAME */
+		return;
+	}
 	fb_var_env(fb, "board", "Board not set", resp);
 }
 
@@ -255,6 +266,27 @@ static void fb_getvar_all(struct fb *fb, struct fb_out *out)
 	fbresp_okay(fb_next(out), NULL);
 }
 
+/* uboot-imx drivers/fastboot/fb_fsl/fb_fsl_getvar.c, where it differs from
+ * mainline fb_getvar.c; false: not one of them */
+static bool fb_getvar_nxp(struct fb *fb, const char *name, char *resp)
+{
+	if (!strcmp(name, "downloadsize") || !strcmp(name, "max-download-size"))
+		fbresp_set(resp, "OKAY", "0x%x", fb->cfg.max_download);
+	else if (!strcmp(name, "logical-block-size"))
+		fbresp_set(resp, "OKAY", "0x%x", EMMC_BLKSZ);
+	else if (!strcmp(name, "erase-block-size"))
+		fbresp_set(resp, "OKAY", "0x%x", EMMC_ERASE_GRP_BLKS * EMMC_BLKSZ);
+	else if (!strcmp(name, "battery-voltage"))
+		fbresp_okay(resp, "0mV");
+	else if (!strcmp(name, "battery-soc-ok"))
+		fbresp_okay(resp, "yes");
+	else if (!strcmp(name, "off-mode-charge"))
+		fbresp_okay(resp, "1");
+	else
+		return false;
+	return true;
+}
+
 static void fb_getvar(struct fb *fb, char *param, struct fb_out *out)
 {
 	char key[FBRESP_LEN], *name = param, *sub;
@@ -277,6 +309,10 @@ static void fb_getvar(struct fb *fb, char *param, struct fb_out *out)
 	sub = strchr(name, ':');
 	if (sub)
 		*sub++ = '\0';
+	if (fb->u->cfg.flavour == UBOOT_NXP && fb_getvar_nxp(fb, name, key)) {
+		memcpy(fb_next(out), key, FBRESP_LEN);
+		return;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(fb_vars); i++)
 		if (!strcmp(fb_vars[i].name, name)) {
 			fb_vars[i].fn(fb, sub, fb_next(out));
@@ -499,6 +535,17 @@ static const struct {
 	{ "ACmd", fb_cmd_acmd },
 };
 
+/* mainline fb_command.c: UCmd/ACmd need CONFIG_FASTBOOT_UUU_SUPPORT, "oem run"
+ * CONFIG_FASTBOOT_OEM_RUN (default n; the flashd and nxp builds have it) */
+static bool fb_cmd_built(const struct fb *fb, const char *cmd)
+{
+	if (!strcmp(cmd, "UCmd") || !strcmp(cmd, "ACmd"))
+		return !fb->u->cfg.no_uuu;
+	if (!strcmp(cmd, "oem run"))
+		return fb->u->cfg.flavour != UBOOT_MAINLINE;
+	return true;
+}
+
 static void fb_log_cmd(struct fb *fb, const uint8_t *buf, size_t len)
 {
 	struct log_ev e;
@@ -534,6 +581,11 @@ void fb_command(struct fb *fb, const uint8_t *buf, size_t len, struct fb_out *ou
 		*param++ = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(fb_cmds); i++)
 		if (!strcmp(fb_cmds[i].name, cmd)) {
+			if (!fb_cmd_built(fb, cmd)) {
+				/* in the table with a NULL dispatch (fb_command.c) */
+				fbresp_fail(fb_next(out), "Unsupported command");
+				return;
+			}
 			fb_cmds[i].fn(fb, param, out);
 			return;
 		}

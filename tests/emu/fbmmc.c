@@ -153,10 +153,41 @@ static int fbmmc_offset(struct uboot *u, const char *name, struct part_info *inf
 	return 0;
 }
 
+/* uboot-imx drivers/fastboot/fb_fsl/fb_fsl_partitions.c: "all" is the whole user
+ * area, "bootloader" starts at bootloader_mmc_offset() (0x400 on i.MX6) in boot
+ * partition 1 when the eMMC has boot partitions (the emulated one always has),
+ * boot_loader_psize = the boot partition's size; -ENOENT for other names */
+static int fbmmc_nxp(struct uboot *u, const char *name, struct part_info *info)
+{
+	enum emmc_hwpart hw;
+
+	if (!strcmp(name, "all"))
+		hw = EMMC_USER;
+	else if (!strcmp(name, "bootloader"))
+		hw = EMMC_BOOT0;
+	else
+		return -ENOENT;
+	if (emmc_select(u->emmc, hw) < 0)
+		return -ENODEV;
+	info->start = hw == EMMC_USER ? 0 : 0x400 / EMMC_BLKSZ;
+	info->size = emmc_part_lba(u->emmc, hw) - info->start;
+	if (hw == EMMC_BOOT0)
+		info->size = emmc_part_lba(u->emmc, hw); /* the length, not the room left */
+	snprintf(info->name, sizeof(info->name), "%s", name);
+	return 0;
+}
+
 /* do_get_part_info() */
 static int fbmmc_do_get(struct uboot *u, const char *name, struct part_info *info)
 {
 	int r;
+
+	if (u->cfg.flavour == UBOOT_NXP) {
+		r = fbmmc_nxp(u, name, info);
+		if (r != -ENOENT)
+			return r;
+		emmc_select(u->emmc, EMMC_USER); /* the table entries: user partition */
+	}
 
 	if (u->cfg.offset_names) {
 		r = fbmmc_offset(u, name, info);

@@ -255,6 +255,8 @@ static void fbusb_io(struct board *b, uint64_t tag, long res)
 			fbusb_after(b);
 		break;
 	case BOARD_TAG_ROM_IN:
+	case BOARD_TAG_SPL_IN:
+	case BOARD_TAG_SPL_OUT:
 		break;
 	}
 	fbusb_arm(b);

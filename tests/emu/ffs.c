@@ -109,6 +109,15 @@ static uint32_t ffs_put_set(struct ffs_buf *b, enum ffs_kind kind, bool hs)
 		ffs_put_ep(b, 0x81, USB_ENDPOINT_XFER_BULK, hs ? 512 : 64, 0);
 		ffs_put_ep(b, 0x02, USB_ENDPOINT_XFER_BULK, hs ? 512 : 64, 0);
 		return 3;
+	case FFS_KIND_SPL:
+		/* U-Boot's drivers/usb/gadget/f_sdp.c: sdp_intf_runtime, sdp_hid_desc,
+		 * in_desc/out_desc (64, bInterval 1) and in_hs_desc (512) /
+		 * out_hs_desc (1024, SDP_HID_PACKET_SIZE_EP1), bInterval 3 */
+		ffs_put_intf(b, 2, USB_CLASS_HID, 0, 0, 1);
+		ffs_put(b, ffs_hid_desc, sizeof(ffs_hid_desc));
+		ffs_put_ep(b, 0x81, USB_ENDPOINT_XFER_INT, hs ? 512 : 64, hs ? 3 : 1);
+		ffs_put_ep(b, 0x01, USB_ENDPOINT_XFER_INT, hs ? 1024 : 64, hs ? 3 : 1);
+		return 4;
 	case FFS_KIND_RUNTIME:
 		ffs_put_intf(b, 2, 0xff, 0x00, 0x00, 0);
 		ffs_put_ep(b, 0x81, USB_ENDPOINT_XFER_BULK, hs ? 512 : 64, 0);
@@ -148,8 +157,10 @@ int ffs_build_descs(enum ffs_kind kind, uint8_t *buf, size_t cap, size_t *len)
 int ffs_build_strings(enum ffs_kind kind, uint8_t *buf, size_t cap, size_t *len)
 {
 	static const char fastboot_name[] = "Android Fastboot";
+	static const char sdp_name[] = "Serial Downloader Protocol"; /* f_sdp.c */
 	struct ffs_buf b = { buf, cap, 0, false };
-	bool has = kind == FFS_KIND_FASTBOOT;
+	bool has = kind == FFS_KIND_FASTBOOT || kind == FFS_KIND_SPL;
+	const char *name = kind == FFS_KIND_SPL ? sdp_name : fastboot_name;
 	const uint8_t lang[2] = { 0x09, 0x04 };
 
 	ffs_put_le32(&b, FUNCTIONFS_STRINGS_MAGIC);
@@ -158,7 +169,7 @@ int ffs_build_strings(enum ffs_kind kind, uint8_t *buf, size_t cap, size_t *len)
 	ffs_put_le32(&b, has ? 1 : 0);
 	if (has) {
 		ffs_put(&b, lang, sizeof(lang));
-		ffs_put(&b, fastboot_name, sizeof(fastboot_name));
+		ffs_put(&b, name, strlen(name) + 1);
 	}
 	if (b.overflow)
 		return -ENOSPC;

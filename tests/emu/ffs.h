@@ -19,6 +19,7 @@ enum ffs_kind {
 	FFS_KIND_ROM,      /* HID, one interrupt IN endpoint (ep1) */
 	FFS_KIND_FASTBOOT, /* ff/42/03, bulk IN (ep1) + bulk OUT (ep2) */
 	FFS_KIND_RUNTIME,  /* ff/00/00, bulk IN (ep1) + bulk OUT (ep2) */
+	FFS_KIND_SPL,      /* HID, interrupt IN (ep1) + interrupt OUT (ep2): f_sdp.c */
 };
 
 struct ffs_done {

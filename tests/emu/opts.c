@@ -13,7 +13,9 @@ enum {
 	OPT_REENUM, OPT_FB_VID, OPT_FB_PID, OPT_MAXDL, OPT_HAB, OPT_OFFSET, OPT_RUNTIME,
 	OPT_MBPS, OPT_ENV, OPT_EXIT, OPT_NO_DRAM, OPT_RAM_CAP, OPT_F_BYTE, OPT_F_CMD,
 	OPT_F_DISC, OPT_F_STALL, OPT_F_FAIL, OPT_F_BAD, OPT_F_NOREENUM, OPT_F_DELAY,
-	OPT_F_HANG, OPT_LINK_MBPS, OPT_F_SDP_BYTE, OPT_HELP,
+	OPT_F_HANG, OPT_LINK_MBPS, OPT_F_SDP_BYTE, OPT_SPL_VID, OPT_SPL_PID, OPT_SPL_BCD,
+	OPT_SDP_LOADADDR, OPT_SPL_SECTOR, OPT_UBOOT, OPT_UUU, OPT_ENV_OFFSET, OPT_ENV_SIZE,
+	OPT_HELP,
 };
 
 static const struct option opts_long[] = {
@@ -48,6 +50,15 @@ static const struct option opts_long[] = {
 	{ "fault-no-reenum", no_argument, NULL, OPT_F_NOREENUM },
 	{ "fault-delay-reply", required_argument, NULL, OPT_F_DELAY },
 	{ "fault-hang-in", required_argument, NULL, OPT_F_HANG },
+	{ "spl-vid", required_argument, NULL, OPT_SPL_VID },
+	{ "spl-pid", required_argument, NULL, OPT_SPL_PID },
+	{ "spl-bcd", required_argument, NULL, OPT_SPL_BCD },
+	{ "sdp-loadaddr", required_argument, NULL, OPT_SDP_LOADADDR },
+	{ "spl-uboot-sector", required_argument, NULL, OPT_SPL_SECTOR },
+	{ "uboot", required_argument, NULL, OPT_UBOOT },
+	{ "uuu-support", required_argument, NULL, OPT_UUU },
+	{ "env-offset", required_argument, NULL, OPT_ENV_OFFSET },
+	{ "env-size", required_argument, NULL, OPT_ENV_SIZE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,13 +71,26 @@ void opts_usage(FILE *f)
 	      "  [--max-download-size N] [--hab-closed] [--offset-names] [--runtime-gadget]\n"
 	      "  [--emmc-mbps N] [--link-mbps N] [--env KEY=VALUE]... [--exit-when booted|rom|never]\n"
 	      "  [--no-dram-check] [--ram-cap SIZE]\n"
+	      "  [--spl-vid V] [--spl-pid P] [--spl-bcd B] [--sdp-loadaddr A] [--spl-uboot-sector N]\n"
+	      "  [--uboot flashd|mainline|nxp] [--uuu-support yes|no] [--env-offset N] [--env-size N]\n"
 	      "  [--fault-disconnect-at-byte N] [--fault-disconnect-at-sdp-byte N]\n"
-	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|fastboot]\n"
+	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|spl|fastboot]\n"
 	      "  [--fault-stall ep0|in|out] [--fault-fail PATTERN] [--fault-bad-status]\n"
-	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|fastboot]\n"
+	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|spl|fastboot]\n"
 	      "Emulates one i.MX6 board (boot ROM, U-Boot fastboot, eMMC) on one UDC through\n"
 	      "FunctionFS; every event goes to the JSON-lines log. See tests/emu/README.md.\n",
 	      f);
+}
+
+static const char *const opts_uboot_names[] = {
+	[OPTS_UBOOT_FLASHD] = "flashd",
+	[OPTS_UBOOT_MAINLINE] = "mainline",
+	[OPTS_UBOOT_NXP] = "nxp",
+};
+
+const char *opts_uboot_to_string(enum opts_uboot u)
+{
+	return (unsigned)u < ARRAY_SIZE(opts_uboot_names) ? opts_uboot_names[u] : "?";
 }
 
 uint64_t opts_default_uid(const char *name)
@@ -108,6 +132,8 @@ static int opts_phase(const char *s, enum opts_phase *out)
 		*out = OPTS_PHASE_ROM;
 	else if (!strcmp(s, "fastboot"))
 		*out = OPTS_PHASE_FASTBOOT;
+	else if (!strcmp(s, "spl"))
+		*out = OPTS_PHASE_SPL;
 	else
 		return -EINVAL;
 	return 0;
@@ -141,6 +167,69 @@ static void opts_defaults(struct opts *o)
 	o->exit_when = OPTS_EXIT_NEVER;
 	o->dram_check = true;
 	o->ram_cap = 64ull << 20;
+	/* U-Boot's default gadget IDs (CONFIG_USB_GADGET_VENDOR_NUM 0x0525,
+	 * CONFIG_USB_GADGET_PRODUCT_NUM 0xa4a5) as SPL shows them: PID + 0xfff and
+	 * bcdDevice 0x0500 (arch/arm/mach-imx/spl.c g_dnl_bind_fixup(),
+	 * g_dnl_get_board_bcd_device_number(), SDPV_BCD_DEVICE) */
+	o->spl_vid = 0x0525;
+	o->spl_pid = 0xb4a4;
+	o->spl_bcd = 0x0500;
+	o->sdp_loadaddr = UINT32_MAX; /* per SoC, set after parsing */
+	o->spl_uboot_sector = 0x8a;   /* common/spl/Kconfig: 0x8a if ARCH_MX6 || ARCH_MX7 */
+	o->uboot = OPTS_UBOOT_FLASHD;
+	o->uuu_support = -1;
+	o->env_offset = 0xC0000;      /* mx6sabresd CONFIG_ENV_OFFSET */
+	o->env_size = 0x2000;         /* CONFIG_ENV_SIZE */
+}
+
+/* the SPL/U-Boot options that take a word; 1 when C is not one of them */
+static int opts_uboot_opts(struct opts *o, int c, const char *a, char *err, size_t el)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_SPL_VID:
+	case OPT_SPL_PID:
+	case OPT_SPL_BCD:
+		if (opts_num(a, 0xffff, &v) < 0)
+			return opts_err(err, el, "--spl-vid/--spl-pid/--spl-bcd: 16-bit number");
+		*(c == OPT_SPL_VID ? &o->spl_vid : c == OPT_SPL_PID ? &o->spl_pid : &o->spl_bcd) =
+			(uint16_t)v;
+		break;
+	case OPT_SDP_LOADADDR:
+		if (opts_num(a, UINT32_MAX - 1, &v) < 0)
+			return opts_err(err, el, "--sdp-loadaddr: 32-bit address");
+		o->sdp_loadaddr = (uint32_t)v;
+		break;
+	case OPT_SPL_SECTOR:
+		if (opts_num(a, 0xffffff, &v) < 0 || !v)
+			return opts_err(err, el, "--spl-uboot-sector: 1..0xffffff");
+		o->spl_uboot_sector = (uint32_t)v;
+		break;
+	case OPT_ENV_OFFSET:
+	case OPT_ENV_SIZE:
+		if (opts_num(a, 0xffffffff, &v) < 0 || v % 512 || (c == OPT_ENV_SIZE &&
+		    (v < 512 || v > (1u << 20))))
+			return opts_err(err, el, "--env-offset/--env-size: multiples of 512 (size <= 1M)");
+		*(c == OPT_ENV_OFFSET ? &o->env_offset : &o->env_size) = (uint32_t)v;
+		break;
+	case OPT_UBOOT:
+		for (v = 0; v < ARRAY_SIZE(opts_uboot_names); v++)
+			if (!strcmp(a, opts_uboot_names[v]))
+				break;
+		if (v == ARRAY_SIZE(opts_uboot_names))
+			return opts_err(err, el, "--uboot: flashd, mainline or nxp");
+		o->uboot = (enum opts_uboot)v;
+		break;
+	case OPT_UUU:
+		if (strcmp(a, "yes") && strcmp(a, "no"))
+			return opts_err(err, el, "--uuu-support: yes or no");
+		o->uuu_support = !strcmp(a, "yes");
+		break;
+	default:
+		return 1;
+	}
+	return 0;
 }
 
 /* options naming things; 1 when C is not one of them, -EINVAL with ERR set */
@@ -260,7 +349,7 @@ static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t e
 	case OPT_F_DISC:
 	case OPT_F_HANG:
 		if (opts_phase(a, c == OPT_F_DISC ? &o->fault_disconnect_in : &o->fault_hang_in) < 0)
-			return opts_err(err, el, "--fault-*-in: rom or fastboot");
+			return opts_err(err, el, "--fault-*-in: rom, spl or fastboot");
 		break;
 	case OPT_F_STALL:
 		if (!strcmp(a, "ep0"))
@@ -295,6 +384,8 @@ static int opts_one(struct opts *o, int c, const char *a, bool *uid_set, char *e
 		r = opts_numbers(o, c, a, err, el);
 	if (r == 1)
 		r = opts_faults(o, c, a, err, el);
+	if (r == 1)
+		r = opts_uboot_opts(o, c, a, err, el);
 	if (r == 1)
 		return opts_err(err, el, "unknown option");
 	return r;
@@ -335,5 +426,14 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		return opts_err(err, errlen, "--udc, --name, --log and --emmc are required");
 	if (!uid_set)
 		o->uid = opts_default_uid(o->name);
+	/* CONFIG_SDP_LOADADDR: u-boot.img's header right below CONFIG_TEXT_BASE
+	 * (0x17800000 on the i.MX6Q/DL SPL boards, 0x87800000 on UL/ULL/SL/SX), as
+	 * configs/imx6ulz_smm_m2.config (0x877fffc0) and dh_imx6.config set it */
+	if (o->sdp_loadaddr == UINT32_MAX)
+		o->sdp_loadaddr = o->soc->dram_start == 0x10000000u ? 0x177fffc0u : 0x877fffc0u;
+	/* CONFIG_FASTBOOT_UUU_SUPPORT: default n in mainline drivers/fastboot/Kconfig;
+	 * uboot-imx and the flashd build have it */
+	if (o->uuu_support < 0)
+		o->uuu_support = o->uboot != OPTS_UBOOT_MAINLINE;
 	return 0;
 }

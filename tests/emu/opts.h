@@ -13,7 +13,9 @@
 
 enum opts_start { OPTS_START_ROM, OPTS_START_FASTBOOT };
 enum opts_exit { OPTS_EXIT_NEVER, OPTS_EXIT_BOOTED, OPTS_EXIT_ROM };
-enum opts_phase { OPTS_PHASE_NONE, OPTS_PHASE_ROM, OPTS_PHASE_FASTBOOT };
+enum opts_phase { OPTS_PHASE_NONE, OPTS_PHASE_ROM, OPTS_PHASE_FASTBOOT, OPTS_PHASE_SPL };
+/* the U-Boot build that runs after the ROM/SPL: README.md "U-Boot personalities" */
+enum opts_uboot { OPTS_UBOOT_FLASHD, OPTS_UBOOT_MAINLINE, OPTS_UBOOT_NXP };
 enum opts_stall { OPTS_STALL_NONE, OPTS_STALL_EP0, OPTS_STALL_IN, OPTS_STALL_OUT };
 
 struct opts {
@@ -31,6 +33,13 @@ struct opts {
 	const char *env[OPTS_MAX_ENV];
 	size_t n_env;
 	enum opts_exit exit_when;
+	/* U-Boot SPL (spl.c) and the personality of U-Boot proper */
+	uint16_t spl_vid, spl_pid, spl_bcd;
+	uint32_t sdp_loadaddr;
+	uint32_t spl_uboot_sector;   /* CONFIG_SYS_MMCSD_RAW_MODE_U_BOOT_SECTOR */
+	enum opts_uboot uboot;
+	int uuu_support;             /* CONFIG_FASTBOOT_UUU_SUPPORT; -1: the personality's */
+	uint32_t env_offset, env_size; /* CONFIG_ENV_OFFSET, CONFIG_ENV_SIZE */
 	bool dram_check;
 	uint64_t ram_cap;
 	/* faults */
@@ -48,6 +57,7 @@ struct opts {
 /* 0: parsed; 1: --help was printed; -EINVAL: ERR holds the message */
 int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen);
 void opts_usage(FILE *f);
+const char *opts_uboot_to_string(enum opts_uboot u);
 /* the default --uid for a board name (FNV-1a 64 of the name) */
 uint64_t opts_default_uid(const char *name);
 

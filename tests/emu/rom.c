@@ -111,6 +111,11 @@ const struct rom_jump *rom_jump(const struct rom *r)
 	return &r->jump;
 }
 
+struct mem *rom_mem(struct rom *r)
+{
+	return r->mem;
+}
+
 uint32_t rom_last_status(const struct rom *r)
 {
 	return r->last_status;

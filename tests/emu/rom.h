@@ -13,6 +13,7 @@
 
 #include "ivt.h"
 #include "log.h"
+#include "mem.h"
 #include "soc.h"
 
 #define ROM_REPORT1_LEN 17u
@@ -73,6 +74,8 @@ int rom_set_report(struct rom *r, const uint8_t *buf, size_t len);
 int rom_next_report(struct rom *r, uint8_t *buf, size_t *len);
 /* valid after ROM_JUMPED */
 const struct rom_jump *rom_jump(const struct rom *r);
+/* the RAM and registers (the SPL and U-Boot run in the same memory) */
+struct mem *rom_mem(struct rom *r);
 /* the status word of the last error (ERROR_STATUS answer) */
 uint32_t rom_last_status(const struct rom *r);
 

@@ -95,6 +95,38 @@ static void test_opts_all(void **state)
 	assert_int_equal(parse(&o, "--help"), 1);
 }
 
+static void test_opts_spl_uboot(void **state)
+{
+	struct opts o;
+
+	(void)state;
+	/* the defaults: U-Boot's gadget IDs as SPL shows them, SDP_LOADADDR per SoC */
+	assert_int_equal(parse(&o, ""), 0);
+	assert_int_equal(o.spl_vid, 0x0525);
+	assert_int_equal(o.spl_pid, 0xb4a4);
+	assert_int_equal(o.spl_bcd, 0x0500);
+	assert_int_equal(o.sdp_loadaddr, 0x177fffc0u);
+	assert_int_equal(o.spl_uboot_sector, 0x8a);
+	assert_int_equal(o.uboot, OPTS_UBOOT_FLASHD);
+	assert_int_equal(o.uuu_support, 1);
+	assert_int_equal(parse(&o, "--soc 6ull --uboot mainline"), 0);
+	assert_int_equal(o.sdp_loadaddr, 0x877fffc0u);
+	assert_int_equal(o.uuu_support, 0); /* CONFIG_FASTBOOT_UUU_SUPPORT default n */
+	assert_string_equal(opts_uboot_to_string(o.uboot), "mainline");
+	assert_int_equal(parse(&o, "--uboot nxp --spl-vid 0x1b67 --spl-pid 0x4fff --spl-bcd 0x0400 "
+				  "--sdp-loadaddr 0 --spl-uboot-sector 0x88 --uuu-support no "
+				  "--env-offset 0x100000 --env-size 0x4000 --fault-disconnect-in spl"), 0);
+	assert_int_equal(o.uboot, OPTS_UBOOT_NXP);
+	assert_int_equal(o.spl_pid, 0x4fff);
+	assert_int_equal(o.spl_bcd, 0x0400);
+	assert_int_equal(o.sdp_loadaddr, 0);
+	assert_int_equal(o.spl_uboot_sector, 0x88);
+	assert_int_equal(o.uuu_support, 0);
+	assert_int_equal(o.env_offset, 0x100000);
+	assert_int_equal(o.env_size, 0x4000);
+	assert_int_equal(o.fault_disconnect_in, OPTS_PHASE_SPL);
+}
+
 static void test_opts_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -104,6 +136,8 @@ static void test_opts_bad(void **state)
 		"--exit-when sometimes", "--ram-cap 1K", "--fault-disconnect-at-byte 0",
 		"--fault-disconnect-at-cmd 0", "--fault-disconnect-at-sdp-byte 0", "--fault-disconnect-in u-boot", "--fault-stall ep1",
 		"--fault-delay-reply soon", "--fault-hang-in x", "--bogus", "stray", "--soc",
+		"--uboot vendor", "--uuu-support maybe", "--spl-pid 0x10000", "--sdp-loadaddr 0x100000000",
+		"--spl-uboot-sector 0", "--env-size 100", "--env-size 2M", "--env-offset 7",
 	};
 	struct opts o;
 
@@ -284,6 +318,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts_defaults),
 		cmocka_unit_test(test_opts_all),
+		cmocka_unit_test(test_opts_spl_uboot),
 		cmocka_unit_test(test_opts_bad),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_log),

@@ -31,7 +31,7 @@ static struct fx *fx_new2(bool offset_names, const char *fault, const char *cons
 	struct fx *f = calloc(1, sizeof(*f));
 	struct emmc_cfg ec = { NULL, 64 * MB, 0, NULL, NULL };
 	struct uboot_cfg uc = { soc_find("6q"), 0x1122334455667788ull, MAXDL, offset_names,
-				env, nenv, NULL, NULL };
+				env, nenv, NULL, NULL, UBOOT_FLASHD, false, 0, 0 };
 	struct fb_cfg fc = { MAXDL, fault };
 
 	assert_non_null(f);
@@ -653,7 +653,8 @@ static void test_env_extra(void **state)
 	const char *bad[] = { "=x" };
 	struct fx *f = fx_new2(false, NULL, env, 3);
 	struct uboot *u;
-	struct uboot_cfg uc = { soc_find("6ul"), 1, MAXDL, false, bad, 1, NULL, NULL };
+	struct uboot_cfg uc = { soc_find("6ul"), 1, MAXDL, false, bad, 1, NULL, NULL,
+				UBOOT_FLASHD, false, 0, 0 };
 
 	(void)state;
 	expect(f, "getvar:product", "OKAYcustom");

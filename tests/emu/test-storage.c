@@ -95,6 +95,16 @@ static void test_emmc_basics(void **state)
 	assert_int_equal(emmc_partconf(f->m), 0x40 | 0x10 | 1);
 	assert_int_equal(emmc_boot_partition(f->m), 2);
 	assert_int_equal(emmc_bytes_written(f->m), 4096 + 2048);
+	emmc_set_bootbus(f->m, 0x0a);
+	{
+		/* EXT_CSD is non-volatile: a new run of the board finds it as it was */
+		struct emmc_cfg c = { f->path, 8 * MB, 0, NULL, NULL };
+
+		emmc_free(f->m);
+		assert_int_equal(emmc_open(&c, NULL, &f->m), 0);
+		assert_int_equal(emmc_partconf(f->m), 0x40 | 0x10 | 1);
+		assert_int_equal(emmc_boot_partition(f->m), 2);
+	}
 	fx_free(f);
 }
 

@@ -39,6 +39,56 @@ struct uboot *uboot_free(struct uboot *u)
 	return NULL;
 }
 
+static const char *const uboot_flavour_names[] = {
+	[UBOOT_FLASHD] = "flashd",
+	[UBOOT_MAINLINE] = "mainline",
+	[UBOOT_NXP] = "nxp",
+};
+
+const char *uboot_flavour_to_string(enum uboot_flavour f)
+{
+	return (unsigned)f < ARRAY_SIZE(uboot_flavour_names) ? uboot_flavour_names[f] : "?";
+}
+
+uint32_t uboot_env_offset(const struct uboot *u)
+{
+	return u->cfg.env_size ? u->cfg.env_offset : UBOOT_ENV_OFFSET;
+}
+
+uint32_t uboot_env_size(const struct uboot *u)
+{
+	return u->cfg.env_size ? u->cfg.env_size : UBOOT_ENV_SIZE;
+}
+
+/* entries of one flavour's default environment only */
+static int uboot_flavour_vars(struct uboot *u)
+{
+	/* flashd-emu's own: raw partitions for the bootloader and the env region */
+	static const char *const flashd[][2] = {
+		{ "fastboot_partition_alias_rootfs", "mmcsda1" },
+		{ "fastboot_raw_partition_bootloader", "0x2 0x7fe" },
+		{ "fastboot_raw_partition_uboot-env", "0x600 0x10" },
+	};
+	/* uboot-imx: include/configs/mx6sabre_common.h CONFIG_MFG_ENV_SETTINGS
+	 * (bootcmd_mfg, what autoboot.c tests for "Boot from USB for mfgtools"),
+	 * emmc_dev (the emulator has one MMC device: 0) and fastboot_dev */
+	static const char *const nxp[][2] = {
+		{ "bootcmd_mfg", "run mfgtool_args; fastboot 0" },
+		{ "emmc_dev", "0" },
+		{ "fastboot_dev", "mmc0" },
+		{ "mfgtool_args", "setenv bootargs console=ttymxc0,115200 rdinit=/linuxrc" },
+	};
+	const char *const (*v)[2] = u->cfg.flavour == UBOOT_FLASHD ? flashd : nxp;
+	size_t n = u->cfg.flavour == UBOOT_FLASHD ? ARRAY_SIZE(flashd) : ARRAY_SIZE(nxp);
+
+	if (u->cfg.flavour == UBOOT_MAINLINE)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (env_set_force(u->env, v[i][0], v[i][1]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 static int uboot_default_vars(struct uboot *u)
 {
 	const struct soc_info *s = u->cfg.soc;
@@ -52,9 +102,6 @@ static int uboot_default_vars(struct uboot *u)
 			     " && bootz ${loadaddr} - ${fdt_addr}" },
 		{ "bootdelay", "2" },
 		{ "cpu", "armv7" },
-		{ "fastboot_partition_alias_rootfs", "mmcsda1" },
-		{ "fastboot_raw_partition_bootloader", "0x2 0x7fe" },
-		{ "fastboot_raw_partition_uboot-env", "0x600 0x10" },
 		{ "fdt_addr", low_dram ? "0x18000000" : "0x83000000" },
 		{ "image", "zImage" },
 		{ "loadaddr", low_dram ? "0x12000000" : "0x80800000" },
@@ -68,12 +115,24 @@ static int uboot_default_vars(struct uboot *u)
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
 		if (env_set_force(u->env, vars[i][0], vars[i][1]) < 0)
 			return -ENOMEM;
-	return 0;
+	return uboot_flavour_vars(u);
+}
+
+/* serial# from the fuses when the environment has none */
+static int uboot_serial(struct uboot *u)
+{
+	char serial[20];
+
+	if (env_get(u->env, "serial#"))
+		return 0;
+	snprintf(serial, sizeof(serial), "%08x%08x", (uint32_t)u->cfg.uid,
+		 (uint32_t)(u->cfg.uid >> 32));
+	return env_set_force(u->env, "serial#", serial);
 }
 
 int uboot_env_default(struct uboot *u)
 {
-	char name[ENV_NAME_MAX], serial[20];
+	char name[ENV_NAME_MAX];
 	int r;
 
 	env_clear(u->env);
@@ -88,39 +147,102 @@ int uboot_env_default(struct uboot *u)
 		r = env_set_force(u->env, name, eq + 1);
 	}
 	/* misc init: serial# from OCOTP CFG0, CFG1 unless the env has one */
-	if (r == 0 && !env_get(u->env, "serial#")) {
-		snprintf(serial, sizeof(serial), "%08x%08x", (uint32_t)u->cfg.uid,
-			 (uint32_t)(u->cfg.uid >> 32));
-		r = env_set_force(u->env, "serial#", serial);
+	return r == 0 ? uboot_serial(u) : r;
+}
+
+static void uboot_log_env(struct uboot *u, const char *source, const char *reason)
+{
+	struct log_ev e;
+
+	log_begin(&e, u->log, "env-load");
+	log_str(&e, "flavour", uboot_flavour_to_string(u->cfg.flavour));
+	log_u64(&e, "offset", uboot_env_offset(u));
+	log_u64(&e, "size", uboot_env_size(u));
+	log_str(&e, "source", source);
+	log_str(&e, "reason", reason);
+	log_u64(&e, "vars", env_count(u->env));
+	log_end(&e);
+}
+
+/* env/mmc.c env_mmc_load() + env/common.c env_import(): the region of the user
+ * area, CRC checked; 0 when the saved environment was imported */
+static int uboot_env_load(struct uboot *u, const char **reason)
+{
+	uint32_t size = uboot_env_size(u);
+	uint8_t *region = malloc(size);
+	int r;
+
+	*reason = "read-error";
+	if (!region)
+		return -ENOMEM;
+	r = emmc_pread(u->emmc, EMMC_USER, uboot_env_offset(u), region, size);
+	if (r == 0) {
+		r = env_import(u->env, region, size);
+		*reason = r == 0 ? "ok" : "bad CRC"; /* env/common.c env_import() */
 	}
+	free(region);
 	return r;
 }
 
 int uboot_start(struct uboot *u)
 {
+	const char *reason = "default";
+	int r;
+
 	u->reset = false;
 	emmc_select(u->emmc, EMMC_USER);
-	return uboot_env_default(u);
+	if (u->cfg.flavour == UBOOT_FLASHD) {
+		r = uboot_env_default(u);
+		uboot_log_env(u, "default", "usb-boot");
+		return r;
+	}
+	uboot_console(u, "Loading Environment from MMC... ");
+	if (uboot_env_load(u, &reason) != 0) {
+		uboot_console(u, "*** Warning - %s, using default environment", reason);
+		r = uboot_env_default(u);
+		uboot_log_env(u, "default", reason);
+		return r;
+	}
+	if (u->cfg.flavour == UBOOT_NXP && env_get(u->env, "bootcmd_mfg")) {
+		/* common/autoboot.c bootdelay_process() in uboot-imx */
+		uboot_console(u, "Boot from USB for mfgtools");
+		r = uboot_env_default(u);
+		uboot_log_env(u, "default", "mfgtools");
+		return r;
+	}
+	if (u->cfg.flavour == UBOOT_NXP) {
+		uboot_console(u, "Boot from USB for uuu");
+		(void)env_set_force(u->env, "bootcmd", "fastboot 0");
+	}
+	r = uboot_serial(u);
+	uboot_log_env(u, "saved", reason);
+	return r;
 }
 
 int uboot_saveenv(struct uboot *u)
 {
-	uint8_t region[UBOOT_ENV_SIZE];
+	uint32_t size = uboot_env_size(u);
+	uint8_t *region = malloc(size);
 	enum emmc_hwpart was = emmc_current(u->emmc);
-	uint64_t blk = UBOOT_ENV_OFFSET / EMMC_BLKSZ, cnt = UBOOT_ENV_SIZE / EMMC_BLKSZ;
+	uint64_t blk = uboot_env_offset(u) / EMMC_BLKSZ, cnt = size / EMMC_BLKSZ;
 	struct log_ev e;
 	int r;
 
-	r = env_export(u->env, region, sizeof(region));
-	if (r < 0)
+	if (!region)
+		return -ENOMEM;
+	r = env_export(u->env, region, size);
+	if (r < 0) {
+		free(region);
 		return r;
+	}
 	uboot_console(u, "Saving Environment to MMC... Writing to MMC(%d)... ", UBOOT_MMC_DEV);
 	emmc_select(u->emmc, EMMC_USER);
 	r = emmc_bwrite(u->emmc, blk, cnt, region) == cnt ? 0 : -EIO;
+	free(region);
 	emmc_select(u->emmc, was);
 	log_begin(&e, u->log, "env-save");
-	log_u64(&e, "offset", UBOOT_ENV_OFFSET);
-	log_u64(&e, "size", UBOOT_ENV_SIZE);
+	log_u64(&e, "offset", uboot_env_offset(u));
+	log_u64(&e, "size", size);
 	log_u64(&e, "vars", env_count(u->env));
 	log_bool(&e, "ok", r == 0);
 	log_end(&e);

@@ -21,6 +21,13 @@
 
 typedef void (*uboot_sleep_fn)(void *ctx, uint64_t ns);
 
+/* which U-Boot build (README.md "U-Boot personalities") */
+enum uboot_flavour {
+	UBOOT_FLASHD,   /* the emulator's own build: default env, raw partitions */
+	UBOOT_MAINLINE, /* mainline: saved env loaded, raw partitions only from the env */
+	UBOOT_NXP,      /* uboot-imx: fb_fsl partitions, mfgtools env handling */
+};
+
 struct uboot_cfg {
 	const struct soc_info *soc;
 	uint64_t uid;
@@ -30,6 +37,10 @@ struct uboot_cfg {
 	size_t n_env_extra;
 	uboot_sleep_fn sleep;
 	void *sleep_ctx;
+	/* zero values: the flashd build */
+	enum uboot_flavour flavour;
+	bool no_uuu;                   /* built without CONFIG_FASTBOOT_UUU_SUPPORT */
+	uint32_t env_offset, env_size; /* CONFIG_ENV_OFFSET/SIZE; 0: the defaults above */
 };
 
 struct uboot {
@@ -42,10 +53,16 @@ struct uboot {
 
 int uboot_new(const struct uboot_cfg *cfg, struct emmc *emmc, struct log *log, struct uboot **out);
 struct uboot *uboot_free(struct uboot *u);
-/* U-Boot starts: user area selected, default environment (USB boot), serial# */
+const char *uboot_flavour_to_string(enum uboot_flavour f);
+/* U-Boot starts: user area selected, the environment as the flavour loads it
+ * (flashd: default; mainline: the saved one when its CRC is good; nxp: the saved
+ * one unless it has bootcmd_mfg), serial# */
 int uboot_start(struct uboot *u);
 /* load the default environment again (env default -a) */
 int uboot_env_default(struct uboot *u);
+/* the environment region (CONFIG_ENV_OFFSET, CONFIG_ENV_SIZE) */
+uint32_t uboot_env_offset(const struct uboot *u);
+uint32_t uboot_env_size(const struct uboot *u);
 /* saveenv: the env region of the user area, selected hwpart restored; -errno */
 int uboot_saveenv(struct uboot *u);
 /* a line printed on the console (logged as a "console" event) */

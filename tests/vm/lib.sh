@@ -277,3 +277,26 @@ make_mbr() {
 	} >"$out"
 	[[ $(stat -c %s "$out") == 512 ]] || fail "make_mbr: bad size"
 }
+
+# make_spl OUT SIZE: an SPL-shaped i.MX image as U-Boot builds it for i.MX6
+# (arch/arm/mach-imx: mkimage -T imximage, IVT v2, no DCD, entry CONFIG_SPL_TEXT_BASE
+# 0x00908000 in OCRAM, so IVT self 0x00907400); random code, SIZE bytes in all
+# (mkimage's 0xC00-byte header included). mkimage sets boot_data.length to
+# ROUND(SIZE + 0x400, 4 KiB): with SIZE = 0x10C00 that is 0x11000 and uuu's -skipspl
+# (libuuu/sdp.cpp: offset = length - (self - start)) lands right after the SPL.
+make_spl() {
+	local out=$1 size=$2
+	printf 'IMAGE_VERSION 2\nBOOT_FROM sd\n' >"$out.cfg"
+	random_file "$out.bin" $((size - 0xC00))
+	mkimage -T imximage -n "$out.cfg" -e 0x00908000 -d "$out.bin" "$out" >"$out.mkimage.txt" ||
+		fail "mkimage failed: $(cat "$out.mkimage.txt")"
+	[[ $(stat -c %s "$out") == "$size" ]] || fail "make_spl: $out is not $size bytes"
+}
+
+# make_uimg OUT PAYLOAD LOAD: a legacy U-Boot image (u-boot.img) of PAYLOAD loaded and
+# entered at LOAD (mkimage -A arm -O u-boot -T firmware -C none, as U-Boot's Makefile
+# makes u-boot.img)
+make_uimg() {
+	mkimage -A arm -O u-boot -T firmware -C none -a "$3" -e "$3" -n "flashd-emu U-Boot" \
+		-d "$2" "$1" >"$1.mkimage.txt" || fail "mkimage failed: $(cat "$1.mkimage.txt")"
+}
