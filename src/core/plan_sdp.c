@@ -128,6 +128,37 @@ static uint64_t plan_sdp_fhdr(const struct plan_step *st, uint64_t data_len, uin
 	return 0;
 }
 
+/* What an SPL write to CONFIG_SDP_LOADADDR (address 0) sends is what the
+ * SPL's jump (address 0, the same place) starts: U-Boot SPL's f_sdp.c hands
+ * the bytes there to spl_parse_image_header() (common/spl/spl.c), which
+ * knows a legacy uImage (u-boot.img), a FIT and an i.MX IVT; anything else
+ * is taken as a raw U-Boot at CONFIG_SYS_TEXT_BASE, or refused, and the
+ * board hangs silently. A u-boot-with-spl.imx padded to CONFIG_SPL_PAD_TO is
+ * the usual case: uuu's -skipspl takes the SPL's boot-data length, which
+ * mkimage rounds to 4 KiB, and lands in the padding. */
+static int plan_sdp_spl_payload(struct plan_loader *ld, const struct plan_step *st)
+{
+	const uint8_t *d = st->image->data + st->image_offset;
+	uint32_t le;
+
+	if ((st->proto != PLAN_PROTO_SDPU && st->proto != PLAN_PROTO_SDPV) ||
+	    (st->has_addr && st->addr != 0))
+		return 0;
+	if (st->image_len >= 4) {
+		le = plan_rd32(d);
+		if (le == 0x56190527u /* uImage ih_magic 0x27051956, big endian */ ||
+		    le == 0xedfe0dd0u /* FDT magic 0xd00dfeed: a FIT */ ||
+		    le == 0x402000D1u || le == 0x412000D1u)
+			return 0;
+	}
+	return plan_fail(ld, "%s: the %s data at offset 0x%llx is no U-Boot image (no uImage, FIT or "
+			 "IVT header): U-Boot SPL would not start it and the board would hang%s",
+			 st->file, st->skipspl ? "-skipspl" : "written",
+			 (unsigned long long)st->image_offset,
+			 st->skipspl ? " (a flash.bin padded to CONFIG_SPL_PAD_TO? -skipspl lands in the "
+				       "padding: write u-boot.img itself)" : "");
+}
+
 int plan_sdp_range(struct plan_loader *ld, struct plan_step *st)
 {
 	uint64_t data_len = st->image->size, size, offset = st->image_offset, toff, tlen;
@@ -158,7 +189,7 @@ int plan_sdp_range(struct plan_loader *ld, struct plan_step *st)
 				 (unsigned long long)size);
 	st->image_offset = offset;
 	st->image_len = size - offset;
-	return 0;
+	return plan_sdp_spl_payload(ld, st);
 }
 
 /* ---- the boot chain ---- */

@@ -195,6 +195,7 @@ static void test_skipfhdr(void **state)
 	struct plan *p;
 
 	memcpy(buf + 0x400, "FCFB", 4);
+	memcpy(buf + 0x1000, "\x27\x05\x19\x56", 4); /* a uImage after the FlexSPI header */
 	testutil_write_file(P("fspi.bin"), buf, 0x3000);
 	p = load_ok("SDPV: write -f fspi.bin -skipfhdr\nSDPV: jump\nFB: done\n");
 	assert_int_equal(plan_step(p, 0)->image_offset, 0x1000);
@@ -202,8 +203,32 @@ static void test_skipfhdr(void **state)
 	plan_unref(p);
 	expect_fail("SDPV: write -f fspi.bin -skipfhdr -offset 0xfffffffffffffffe\nSDPV: jump\nFB: done\n",
 		    "fspi.bin: -offset 0xfffffffffffffffe is beyond the end of the file");
-		p = load_ok("SDPV: write -f u-boot.img -skipfhdr\nSDPV: jump\nFB: done\n");
+	p = load_ok("SDPV: write -f u-boot.img -skipfhdr\nSDPV: jump\nFB: done\n");
 	assert_int_equal(plan_step(p, 0)->image_offset, 0);
+	plan_unref(p);
+	free(buf);
+}
+
+/* what an SPL write to the load address sends must be an image U-Boot SPL
+ * starts (common/spl/spl.c): a u-boot-with-spl.imx padded to
+ * CONFIG_SPL_PAD_TO sends its padding under -skipspl */
+static void test_spl_payload(void **state)
+{
+	uint8_t *buf = calloc(1, 0x3000);
+	struct plan *p;
+
+	(void)state;
+	testutil_write_file(P("zeros.bin"), buf, 0x3000);
+	expect_fail("SDP: boot -f spl.imx\nSDPV: write -f zeros.bin\nSDPV: jump\nFB: done\n",
+		    "zeros.bin: the written data at offset 0x0 is no U-Boot image (no uImage, FIT or "
+		    "IVT header): U-Boot SPL would not start it");
+	/* at another address it is data the plan places itself */
+	p = load_ok("SDPV: write -f zeros.bin -addr 0x80000000\nSDPV: write -f u-boot.img\n"
+		    "SDPV: jump\nFB: done\n");
+	plan_unref(p);
+	memcpy(buf + 0x100, "\xd0\x0d\xfe\xed", 4); /* a FIT */
+	testutil_write_file(P("fit.bin"), buf, 0x3000);
+	p = load_ok("SDPV: write -f fit.bin -offset 0x100\nSDPV: jump\nFB: done\n");
 	plan_unref(p);
 	free(buf);
 }
@@ -302,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_sdpu_beside_sdpv),
 		cmocka_unit_test(test_full_uboot),
 		cmocka_unit_test(test_skipfhdr),
+		cmocka_unit_test(test_spl_payload),
 		cmocka_unit_test(test_sdp_write_range),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_no_rom_stage),

@@ -19,7 +19,7 @@
 #include "station_test.h"
 
 #define SPL_PLAN "uuu_version 1.4.0\nSDP: boot -f spl.imx\n" \
-	"SDPU: delay 1\nSDPU: write -f flash.bin -offset 0x100\nSDPU: jump\n" \
+	"SDPU: delay 1\nSDPU: write -f flash.bin -offset 0x1c00\nSDPU: jump\n" \
 	"SDPV: delay 1\nSDPV: write -f flash.bin -skipspl\nSDPV: jump\n" \
 	"FB: getvar version\nFB: done\n"
 
@@ -169,7 +169,7 @@ static void test_spl_plan_fastboot_direct(void **state)
 /* an SDPV gadget, but the plan only has SDPU lines */
 static void test_spl_flavour_missing(void **state)
 {
-	spl_station("SDP: boot -f boot.imx\nSDPU: write -f raw.bin\nSDPU: jump\n"
+	spl_station("SDP: boot -f boot.imx\nSDPU: write -f u-boot.img\nSDPU: jump\n"
 		    "FB: getvar version\n");
 	rom("9-1", "/dev/bus/usb/009/002");
 	run(5);

@@ -65,13 +65,15 @@ static void make_files(void)
 	memset(raw, 0x5a, sizeof(raw));
 	write_file("raw.bin", raw, sizeof(raw));
 	/* a U-Boot SPL (IVT and entry in OCRAM), and flash.bin: that SPL with
-	 * raw.bin after its boot data's length, where uuu's -skipspl finds it */
+	 * u-boot.img after its boot data's length, where uuu's -skipspl finds it */
 	o = (struct imxb_opts){ .ivt_offset = 0, .self = 0x00907400u, .payload = 4096 };
 	size = imxb_size(&o);
 	img = calloc(1, size + sizeof(raw));
 	assert_non_null(img);
 	imxb_build(img, &o);
 	write_file("spl.imx", img, size);
+	memcpy(raw, "\x27\x05\x19\x56", 4); /* U-Boot proper: a uImage (u-boot.img) */
+	write_file("u-boot.img", raw, sizeof(raw));
 	memcpy(img + size, raw, sizeof(raw));
 	write_file("flash.bin", img, size + sizeof(raw));
 	free(img);
