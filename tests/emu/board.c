@@ -333,10 +333,16 @@ static void board_loop(struct board *b, const struct board_ops *ops)
 			board_end(b, BOARD_END_SIGNAL, "signal");
 			break;
 		}
-		if (p[1].revents)
-			board_ep0(b, ops);
+		/* completions first: a request the host already read completed
+		 * on the board before the host could send its next command (the
+		 * UDC gives the gadget request back before the host's URB), so
+		 * f_sdp's sdp_tx_complete() runs before that command arrives; the
+		 * other order made the SPL drop report 3 of a jump sent on ep0
+		 * ("Wrong State") and never jump */
 		if (p[2].revents)
 			board_reap(b, ops);
+		if (p[1].revents)
+			board_ep0(b, ops);
 		if (p[3].revents && read(b->timerfd, &ticks, sizeof(ticks)) == sizeof(ticks))
 			ops->timer(b);
 		if (b->terminate)
