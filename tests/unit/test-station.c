@@ -315,6 +315,28 @@ static void wait_held(unsigned n)
 	assert_int_equal(__atomic_load_n(&fl.held, __ATOMIC_SEQ_CST), n);
 }
 
+/* status shows the load under way (kind and plan), and the last "plan"
+ * event said the same; kind NULL: no load. */
+static void assert_loading(const char *kind, const char *path)
+{
+	json_t *status = be.status(be.ud), *l = json_object_get(status, "loading"), *ev = NULL;
+
+	for (size_t i = json_array_size(events); i-- > 0 && !ev;)
+		if (strcmp(json_string_value(json_object_get(json_array_get(events, i), "type")), "plan") == 0)
+			ev = json_object_get(json_object_get(json_array_get(events, i), "fields"), "loading");
+	assert_non_null(ev);
+	if (!kind) {
+		assert_true(json_is_null(l));
+		assert_true(json_is_null(ev));
+	} else {
+		assert_string_equal(json_string_value(json_object_get(l, "kind")), kind);
+		assert_non_null(strstr(json_string_value(json_object_get(l, "path")), path));
+		assert_int_equal(json_integer_value(json_object_get(l, "queued")), 0);
+		assert_string_equal(json_string_value(json_object_get(ev, "kind")), kind);
+	}
+	json_decref(status);
+}
+
 /* ---- tests ---- */
 
 static void test_seed_flow(void **state)
@@ -643,6 +665,20 @@ static void test_reload(void **state)
 	assert_int_equal(st->plans.nsel, 0);
 }
 
+/* A reload with unchanged images shares them with the plans in force
+ * instead of reading (hashing) them again. */
+static void test_reload_reuses_images(void **state)
+{
+	struct plan_image *before;
+	char err[1024] = "";
+
+	before = plan_image(st->plans.plan, 0);
+	assert_non_null(before);
+	write_conf("plan = a.lst", "");
+	assert_int_equal(reload_wait(err, sizeof(err)), 0);
+	assert_ptr_equal(plan_image(st->plans.plan, 0), before);
+}
+
 /* `use` binds its arguments to the plan's parameters; a missing one is
  * refused with file:line and changes nothing */
 static void test_use_with_args(void **state)
@@ -675,8 +711,10 @@ static void test_use_does_not_block(void **state)
 	run(20);
 	assert_int_equal(p.done, 0);
 	assert_ptr_equal(station_plan_for(st, "1-2"), st->plans.plan);   /* not yet */
+	assert_loading("use", "c.lst");
 	fake_load_release(1);
 	assert_int_equal(await(&p, err, sizeof(err)), 0);
+	assert_loading(NULL, NULL);
 	assert_non_null(strstr(plan_path(station_plan_for(st, "1-2")), "c.lst"));
 	assert_int_equal(fl.calls_on_loop, on_loop);   /* never loaded on the loop */
 	live()->ev.done(live()->ev.ud, 0, NULL);
@@ -929,6 +967,7 @@ int main(void)
 		T(test_reload),
 		T(test_use_with_args),
 		T(test_use_does_not_block),
+		T(test_reload_reuses_images),
 		T(test_reload_does_not_block),
 		T(test_loads_in_order),
 		T(test_free_cancels_loads),
