@@ -23,20 +23,13 @@ int cachedir_for_conf(const struct conf *c, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Made if missing (one level: the state directory must exist), and ours
+ * to write. */
 static bool cachedir_writable(const char *dir)
 {
-	char parent[4096];
-	const char *slash;
-
-	if (access(dir, W_OK | X_OK) == 0)
-		return true;
-	if (errno != ENOENT)
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return false;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return access(".", W_OK | X_OK) == 0;
-	snprintf(parent, sizeof(parent), "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
-	return access(parent, W_OK | X_OK) == 0;
+	return access(dir, W_OK | X_OK) == 0;
 }
 
 int cachedir_pick(const struct conf *c, char *buf, size_t len, bool *private_dir)

@@ -13,8 +13,9 @@
 
 /* "<folder of journal_path>/cache" into buf; -ENAMETOOLONG. */
 int cachedir_for_conf(const struct conf *c, char *buf, size_t len);
-/* For a one-off load (--check-plan): the configured cache folder if it, or
- * (when it does not exist yet) the state directory, is writable by us; else
+/* For a one-off load (--check-plan): the configured cache folder if it
+ * exists or can be made (in an existing state directory) and is writable
+ * by us; else
  * a fresh private folder under $TMPDIR (or /tmp) and *private set, to be
  * removed with cachedir_remove(). */
 int cachedir_pick(const struct conf *c, char *buf, size_t len, bool *private_dir);
