@@ -112,12 +112,38 @@ fail:
 	return r;
 }
 
+void station_plan_log_images(const struct plan *p)
+{
+	size_t n = p ? plan_n_images(p) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_image *img = plan_image(p, i);
+
+		if (img->compression)
+			log_info("plan %s: %s: %s-compressed (sha256 %.12s…), payload %zu bytes "
+				 "(sha256 %.12s…) %s", plan_path(p), img->path, img->compression,
+				 img->source_sha256, img->size, img->sha256,
+				 img->cache_hit ? "from the cache" : "decompressed into the cache");
+	}
+}
+
+void station_plans_log_images(const struct station_plan_set *s)
+{
+	station_plan_log_images(s->plan);
+	for (size_t i = 0; i < s->nsel; i++)
+		if (s->sel[i].plan != s->plan)
+			station_plan_log_images(s->sel[i].plan);
+}
+
 int station_plans_load(const struct conf *c, struct station_plan_set *out, char *err,
 		       size_t errlen)
 {
 	const struct plan_load_opts o = { 0 };
+	int r = station_plans_load_opts(c, &o, out, err, errlen);
 
-	return station_plans_load_opts(c, &o, out, err, errlen);
+	if (r >= 0)
+		station_plans_log_images(out);
+	return r;
 }
 
 struct plan *station_plan_for(const struct station *st, const char *port)
