@@ -88,6 +88,7 @@ static void plan_image_report(void *ud, uint64_t done, uint64_t total)
 struct plan_image_reader {
 	struct plan_image *img;
 	int fd;
+	bool hash;                /* false: the hash is known (a payload just decompressed) */
 	struct sha256 sha;
 	struct sparse_map *map;   /* NULL: no map (sparse image, too large, no memory) */
 	struct plan_image_progress *pr;
@@ -99,7 +100,7 @@ static void plan_image_zeros(struct plan_image_reader *rd, uint64_t off, uint64_
 
 	if (rd->map && sparse_map_zero(rd->map, off, n) < 0)
 		rd->map = sparse_map_free(rd->map);
-	while (n) {
+	while (rd->hash && n) {
 		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
 		sha256_update(&rd->sha, zeros, k);
 		n -= k;
@@ -112,7 +113,8 @@ static void plan_image_data(struct plan_image_reader *rd, uint64_t off, uint64_t
 
 	while (off < end) {
 		size_t n = end - off < PLAN_HASH_CHUNK ? (size_t)(end - off) : PLAN_HASH_CHUNK;
-		sha256_update(&rd->sha, d + off, n);
+		if (rd->hash)
+			sha256_update(&rd->sha, d + off, n);
 		if (rd->map && sparse_map_scan(rd->map, off, d + off, n) < 0)
 			rd->map = sparse_map_free(rd->map);
 		madvise((void *)(d + off), n, MADV_DONTNEED);
@@ -142,9 +144,12 @@ static void plan_image_extent(const struct plan_image_reader *rd, uint64_t off, 
 	*hole = (uint64_t)h;
 }
 
-static void plan_image_read(struct plan_image *img, int fd, struct plan_image_progress *pr)
+/* known_sha: the payload's hash, computed while it was decompressed just now
+ * (not hashed again); NULL: hash it. */
+static void plan_image_read(struct plan_image *img, int fd, const char *known_sha,
+			    struct plan_image_progress *pr)
 {
-	struct plan_image_reader rd = { .img = img, .fd = fd, .pr = pr };
+	struct plan_image_reader rd = { .img = img, .fd = fd, .hash = !known_sha, .pr = pr };
 	const uint64_t blk = SPARSE_RAW_BLK_SZ_DEFAULT, size = img->size;
 	uint8_t digest[SHA256_DIGEST_LEN];
 	uint64_t off = 0, data, hole;
@@ -172,8 +177,12 @@ static void plan_image_read(struct plan_image *img, int fd, struct plan_image_pr
 		plan_image_data(&rd, off, hole);
 		off = hole;
 	}
-	sha256_final(&rd.sha, digest);
-	sha256_to_hex(digest, img->sha256);
+	if (rd.hash) {
+		sha256_final(&rd.sha, digest);
+		sha256_to_hex(digest, img->sha256);
+	} else {
+		snprintf(img->sha256, sizeof(img->sha256), "%s", known_sha);
+	}
 	if (sparse_map_complete(rd.map))
 		img->map = rd.map;
 	else
@@ -244,10 +253,10 @@ static int plan_image_add(struct plan *p, struct plan_image *img)
 	return 0;
 }
 
-/* Map fd (size bytes; the image's data) and read it. The box remembers st,
- * the file named in the plan. */
-static int plan_image_map(int fd, uint64_t size, const struct stat *st, struct plan_image_progress *pr,
-			  struct plan_image_box **out)
+/* Map fd (size bytes; the image's data) and read it (known_sha: see
+ * plan_image_read). The box remembers st, the file named in the plan. */
+static int plan_image_map(int fd, uint64_t size, const struct stat *st, const char *known_sha,
+			  struct plan_image_progress *pr, struct plan_image_box **out)
 {
 	struct plan_image_box *b = calloc(1, sizeof(*b));
 	void *m;
@@ -270,7 +279,7 @@ static int plan_image_map(int fd, uint64_t size, const struct stat *st, struct p
 	b->size = st->st_size;
 	b->mtime = st->st_mtim;
 	b->ctime = st->st_ctim;
-	plan_image_read(&b->img, fd, pr);
+	plan_image_read(&b->img, fd, known_sha, pr);
 	plan_image_probe(&b->img);
 	*out = b;
 	return 0;
@@ -335,8 +344,10 @@ static int plan_image_payload(struct plan_loader *ld, struct plan_image_progress
 				 res.size ? "too large to map" : "empty");
 			return res.size ? -EFBIG : -EINVAL;
 		}
+		/* a payload from the cache is hashed and checked against its .sum; one
+		 * just decompressed was hashed on its way into the cache */
 		pr->next = 0;
-		r = plan_image_map(pfd, res.size, st, pr, out);
+		r = plan_image_map(pfd, res.size, st, hit ? NULL : res.sha256, pr, out);
 		if (r < 0) {
 			close(pfd);
 			snprintf(ld->why, sizeof(ld->why), "mapping the decompressed image: %s", strerror(-r));
@@ -403,7 +414,7 @@ static int plan_image_load(struct plan_loader *ld, const char *file, int fd, con
 		close(fd);
 		return -EINVAL;
 	}
-	r = plan_image_map(fd, (uint64_t)st->st_size, st, &pr, out);
+	r = plan_image_map(fd, (uint64_t)st->st_size, st, NULL, &pr, out);
 	if (r < 0) {
 		*why = r == -ENOMEM ? "out of memory" : strerror(-r);
 		close(fd);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # flashd-compressed: compressed images end to end (issue 10, scenario 3). The seed
-# flow with the rootfs given as rootfs.wic.zst (default plan, port 1-1) and as
-# rootfs.wic.gz (`flashctl use` for port 1-2). flashd decompresses each once at plan
+# flow with the rootfs given as rootfs.wic.zst (default plan, board 0's port) and as
+# rootfs.wic.gz (`flashctl use` for board 1's port). flashd decompresses each once at plan
 # load into the cache beside its journal and flashes the payload raw->sparse.
 # Checks: both eMMCs are byte for byte expected-emmc.img; the journal records each
 # image with its compression, the compressed file's SHA-256 and the payload's
@@ -28,6 +28,8 @@ zst_sha=$(sha256sum "$zst" | cut -d' ' -f1)
 gz_sha=$(sha256sum "$gz" | cut -d' ' -f1)
 cache=$(dirname "$FL_JOURNAL")/cache
 plan=$FL_PLANS/full.lst
+port0=$(usb_port 0)
+port1=$(usb_port 1)
 
 # the seed images as the plan's arguments, the rootfs replaced by IMAGE
 args_with() {
@@ -40,25 +42,25 @@ use=()
 for a in $(args_with "$gz"); do
 	use+=(--args "$a")
 done
-fl_ctl use "${use[@]}" "$plan" 1-2 >/dev/null
+fl_ctl use "${use[@]}" "$plan" "$port1" >/dev/null
 
 fl_board 0
 fl_board 1
-fl_wait_result 1-1 ok 400
+fl_wait_result "$port0" ok 400
 rec0=$FL_REC
-fl_wait_result 1-2 ok 400
+fl_wait_result "$port1" ok 400
 rec1=$FL_REC
 fl_expect_emmc 0
 fl_expect_emmc 1
 
 # the journal: both hashes of each compressed image
-expect_eq "1-1 rootfs record" \
+expect_eq "$port0 rootfs record" \
 	"$(fl_json_get "$rec0" ".images[] | select(.path == \"$zst\") | [.compression, .source_sha256, .sha256] | join(\" \")")" \
 	"zstd $zst_sha $raw_sha"
-expect_eq "1-2 rootfs record" \
+expect_eq "$port1 rootfs record" \
 	"$(fl_json_get "$rec1" ".images[] | select(.path == \"$gz\") | [.compression, .source_sha256, .sha256] | join(\" \")")" \
 	"gzip $gz_sha $raw_sha"
-expect_eq "1-1 uncompressed images" \
+expect_eq "$port0 uncompressed images" \
 	"$(fl_json_get "$rec0" '[.images[] | select(.compression == null and .source_sha256 == null)] | length')" 4
 
 # one cache entry per compressed file, payload complete
@@ -75,7 +77,7 @@ use=()
 for a in $(args_with "$FL_SEED/other.wic.zst"); do
 	use+=(--args "$a")
 done
-fl_ctl use "${use[@]}" "$plan" 1-1 >/dev/null
+fl_ctl use "${use[@]}" "$plan" "$port0" >/dev/null
 fl_until 30 1 grep -q "other.wic.zst: zstd-compressed .* from the cache" "$FL_LOG" ||
 	fail "the second plan did not take other.wic.zst from the cache"
 expect_eq "cache entry kept" "$(stat -c %i "$cache/$zst_sha.raw")" "$ino"
