@@ -200,7 +200,7 @@ static void station_use_apply(struct station *st, struct station_load *l)
 		log_warning("use: plan refused: %s", l->err);
 		return;
 	}
-	station_plan_log_images(p);
+	station_plan_log_images(p, &st->plans);
 	if (l->nports == 0) {
 		plan_unref(st->plans.plan);
 		st->plans.plan = plan_ref(p);
@@ -240,7 +240,7 @@ static void station_reload_apply(struct station *st, struct station_load *l)
 			  l->conf ? "plans stay" : "configuration stays", l->err);
 		return;
 	}
-	station_plans_log_images(&l->plans);
+	station_plans_log_images(&l->plans, &st->plans);
 	station_plans_clear(&st->plans);
 	st->plans = l->plans;
 	l->plans = (struct station_plan_set){ 0 };

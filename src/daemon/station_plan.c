@@ -112,7 +112,27 @@ fail:
 	return r;
 }
 
-void station_plan_log_images(const struct plan *p)
+static bool station_plan_has_image(const struct plan *p, const struct plan_image *img)
+{
+	size_t n = p ? plan_n_images(p) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (plan_image(p, i) == img)
+			return true;
+	return false;
+}
+
+static bool station_plans_have_image(const struct station_plan_set *s, const struct plan_image *img)
+{
+	if (!s)
+		return false;
+	for (size_t i = 0; i < s->nsel; i++)
+		if (station_plan_has_image(s->sel[i].plan, img))
+			return true;
+	return station_plan_has_image(s->plan, img);
+}
+
+void station_plan_log_images(const struct plan *p, const struct station_plan_set *old)
 {
 	size_t n = p ? plan_n_images(p) : 0;
 
@@ -123,16 +143,17 @@ void station_plan_log_images(const struct plan *p)
 			log_info("plan %s: %s: %s-compressed (sha256 %.12s…), payload %zu bytes "
 				 "(sha256 %.12s…) %s", plan_path(p), img->path, img->compression,
 				 img->source_sha256, img->size, img->sha256,
-				 img->cache_hit ? "from the cache" : "decompressed into the cache");
+				 station_plans_have_image(old, img) ? "kept: the file is unchanged"
+				 : img->cache_hit ? "from the cache" : "decompressed into the cache");
 	}
 }
 
-void station_plans_log_images(const struct station_plan_set *s)
+void station_plans_log_images(const struct station_plan_set *s, const struct station_plan_set *old)
 {
-	station_plan_log_images(s->plan);
+	station_plan_log_images(s->plan, old);
 	for (size_t i = 0; i < s->nsel; i++)
 		if (s->sel[i].plan != s->plan)
-			station_plan_log_images(s->sel[i].plan);
+			station_plan_log_images(s->sel[i].plan, old);
 }
 
 int station_plans_load(const struct conf *c, struct station_plan_set *out, char *err,
@@ -142,7 +163,7 @@ int station_plans_load(const struct conf *c, struct station_plan_set *out, char 
 	int r = station_plans_load_opts(c, &o, out, err, errlen);
 
 	if (r >= 0)
-		station_plans_log_images(out);
+		station_plans_log_images(out, NULL);
 	return r;
 }
 

@@ -84,9 +84,10 @@ int station_plans_load(const struct conf *c, struct station_plan_set *out, char 
 /* Same with base's progress and reuse (the cache folder comes from c). */
 int station_plans_load_opts(const struct conf *c, const struct plan_load_opts *base,
 			    struct station_plan_set *out, char *err, size_t errlen);
-/* Log (info) each compressed image: both hashes, decompressed or from the cache. */
-void station_plan_log_images(const struct plan *p);
-void station_plans_log_images(const struct station_plan_set *s);
+/* Log (info) each compressed image: both hashes, and whether it was
+ * decompressed, taken from the cache or kept from the plans of old. */
+void station_plan_log_images(const struct plan *p, const struct station_plan_set *old);
+void station_plans_log_images(const struct station_plan_set *s, const struct station_plan_set *old);
 void station_plans_clear(struct station_plan_set *ps);
 struct plan *station_plan_for(const struct station *st, const char *port);
 void station_apply_conf(struct station *st);

@@ -88,6 +88,8 @@ t0=$(date +%s%N)
 fl_ctl reload >/dev/null
 ms=$((($(date +%s%N) - t0) / 1000000))
 note "reload with unchanged images: $ms ms"
+grep -q "rootfs.wic.zst: zstd-compressed .* kept: the file is unchanged" "$FL_LOG" ||
+	fail "the reload did not keep the unchanged rootfs.wic.zst"
 fl_ctl status
 fl_stop
 note "flashd-compressed: ok"
