@@ -23,13 +23,34 @@ int cachedir_for_conf(const struct conf *c, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Made if missing (one level: the state directory must exist), and ours
- * to write. */
+/* A folder owned by us and writable: files made there are ours, so neither
+ * we nor its owner are left with entries the other cannot read or replace
+ * (root checking a plan must not fill the daemon's cache with root's files). */
+static bool cachedir_ours(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       access(path, W_OK | X_OK) == 0;
+}
+
+/* The cache folder if it is ours; if it does not exist yet, the state
+ * directory that will hold it (decompress_cache makes it when needed). */
 static bool cachedir_writable(const char *dir)
 {
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	char parent[4096];
+	const char *slash;
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return cachedir_ours(dir);
+	if (errno != ENOENT)
 		return false;
-	return access(dir, W_OK | X_OK) == 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return cachedir_ours(".");
+	snprintf(parent, sizeof(parent), "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
+	return cachedir_ours(parent);
 }
 
 int cachedir_pick(const struct conf *c, char *buf, size_t len, bool *private_dir)

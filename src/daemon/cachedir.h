@@ -13,11 +13,10 @@
 
 /* "<folder of journal_path>/cache" into buf; -ENAMETOOLONG. */
 int cachedir_for_conf(const struct conf *c, char *buf, size_t len);
-/* For a one-off load (--check-plan): the configured cache folder if it
- * exists or can be made (in an existing state directory) and is writable
- * by us; else
- * a fresh private folder under $TMPDIR (or /tmp) and *private set, to be
- * removed with cachedir_remove(). */
+/* For a one-off load (--check-plan): the configured cache folder if it, or
+ * (not made yet) the state directory, is owned by us and writable; else a
+ * fresh private folder under $TMPDIR (or /tmp) and *private set, to be
+ * removed with cachedir_remove(). Creates nothing but the private folder. */
 int cachedir_pick(const struct conf *c, char *buf, size_t len, bool *private_dir);
 /* Remove a private cache folder made by cachedir_pick and the files in it. */
 void cachedir_remove(const char *dir);

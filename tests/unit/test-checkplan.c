@@ -411,6 +411,16 @@ static void test_compressed(void **state)
 	testutil_assert_contains(out_text, (const char *const[]){ "gzip-compressed file, sha256 ", NULL });
 	assert_null(strstr(out_text, "from the cache"));
 	assert_int_equal(rmdir(P("tmp")), 0);   /* empty again */
+	/* a state directory of another user (root checking the daemon's plan):
+	 * nothing is written into it */
+	if (geteuid() == 0) {
+		snprintf(conf, sizeof(conf), "journal = %s/other/results.jsonl\n", tmpdir);
+		testutil_write_file(P("flashd.conf"), conf, strlen(conf));
+		assert_int_equal(mkdir(P("other"), 0750), 0);
+		assert_int_equal(chown(P("other"), 65534, 65534), 0);
+		assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 0);
+		assert_int_equal(rmdir(P("other")), 0);   /* still empty: no cache made there */
+	}
 	/* a configuration that does not parse is a usage error */
 	testutil_write_file(P("flashd.conf"), "settle = banana\n", 16);
 	assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 2);
