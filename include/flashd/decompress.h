@@ -43,8 +43,9 @@ enum decompress_format {
 
 struct decompress_opts {
 	uint64_t max_size;        /* largest payload; 0: DECOMPRESS_MAX_DEFAULT */
-	uint64_t min_free;        /* keep this much free on the output's filesystem;
-				   * 0: DECOMPRESS_MIN_FREE_DEFAULT */
+	uint64_t min_free;        /* stop when less is free on the output's filesystem
+				   * (looked at every 64 MiB written); 0:
+				   * DECOMPRESS_MIN_FREE_DEFAULT */
 	/* called now and then with compressed bytes consumed of total */
 	void (*progress)(void *ud, uint64_t done, uint64_t total);
 	void *ud;

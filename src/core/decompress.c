@@ -147,7 +147,7 @@ static int dc_space(struct dc *d)
 	if (fstatvfs(d->out_fd, &sv) < 0)
 		return 0;   /* no figure: the write's own ENOSPC still stops us */
 	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
-	if (avail < d->min_free + DC_SPACE_EVERY)
+	if (avail < d->min_free)   /* checked every DC_SPACE_EVERY bytes: may go that far below */
 		return dc_fail(d, -ENOSPC,
 			       "not enough free space for the payload: %llu MiB left after %llu MiB "
 			       "written (%llu MiB are kept free)",
