@@ -74,18 +74,26 @@ enum plan_op {
 	PLAN_OP_CFG,       /* CFG line */
 };
 
-/* An opened image: mapped read-only (MAP_PRIVATE) for its whole life. */
+/* An opened image: mapped read-only (MAP_PRIVATE) for its whole life. A
+ * compressed file (zstd, gzip, bzip2, xz by magic) is decompressed once into
+ * the cache (plan_load_opts.cache_dir, decompress.h); the image is then that
+ * payload, a raw or sparse image like any other, and records both hashes. */
 struct plan_image {
-	unsigned refs;            /* use plan_image_ref/unref */
+	unsigned refs;            /* use plan_image_ref/unref (atomic: a loader
+				   * thread may share an unchanged image, below) */
 	char *path;               /* resolved path it was first opened by (one image
-				   * per file: another path to the same inode shares it) */
+				   * per file: another path to the same inode shares it);
+				   * for a compressed file, the compressed file */
 	const uint8_t *data;
 	size_t size;
 	bool file_backed;         /* data is a read-only mapping of the file: pages may be
 				   * given back (MADV_DONTNEED) and faulted in again */
 	int fd;                   /* file_backed: the file, open read-only for the image's
 				   * life (fastboot data is pread from it, not the mapping) */
-	char sha256[65];
+	char sha256[65];          /* of data: the bytes sent (the payload) */
+	const char *compression;  /* "zstd", "gzip", "bzip2", "xz"; NULL: not compressed */
+	char source_sha256[65];   /* compression: SHA-256 of the compressed file; else "" */
+	bool cache_hit;           /* compression: the payload was already in the cache */
 	struct sparse_map *map;   /* raw images: the block map (4 KiB blocks) raw→sparse
 				   * writers share, built while hashing; NULL if none */
 	bool is_imx;              /* imx_image_parse() accepted it; imx valid */
@@ -141,11 +149,33 @@ struct plan;
 /* flags for plan_load/plan_parse */
 #define PLAN_LOAD_NO_IMAGES 0x1u  /* syntax only: do not open images (fuzzing, tests) */
 
+/* How plan_load_ex opens images. The core knows no state directory: the
+ * caller names the cache folder for decompressed images. */
+struct plan_load_opts {
+	unsigned flags;           /* PLAN_LOAD_* */
+	const char *cache_dir;    /* decompressed images (created if missing); NULL:
+				   * compressed images are refused */
+	uint64_t max_payload;     /* largest decompressed image; 0: 256 GiB */
+	/* now and then while an image is hashed or decompressed: bytes of file
+	 * (as written in the plan) done of total; may be called on any thread
+	 * plan_load_ex runs on */
+	void (*progress)(void *ud, const char *file, uint64_t done, uint64_t total);
+	void *ud;
+	/* images of these plans are reused, not read again, when their file is
+	 * unchanged (same device, inode, size, mtime and ctime): a reload with
+	 * unchanged images costs no hashing. The caller keeps the plans alive
+	 * during the call; their images may be shared with the new plan. */
+	struct plan *const *reuse;
+	size_t nreuse;
+};
+
 /* Load the plan at path with args bound to its parameters in order, as
  * "uuu -b" binds them (flashd-plan(5), Parameters). 0 and *out set, or a negative errno and, if err != NULL, a
  * NUL-terminated "file:line: message" (or "file: message") in err. */
 int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
 	      struct plan **out, char *err, size_t errlen);
+int plan_load_ex(const char *path, const char *const *args, size_t nargs,
+		 const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen);
 /* Same from memory: name is used in messages, relative image paths resolve
  * against dir (NULL: the current directory). */
 int plan_parse(const char *name, const char *dir, const char *text, size_t len,

@@ -58,6 +58,7 @@
 #define PROTOCOL_EVENT_RESULT "result"
 #define PROTOCOL_EVENT_SNAPSHOT "snapshot"
 #define PROTOCOL_EVENT_OVERFLOW "overflow"
+#define PROTOCOL_EVENT_PLAN "plan"          /* a `use`/reload load: {"loading": … | null} */
 
 /* Journal results (the `result` key of a record, the `result` filter). */
 #define PROTOCOL_RESULT_OK "ok"

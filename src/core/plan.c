@@ -329,11 +329,12 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 
 /* ---- entry points ---- */
 
-int plan_parse(const char *name, const char *dir, const char *text, size_t len,
-	       const char *const *args, size_t nargs, unsigned flags,
-	       struct plan **out, char *err, size_t errlen)
+static int plan_parse_opts(const char *name, const char *dir, const char *text, size_t len,
+			   const char *const *args, size_t nargs, const struct plan_load_opts *o,
+			   struct plan **out, char *err, size_t errlen)
 {
-	struct plan_loader ld = { .name = name ? name : "plan", .flags = flags, .err = err, .errlen = errlen };
+	struct plan_loader ld = { .name = name ? name : "plan", .flags = o->flags, .opts = o,
+				  .err = err, .errlen = errlen };
 	struct plan *p;
 	int r;
 
@@ -377,6 +378,15 @@ int plan_parse(const char *name, const char *dir, const char *text, size_t len,
 	return 0;
 }
 
+int plan_parse(const char *name, const char *dir, const char *text, size_t len,
+	       const char *const *args, size_t nargs, unsigned flags,
+	       struct plan **out, char *err, size_t errlen)
+{
+	const struct plan_load_opts o = { .flags = flags };
+
+	return plan_parse_opts(name, dir, text, len, args, nargs, &o, out, err, errlen);
+}
+
 static char *plan_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -391,13 +401,21 @@ static char *plan_dirname(const char *path)
 int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
 	      struct plan **out, char *err, size_t errlen)
 {
+	const struct plan_load_opts o = { .flags = flags };
+
+	return plan_load_ex(path, args, nargs, &o, out, err, errlen);
+}
+
+int plan_load_ex(const char *path, const char *const *args, size_t nargs,
+		 const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen)
+{
 	struct plan_loader ld = { .name = path, .err = err, .errlen = errlen };
 	struct stat st;
 	void *m = NULL;
 	char *dir;
 	int fd, r;
 
-	if (!path || !out)
+	if (!path || !out || !o)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
@@ -427,7 +445,8 @@ int plan_load(const char *path, const char *const *args, size_t nargs, unsigned 
 	}
 	close(fd);
 	dir = plan_dirname(path);
-	r = dir ? plan_parse(path, dir, m, (size_t)st.st_size, args, nargs, flags, out, err, errlen) : -ENOMEM;
+	r = dir ? plan_parse_opts(path, dir, m, (size_t)st.st_size, args, nargs, o, out, err, errlen)
+		: -ENOMEM;
 	free(dir);
 	if (m)
 		munmap(m, (size_t)st.st_size);

@@ -377,7 +377,7 @@ static int plan_check_imx(struct plan_loader *ld, struct plan_step *st)
 static int plan_open(struct plan_loader *ld, struct plan_step *st)
 {
 	const char *why = "out of memory";
-	int r = plan_image_open(ld->p, ld->p->dir, st->file, &st->image, &why);
+	int r = plan_image_open(ld, st->file, &st->image, &why);
 
 	if (r == -ENOMEM)
 		return r;

@@ -44,8 +44,10 @@ struct plan_loader {
 	const char *name;
 	unsigned line;      /* 0: message without a line */
 	unsigned flags;
+	const struct plan_load_opts *opts; /* never NULL */
 	char *err;
 	size_t errlen;
+	char why[512];      /* plan_image_open's reason when it is not static text */
 };
 
 /* Format "name:line: message" (or "name: message" for line 0) into the
@@ -100,10 +102,12 @@ bool plan_lex_is_blank(char c);
 
 /* ---- plan_image.c ---- */
 
-/* Open, map, hash and probe path (resolved against dir), reusing an image
- * of p already open for the same file. 0 and *img (borrowed from p), or
- * -errno with *why (a static string or strerror text). */
-int plan_image_open(struct plan *p, const char *dir, const char *file, struct plan_image **img,
+/* Open, map, hash and probe file (resolved against the plan's folder),
+ * reusing an image of the plan already open for the same file, or an
+ * unchanged one of ld->opts->reuse; a compressed file is decompressed into
+ * ld->opts->cache_dir first. 0 and *img (borrowed from the plan), or -errno
+ * with *why (static text, strerror text or ld->why). */
+int plan_image_open(struct plan_loader *ld, const char *file, struct plan_image **img,
 		    const char **why);
 /* -scanterm: find the uuu bootloader tag "UUUBURNXXOEUZX7+A-XY5601QQWWZ<n>END"
  * within the first limit bytes (0: all); the payload is the n bytes before

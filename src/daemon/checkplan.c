@@ -10,16 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "daemon/cachedir.h"
+#include "flashd/conf.h"
 #include "flashd/fastboot.h"
 #include "flashd/plan.h"
 #include "flashd/sparse.h"
 
 #define CHECKPLAN_ARGS_MAX 64u
 #define CHECKPLAN_DEFAULT_MAX_DOWNLOAD 0x7000000u /* U-Boot's FASTBOOT_BUF_SIZE on i.MX */
+#define CHECKPLAN_CONFIG_DEFAULT SYSCONFDIR "/flashd/flashd.conf"
 
 struct checkplan_opts {
 	const char *plan;
+	const char *config;       /* -c: its state directory holds the image cache */
 	const char *args[CHECKPLAN_ARGS_MAX];
 	size_t nargs;
 	uint32_t max_download;
@@ -35,8 +40,10 @@ struct checkplan_fb {
 
 static void checkplan_usage(FILE *f)
 {
-	fputs("usage: flashd --check-plan PLAN [ARG...] [--max-download-size N] [--json]\n"
+	fputs("usage: flashd --check-plan PLAN [ARG...] [--max-download-size N] [--json] [-c FILE]\n"
 	      "  PLAN     a plan file (flashd-plan(5)); ARGs bind its _name parameters in order\n"
+	      "  -c, --config FILE  configuration whose state directory caches decompressed images\n"
+	      "                     (default " CHECKPLAN_CONFIG_DEFAULT ")\n"
 	      "  --max-download-size N  the device's fastboot buffer, hex (0x…) or decimal\n"
 	      "                         (default 0x7000000)\n"
 	      "  --json   print one JSON object instead of a table\n",
@@ -87,6 +94,16 @@ static int checkplan_option(struct checkplan_opts *o, int argc, char **argv, int
 	if (strcmp(a, "--max-download-size") == 0) {
 		++*i;
 		return checkplan_max(o, *i < argc ? argv[*i] : NULL);
+	}
+	if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+		if (++*i >= argc)
+			return checkplan_usage_error("%s needs a value", a);
+		o->config = argv[*i];
+		return 0;
+	}
+	if (strncmp(a, "--config=", 9) == 0 && a[9]) {
+		o->config = a + 9;
+		return 0;
 	}
 	if (strncmp(a, "--check-plan=", 13) == 0 && !o->plan && a[13]) {
 		o->plan = a + 13;
@@ -161,6 +178,14 @@ static bool checkplan_is_fb_image(const struct plan_step *st)
 
 /* ---- table ---- */
 
+/* A compressed file: the hash above is the payload's (what is sent). */
+static void checkplan_table_source(const struct plan_image *img)
+{
+	if (img->compression)
+		printf("        %s-compressed file, sha256 %s%s\n", img->compression, img->source_sha256,
+		       img->cache_hit ? " (decompressed copy from the cache)" : "");
+}
+
 static void checkplan_table_imx(const struct plan_step *st)
 {
 	const struct plan_image *img = st->image;
@@ -169,6 +194,7 @@ static void checkplan_table_imx(const struct plan_step *st)
 	       st->file, img->size, (unsigned)img->imx.ivt_offset, (unsigned)img->imx.load_addr,
 	       (unsigned)img->imx.entry, img->imx.dcd_size, img->imx.csf ? ", signed (CSF)" : "");
 	printf("        sha256 %s\n", img->sha256);
+	checkplan_table_source(img);
 }
 
 static void checkplan_table_fb(const struct plan_step *st, const struct checkplan_fb *fb)
@@ -181,6 +207,7 @@ static void checkplan_table_fb(const struct plan_step *st, const struct checkpla
 	printf(", %" PRIu64 " download%s%s\n", fb->pieces, fb->pieces == 1 ? "" : "s",
 	       !fb->sparse && (st->raw2sparse || fb->pieces > 1) ? " (sent as sparse)" : "");
 	printf("        sha256 %s\n", st->image->sha256);
+	checkplan_table_source(st->image);
 }
 
 static bool checkplan_is_spl(const struct plan_step *st)
@@ -275,6 +302,9 @@ static json_t *checkplan_json_image(const struct plan *p, const struct plan_step
 	json_object_set_new(j, "file", checkplan_jstr(st->file));
 	json_object_set_new(j, "path", checkplan_jstr(img->path));
 	json_object_set_new(j, "sha256", json_string(img->sha256));
+	json_object_set_new(j, "compression", img->compression ? json_string(img->compression) : json_null());
+	json_object_set_new(j, "source_sha256",
+			    img->compression ? json_string(img->source_sha256) : json_null());
 	if (checkplan_is_fb_image(st)) {
 		*err = checkplan_fb(p, st, o->max_download, &fb);
 		json_object_set_new(j, "format", json_string(fb.sparse ? "sparse" : "raw"));
@@ -354,11 +384,47 @@ static int checkplan_json(const struct plan *p, const struct checkplan_opts *o)
 	return err ? CHECKPLAN_EXIT_PLAN : CHECKPLAN_EXIT_OK;
 }
 
+/* Decompressed images go to the configured state directory's cache if we
+ * may write there, else to a private temporary folder removed at exit. */
+static int checkplan_cache(const struct checkplan_opts *o, char *buf, size_t len, bool *priv)
+{
+	const char *path = o->config ? o->config : CHECKPLAN_CONFIG_DEFAULT;
+	struct conf *c = NULL;
+	char *errors = NULL;
+	int r;
+
+	if (!o->config && access(path, F_OK) < 0) {
+		c = conf_new_default();
+	} else if ((r = conf_load(path, &c, &errors)) < 0) {
+		fprintf(stderr, "%s%s", errors ? errors : path, errors ? "" : ": cannot be read\n");
+		free(errors);
+		return r;
+	}
+	r = c ? cachedir_pick(c, buf, len, priv) : -ENOMEM;
+	conf_free(c);
+	if (r < 0)
+		fprintf(stderr, "flashd: --check-plan: no folder for decompressed images: %s\n",
+			strerror(-r));
+	return r;
+}
+
+/* On a terminal: which image is being read or decompressed, and how far. */
+static void checkplan_progress(void *ud, const char *file, uint64_t done, uint64_t total)
+{
+	if (done >= total)
+		fputs("\r\033[K", stderr);
+	else
+		fprintf(stderr, "\rloading %s: %" PRIu64 " of %" PRIu64 " MiB\033[K", file, done >> 20,
+			total >> 20);
+}
+
 int checkplan_main(int argc, char **argv)
 {
 	struct checkplan_opts o = { 0 };
+	struct plan_load_opts lo = { 0 };
 	struct plan *p;
-	char err[1024];
+	char err[1024], cache[4096];
+	bool priv = false;
 	int r = checkplan_parse_args(argc, argv, &o);
 
 	if (r)
@@ -367,13 +433,20 @@ int checkplan_main(int argc, char **argv)
 		checkplan_usage(stdout);
 		return CHECKPLAN_EXIT_OK;
 	}
-	r = plan_load(o.plan, o.args, o.nargs, 0, &p, err, sizeof(err));
+	if (checkplan_cache(&o, cache, sizeof(cache), &priv) < 0)
+		return CHECKPLAN_EXIT_USAGE;
+	lo.cache_dir = cache;
+	lo.progress = isatty(STDERR_FILENO) ? checkplan_progress : NULL;
+	r = plan_load_ex(o.plan, o.args, o.nargs, &lo, &p, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));
-		return CHECKPLAN_EXIT_PLAN;
+		r = CHECKPLAN_EXIT_PLAN;
+	} else {
+		r = o.json ? checkplan_json(p, &o) : checkplan_table(p, &o);
+		plan_unref(p);
 	}
-	r = o.json ? checkplan_json(p, &o) : checkplan_table(p, &o);
-	plan_unref(p);
+	if (priv)
+		cachedir_remove(cache);
 	fflush(stdout);
 	return r;
 }

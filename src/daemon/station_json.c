@@ -113,9 +113,9 @@ json_t *station_status_json(void *ud)
 	for (size_t i = 0; i < st->nports; i++)
 		json_array_append_new(ports, station_port_json(order[i], now));
 	free(order);
-	return json_pack("{s:b, s:o, s:o}", "paused", st->paused, "plan",
+	return json_pack("{s:b, s:o, s:o, s:o}", "paused", st->paused, "plan",
 			 station_str_or_null(st->plans.plan ? plan_path(st->plans.plan) : NULL),
-			 "ports", ports);
+			 "loading", station_loading_json(st), "ports", ports);
 }
 
 json_t *station_progress_json(const struct station_port *ps, uint64_t now)
@@ -137,8 +137,11 @@ static json_t *station_images_json(const struct plan *plan)
 	for (size_t i = 0; a && i < n; i++) {
 		const struct plan_image *img = plan_image(plan, i);
 
-		json_array_append_new(a, json_pack("{s:s, s:s}", "path", img->path,
-						   "sha256", img->sha256));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "path", img->path,
+						   "sha256", img->sha256, "compression",
+						   station_str_or_null(img->compression),
+						   "source_sha256",
+						   station_str_or_null(img->source_sha256)));
 	}
 	return a;
 }

@@ -69,6 +69,7 @@ struct station {
 	size_t nports;
 
 	struct station_plan_set plans;
+	struct station_loads *loads;   /* station_load.c: `use`/reload under way, or NULL */
 
 	uint64_t started_ms;
 	uint64_t n_ok, n_failed, n_boot_loop, n_aborted, bytes;
@@ -82,6 +83,13 @@ int64_t station_wall_ms(uint64_t mono_ms); /* unix ms of a monotonic time */
 
 /* station_plan.c */
 int station_plans_load(const struct conf *c, struct station_plan_set *out, char *err, size_t errlen);
+/* Same with base's progress and reuse (the cache folder comes from c). */
+int station_plans_load_opts(const struct conf *c, const struct plan_load_opts *base,
+			    struct station_plan_set *out, char *err, size_t errlen);
+/* Log (info) each compressed image: both hashes, and whether it was
+ * decompressed, taken from the cache or kept from the plans of old. */
+void station_plan_log_images(const struct plan *p, const struct station_plan_set *old);
+void station_plans_log_images(const struct station_plan_set *s, const struct station_plan_set *old);
 void station_plans_clear(struct station_plan_set *ps);
 struct plan *station_plan_for(const struct station *st, const char *port);
 void station_apply_conf(struct station *st);
@@ -91,6 +99,12 @@ int station_use(void *ud, const char *plan, const char *const *args, size_t narg
 		struct control_pending *p, char *err, size_t errlen);
 int station_reload_op(void *ud, struct control_pending *p, char *err, size_t errlen);
 json_t *station_plans_json(void *ud);
+
+/* station_load.c (the control backends station_use and station_reload_op
+ * are declared above) */
+/* The load under way: {"kind","path","file","bytes","total","queued"}, or
+ * JSON null. */
+json_t *station_loading_json(const struct station *st);
 /* Index of the first runnable step of proto at or after from; plan_n_steps if none. */
 size_t station_plan_first(const struct plan *p, size_t from, enum plan_proto proto);
 /* Index of the first runnable step; plan_n_steps if none. */

@@ -22,6 +22,7 @@ struct live {
 	size_t nports;
 	bool paused, dirty, erased;
 	char plan[128];
+	char loading[400];   /* a `use`/reload under way (render_loading), or "" */
 	int lines;       /* lines of the view on screen */
 	int64_t drawn_ms;
 	int64_t last_seq;
@@ -115,6 +116,7 @@ static void live_snapshot(struct live *lv, const json_t *ev, int64_t now_ms)
 	live_clear_ports(lv);
 	lv->paused = json_is_true(json_object_get(ev, "paused"));
 	render_clean(lv->plan, sizeof(lv->plan), json_string_value(json_object_get(ev, "plan")));
+	render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, "loading"));
 	json_array_foreach(json_object_get(ev, "ports"), i, p)
 		live_port_set(lv, p, now_ms);
 }
@@ -161,6 +163,8 @@ void live_event(struct live *lv, const json_t *ev, int64_t now_ms)
 	} else if (strcmp(type, PROTOCOL_EVENT_RESULT) == 0) {
 		render_result_line(line, sizeof(line), ev);
 		live_say(lv, "%s", line);
+	} else if (strcmp(type, PROTOCOL_EVENT_PLAN) == 0) {
+		render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, "loading"));
 	} else if (strcmp(type, PROTOCOL_EVENT_OVERFLOW) == 0) {
 		live_say(lv, "(flashctl fell behind: %" JSON_INTEGER_FORMAT " events dropped)",
 			 json_integer_value(json_object_get(ev, "dropped")));
@@ -289,12 +293,18 @@ void live_draw(struct live *lv, int cols, int rows, int64_t now_ms)
 		 lv->paused ? "PAUSED" : "running", lv->plan, lv->nports, active);
 	fit(line, sizeof(line), head, cols - 1);
 	fprintf(lv->out, "\033[2K%s\n", line);
+	lv->lines = 1;
+	if (lv->loading[0]) {   /* a `use`/reload under way: its own line */
+		fit(line, sizeof(line), lv->loading, cols - 1);
+		fprintf(lv->out, "\033[2K%s\n", line);
+		lv->lines++;
+	}
 	shown = (int)lv->nports;
-	if (rows > 2 && shown > rows - 2)
-		shown = rows - 3; /* room for the "more" line */
+	if (rows > 1 + lv->lines && shown > rows - 1 - lv->lines)
+		shown = rows - 2 - lv->lines; /* room for the "more" line */
 	for (int i = 0; i < shown; i++)
 		live_put_port(lv, &lv->ports[i], cols, name_w, now_ms);
-	lv->lines = 1 + shown;
+	lv->lines += shown;
 	if ((size_t)shown < lv->nports) {
 		fprintf(lv->out, "\033[2K(%zu more ports: enlarge the window)\n",
 			lv->nports - (size_t)shown);

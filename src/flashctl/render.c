@@ -283,6 +283,26 @@ struct render_table *render_table_free(struct render_table *t)
 
 /* ---- status, history, plans, stats ---- */
 
+void render_loading(char *out, size_t len, const json_t *loading)
+{
+	char path[256], file[256], queued[48] = "";
+	const char *kind = str(loading, "kind");
+	json_int_t more = json_integer_value(json_object_get(loading, "queued"));
+
+	out[0] = '\0';
+	if (!json_is_object(loading))
+		return;
+	render_clean(path, sizeof(path), str(loading, "path"));
+	render_clean(file, sizeof(file), str(loading, "file"));
+	if (more > 0)
+		snprintf(queued, sizeof(queued), ", %" JSON_INTEGER_FORMAT " more queued", more);
+	snprintf(out, len, "loading %s (%s): %s %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+		 " MiB%s", path, kind && strcmp(kind, "reload") == 0 ? "reload" : "use",
+		 json_is_string(json_object_get(loading, "file")) ? file : "starting",
+		 json_integer_value(json_object_get(loading, "bytes")) >> 20,
+		 json_integer_value(json_object_get(loading, "total")) >> 20, queued);
+}
+
 void render_status(FILE *fp, const json_t *status)
 {
 	const char *head[] = { "PORT", "STATE", "STEP", "PROGRESS", "RATE", "BOARD", "ELAPSED" };
@@ -291,9 +311,15 @@ void render_status(FILE *fp, const json_t *status)
 	char plan[256], pct[16], rate[24], elapsed[24];
 	size_t i;
 
+	char loading[700];
+
 	render_clean(plan, sizeof(plan), str(status, "plan"));
-	fprintf(fp, "station %s, plan %s\n\n",
+	fprintf(fp, "station %s, plan %s\n",
 		json_is_true(json_object_get(status, "paused")) ? "PAUSED" : "running", plan);
+	render_loading(loading, sizeof(loading), json_object_get(status, "loading"));
+	if (loading[0])
+		fprintf(fp, "%s; new boards get the plan in force until it is done\n", loading);
+	fputc('\n', fp);
 	if (!t)
 		return;
 	render_table_add(t, head);

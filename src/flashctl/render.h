@@ -30,6 +30,9 @@ void render_clock(char *out, size_t len, int64_t unix_ms, bool with_date);
 void render_bar(char *out, size_t len, uint64_t done, uint64_t total, int width);
 /* 0..100, or -1 when total is 0. */
 int render_percent(uint64_t done, uint64_t total);
+/* "loading plan PATH (use): FILE 12 of 345 MiB[, N more queued]" from a
+ * status/"plan" event "loading" object; "" when it is null. */
+void render_loading(char *out, size_t len, const json_t *loading);
 
 /* The fields of a PORT object (flashd-control(7)), cleaned. */
 struct render_port {

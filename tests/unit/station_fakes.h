@@ -59,7 +59,7 @@ struct control_pending {
 	char err[2048];
 };
 
-/* plan_load, wrapped (-Wl,--wrap=plan_load): counts calls and where they
+/* plan_load_ex, wrapped (-Wl,--wrap=plan_load_ex): counts calls and where they
  * run, and can hold them until the test releases them. */
 struct fake_load_state {
 	pthread_t loop_thread;   /* set by fake_load_init */

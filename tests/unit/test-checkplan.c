@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmocka.h>
 
@@ -407,6 +408,85 @@ static void test_json_non_utf8(void **state)
 	json_decref(root);
 }
 
+/* gzip file of the raw rootfs.img, made with zlib's own compressor */
+static void gzip_file(const char *from, const char *to)
+{
+	size_t n;
+	char *in = testutil_slurp(from, &n);
+	z_stream s = { 0 };
+	uint8_t *b;
+
+	assert_int_equal(deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	b = malloc(deflateBound(&s, n));
+	assert_non_null(b);
+	s.next_in = (uint8_t *)in;
+	s.avail_in = (uInt)n;
+	s.next_out = b;
+	s.avail_out = (uInt)deflateBound(&s, n);
+	assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+	testutil_write_file(to, b, s.total_out);
+	deflateEnd(&s);
+	free(b);
+	free(in);
+}
+
+/* A compressed image: both hashes; decompressed into the configured state
+ * directory's cache (a hit the second time); into a private folder, removed
+ * at exit, when that state directory cannot be used. */
+static void test_compressed(void **state)
+{
+	char raw[65], src[65], conf[700], cached[900];
+	struct stat sb;
+	json_t *root, *img;
+
+	gzip_file(P("rootfs.img"), P("rootfs.wic.gz"));
+	testutil_sha256sum(P("rootfs.img"), raw);
+	testutil_sha256sum(P("rootfs.wic.gz"), src);
+	write_plan("z.lst", "FB: flash -raw2sparse all rootfs.wic.gz\nFB: done\n");
+	assert_int_equal(mkdir(P("state"), 0700), 0);
+	snprintf(conf, sizeof(conf), "journal = %s/state/results.jsonl\n", tmpdir);
+	testutil_write_file(P("flashd.conf"), conf, strlen(conf));
+	assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), "--json", NULL), 0);
+	root = parse_json();
+	img = json_object_get(step_at_line(root, 1), "image");
+	assert_string_equal(json_string_value(json_object_get(img, "compression")), "gzip");
+	assert_string_equal(json_string_value(json_object_get(img, "source_sha256")), src);
+	assert_string_equal(json_string_value(json_object_get(img, "sha256")), raw);
+	assert_int_equal(jint(img, "size"), file_size(P("rootfs.img")));
+	json_decref(root);
+	snprintf(cached, sizeof(cached), "%s/state/cache/%s.raw", tmpdir, src);
+	assert_int_equal(stat(cached, &sb), 0);
+	assert_int_equal(run("--check-plan", P("z.lst"), "--config", P("flashd.conf"), NULL), 0);
+	testutil_assert_contains(out_text, (const char *const[]){
+		"rootfs.wic.gz: raw, ", "gzip-compressed file, sha256 ", src,
+		"(decompressed copy from the cache)", NULL });
+	/* no usable state directory: a private folder under $TMPDIR, gone at exit */
+	snprintf(conf, sizeof(conf), "journal = %s/no/such/dir/results.jsonl\n", tmpdir);
+	testutil_write_file(P("flashd.conf"), conf, strlen(conf));
+	assert_int_equal(mkdir(P("tmp"), 0700), 0);
+	setenv("TMPDIR", P("tmp"), 1);
+	assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 0);
+	unsetenv("TMPDIR");
+	testutil_assert_contains(out_text, (const char *const[]){ "gzip-compressed file, sha256 ", NULL });
+	assert_null(strstr(out_text, "from the cache"));
+	assert_int_equal(rmdir(P("tmp")), 0);   /* empty again */
+	/* a state directory of another user (root checking the daemon's plan):
+	 * nothing is written into it */
+	if (geteuid() == 0) {
+		snprintf(conf, sizeof(conf), "journal = %s/other/results.jsonl\n", tmpdir);
+		testutil_write_file(P("flashd.conf"), conf, strlen(conf));
+		assert_int_equal(mkdir(P("other"), 0750), 0);
+		assert_int_equal(chown(P("other"), 65534, 65534), 0);
+		assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 0);
+		assert_int_equal(rmdir(P("other")), 0);   /* still empty: no cache made there */
+	}
+	/* a configuration that does not parse is a usage error */
+	testutil_write_file(P("flashd.conf"), "settle = banana\n", 16);
+	assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 2);
+	testutil_assert_contains(err_text, (const char *const[]){ "flashd.conf:1", NULL });
+}
+
+
 static int setup(void **state)
 {
 	tmpdir = testutil_mkdtemp("test-checkplan");
@@ -433,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_plan_errors),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_json_non_utf8),
+		cmocka_unit_test(test_compressed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

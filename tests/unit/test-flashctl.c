@@ -352,6 +352,16 @@ static void test_render_status(void **state)
 	st = json_pack("{s:b,s:n,s:[]}", "paused", 0, "plan", "ports");
 	text = capture(render_status, st);
 	contains(text, ARGS("station running, plan -", "no ports seen yet"));
+	assert_null(strstr(text, "loading"));
+	free(text);
+	/* a plan load under way (`use` or reload) */
+	json_object_set_new(st, "loading", json_pack("{s:s,s:s,s:s,s:I,s:I,s:i}", "kind", "use",
+						      "path", "/srv/p.lst", "file", "disk.wic.zst",
+						      "bytes", (json_int_t)(12 << 20),
+						      "total", (json_int_t)(345 << 20), "queued", 1));
+	text = capture(render_status, st);
+	contains(text, ARGS("loading /srv/p.lst (use): disk.wic.zst 12 of 345 MiB, 1 more queued; "
+			    "new boards get the plan in force until it is done"));
 	free(text);
 	json_decref(st);
 }
@@ -487,7 +497,14 @@ static void test_live_view(void **state)
 	live_event(lv, e, NOW + 180);
 	json_decref(e);
 	live_draw(lv, 120, 40, NOW + 200);
+	e = json_pack("{s:s,s:i,s:{s:s,s:s,s:n,s:i,s:i,s:i}}", "event", "plan", "seq", 42, "loading",
+		      "kind", "reload", "path", "/etc/flashd/flashd.conf", "file", "bytes", 0,
+		      "total", 0, "queued", 0);
+	live_event(lv, e, NOW + 210);
+	json_decref(e);
+	live_draw(lv, 120, 40, NOW + 400);
 	text = live_fx_free(&x);
+	contains(text, ARGS("loading /etc/flashd/flashd.conf (reload): starting 0 of 0 MiB"));
 
 	contains(text, ARGS(
 		"flashd running  plan /etc/flashd/full.lst  2 ports, 1 flashing",

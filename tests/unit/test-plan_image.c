@@ -1,7 +1,9 @@
 /* test-plan_image: reading images at plan load — SHA-256 against
  * sha256sum, the block map of raw images against an independent
  * classification of the file's bytes, file holes skipped (never read into
- * the page cache: mincore), no map for sparse images. */
+ * the page cache: mincore), no map for sparse images; compressed images
+ * through the cache (both hashes, cache hits, damaged entries, corrupt
+ * streams with file:line), uuu's archive forms, unchanged images reused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -12,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <cmocka.h>
 
@@ -203,6 +208,263 @@ static void test_sparse_image_no_map(void **state)
 	plan_unref(p);
 }
 
+/* ---- compressed images ---- */
+
+static void write_zstd(const char *path, const uint8_t *in, size_t n)
+{
+	size_t cap = ZSTD_compressBound(n), got;
+	uint8_t *b = malloc(cap);
+
+	assert_non_null(b);
+	got = ZSTD_compress(b, cap, in, n, 3);
+	assert_false(ZSTD_isError(got));
+	testutil_write_file(path, b, got);
+	free(b);
+}
+
+static void write_gzip(const char *path, const uint8_t *in, size_t n)
+{
+	z_stream s = { 0 };
+	uint8_t *b;
+
+	assert_int_equal(deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	b = malloc(deflateBound(&s, n));
+	assert_non_null(b);
+	s.next_in = (uint8_t *)in;
+	s.avail_in = (uInt)n;
+	s.next_out = b;
+	s.avail_out = (uInt)deflateBound(&s, n);
+	assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+	testutil_write_file(path, b, s.total_out);
+	deflateEnd(&s);
+	free(b);
+}
+
+/* A raw disk image: 3 MiB, data, zeros, a fill, data (no file holes: the
+ * payload's holes come from the decompression). */
+static uint8_t *disk_image(size_t *n)
+{
+	uint8_t *d = calloc(1, 3u << 20);
+	unsigned seed = 11;
+
+	assert_non_null(d);
+	for (size_t i = 0; i < (512u << 10); i++)
+		d[i] = (uint8_t)(rand_r(&seed) | 1);
+	memset(d + (2u << 20), 0x5A, 64u << 10);
+	for (size_t i = (3u << 20) - 8192; i < (3u << 20); i++)
+		d[i] = (uint8_t)i;
+	*n = 3u << 20;
+	return d;
+}
+
+struct seen_progress {
+	unsigned calls;
+	char file[64];
+};
+
+static void on_progress(void *ud, const char *file, uint64_t done, uint64_t total)
+{
+	struct seen_progress *s = ud;
+
+	assert_true(done <= total);
+	s->calls++;
+	snprintf(s->file, sizeof(s->file), "%s", file);
+}
+
+/* Load "FB: flash -raw2sparse mmc0 FILE" from a plan file with o. */
+static int load_ex(const char *file, const struct plan_load_opts *o, struct plan **p, char *err,
+		   size_t errlen)
+{
+	char text[700];
+
+	snprintf(text, sizeof(text), "# a compressed image\nFB: flash -raw2sparse mmc0 %s\n", file);
+	testutil_write_file(testutil_path(tmpdir, "t.lst"), text, strlen(text));
+	return plan_load_ex(testutil_path(tmpdir, "t.lst"), NULL, 0, o, p, err, errlen);
+}
+
+static void check_compressed(const char *name, const char *format,
+			     void (*write)(const char *, const uint8_t *, size_t), bool in_cache)
+{
+	char cache[600], want[65], src[65], err[1024];
+	struct seen_progress seen = { 0 };
+	struct plan_load_opts o = { .cache_dir = cache, .progress = on_progress, .ud = &seen };
+	struct plan_image *img;
+	struct plan *p, *q;
+	size_t n;
+	uint8_t *d = disk_image(&n);
+
+	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+	testutil_write_file(testutil_path(tmpdir, "disk.img"), d, n);
+	testutil_sha256sum(testutil_path(tmpdir, "disk.img"), want);
+	write(testutil_path(tmpdir, name), d, n);
+	testutil_sha256sum(testutil_path(tmpdir, name), src);
+	if (load_ex(name, &o, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	img = plan_image(p, 0);
+	assert_string_equal(img->compression, format);
+	assert_string_equal(img->source_sha256, src);
+	assert_string_equal(img->sha256, want);
+	assert_true(img->cache_hit == in_cache);
+	assert_int_equal(img->size, n);
+	assert_memory_equal(img->data, d, n);
+	assert_false(img->sparse.sparse);
+	assert_non_null(img->map);
+	assert_int_equal(sparse_map_get(img->map, (2u << 20) / BLK), SPARSE_MAP_FILL);
+	assert_int_equal(sparse_map_get(img->map, (1u << 20) / BLK), SPARSE_MAP_ZERO);
+	assert_int_equal(plan_step(p, 0)->image_len, n);
+	assert_true(seen.calls >= 2);   /* compressed file hashed, decompressed, payload read */
+	assert_string_equal(seen.file, name);
+	/* a second load (another plan, or a reload) takes the cache's copy */
+	if (load_ex(name, &o, &q, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_true(plan_image(q, 0)->cache_hit);
+	assert_string_equal(plan_image(q, 0)->sha256, want);
+	assert_string_equal(plan_image(q, 0)->source_sha256, src);
+	plan_unref(q);
+	plan_unref(p);
+	free(d);
+}
+
+static void test_compressed(void **state)
+{
+	check_compressed("disk.wic.zst", "zstd", write_zstd, false);
+	check_compressed("disk.wic.gz", "gzip", write_gzip, false);
+	/* by magic, never by name; the cache is by content: the same bytes
+	 * under another name are a hit */
+	check_compressed("disk.img.bin", "zstd", write_zstd, true);
+}
+
+static void test_compressed_needs_cache(void **state)
+{
+	const struct plan_load_opts o = { 0 };
+	char err[1024];
+	struct plan *p;
+	size_t n;
+	uint8_t *d = disk_image(&n);
+
+	write_zstd(testutil_path(tmpdir, "nc.zst"), d, n);
+	assert_int_equal(load_ex("nc.zst", &o, &p, err, sizeof(err)), -EINVAL);
+	testutil_assert_contains(err, (const char *const[]){
+		"t.lst:2: nc.zst: zstd: compressed image needs a cache directory", NULL });
+	free(d);
+}
+
+static void test_compressed_corrupt(void **state)
+{
+	char cache[600], err[1024], *c;
+	const struct plan_load_opts o = { .cache_dir = cache };
+	struct plan *p;
+	size_t n, cn;
+	uint8_t *d = disk_image(&n);
+
+	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+	write_gzip(testutil_path(tmpdir, "cut.gz"), d, n);
+	c = testutil_slurp(testutil_path(tmpdir, "cut.gz"), &cn);
+	testutil_write_file(testutil_path(tmpdir, "cut.gz"), c, cn - 10);
+	assert_int_equal(load_ex("cut.gz", &o, &p, err, sizeof(err)), -EINVAL);
+	testutil_assert_contains(err, (const char *const[]){ "t.lst:2: cut.gz: gzip: truncated", NULL });
+	c[cn / 2] ^= 0x40;
+	testutil_write_file(testutil_path(tmpdir, "bad.gz"), c, cn);
+	assert_int_equal(load_ex("bad.gz", &o, &p, err, sizeof(err)), -EINVAL);
+	testutil_assert_contains(err, (const char *const[]){ "t.lst:2: bad.gz: gzip: ", NULL });
+	free(c);
+	free(d);
+}
+
+/* A cache entry whose payload was changed behind flashd's back (same size)
+ * is found out by the payload's hash and made again. */
+static void test_cache_damaged(void **state)
+{
+	char cache[600], src[65], want[65], raw[800], err[1024];
+	const struct plan_load_opts o = { .cache_dir = cache };
+	struct plan *p;
+	size_t n;
+	uint8_t *d = disk_image(&n);
+	int fd;
+
+	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+	testutil_write_file(testutil_path(tmpdir, "dmg.img"), d, n);
+	testutil_sha256sum(testutil_path(tmpdir, "dmg.img"), want);
+	write_zstd(testutil_path(tmpdir, "dmg.zst"), d, n);
+	testutil_sha256sum(testutil_path(tmpdir, "dmg.zst"), src);
+	if (load_ex("dmg.zst", &o, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	plan_unref(p);
+	snprintf(raw, sizeof(raw), "%s/%s.raw", cache, src);
+	fd = open(raw, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 100), 1);
+	close(fd);
+	if (load_ex("dmg.zst", &o, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_false(plan_image(p, 0)->cache_hit);
+	assert_string_equal(plan_image(p, 0)->sha256, want);
+	plan_unref(p);
+	free(d);
+}
+
+/* uuu's FILE/<star> is FILE decompressed; its archive members and URLs are
+ * refused with the reason. */
+static void test_uuu_forms(void **state)
+{
+	char cache[600], err[1024];
+	const struct plan_load_opts o = { .cache_dir = cache };
+	struct plan *p;
+	size_t n;
+	uint8_t *d = disk_image(&n);
+
+	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+	write_zstd(testutil_path(tmpdir, "star.wic.zst"), d, n);
+	if (load_ex("star.wic.zst/*", &o, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_string_equal(plan_image(p, 0)->compression, "zstd");
+	plan_unref(p);
+	testutil_write_file(testutil_path(tmpdir, "plain.img"), d, n);
+	assert_int_equal(load_ex("plain.img/*", &o, &p, err, sizeof(err)), -EINVAL);
+	testutil_assert_contains(err, (const char *const[]){ "t.lst:2: plain.img/*: ", "not compressed", NULL });
+	assert_int_equal(load_ex("files.zip/rootfs.ext4", &o, &p, err, sizeof(err)), -EINVAL);
+	testutil_assert_contains(err, (const char *const[]){
+		"t.lst:2: files.zip/rootfs.ext4: ", "member 'rootfs.ext4' of the archive 'files.zip'", NULL });
+	assert_int_equal(load_ex("b.tar.gz/x/y.img", &o, &p, err, sizeof(err)), -EINVAL);
+	testutil_assert_contains(err, (const char *const[]){ "member 'x/y.img' of the archive 'b.tar.gz'", NULL });
+	assert_int_equal(load_ex("https://example.com/disk.img", &o, &p, err, sizeof(err)), -EINVAL);
+	testutil_assert_contains(err, (const char *const[]){ "local files only", NULL });
+	free(d);
+}
+
+/* An unchanged image of a plan given as reuse is shared, not read again;
+ * a changed one (mtime) is read again. */
+static void test_reuse(void **state)
+{
+	char err[1024];
+	struct plan *a, *b, *c;
+	struct plan_load_opts o = { 0 };
+	const struct timespec t[2] = { { 1000000, 0 }, { 1000000, 0 } };
+	size_t n;
+	uint8_t *d = disk_image(&n);
+
+	testutil_write_file(testutil_path(tmpdir, "re.img"), d, n);
+	if (load_ex("re.img", &o, &a, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	o.reuse = &a;
+	o.nreuse = 1;
+	if (load_ex("re.img", &o, &b, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_ptr_equal(plan_image(b, 0), plan_image(a, 0));
+	assert_int_equal(plan_image(a, 0)->refs, 2);
+	assert_int_equal(utimensat(AT_FDCWD, testutil_path(tmpdir, "re.img"), t, 0), 0);
+	if (load_ex("re.img", &o, &c, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_ptr_not_equal(plan_image(c, 0), plan_image(a, 0));
+	assert_string_equal(plan_image(c, 0)->sha256, plan_image(a, 0)->sha256);
+	plan_unref(a);
+	assert_int_equal(plan_image(b, 0)->refs, 1);
+	assert_memory_equal(plan_image(b, 0)->data, d, n);
+	plan_unref(b);
+	plan_unref(c);
+	free(d);
+}
+
 static int setup(void **state)
 {
 	tmpdir = testutil_mkdtemp("test-plan_image");
@@ -220,6 +482,12 @@ int main(void)
 		cmocka_unit_test(test_holes_and_data),
 		cmocka_unit_test(test_holes_not_read),
 		cmocka_unit_test(test_sparse_image_no_map),
+		cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_compressed_needs_cache),
+		cmocka_unit_test(test_compressed_corrupt),
+		cmocka_unit_test(test_cache_damaged),
+		cmocka_unit_test(test_uuu_forms),
+		cmocka_unit_test(test_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+
 #include <cmocka.h>
 
 #include "../data/imx/imx-builder.h"
@@ -327,6 +329,28 @@ static void wait_held(unsigned n)
 	for (unsigned i = 0; i < 5000 && __atomic_load_n(&fl.held, __ATOMIC_SEQ_CST) < n; i++)
 		run(1);
 	assert_int_equal(__atomic_load_n(&fl.held, __ATOMIC_SEQ_CST), n);
+}
+
+/* status shows the load under way (kind and plan), and the last "plan"
+ * event said the same; kind NULL: no load. */
+static void assert_loading(const char *kind, const char *path)
+{
+	json_t *status = be.status(be.ud), *l = json_object_get(status, "loading"), *ev = NULL;
+
+	for (size_t i = json_array_size(events); i-- > 0 && !ev;)
+		if (strcmp(json_string_value(json_object_get(json_array_get(events, i), "type")), "plan") == 0)
+			ev = json_object_get(json_object_get(json_array_get(events, i), "fields"), "loading");
+	assert_non_null(ev);
+	if (!kind) {
+		assert_true(json_is_null(l));
+		assert_true(json_is_null(ev));
+	} else {
+		assert_string_equal(json_string_value(json_object_get(l, "kind")), kind);
+		assert_non_null(strstr(json_string_value(json_object_get(l, "path")), path));
+		assert_int_equal(json_integer_value(json_object_get(l, "queued")), 0);
+		assert_string_equal(json_string_value(json_object_get(ev, "kind")), kind);
+	}
+	json_decref(status);
 }
 
 /* ---- tests ---- */
@@ -686,6 +710,65 @@ static void test_reload(void **state)
 	assert_int_equal(st->plans.nsel, 0);
 }
 
+/* `use` of a plan with a gzip image: decompressed into the cache beside the
+ * journal; the board's journal record has both hashes. */
+static void test_use_compressed(void **state)
+{
+	const char *ports[] = { "1-2" };
+	char err[512] = "", path[600];
+	struct plan_image *img;
+	json_t *rimg;
+	gzFile gz;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/raw.bin.gz", dir);
+	gz = gzopen(path, "wb");
+	assert_non_null(gz);
+	uint8_t raw[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/raw.bin", dir);
+	f = fopen(path, "rbe");
+	assert_non_null(f);
+	n = fread(raw, 1, sizeof(raw), f);
+	fclose(f);
+	assert_int_equal(gzwrite(gz, raw, (unsigned)n), (int)n);
+	assert_int_equal(gzclose(gz), Z_OK);
+	write_text("z.lst", "SDP: boot -f boot.imx\nFB: flash rootfs raw.bin.gz\nFB: done\n");
+	assert_int_equal(use_wait("z.lst", ports, 1, err, sizeof(err)), 0);
+	img = plan_image(station_plan_for(st, "1-2"), 1);
+	assert_string_equal(img->compression, "gzip");
+	assert_int_equal(img->size, n);
+	assert_int_equal(strlen(img->source_sha256), 64);
+	snprintf(path, sizeof(path), "%s/cache/%s.raw", dir, img->source_sha256);
+	assert_int_equal(access(path, R_OK), 0);
+	board_to_fastboot("1-2", "/dev/bus/usb/001/002", "/dev/bus/usb/001/003");
+	live()->ev.done(live()->ev.ud, 0, NULL);
+	assert_string_equal(rec_str("result"), "ok");
+	rimg = json_array_get(json_object_get(last_record(), "images"), 1);
+	assert_string_equal(json_string_value(json_object_get(rimg, "compression")), "gzip");
+	assert_string_equal(json_string_value(json_object_get(rimg, "source_sha256")),
+			    img->source_sha256);
+	assert_string_equal(json_string_value(json_object_get(rimg, "sha256")), img->sha256);
+	rimg = json_array_get(json_object_get(last_record(), "images"), 0);
+	assert_true(json_is_null(json_object_get(rimg, "compression")));
+	assert_true(json_is_null(json_object_get(rimg, "source_sha256")));
+}
+
+/* A reload with unchanged images shares them with the plans in force
+ * instead of reading (hashing) them again. */
+static void test_reload_reuses_images(void **state)
+{
+	struct plan_image *before;
+	char err[1024] = "";
+
+	before = plan_image(st->plans.plan, 0);
+	assert_non_null(before);
+	write_conf("plan = a.lst", "");
+	assert_int_equal(reload_wait(err, sizeof(err)), 0);
+	assert_ptr_equal(plan_image(st->plans.plan, 0), before);
+}
+
 /* `use` binds its arguments to the plan's parameters; a missing one is
  * refused with file:line and changes nothing */
 static void test_use_with_args(void **state)
@@ -718,8 +801,10 @@ static void test_use_does_not_block(void **state)
 	run(20);
 	assert_int_equal(p.done, 0);
 	assert_ptr_equal(station_plan_for(st, "1-2"), st->plans.plan);   /* not yet */
+	assert_loading("use", "c.lst");
 	fake_load_release(1);
 	assert_int_equal(await(&p, err, sizeof(err)), 0);
+	assert_loading(NULL, NULL);
 	assert_non_null(strstr(plan_path(station_plan_for(st, "1-2")), "c.lst"));
 	assert_int_equal(fl.calls_on_loop, on_loop);   /* never loaded on the loop */
 	live()->ev.done(live()->ev.ud, 0, NULL);
@@ -998,6 +1083,8 @@ int main(void)
 		T(test_reload),
 		T(test_use_with_args),
 		T(test_use_does_not_block),
+		T(test_reload_reuses_images),
+		T(test_use_compressed),
 		T(test_reload_does_not_block),
 		T(test_loads_in_order),
 		T(test_free_cancels_loads),
