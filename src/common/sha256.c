@@ -1,5 +1,5 @@
 /* sha256: FIPS 180-4 SHA-256 (written from the standard's pseudocode). */
-#include "flashd/sha256.h"
+#include "common/sha256.h"
 
 #include <stdbool.h>
 #include <string.h>

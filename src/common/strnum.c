@@ -1,5 +1,5 @@
 /* strnum: see flashd/strnum.h. */
-#include "flashd/strnum.h"
+#include "common/strnum.h"
 
 #include <errno.h>
 

@@ -20,7 +20,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "flashd/sha256.h"
+#include "common/sha256.h"
 
 #define DC_BUF (1u << 20)            /* input and output buffer (a multiple of DC_BLK) */
 #define DC_BLK 4096u                 /* zero blocks of this size become holes */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "flashd/strnum.h"
+#include "common/strnum.h"
 
 static const char *const fastboot_reply_kind_names[] = {
 	[FASTBOOT_REPLY_OKAY] = "OKAY",

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flashd/sha256.h"
+#include "common/sha256.h"
 #include "plan_priv.h"
 
 /* ---- loader ---- */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "flashd/decompress.h"
-#include "flashd/sha256.h"
+#include "common/sha256.h"
 
 struct plan_image_box {
 	struct plan_image img;  /* first: a plan_image pointer is a box pointer */

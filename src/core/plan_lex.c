@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flashd/strnum.h"
+#include "common/strnum.h"
 
 bool plan_lex_is_blank(char c)
 {

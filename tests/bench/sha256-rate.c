@@ -1,7 +1,7 @@
 /* sha256-rate: hashing rate of src/common/sha256.c (plans hash every image
  * at load), with the x86 SHA extensions and with the portable code.
  * Prints figures; asserts nothing. Usage: sha256-rate [MiB] (default 256). */
-#include "flashd/sha256.h"
+#include "common/sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>

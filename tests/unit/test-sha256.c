@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "flashd/sha256.h"
+#include "common/sha256.h"
 
 static void hex_of(const void *data, size_t len, char out[65])
 {

@@ -1,5 +1,5 @@
 /* test-strnum: hex and decimal numbers, bounds, junk. */
-#include "flashd/strnum.h"
+#include "common/strnum.h"
 
 #include <errno.h>
 #include <setjmp.h>

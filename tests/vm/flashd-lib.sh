@@ -8,7 +8,7 @@
 # copied to $OUT/results.jsonl at exit, so both are kept when a scenario fails.
 #
 # Seed images (tests/data/mkseed): `make check-vm` makes them once on the host in
-# BUILDDIR/tests/vm/seed (e2e.am); without them each scenario runs mkseed in the
+# BUILDDIR/tests/vm/seed (tests/vm/vm.am); without them each scenario runs mkseed in the
 # guest, which is slow under TCG. Boards run with a small eMMC and a max-download-size
 # below the rootfs' data, so the raw->sparse rootfs is sent in several pieces.
 #
@@ -24,7 +24,7 @@ FL_JOURNAL=$VM_TMP/results.jsonl
 FL_LOG=$OUT/flashd.log
 FL_SEED=$VM_TMP/seed
 FL_PLANS=$SRCDIR/conf/plans
-# must match e2e.am's seed rule
+# must match the seed rule in tests/vm/vm.am
 FL_EMMC_SIZE=$((128 << 20))
 FL_ROOTFS_MIB=32
 FL_SEED_BUILT=${FLASHD_SEED_DIR:-$BUILDDIR/tests/vm/seed}
