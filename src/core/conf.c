@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/macro.h"
+
 /* Fixed, not derived from --prefix: systemd, tmpfiles.d and the udev rule
  * use the same absolute paths. */
 #define CONF_DEFAULT_SOCKET "/run/flashd/flashd.sock"
@@ -71,7 +73,6 @@ static const struct conf_key conf_port_keys[] = {
 	  offsetof(struct conf_port, nplan_args), 0, CONF_ARGS_MAX },
 };
 
-#define CONF_N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* collected errors */
 struct conf_errs {
@@ -482,7 +483,7 @@ static bool conf_in_bad_section(const struct conf_parser *p, bool after_bad_head
 static int conf_keyval(struct conf_parser *p, char *s)
 {
 	const struct conf_key *table = p->port ? conf_port_keys : conf_global_keys;
-	size_t n = p->port ? CONF_N(conf_port_keys) : CONF_N(conf_global_keys);
+	size_t n = p->port ? ELEMENTSOF(conf_port_keys) : ELEMENTSOF(conf_global_keys);
 	char *eq = strchr(s, '='), *key_end, *value, *vend;
 
 	if (!eq) {

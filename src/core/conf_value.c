@@ -7,7 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define CONF_N(a) (sizeof(a) / sizeof((a)[0]))
+#include "common/macro.h"
+
 
 static const char *conf_skip_blank(const char *s)
 {
@@ -72,7 +73,7 @@ int conf_parse_duration(const char *s, uint32_t *ms)
 
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < CONF_N(units); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(units); i++) {
 		size_t ul = strlen(units[i].unit);
 		if (strncmp(s, units[i].unit, ul) != 0 || *conf_skip_blank(s + ul))
 			continue;
@@ -113,7 +114,7 @@ int conf_parse_bool(const char *s, bool *b)
 
 	if (!s)
 		return -EINVAL;
-	for (size_t i = 0; i < CONF_N(yes); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*b = true;
 			return 0;

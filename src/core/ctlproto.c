@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/macro.h"
+
 const char *const ctlproto_results[] = {
 	PROTOCOL_RESULT_OK, PROTOCOL_RESULT_FAILED, PROTOCOL_RESULT_BOOT_LOOP,
 	PROTOCOL_RESULT_ABORTED, NULL,
@@ -38,7 +40,7 @@ static const struct ctlproto_arg ctlproto_args_port[] = {
 	ARG_PORT(CTLPROTO_ARG_REQUIRED | CTLPROTO_ARG_POSITIONAL),
 };
 
-#define ARGS(a) .args = (a), .nargs = sizeof(a) / sizeof((a)[0])
+#define ARGS(a) .args = (a), .nargs = ELEMENTSOF(a)
 
 #define COMMAND(id, n, f, text, ...)                                                          \
 	[id] = { .name = (n), .cmd = (id), .flags = (f), .summary = (text), __VA_ARGS__ }
@@ -445,7 +447,7 @@ const char *ctlproto_errno_to_code(int err)
 {
 	if (err < 0)
 		err = -err;
-	for (size_t i = 0; i < sizeof(ctlproto_errno_codes) / sizeof(ctlproto_errno_codes[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(ctlproto_errno_codes); i++)
 		if (ctlproto_errno_codes[i].err == err)
 			return ctlproto_errno_codes[i].code;
 	return PROTOCOL_ERR_FAILED;

@@ -20,6 +20,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/macro.h"
 #include "common/sha256.h"
 
 #define DC_BUF (1u << 20)            /* input and output buffer (a multiple of DC_BLK) */
@@ -37,7 +38,7 @@ static const char *const decompress_names[] = {
 
 const char *decompress_format_to_string(enum decompress_format f)
 {
-	return (unsigned)f < sizeof(decompress_names) / sizeof(decompress_names[0])
+	return (unsigned)f < ELEMENTSOF(decompress_names)
 		       ? decompress_names[f] : NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/macro.h"
 #include "common/strnum.h"
 
 static const char *const fastboot_reply_kind_names[] = {
@@ -19,7 +20,7 @@ static const char *const fastboot_reply_kind_names[] = {
 
 const char *fastboot_reply_kind_to_string(enum fastboot_reply_kind k)
 {
-	if ((unsigned)k >= sizeof(fastboot_reply_kind_names) / sizeof(fastboot_reply_kind_names[0]))
+	if ((unsigned)k >= ELEMENTSOF(fastboot_reply_kind_names))
 		return NULL;
 	return fastboot_reply_kind_names[k];
 }
@@ -91,7 +92,7 @@ static int fastboot_parse_data_size(const char *text, uint32_t *size)
 
 static int fastboot_tag_kind(const uint8_t *buf, enum fastboot_reply_kind *kind)
 {
-	for (unsigned k = 0; k < sizeof(fastboot_reply_kind_names) / sizeof(fastboot_reply_kind_names[0]); k++)
+	for (unsigned k = 0; k < ELEMENTSOF(fastboot_reply_kind_names); k++)
 		if (memcmp(buf, fastboot_reply_kind_names[k], 4) == 0) {
 			*kind = (enum fastboot_reply_kind)k;
 			return 0;

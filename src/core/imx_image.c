@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "common/macro.h"
+
 #define IMX_IVT_TAG 0xD1u
 #define IMX_DCD_TAG 0xD2u
 #define IMX_DCD_VERSION 0x40u
@@ -133,7 +135,7 @@ static int imx_find_ivt(const uint8_t *buf, size_t len, uint32_t *ivt_offset, co
 
 	if (len < IMX_IVT_SIZE)
 		return imx_fail(why, "file shorter than an IVT");
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
 		uint32_t off = candidates[i];
 		if (len >= (size_t)off + IMX_IVT_SIZE && imx_ivt_header_ok(buf + off)) {
 			*ivt_offset = off;

@@ -10,7 +10,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define PLAN_N(a) (sizeof(a) / sizeof((a)[0]))
+#include "common/macro.h"
+
 
 /* ---- tables ---- */
 
@@ -199,7 +200,7 @@ static int plan_proto_head(struct plan_loader *ld, char *head, struct plan_step 
 	e = name + strlen(name);
 	while (e > name && plan_lex_is_blank(e[-1]))
 		*--e = '\0';
-	for (size_t i = 0; i < PLAN_N(plan_protos); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(plan_protos); i++) {
 		if (strcasecmp(plan_protos[i].name, name) != 0)
 			continue;
 		if (plan_protos[i].proto < 0)
@@ -346,7 +347,7 @@ static int plan_args(struct plan_loader *ld, const struct plan_cmd *c, struct pl
 
 static const struct plan_cmd *plan_cmd_find(const char *name, enum plan_proto proto)
 {
-	for (size_t i = 0; i < PLAN_N(plan_cmds); i++)
+	for (size_t i = 0; i < ELEMENTSOF(plan_cmds); i++)
 		if ((plan_cmds[i].protos & (1u << proto)) && strcasecmp(plan_cmds[i].name, name) == 0)
 			return &plan_cmds[i];
 	return NULL;
@@ -499,7 +500,7 @@ static int plan_fb_cmd(struct plan_loader *ld, struct plan_step *st)
 		[PLAN_OP_FLASH] = "flash",   [PLAN_OP_ERASE] = "erase", [PLAN_OP_REBOOT] = "reboot",
 		[PLAN_OP_CONTINUE] = "continue", [PLAN_OP_OEM] = "oem",
 	};
-	const char *verb = (unsigned)st->op < PLAN_N(verbs) ? verbs[st->op] : NULL;
+	const char *verb = (unsigned)st->op < ELEMENTSOF(verbs) ? verbs[st->op] : NULL;
 	size_t len;
 	char *cmd;
 
@@ -555,9 +556,9 @@ static int plan_cfg_opts(struct plan_loader *ld, const struct plan_lex_tokens *t
 		int num = -1;
 		bool str = false;
 		uint64_t n;
-		for (size_t k = 0; k < PLAN_N(nums); k++)
+		for (size_t k = 0; k < ELEMENTSOF(nums); k++)
 			num = strcmp(o, nums[k]) == 0 ? (int)k : num;
-		for (size_t k = 0; k < PLAN_N(strs); k++)
+		for (size_t k = 0; k < ELEMENTSOF(strs); k++)
 			str |= strcmp(o, strs[k]) == 0;
 		if (num < 0 && !str)
 			return plan_fail(ld, "CFG: unknown option '%s'", o);

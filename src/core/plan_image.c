@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/macro.h"
 #include "flashd/decompress.h"
 #include "common/sha256.h"
 
@@ -433,7 +434,7 @@ static const char *plan_image_uuu_form(struct plan_loader *ld, const char *file)
 
 	if (strncasecmp(file, "http://", 7) == 0 || strncasecmp(file, "https://", 8) == 0)
 		return "uuu downloads http(s):// files, flashd loads local files only: download it first";
-	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(exts); i++) {
 		const char *e = strcasestr(file, exts[i]);
 		if (!e)
 			continue;

@@ -3,7 +3,8 @@
  * table. */
 #include "flashd/plan.h"
 
-#define PLAN_N(a) (sizeof(a) / sizeof((a)[0]))
+#include "common/macro.h"
+
 
 static const char *const plan_op_names[] = {
 	[PLAN_OP_BOOT] = "boot",         [PLAN_OP_DCD] = "dcd",
@@ -24,10 +25,10 @@ static const char *const plan_proto_names[] = {
 
 const char *plan_op_to_string(enum plan_op op)
 {
-	return (unsigned)op < PLAN_N(plan_op_names) ? plan_op_names[op] : NULL;
+	return (unsigned)op < ELEMENTSOF(plan_op_names) ? plan_op_names[op] : NULL;
 }
 
 const char *plan_proto_to_string(enum plan_proto proto)
 {
-	return (unsigned)proto < PLAN_N(plan_proto_names) ? plan_proto_names[proto] : NULL;
+	return (unsigned)proto < ELEMENTSOF(plan_proto_names) ? plan_proto_names[proto] : NULL;
 }

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/macro.h"
+
 #define PLAN_SDP_SKIPSPL_SCAN 0x100000u  /* uuu looks for the IVT below 1 MiB */
 #define PLAN_SDP_SCANTERM_MAX 0x800000u  /* ScanTerm's default limit */
 #define PLAN_SDP_TAG "UUUBURNXXOEUZX7+A-XY5601QQWWZ"
@@ -117,7 +119,7 @@ static uint64_t plan_sdp_fhdr(const struct plan_step *st, uint64_t data_len, uin
 {
 	static const uint64_t at[] = { 0, 0x400, 0x1fc, 0x5fc };
 
-	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(at); i++) {
 		uint32_t m;
 		if (offset >= data_len || data_len - offset < at[i] + 4)
 			return 0;

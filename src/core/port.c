@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#include "common/macro.h"
+
 
 static const char *const port_state_names[] = {
 	[PORT_STATE_EMPTY] = "empty",

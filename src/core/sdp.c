@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/macro.h"
+
 #define SDP_ID_CMD 1u
 #define SDP_ID_DATA 2u
 #define SDP_ID_HAB 3u
@@ -89,7 +91,7 @@ static const char *sdp_name_lookup(const struct sdp_name *t, size_t n, uint32_t 
 	return NULL;
 }
 
-#define SDP_LOOKUP(table, v) sdp_name_lookup(table, sizeof(table) / sizeof(table[0]), v)
+#define SDP_LOOKUP(table, v) sdp_name_lookup(table, ELEMENTSOF(table), v)
 
 static const struct sdp_name sdp_status_names[] = {
 	{ SDP_HAB_CLOSED, "hab-closed" },   { SDP_HAB_OPEN, "hab-open" },
@@ -174,7 +176,7 @@ static const struct sdp_soc sdp_socs[] = {
 
 const struct sdp_soc *sdp_soc_lookup(uint16_t vid, uint16_t pid)
 {
-	for (size_t i = 0; i < sizeof(sdp_socs) / sizeof(sdp_socs[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(sdp_socs); i++)
 		if (sdp_socs[i].vid == vid && sdp_socs[i].pid == pid)
 			return &sdp_socs[i];
 	return NULL;
@@ -195,7 +197,7 @@ static const struct {
 
 enum sdp_spl_kind sdp_spl_lookup(uint16_t vid, uint16_t pid, uint16_t bcd)
 {
-	for (size_t i = 0; i < sizeof(sdp_spls) / sizeof(sdp_spls[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(sdp_spls); i++)
 		if (sdp_spls[i].vid == vid && sdp_spls[i].pid == pid &&
 		    bcd >= sdp_spls[i].bcd_min && bcd <= sdp_spls[i].bcd_max)
 			return sdp_spls[i].kind;

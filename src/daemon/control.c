@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/control_socket.h"
 #include "flashd/ctlproto.h"
@@ -48,13 +49,6 @@ struct control_qent {
 	struct control_msg *msg;
 	bool event; /* droppable */
 };
-
-static int64_t control_now_ms(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- messages and queues ---- */
 
@@ -185,7 +179,7 @@ void control_client_reply(struct control_client *cl, json_t *reply)
 /* A snapshot or overflow event: carries the latest seq, does not take one. */
 static void client_event_now(struct control_client *cl, const char *type, json_t *fields)
 {
-	json_t *ev = ctlproto_event_new(type, cl->c->seq, control_now_ms(CLOCK_REALTIME), fields);
+	json_t *ev = ctlproto_event_new(type, cl->c->seq, clock_ms(CLOCK_REALTIME), fields);
 	struct control_msg *msg = ev ? control_msg_new(ev) : NULL;
 
 	json_decref(ev);
@@ -206,7 +200,7 @@ void control_client_snapshot(struct control_client *cl)
 
 static void client_overflow(struct control_client *cl)
 {
-	int64_t now = control_now_ms(CLOCK_MONOTONIC);
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
 
 	if (cl->overflow_ms && now - cl->overflow_ms < CONTROL_OVERFLOW_WINDOW_MS) {
 		cl->c->n.kicked++;
@@ -306,7 +300,7 @@ static void client_drained(struct control_client *cl)
 		json_t *f = json_pack("{s:I}", PROTOCOL_KEY_DROPPED, (json_int_t)cl->dropped);
 		cl->overflowed = false;
 		cl->dropped = 0;
-		cl->overflow_ms = control_now_ms(CLOCK_MONOTONIC);
+		cl->overflow_ms = clock_ms(CLOCK_MONOTONIC);
 		client_event_now(cl, PROTOCOL_EVENT_OVERFLOW, f);
 		if (!cl->dead)
 			control_client_snapshot(cl);
@@ -610,7 +604,7 @@ void control_publish(struct control *c, const char *type, json_t *fields)
 		json_decref(fields);
 		return;
 	}
-	ev = ctlproto_event_new(type, c->seq, control_now_ms(CLOCK_REALTIME), fields);
+	ev = ctlproto_event_new(type, c->seq, clock_ms(CLOCK_REALTIME), fields);
 	msg = ev ? control_msg_new(ev) : NULL;
 	json_decref(ev);
 	if (!msg) {

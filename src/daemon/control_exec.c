@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/macro.h"
 #include "daemon/journal.h"
 #include "flashd/ctlproto.h"
 
@@ -219,7 +220,7 @@ static const struct {
 	{ CTLPROTO_CMD_RETRY, control_exec_retry },     { CTLPROTO_CMD_RELOAD, control_exec_reload },
 	{ CTLPROTO_CMD_STATS, control_exec_stats },
 };
-_Static_assert(sizeof(control_cmds) / sizeof(control_cmds[0]) == CTLPROTO_CMD_COUNT,
+_Static_assert(ELEMENTSOF(control_cmds) == CTLPROTO_CMD_COUNT,
 	       "control_cmds: one entry per enum ctlproto_cmd");
 
 int control_exec_check(void)

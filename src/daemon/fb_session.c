@@ -29,6 +29,7 @@
 
 #include <event2/event.h>
 
+#include "common/macro.h"
 #include "flashd/fastboot.h"
 #include "flashd/plan.h"
 #include "flashd/sparse.h"
@@ -53,7 +54,7 @@ static const char *const fb_state_names[] = {
 	[FB_STATE_DOWNLOAD] = "download",   [FB_STATE_DATA] = "data",
 	[FB_STATE_DATA_OKAY] = "data OKAY", [FB_STATE_FLASH] = "flash",
 };
-_Static_assert(sizeof(fb_state_names) / sizeof(fb_state_names[0]) == _FB_STATE_MAX,
+_Static_assert(ELEMENTSOF(fb_state_names) == _FB_STATE_MAX,
 	       "fb_state_names");
 
 struct fb_slot {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/journal.h"
 #include "daemon/station_priv.h"
@@ -19,20 +20,12 @@
 
 uint64_t station_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)clock_ms(CLOCK_MONOTONIC);
 }
 
 int64_t station_wall_ms(uint64_t mono_ms)
 {
-	struct timespec ts;
-	int64_t wall;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	return wall - (int64_t)(station_now_ms() - mono_ms);
+	return clock_ms(CLOCK_REALTIME) - (int64_t)(station_now_ms() - mono_ms);
 }
 
 /* Logs "port NAME: message" and sends it to watchers as a "log" event. */

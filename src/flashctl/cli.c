@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/macro.h"
 #include "flashd/protocol.h"
 
 void cli_usage(FILE *fp)
@@ -59,7 +60,7 @@ static int parse_ago(const char *s, int64_t now_ms, int64_t *out)
 	long long n = strtoll(s, &end, 10);
 	if (errno || end == s || n < 0 || n > 100000000 || *s < '0' || *s > '9')
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(units); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
 			int64_t v = now_ms - n * units[i].ms;
 			*out = v < 0 ? 0 : v;
@@ -88,7 +89,7 @@ static int parse_date(const char *s, int64_t *out)
 		"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
 		"%Y-%m-%dT%H:%M",    "%Y-%m-%d",
 	};
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(formats); i++) {
 		struct tm tm = { 0 };
 		const char *end = strptime(s, formats[i], &tm);
 		if (end && !*end)

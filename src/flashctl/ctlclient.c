@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "flashd/ctlproto.h"
 
 int ctlclient_connect(struct ctlclient *cl, const char *path)
@@ -52,13 +53,6 @@ int ctlclient_send(struct ctlclient *cl, const json_t *msg)
 	return r;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read more into the buffer, waiting until the deadline (-1: none). */
 static int fill(struct ctlclient *cl, int64_t deadline)
 {
@@ -75,7 +69,7 @@ static int fill(struct ctlclient *cl, int64_t deadline)
 	for (;;) {
 		int wait = -1;
 		if (deadline >= 0) {
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - clock_ms(CLOCK_MONOTONIC);
 			if (left <= 0)
 				return -ETIMEDOUT;
 			wait = left > 60000 ? 60000 : (int)left;
@@ -101,7 +95,7 @@ static int fill(struct ctlclient *cl, int64_t deadline)
 int ctlclient_recv(struct ctlclient *cl, int timeout_ms, json_t **msg, const char **line,
 		   size_t *len)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	char *nl;
 	int r;
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/clock.h"
 #include "ctlclient.h"
 #include "flashd/ctlproto.h"
 #include "live.h"
@@ -17,13 +18,6 @@
 
 #define FLASHCTL_HELLO_TIMEOUT_MS 10000
 #define FLASHCTL_REPLY_TIMEOUT_MS 300000 /* reload may load and hash large images */
-
-static int64_t now_ms(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int fail_connect(const char *path, int err)
 {
@@ -167,12 +161,12 @@ static int flashctl_watch(const struct cli *cli, struct ctlclient *cl)
 			}
 			continue;
 		} else {
-			live_event(lv, ev, now_ms(CLOCK_REALTIME));
+			live_event(lv, ev, clock_ms(CLOCK_REALTIME));
 			json_decref(ev);
 		}
-		if (live_due(lv, now_ms(CLOCK_REALTIME))) {
+		if (live_due(lv, clock_ms(CLOCK_REALTIME))) {
 			terminal_size(&cols, &rows);
-			live_draw(lv, cols, rows, now_ms(CLOCK_REALTIME));
+			live_draw(lv, cols, rows, clock_ms(CLOCK_REALTIME));
 		}
 	}
 	live_free(lv);
@@ -236,7 +230,7 @@ int main(int argc, char **argv)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (cli_parse(argc, argv, now_ms(CLOCK_REALTIME), &cli, err, sizeof(err)) < 0) {
+	if (cli_parse(argc, argv, clock_ms(CLOCK_REALTIME), &cli, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flashctl: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/macro.h"
 #include "common/natcmp.h"
 
 void render_fmt(char *out, size_t len, const char *fmt, ...)
@@ -54,7 +55,7 @@ void render_bytes(char *out, size_t len, uint64_t bytes)
 		return;
 	}
 	v /= 1000;
-	while (v >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+	while (v >= 999.95 && u + 1 < ELEMENTSOF(units)) {
 		v /= 1000;
 		u++;
 	}
@@ -166,7 +167,7 @@ void render_step_short(char *out, size_t len, const char *step)
 bool render_state_active(const char *state)
 {
 	static const char *const active[] = { "sdp", "wait-reenum", "spl-sdp", "fastboot" };
-	for (size_t i = 0; state && i < sizeof(active) / sizeof(active[0]); i++)
+	for (size_t i = 0; state && i < ELEMENTSOF(active); i++)
 		if (strcmp(state, active[i]) == 0)
 			return true;
 	return false;
@@ -580,7 +581,7 @@ void render_stats(FILE *fp, const json_t *stats)
 		fputc('\n', fp);
 		render_steps(fp, json_object_get(stats, "steps"));
 	}
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(known); i++)
 		json_object_del(rest, known[i]);
 	json_object_del(rest, "id");
 	json_object_del(rest, "ok");
