@@ -6,7 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FASTBOOT_CMD_MAX 64u     /* longest command we send */
+#define FASTBOOT_CMD_MAX 64u     /* longest command fastboot_format*() builds; plan
+				  * commands may be longer (PLAN_FB_CMD_MAX) */
+/* The USB interface of a fastboot device (AOSP fastboot's match_fastboot,
+ * U-Boot's f_fastboot.c interface descriptor). */
+#define FASTBOOT_USB_CLASS 0xffu
+#define FASTBOOT_USB_SUBCLASS 0x42u
+#define FASTBOOT_USB_PROTOCOL 0x03u
 #define FASTBOOT_REPLY_MAX 256u  /* longest reply we accept (U-Boot sends ≤ 64) */
 
 enum fastboot_reply_kind {

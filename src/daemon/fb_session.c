@@ -724,7 +724,8 @@ static int fb_claim(struct usb_dev *dev, uint8_t *ep_in, uint8_t *ep_out)
 {
 	int iface = 0, r;
 
-	r = usb_dev_find_bulk(dev, 0xff, 0x42, 0x03, &iface, ep_in, ep_out, NULL);
+	r = usb_dev_find_bulk(dev, FASTBOOT_USB_CLASS, FASTBOOT_USB_SUBCLASS, FASTBOOT_USB_PROTOCOL,
+			      &iface, ep_in, ep_out, NULL);
 	if (r < 0)
 		return r;
 	return usb_dev_claim(dev, iface, false);

@@ -12,7 +12,7 @@
  *
  * The caller opens the device; the session claims the interface it needs
  * (SDP: interface 0, detaching usbhid; fastboot: the interface with class
- * 0xff/0x42/0x03, found with usb_dev_find_bulk) and never closes the device.
+ * FASTBOOT_USB_CLASS/SUBCLASS/PROTOCOL, found with usb_dev_find_bulk) and never closes the device.
  *
  * Progress: SDP — image bytes acknowledged by the ROM (WRITE_FILE status
  * words) of the upload size. Fastboot flash/download — bytes of the image
@@ -82,7 +82,7 @@ struct session_opts {
 	unsigned fb_flash_rate_kbps;   /* flash timeout = max(min, bytes/rate*2) */
 	size_t xfer_size; unsigned xfers_in_flight; bool read_uid;
 	unsigned sdp_reports;          /* SDP data reports queued on EP0 at once */
-	/* added by the sessions helper: the daemon's loop (required; delay
+	/* the daemon's loop (required; delay
 	 * steps and deferred completion use its timers) */
 	struct event_base *base;
 };

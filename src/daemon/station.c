@@ -15,6 +15,7 @@
 #include "daemon/station_priv.h"
 #include "daemon/usb.h"
 #include "daemon/worker.h"
+#include "flashd/fastboot.h"
 #include "flashd/protocol.h"
 #include "flashd/sdp.h"
 
@@ -530,7 +531,8 @@ static enum port_dev station_classify(const struct station *st, const struct dev
 	*spl = station_spl_kind(p, dev);
 	if (*spl != PLAN_PROTO_SDP)
 		return PORT_DEV_SPL;
-	if (devwatch_has_interface(dev->interfaces, 0xff, 0x42, 0x03) ||
+	if (devwatch_has_interface(dev->interfaces, FASTBOOT_USB_CLASS, FASTBOOT_USB_SUBCLASS,
+				   FASTBOOT_USB_PROTOCOL) ||
 	    station_plan_is_fastboot_id(p, dev->vid, dev->pid))
 		return PORT_DEV_FASTBOOT;
 	return PORT_DEV_OTHER;
