@@ -478,6 +478,8 @@ static void test_dcd_without_dcd(void **state)
 	add(f, PLAN_OP_DCD, "SDP: dcd -f nodcd.imx")->image = &f->raw;
 	run(f);
 	assert_int_equal(f->rec.status, -EINVAL);
+	/* the reason names the step and the image, not just -EINVAL */
+	assert_string_equal(f->rec.reason, "SDP: dcd -f nodcd.imx: nodcd.imx has no DCD");
 }
 
 /* ---- cancellation, start ---- */
