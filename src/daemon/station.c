@@ -135,7 +135,7 @@ static void station_step_end(struct station_port *ps, const struct port_action *
 						(json_int_t)a->step_end.ms, "bytes",
 						(json_int_t)a->step_end.bytes, "ok", a->step_end.ok));
 	if (a->step_end.ok)
-		station_stats_add_step(ps->st, text, a->step_end.ms);
+		stats_add_step(&ps->st->stats, text, a->step_end.ms);
 }
 
 /* The journal gets the record (fdatasync'd) before any client sees it. */
@@ -144,7 +144,7 @@ static void station_result(struct station_port *ps, enum port_result r)
 	json_t *rec = station_record_json(ps);
 	int e;
 
-	station_stats_add_result(ps->st, r, port_bytes(&ps->port));
+	stats_add_result(&ps->st->stats, r, port_bytes(&ps->port));
 	if (!rec) {
 		log_error("port %s: out of memory building the result record", ps->port.name);
 		return;
@@ -700,8 +700,8 @@ void station_status_line(const struct station *st, char *buf, size_t len)
 	for (size_t i = 0; i < st->nports; i++)
 		busy += port_is_busy(&st->ports[i]->port);
 	snprintf(buf, len, "%zu ports, %zu flashing; %" PRIu64 " done, %" PRIu64 " failed, %" PRIu64
-		 " boot loops%s", st->nports, busy, st->n_ok, st->n_failed + st->n_aborted,
-		 st->n_boot_loop, st->paused ? "; paused" : "");
+		 " boot loops%s", st->nports, busy, st->stats.ok, st->stats.failed + st->stats.aborted,
+		 st->stats.boot_loop, st->paused ? "; paused" : "");
 }
 
 int station_new(const struct station_opts *o, struct conf *conf, struct station **out, char *err,
@@ -763,7 +763,7 @@ struct station *station_free(struct station *st)
 		station_port_free(st->ports[i]);
 	free(st->ports);
 	station_plans_clear(&st->plans);
-	station_stats_clear(st);
+	stats_clear(&st->stats);
 	conf_free(st->conf);
 	free(st->config_path);
 	free(st);

@@ -27,7 +27,6 @@ struct station;
 #define STATION_OPEN_RETRY_MS 100u     /* … this far apart (udev permission race) */
 #define STATION_GONE_GRACE_MS 2000u    /* unplugged mid-session: wait for the session's verdict */
 #define STATION_PROGRESS_MS 250u       /* progress events per port at most this often */
-#define STATION_STATS_STEPS_MAX 256u   /* distinct step texts in the statistics */
 
 struct station_opts {
 	struct event_base *base;

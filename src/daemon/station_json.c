@@ -1,5 +1,5 @@
-/* station_json: port objects, journal records and statistics as JSON
- * (keys: flashd-control(7)). */
+/* station_json: port objects, journal records and the stats reply as JSON
+ * (keys: flashd-control(7)); the statistics themselves are stats.c. */
 #include "daemon/station_priv.h"
 
 #include <inttypes.h>
@@ -168,93 +168,12 @@ json_t *station_record_json(const struct station_port *ps)
 			 "steps", ps->steps ? json_incref(ps->steps) : json_array());
 }
 
-void station_stats_add_step(struct station *st, const char *text, uint64_t ms)
-{
-	struct station_stat_step *s = NULL, *n;
-
-	for (size_t i = 0; i < st->nstat_steps; i++)
-		if (strcmp(st->stat_steps[i].text, text) == 0)
-			s = &st->stat_steps[i];
-	if (!s) {
-		if (st->nstat_steps >= STATION_STATS_STEPS_MAX)
-			return;
-		n = realloc(st->stat_steps, (st->nstat_steps + 1) * sizeof(*n));
-		if (!n)
-			return;
-		st->stat_steps = n;
-		s = &n[st->nstat_steps];
-		memset(s, 0, sizeof(*s));
-		s->text = strdup(text);
-		if (!s->text)
-			return;
-		s->min_ms = UINT64_MAX;
-		st->nstat_steps++;
-	}
-	s->count++;
-	s->total_ms += ms;
-	if (ms < s->min_ms)
-		s->min_ms = ms;
-	if (ms > s->max_ms)
-		s->max_ms = ms;
-}
-
-void station_stats_add_result(struct station *st, enum port_result r, uint64_t bytes)
-{
-	switch (r) {
-	case PORT_RESULT_OK:
-		st->n_ok++;
-		break;
-	case PORT_RESULT_FAILED:
-	case PORT_RESULT_NONE:
-	case _PORT_RESULT_MAX:
-		st->n_failed++;
-		break;
-	case PORT_RESULT_BOOT_LOOP:
-		st->n_boot_loop++;
-		break;
-	case PORT_RESULT_ABORTED:
-		st->n_aborted++;
-		break;
-	}
-	st->bytes += bytes;
-}
-
-void station_stats_clear(struct station *st)
-{
-	for (size_t i = 0; i < st->nstat_steps; i++)
-		free(st->stat_steps[i].text);
-	free(st->stat_steps);
-	st->stat_steps = NULL;
-	st->nstat_steps = 0;
-}
-
 json_t *station_stats_json(void *ud)
 {
 	struct station *st = ud;
-	json_t *steps = json_array();
 	size_t busy = 0;
 
-	if (!steps)
-		return NULL;
 	for (size_t i = 0; i < st->nports; i++)
 		busy += port_is_busy(&st->ports[i]->port);
-	for (size_t i = 0; i < st->nstat_steps; i++) {
-		const struct station_stat_step *s = &st->stat_steps[i];
-
-		json_array_append_new(steps, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
-						       "step", s->text, "count", (json_int_t)s->count,
-						       "total_ms", (json_int_t)s->total_ms,
-						       "avg_ms", (json_int_t)(s->total_ms / s->count),
-						       "min_ms", (json_int_t)s->min_ms,
-						       "max_ms", (json_int_t)s->max_ms));
-	}
-	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:o}",
-			 "uptime_ms", (json_int_t)(station_now_ms() - st->started_ms),
-			 "ports", (json_int_t)st->nports, "busy", (json_int_t)busy,
-			 "boards", "ok", (json_int_t)st->n_ok, "failed", (json_int_t)st->n_failed,
-			 "boot-loop", (json_int_t)st->n_boot_loop,
-			 "aborted", (json_int_t)st->n_aborted,
-			 "total", (json_int_t)(st->n_ok + st->n_failed + st->n_boot_loop +
-					       st->n_aborted),
-			 "bytes", (json_int_t)st->bytes, "steps", steps);
+	return stats_json(&st->stats, station_now_ms() - st->started_ms, st->nports, busy);
 }

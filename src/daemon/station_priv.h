@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "daemon/session.h"
+#include "daemon/stats.h"
 #include "flashd/conf.h"
 #include "flashd/plan.h"
 #include "flashd/port.h"
@@ -45,11 +46,6 @@ struct station_plan_set {
 	size_t nsel;
 };
 
-struct station_stat_step {
-	char *text;
-	uint64_t count, total_ms, min_ms, max_ms;
-};
-
 struct worker;
 
 struct station {
@@ -72,9 +68,7 @@ struct station {
 	struct station_loads *loads;   /* station_load.c: `use`/reload under way, or NULL */
 
 	uint64_t started_ms;
-	uint64_t n_ok, n_failed, n_boot_loop, n_aborted, bytes;
-	struct station_stat_step *stat_steps;
-	size_t nstat_steps;
+	struct stats stats;
 };
 
 /* station.c */
@@ -116,9 +110,6 @@ json_t *station_port_json(const struct station_port *ps, uint64_t now);
 json_t *station_status_json(void *ud);
 json_t *station_progress_json(const struct station_port *ps, uint64_t now);
 json_t *station_record_json(const struct station_port *ps);
-void station_stats_add_step(struct station *st, const char *text, uint64_t ms);
-void station_stats_add_result(struct station *st, enum port_result r, uint64_t bytes);
-void station_stats_clear(struct station *st);
-json_t *station_stats_json(void *ud);
+json_t *station_stats_json(void *ud);   /* the control backend's stats (stats.h) */
 
 #endif

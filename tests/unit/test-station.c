@@ -390,7 +390,7 @@ static void test_seed_flow(void **state)
 	assert_true(count_events("progress") >= 3);
 	assert_true(count_events("port") >= 4);
 	assert_true(count_events("log") >= 1);
-	assert_int_equal(st->n_ok, 1);
+	assert_int_equal(st->stats.ok, 1);
 	/* the board reboots and leaves: settle → empty */
 	removed("1-1", "/dev/bus/usb/001/003");
 	run(120);
@@ -604,7 +604,7 @@ static void test_abort_retry(void **state)
 	assert_int_equal(state_of("1-1"), PORT_STATE_FAILED);
 	assert_string_equal(rec_str("result"), "aborted");
 	assert_string_equal(rec_str("reason"), "aborted by the operator");
-	assert_int_equal(st->n_aborted, 1);
+	assert_int_equal(st->stats.aborted, 1);
 	err[0] = '\0';
 	assert_int_equal(be.abort_port(be.ud, "1-1", err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "nothing runs there"));
@@ -938,7 +938,7 @@ static void test_boot_loop_uid(void **state)
 	assert_int_equal(state_of("1-1"), PORT_STATE_BOOT_LOOP);
 	assert_string_equal(rec_str("result"), "boot-loop");
 	assert_string_equal(rec_str("uid"), "0000000000001234");
-	assert_int_equal(st->n_boot_loop, 1);
+	assert_int_equal(st->stats.boot_loop, 1);
 }
 
 static void test_boot_loop_uid_at_done(void **state)

@@ -128,9 +128,10 @@ fl_plan_args() {
 	done
 }
 
-# fl_plan_copy PLAN: copy PLAN into $FL_SEED with every parameter defaulted to its
-# seed image, so that it loads without arguments (`flashctl use` passes none); prints
-# the copy's path
+# fl_plan_copy PLAN: copy PLAN into $FL_SEED with every parameter replaced by the
+# name of its seed image, so that it loads without arguments (`flashctl use` passes
+# none); prints the copy's path. (uuu, and flashd since it binds as uuu does, takes
+# "[_other]" in a declaration only as another parameter's value, never a file name.)
 fl_plan_copy() {
 	local p f dst params
 	dst=$FL_SEED/$(basename "$1")
@@ -138,7 +139,8 @@ fl_plan_copy() {
 	params=$(fl_plan_params "$1")
 	for p in $params; do
 		f=$(fl_seed_file "$p") || fail "$1: no seed image for parameter $p"
-		sed -E -i "s|^([[:space:]]*#[[:space:]]*@$p)([[:space:]]+\\[[^]]*\\])?([[:space:]]\|\$)|\\1 [$(basename "$f")]\\3|" "$dst"
+		# the parameter's words on command lines, not in comments
+		sed -E -i "/^[[:space:]]*#/! s/(^|[[:space:]])$p([[:space:]]|\$)/\1$(basename "$f")\2/g" "$dst"
 	done
 	echo "$dst"
 }

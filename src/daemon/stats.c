@@ -1,0 +1,97 @@
+/* stats: the station's statistics (stats.h). */
+#include "daemon/stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct stats_step *stats_step(struct stats *s, const char *text)
+{
+	struct stats_step *n;
+
+	for (size_t i = 0; i < s->nsteps; i++)
+		if (strcmp(s->steps[i].text, text) == 0)
+			return &s->steps[i];
+	if (s->nsteps >= STATS_STEPS_MAX)
+		return NULL;
+	n = realloc(s->steps, (s->nsteps + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	s->steps = n;
+	n = &s->steps[s->nsteps];
+	memset(n, 0, sizeof(*n));
+	n->text = strdup(text);
+	if (!n->text)
+		return NULL;
+	n->min_ms = UINT64_MAX;
+	s->nsteps++;
+	return n;
+}
+
+void stats_add_step(struct stats *s, const char *text, uint64_t ms)
+{
+	struct stats_step *t = stats_step(s, text);
+
+	if (!t)
+		return;
+	t->count++;
+	t->total_ms += ms;
+	if (ms < t->min_ms)
+		t->min_ms = ms;
+	if (ms > t->max_ms)
+		t->max_ms = ms;
+}
+
+void stats_add_result(struct stats *s, enum port_result r, uint64_t bytes)
+{
+	switch (r) {
+	case PORT_RESULT_OK:
+		s->ok++;
+		break;
+	case PORT_RESULT_FAILED:
+	case PORT_RESULT_NONE:
+	case _PORT_RESULT_MAX:
+		s->failed++;
+		break;
+	case PORT_RESULT_BOOT_LOOP:
+		s->boot_loop++;
+		break;
+	case PORT_RESULT_ABORTED:
+		s->aborted++;
+		break;
+	}
+	s->bytes += bytes;
+}
+
+void stats_clear(struct stats *s)
+{
+	for (size_t i = 0; i < s->nsteps; i++)
+		free(s->steps[i].text);
+	free(s->steps);
+	s->steps = NULL;
+	s->nsteps = 0;
+}
+
+json_t *stats_json(const struct stats *s, uint64_t uptime_ms, size_t ports, size_t busy)
+{
+	json_t *steps = json_array();
+
+	if (!steps)
+		return NULL;
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct stats_step *t = &s->steps[i];
+
+		json_array_append_new(steps, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+						       "step", t->text, "count", (json_int_t)t->count,
+						       "total_ms", (json_int_t)t->total_ms,
+						       "avg_ms", (json_int_t)(t->total_ms / t->count),
+						       "min_ms", (json_int_t)t->min_ms,
+						       "max_ms", (json_int_t)t->max_ms));
+	}
+	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:o}",
+			 "uptime_ms", (json_int_t)uptime_ms, "ports", (json_int_t)ports,
+			 "busy", (json_int_t)busy,
+			 "boards", "ok", (json_int_t)s->ok, "failed", (json_int_t)s->failed,
+			 "boot-loop", (json_int_t)s->boot_loop, "aborted", (json_int_t)s->aborted,
+			 "total", (json_int_t)(s->ok + s->failed + s->boot_loop + s->aborted),
+			 "bytes", (json_int_t)s->bytes, "steps", steps);
+}
