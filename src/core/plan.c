@@ -37,14 +37,14 @@ int plan_fail(struct plan_loader *ld, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static void plan_step_clear(struct plan_step *st)
+static void plan_step_clear(struct plan_step *step)
 {
-	free((char *)st->text);
-	free((char *)st->cmd);
-	free((char *)st->arg);
-	free((char *)st->fb_cmd);
-	free((char *)st->file);
-	memset(st, 0, sizeof(*st));
+	free((char *)step->text);
+	free((char *)step->cmd);
+	free((char *)step->arg);
+	free((char *)step->fb_cmd);
+	free((char *)step->file);
+	memset(step, 0, sizeof(*step));
 }
 
 struct plan *plan_ref(struct plan *p)
@@ -272,7 +272,7 @@ static int plan_pass_lex(struct plan_loader *ld, const char *text, size_t len)
 
 /* ---- pass 2: steps ---- */
 
-static int plan_step_add(struct plan_loader *ld, const struct plan_step *st, size_t *cap)
+static int plan_step_add(struct plan_loader *ld, const struct plan_step *step, size_t *cap)
 {
 	struct plan *p = ld->p;
 
@@ -286,7 +286,7 @@ static int plan_step_add(struct plan_loader *ld, const struct plan_step *st, siz
 		p->steps = v;
 		*cap = ncap;
 	}
-	p->steps[p->nsteps++] = *st;
+	p->steps[p->nsteps++] = *step;
 	return 0;
 }
 
@@ -300,21 +300,21 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 
 	ld->line = 0;
 	while ((r = plan_lex_next(text, len, &pos, buf, &ld->line, &why)) != 0) {
-		struct plan_step st = { 0 };
+		struct plan_step step = { 0 };
 		if (r < 0)
 			return plan_fail(ld, "%s", why);
-		r = plan_cmd_line(ld, buf, &st);
+		r = plan_cmd_line(ld, buf, &step);
 		if (r <= 0) {
-			plan_step_clear(&st);
+			plan_step_clear(&step);
 			if (r < 0)
 				return r;
 			continue;
 		}
-		runnable |= st.runs_on_imx6 && (st.proto == PLAN_PROTO_SDP || st.proto == PLAN_PROTO_FB);
-		spl |= st.runs_on_imx6 && st.proto != PLAN_PROTO_SDP && st.proto != PLAN_PROTO_FB;
-		r = plan_step_add(ld, &st, &cap);
+		runnable |= step.runs_on_imx6 && (step.proto == PLAN_PROTO_SDP || step.proto == PLAN_PROTO_FB);
+		spl |= step.runs_on_imx6 && step.proto != PLAN_PROTO_SDP && step.proto != PLAN_PROTO_FB;
+		r = plan_step_add(ld, &step, &cap);
 		if (r < 0) {
-			plan_step_clear(&st);
+			plan_step_clear(&step);
 			return r;
 		}
 	}
@@ -410,7 +410,7 @@ int plan_load_ex(const char *path, const char *const *args, size_t nargs,
 		 const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen)
 {
 	struct plan_loader ld = { .name = path, .err = err, .errlen = errlen };
-	struct stat st;
+	struct stat sb;
 	void *m = NULL;
 	char *dir;
 	int fd, r;
@@ -423,19 +423,19 @@ int plan_load_ex(const char *path, const char *const *args, size_t nargs,
 		plan_fail(&ld, "%s", strerror(-r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &sb) < 0) {
 		r = -errno;
 		close(fd);
 		plan_fail(&ld, "%s", strerror(-r));
 		return r;
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > PLAN_FILE_MAX) {
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > PLAN_FILE_MAX) {
 		close(fd);
-		plan_fail(&ld, "%s", !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 1 MiB");
-		return !S_ISREG(st.st_mode) ? -EINVAL : -EFBIG;
+		plan_fail(&ld, "%s", !S_ISREG(sb.st_mode) ? "not a regular file" : "larger than 1 MiB");
+		return !S_ISREG(sb.st_mode) ? -EINVAL : -EFBIG;
 	}
-	if (st.st_size > 0) {
-		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (sb.st_size > 0) {
+		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (m == MAP_FAILED) {
 			r = -errno;
 			close(fd);
@@ -445,10 +445,10 @@ int plan_load_ex(const char *path, const char *const *args, size_t nargs,
 	}
 	close(fd);
 	dir = plan_dirname(path);
-	r = dir ? plan_parse_opts(path, dir, m, (size_t)st.st_size, args, nargs, o, out, err, errlen)
+	r = dir ? plan_parse_opts(path, dir, m, (size_t)sb.st_size, args, nargs, o, out, err, errlen)
 		: -ENOMEM;
 	free(dir);
 	if (m)
-		munmap(m, (size_t)st.st_size);
+		munmap(m, (size_t)sb.st_size);
 	return r;
 }

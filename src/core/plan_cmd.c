@@ -175,7 +175,7 @@ static const struct plan_cmd plan_cmds[] = {
 /* ---- one line ---- */
 
 /* "FB[-t 30000]" → proto and timeout */
-static int plan_proto_head(struct plan_loader *ld, char *head, struct plan_step *st)
+static int plan_proto_head(struct plan_loader *ld, char *head, struct plan_step *step)
 {
 	char *br = strchr(head, '['), *name = head, *e;
 	struct plan_lex_tokens tk;
@@ -193,7 +193,7 @@ static int plan_proto_head(struct plan_loader *ld, char *head, struct plan_step 
 			return plan_fail(ld, "bad protocol option '[%s]' (only [-t MS])", br + 1);
 		if (plan_lex_number(tk.tok[1], UINT32_MAX, &t) < 0 || t == 0)
 			return plan_fail(ld, "-t: bad timeout '%s' (milliseconds)", tk.tok[1]);
-		st->timeout_ms = (uint32_t)t;
+		step->timeout_ms = (uint32_t)t;
 	}
 	while (plan_lex_is_blank(*name))
 		name++;
@@ -205,7 +205,7 @@ static int plan_proto_head(struct plan_loader *ld, char *head, struct plan_step 
 			continue;
 		if (plan_protos[i].proto < 0)
 			return plan_fail(ld, "unsupported protocol '%s:' (%s)", name, plan_protos[i].why);
-		st->proto = (enum plan_proto)plan_protos[i].proto;
+		step->proto = (enum plan_proto)plan_protos[i].proto;
 		return 0;
 	}
 	return plan_fail(ld, "unknown protocol '%s:'", name);
@@ -222,18 +222,18 @@ static const struct plan_opt *plan_opt_find(const struct plan_opt *opts, const c
 }
 
 static int plan_opt_value(struct plan_loader *ld, const struct plan_opt *o, const char *v,
-			  struct plan_step *st)
+			  struct plan_step *step)
 {
-	char *field = (char *)st + o->off;
+	char *field = (char *)step + o->off;
 	uint64_t n;
 	int r;
 
 	if (o->kind == PLAN_OPT_FILE) {
 		if (!*v)
 			return plan_fail(ld, "%s: empty file name", o->name);
-		free((char *)st->file);
-		st->file = strdup(v);
-		return st->file ? 0 : -ENOMEM;
+		free((char *)step->file);
+		step->file = strdup(v);
+		return step->file ? 0 : -ENOMEM;
 	}
 	r = plan_lex_number(v, o->kind == PLAN_OPT_U64 ? UINT64_MAX : UINT32_MAX, &n);
 	if (r == -ERANGE)
@@ -248,11 +248,11 @@ static int plan_opt_value(struct plan_loader *ld, const struct plan_opt *o, cons
 		*(uint64_t *)field = n;
 		break;
 	case PLAN_OPT_ADDR:
-		st->addr = (uint32_t)n;
-		st->has_addr = true;
+		step->addr = (uint32_t)n;
+		step->has_addr = true;
 		break;
 	default: /* PLAN_OPT_IVT */
-		st->use_ivt = true;
+		step->use_ivt = true;
 		break;
 	}
 	return 0;
@@ -260,7 +260,7 @@ static int plan_opt_value(struct plan_loader *ld, const struct plan_opt *o, cons
 
 /* Options from a table, positionals into pos[]. */
 static int plan_opts(struct plan_loader *ld, const struct plan_cmd *c, struct plan_lex_tokens *tk,
-		     struct plan_step *st, const char **pos)
+		     struct plan_step *step, const char **pos)
 {
 	uint32_t seen = 0;
 	unsigned npos = 0;
@@ -285,14 +285,14 @@ static int plan_opts(struct plan_loader *ld, const struct plan_cmd *c, struct pl
 			return plan_fail(ld, "%s: option %s given twice", c->name, t);
 		seen |= 1u << idx;
 		if (o->kind == PLAN_OPT_FLAG)
-			*(bool *)((char *)st + o->off) = true;
+			*(bool *)((char *)step + o->off) = true;
 		if (o->kind == PLAN_OPT_FLAG || o->kind == PLAN_OPT_SKIP_FLAG)
 			continue;
 		if (++i >= tk->n)
 			return plan_fail(ld, "%s: option %s needs a value", c->name, t);
 		if (o->kind == PLAN_OPT_SKIP_VALUE)
 			continue;
-		r = plan_opt_value(ld, o, tk->tok[i], st);
+		r = plan_opt_value(ld, o, tk->tok[i], step);
 		if (r < 0)
 			return r;
 	}
@@ -301,14 +301,14 @@ static int plan_opts(struct plan_loader *ld, const struct plan_cmd *c, struct pl
 	return 0;
 }
 
-static int plan_set_arg(struct plan_step *st, const char *s)
+static int plan_set_arg(struct plan_step *step, const char *s)
 {
-	st->arg = strdup(s);
-	return st->arg ? 0 : -ENOMEM;
+	step->arg = strdup(s);
+	return step->arg ? 0 : -ENOMEM;
 }
 
 static int plan_args(struct plan_loader *ld, const struct plan_cmd *c, struct plan_lex_tokens *tk,
-		     struct plan_step *st)
+		     struct plan_step *step)
 {
 	const char *pos[2] = { NULL, NULL };
 	uint64_t n;
@@ -322,25 +322,25 @@ static int plan_args(struct plan_loader *ld, const struct plan_cmd *c, struct pl
 	case PLAN_ARGS_WORD:
 		if (tk->n != 2)
 			return plan_fail(ld, "%s: needs exactly one argument", c->name);
-		return plan_set_arg(st, tk->tok[1]);
+		return plan_set_arg(step, tk->tok[1]);
 	case PLAN_ARGS_REST:
 		if (tk->n < 2)
 			return plan_fail(ld, "%s: needs an argument", c->name);
-		return plan_set_arg(st, tk->src[1]);
+		return plan_set_arg(step, tk->src[1]);
 	case PLAN_ARGS_MS:
 		if (tk->n != 2)
 			return plan_fail(ld, "%s: needs one number (milliseconds)", c->name);
 		r = plan_lex_number(tk->tok[1], UINT32_MAX, &n);
 		if (r < 0)
 			return plan_fail(ld, "%s: bad number '%s' (milliseconds)", c->name, tk->tok[1]);
-		st->delay_ms = (uint32_t)n;
+		step->delay_ms = (uint32_t)n;
 		return 0;
 	case PLAN_ARGS_OPTS:
-		r = plan_opts(ld, c, tk, st, pos);
+		r = plan_opts(ld, c, tk, step, pos);
 		if (r < 0 || c->npos != 2)
 			return r;
-		st->file = strdup(pos[1]);
-		return st->file ? plan_set_arg(st, pos[0]) : -ENOMEM;
+		step->file = strdup(pos[1]);
+		return step->file ? plan_set_arg(step, pos[0]) : -ENOMEM;
 	}
 	return -EINVAL;
 }
@@ -355,83 +355,83 @@ static const struct plan_cmd *plan_cmd_find(const char *name, enum plan_proto pr
 
 /* ---- checks of a parsed step ---- */
 
-static int plan_check_imx(struct plan_loader *ld, struct plan_step *st)
+static int plan_check_imx(struct plan_loader *ld, struct plan_step *step)
 {
-	const struct plan_image *img = st->image;
+	const struct plan_image *img = step->image;
 	struct imx_image tmp;
 	const char *why = NULL;
 
 	if (!img->is_imx) {
 		imx_image_parse(img->data, img->size, &tmp, &why);
-		return plan_fail(ld, "%s: %s", st->file, why ? why : "not an i.MX boot image");
+		return plan_fail(ld, "%s: %s", step->file, why ? why : "not an i.MX boot image");
 	}
 	if (img->imx.plugin & 1)
-		return plan_fail(ld, "%s: plugin images are not supported", st->file);
-	if (st->op == PLAN_OP_DCD && !img->imx.dcd_size)
-		return plan_fail(ld, "%s: the image has no DCD", st->file);
-	if (st->scan_limit && img->imx.ivt_offset >= st->scan_limit)
-		return plan_fail(ld, "%s: IVT at 0x%x is beyond -scanlimited 0x%llx", st->file,
-				 (unsigned)img->imx.ivt_offset, (unsigned long long)st->scan_limit);
+		return plan_fail(ld, "%s: plugin images are not supported", step->file);
+	if (step->op == PLAN_OP_DCD && !img->imx.dcd_size)
+		return plan_fail(ld, "%s: the image has no DCD", step->file);
+	if (step->scan_limit && img->imx.ivt_offset >= step->scan_limit)
+		return plan_fail(ld, "%s: IVT at 0x%x is beyond -scanlimited 0x%llx", step->file,
+				 (unsigned)img->imx.ivt_offset, (unsigned long long)step->scan_limit);
 	return 0;
 }
 
-static int plan_open(struct plan_loader *ld, struct plan_step *st)
+static int plan_open(struct plan_loader *ld, struct plan_step *step)
 {
 	const char *why = "out of memory";
-	int r = plan_image_open(ld, st->file, &st->image, &why);
+	int r = plan_image_open(ld, step->file, &step->image, &why);
 
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
 		for (size_t i = 0; i < ld->p->nparams; i++)
-			if (!ld->p->params[i].value && strcmp(ld->p->params[i].name, st->file) == 0)
+			if (!ld->p->params[i].value && strcmp(ld->p->params[i].name, step->file) == 0)
 				return plan_fail(ld, "%s: %s (parameter '%s' got no argument, so it is a file "
-						 "name, as in uuu)", st->file, why, st->file);
-		return plan_fail(ld, "%s: %s", st->file, why);
+						 "name, as in uuu)", step->file, why, step->file);
+		return plan_fail(ld, "%s: %s", step->file, why);
 	}
-	st->image_len = st->image->size;
+	step->image_len = step->image->size;
 	return 0;
 }
 
-static int plan_check_sdp(struct plan_loader *ld, struct plan_step *st)
+static int plan_check_sdp(struct plan_loader *ld, struct plan_step *step)
 {
-	const char *op = plan_op_to_string(st->op);
+	const char *op = plan_op_to_string(step->op);
 	int r;
 
-	if (st->op == PLAN_OP_STATUS || st->op == PLAN_OP_DELAY || st->op == PLAN_OP_DONE)
+	if (step->op == PLAN_OP_STATUS || step->op == PLAN_OP_DELAY || step->op == PLAN_OP_DONE)
 		return 0;
-	if (!st->file)
+	if (!step->file)
 		return plan_fail(ld, "%s: -f FILE missing", op);
-	if (st->op == PLAN_OP_WRITE && !st->use_ivt && !st->has_addr)
+	if (step->op == PLAN_OP_WRITE && !step->use_ivt && !step->has_addr)
 		return plan_fail(ld, "write: needs -addr ADDR or -ivt 0");
 	if (ld->flags & PLAN_LOAD_NO_IMAGES)
 		return 0;
-	r = plan_open(ld, st);
+	r = plan_open(ld, step);
 	if (r < 0)
 		return r;
-	if (st->op == PLAN_OP_WRITE && !st->use_ivt)
-		return plan_sdp_range(ld, st);
-	if (st->image_offset >= st->image->size)
+	if (step->op == PLAN_OP_WRITE && !step->use_ivt)
+		return plan_sdp_range(ld, step);
+	if (step->image_offset >= step->image->size)
 		return plan_fail(ld, "%s: -offset 0x%llx is beyond the end of the file (%zu bytes)",
-				 st->file, (unsigned long long)st->image_offset, st->image->size);
-	st->image_len = st->image->size - st->image_offset;
-	return plan_check_imx(ld, st);
+				 step->file, (unsigned long long)step->image_offset, step->image->size);
+	step->image_len = step->image->size - step->image_offset;
+	return plan_check_imx(ld, step);
 }
 
 /* SDPU:/SDPV: on U-Boot SPL. A write's range needs to know whether the
  * line can be reached at all: computed after the last line (plan_sdp.c). */
-static int plan_check_spl(struct plan_loader *ld, struct plan_step *st)
+static int plan_check_spl(struct plan_loader *ld, struct plan_step *step)
 {
-	if (st->op != PLAN_OP_WRITE)
+	if (step->op != PLAN_OP_WRITE)
 		return 0; /* jump -addr A (0: the SPL's CONFIG_SDP_LOADADDR), delay, done */
-	if (!st->file)
+	if (!step->file)
 		return plan_fail(ld, "write: -f FILE missing");
-	if (st->proto == PLAN_PROTO_SDPU && st->skipspl)
+	if (step->proto == PLAN_PROTO_SDPU && step->skipspl)
 		return plan_fail(ld, "write: -skipspl needs an SPL that uuu calls SDPV: (uuu: \"SPL doesn't "
 				 "support auto scan uboot position\"): use SDPV: or -offset N");
 	if (ld->flags & PLAN_LOAD_NO_IMAGES)
 		return 0;
-	return plan_open(ld, st);
+	return plan_open(ld, step);
 }
 
 static bool plan_exists(const char *path, const char *suffix)
@@ -444,42 +444,42 @@ static bool plan_exists(const char *path, const char *suffix)
 	return stat(buf, &sb) == 0;
 }
 
-static int plan_check_fb_image(struct plan_loader *ld, struct plan_step *st)
+static int plan_check_fb_image(struct plan_loader *ld, struct plan_step *step)
 {
 	const struct plan_image *img;
 	struct sparse_info tmp;
 	const char *why = NULL;
 	int r;
 
-	if (!st->file)
+	if (!step->file)
 		return plan_fail(ld, "download: -f FILE missing");
 	if (ld->flags & PLAN_LOAD_NO_IMAGES)
 		return 0;
-	r = plan_open(ld, st);
+	r = plan_open(ld, step);
 	if (r < 0)
 		return r;
-	img = st->image;
+	img = step->image;
 	if (!img->sparse_ok) {
 		sparse_probe(img->data, img->size, &tmp, &why);
-		return plan_fail(ld, "%s: %s", st->file, why ? why : "bad sparse image");
+		return plan_fail(ld, "%s: %s", step->file, why ? why : "bad sparse image");
 	}
-	if (st->op == PLAN_OP_DOWNLOAD && img->size > UINT32_MAX)
-		return plan_fail(ld, "%s: %zu bytes do not fit in one download (4 GiB - 1)", st->file, img->size);
-	if (st->raw2sparse && img->sparse.sparse)
-		return plan_fail(ld, "%s: -raw2sparse given, but the image is already sparse", st->file);
-	if (st->raw2sparse && !st->no_bmap && plan_exists(img->path, ".bmap"))
+	if (step->op == PLAN_OP_DOWNLOAD && img->size > UINT32_MAX)
+		return plan_fail(ld, "%s: %zu bytes do not fit in one download (4 GiB - 1)", step->file, img->size);
+	if (step->raw2sparse && img->sparse.sparse)
+		return plan_fail(ld, "%s: -raw2sparse given, but the image is already sparse", step->file);
+	if (step->raw2sparse && !step->no_bmap && plan_exists(img->path, ".bmap"))
 		return plan_fail(ld, "%s.bmap exists and uuu would use it, but flashd does not support bmap: add -no-bmap",
-				 st->file);
-	if (st->scanterm && !img->sparse.sparse) {
+				 step->file);
+	if (step->scanterm && !img->sparse.sparse) {
 		uint64_t dl = img->size, off, len;
-		if (st->scan_limit && st->scan_limit < dl)
-			dl = st->scan_limit;
-		r = plan_sdp_scanterm(ld, st, dl, &off, &len);
+		if (step->scan_limit && step->scan_limit < dl)
+			dl = step->scan_limit;
+		r = plan_sdp_scanterm(ld, step, dl, &off, &len);
 		if (r < 0)
 			return r;
 		if (r > 0) {
-			st->image_offset = off;
-			st->image_len = len;
+			step->image_offset = off;
+			step->image_len = len;
 		}
 	}
 	return 0;
@@ -493,55 +493,55 @@ static int plan_check_fb_image(struct plan_loader *ld, struct plan_step *st)
  * and refused from 64 bytes on ("too long command", run_acmd in
  * drivers/fastboot/fb_command.c and uboot-imx's fb_fsl_command.c). A tab
  * is U-Boot text like any other and goes out as written. */
-static int plan_fb_cmd(struct plan_loader *ld, struct plan_step *st)
+static int plan_fb_cmd(struct plan_loader *ld, struct plan_step *step)
 {
 	static const char *const verbs[] = {
 		[PLAN_OP_GETVAR] = "getvar", [PLAN_OP_UCMD] = "UCmd", [PLAN_OP_ACMD] = "ACmd",
 		[PLAN_OP_FLASH] = "flash",   [PLAN_OP_ERASE] = "erase", [PLAN_OP_REBOOT] = "reboot",
 		[PLAN_OP_CONTINUE] = "continue", [PLAN_OP_OEM] = "oem",
 	};
-	const char *verb = (unsigned)st->op < ELEMENTSOF(verbs) ? verbs[st->op] : NULL;
+	const char *verb = (unsigned)step->op < ELEMENTSOF(verbs) ? verbs[step->op] : NULL;
 	size_t len;
 	char *cmd;
 
 	if (!verb)
 		return 0;
-	len = strlen(verb) + (st->arg ? 1 + strlen(st->arg) : 0);
+	len = strlen(verb) + (step->arg ? 1 + strlen(step->arg) : 0);
 	if (len > PLAN_FB_CMD_MAX)
 		return plan_fail(ld, "fastboot command '%s%s%.24s…' is %zu bytes; U-Boot takes at most %u "
-				 "(f_fastboot.c: EP_BUFFER_SIZE 4096)", verb, st->op == PLAN_OP_OEM ? " " : ":",
-				 st->arg, len, PLAN_FB_CMD_MAX);
-	if (st->op == PLAN_OP_ACMD && strlen(st->arg) > PLAN_ACMD_MAX)
+				 "(f_fastboot.c: EP_BUFFER_SIZE 4096)", verb, step->op == PLAN_OP_OEM ? " " : ":",
+				 step->arg, len, PLAN_FB_CMD_MAX);
+	if (step->op == PLAN_OP_ACMD && strlen(step->arg) > PLAN_ACMD_MAX)
 		return plan_fail(ld, "acmd: '%.24s…' is %zu bytes; U-Boot takes at most %u "
-				 "(fb_command.c: \"too long command\")", st->arg, strlen(st->arg), PLAN_ACMD_MAX);
+				 "(fb_command.c: \"too long command\")", step->arg, strlen(step->arg), PLAN_ACMD_MAX);
 	cmd = malloc(len + 1);
 	if (!cmd)
 		return -ENOMEM;
 	strcpy(cmd, verb);
-	if (st->arg) {
-		cmd[strlen(verb)] = st->op == PLAN_OP_OEM ? ' ' : ':';
-		strcpy(cmd + strlen(verb) + 1, st->arg);
+	if (step->arg) {
+		cmd[strlen(verb)] = step->op == PLAN_OP_OEM ? ' ' : ':';
+		strcpy(cmd + strlen(verb) + 1, step->arg);
 	}
-	st->fb_cmd = cmd;
+	step->fb_cmd = cmd;
 	return 0;
 }
 
-static int plan_check(struct plan_loader *ld, struct plan_step *st)
+static int plan_check(struct plan_loader *ld, struct plan_step *step)
 {
 	int r;
 
-	if (!st->runs_on_imx6)
+	if (!step->runs_on_imx6)
 		return 0;
-	if (st->proto == PLAN_PROTO_SDP)
-		return plan_check_sdp(ld, st);
-	if (st->proto == PLAN_PROTO_SDPU || st->proto == PLAN_PROTO_SDPV)
-		return plan_check_spl(ld, st);
-	if (st->op == PLAN_OP_FLASH || st->op == PLAN_OP_DOWNLOAD) {
-		r = plan_check_fb_image(ld, st);
+	if (step->proto == PLAN_PROTO_SDP)
+		return plan_check_sdp(ld, step);
+	if (step->proto == PLAN_PROTO_SDPU || step->proto == PLAN_PROTO_SDPV)
+		return plan_check_spl(ld, step);
+	if (step->op == PLAN_OP_FLASH || step->op == PLAN_OP_DOWNLOAD) {
+		r = plan_check_fb_image(ld, step);
 		if (r < 0)
 			return r;
 	}
-	return plan_fb_cmd(ld, st);
+	return plan_fb_cmd(ld, step);
 }
 
 /* ---- CFG: PROTO: -vid V -pid P … (uuu's CfgCmd, libuuu/config.cpp) ---- */
@@ -601,7 +601,7 @@ static int plan_cfg_add(struct plan_loader *ld, enum plan_proto proto, const int
 /* "CFG: PROTO: options". uuu takes the first word after "CFG:" as the
  * protocol; when there is none ("CFG: -vid 1 -pid 2") its entry matches
  * no protocol and does nothing: kept for display. */
-static int plan_cfg(struct plan_loader *ld, struct plan_step *st, char *rest)
+static int plan_cfg(struct plan_loader *ld, struct plan_step *step, char *rest)
 {
 	struct plan_step target = { 0 };
 	struct plan_lex_tokens tk;
@@ -610,10 +610,10 @@ static int plan_cfg(struct plan_loader *ld, struct plan_step *st, char *rest)
 	bool fbk;
 	int r;
 
-	st->op = PLAN_OP_CFG;
+	step->op = PLAN_OP_CFG;
 	while (plan_lex_is_blank(*rest))
 		rest++;
-	r = plan_set_arg(st, rest);
+	r = plan_set_arg(step, rest);
 	if (r < 0)
 		return r;
 	colon = strchr(rest, ':');
@@ -678,9 +678,9 @@ static char *plan_find_colon(char *s)
 	return NULL;
 }
 
-static int plan_command(struct plan_loader *ld, struct plan_step *st, char *rest)
+static int plan_command(struct plan_loader *ld, struct plan_step *step, char *rest)
 {
-	const char *proto = plan_proto_to_string(st->proto);
+	const char *proto = plan_proto_to_string(step->proto);
 	const struct plan_cmd *c;
 	struct plan_lex_tokens tk;
 	int r = plan_lex_tokenize(rest, &tk);
@@ -689,20 +689,20 @@ static int plan_command(struct plan_loader *ld, struct plan_step *st, char *rest
 		return plan_fail(ld, "%s", r == -E2BIG ? "more than 32 words" : "unterminated quote");
 	if (tk.n == 0)
 		return plan_fail(ld, "missing command after '%s:'", proto);
-	c = plan_cmd_find(tk.tok[0], st->proto);
+	c = plan_cmd_find(tk.tok[0], step->proto);
 	if (!c)
 		return plan_fail(ld, "unknown command '%s' for %s:", tk.tok[0], proto);
 	if (c->unsupported)
 		return plan_fail(ld, "unsupported command '%s' for %s: (%s)", tk.tok[0], proto, c->unsupported);
-	st->op = c->op;
-	st->runs_on_imx6 = st->proto != PLAN_PROTO_SDPS; /* CFG lines do not come here */
-	r = plan_args(ld, c, &tk, st);
+	step->op = c->op;
+	step->runs_on_imx6 = step->proto != PLAN_PROTO_SDPS; /* CFG lines do not come here */
+	r = plan_args(ld, c, &tk, step);
 	if (r < 0)
 		return r;
-	return plan_check(ld, st);
+	return plan_check(ld, step);
 }
 
-int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *st)
+int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *step)
 {
 	char cmd[PLAN_LINE_MAX + 1], *s, *colon;
 	const char *param = NULL, *why;
@@ -716,23 +716,23 @@ int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *st)
 	if (strncmp(s, "uuu_version", 11) == 0 && (!s[11] || plan_lex_is_blank(s[11])))
 		return plan_fail(ld, "'uuu_version' must start the line (uuu does not know an indented one: "
 				 "\"Unknown Command\")");
-	st->line = ld->line;
-	st->text = strdup(s);
-	if (!st->text)
+	step->line = ld->line;
+	step->text = strdup(s);
+	if (!step->text)
 		return -ENOMEM;
 	if (plan_lex_substitute(s, ld->p->params, ld->p->nparams, cmd, &param, &why) < 0)
 		return param ? plan_fail(ld, "parameter '%s' %s", param, why) : plan_fail(ld, "%s", why);
-	st->cmd = strdup(cmd);
-	if (!st->cmd)
+	step->cmd = strdup(cmd);
+	if (!step->cmd)
 		return -ENOMEM;
 	colon = plan_find_colon(cmd);
 	if (!colon)
 		return plan_fail(ld, "expected 'PROTOCOL: command', e.g. 'FB: getvar version'");
 	*colon = '\0';
-	r = plan_proto_head(ld, cmd, st);
+	r = plan_proto_head(ld, cmd, step);
 	if (r < 0)
 		return r;
-	r = st->proto == PLAN_PROTO_CFG ? plan_cfg(ld, st, colon + 1) : plan_command(ld, st, colon + 1);
+	r = step->proto == PLAN_PROTO_CFG ? plan_cfg(ld, step, colon + 1) : plan_command(ld, step, colon + 1);
 	return r < 0 ? r : 1;
 }
 

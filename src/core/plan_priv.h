@@ -56,19 +56,19 @@ int plan_fail(struct plan_loader *ld, const char *fmt, ...) __attribute__((forma
 
 /* ---- plan_cmd.c ---- */
 
-/* Parse one line into st. 1: a step; 0: nothing on this line (blank,
+/* Parse one line into step. 1: a step; 0: nothing on this line (blank,
  * comment, uuu_version); < 0: error (message via plan_fail). */
-int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *st);
+int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *step);
 
 /* ---- plan_sdp.c ---- */
 
-/* uuu's -scanterm over the first data_len bytes of st's image: 0 (not a
+/* uuu's -scanterm over the first data_len bytes of step's image: 0 (not a
  * disk image: the whole data), 1 and the range, or -EINVAL via plan_fail. */
-int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *st, uint64_t data_len,
+int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *step, uint64_t data_len,
 		      uint64_t *off, uint64_t *len);
 /* The range a non -ivt write sends (uuu's SDPWriteCmd::run): -scanlimited,
  * -offset, -skipfhdr, -scanterm, -skipspl → image_offset/image_len. */
-int plan_sdp_range(struct plan_loader *ld, struct plan_step *st);
+int plan_sdp_range(struct plan_loader *ld, struct plan_step *step);
 /* After all steps: SPL write ranges and the boot-chain rules. */
 int plan_sdp_chain(struct plan_loader *ld);
 

@@ -28,10 +28,10 @@ static uint32_t plan_rd32(const uint8_t *p)
  * min(data, 8 MiB) - 93. Not a disk image: 0, the line uses the whole data
  * (uuu does the same). 1 and the range; -EINVAL (via plan_fail) for a disk
  * image without a valid tag, where uuu stops. */
-int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *st, uint64_t data_len,
+int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *step, uint64_t data_len,
 		      uint64_t *off, uint64_t *len)
 {
-	const uint8_t *d = st->image->data;
+	const uint8_t *d = step->image->data;
 	size_t tl = strlen(PLAN_SDP_TAG), lim, end;
 	const uint8_t *t = NULL;
 	uint64_t n = 0;
@@ -48,10 +48,10 @@ int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *st, uint64
 	if (!t || n == 0)
 		return plan_fail(ld, "%s: -scanterm: a disk image (MBR) without uuu's bootloader tag in its "
 				 "first 8 MiB (uuu stops: \"This wic have NOT terminate tag after bootloader\")",
-				 st->file);
+				 step->file);
 	if (n > (uint64_t)(t - d))
 		return plan_fail(ld, "%s: -scanterm: the tag at 0x%zx says %llu bytes, more than precede it "
-				 "(uuu: \"This wic boot length is wrong\")", st->file, (size_t)(t - d),
+				 "(uuu: \"This wic boot length is wrong\")", step->file, (size_t)(t - d),
 				 (unsigned long long)n);
 	*off = (uint64_t)(t - d) - n;
 	*len = n;
@@ -85,10 +85,10 @@ static bool plan_sdp_find_ivt(const uint8_t *d, size_t dlen, size_t *off, size_t
 
 /* -skipspl: U-Boot proper follows the SPL whose IVT is found first: at
  * ivt + boot_data.length - (ivt.self - boot_data.start). */
-static int plan_sdp_skipspl(struct plan_loader *ld, const struct plan_step *st, uint64_t data_len,
+static int plan_sdp_skipspl(struct plan_loader *ld, const struct plan_step *step, uint64_t data_len,
 			    uint64_t *offset)
 {
-	const uint8_t *d = st->image->data;
+	const uint8_t *d = step->image->data;
 	size_t off = (size_t)*offset;
 	int64_t o;
 	uint32_t bd;
@@ -96,18 +96,18 @@ static int plan_sdp_skipspl(struct plan_loader *ld, const struct plan_step *st, 
 	if (*offset >= data_len || !plan_sdp_find_ivt(d, (size_t)data_len, &off, PLAN_SDP_SKIPSPL_SCAN))
 		return plan_fail(ld, "%s: -skipspl: no IVT in the first 1 MiB from offset 0x%llx: not an "
 				 "SPL image (uuu: \"Unknown Image type, can't use skipspl format\")",
-				 st->file, (unsigned long long)*offset);
+				 step->file, (unsigned long long)*offset);
 	if (!plan_rd32(d + off + 16))
 		return 0; /* no boot data: uuu leaves the offset as it is */
 	bd = (uint32_t)off + plan_rd32(d + off + 16) - plan_rd32(d + off + 20);
 	if ((uint64_t)bd + 12 > data_len)
 		return plan_fail(ld, "%s: -skipspl: the boot data of the IVT at 0x%zx lie outside the file",
-				 st->file, off);
+				 step->file, off);
 	o = (int64_t)off + (int64_t)plan_rd32(d + bd + 4) -
 	    ((int64_t)plan_rd32(d + off + 20) - (int64_t)plan_rd32(d + bd));
 	if (o < 0 || (uint64_t)o >= data_len)
 		return plan_fail(ld, "%s: -skipspl: the SPL at 0x%zx ends at 0x%llx, %s (uuu: \"Unknown "
-				 "Image type, can't use skipspl format\")", st->file, off, (long long)o,
+				 "Image type, can't use skipspl format\")", step->file, off, (long long)o,
 				 o < 0 ? "before the file" : "nothing follows it");
 	*offset = (uint64_t)o;
 	return 0;
@@ -115,7 +115,7 @@ static int plan_sdp_skipspl(struct plan_loader *ld, const struct plan_step *st, 
 
 /* -skipfhdr: uuu skips 0x1000 bytes when a FlexSPI header's magic is at
  * one of its offsets (GetFlashHeaderSize); an i.MX6/7 image has none. */
-static uint64_t plan_sdp_fhdr(const struct plan_step *st, uint64_t data_len, uint64_t offset)
+static uint64_t plan_sdp_fhdr(const struct plan_step *step, uint64_t data_len, uint64_t offset)
 {
 	static const uint64_t at[] = { 0, 0x400, 0x1fc, 0x5fc };
 
@@ -123,7 +123,7 @@ static uint64_t plan_sdp_fhdr(const struct plan_step *st, uint64_t data_len, uin
 		uint32_t m;
 		if (offset >= data_len || data_len - offset < at[i] + 4)
 			return 0;
-		m = plan_rd32(st->image->data + offset + at[i]);
+		m = plan_rd32(step->image->data + offset + at[i]);
 		if (m == 0xc0ffee01u || m == 0x42464346u)
 			return 0x1000;
 	}
@@ -138,15 +138,15 @@ static uint64_t plan_sdp_fhdr(const struct plan_step *st, uint64_t data_len, uin
  * board hangs silently. A u-boot-with-spl.imx padded to CONFIG_SPL_PAD_TO is
  * the usual case: uuu's -skipspl takes the SPL's boot-data length, which
  * mkimage rounds to 4 KiB, and lands in the padding. */
-static int plan_sdp_spl_payload(struct plan_loader *ld, const struct plan_step *st)
+static int plan_sdp_spl_payload(struct plan_loader *ld, const struct plan_step *step)
 {
-	const uint8_t *d = st->image->data + st->image_offset;
+	const uint8_t *d = step->image->data + step->image_offset;
 	uint32_t le;
 
-	if ((st->proto != PLAN_PROTO_SDPU && st->proto != PLAN_PROTO_SDPV) ||
-	    (st->has_addr && st->addr != 0))
+	if ((step->proto != PLAN_PROTO_SDPU && step->proto != PLAN_PROTO_SDPV) ||
+	    (step->has_addr && step->addr != 0))
 		return 0;
-	if (st->image_len >= 4) {
+	if (step->image_len >= 4) {
 		le = plan_rd32(d);
 		if (le == 0x56190527u /* uImage ih_magic 0x27051956, big endian */ ||
 		    le == 0xedfe0dd0u /* FDT magic 0xd00dfeed: a FIT */ ||
@@ -155,24 +155,24 @@ static int plan_sdp_spl_payload(struct plan_loader *ld, const struct plan_step *
 	}
 	return plan_fail(ld, "%s: the %s data at offset 0x%llx is no U-Boot image (no uImage, FIT or "
 			 "IVT header): U-Boot SPL would not start it and the board would hang%s",
-			 st->file, st->skipspl ? "-skipspl" : "written",
-			 (unsigned long long)st->image_offset,
-			 st->skipspl ? " (a flash.bin padded to CONFIG_SPL_PAD_TO? -skipspl lands in the "
+			 step->file, step->skipspl ? "-skipspl" : "written",
+			 (unsigned long long)step->image_offset,
+			 step->skipspl ? " (a flash.bin padded to CONFIG_SPL_PAD_TO? -skipspl lands in the "
 				       "padding: write u-boot.img itself)" : "");
 }
 
-int plan_sdp_range(struct plan_loader *ld, struct plan_step *st)
+int plan_sdp_range(struct plan_loader *ld, struct plan_step *step)
 {
-	uint64_t data_len = st->image->size, size, offset = st->image_offset, toff, tlen;
+	uint64_t data_len = step->image->size, size, offset = step->image_offset, toff, tlen;
 	int r;
 
-	if (st->scan_limit && st->scan_limit < data_len)
-		data_len = st->scan_limit; /* uuu reads only that much of the file */
+	if (step->scan_limit && step->scan_limit < data_len)
+		data_len = step->scan_limit; /* uuu reads only that much of the file */
 	size = data_len;
-	if (st->skipfhdr)
-		offset += plan_sdp_fhdr(st, data_len, offset);
-	if (st->scanterm) {
-		r = plan_sdp_scanterm(ld, st, data_len, &toff, &tlen);
+	if (step->skipfhdr)
+		offset += plan_sdp_fhdr(step, data_len, offset);
+	if (step->scanterm) {
+		r = plan_sdp_scanterm(ld, step, data_len, &toff, &tlen);
 		if (r < 0)
 			return r;
 		if (r > 0) {
@@ -180,18 +180,18 @@ int plan_sdp_range(struct plan_loader *ld, struct plan_step *st)
 			size = toff + tlen;
 		}
 	}
-	if (st->skipspl) {
-		r = plan_sdp_skipspl(ld, st, data_len, &offset);
+	if (step->skipspl) {
+		r = plan_sdp_skipspl(ld, step, data_len, &offset);
 		if (r < 0)
 			return r;
 	}
 	if (offset >= size)
-		return plan_fail(ld, "%s: -offset 0x%llx is beyond the end of the %s (%llu bytes)", st->file,
-				 (unsigned long long)offset, st->scan_limit ? "-scanlimited data" : "file",
+		return plan_fail(ld, "%s: -offset 0x%llx is beyond the end of the %s (%llu bytes)", step->file,
+				 (unsigned long long)offset, step->scan_limit ? "-scanlimited data" : "file",
 				 (unsigned long long)size);
-	st->image_offset = offset;
-	st->image_len = size - offset;
-	return plan_sdp_spl_payload(ld, st);
+	step->image_offset = offset;
+	step->image_len = size - offset;
+	return plan_sdp_spl_payload(ld, step);
 }
 
 /* ---- the boot chain ---- */

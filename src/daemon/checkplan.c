@@ -140,40 +140,40 @@ static int checkplan_parse_args(int argc, char **argv, struct checkplan_opts *o)
 }
 
 /* Pieces of a flash/download step at max-download-size. */
-static int checkplan_fb(const struct plan *p, const struct plan_step *st, uint32_t max,
+static int checkplan_fb(const struct plan *p, const struct plan_step *step, uint32_t max,
 			struct checkplan_fb *fb)
 {
-	const struct plan_image *img = st->image;
-	struct sparse_opts so = { .max_piece = max, .raw2sparse = st->raw2sparse, .map = img->map,
-				  .map_off = st->image_offset };
+	const struct plan_image *img = step->image;
+	struct sparse_opts so = { .max_piece = max, .raw2sparse = step->raw2sparse, .map = img->map,
+				  .map_off = step->image_offset };
 	const char *why = NULL;
 	int r;
 
 	fb->sparse = img->sparse.sparse;
-	fb->size = st->image_len;
-	fb->expanded = img->sparse.sparse ? img->sparse.expanded_size : st->image_len;
-	if (st->op == PLAN_OP_DOWNLOAD) {
+	fb->size = step->image_len;
+	fb->expanded = img->sparse.sparse ? img->sparse.expanded_size : step->image_len;
+	if (step->op == PLAN_OP_DOWNLOAD) {
 		fb->pieces = 1;
-		if (st->image_len <= max)
+		if (step->image_len <= max)
 			return 0;
 		fprintf(stderr, "%s:%u: %s: %" PRIu64 " bytes do not fit max-download-size 0x%x\n",
-			plan_path(p), st->line, st->file, st->image_len, (unsigned)max);
+			plan_path(p), step->line, step->file, step->image_len, (unsigned)max);
 		return -EINVAL;
 	}
-	if (st->sparse_limit && st->sparse_limit < so.max_piece)
-		so.max_piece = st->sparse_limit;
-	r = sparse_count_pieces(img->data + st->image_offset, (size_t)st->image_len, &so, &fb->pieces, &why);
+	if (step->sparse_limit && step->sparse_limit < so.max_piece)
+		so.max_piece = step->sparse_limit;
+	r = sparse_count_pieces(img->data + step->image_offset, (size_t)step->image_len, &so, &fb->pieces, &why);
 	if (r < 0) {
-		fprintf(stderr, "%s:%u: %s: %s\n", plan_path(p), st->line, st->file,
+		fprintf(stderr, "%s:%u: %s: %s\n", plan_path(p), step->line, step->file,
 			why ? why : "cannot be split to max-download-size");
 		return r;
 	}
 	return 0;
 }
 
-static bool checkplan_is_fb_image(const struct plan_step *st)
+static bool checkplan_is_fb_image(const struct plan_step *step)
 {
-	return st->image && (st->op == PLAN_OP_FLASH || st->op == PLAN_OP_DOWNLOAD);
+	return step->image && (step->op == PLAN_OP_FLASH || step->op == PLAN_OP_DOWNLOAD);
 }
 
 /* ---- table ---- */
@@ -186,61 +186,61 @@ static void checkplan_table_source(const struct plan_image *img)
 		       img->cache_hit ? " (decompressed copy from the cache)" : "");
 }
 
-static void checkplan_table_imx(const struct plan_step *st)
+static void checkplan_table_imx(const struct plan_step *step)
 {
-	const struct plan_image *img = st->image;
+	const struct plan_image *img = step->image;
 
 	printf("        %s: i.MX image, %zu bytes, IVT at 0x%x, load 0x%08x, entry 0x%08x, DCD %zu bytes%s\n",
-	       st->file, img->size, (unsigned)img->imx.ivt_offset, (unsigned)img->imx.load_addr,
+	       step->file, img->size, (unsigned)img->imx.ivt_offset, (unsigned)img->imx.load_addr,
 	       (unsigned)img->imx.entry, img->imx.dcd_size, img->imx.csf ? ", signed (CSF)" : "");
 	printf("        sha256 %s\n", img->sha256);
 	checkplan_table_source(img);
 }
 
-static void checkplan_table_fb(const struct plan_step *st, const struct checkplan_fb *fb)
+static void checkplan_table_fb(const struct plan_step *step, const struct checkplan_fb *fb)
 {
-	printf("        %s: %s, %" PRIu64 " bytes", st->file, fb->sparse ? "sparse" : "raw", fb->size);
-	if (st->image_offset || st->image_len != st->image->size)
-		printf(" at offset 0x%" PRIx64 " (-scanterm)", st->image_offset);
+	printf("        %s: %s, %" PRIu64 " bytes", step->file, fb->sparse ? "sparse" : "raw", fb->size);
+	if (step->image_offset || step->image_len != step->image->size)
+		printf(" at offset 0x%" PRIx64 " (-scanterm)", step->image_offset);
 	if (fb->sparse)
 		printf(", %" PRIu64 " bytes expanded", fb->expanded);
 	printf(", %" PRIu64 " download%s%s\n", fb->pieces, fb->pieces == 1 ? "" : "s",
-	       !fb->sparse && (st->raw2sparse || fb->pieces > 1) ? " (sent as sparse)" : "");
-	printf("        sha256 %s\n", st->image->sha256);
-	checkplan_table_source(st->image);
+	       !fb->sparse && (step->raw2sparse || fb->pieces > 1) ? " (sent as sparse)" : "");
+	printf("        sha256 %s\n", step->image->sha256);
+	checkplan_table_source(step->image);
 }
 
-static bool checkplan_is_spl(const struct plan_step *st)
+static bool checkplan_is_spl(const struct plan_step *step)
 {
-	return st->proto == PLAN_PROTO_SDPU || st->proto == PLAN_PROTO_SDPV;
+	return step->proto == PLAN_PROTO_SDPU || step->proto == PLAN_PROTO_SDPV;
 }
 
-static const char *checkplan_note(const struct plan *p, const struct plan_step *st)
+static const char *checkplan_note(const struct plan *p, const struct plan_step *step)
 {
-	if (!st->runs_on_imx6)
+	if (!step->runs_on_imx6)
 		return "    (not run on i.MX6)";
-	if (checkplan_is_spl(st) && !plan_boots_spl(p))
+	if (checkplan_is_spl(step) && !plan_boots_spl(p))
 		return "    (runs if the board comes up as U-Boot SPL)";
 	return "";
 }
 
 /* SDP and SPL lines: what goes where */
-static void checkplan_table_sdp(const struct plan_step *st)
+static void checkplan_table_sdp(const struct plan_step *step)
 {
-	if (st->image && st->image->is_imx && (st->op != PLAN_OP_WRITE || st->use_ivt)) {
-		checkplan_table_imx(st);
-		if (plan_image_is_spl(st->image))
+	if (step->image && step->image->is_imx && (step->op != PLAN_OP_WRITE || step->use_ivt)) {
+		checkplan_table_imx(step);
+		if (plan_image_is_spl(step->image))
 			printf("        a U-Boot SPL: the board comes back as U-Boot SPL's SDP gadget\n");
-	} else if (st->image) {
-		printf("        %s: %" PRIu64 " bytes from offset 0x%" PRIx64 " to ", st->file, st->image_len,
-		       st->image_offset);
-		if (st->addr || st->proto == PLAN_PROTO_SDP)
-			printf("0x%08x\n", (unsigned)st->addr);
+	} else if (step->image) {
+		printf("        %s: %" PRIu64 " bytes from offset 0x%" PRIx64 " to ", step->file, step->image_len,
+		       step->image_offset);
+		if (step->addr || step->proto == PLAN_PROTO_SDP)
+			printf("0x%08x\n", (unsigned)step->addr);
 		else
 			printf("the SPL's load address (CONFIG_SDP_LOADADDR)\n");
-	} else if (checkplan_is_spl(st) && st->op == PLAN_OP_JUMP) {
-		if (st->addr)
-			printf("        jumps to 0x%08x\n", (unsigned)st->addr);
+	} else if (checkplan_is_spl(step) && step->op == PLAN_OP_JUMP) {
+		if (step->addr)
+			printf("        jumps to 0x%08x\n", (unsigned)step->addr);
 		else
 			printf("        jumps to what it loaded (CONFIG_SDP_LOADADDR)\n");
 	}
@@ -255,17 +255,17 @@ static int checkplan_table(const struct plan *p, const struct checkplan_opts *o)
 		printf("param   %s = %s\n", name, value ? value : "(no argument: a literal word)");
 	printf("max-download-size 0x%x\n\n", (unsigned)o->max_download);
 	for (size_t i = 0; i < plan_n_steps(p); i++) {
-		const struct plan_step *st = plan_step(p, i);
+		const struct plan_step *step = plan_step(p, i);
 		struct checkplan_fb fb;
-		printf("%5u  %s%s\n", st->line, st->cmd, checkplan_note(p, st));
-		if (st->fb_cmd)
-			printf("        sends \"%s\"%s\n", st->fb_cmd, st->timeout_ms ? " (own timeout)" : "");
-		if ((st->proto == PLAN_PROTO_SDP || checkplan_is_spl(st)) && st->runs_on_imx6)
-			checkplan_table_sdp(st);
-		if (checkplan_is_fb_image(st)) {
-			if (checkplan_fb(p, st, o->max_download, &fb) < 0)
+		printf("%5u  %s%s\n", step->line, step->cmd, checkplan_note(p, step));
+		if (step->fb_cmd)
+			printf("        sends \"%s\"%s\n", step->fb_cmd, step->timeout_ms ? " (own timeout)" : "");
+		if ((step->proto == PLAN_PROTO_SDP || checkplan_is_spl(step)) && step->runs_on_imx6)
+			checkplan_table_sdp(step);
+		if (checkplan_is_fb_image(step)) {
+			if (checkplan_fb(p, step, o->max_download, &fb) < 0)
 				return CHECKPLAN_EXIT_PLAN;
-			checkplan_table_fb(st, &fb);
+			checkplan_table_fb(step, &fb);
 		}
 	}
 	return CHECKPLAN_EXIT_OK;
@@ -292,27 +292,27 @@ static json_t *checkplan_jstr(const char *s)
 	return j;
 }
 
-static json_t *checkplan_json_image(const struct plan *p, const struct plan_step *st,
+static json_t *checkplan_json_image(const struct plan *p, const struct plan_step *step,
 				    const struct checkplan_opts *o, int *err)
 {
-	const struct plan_image *img = st->image;
+	const struct plan_image *img = step->image;
 	struct checkplan_fb fb;
 	json_t *j = json_object();
 
-	json_object_set_new(j, "file", checkplan_jstr(st->file));
+	json_object_set_new(j, "file", checkplan_jstr(step->file));
 	json_object_set_new(j, "path", checkplan_jstr(img->path));
 	json_object_set_new(j, "sha256", json_string(img->sha256));
 	json_object_set_new(j, "compression", img->compression ? json_string(img->compression) : json_null());
 	json_object_set_new(j, "source_sha256",
 			    img->compression ? json_string(img->source_sha256) : json_null());
-	if (checkplan_is_fb_image(st)) {
-		*err = checkplan_fb(p, st, o->max_download, &fb);
+	if (checkplan_is_fb_image(step)) {
+		*err = checkplan_fb(p, step, o->max_download, &fb);
 		json_object_set_new(j, "format", json_string(fb.sparse ? "sparse" : "raw"));
-		json_object_set_new(j, "offset", json_integer((json_int_t)st->image_offset));
+		json_object_set_new(j, "offset", json_integer((json_int_t)step->image_offset));
 		json_object_set_new(j, "size", json_integer((json_int_t)fb.size));
 		json_object_set_new(j, "expanded_size", json_integer((json_int_t)fb.expanded));
 		json_object_set_new(j, "pieces", json_integer((json_int_t)fb.pieces));
-	} else if (img->is_imx && (st->op != PLAN_OP_WRITE || st->use_ivt)) {
+	} else if (img->is_imx && (step->op != PLAN_OP_WRITE || step->use_ivt)) {
 		json_object_set_new(j, "ivt_offset", json_integer(img->imx.ivt_offset));
 		json_object_set_new(j, "load_addr", json_integer(img->imx.load_addr));
 		json_object_set_new(j, "entry", json_integer(img->imx.entry));
@@ -321,32 +321,32 @@ static json_t *checkplan_json_image(const struct plan *p, const struct plan_step
 		json_object_set_new(j, "spl", json_boolean(plan_image_is_spl(img)));
 		json_object_set_new(j, "size", json_integer((json_int_t)img->size));
 	} else {
-		json_object_set_new(j, "offset", json_integer((json_int_t)st->image_offset));
-		json_object_set_new(j, "size", json_integer((json_int_t)st->image_len));
+		json_object_set_new(j, "offset", json_integer((json_int_t)step->image_offset));
+		json_object_set_new(j, "size", json_integer((json_int_t)step->image_len));
 	}
 	return j;
 }
 
-static json_t *checkplan_json_step(const struct plan *p, const struct plan_step *st,
+static json_t *checkplan_json_step(const struct plan *p, const struct plan_step *step,
 				   const struct checkplan_opts *o, int *err)
 {
 	json_t *j = json_object();
 
-	json_object_set_new(j, "line", json_integer(st->line));
-	json_object_set_new(j, "cmd", checkplan_jstr(st->cmd));
-	json_object_set_new(j, "proto", json_string(plan_proto_to_string(st->proto)));
-	json_object_set_new(j, "op", json_string(plan_op_to_string(st->op)));
-	json_object_set_new(j, "runs", json_boolean(st->runs_on_imx6));
-	if (st->fb_cmd)
-		json_object_set_new(j, "fastboot", checkplan_jstr(st->fb_cmd));
-	if (st->timeout_ms)
-		json_object_set_new(j, "timeout_ms", json_integer(st->timeout_ms));
-	if (st->op == PLAN_OP_DELAY)
-		json_object_set_new(j, "delay_ms", json_integer(st->delay_ms));
-	if (checkplan_is_spl(st) && (st->op == PLAN_OP_WRITE || st->op == PLAN_OP_JUMP))
-		json_object_set_new(j, "addr", json_integer(st->addr));
-	if (st->image && st->runs_on_imx6)
-		json_object_set_new(j, "image", checkplan_json_image(p, st, o, err));
+	json_object_set_new(j, "line", json_integer(step->line));
+	json_object_set_new(j, "cmd", checkplan_jstr(step->cmd));
+	json_object_set_new(j, "proto", json_string(plan_proto_to_string(step->proto)));
+	json_object_set_new(j, "op", json_string(plan_op_to_string(step->op)));
+	json_object_set_new(j, "runs", json_boolean(step->runs_on_imx6));
+	if (step->fb_cmd)
+		json_object_set_new(j, "fastboot", checkplan_jstr(step->fb_cmd));
+	if (step->timeout_ms)
+		json_object_set_new(j, "timeout_ms", json_integer(step->timeout_ms));
+	if (step->op == PLAN_OP_DELAY)
+		json_object_set_new(j, "delay_ms", json_integer(step->delay_ms));
+	if (checkplan_is_spl(step) && (step->op == PLAN_OP_WRITE || step->op == PLAN_OP_JUMP))
+		json_object_set_new(j, "addr", json_integer(step->addr));
+	if (step->image && step->runs_on_imx6)
+		json_object_set_new(j, "image", checkplan_json_image(p, step, o, err));
 	return j;
 }
 
