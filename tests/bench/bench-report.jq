@@ -1,5 +1,6 @@
 # tests/bench/bench-report.jq: the figures of `make bench` (used by bench-report).
-# `report` builds bench.json from the raw data bench-report hands over as $p1 … $p5;
+# `report` builds bench.json from the raw data bench-report hands over as $p1 … $p5
+# and $p2spl;
 # `table` prints bench.json for people. Times from the emulator's log are
 # CLOCK_MONOTONIC ns in the guest; udev times are seconds on the same clock.
 
@@ -125,8 +126,8 @@ def split_board:
 	 fastboot_plug_to_first_cmd_ms: ms($fc; $ff), fastboot_ms: ms($ff; $rb),
 	 reboot_to_booted_ms: ms($rb; $bt), total_ms: ms($rc; $bt)};
 
-def p2($runs; $g; $d):
-	if ($runs | length) == 0 then null else
+# flashd vs uuu for each board count (P2 and P2 SPL)
+def p2_by_n($runs; $g; $d):
 	($runs | map(p2_run($g; $d.seed_payload_bytes))) as $r
 	| ([$r[].n] | unique) as $ns
 	| [$ns[] as $n
@@ -134,16 +135,53 @@ def p2($runs; $g; $d):
 	   | ($r | map(select(.n == $n and .tool == "uuu")) | first) as $u
 	   | {n: $n, flashd: $f, uuu: $u,
 	      wall_ratio: (ratio($f.wall_s; $u.wall_s) | rnd(3)),
-	      cpu_per_gb_ratio: (ratio($f.cpu_s_per_gb; $u.cpu_s_per_gb) | rnd(3))}] as $by
+	      cpu_per_gb_ratio: (ratio($f.cpu_s_per_gb; $u.cpu_s_per_gb) | rnd(3))}];
+
+def p2_met($by):
+	if ($by | map(select(.wall_ratio == null or .cpu_per_gb_ratio == null)) | length) > 0 then null
+	else ($by | all(.wall_ratio <= 0.6 and .cpu_per_gb_ratio <= 0.5)) end;
+
+def p2($runs; $g; $d):
+	if ($runs | length) == 0 then null else
+	p2_by_n($runs; $g; $d) as $by
 	| ($runs | map(select(.n == 1)) | map({key: .tool, value: {board: (.boards[0] | split_board),
 	     flashd_steps: ([.results[].steps[]?] | map({text, ms, ok}))}}) | from_entries) as $split
 	| {method: "The seed plan (tests/bench: SDP boot of a 307 KiB U-Boot, getvar, flash mbr/bootloader/uboot-env, raw->sparse rootfs, reboot) on N boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once, each exits when it booted what was flashed). flashd: started, ready, then the boards are plugged. uuu: Debian's, `uuu -d PLAN` started before the boards are plugged (daemon mode: NXP's advice for several boards, mfgtools #484; without -d uuu 1.4.193 aborts when the first board finishes). Wall = first board connect -> last board booted (emulator log, the same for both tools). CPU = utime+stime of the tool's process from before the plug to after the last board (/proc/PID/stat). GB flashed = N x the plan's image bytes; cpu_s_per_wire_gb divides by the bytes the boards received instead (raw->sparse sends fewer).",
 	   payload_bytes: $d.seed_payload_bytes, rootfs_mib: $d.rootfs_mib,
 	   by_n: $by,
 	   target: {wall_ratio: 0.6, cpu_per_gb_ratio: 0.5},
-	   met: (if ($by | map(select(.wall_ratio == null or .cpu_per_gb_ratio == null)) | length) > 0 then null
-		else ($by | all(.wall_ratio <= 0.6 and .cpu_per_gb_ratio <= 0.5)) end),
+	   met: p2_met($by),
 	   seed_split: $split}
+	end;
+
+# where the time of one board goes on the SPL flow, as the board saw it (any tool)
+def split_spl_board:
+	(first_ev("connect")) as $rc
+	| (map(select(.ev == "connect" and .phase == "spl")) | first) as $sc
+	| (map(select(.ev == "connect" and .phase == "fastboot")) | first) as $fc
+	| (first_ev("sdp-first")) as $sf | (first_ev("jump")) as $j
+	| (first_ev("spl-sdp")) as $ss | (first_ev("spl-jump")) as $sj | (first_ev("fb-first")) as $ff
+	| (map(select(.ev == "disconnect" and .reason == "reboot")) | first) as $rb
+	| (ev("boot") | map(select(.result == "booted")) | first) as $bt
+	| def ms(a; b): if a == null or b == null then null else ((b.ts - a.ts) / 1e6 | rnd(1)) end;
+	{plug_to_first_sdp_ms: ms($rc; $sf), spl_upload_ms: ms($sf; $j), rom_jump_to_spl_plug_ms: ms($j; $sc),
+	 spl_plug_to_first_cmd_ms: ms($sc; $ss), uboot_upload_ms: ms($ss; $sj), spl_jump_to_fastboot_plug_ms: ms($sj; $fc),
+	 fastboot_plug_to_first_cmd_ms: ms($fc; $ff), fastboot_ms: ms($ff; $rb),
+	 reboot_to_booted_ms: ms($rb; $bt), total_ms: ms($rc; $bt)};
+
+# P2 on the SPL flow: the same boards, tools and figures as P2
+def p2spl($runs; $g; $d):
+	if ($runs | length) == 0 then null else
+	p2_by_n($runs; $g; $d) as $by
+	| ($runs | map(select(.n == 1)) | map({key: .tool, value: {board: (.boards[0] | split_spl_board),
+	     flashd_steps: ([.results[].steps[]?] | map({text, ms, ok}))}}) | from_entries) as $split
+	| {method: "P2 on the SPL flow: the same N boards (default i.MX6Q), tools and measures as P2, with the plan `SDP: boot -f flash.bin` (the ROM gets a \($d.spl_flash_bin_bytes // 0 | . / 1024 | floor) KiB flash.bin: a 67 KiB SPL-shaped i.MX image, IVT in OCRAM, mkimage -T imximage, then u-boot.img), `SDPV: write -f flash.bin -skipspl` and `SDPV: jump` (the SPL's SDP gadget 0525:b4a4 gets U-Boot proper: a legacy u-boot.img, payload as large as the seed's uboot-fastboot.imx, loaded at 0x17800000 - 0x40, CONFIG_SDP_LOADADDR), then the seed plan's FB lines. Built on the host by tests/bench/bench (bench_spl_data). Wall, CPU and GB as in P2 (GB = N x the FB lines' image bytes, the same as P2's).",
+	   payload_bytes: $d.seed_payload_bytes, rootfs_mib: $d.rootfs_mib,
+	   flash_bin_bytes: $d.spl_flash_bin_bytes,
+	   by_n: $by,
+	   target: {wall_ratio: 0.6, cpu_per_gb_ratio: 0.5, about: "P2's targets, applied to the SPL flow for comparison"},
+	   met: p2_met($by),
+	   spl_split: $split}
 	end;
 
 # ---------------------------------------------------------------- P3
@@ -229,9 +267,10 @@ def p5($p):
 
 def report:
 	{bench: "flashd", date: ($host[0].date // null), host: $host[0], data: $data[0], parts: $parts[0],
-	 guest: ($g1[0] // $g2[0] // $g3[0] // $g4[0]),
+	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0]),
 	 p1_link: p1($p1[0]; $g1[0]),
 	 p2_boards: p2($p2[0]; $g2[0]; $data[0]),
+	 p2_spl_flow: p2spl($p2spl[0]; $g2spl[0]; $data[0]),
 	 p3_latency: p3($p3[0]; $udev[0]),
 	 p4_memory: p4($p4[0]; $g4[0]),
 	 p5_sparse_scan: p5($p5[0])};
@@ -265,6 +304,12 @@ def table:
 		"   N  flashd wall s  uuu wall s  ratio   flashd CPU s/GB  uuu CPU s/GB  ratio   ok(f/u)",
 		(.by_n[] | "   \(.n | pad(2)) \(.flashd.wall_s | num | pad(14)) \(.uuu.wall_s | num | pad(11)) \(.wall_ratio | num | pad(7)) \(.flashd.cpu_s_per_gb | num | pad(16)) \(.uuu.cpu_s_per_gb | num | pad(13)) \(.cpu_per_gb_ratio | num | pad(7)) \(.flashd.booted | num)/\(.uuu.booted | num)") end),
 	"",
+	(.p2_spl_flow | if . == null then "P2 SPL flow: not run" else
+		"P2 SPL flow (ROM -> SPL -> U-Boot proper over SDPV, then the seed plan's FB lines)    P2's targets: \(.met | verdict)",
+		"   N  flashd wall s  uuu wall s  ratio   flashd CPU s/GB  uuu CPU s/GB  ratio   ok(f/u)",
+		(.by_n[] | "   \(.n | pad(2)) \(.flashd.wall_s | num | pad(14)) \(.uuu.wall_s | num | pad(11)) \(.wall_ratio | num | pad(7)) \(.flashd.cpu_s_per_gb | num | pad(16)) \(.uuu.cpu_s_per_gb | num | pad(13)) \(.cpu_per_gb_ratio | num | pad(7)) \(.flashd.booted | num)/\(.uuu.booted | num)"),
+		"   eMMC of the 1-board runs byte for byte: flashd \(.by_n[] | select(.n == 1) | .flashd.emmc_ok | num), uuu \(.by_n[] | select(.n == 1) | .uuu.emmc_ok | num)" end),
+	"",
 	(.p3_latency | if . == null then "P3 latency: not run" else
 		"P3 latency, ms (udev add -> first report/command; median / max)   target median <=20 ms: \(.met | verdict)",
 		"   tool    events  ROM->first SDP   fastboot->first cmd   (from SET_CONFIGURATION: ROM / fastboot medians)",
@@ -285,5 +330,8 @@ def table:
 	"",
 	(.p2_boards.seed_split // {} | to_entries[] | select(.value.board != null)
 	 | "Seed flow, one board, \(.key) (ms, as the board saw it): plug->SDP \(.value.board.plug_to_first_sdp_ms | num), SDP upload \(.value.board.sdp_upload_ms | num), re-enumeration \(.value.board.reenum_ms | num), fastboot plug->cmd \(.value.board.fastboot_plug_to_first_cmd_ms | num), fastboot steps \(.value.board.fastboot_ms | num), reboot->booted \(.value.board.reboot_to_booted_ms | num), total \(.value.board.total_ms | num)",
+	   (.value.flashd_steps[]? | "   \(.ms | tostring | pad(7)) ms  \(.text)\(if .ok == false then "  (failed)" else "" end)")),
+	(.p2_spl_flow.spl_split // {} | to_entries[] | select(.value.board != null)
+	 | "SPL flow, one board, \(.key) (ms, as the board saw it): plug->SDP \(.value.board.plug_to_first_sdp_ms | num), SPL upload \(.value.board.spl_upload_ms | num), ROM jump->SPL plug \(.value.board.rom_jump_to_spl_plug_ms | num), SPL plug->cmd \(.value.board.spl_plug_to_first_cmd_ms | num), U-Boot upload \(.value.board.uboot_upload_ms | num), SPL jump->fastboot plug \(.value.board.spl_jump_to_fastboot_plug_ms | num), fastboot plug->cmd \(.value.board.fastboot_plug_to_first_cmd_ms | num), fastboot steps \(.value.board.fastboot_ms | num), reboot->booted \(.value.board.reboot_to_booted_ms | num), total \(.value.board.total_ms | num)",
 	   (.value.flashd_steps[]? | "   \(.ms | tostring | pad(7)) ms  \(.text)\(if .ok == false then "  (failed)" else "" end)")),
 	"";
