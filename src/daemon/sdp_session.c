@@ -26,10 +26,14 @@
  * detached usbhid, and on a host without usbhid nobody else asks. Timed-out
  * transfers are tried again (session.h). The SPL flavour
  * (sdp_session_start_spl) runs SDPU/SDPV write/jump lines with the sdp
- * core's SPL machine (sdp_upload_new_spl). Reports still go on EP0 even
- * though f_sdp also has an interrupt OUT endpoint: f_sdp takes both
- * (sdp_setup: SET_REPORT; its EP0 report 1 turns the OUT endpoint off), the
- * ROM has EP0 only, and one path keeps the pipelined data reports in order.
+ * core's SPL machine (sdp_upload_new_spl). Reports 1 and 2 go to the
+ * interface's interrupt OUT endpoint when it has one, as uuu's HIDTrans does
+ * (U-Boot's f_sdp has one: its rx path takes every report there, and a
+ * control transfer per 1 KiB report made SPL uploads several times slower
+ * than uuu's on the bed), else as SET_REPORT on EP0 (the i.MX6/7 boot ROM
+ * has no OUT endpoint). One path per session, never both: f_sdp turns its
+ * OUT endpoint off once a report arrives on EP0, and one endpoint keeps the
+ * pipelined data reports in order.
  *
  * Lifetime, the walk over the steps, delays: session.c (session_priv.h). */
 #include "daemon/session_priv.h"
@@ -83,6 +87,8 @@ struct sdp_session {
 	unsigned ndata, data_depth;    /* data reports in flight, at most */
 	uint64_t data_seq;             /* of the last data report submitted */
 	bool spl;                      /* U-Boot SPL's f_sdp, not the ROM */
+	uint8_t ep_out;                /* interrupt OUT endpoint for reports; 0: EP0 */
+	uint8_t obuf[SDP_REPORT2_LEN]; /* the command or report in x (interrupt OUT) */
 	enum sdp_prep prep;
 	uint8_t rbuf[SDP_READ_BUF];
 	struct sdp_upload *up;         /* the step's machine */
@@ -188,12 +194,24 @@ out:
 
 static void sdp_data_cb(void *ud, int status, size_t actual);
 
-/* Put the slot's report on EP0. false: the step failed. */
+/* A report to the device (report ID in buf[0]): on the interrupt OUT
+ * endpoint when there is one (buf stays valid until cb ran), else as
+ * SET_REPORT on EP0 (copied). */
+static int sdp_report_out(struct sdp_session *s, const uint8_t *buf, size_t len, usb_cb cb,
+			  void *ud, struct usb_xfer **x)
+{
+	if (s->ep_out)
+		return usb_interrupt_out(s->b.dev, s->ep_out, buf, len, s->b.o.sdp_timeout_ms, cb,
+					 ud, x);
+	return usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_REPORT,
+			       (uint16_t)(0x0200 | buf[0]), 0, buf, len, s->b.o.sdp_timeout_ms, cb,
+			       ud, x);
+}
+
+/* Put the slot's report on its way. false: the step failed. */
 static bool sdp_data_submit(struct sdp_session *s, struct sdp_data_slot *sl)
 {
-	int r = usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_REPORT,
-				(uint16_t)(0x0200 | SDP_REPORT_DATA), 0, sl->report,
-				SDP_REPORT2_LEN, s->b.o.sdp_timeout_ms, sdp_data_cb, sl, &sl->x);
+	int r = sdp_report_out(s, sl->report, SDP_REPORT2_LEN, sdp_data_cb, sl, &sl->x);
 
 	if (r < 0) {
 		session_fail(&s->b, r, "%s: data report: %s", sdp_upload_step(s->up), strerror(-r));
@@ -305,10 +323,9 @@ static void sdp_io(struct sdp_session *s)
 	s->after_jump = io.kind == SDP_IO_RECV && io.after_jump;
 	switch (io.kind) {
 	case SDP_IO_SEND:
-		s->io_len = io.len;
-		r = usb_control_out(s->b.dev, SDP_HID_OUT, SDP_HID_SET_REPORT,
-				    (uint16_t)(0x0200 | io.data[0]), 0, io.data, io.len,
-				    s->b.o.sdp_timeout_ms, sdp_xfer_cb, s, &s->x);
+		s->io_len = io.len < sizeof(s->obuf) ? io.len : sizeof(s->obuf);
+		memcpy(s->obuf, io.data, s->io_len);
+		r = sdp_report_out(s, s->obuf, s->io_len, sdp_xfer_cb, s, &s->x);
 		break;
 	case SDP_IO_RECV:
 		r = usb_interrupt_in(s->b.dev, SDP_EP_IN, s->rbuf, sizeof(s->rbuf),
@@ -597,6 +614,12 @@ static void sdp_prep_next(struct sdp_session *s)
 
 	switch (s->prep) {
 	case SDP_PREP_DESCRIPTOR:
+		if (usb_dev_find_interrupt_out(s->b.dev, 0, &s->ep_out) == 0) {
+			char line[64];
+			snprintf(line, sizeof(line), "reports on interrupt OUT 0x%02x", s->ep_out);
+			if (!session_info(&s->b, line))
+				return;
+		}
 		r = usb_control_in(s->b.dev, SDP_HID_IN, SDP_GET_DESCRIPTOR,
 				   (uint16_t)(SDP_DT_HID_REPORT << 8), 0, s->rbuf, sizeof(s->rbuf),
 				   s->b.o.sdp_timeout_ms, sdp_prep_cb, s, &s->x);

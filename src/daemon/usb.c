@@ -434,6 +434,40 @@ int usb_dev_find_bulk(struct usb_dev *d, uint8_t cls, uint8_t sub, uint8_t proto
 	return r;
 }
 
+int usb_dev_find_interrupt_out(struct usb_dev *d, int iface, uint8_t *ep)
+{
+	struct libusb_config_descriptor *cfg;
+	int r;
+
+	if (d->dead)
+		return -ENODEV;
+	r = usb_errno(libusb_get_active_config_descriptor(libusb_get_device(d->h), &cfg));
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (int i = 0; i < cfg->bNumInterfaces && r < 0; i++) {
+		const struct libusb_interface_descriptor *alt;
+
+		if (cfg->interface[i].num_altsetting < 1)
+			continue;
+		alt = &cfg->interface[i].altsetting[0];
+		if (alt->bInterfaceNumber != iface)
+			continue;
+		for (int e = 0; e < alt->bNumEndpoints && r < 0; e++) {
+			const struct libusb_endpoint_descriptor *d_ep = &alt->endpoint[e];
+
+			if ((d_ep->bmAttributes & LIBUSB_TRANSFER_TYPE_MASK) ==
+				    LIBUSB_TRANSFER_TYPE_INTERRUPT &&
+			    !(d_ep->bEndpointAddress & LIBUSB_ENDPOINT_IN)) {
+				*ep = d_ep->bEndpointAddress;
+				r = 0;
+			}
+		}
+	}
+	libusb_free_config_descriptor(cfg);
+	return r;
+}
+
 int usb_dev_ids(struct usb_dev *d, uint16_t *vid, uint16_t *pid, uint16_t *bcd)
 {
 	struct libusb_device_descriptor desc;
@@ -641,6 +675,14 @@ int usb_interrupt_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsig
 {
 	return usb_simple(d, ep | LIBUSB_ENDPOINT_IN, LIBUSB_TRANSFER_TYPE_INTERRUPT, buf, len,
 			  timeout_ms, cb, ud, out);
+}
+
+int usb_interrupt_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len,
+		      unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out)
+{
+	/* libusb's buffer is not const, but an OUT transfer only reads it */
+	return usb_simple(d, ep & ~LIBUSB_ENDPOINT_IN, LIBUSB_TRANSFER_TYPE_INTERRUPT, (void *)buf,
+			  len, timeout_ms, cb, ud, out);
 }
 
 int usb_bulk_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms,

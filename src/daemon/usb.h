@@ -14,6 +14,8 @@ struct usb_ctx *usb_ctx_free(struct usb_ctx *ctx);
 int usb_dev_open(struct usb_ctx *ctx, const char *devnode, struct usb_dev **out); /* open(devnode, O_RDWR|O_CLOEXEC) + libusb_wrap_sys_device; -EACCES/-ENOENT for the caller to retry */
 int usb_dev_claim(struct usb_dev *d, int iface, bool detach_kernel_driver);
 int usb_dev_find_bulk(struct usb_dev *d, uint8_t cls, uint8_t sub, uint8_t proto, int *iface, uint8_t *ep_in, uint8_t *ep_out, uint16_t *max_packet); /* out-params may be NULL */
+/* The first interrupt OUT endpoint of interface iface (alt 0); -ENOENT if none. */
+int usb_dev_find_interrupt_out(struct usb_dev *d, int iface, uint8_t *ep);
 int usb_dev_ids(struct usb_dev *d, uint16_t *vid, uint16_t *pid, uint16_t *bcd);
 int usb_dev_serial(struct usb_dev *d, char *buf, size_t len);     /* iSerialNumber or -ENOENT */
 /* Async transfers. cb runs on the loop with status 0 or -errno (-ETIMEDOUT, -ENODEV, -EPIPE, -EOVERFLOW, -EIO, -ECANCELED) and the byte count.
@@ -26,6 +28,7 @@ int usb_control_out(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, ui
  * (which must stay valid until cb ran); actual = bytes received. */
 int usb_control_in(struct usb_dev *d, uint8_t bm, uint8_t req, uint16_t val, uint16_t idx, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_interrupt_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
+int usb_interrupt_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_bulk_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 int usb_bulk_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out);
 void usb_xfer_cancel(struct usb_xfer *x);   /* cb will run later with -ECANCELED (or its real status) */

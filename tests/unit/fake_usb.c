@@ -16,6 +16,7 @@ enum fake_kind {
 	FAKE_INTERRUPT_IN,
 	FAKE_BULK_OUT,
 	FAKE_BULK_IN,
+	FAKE_INTERRUPT_OUT,
 };
 
 enum fake_xstate {
@@ -54,6 +55,7 @@ struct usb_dev {
 	int fail_err;
 	int find_result, iface, claim_result;
 	uint8_t ep_in, ep_out;
+	uint8_t int_out;         /* interrupt OUT endpoint of interface 0, 0: none */
 	struct fake_stats st;
 };
 
@@ -74,7 +76,7 @@ static void fake_complete(struct usb_xfer *x, int status, size_t actual)
 	fake_unlink(d, x);
 	if (x->kind == FAKE_BULK_OUT)
 		d->st.out_live--;
-	else if (x->kind == FAKE_CONTROL_OUT)
+	else if (x->kind == FAKE_CONTROL_OUT || x->kind == FAKE_INTERRUPT_OUT)
 		d->st.ctl_live--;
 	x->cb(x->ud, status, actual);
 	d->st.live--;
@@ -93,6 +95,11 @@ static int fake_offer(struct usb_xfer *x, size_t *actual)
 		return d->ops->out(d->ud, &x->setup, 0, x->obuf, x->len, actual);
 	case FAKE_BULK_OUT:
 		return d->ops->out(d->ud, NULL, x->ep, x->obuf, x->len, actual);
+	case FAKE_INTERRUPT_OUT:
+		/* a HID report on the OUT endpoint reaches the model as the
+		 * SET_REPORT it stands for (f_sdp's rx path treats both alike) */
+		d->st.int_out++;
+		return d->ops->out(d->ud, &x->setup, 0, x->obuf, x->len, actual);
 	case FAKE_CONTROL_IN:
 		*actual = 0;
 		d->st.ctl_in++;
@@ -189,7 +196,7 @@ static int fake_submit(struct usb_dev *d, struct usb_xfer *tmpl, struct usb_xfer
 			d->st.out_max_live = d->st.out_live;
 		if (!x->len)
 			d->st.zlps++;
-	} else if (x->kind == FAKE_CONTROL_OUT) {
+	} else if (x->kind == FAKE_CONTROL_OUT || x->kind == FAKE_INTERRUPT_OUT) {
 		if (++d->st.ctl_live > d->st.ctl_max_live)
 			d->st.ctl_max_live = d->st.ctl_live;
 	} else if (x->kind == FAKE_BULK_IN || x->kind == FAKE_INTERRUPT_IN) {
@@ -251,6 +258,33 @@ int usb_interrupt_in(struct usb_dev *d, uint8_t ep, void *buf, size_t len, unsig
 		     usb_cb cb, void *ud, struct usb_xfer **out)
 {
 	return fake_submit_ep(d, FAKE_INTERRUPT_IN, ep, buf, NULL, len, timeout_ms, cb, ud, out);
+}
+
+int usb_interrupt_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len,
+		      unsigned timeout_ms, usb_cb cb, void *ud, struct usb_xfer **out)
+{
+	const uint8_t *b = buf;
+	struct usb_xfer t = { .kind = FAKE_INTERRUPT_OUT, .ep = ep, .obuf = buf, .len = len,
+			      .timeout_ms = timeout_ms, .cb = cb, .ud = ud,
+			      /* SET_REPORT, output report b[0], interface 0 */
+			      .setup = { 0x21, 0x09, (uint16_t)(0x0200 | (len ? b[0] : 0)), 0 } };
+
+	assert_int_equal(ep, d->int_out);
+	return fake_submit(d, &t, out);
+}
+
+int usb_dev_find_interrupt_out(struct usb_dev *d, int iface, uint8_t *ep)
+{
+	assert_int_equal(iface, 0);
+	if (!d->int_out)
+		return -ENOENT;
+	*ep = d->int_out;
+	return 0;
+}
+
+void fake_usb_set_interrupt_out(struct usb_dev *d, uint8_t ep)
+{
+	d->int_out = ep;
 }
 
 int usb_bulk_out(struct usb_dev *d, uint8_t ep, const void *buf, size_t len, unsigned timeout_ms,

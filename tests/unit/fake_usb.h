@@ -43,9 +43,10 @@ struct fake_stats {
 	unsigned out_live;       /* bulk OUT transfers live now */
 	unsigned out_max_live;   /* most bulk OUT transfers live at once */
 	unsigned zlps;           /* zero-length bulk OUT transfers (must stay 0) */
-	unsigned ctl_live;       /* control OUT transfers live now */
-	unsigned ctl_max_live;   /* most control OUT transfers live at once */
-	unsigned in_beside_ctl;  /* IN transfers submitted while a control OUT was live */
+	unsigned ctl_live;       /* control (or interrupt) OUT transfers live now */
+	unsigned ctl_max_live;   /* most of them live at once */
+	unsigned in_beside_ctl;  /* IN transfers submitted while one was live */
+	unsigned int_out;        /* interrupt OUT transfers offered to the model */
 	unsigned cancels;        /* usb_xfer_cancel calls */
 	unsigned ctl_in;         /* control IN transfers offered to the model */
 	unsigned last_timeout_ms;/* timeout of the last IN transfer submitted */
@@ -72,6 +73,8 @@ void fake_usb_fail_submit(struct usb_dev *d, unsigned after, int err);
 void fake_usb_set_bulk(struct usb_dev *d, int find_result, int iface, uint8_t ep_in,
 		       uint8_t ep_out);
 void fake_usb_set_claim_result(struct usb_dev *d, int r);
+/* The interrupt OUT endpoint usb_dev_find_interrupt_out finds (0: none, the default). */
+void fake_usb_set_interrupt_out(struct usb_dev *d, uint8_t ep);
 const struct fake_stats *fake_usb_stats(const struct usb_dev *d);
 
 #endif

@@ -244,6 +244,27 @@ static void test_spl_sdpv_skips_sdpu(void **state)
 	assert_int_equal(f->rec.next_at_done, 5);
 }
 
+/* with an interrupt OUT endpoint (f_sdp has one) every report goes there,
+ * none on EP0 (uuu's HIDTrans does the same); the SPL gets the same bytes */
+static void test_spl_reports_on_interrupt_out(void **state)
+{
+	struct fixture *f = *state;
+	const struct fake_stats *st;
+
+	spl_plan(f);
+	fake_usb_set_interrupt_out(f->rom.dev, 0x02);
+	run_spl(f, PLAN_PROTO_SDPV, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rom.nlog, 2);
+	assert_int_equal(f->rom.log[0].addr, 0x17900000u);
+	st = fake_usb_stats(f->rom.dev);
+	/* WRITE_FILE, its data reports, JUMP_ADDRESS: all on the OUT endpoint;
+	 * EP0 saw only SET_IDLE (and the descriptor read) */
+	assert_int_equal(st->int_out, 2 + (SPL_IMG_SIZE - SPL_OFFSET + 1023) / 1024);
+	assert_true(has_info(f, "reports on interrupt OUT 0x02"));
+	assert_int_equal(st->in_beside_ctl, 0);
+}
+
 /* without the descriptor fetch f_sdp never answers: the step times out */
 static void test_spl_needs_descriptor(void **state)
 {
@@ -327,6 +348,7 @@ const struct CMUnitTest sdp_spl_tests[] = {
 	T(test_short_report4),
 	T(test_spl_sdpu_skips_sdpv),
 	T(test_spl_sdpv_skips_sdpu),
+	T(test_spl_reports_on_interrupt_out),
 	T(test_spl_needs_descriptor),
 	T(test_spl_jump_error_word),
 	T(test_spl_unplug),
