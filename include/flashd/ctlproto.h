@@ -109,6 +109,40 @@ json_t *ctlproto_reply_error_newv(const json_t *id, const char *code, const char
 				  va_list ap) __attribute__((format(printf, 3, 0)));
 /* {"event":type,"seq":seq,"ts":ts_ms, …fields}; fields stolen. */
 json_t *ctlproto_event_new(const char *type, uint64_t seq, int64_t ts_ms, json_t *fields);
+/* Payload objects (ctlproto_payload.c). A NULL string is JSON null. */
+struct ctlproto_port {
+	const char *port, *state, *device;   /* never NULL */
+	const char *step, *serial, *plan, *result;
+	const char *failed_step, *reason;    /* shown for failed boards only: NULL else */
+	bool has_step_index;                 /* no step started yet: null */
+	uint64_t step_index, steps, bytes, total, board_bytes, rate, elapsed_ms;
+	bool has_uid;                        /* "%016llx", or null */
+	uint64_t uid;
+	bool paused;
+};
+/* A port object: every key of struct ctlproto_port. New ref or NULL. */
+json_t *ctlproto_port_new(const struct ctlproto_port *p);
+/* The fields of a progress event: port, step, step_index, bytes, total,
+ * board_bytes, rate. */
+json_t *ctlproto_progress_new(const struct ctlproto_port *p);
+struct ctlproto_image {
+	const char *path, *sha256, *compression, *source_sha256;
+};
+struct ctlproto_record {
+	const char *port, *serial, *plan, *plan_sha256;
+	const char *result;                  /* never NULL */
+	const char *failed_step, *reason;    /* NULL for an ok board */
+	bool has_uid;
+	uint64_t uid;
+	int64_t start_ms, end_ms;            /* unix ms */
+	uint64_t bytes;
+	const struct ctlproto_image *images;
+	size_t nimages;
+	json_t *steps;                       /* borrowed (a ref is taken); NULL: [] */
+};
+/* A journal record (history, "result" events). New ref or NULL. */
+json_t *ctlproto_record_new(const struct ctlproto_record *r);
+
 /* Error code for a backend's -errno. */
 const char *ctlproto_errno_to_code(int err);
 

@@ -42,6 +42,48 @@
 #define PROTOCOL_KEY_DROPPED "dropped"
 #define PROTOCOL_KEY_RECORDS "records"
 
+/* Payload keys (flashd-control(7)): the status reply and snapshot event
+ * ({"paused","plan","loading","ports":[port…]}), port objects, progress
+ * events, journal records (history, "result" events) and their images,
+ * the stats reply. Written by ctlproto_payload.c and stats.c, read by
+ * flashctl and the journal's filter: one spelling of each. */
+#define PROTOCOL_KEY_PORTS "ports"
+#define PROTOCOL_KEY_PAUSED "paused"
+#define PROTOCOL_KEY_PLAN "plan"
+#define PROTOCOL_KEY_LOADING "loading"
+#define PROTOCOL_KEY_PORT "port"
+#define PROTOCOL_KEY_STATE "state"
+#define PROTOCOL_KEY_DEVICE "device"
+#define PROTOCOL_KEY_STEP "step"
+#define PROTOCOL_KEY_STEP_INDEX "step_index"
+#define PROTOCOL_KEY_STEPS "steps"
+#define PROTOCOL_KEY_BYTES "bytes"
+#define PROTOCOL_KEY_TOTAL "total"
+#define PROTOCOL_KEY_BOARD_BYTES "board_bytes"
+#define PROTOCOL_KEY_RATE "rate"
+#define PROTOCOL_KEY_UID "uid"
+#define PROTOCOL_KEY_SERIAL "serial"
+#define PROTOCOL_KEY_ELAPSED_MS "elapsed_ms"
+#define PROTOCOL_KEY_RESULT "result"
+#define PROTOCOL_KEY_FAILED_STEP "failed_step"
+#define PROTOCOL_KEY_REASON "reason"
+#define PROTOCOL_KEY_PLAN_SHA256 "plan_sha256"
+#define PROTOCOL_KEY_IMAGES "images"
+#define PROTOCOL_KEY_START_MS "start_ms"
+#define PROTOCOL_KEY_END_MS "end_ms"
+#define PROTOCOL_KEY_PATH "path"
+#define PROTOCOL_KEY_SHA256 "sha256"
+#define PROTOCOL_KEY_COMPRESSION "compression"
+#define PROTOCOL_KEY_SOURCE_SHA256 "source_sha256"
+#define PROTOCOL_KEY_UPTIME_MS "uptime_ms"
+#define PROTOCOL_KEY_BUSY "busy"
+#define PROTOCOL_KEY_BOARDS "boards"
+#define PROTOCOL_KEY_COUNT "count"
+#define PROTOCOL_KEY_TOTAL_MS "total_ms"
+#define PROTOCOL_KEY_AVG_MS "avg_ms"
+#define PROTOCOL_KEY_MIN_MS "min_ms"
+#define PROTOCOL_KEY_MAX_MS "max_ms"
+
 /* Request argument names. */
 #define PROTOCOL_ARG_PORT "port"
 #define PROTOCOL_ARG_PORTS "ports"

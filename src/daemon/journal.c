@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "flashd/protocol.h"
 
 /* Longest record line (newline included); longer records are refused by
  * journal_append and skipped by journal_query. */
@@ -222,19 +223,19 @@ static bool record_matches(const json_t *rec, const struct journal_filter *f)
 	if (!f)
 		return true;
 	if (f->port) {
-		const char *port = json_string_value(json_object_get(rec, "port"));
+		const char *port = json_string_value(json_object_get(rec, PROTOCOL_KEY_PORT));
 		if (!port || strcmp(port, f->port) != 0)
 			return false;
 	}
 	if (f->result) {
-		const char *res = json_string_value(json_object_get(rec, "result"));
+		const char *res = json_string_value(json_object_get(rec, PROTOCOL_KEY_RESULT));
 		if (!res || strcmp(res, f->result) != 0)
 			return false;
 	}
 	if (f->since_ms > 0) {
-		const json_t *t = json_object_get(rec, "end_ms");
+		const json_t *t = json_object_get(rec, PROTOCOL_KEY_END_MS);
 		if (!json_is_integer(t))
-			t = json_object_get(rec, "start_ms");
+			t = json_object_get(rec, PROTOCOL_KEY_START_MS);
 		if (!json_is_integer(t) || json_integer_value(t) < f->since_ms)
 			return false;
 	}

@@ -2,27 +2,12 @@
  * (keys: flashd-control(7)); the statistics themselves are stats.c. */
 #include "daemon/station_priv.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/natcmp.h"
-
-static json_t *station_str_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
-static json_t *station_uid_json(const struct port *p)
-{
-	char buf[20];
-
-	if (!p->have_uid)
-		return json_null();
-	snprintf(buf, sizeof(buf), "%016" PRIx64, p->uid);
-	return json_string(buf);
-}
+#include "flashd/ctlproto.h"
 
 /* The plan a port shows: its board's while it has one, else the one a new
  * board would get. */
@@ -53,37 +38,44 @@ static uint64_t station_elapsed(const struct port *p, uint64_t now)
 	return 0;
 }
 
-static json_t *station_step_index(const struct port *p)
-{
-	return p->step_index == PORT_STEP_NONE ? json_null() : json_integer((json_int_t)p->step_index);
-}
-
-json_t *station_port_json(const struct station_port *ps, uint64_t now)
+/* A port in the protocol's terms (ctlproto_port_new, _progress_new). */
+static void station_port_fill(const struct station_port *ps, uint64_t now,
+			      struct ctlproto_port *out)
 {
 	const struct port *p = &ps->port;
 	const struct plan *plan = station_port_plan(ps);
 	bool failed = p->state == PORT_STATE_FAILED || p->state == PORT_STATE_BOOT_LOOP;
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I,"
-			 " s:o, s:o, s:o, s:o, s:b}",
-			 "port", p->name,
-			 "state", port_state_to_string(p->state),
-			 "device", port_dev_to_string(p->dev),
-			 "step", station_str_or_null(p->step),
-			 "step_index", station_step_index(p),
-			 "steps", (json_int_t)(plan ? plan_n_steps(plan) : 0),
-			 "bytes", (json_int_t)p->bytes,
-			 "total", (json_int_t)p->total,
-			 "board_bytes", (json_int_t)port_bytes(p),
-			 "rate", (json_int_t)port_rate(p, now),
-			 "uid", station_uid_json(p),
-			 "serial", station_str_or_null(p->serial),
-			 "elapsed_ms", (json_int_t)station_elapsed(p, now),
-			 "plan", station_str_or_null(plan ? plan_path(plan) : NULL),
-			 "result", station_str_or_null(port_result_to_string(p->result)),
-			 "failed_step", failed ? station_str_or_null(p->failed_step) : json_null(),
-			 "reason", failed ? station_str_or_null(p->reason) : json_null(),
-			 "paused", p->paused);
+	*out = (struct ctlproto_port){
+		.port = p->name,
+		.state = port_state_to_string(p->state),
+		.device = port_dev_to_string(p->dev),
+		.step = p->step,
+		.serial = p->serial,
+		.plan = plan ? plan_path(plan) : NULL,
+		.result = port_result_to_string(p->result),
+		.failed_step = failed ? p->failed_step : NULL,
+		.reason = failed ? p->reason : NULL,
+		.has_step_index = p->step_index != PORT_STEP_NONE,
+		.step_index = p->step_index,
+		.steps = plan ? plan_n_steps(plan) : 0,
+		.bytes = p->bytes,
+		.total = p->total,
+		.board_bytes = port_bytes(p),
+		.rate = port_rate(p, now),
+		.elapsed_ms = station_elapsed(p, now),
+		.has_uid = p->have_uid,
+		.uid = p->uid,
+		.paused = p->paused,
+	};
+}
+
+json_t *station_port_json(const struct station_port *ps, uint64_t now)
+{
+	struct ctlproto_port cp;
+
+	station_port_fill(ps, now, &cp);
+	return ctlproto_port_new(&cp);
 }
 
 static int station_port_cmp(const void *a, const void *b)
@@ -113,59 +105,56 @@ json_t *station_status_json(void *ud)
 	for (size_t i = 0; i < st->nports; i++)
 		json_array_append_new(ports, station_port_json(order[i], now));
 	free(order);
-	return json_pack("{s:b, s:o, s:o, s:o}", "paused", st->paused, "plan",
-			 station_str_or_null(st->plans.plan ? plan_path(st->plans.plan) : NULL),
-			 "loading", station_loading_json(st), "ports", ports);
+	return json_pack("{s:b, s:o, s:o, s:o}", PROTOCOL_KEY_PAUSED, st->paused, PROTOCOL_KEY_PLAN,
+			 st->plans.plan ? json_string(plan_path(st->plans.plan)) : json_null(),
+			 PROTOCOL_KEY_LOADING, station_loading_json(st), PROTOCOL_KEY_PORTS, ports);
 }
 
 json_t *station_progress_json(const struct station_port *ps, uint64_t now)
 {
-	const struct port *p = &ps->port;
+	struct ctlproto_port cp;
 
-	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I}", "port", p->name,
-			 "step", station_str_or_null(p->step), "step_index", station_step_index(p),
-			 "bytes", (json_int_t)p->bytes, "total", (json_int_t)p->total,
-			 "board_bytes", (json_int_t)port_bytes(p),
-			 "rate", (json_int_t)port_rate(p, now));
-}
-
-static json_t *station_images_json(const struct plan *plan)
-{
-	json_t *a = json_array();
-	size_t n = plan ? plan_n_images(plan) : 0;
-
-	for (size_t i = 0; a && i < n; i++) {
-		const struct plan_image *img = plan_image(plan, i);
-
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "path", img->path,
-						   "sha256", img->sha256, "compression",
-						   station_str_or_null(img->compression),
-						   "source_sha256",
-						   station_str_or_null(img->source_sha256)));
-	}
-	return a;
+	station_port_fill(ps, now, &cp);
+	return ctlproto_progress_new(&cp);
 }
 
 json_t *station_record_json(const struct station_port *ps)
 {
 	const struct port *p = &ps->port;
+	size_t n = ps->plan ? plan_n_images(ps->plan) : 0;
+	struct ctlproto_image *imgs = calloc(n ? n : 1, sizeof(*imgs));
 	bool ok = p->result == PORT_RESULT_OK;
+	const char *result = port_result_to_string(p->result);
+	json_t *j;
 
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o}",
-			 "port", p->name,
-			 "uid", station_uid_json(p),
-			 "serial", station_str_or_null(p->serial),
-			 "plan", station_str_or_null(ps->plan ? plan_path(ps->plan) : NULL),
-			 "plan_sha256", station_str_or_null(ps->plan ? plan_sha256(ps->plan) : NULL),
-			 "images", station_images_json(ps->plan),
-			 "start_ms", (json_int_t)station_wall_ms(p->start_ms),
-			 "end_ms", (json_int_t)station_wall_ms(p->end_ms),
-			 "result", port_result_to_string(p->result) ? port_result_to_string(p->result)
-								    : "failed",
-			 "failed_step", ok ? json_null() : station_str_or_null(p->failed_step),
-			 "reason", ok ? json_null() : station_str_or_null(p->reason),
-			 "bytes", (json_int_t)port_bytes(p),
-			 "steps", ps->steps ? json_incref(ps->steps) : json_array());
+	if (!imgs)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_image *img = plan_image(ps->plan, i);
+
+		imgs[i] = (struct ctlproto_image){ .path = img->path, .sha256 = img->sha256,
+						   .compression = img->compression,
+						   .source_sha256 = img->source_sha256 };
+	}
+	j = ctlproto_record_new(&(struct ctlproto_record){
+		.port = p->name,
+		.serial = p->serial,
+		.plan = ps->plan ? plan_path(ps->plan) : NULL,
+		.plan_sha256 = ps->plan ? plan_sha256(ps->plan) : NULL,
+		.result = result ? result : PROTOCOL_RESULT_FAILED,
+		.failed_step = ok ? NULL : p->failed_step,
+		.reason = ok ? NULL : p->reason,
+		.has_uid = p->have_uid,
+		.uid = p->uid,
+		.start_ms = station_wall_ms(p->start_ms),
+		.end_ms = station_wall_ms(p->end_ms),
+		.bytes = port_bytes(p),
+		.images = imgs,
+		.nimages = n,
+		.steps = ps->steps,
+	});
+	free(imgs);
+	return j;
 }
 
 json_t *station_stats_json(void *ud)

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flashd/protocol.h"
+
 static struct stats_step *stats_step(struct stats *s, const char *text)
 {
 	struct stats_step *n;
@@ -81,17 +83,21 @@ json_t *stats_json(const struct stats *s, uint64_t uptime_ms, size_t ports, size
 		const struct stats_step *t = &s->steps[i];
 
 		json_array_append_new(steps, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
-						       "step", t->text, "count", (json_int_t)t->count,
-						       "total_ms", (json_int_t)t->total_ms,
-						       "avg_ms", (json_int_t)(t->total_ms / t->count),
-						       "min_ms", (json_int_t)t->min_ms,
-						       "max_ms", (json_int_t)t->max_ms));
+						       PROTOCOL_KEY_STEP, t->text,
+						       PROTOCOL_KEY_COUNT, (json_int_t)t->count,
+						       PROTOCOL_KEY_TOTAL_MS, (json_int_t)t->total_ms,
+						       PROTOCOL_KEY_AVG_MS,
+						       (json_int_t)(t->total_ms / t->count),
+						       PROTOCOL_KEY_MIN_MS, (json_int_t)t->min_ms,
+						       PROTOCOL_KEY_MAX_MS, (json_int_t)t->max_ms));
 	}
 	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:o}",
-			 "uptime_ms", (json_int_t)uptime_ms, "ports", (json_int_t)ports,
-			 "busy", (json_int_t)busy,
-			 "boards", "ok", (json_int_t)s->ok, "failed", (json_int_t)s->failed,
-			 "boot-loop", (json_int_t)s->boot_loop, "aborted", (json_int_t)s->aborted,
-			 "total", (json_int_t)(s->ok + s->failed + s->boot_loop + s->aborted),
-			 "bytes", (json_int_t)s->bytes, "steps", steps);
+			 PROTOCOL_KEY_UPTIME_MS, (json_int_t)uptime_ms,
+			 PROTOCOL_KEY_PORTS, (json_int_t)ports, PROTOCOL_KEY_BUSY, (json_int_t)busy,
+			 PROTOCOL_KEY_BOARDS, PROTOCOL_RESULT_OK, (json_int_t)s->ok,
+			 PROTOCOL_RESULT_FAILED, (json_int_t)s->failed,
+			 PROTOCOL_RESULT_BOOT_LOOP, (json_int_t)s->boot_loop,
+			 PROTOCOL_RESULT_ABORTED, (json_int_t)s->aborted,
+			 PROTOCOL_KEY_TOTAL, (json_int_t)(s->ok + s->failed + s->boot_loop + s->aborted),
+			 PROTOCOL_KEY_BYTES, (json_int_t)s->bytes, PROTOCOL_KEY_STEPS, steps);
 }

@@ -65,7 +65,7 @@ static struct live_port *live_port_get(struct live *lv, const char *name)
 	if (!name)
 		return NULL;
 	for (; i < lv->nports; i++) {
-		const char *have = json_string_value(json_object_get(lv->ports[i].obj, "port"));
+		const char *have = json_string_value(json_object_get(lv->ports[i].obj, PROTOCOL_KEY_PORT));
 		int c = natcmp(have ? have : "", name);
 		if (c == 0)
 			return &lv->ports[i];
@@ -83,13 +83,13 @@ static struct live_port *live_port_get(struct live *lv, const char *name)
 
 static void live_port_set(struct live *lv, const json_t *p, int64_t now_ms)
 {
-	struct live_port *lp = live_port_get(lv, json_string_value(json_object_get(p, "port")));
+	struct live_port *lp = live_port_get(lv, json_string_value(json_object_get(p, PROTOCOL_KEY_PORT)));
 	if (!lp)
 		return;
 	if (!lp->at_ms)
 		lp->at_ms = now_ms;
 	json_object_update(lp->obj, (json_t *)p);
-	if (json_object_get(p, "elapsed_ms")) /* the clock runs on from the last reading */
+	if (json_object_get(p, PROTOCOL_KEY_ELAPSED_MS)) /* the clock runs on from the last reading */
 		lp->at_ms = now_ms;
 }
 
@@ -114,10 +114,10 @@ static void live_snapshot(struct live *lv, const json_t *ev, int64_t now_ms)
 	size_t i;
 
 	live_clear_ports(lv);
-	lv->paused = json_is_true(json_object_get(ev, "paused"));
-	render_clean(lv->plan, sizeof(lv->plan), json_string_value(json_object_get(ev, "plan")));
-	render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, "loading"));
-	json_array_foreach(json_object_get(ev, "ports"), i, p)
+	lv->paused = json_is_true(json_object_get(ev, PROTOCOL_KEY_PAUSED));
+	render_clean(lv->plan, sizeof(lv->plan), json_string_value(json_object_get(ev, PROTOCOL_KEY_PLAN)));
+	render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, PROTOCOL_KEY_LOADING));
+	json_array_foreach(json_object_get(ev, PROTOCOL_KEY_PORTS), i, p)
 		live_port_set(lv, p, now_ms);
 }
 
@@ -125,7 +125,7 @@ static void live_log(struct live *lv, const json_t *ev)
 {
 	char clock[16], port[72], level[16], msg[512];
 	render_clock(clock, sizeof(clock), json_integer_value(json_object_get(ev, "ts")), false);
-	render_clean(port, sizeof(port), json_string_value(json_object_get(ev, "port")));
+	render_clean(port, sizeof(port), json_string_value(json_object_get(ev, PROTOCOL_KEY_PORT)));
 	render_clean(level, sizeof(level), json_string_value(json_object_get(ev, "level")));
 	render_clean(msg, sizeof(msg), json_string_value(json_object_get(ev, "message")));
 	live_say(lv, "%s  %s  %s: %s", clock, port, level, msg);
@@ -164,7 +164,7 @@ void live_event(struct live *lv, const json_t *ev, int64_t now_ms)
 		render_result_line(line, sizeof(line), ev);
 		live_say(lv, "%s", line);
 	} else if (strcmp(type, PROTOCOL_EVENT_PLAN) == 0) {
-		render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, "loading"));
+		render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, PROTOCOL_KEY_LOADING));
 	} else if (strcmp(type, PROTOCOL_EVENT_OVERFLOW) == 0) {
 		live_say(lv, "(flashctl fell behind: %" JSON_INTEGER_FORMAT " events dropped)",
 			 json_integer_value(json_object_get(ev, "dropped")));
@@ -258,7 +258,7 @@ static const char *live_color(const char *state)
 static void live_put_port(struct live *lv, const struct live_port *lp, int cols, int name_w,
 			  int64_t now_ms)
 {
-	const char *state = json_string_value(json_object_get(lp->obj, "state"));
+	const char *state = json_string_value(json_object_get(lp->obj, PROTOCOL_KEY_STATE));
 	int64_t extra = render_state_active(state) ? now_ms - lp->at_ms : 0;
 	const char *color = lv->color ? live_color(state) : NULL;
 	char line[512];
@@ -281,8 +281,8 @@ void live_draw(struct live *lv, int cols, int rows, int64_t now_ms)
 	if (cols < 40)
 		cols = 40;
 	for (size_t i = 0; i < lv->nports; i++) {
-		const char *n = json_string_value(json_object_get(lv->ports[i].obj, "port"));
-		const char *st = json_string_value(json_object_get(lv->ports[i].obj, "state"));
+		const char *n = json_string_value(json_object_get(lv->ports[i].obj, PROTOCOL_KEY_PORT));
+		const char *st = json_string_value(json_object_get(lv->ports[i].obj, PROTOCOL_KEY_STATE));
 		if (n && (int)strlen(n) > name_w)
 			name_w = strlen(n) > 24 ? 24 : (int)strlen(n);
 		active += render_state_active(st);

@@ -10,6 +10,7 @@
 
 #include "common/macro.h"
 #include "common/natcmp.h"
+#include "flashd/protocol.h"
 
 void render_fmt(char *out, size_t len, const char *fmt, ...)
 {
@@ -175,18 +176,18 @@ bool render_state_active(const char *state)
 
 void render_port_from_json(const json_t *p, struct render_port *out)
 {
-	const char *step = str(p, "step");
-	int64_t idx = num(p, "step_index"), steps = num(p, "steps");
+	const char *step = str(p, PROTOCOL_KEY_STEP);
+	int64_t idx = num(p, PROTOCOL_KEY_STEP_INDEX), steps = num(p, PROTOCOL_KEY_STEPS);
 	char text[80];
 
 	memset(out, 0, sizeof(*out));
-	render_clean(out->port, sizeof(out->port), str(p, "port"));
-	render_clean(out->state, sizeof(out->state), str(p, "state"));
-	render_clean(out->result, sizeof(out->result), str(p, "result"));
-	render_clean(out->reason, sizeof(out->reason), str(p, "reason"));
-	render_clean(out->failed_step, sizeof(out->failed_step), str(p, "failed_step"));
-	render_clean(out->board, sizeof(out->board), str(p, "uid") ? str(p, "uid")
-				    : str(p, "serial") && *str(p, "serial") ? str(p, "serial")
+	render_clean(out->port, sizeof(out->port), str(p, PROTOCOL_KEY_PORT));
+	render_clean(out->state, sizeof(out->state), str(p, PROTOCOL_KEY_STATE));
+	render_clean(out->result, sizeof(out->result), str(p, PROTOCOL_KEY_RESULT));
+	render_clean(out->reason, sizeof(out->reason), str(p, PROTOCOL_KEY_REASON));
+	render_clean(out->failed_step, sizeof(out->failed_step), str(p, PROTOCOL_KEY_FAILED_STEP));
+	render_clean(out->board, sizeof(out->board), str(p, PROTOCOL_KEY_UID) ? str(p, PROTOCOL_KEY_UID)
+				    : str(p, PROTOCOL_KEY_SERIAL) && *str(p, PROTOCOL_KEY_SERIAL) ? str(p, PROTOCOL_KEY_SERIAL)
 									    : NULL);
 	render_clean(text, sizeof(text), step);
 	if (step && *step && steps > 0 && idx >= 0 && idx < steps)
@@ -194,10 +195,10 @@ void render_port_from_json(const json_t *p, struct render_port *out)
 			   steps, text);
 	else
 		snprintf(out->step, sizeof(out->step), "%s", text);
-	out->bytes = unum(p, "bytes");
-	out->total = unum(p, "total");
-	out->rate = unum(p, "rate");
-	out->elapsed_ms = num(p, "elapsed_ms");
+	out->bytes = unum(p, PROTOCOL_KEY_BYTES);
+	out->total = unum(p, PROTOCOL_KEY_TOTAL);
+	out->rate = unum(p, PROTOCOL_KEY_RATE);
+	out->elapsed_ms = num(p, PROTOCOL_KEY_ELAPSED_MS);
 }
 
 /* ---- tables ---- */
@@ -293,31 +294,31 @@ void render_loading(char *out, size_t len, const json_t *loading)
 	out[0] = '\0';
 	if (!json_is_object(loading))
 		return;
-	render_clean(path, sizeof(path), str(loading, "path"));
+	render_clean(path, sizeof(path), str(loading, PROTOCOL_KEY_PATH));
 	render_clean(file, sizeof(file), str(loading, "file"));
 	if (more > 0)
 		snprintf(queued, sizeof(queued), ", %" JSON_INTEGER_FORMAT " more queued", more);
 	snprintf(out, len, "loading %s (%s): %s %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
 		 " MiB%s", path, kind && strcmp(kind, "reload") == 0 ? "reload" : "use",
 		 json_is_string(json_object_get(loading, "file")) ? file : "starting",
-		 json_integer_value(json_object_get(loading, "bytes")) >> 20,
-		 json_integer_value(json_object_get(loading, "total")) >> 20, queued);
+		 json_integer_value(json_object_get(loading, PROTOCOL_KEY_BYTES)) >> 20,
+		 json_integer_value(json_object_get(loading, PROTOCOL_KEY_TOTAL)) >> 20, queued);
 }
 
 void render_status(FILE *fp, const json_t *status)
 {
 	const char *head[] = { "PORT", "STATE", "STEP", "PROGRESS", "RATE", "BOARD", "ELAPSED" };
 	struct render_table *t = render_table_new(7);
-	const json_t *ports = json_object_get(status, "ports"), *p;
+	const json_t *ports = json_object_get(status, PROTOCOL_KEY_PORTS), *p;
 	char plan[256], pct[16], rate[24], elapsed[24];
 	size_t i;
 
 	char loading[700];
 
-	render_clean(plan, sizeof(plan), str(status, "plan"));
+	render_clean(plan, sizeof(plan), str(status, PROTOCOL_KEY_PLAN));
 	fprintf(fp, "station %s, plan %s\n",
-		json_is_true(json_object_get(status, "paused")) ? "PAUSED" : "running", plan);
-	render_loading(loading, sizeof(loading), json_object_get(status, "loading"));
+		json_is_true(json_object_get(status, PROTOCOL_KEY_PAUSED)) ? "PAUSED" : "running", plan);
+	render_loading(loading, sizeof(loading), json_object_get(status, PROTOCOL_KEY_LOADING));
 	if (loading[0])
 		fprintf(fp, "%s; new boards get the plan in force until it is done\n", loading);
 	fputc('\n', fp);
@@ -362,17 +363,17 @@ void render_status(FILE *fp, const json_t *status)
 static const char *record_detail(const json_t *rec, char *buf, size_t len)
 {
 	char step[96], reason[160];
-	const char *fs = str(rec, "failed_step");
-	const char *res = str(rec, "result");
+	const char *fs = str(rec, PROTOCOL_KEY_FAILED_STEP);
+	const char *res = str(rec, PROTOCOL_KEY_RESULT);
 
-	if (res && strcmp(res, "ok") == 0) {
-		const char *plan = str(rec, "plan");
+	if (res && strcmp(res, PROTOCOL_RESULT_OK) == 0) {
+		const char *plan = str(rec, PROTOCOL_KEY_PLAN);
 		const char *base = plan ? strrchr(plan, '/') : NULL;
 		render_clean(buf, len, base ? base + 1 : plan);
 		return buf;
 	}
 	render_clean(step, sizeof(step), fs);
-	render_clean(reason, sizeof(reason), str(rec, "reason"));
+	render_clean(reason, sizeof(reason), str(rec, PROTOCOL_KEY_REASON));
 	if (fs)
 		render_fmt(buf, len, "%s: %s", step, reason);
 	else
@@ -382,18 +383,18 @@ static const char *record_detail(const json_t *rec, char *buf, size_t len)
 
 static void record_cells(const json_t *rec, char cells[][160])
 {
-	int64_t start = num(rec, "start_ms"), end = num(rec, "end_ms");
-	const char *uid = str(rec, "uid"), *serial = str(rec, "serial");
+	int64_t start = num(rec, PROTOCOL_KEY_START_MS), end = num(rec, PROTOCOL_KEY_END_MS);
+	const char *uid = str(rec, PROTOCOL_KEY_UID), *serial = str(rec, PROTOCOL_KEY_SERIAL);
 
 	render_clock(cells[0], 160, end ? end : start, true);
-	render_clean(cells[1], 160, str(rec, "port"));
-	render_clean(cells[2], 160, str(rec, "result"));
+	render_clean(cells[1], 160, str(rec, PROTOCOL_KEY_PORT));
+	render_clean(cells[2], 160, str(rec, PROTOCOL_KEY_RESULT));
 	render_clean(cells[3], 160, uid ? uid : serial && *serial ? serial : NULL);
 	if (start && end >= start)
 		render_duration(cells[4], 160, end - start);
 	else
 		snprintf(cells[4], 160, "-");
-	render_bytes(cells[5], 160, unum(rec, "bytes"));
+	render_bytes(cells[5], 160, unum(rec, PROTOCOL_KEY_BYTES));
 	record_detail(rec, cells[6], 160);
 }
 
@@ -426,10 +427,10 @@ void render_history(FILE *fp, const json_t *records)
 void render_result_line(char *out, size_t len, const json_t *rec)
 {
 	char cells[7][160];
-	int64_t end = num(rec, "end_ms");
+	int64_t end = num(rec, PROTOCOL_KEY_END_MS);
 
 	record_cells(rec, cells);
-	render_clock(cells[0], sizeof(cells[0]), end ? end : num(rec, "start_ms"), false);
+	render_clock(cells[0], sizeof(cells[0]), end ? end : num(rec, PROTOCOL_KEY_START_MS), false);
 	render_fmt(out, len, "%s  %s  %s  board %s  %s  %s  %s", cells[0], cells[1], cells[2],
 		   cells[3], cells[4], cells[5], cells[6]);
 }
@@ -464,7 +465,7 @@ static void render_plan_ports(FILE *fp, const json_t *ports)
 void render_plans(FILE *fp, const json_t *plans)
 {
 	const json_t *loaded, *v;
-	const json_t *ports = json_object_get(plans, "ports");
+	const json_t *ports = json_object_get(plans, PROTOCOL_KEY_PORTS);
 	char a[256], b[256];
 	size_t i;
 
@@ -475,9 +476,9 @@ void render_plans(FILE *fp, const json_t *plans)
 	if (json_array_size(loaded))
 		fprintf(fp, "loaded:\n");
 	json_array_foreach(loaded, i, v) {
-		render_clean(a, sizeof(a), str(v, "path"));
+		render_clean(a, sizeof(a), str(v, PROTOCOL_KEY_PATH));
 		render_clean(b, sizeof(b), str(v, "sha256"));
-		fprintf(fp, "  %s  %" PRId64 " steps  sha256 %.16s\n", a, num(v, "steps"), b);
+		fprintf(fp, "  %s  %" PRId64 " steps  sha256 %.16s\n", a, num(v, PROTOCOL_KEY_STEPS), b);
 	}
 }
 
@@ -545,12 +546,12 @@ static void render_steps(FILE *fp, const json_t *steps)
 		return;
 	render_table_add(t, head);
 	json_array_foreach(steps, i, s) {
-		render_clean(cells[0], sizeof(cells[0]), str(s, "step"));
-		snprintf(cells[1], sizeof(cells[1]), "%" PRId64, num(s, "count"));
-		render_duration(cells[2], sizeof(cells[2]), num(s, "avg_ms"));
-		render_duration(cells[3], sizeof(cells[3]), num(s, "min_ms"));
-		render_duration(cells[4], sizeof(cells[4]), num(s, "max_ms"));
-		render_duration(cells[5], sizeof(cells[5]), num(s, "total_ms"));
+		render_clean(cells[0], sizeof(cells[0]), str(s, PROTOCOL_KEY_STEP));
+		snprintf(cells[1], sizeof(cells[1]), "%" PRId64, num(s, PROTOCOL_KEY_COUNT));
+		render_duration(cells[2], sizeof(cells[2]), num(s, PROTOCOL_KEY_AVG_MS));
+		render_duration(cells[3], sizeof(cells[3]), num(s, PROTOCOL_KEY_MIN_MS));
+		render_duration(cells[4], sizeof(cells[4]), num(s, PROTOCOL_KEY_MAX_MS));
+		render_duration(cells[5], sizeof(cells[5]), num(s, PROTOCOL_KEY_TOTAL_MS));
 		const char *row[] = { cells[0], cells[1], cells[2], cells[3], cells[4], cells[5] };
 		render_table_add(t, row);
 	}
@@ -560,26 +561,27 @@ static void render_steps(FILE *fp, const json_t *steps)
 
 void render_stats(FILE *fp, const json_t *stats)
 {
-	static const char *const known[] = { "uptime_ms", "ports", "busy", "boards", "bytes",
-					     "steps" };
-	const json_t *boards = json_object_get(stats, "boards");
+	static const char *const known[] = { PROTOCOL_KEY_UPTIME_MS, PROTOCOL_KEY_PORTS,
+					     PROTOCOL_KEY_BUSY, PROTOCOL_KEY_BOARDS,
+					     PROTOCOL_KEY_BYTES, PROTOCOL_KEY_STEPS };
+	const json_t *boards = json_object_get(stats, PROTOCOL_KEY_BOARDS);
 	json_t *rest = json_deep_copy(stats);
 	char up[32], bytes[32];
 
-	render_duration(up, sizeof(up), num(stats, "uptime_ms"));
-	fprintf(fp, "up %s, %" PRId64 " ports, %" PRId64 " busy\n", up, num(stats, "ports"),
-		num(stats, "busy"));
+	render_duration(up, sizeof(up), num(stats, PROTOCOL_KEY_UPTIME_MS));
+	fprintf(fp, "up %s, %" PRId64 " ports, %" PRId64 " busy\n", up, num(stats, PROTOCOL_KEY_PORTS),
+		num(stats, PROTOCOL_KEY_BUSY));
 	if (json_is_object(boards))
 		fprintf(fp,
 			"boards: %" PRId64 " (%" PRId64 " ok, %" PRId64 " failed, %" PRId64
 			" boot-loop, %" PRId64 " aborted)\n",
-			num(boards, "total"), num(boards, "ok"), num(boards, "failed"),
-			num(boards, "boot-loop"), num(boards, "aborted"));
-	render_bytes(bytes, sizeof(bytes), unum(stats, "bytes"));
+			num(boards, PROTOCOL_KEY_TOTAL), num(boards, PROTOCOL_RESULT_OK), num(boards, PROTOCOL_RESULT_FAILED),
+			num(boards, PROTOCOL_RESULT_BOOT_LOOP), num(boards, PROTOCOL_RESULT_ABORTED));
+	render_bytes(bytes, sizeof(bytes), unum(stats, PROTOCOL_KEY_BYTES));
 	fprintf(fp, "bytes written: %s\n", bytes);
-	if (json_array_size(json_object_get(stats, "steps"))) {
+	if (json_array_size(json_object_get(stats, PROTOCOL_KEY_STEPS))) {
 		fputc('\n', fp);
-		render_steps(fp, json_object_get(stats, "steps"));
+		render_steps(fp, json_object_get(stats, PROTOCOL_KEY_STEPS));
 	}
 	for (size_t i = 0; i < ELEMENTSOF(known); i++)
 		json_object_del(rest, known[i]);

@@ -404,9 +404,55 @@ static void test_errno_codes(void **state)
 	assert_string_equal(ctlproto_errno_to_code(0), PROTOCOL_ERR_FAILED);
 }
 
+/* the payload objects: every key, NULL strings as null, the uid in hex */
+static void test_payload(void **state)
+{
+	struct ctlproto_port p = { .port = "1-1", .state = "fastboot", .device = "fastboot",
+				   .step = "FB: flash rootfs rootfs.ext4", .serial = "",
+				   .plan = "/p/full.lst", .has_step_index = true, .step_index = 4,
+				   .steps = 7, .bytes = 10, .total = 20, .board_bytes = 30,
+				   .rate = 40, .elapsed_ms = 50, .has_uid = true,
+				   .uid = 0x0a1b2c3d4e5f6071ull };
+	struct ctlproto_image img = { .path = "/p/rootfs.ext4.zst", .sha256 = "ab",
+				      .compression = "zstd", .source_sha256 = "cd" };
+	struct ctlproto_record r = { .port = "2-1", .result = PROTOCOL_RESULT_OK, .start_ms = 1,
+				     .end_ms = 2, .bytes = 3, .images = &img, .nimages = 1 };
+	json_t *j;
+	char *txt;
+
+	(void)state;
+	j = ctlproto_port_new(&p);
+	txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(txt, "{\"board_bytes\":30,\"bytes\":10,\"device\":\"fastboot\","
+			    "\"elapsed_ms\":50,\"failed_step\":null,\"paused\":false,"
+			    "\"plan\":\"/p/full.lst\",\"port\":\"1-1\",\"rate\":40,"
+			    "\"reason\":null,\"result\":null,\"serial\":null,"
+			    "\"state\":\"fastboot\",\"step\":\"FB: flash rootfs rootfs.ext4\","
+			    "\"step_index\":4,\"steps\":7,\"total\":20,"
+			    "\"uid\":\"0a1b2c3d4e5f6071\"}");
+	free(txt);
+	json_decref(j);
+	p.has_step_index = false;
+	j = ctlproto_progress_new(&p);
+	assert_int_equal(json_object_size(j), 7);
+	assert_true(json_is_null(json_object_get(j, PROTOCOL_KEY_STEP_INDEX)));
+	json_decref(j);
+	j = ctlproto_record_new(&r);
+	txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(txt, "{\"bytes\":3,\"end_ms\":2,\"failed_step\":null,"
+			    "\"images\":[{\"compression\":\"zstd\",\"path\":\"/p/rootfs.ext4.zst\","
+			    "\"sha256\":\"ab\",\"source_sha256\":\"cd\"}],\"plan\":null,"
+			    "\"plan_sha256\":null,\"port\":\"2-1\",\"reason\":null,"
+			    "\"result\":\"ok\",\"serial\":null,\"start_ms\":1,\"steps\":[],"
+			    "\"uid\":null}");
+	free(txt);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_every_command_parses),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_bad_json),

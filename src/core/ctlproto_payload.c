@@ -1,0 +1,97 @@
+/* ctlproto_payload: the objects the control protocol carries besides its
+ * envelope -- port objects, progress events, journal records -- written in
+ * one place with the keys of protocol.h (flashd-control(7)). No I/O. */
+#include "flashd/ctlproto.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+static json_t *ctlproto_str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *ctlproto_uid(bool has, uint64_t uid)
+{
+	char buf[20];
+
+	if (!has)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%016" PRIx64, uid);
+	return json_string(buf);
+}
+
+static json_t *ctlproto_step_index(const struct ctlproto_port *p)
+{
+	return p->has_step_index ? json_integer((json_int_t)p->step_index) : json_null();
+}
+
+json_t *ctlproto_port_new(const struct ctlproto_port *p)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I,"
+			 " s:o, s:o, s:o, s:o, s:b}",
+			 PROTOCOL_KEY_PORT, p->port,
+			 PROTOCOL_KEY_STATE, p->state,
+			 PROTOCOL_KEY_DEVICE, p->device,
+			 PROTOCOL_KEY_STEP, ctlproto_str_or_null(p->step),
+			 PROTOCOL_KEY_STEP_INDEX, ctlproto_step_index(p),
+			 PROTOCOL_KEY_STEPS, (json_int_t)p->steps,
+			 PROTOCOL_KEY_BYTES, (json_int_t)p->bytes,
+			 PROTOCOL_KEY_TOTAL, (json_int_t)p->total,
+			 PROTOCOL_KEY_BOARD_BYTES, (json_int_t)p->board_bytes,
+			 PROTOCOL_KEY_RATE, (json_int_t)p->rate,
+			 PROTOCOL_KEY_UID, ctlproto_uid(p->has_uid, p->uid),
+			 PROTOCOL_KEY_SERIAL, ctlproto_str_or_null(p->serial),
+			 PROTOCOL_KEY_ELAPSED_MS, (json_int_t)p->elapsed_ms,
+			 PROTOCOL_KEY_PLAN, ctlproto_str_or_null(p->plan),
+			 PROTOCOL_KEY_RESULT, ctlproto_str_or_null(p->result),
+			 PROTOCOL_KEY_FAILED_STEP, ctlproto_str_or_null(p->failed_step),
+			 PROTOCOL_KEY_REASON, ctlproto_str_or_null(p->reason),
+			 PROTOCOL_KEY_PAUSED, p->paused);
+}
+
+json_t *ctlproto_progress_new(const struct ctlproto_port *p)
+{
+	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I}", PROTOCOL_KEY_PORT, p->port,
+			 PROTOCOL_KEY_STEP, ctlproto_str_or_null(p->step),
+			 PROTOCOL_KEY_STEP_INDEX, ctlproto_step_index(p),
+			 PROTOCOL_KEY_BYTES, (json_int_t)p->bytes,
+			 PROTOCOL_KEY_TOTAL, (json_int_t)p->total,
+			 PROTOCOL_KEY_BOARD_BYTES, (json_int_t)p->board_bytes,
+			 PROTOCOL_KEY_RATE, (json_int_t)p->rate);
+}
+
+static json_t *ctlproto_images(const struct ctlproto_record *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < r->nimages; i++) {
+		const struct ctlproto_image *img = &r->images[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", PROTOCOL_KEY_PATH,
+						   img->path, PROTOCOL_KEY_SHA256, img->sha256,
+						   PROTOCOL_KEY_COMPRESSION,
+						   ctlproto_str_or_null(img->compression),
+						   PROTOCOL_KEY_SOURCE_SHA256,
+						   ctlproto_str_or_null(img->source_sha256)));
+	}
+	return a;
+}
+
+json_t *ctlproto_record_new(const struct ctlproto_record *r)
+{
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o}",
+			 PROTOCOL_KEY_PORT, r->port,
+			 PROTOCOL_KEY_UID, ctlproto_uid(r->has_uid, r->uid),
+			 PROTOCOL_KEY_SERIAL, ctlproto_str_or_null(r->serial),
+			 PROTOCOL_KEY_PLAN, ctlproto_str_or_null(r->plan),
+			 PROTOCOL_KEY_PLAN_SHA256, ctlproto_str_or_null(r->plan_sha256),
+			 PROTOCOL_KEY_IMAGES, ctlproto_images(r),
+			 PROTOCOL_KEY_START_MS, (json_int_t)r->start_ms,
+			 PROTOCOL_KEY_END_MS, (json_int_t)r->end_ms,
+			 PROTOCOL_KEY_RESULT, r->result,
+			 PROTOCOL_KEY_FAILED_STEP, ctlproto_str_or_null(r->failed_step),
+			 PROTOCOL_KEY_REASON, ctlproto_str_or_null(r->reason),
+			 PROTOCOL_KEY_BYTES, (json_int_t)r->bytes,
+			 PROTOCOL_KEY_STEPS, r->steps ? json_incref(r->steps) : json_array());
+}
