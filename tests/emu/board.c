@@ -301,13 +301,48 @@ static void board_ep0(struct board *b, const struct board_ops *ops)
 	}
 }
 
+static bool board_tag_in(uint64_t tag)
+{
+	switch ((enum board_tag)(tag & 0xff)) {
+	case BOARD_TAG_ROM_IN:
+	case BOARD_TAG_FB_REPLY:
+	case BOARD_TAG_SPL_IN:
+		return true;
+	case BOARD_TAG_FB_CMD:
+	case BOARD_TAG_FB_DATA:
+	case BOARD_TAG_SPL_OUT:
+		break;
+	}
+	return false;
+}
+
+/* Completions, IN ones first: a report or reply the host read completed
+ * before the host could send what it sends after reading it, and a UDC
+ * driver (f_sdp's sdp_tx_complete, f_fastboot's) sees them in that order;
+ * FunctionFS's AIO may hand them back in either. */
+static void board_dispatch(struct board *b, const struct board_ops *ops,
+			   const struct ffs_done *done, int n)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++)
+			if (board_tag_in(done[i].tag) == (pass == 0))
+				ops->io(b, done[i].tag, done[i].res);
+}
+
 static void board_reap(struct board *b, const struct board_ops *ops)
 {
 	struct ffs_done done[FFS_MAX_IO];
 	int n = ffs_reap(b->ffs, done, FFS_MAX_IO);
 
-	for (int i = 0; i < n; i++)
-		ops->io(b, done[i].tag, done[i].res);
+	board_dispatch(b, ops, done, n);
+}
+
+void board_reap_wait(struct board *b, const struct board_ops *ops, unsigned timeout_ms)
+{
+	struct ffs_done done[FFS_MAX_IO];
+	int n = ffs_reap_wait(b->ffs, done, FFS_MAX_IO, timeout_ms);
+
+	board_dispatch(b, ops, done, n);
 }
 
 static void board_loop(struct board *b, const struct board_ops *ops)

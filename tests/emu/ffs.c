@@ -367,17 +367,17 @@ int ffs_submit(struct ffs *f, unsigned ep, bool in, void *buf, size_t len, uint6
 	return 0;
 }
 
-int ffs_reap(struct ffs *f, struct ffs_done *done, unsigned max)
+static int ffs_collect(struct ffs *f, struct ffs_done *done, unsigned max, long min,
+		       struct timespec *ts)
 {
 	struct io_event ev[FFS_MAX_IO];
-	struct timespec zero = { 0, 0 };
 	uint64_t cnt;
 	long n;
 
 	(void)!read(f->evfd, &cnt, sizeof(cnt));
 	if (max > FFS_MAX_IO)
 		max = FFS_MAX_IO;
-	n = ffs_io_getevents(f->ctx, 0, max, ev, &zero);
+	n = ffs_io_getevents(f->ctx, min, max, ev, ts);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (long i = 0; i < n; i++) {
@@ -392,6 +392,18 @@ int ffs_reap(struct ffs *f, struct ffs_done *done, unsigned max)
 	if ((unsigned)n == max)
 		(void)!write(f->evfd, &(uint64_t){ 1 }, sizeof(uint64_t));
 	return (int)n;
+}
+
+int ffs_reap(struct ffs *f, struct ffs_done *done, unsigned max)
+{
+	return ffs_collect(f, done, max, 0, &(struct timespec){ 0, 0 });
+}
+
+int ffs_reap_wait(struct ffs *f, struct ffs_done *done, unsigned max, unsigned timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+
+	return ffs_collect(f, done, max, 1, &ts);
 }
 
 int ffs_halt(struct ffs *f, unsigned ep, bool in)

@@ -56,6 +56,8 @@ int ffs_setup_stall(struct ffs *f, const struct usb_ctrlrequest *req);
 int ffs_submit(struct ffs *f, unsigned ep, bool in, void *buf, size_t len, uint64_t tag);
 /* completed transfers, in completion order; count or -errno */
 int ffs_reap(struct ffs *f, struct ffs_done *done, unsigned max);
+/* Same, but waits up to timeout_ms for at least one completion (0 if none came). */
+int ffs_reap_wait(struct ffs *f, struct ffs_done *done, unsigned max, unsigned timeout_ms);
 unsigned ffs_inflight(const struct ffs *f);
 /* cancel every queued transfer (completions are reaped later) */
 void ffs_cancel_all(struct ffs *f);

@@ -50,6 +50,20 @@ static void splusb_disable(struct board *b)
 	(void)b;
 }
 
+extern const struct board_ops splusb_ops;
+
+/* A report arrived while the last IN report is still ours: the host only
+ * sends after reading it, so its completion is on the way (FunctionFS
+ * completes AIO from a workqueue, after the UDC gave the request back; in
+ * U-Boot sdp_tx_complete() has run by now). Take it first, or the command
+ * meets a "busy" state and f_sdp's "Wrong State" path drops the next
+ * report 3. */
+static void splusb_settle_in(struct board *b)
+{
+	for (int i = 0; i < 20 && b->spl_in_busy; i++)
+		board_reap_wait(b, &splusb_ops, 10);
+}
+
 static void splusb_set_report(struct board *b, const struct usb_ctrlrequest *req)
 {
 	uint8_t buf[SPLUSB_SETUP_MAX];
@@ -58,6 +72,7 @@ static void splusb_set_report(struct board *b, const struct usb_ctrlrequest *req
 
 	if (n <= 0)
 		return;
+	splusb_settle_in(b);
 	(void)spl_setup_report(b->spl, buf, (size_t)n);
 	if (spl_state(b->spl) == SPL_HUNG) {
 		b->hung = true;
@@ -110,6 +125,8 @@ static void splusb_io(struct board *b, uint64_t tag, long res)
 		break;
 	case BOARD_TAG_SPL_OUT:
 		b->spl_out_busy = false;
+		if (res > 0)
+			splusb_settle_in(b);
 		spl_out_done(b->spl, b->spl_out, res);
 		if (spl_state(b->spl) == SPL_HUNG) {
 			b->hung = true;

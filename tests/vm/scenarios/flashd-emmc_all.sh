@@ -5,6 +5,8 @@
 #  board 0 (1-1): a full U-Boot (.imx): the script's SDPU/SDPV lines are not reached.
 #  board 1 (2-1): an SPL flash.bin (SPL + u-boot.img): the ROM boots the SPL, the
 #     script's SDPV lines send U-Boot proper (-skipspl), then fastboot.
+#  board 2 (3-1): the older built-in `emmc` (bootloader only) with its one argument
+#     (its _image defaults to _flash.bin): boot0 and partconf as for the others.
 # Both: "FB: flash -raw2sparse all IMAGE" writes the whole user area (in several sparse
 # pieces: max-download-size 2 MiB), "FB: flash -scanterm ... bootloader FLASH.BIN" puts
 # the bootloader in boot partition 0 at 0x400 (uboot-imx's "bootloader"), and
@@ -12,7 +14,7 @@
 # IMAGE byte for byte, boot0 holds the bootloader at 0x400, PARTITION_CONFIG enables
 # boot0, the journal has ok records with the arguments' hashes, and after a reboot
 # (AOSP fastboot, unmodified) each board boots from boot0.
-# vm-boards: 2
+# vm-boards: 3
 # vm-timeout: 420
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
@@ -51,7 +53,10 @@ fl_conf plan="$plan" plan-args="$VM_TMP/flash.bin $VM_TMP/image.wic" settle=1s
 fl_start
 fl_ctl use --args "$VM_TMP/spl-flash.bin" --args "$VM_TMP/image.wic" "$plan" 2-1 >/dev/null ||
 	fail "use emmc_all (SPL) on 2-1 refused"
-for k in 0 1; do
+uuu -bshow emmc >"$VM_TMP/emmc.lst"
+fl_ctl use --args "$VM_TMP/flash.bin" "$VM_TMP/emmc.lst" 3-1 >/dev/null ||
+	fail "use emmc on 3-1 refused"
+for k in 0 1 2; do
 	fl_board "$k" --soc 6q --uboot nxp --emmc-size "${emmc_mib}M" --max-download-size 0x200000 \
 		--spl-uboot-sector 0x88 --exit-when booted
 done
@@ -59,6 +64,7 @@ fl_wait_result 1-1 ok 300
 rec0=$FL_REC
 fl_wait_result 2-1 ok 300
 rec1=$FL_REC
+fl_wait_result 3-1 ok 300
 note "1-1: $(fl_json_get "$rec0" '[.result, .bytes, (.end_ms - .start_ms)] | @tsv') ms"
 note "2-1: $(fl_json_get "$rec1" '[.result, .bytes, (.end_ms - .start_ms)] | @tsv') ms"
 
@@ -89,6 +95,12 @@ for k in 0 1; do
 done
 expect_bytes "$(board_emmc 0).boot0" 1024 flash.bin
 expect_bytes "$(board_emmc 1).boot0" 1024 spl-flash.bin
+# board 2 (emmc): the bootloader in boot0, partconf enables it, the user area untouched
+expect_bytes "$(board_emmc 2).boot0" 1024 flash.bin
+expect_eq "board 2 partconf" \
+	"$(events "$(board_log 2)" partconf | tail -n 1 | jq -r '"\(.ack) \(.boot_partition) \(.access)"')" "0 1 0"
+expect_eq "board 2 failed commands" \
+	"$(count_events "$(board_log 2)" fb-reply '.reply | startswith("FAIL")')" 0
 
 # a reboot boots what partconf enabled: boot0
 fl_stop
