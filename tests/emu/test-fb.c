@@ -17,46 +17,21 @@
 #define MB (1u << 20)
 #define MAXDL (4u * MB)
 
-struct fx {
-	char *dir;
-	char path[512];
-	struct emmc *m;
-	struct uboot *u;
-	struct fb *fb;
-	struct fb_out out;
-};
-
-static struct fx *fx_new2(bool offset_names, const char *fault, const char *const *env, size_t nenv)
+static struct tu_board *fx_new2(bool offset_names, const char *fault, const char *const *env,
+				size_t nenv)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct emmc_cfg ec = { NULL, 64 * MB, 0, NULL, NULL };
+	struct tu_board *f = tu_board_new(64 * MB);
 	struct uboot_cfg uc = { soc_find("6q"), 0x1122334455667788ull, MAXDL, offset_names,
 				env, nenv, NULL, NULL, UBOOT_FLASHD, false, 0, 0 };
 	struct fb_cfg fc = { MAXDL, fault };
 
-	assert_non_null(f);
-	f->dir = tu_tmpdir();
-	snprintf(f->path, sizeof(f->path), "%s/emmc.img", f->dir);
-	ec.path = f->path;
-	assert_int_equal(emmc_open(&ec, NULL, &f->m), 0);
-	assert_int_equal(uboot_new(&uc, f->m, NULL, &f->u), 0);
-	assert_int_equal(uboot_start(f->u), 0);
-	assert_int_equal(fb_new(&fc, f->u, &f->fb), 0);
+	tu_board_start(f, &uc, &fc);
 	return f;
 }
 
-static struct fx *fx_new(void)
+static struct tu_board *fx_new(void)
 {
 	return fx_new2(false, NULL, NULL, 0);
-}
-
-static void fx_free(struct fx *f)
-{
-	fb_free(f->fb);
-	uboot_free(f->u);
-	emmc_free(f->m);
-	tu_rmdir(f->dir);
-	free(f);
 }
 
 /* the default board, as the test's *state */
@@ -68,11 +43,11 @@ static int fx_setup(void **state)
 
 static int fx_teardown(void **state)
 {
-	fx_free(*state);
+	tu_board_free(*state);
 	return 0;
 }
 
-static struct fb_out *run(struct fx *f, const char *cmd)
+static struct fb_out *run(struct tu_board *f, const char *cmd)
 {
 	fb_command(f->fb, (const uint8_t *)cmd, strlen(cmd), &f->out);
 	for (unsigned i = 0; i < f->out.n; i++)
@@ -81,7 +56,7 @@ static struct fb_out *run(struct fx *f, const char *cmd)
 }
 
 /* one command, one reply */
-static void expect(struct fx *f, const char *cmd, const char *reply)
+static void expect(struct tu_board *f, const char *cmd, const char *reply)
 {
 	struct fb_out *o = run(f, cmd);
 
@@ -96,7 +71,7 @@ struct xchg {
 	const char *cmd, *reply;
 };
 
-static void expect_all(struct fx *f, const struct xchg *x, size_t n)
+static void expect_all(struct tu_board *f, const struct xchg *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		expect(f, x[i].cmd, x[i].reply);
@@ -105,7 +80,7 @@ static void expect_all(struct fx *f, const struct xchg *x, size_t n)
 #define EXPECT_ALL(f, x) expect_all(f, x, ARRAY_SIZE(x))
 
 /* a command that answers OKAY and leaves var = value (NULL: unset) */
-static void expect_sets(struct fx *f, const char *cmd, const char *var, const char *value)
+static void expect_sets(struct tu_board *f, const char *cmd, const char *var, const char *value)
 {
 	expect(f, cmd, "OKAY");
 	if (value)
@@ -114,7 +89,7 @@ static void expect_sets(struct fx *f, const char *cmd, const char *var, const ch
 		assert_null(env_get(f->u->env, var));
 }
 
-static void download(struct fx *f, const uint8_t *data, size_t len)
+static void download(struct tu_board *f, const uint8_t *data, size_t len)
 {
 	char cmd[32], want[32];
 	size_t o = 0;
@@ -137,7 +112,7 @@ static void download(struct fx *f, const uint8_t *data, size_t len)
 	assert_false(fb_downloading(f->fb));
 }
 
-static void flash(struct fx *f, const char *part, const uint8_t *data, size_t len,
+static void flash(struct tu_board *f, const char *part, const uint8_t *data, size_t len,
 		  const char *reply)
 {
 	char cmd[128];
@@ -148,7 +123,7 @@ static void flash(struct fx *f, const char *part, const uint8_t *data, size_t le
 }
 
 /* flash part (OKAY), then find the data at byte off of hardware partition hw */
-static void flash_verify(struct fx *f, const char *part, const uint8_t *data, size_t len,
+static void flash_verify(struct tu_board *f, const char *part, const uint8_t *data, size_t len,
 			 enum emmc_hwpart hw, uint64_t off)
 {
 	static uint8_t got[300000];
@@ -160,7 +135,7 @@ static void flash_verify(struct fx *f, const char *part, const uint8_t *data, si
 }
 
 /* block blk of the user area: fill with byte, or check that it starts with it */
-static void put_block(struct fx *f, uint64_t blk, uint8_t byte)
+static void put_block(struct tu_board *f, uint64_t blk, uint8_t byte)
 {
 	uint8_t b[512];
 
@@ -168,7 +143,7 @@ static void put_block(struct fx *f, uint64_t blk, uint8_t byte)
 	assert_int_equal(emmc_bwrite(f->m, blk, 1, b), 1);
 }
 
-static void assert_block(struct fx *f, uint64_t blk, uint8_t byte)
+static void assert_block(struct tu_board *f, uint64_t blk, uint8_t byte)
 {
 	uint8_t b[512];
 
@@ -194,7 +169,7 @@ static void test_getvar(void **state)
 		{ "getvar", "FAILmissing var" },
 		{ "getvar:", "FAILVariable not implemented" },
 	};
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	struct fb_out *o;
 
 	EXPECT_ALL(f, vars);
@@ -240,7 +215,7 @@ static void test_getvar_partitions(void **state)
 		{ "getvar:has-slot:", "FAILinvalid partition name" },
 	};
 
-	EXPECT_ALL((struct fx *)*state, vars);
+	EXPECT_ALL((struct tu_board *)*state, vars);
 }
 
 static void test_download(void **state)
@@ -252,7 +227,7 @@ static void test_download(void **state)
 		/* too big: FAIL followed by the parameter as sent */
 		{ "download:00400001", "FAIL00400001" },
 	};
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	static uint8_t data[300000];
 	struct fb_out *o;
 
@@ -302,7 +277,7 @@ static void test_commands(void **state)
 		{ "reboot-recovery", "FAILCannot set recovery flag" },
 		{ "set_active:a", "OKAY" },
 	};
-	struct fx *f = fx_new2(false, "flash:secret*", NULL, 0);
+	struct tu_board *f = fx_new2(false, "flash:secret*", NULL, 0);
 	static uint8_t big[FB_EP_BUFFER];
 	struct fb_out *o;
 
@@ -324,7 +299,7 @@ static void test_commands(void **state)
 	o = run(f, "boot");
 	assert_int_equal(o->after, FB_AFTER_BOOT);
 	assert_int_equal(fb_command_count(f->fb), 13);
-	fx_free(f);
+	tu_board_free(f);
 }
 
 static void test_ucmd(void **state)
@@ -350,7 +325,7 @@ static void test_ucmd(void **state)
 		{ "UCmd:sleep 0.01", "OKAY" },
 		{ "UCmd:sleep x", "FAIL" },
 	};
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	uint8_t region[UBOOT_ENV_SIZE];
 	struct env *e;
 	struct fb_out *o;
@@ -389,7 +364,7 @@ static void test_ucmd(void **state)
 
 static void test_acmd(void **state)
 {
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	struct fb_out *o;
 	char cmd[128];
 
@@ -438,7 +413,7 @@ static void test_mmc_commands(void **state)
 		{ "UCmd:mmc frob", "FAIL" },
 		{ "UCmd:mmc", "FAIL" },
 	};
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 
 	expect(f, "UCmd:mmc partconf 0 1 1 0", "OKAY");
 	assert_int_equal(emmc_boot_partition(f->m), 1);
@@ -476,7 +451,7 @@ static void test_flash_raw(void **state)
 		{ "UCmd:setenv fastboot_raw_partition_far 0x1ffff 0x10", "OKAY" },
 		{ "flash:far", "FAILfailed writing to device" },
 	};
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	static uint8_t img[300000];
 
 	tu_fill(img, sizeof(img), 2);
@@ -499,7 +474,7 @@ static void test_flash_raw(void **state)
 
 static void test_flash_boot_user(void **state)
 {
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	static uint8_t img[100000], got[100000];
 
 	tu_fill(img, sizeof(img), 3);
@@ -518,7 +493,7 @@ static void test_flash_boot_user(void **state)
 
 static void test_flash_offset_names(void **state)
 {
-	struct fx *f = fx_new2(true, NULL, NULL, 0), *plain = fx_new();
+	struct tu_board *f = fx_new2(true, NULL, NULL, 0), *plain = fx_new();
 	static uint8_t img[10000];
 
 	(void)state;
@@ -532,15 +507,15 @@ static void test_flash_offset_names(void **state)
 	expect(f, "flash:bootloader", "OKAY");
 	/* mainline: "0x400" is a device number */
 	flash(plain, "0x400", img, sizeof(img), "FAILno such device");
-	fx_free(f);
-	fx_free(plain);
+	tu_board_free(f);
+	tu_board_free(plain);
 }
 
 static void test_flash_tables(void **state)
 {
 	static const char *const names[] = { "boot", "rootfs", NULL };
 	static const uint64_t starts[] = { 2048, 4096 }, ends[] = { 4095, 40959 };
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	static uint8_t gpt[34 * 512], mbr[512], img[20000], got[20000];
 	uint64_t lba = emmc_lba(f->m);
 	struct part_info pi;
@@ -582,7 +557,7 @@ static void test_flash_tables(void **state)
 
 static void test_flash_sparse(void **state)
 {
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 	static uint8_t sp[28 + 12 + 8192 + 16 + 12], got[8192];
 	size_t n = 28;
 
@@ -629,7 +604,7 @@ static void test_erase(void **state)
 		{ "UCmd:setenv fastboot_raw_partition_out 0x1fc00 0x1000", "OKAY" },
 		{ "erase:out", "FAILfailed erasing from device" },
 	};
-	struct fx *f = *state;
+	struct tu_board *f = *state;
 
 	put_block(f, 0x600, 0xCD);
 	/* the 8 KiB env region is smaller than an erase group: nothing, but OKAY */
@@ -651,7 +626,7 @@ static void test_env_extra(void **state)
 {
 	const char *env[] = { "board=custom", "fastboot_partition_alias_x=bootloader", "serial#=abc" };
 	const char *bad[] = { "=x" };
-	struct fx *f = fx_new2(false, NULL, env, 3);
+	struct tu_board *f = fx_new2(false, NULL, env, 3);
 	struct uboot *u;
 	struct uboot_cfg uc = { soc_find("6ul"), 1, MAXDL, false, bad, 1, NULL, NULL,
 				UBOOT_FLASHD, false, 0, 0 };
@@ -664,7 +639,7 @@ static void test_env_extra(void **state)
 	assert_int_equal(uboot_start(u), -EINVAL);
 	uboot_free(u);
 	assert_int_equal(uboot_new(NULL, f->m, NULL, &u), -EINVAL);
-	fx_free(f);
+	tu_board_free(f);
 }
 
 int main(void)

@@ -51,18 +51,14 @@ static void cmd(struct rom *r, uint16_t code, uint32_t addr, uint8_t fmt, uint32
 }
 
 /* full 1025-byte reports, the last one zero-padded (as uuu/imx_usb send them) */
+static void data_report(void *r, const uint8_t *b, size_t len)
+{
+	assert_int_equal(rom_set_report(r, b, len), 0);
+}
+
 static void data(struct rom *r, const uint8_t *p, size_t n)
 {
-	uint8_t b[1025];
-
-	for (size_t o = 0; o < n; o += 1024) {
-		size_t k = n - o < 1024 ? n - o : 1024;
-
-		memset(b, 0, sizeof(b));
-		b[0] = 2;
-		memcpy(b + 1, p + o, k);
-		assert_int_equal(rom_set_report(r, b, sizeof(b)), 0);
-	}
+	tu_data_reports(p, n, data_report, r);
 }
 
 /* report 3 (checked against HAB), then report 4's status word; -1 when none */

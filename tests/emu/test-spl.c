@@ -102,19 +102,15 @@ static void out_cmd(struct spl *s, uint16_t code, uint32_t addr, uint32_t count)
 }
 
 /* WRITE_FILE data over OUT: 1025-byte reports, the last zero-padded */
+static void out_report(void *s, const uint8_t *b, size_t len)
+{
+	assert_true(spl_out_wanted(s));
+	spl_out_done(s, b, (long)len);
+}
+
 static void out_data(struct spl *s, const uint8_t *p, size_t n)
 {
-	uint8_t b[1025];
-
-	for (size_t o = 0; o < n; o += 1024) {
-		size_t k = n - o < 1024 ? n - o : 1024;
-
-		memset(b, 0, sizeof(b));
-		b[0] = 2;
-		memcpy(b + 1, p + o, k);
-		assert_true(spl_out_wanted(s));
-		spl_out_done(s, b, sizeof(b));
-	}
+	tu_data_reports(p, n, out_report, s);
 }
 
 /* report 3 (HAB open), then report 4's word, or -1 when none follows */

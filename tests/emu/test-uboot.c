@@ -14,52 +14,24 @@
 #define MAXDL (1u << 20)
 #define UID 0x1122334455667788ull
 
-struct ufx {
-	char *dir;
-	char path[512];
-	struct emmc *m;
-	struct uboot *u;
-	struct fb *fb;
-	struct fb_out out;
-};
-
-static void ufx_board(struct ufx *f, enum uboot_flavour fl, bool no_uuu)
+static void ufx_board(struct tu_board *f, enum uboot_flavour fl, bool no_uuu)
 {
 	struct uboot_cfg uc = { soc_find("6q"), UID, MAXDL, false, NULL, 0, NULL, NULL, fl, no_uuu,
 				0, 0 };
 	struct fb_cfg fc = { MAXDL, NULL };
 
-	fb_free(f->fb);
-	uboot_free(f->u);
-	assert_int_equal(uboot_new(&uc, f->m, NULL, &f->u), 0);
-	assert_int_equal(uboot_start(f->u), 0);
-	assert_int_equal(fb_new(&fc, f->u, &f->fb), 0);
+	tu_board_start(f, &uc, &fc);
 }
 
-static struct ufx *ufx_new(enum uboot_flavour fl, bool no_uuu)
+static struct tu_board *ufx_new(enum uboot_flavour fl, bool no_uuu)
 {
-	struct ufx *f = calloc(1, sizeof(*f));
-	struct emmc_cfg ec = { NULL, 16u << 20, 0, NULL, NULL };
+	struct tu_board *f = tu_board_new(16u << 20);
 
-	assert_non_null(f);
-	f->dir = tu_tmpdir();
-	snprintf(f->path, sizeof(f->path), "%s/emmc.img", f->dir);
-	ec.path = f->path;
-	assert_int_equal(emmc_open(&ec, NULL, &f->m), 0);
 	ufx_board(f, fl, no_uuu);
 	return f;
 }
 
-static void ufx_free(struct ufx *f)
-{
-	fb_free(f->fb);
-	uboot_free(f->u);
-	emmc_free(f->m);
-	tu_rmdir(f->dir);
-	free(f);
-}
-
-static void expect(struct ufx *f, const char *cmd, const char *reply)
+static void expect(struct tu_board *f, const char *cmd, const char *reply)
 {
 	fb_command(f->fb, (const uint8_t *)cmd, strlen(cmd), &f->out);
 	if (f->out.n != 1 || strcmp(f->out.resp[0], reply))
@@ -68,7 +40,7 @@ static void expect(struct ufx *f, const char *cmd, const char *reply)
 	assert_string_equal(f->out.resp[0], reply);
 }
 
-static void download(struct ufx *f, const uint8_t *data, size_t len)
+static void download(struct tu_board *f, const uint8_t *data, size_t len)
 {
 	char cmd[32], want[32];
 
@@ -83,7 +55,7 @@ static void download(struct ufx *f, const uint8_t *data, size_t len)
 /* mainline: the saved environment is loaded when its CRC is good (env/mmc.c) */
 static void test_mainline_env(void **state)
 {
-	struct ufx *f = ufx_new(UBOOT_MAINLINE, false);
+	struct tu_board *f = ufx_new(UBOOT_MAINLINE, false);
 	uint8_t junk[512];
 
 	(void)state;
@@ -102,13 +74,13 @@ static void test_mainline_env(void **state)
 	ufx_board(f, UBOOT_MAINLINE, false);
 	assert_null(env_get(f->u->env, "marker"));
 	assert_non_null(env_get(f->u->env, "serial#"));
-	ufx_free(f);
+	tu_board_free(f);
 }
 
 /* mainline: no raw partitions of its own; UCmd/ACmd/oem run only when built in */
 static void test_mainline_commands(void **state)
 {
-	struct ufx *f = ufx_new(UBOOT_MAINLINE, true);
+	struct tu_board *f = ufx_new(UBOOT_MAINLINE, true);
 
 	(void)state;
 	expect(f, "getvar:partition-size:bootloader", "FAILinvalid partition or device");
@@ -119,13 +91,13 @@ static void test_mainline_commands(void **state)
 	ufx_board(f, UBOOT_MAINLINE, false); /* CONFIG_FASTBOOT_UUU_SUPPORT=y */
 	expect(f, "UCmd:true", "OKAY");
 	expect(f, "oem run:true", "FAILUnsupported command");
-	ufx_free(f);
+	tu_board_free(f);
 }
 
 /* nxp: fb_fsl partitions, getvar variants, the mfgtools environment rule */
 static void test_nxp(void **state)
 {
-	struct ufx *f = ufx_new(UBOOT_NXP, false);
+	struct tu_board *f = ufx_new(UBOOT_NXP, false);
 	uint8_t img[4096], back[4096];
 
 	(void)state;
@@ -151,13 +123,13 @@ static void test_nxp(void **state)
 	ufx_board(f, UBOOT_NXP, false);
 	assert_string_equal(env_get(f->u->env, "marker"), "1");
 	assert_string_equal(env_get(f->u->env, "bootcmd"), "fastboot 0");
-	ufx_free(f);
+	tu_board_free(f);
 }
 
 /* the FB lines of uuu's built-in emmc_all (uuu -bshow emmc_all, uuu 1.4.193) */
 static void test_nxp_emmc_all_lines(void **state)
 {
-	struct ufx *f = ufx_new(UBOOT_NXP, false);
+	struct tu_board *f = ufx_new(UBOOT_NXP, false);
 
 	(void)state;
 	expect(f, "UCmd:setenv fastboot_dev mmc", "OKAY");
@@ -169,7 +141,7 @@ static void test_nxp_emmc_all_lines(void **state)
 	assert_string_equal(env_get(f->u->env, "emmc_ack"), "0");
 	assert_int_equal(emmc_boot_partition(f->m), 1);
 	assert_int_equal(emmc_partconf(f->m), 0x08); /* ack 0, boot0 enabled, access 0 */
-	ufx_free(f);
+	tu_board_free(f);
 }
 
 int main(void)

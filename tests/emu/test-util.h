@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include "crc32.h"
+#include "emmc.h"
+#include "fb.h"
+#include "uboot.h"
 #include "util.h"
 
 /* a fresh temporary folder; removed with everything in it by tu_rmdir() */
@@ -110,6 +113,72 @@ static inline void tu_mk_gpt(uint8_t *buf, uint64_t lba, const char *const *name
 	}
 	util_put_le32(h + 88, crc32_update(0, e, 128 * 128));
 	util_put_le32(h + 16, crc32_update(0, h, 92));
+}
+
+
+/* SDP data as uuu and imx_usb send it: 1025-byte reports (report ID 2, then
+ * 1024 bytes, the last report zero-padded), each handed to send(ctx, report, 1025) */
+static inline void tu_data_reports(const uint8_t *p, size_t n,
+				   void (*send)(void *ctx, const uint8_t *report, size_t len),
+				   void *ctx)
+{
+	uint8_t b[1025];
+
+	for (size_t o = 0; o < n; o += 1024) {
+		size_t k = n - o < 1024 ? n - o : 1024;
+
+		memset(b, 0, sizeof(b));
+		b[0] = 2;
+		memcpy(b + 1, p + o, k);
+		send(ctx, b, sizeof(b));
+	}
+}
+
+/* A U-Boot board for the fastboot tests (test-fb, test-uboot): an eMMC image
+ * in a fresh temporary folder, U-Boot and its fastboot on it, their replies. */
+struct tu_board {
+	char *dir;
+	char path[512];
+	struct emmc *m;
+	struct uboot *u;
+	struct fb *fb;
+	struct fb_out out;
+};
+
+/* (Re)starts U-Boot and fastboot on f's eMMC: a power cycle when running. */
+static inline void tu_board_start(struct tu_board *f, const struct uboot_cfg *uc,
+				  const struct fb_cfg *fc)
+{
+	f->fb = fb_free(f->fb);
+	f->u = uboot_free(f->u);
+	assert_int_equal(uboot_new(uc, f->m, NULL, &f->u), 0);
+	assert_int_equal(uboot_start(f->u), 0);
+	assert_int_equal(fb_new(fc, f->u, &f->fb), 0);
+}
+
+/* A board with an eMMC user area of emmc_size bytes; nothing runs until
+ * tu_board_start(). */
+static inline struct tu_board *tu_board_new(uint64_t emmc_size)
+{
+	struct tu_board *f = calloc(1, sizeof(*f));
+	struct emmc_cfg ec = { NULL, emmc_size, 0, NULL, NULL };
+
+	assert_non_null(f);
+	f->dir = tu_tmpdir();
+	snprintf(f->path, sizeof(f->path), "%s/emmc.img", f->dir);
+	ec.path = f->path;
+	assert_int_equal(emmc_open(&ec, NULL, &f->m), 0);
+	return f;
+}
+
+/* Stops the board and removes its folder. */
+static inline void tu_board_free(struct tu_board *f)
+{
+	fb_free(f->fb);
+	uboot_free(f->u);
+	emmc_free(f->m);
+	tu_rmdir(f->dir);
+	free(f);
 }
 
 #endif

@@ -13,21 +13,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cmocka.h>
 
 #include "daemon/checkplan.h"
+#include "plan-testlib.h"
 #include "testutil.h"
 
-static char *tmpdir;
 static char *out_text, *err_text;
-
-/* tmpdir/name */
-static const char *P(const char *name)
-{
-	return testutil_path(tmpdir, name);
-}
 
 /* Run checkplan_main(argv…) with stdout/stderr captured. */
 static int run(const char *first, ...)
@@ -49,8 +42,8 @@ static int run(const char *first, ...)
 	fflush(stderr);
 	so = dup(1);
 	se = dup(2);
-	fo = open(P("out"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	fe = open(P("err"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fo = open(plantest_path("out"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fe = open(plantest_path("err"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	dup2(fo, 1);
 	dup2(fe, 2);
 	rc = checkplan_main(argc, argv);
@@ -62,14 +55,14 @@ static int run(const char *first, ...)
 	close(se);
 	close(fo);
 	close(fe);
-	out_text = testutil_slurp(P("out"), NULL);
-	err_text = testutil_slurp(P("err"), NULL);
+	out_text = testutil_slurp(plantest_path("out"), NULL);
+	err_text = testutil_slurp(plantest_path("err"), NULL);
 	return rc;
 }
 
 static void write_plan(const char *name, const char *text)
 {
-	testutil_write_file(P(name), text, strlen(text));
+	testutil_write_file(plantest_path(name), text, strlen(text));
 }
 
 static const char *emmc_all(void)
@@ -83,7 +76,7 @@ static const char *emmc_all(void)
 
 static uint32_t le32_at(const char *file, long off)
 {
-	FILE *f = fopen(P(file), "rb");
+	FILE *f = fopen(plantest_path(file), "rb");
 	uint8_t b[4];
 
 	assert_non_null(f);
@@ -151,7 +144,9 @@ static void test_table(void **state)
 		NULL
 	};
 
-	assert_int_equal(run("--check-plan", emmc_all(), P("u-boot.imx"), P("rootfs.img"), NULL), 0);
+	assert_int_equal(run("--check-plan", emmc_all(), plantest_path("u-boot.imx"),
+			     plantest_path("rootfs.img"), NULL),
+			 0);
 	assert_string_equal(err_text, "");
 	testutil_assert_contains(out_text, want);
 }
@@ -161,7 +156,9 @@ static void test_json(void **state)
 	char want[65];
 	json_t *root, *s, *img;
 
-	assert_int_equal(run("--check-plan", "--json", emmc_all(), P("u-boot.imx"), P("rootfs.img"), NULL), 0);
+	assert_int_equal(run("--check-plan", "--json", emmc_all(), plantest_path("u-boot.imx"),
+			     plantest_path("rootfs.img"), NULL),
+			 0);
 	assert_string_equal(err_text, "");
 	root = parse_json();
 	assert_string_equal(json_string_value(json_object_get(root, "plan")), emmc_all());
@@ -169,8 +166,9 @@ static void test_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(root, "sha256")), want);
 	assert_int_equal(jint(root, "max_download_size"), 0x7000000);
 	assert_int_equal(json_array_size(json_object_get(root, "steps")), 16);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "params"), "_image")),
-			    P("rootfs.img"));
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(root, "params"), "_image")),
+	    plantest_path("rootfs.img"));
 	/* the i.MX image, against the bytes of the IVT and DCD header */
 	s = step_at_line(root, 8);
 	assert_string_equal(json_string_value(json_object_get(s, "op")), "boot");
@@ -187,7 +185,7 @@ static void test_json(void **state)
 	assert_true(json_is_false(json_object_get(img, "spl")));
 	assert_true(json_is_false(json_object_get(root, "boots_spl")));
 	assert_int_equal(json_array_size(json_object_get(root, "usb_ids")), 0);
-	assert_int_equal(jint(img, "size"), file_size(P("u-boot.imx")));
+	assert_int_equal(jint(img, "size"), file_size(plantest_path("u-boot.imx")));
 	/* not-run steps carry no image */
 	s = step_at_line(root, 12);
 	assert_true(json_is_false(json_object_get(s, "runs")));
@@ -197,8 +195,8 @@ static void test_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(s, "fastboot")), "flash:all");
 	img = json_object_get(s, "image");
 	assert_string_equal(json_string_value(json_object_get(img, "format")), "raw");
-	assert_int_equal(jint(img, "size"), file_size(P("rootfs.img")));
-	assert_int_equal(jint(img, "expanded_size"), file_size(P("rootfs.img")));
+	assert_int_equal(jint(img, "size"), file_size(plantest_path("rootfs.img")));
+	assert_int_equal(jint(img, "expanded_size"), file_size(plantest_path("rootfs.img")));
 	assert_int_equal(jint(img, "pieces"), 1);
 	json_decref(root);
 }
@@ -219,9 +217,9 @@ static void test_spl(void **state)
 
 	write_plan("spl.lst", "SDP: boot -f spl-flash.bin\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n"
 			      "CFG: SDPV: -vid 0x1b67 -pid 0x4000 -bcdversion 0x500\nFB: done\n");
-	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), NULL), 0);
 	testutil_assert_contains(out_text, want);
-	assert_int_equal(run("--check-plan", P("spl.lst"), "--json", NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), "--json", NULL), 0);
 	root = parse_json();
 	assert_true(json_is_true(json_object_get(root, "boots_spl")));
 	assert_true(json_is_true(json_object_get(root, "spl_stage")));
@@ -230,8 +228,10 @@ static void test_spl(void **state)
 	s = step_at_line(root, 2);
 	assert_true(json_is_true(json_object_get(s, "runs")));
 	assert_int_equal(jint(s, "addr"), 0);
-	assert_int_equal(jint(json_object_get(s, "image"), "offset"), file_size(P("spl.imx")));
-	assert_int_equal(jint(json_object_get(s, "image"), "size"), file_size(P("u-boot.img")));
+	assert_int_equal(jint(json_object_get(s, "image"), "offset"),
+			 file_size(plantest_path("spl.imx")));
+	assert_int_equal(jint(json_object_get(s, "image"), "size"),
+			 file_size(plantest_path("u-boot.img")));
 	id = json_array_get(json_object_get(root, "usb_ids"), 0);
 	assert_string_equal(json_string_value(json_object_get(id, "proto")), "SDPV");
 	assert_int_equal(jint(id, "vid"), 0x1b67);
@@ -242,19 +242,19 @@ static void test_spl(void **state)
 	json_decref(root);
 	/* a full U-Boot: the SPL lines are kept, and say when they would run */
 	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n");
-	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), NULL), 0);
 	assert_non_null(strstr(out_text, "SDPV: jump    (runs if the board comes up as U-Boot SPL)"));
 	/* one that cannot be computed is display only, without a range */
 	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f u-boot.imx -skipspl\nSDPV: jump\n");
-	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), NULL), 0);
 	assert_non_null(strstr(out_text, "-skipspl    (not run on i.MX6)\n    3  SDPV: jump    (not run on i.MX6)\n"));
-	assert_int_equal(run("--check-plan", P("spl.lst"), "--json", NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), "--json", NULL), 0);
 	root = parse_json();
 	assert_null(json_object_get(step_at_line(root, 2), "image"));
 	json_decref(root);
 	/* the SPL without lines for U-Boot proper: refused */
 	write_plan("spl.lst", "SDP: boot -f spl.imx\nFB: done\n");
-	assert_int_equal(run("--check-plan", P("spl.lst"), NULL), 1);
+	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), NULL), 1);
 	assert_non_null(strstr(err_text, "spl.lst:1: spl.imx is a U-Boot SPL (entry 0x00908000 in OCRAM): the "
 				       "plan needs SDPV: (or SDPU:) write and jump lines for U-Boot proper"));
 }
@@ -269,32 +269,37 @@ static void test_pieces(void **state)
 	write_plan("flash.lst", "FB: flash a rootfs.simg\nFB: flash b rootfs.img\n");
 	for (size_t i = 0; i < 4; i++) {
 		json_int_t max = (json_int_t)strtoll(sizes[i], NULL, 0);
-		assert_int_equal(run("--check-plan", P("flash.lst"), "--json", "--max-download-size", sizes[i], NULL), 0);
+		assert_int_equal(run("--check-plan", plantest_path("flash.lst"), "--json",
+				     "--max-download-size", sizes[i], NULL),
+				 0);
 		root = parse_json();
 		assert_int_equal(jint(root, "max_download_size"), max);
 		img = json_object_get(step_at_line(root, 1), "image");
 		assert_string_equal(json_string_value(json_object_get(img, "format")), "sparse");
-		assert_int_equal(jint(img, "size"), file_size(P("rootfs.simg")));
-		assert_int_equal(jint(img, "expanded_size"), file_size(P("rootfs.img")));
+		assert_int_equal(jint(img, "size"), file_size(plantest_path("rootfs.simg")));
+		assert_int_equal(jint(img, "expanded_size"),
+				 file_size(plantest_path("rootfs.img")));
 		pieces = jint(img, "pieces");
-		assert_true(pieces >= (file_size(P("rootfs.simg")) + max - 1) / max);
+		assert_true(pieces >= (file_size(plantest_path("rootfs.simg")) + max - 1) / max);
 		assert_true(pieces >= prev);
 		prev = pieces;
 		/* a raw image that does not fit is split too */
 		img = json_object_get(step_at_line(root, 2), "image");
 		assert_string_equal(json_string_value(json_object_get(img, "format")), "raw");
-		assert_true(jint(img, "pieces") >= (file_size(P("rootfs.img")) + max - 1) / max);
+		assert_true(jint(img, "pieces") >=
+			    (file_size(plantest_path("rootfs.img")) + max - 1) / max);
 		json_decref(root);
 	}
 	assert_true(prev > 1);
 	/* -S caps the piece size below max-download-size */
 	write_plan("capped.lst", "FB: flash -S 0x10000 a rootfs.simg\n");
-	assert_int_equal(run("--check-plan", P("capped.lst"), "--json", NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("capped.lst"), "--json", NULL), 0);
 	root = parse_json();
 	assert_int_equal(jint(json_object_get(step_at_line(root, 1), "image"), "pieces"), prev);
 	json_decref(root);
 	/* equals form, decimal */
-	assert_int_equal(run("--max-download-size=65536", "--check-plan", P("capped.lst"), NULL), 0);
+	assert_int_equal(
+	    run("--max-download-size=65536", "--check-plan", plantest_path("capped.lst"), NULL), 0);
 	assert_non_null(strstr(out_text, "max-download-size 0x10000"));
 }
 
@@ -303,29 +308,33 @@ static void test_download_and_write(void **state)
 	json_t *root, *img;
 
 	write_plan("dl.lst", "SDP: write -f rootfs.img -addr 0x12000000 -offset 0x100\nFB: download -f small.bin\n");
-	assert_int_equal(run("--check-plan", P("dl.lst"), "--json", NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("dl.lst"), "--json", NULL), 0);
 	root = parse_json();
 	img = json_object_get(step_at_line(root, 1), "image");
 	assert_int_equal(jint(img, "offset"), 0x100);
-	assert_int_equal(jint(img, "size"), file_size(P("rootfs.img")) - 0x100);
+	assert_int_equal(jint(img, "size"), file_size(plantest_path("rootfs.img")) - 0x100);
 	assert_null(json_object_get(img, "ivt_offset"));
 	img = json_object_get(step_at_line(root, 2), "image");
 	assert_int_equal(jint(img, "pieces"), 1);
 	assert_int_equal(jint(img, "size"), 16);
 	json_decref(root);
-	assert_int_equal(run("--check-plan", P("dl.lst"), NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("dl.lst"), NULL), 0);
 	assert_non_null(strstr(out_text, "rootfs.img: 1048320 bytes from offset 0x100 to 0x12000000"));
 	/* a download that cannot fit the device's buffer */
-	assert_int_equal(run("--check-plan", P("dl.lst"), "--max-download-size", "8", NULL), 1);
+	assert_int_equal(
+	    run("--check-plan", plantest_path("dl.lst"), "--max-download-size", "8", NULL), 1);
 	assert_non_null(strstr(err_text, "dl.lst:2: small.bin: 16 bytes do not fit max-download-size 0x8\n"));
 }
 
 static void test_split_error(void **state)
 {
 	write_plan("tiny.lst", "FB: flash -raw2sparse a rootfs.img\n");
-	assert_int_equal(run("--check-plan", P("tiny.lst"), "--max-download-size", "64", NULL), 1);
+	assert_int_equal(
+	    run("--check-plan", plantest_path("tiny.lst"), "--max-download-size", "64", NULL), 1);
 	assert_non_null(strstr(err_text, "tiny.lst:1: rootfs.img: "));
-	assert_int_equal(run("--check-plan", P("tiny.lst"), "--json", "--max-download-size", "64", NULL), 1);
+	assert_int_equal(run("--check-plan", plantest_path("tiny.lst"), "--json",
+			     "--max-download-size", "64", NULL),
+			 1);
 	assert_string_equal(out_text, "");
 	assert_non_null(strstr(err_text, "tiny.lst:1: rootfs.img: "));
 }
@@ -333,12 +342,12 @@ static void test_split_error(void **state)
 static void test_plan_errors(void **state)
 {
 	write_plan("bad.lst", "FB: getvar version\nFB: frob\n");
-	assert_int_equal(run("--check-plan", P("bad.lst"), NULL), 1);
+	assert_int_equal(run("--check-plan", plantest_path("bad.lst"), NULL), 1);
 	assert_string_equal(out_text, "");
 	assert_non_null(strstr(err_text, "bad.lst:2: unknown command 'frob' for FB:\n"));
-	assert_int_equal(run("--check-plan", P("bad.lst"), "--json", NULL), 1);
+	assert_int_equal(run("--check-plan", plantest_path("bad.lst"), "--json", NULL), 1);
 	assert_string_equal(out_text, "");
-	assert_int_equal(run("--check-plan", P("missing.lst"), NULL), 1);
+	assert_int_equal(run("--check-plan", plantest_path("missing.lst"), NULL), 1);
 	assert_non_null(strstr(err_text, "missing.lst: No such file or directory"));
 	/* arguments are bound; without one, uuu's literal file name names the line */
 	assert_int_equal(run("--check-plan", emmc_all(), NULL), 1);
@@ -369,7 +378,7 @@ static void test_usage(void **state)
 	assert_string_equal(err_text, "");
 	/* "--" ends the options; --check-plan=PLAN names the plan */
 	write_plan("-dash.lst", "FB: done\n");
-	assert_int_equal(chdir(tmpdir), 0);
+	assert_int_equal(chdir(plantest_dir()), 0);
 	assert_int_equal(run("--check-plan", "--", "-dash.lst", NULL), 0);
 	assert_int_equal(run("--check-plan=-dash.lst", NULL), 0);
 	assert_non_null(strstr(out_text, "plan    -dash.lst"));
@@ -401,8 +410,8 @@ static void test_json_non_utf8(void **state)
 
 	write_plan(name, "0123456789");
 	write_plan("arg.lst", "# @_f | file\nFB: flash a _f\n");
-	assert_int_equal(chdir(tmpdir), 0);
-	assert_int_equal(run("--check-plan", P("arg.lst"), "--json", name, NULL), 0);
+	assert_int_equal(chdir(plantest_dir()), 0);
+	assert_int_equal(run("--check-plan", plantest_path("arg.lst"), "--json", name, NULL), 0);
 	root = parse_json();
 	assert_string_equal(json_string_value(json_object_get(step_at_line(root, 2), "cmd")), "FB: flash a ??.bin");
 	json_decref(root);
@@ -411,21 +420,11 @@ static void test_json_non_utf8(void **state)
 /* gzip file of the raw rootfs.img, made with zlib's own compressor */
 static void gzip_file(const char *from, const char *to)
 {
-	size_t n;
+	size_t n, got;
 	char *in = testutil_slurp(from, &n);
-	z_stream s = { 0 };
-	uint8_t *b;
+	uint8_t *b = plantest_gzip((const uint8_t *)in, n, &got);
 
-	assert_int_equal(deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	b = malloc(deflateBound(&s, n));
-	assert_non_null(b);
-	s.next_in = (uint8_t *)in;
-	s.avail_in = (uInt)n;
-	s.next_out = b;
-	s.avail_out = (uInt)deflateBound(&s, n);
-	assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
-	testutil_write_file(to, b, s.total_out);
-	deflateEnd(&s);
+	testutil_write_file(to, b, got);
 	free(b);
 	free(in);
 }
@@ -439,58 +438,68 @@ static void test_compressed(void **state)
 	struct stat sb;
 	json_t *root, *img;
 
-	gzip_file(P("rootfs.img"), P("rootfs.wic.gz"));
-	testutil_sha256sum(P("rootfs.img"), raw);
-	testutil_sha256sum(P("rootfs.wic.gz"), src);
+	gzip_file(plantest_path("rootfs.img"), plantest_path("rootfs.wic.gz"));
+	testutil_sha256sum(plantest_path("rootfs.img"), raw);
+	testutil_sha256sum(plantest_path("rootfs.wic.gz"), src);
 	write_plan("z.lst", "FB: flash -raw2sparse all rootfs.wic.gz\nFB: done\n");
-	assert_int_equal(mkdir(P("state"), 0700), 0);
-	snprintf(conf, sizeof(conf), "journal = %s/state/results.jsonl\n", tmpdir);
-	testutil_write_file(P("flashd.conf"), conf, strlen(conf));
-	assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), "--json", NULL), 0);
+	assert_int_equal(mkdir(plantest_path("state"), 0700), 0);
+	snprintf(conf, sizeof(conf), "journal = %s/state/results.jsonl\n", plantest_dir());
+	testutil_write_file(plantest_path("flashd.conf"), conf, strlen(conf));
+	assert_int_equal(run("--check-plan", plantest_path("z.lst"), "-c",
+			     plantest_path("flashd.conf"), "--json", NULL),
+			 0);
 	root = parse_json();
 	img = json_object_get(step_at_line(root, 1), "image");
 	assert_string_equal(json_string_value(json_object_get(img, "compression")), "gzip");
 	assert_string_equal(json_string_value(json_object_get(img, "source_sha256")), src);
 	assert_string_equal(json_string_value(json_object_get(img, "sha256")), raw);
-	assert_int_equal(jint(img, "size"), file_size(P("rootfs.img")));
+	assert_int_equal(jint(img, "size"), file_size(plantest_path("rootfs.img")));
 	json_decref(root);
-	snprintf(cached, sizeof(cached), "%s/state/cache/%s.raw", tmpdir, src);
+	snprintf(cached, sizeof(cached), "%s/state/cache/%s.raw", plantest_dir(), src);
 	assert_int_equal(stat(cached, &sb), 0);
-	assert_int_equal(run("--check-plan", P("z.lst"), "--config", P("flashd.conf"), NULL), 0);
+	assert_int_equal(run("--check-plan", plantest_path("z.lst"), "--config",
+			     plantest_path("flashd.conf"), NULL),
+			 0);
 	testutil_assert_contains(out_text, (const char *const[]){
 		"rootfs.wic.gz: raw, ", "gzip-compressed file, sha256 ", src,
 		"(decompressed copy from the cache)", NULL });
 	/* no usable state directory: a private folder under $TMPDIR, gone at exit */
-	snprintf(conf, sizeof(conf), "journal = %s/no/such/dir/results.jsonl\n", tmpdir);
-	testutil_write_file(P("flashd.conf"), conf, strlen(conf));
-	assert_int_equal(mkdir(P("tmp"), 0700), 0);
-	setenv("TMPDIR", P("tmp"), 1);
-	assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 0);
+	snprintf(conf, sizeof(conf), "journal = %s/no/such/dir/results.jsonl\n", plantest_dir());
+	testutil_write_file(plantest_path("flashd.conf"), conf, strlen(conf));
+	assert_int_equal(mkdir(plantest_path("tmp"), 0700), 0);
+	setenv("TMPDIR", plantest_path("tmp"), 1);
+	assert_int_equal(
+	    run("--check-plan", plantest_path("z.lst"), "-c", plantest_path("flashd.conf"), NULL),
+	    0);
 	unsetenv("TMPDIR");
 	testutil_assert_contains(out_text, (const char *const[]){ "gzip-compressed file, sha256 ", NULL });
 	assert_null(strstr(out_text, "from the cache"));
-	assert_int_equal(rmdir(P("tmp")), 0);   /* empty again */
+	assert_int_equal(rmdir(plantest_path("tmp")), 0); /* empty again */
 	/* a state directory of another user (root checking the daemon's plan):
 	 * nothing is written into it */
 	if (geteuid() == 0) {
-		snprintf(conf, sizeof(conf), "journal = %s/other/results.jsonl\n", tmpdir);
-		testutil_write_file(P("flashd.conf"), conf, strlen(conf));
-		assert_int_equal(mkdir(P("other"), 0750), 0);
-		assert_int_equal(chown(P("other"), 65534, 65534), 0);
-		assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 0);
-		assert_int_equal(rmdir(P("other")), 0);   /* still empty: no cache made there */
+		snprintf(conf, sizeof(conf), "journal = %s/other/results.jsonl\n", plantest_dir());
+		testutil_write_file(plantest_path("flashd.conf"), conf, strlen(conf));
+		assert_int_equal(mkdir(plantest_path("other"), 0750), 0);
+		assert_int_equal(chown(plantest_path("other"), 65534, 65534), 0);
+		assert_int_equal(run("--check-plan", plantest_path("z.lst"), "-c",
+				     plantest_path("flashd.conf"), NULL),
+				 0);
+		assert_int_equal(rmdir(plantest_path("other")),
+				 0); /* still empty: no cache made there */
 	}
 	/* a configuration that does not parse is a usage error */
-	testutil_write_file(P("flashd.conf"), "settle = banana\n", 16);
-	assert_int_equal(run("--check-plan", P("z.lst"), "-c", P("flashd.conf"), NULL), 2);
+	testutil_write_file(plantest_path("flashd.conf"), "settle = banana\n", 16);
+	assert_int_equal(
+	    run("--check-plan", plantest_path("z.lst"), "-c", plantest_path("flashd.conf"), NULL),
+	    2);
 	testutil_assert_contains(err_text, (const char *const[]){ "flashd.conf:1", NULL });
 }
 
 
 static int setup(void **state)
 {
-	tmpdir = testutil_mkdtemp("test-checkplan");
-	return tmpdir ? testutil_mkimages(tmpdir) : -1;
+	return plantest_setup("test-checkplan", true);
 }
 
 static int teardown(void **state)
@@ -498,7 +507,7 @@ static int teardown(void **state)
 	free(out_text);
 	free(err_text);
 	assert_int_equal(chdir("/"), 0);
-	return testutil_rmtree(tmpdir);
+	return plantest_teardown();
 }
 
 int main(void)

@@ -15,52 +15,8 @@
 #include <cmocka.h>
 
 #include "flashd/plan.h"
+#include "plan-testlib.h"
 #include "testutil.h"
-
-static char *tmpdir;
-static char planpath[512];
-
-/* tmpdir/name */
-static const char *P(const char *name)
-{
-	return testutil_path(tmpdir, name);
-}
-
-static int load_len(const char *text, size_t len, const char *const *args, size_t nargs,
-		    struct plan **p, char *err, size_t errlen)
-{
-	testutil_write_file(planpath, text, len);
-	return plan_load(planpath, args, nargs, 0, p, err, errlen);
-}
-
-static struct plan *load_ok(const char *text, const char *const *args, size_t nargs)
-{
-	struct plan *p = NULL;
-	char err[1024];
-
-	if (load_len(text, strlen(text), args, nargs, &p, err, sizeof(err)) < 0)
-		fail_msg("unexpected: %s", err);
-	return p;
-}
-
-static void expect_fail_len(const char *text, size_t len, const char *const *args, size_t nargs,
-			    const char *msg)
-{
-	struct plan *p = (struct plan *)0x1;
-	char err[1024];
-	int r = load_len(text, len, args, nargs, &p, err, sizeof(err));
-
-	if (r >= 0)
-		fail_msg("loaded, expected '%s'", msg);
-	assert_ptr_equal(p, (struct plan *)0x1);
-	if (!strstr(err, msg))
-		fail_msg("expected '%s', got '%s'", msg, err);
-}
-
-static void expect_fail(const char *text, const char *msg)
-{
-	expect_fail_len(text, strlen(text), NULL, 0, msg);
-}
 
 static char *read_data(const char *name, size_t *len)
 {
@@ -68,14 +24,6 @@ static char *read_data(const char *name, size_t *len)
 
 	snprintf(path, sizeof(path), "%s/tests/data/plans/%s", getenv("top_srcdir") ? getenv("top_srcdir") : ".", name);
 	return testutil_slurp(path, len);
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_size;
 }
 
 /* ---- NXP's own scripts ---- */
@@ -86,8 +34,8 @@ static void test_uuu_emmc(void **state)
 {
 	size_t len;
 	char *text = read_data("uuu-emmc.lst", &len);
-	const char *args[] = { P("u-boot.imx") };
-	struct plan *p = load_ok(text, args, 1);
+	const char *args[] = {plantest_path("u-boot.imx")};
+	struct plan *p = plantest_load_ok(text, args, 1);
 	const struct plan_step *s;
 	char want[65];
 
@@ -98,12 +46,12 @@ static void test_uuu_emmc(void **state)
 	assert_int_equal(s->op, PLAN_OP_BOOT);
 	assert_true(s->runs_on_imx6);
 	assert_string_equal(s->text, "SDP: boot -f _flash.bin");
-	assert_string_equal(s->file, P("u-boot.imx"));
+	assert_string_equal(s->file, plantest_path("u-boot.imx"));
 	assert_non_null(s->image);
 	assert_true(s->image->is_imx);
 	assert_int_equal(s->image->imx.entry, 0x17800000);
-	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
-	testutil_sha256sum(P("u-boot.imx"), want);
+	assert_int_equal(s->image_len, plantest_fsize("u-boot.imx"));
+	testutil_sha256sum(plantest_path("u-boot.imx"), want);
 	assert_string_equal(s->image->sha256, want);
 	/* u-boot.imx is a full U-Boot: no SPL comes up, and the SPL lines
 	 * (SDPU -offset 0x57c00 beyond its end, SDPV -skipspl with nothing
@@ -133,13 +81,14 @@ static void test_uuu_emmc(void **state)
 	assert_string_equal(plan_step(p, 12)->fb_cmd, "UCmd:if env exists emmc_ack; then ; else setenv emmc_ack 0; fi;");
 	assert_int_equal(plan_step(p, 14)->op, PLAN_OP_DONE);
 	check_emmc_params(p);
-	testutil_sha256sum(planpath, want);
+	testutil_sha256sum(plantest_plan(), want);
 	assert_string_equal(plan_sha256(p), want);
-	assert_string_equal(plan_path(p), planpath);
+	assert_string_equal(plan_path(p), plantest_plan());
 	plan_unref(p);
 	/* without an argument uuu takes "_flash.bin" as a file name */
-	expect_fail_len(text, len, NULL, 0, "plan.lst:7: _flash.bin: No such file or directory (parameter "
-			"'_flash.bin' got no argument, so it is a file name, as in uuu)");
+	plantest_expect_fail_len(text, len, NULL, 0,
+				 "plan.lst:7: _flash.bin: No such file or directory (parameter "
+				 "'_flash.bin' got no argument, so it is a file name, as in uuu)");
 	free(text);
 }
 
@@ -150,10 +99,10 @@ static void check_emmc_params(const struct plan *p)
 	assert_int_equal(plan_n_params(p), 2);
 	assert_int_equal(plan_param(p, 0, &name, &value), 0);
 	assert_string_equal(name, "_flash.bin");
-	assert_string_equal(value, P("u-boot.imx"));
+	assert_string_equal(value, plantest_path("u-boot.imx"));
 	assert_int_equal(plan_param(p, 1, &name, &value), 0);
 	assert_string_equal(name, "_image");
-	assert_string_equal(value, P("u-boot.imx"));
+	assert_string_equal(value, plantest_path("u-boot.imx"));
 	assert_int_equal(plan_param(p, 2, &name, &value), -ENOENT);
 }
 
@@ -161,10 +110,10 @@ static void test_uuu_emmc_all(void **state)
 {
 	size_t len;
 	char *text = read_data("uuu-emmc_all.lst", &len);
-	const char *args[] = { P("u-boot.imx"), P("rootfs.img") };
-	const char *tagged[] = { P("tagged.bin"), P("rootfs.img") };
-	const char *wrong[] = { P("u-boot.imx"), P("rootfs.simg") };
-	struct plan *p = load_ok(text, args, 2);
+	const char *args[] = {plantest_path("u-boot.imx"), plantest_path("rootfs.img")};
+	const char *tagged[] = {plantest_path("tagged.bin"), plantest_path("rootfs.img")};
+	const char *wrong[] = {plantest_path("u-boot.imx"), plantest_path("rootfs.simg")};
+	struct plan *p = plantest_load_ok(text, args, 2);
 	const struct plan_step *s;
 
 	assert_int_equal(plan_n_steps(p), 16);
@@ -180,19 +129,20 @@ static void test_uuu_emmc_all(void **state)
 	s = plan_step(p, 12);
 	assert_true(s->scanterm);
 	assert_int_equal(s->image_offset, 0); /* no tag: the whole file */
-	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
+	assert_int_equal(s->image_len, plantest_fsize("u-boot.imx"));
 	assert_int_equal(plan_n_images(p), 2);
 	plan_unref(p);
 	/* a bootloader extracted by its uuu tag from a disk image, IVT at 0x400 */
-	p = load_ok(text, tagged, 2);
+	p = plantest_load_ok(text, tagged, 2);
 	s = plan_step(p, 0);
 	assert_int_equal(s->image->imx.ivt_offset, 0x400);
 	s = plan_step(p, 12);
 	assert_int_equal(s->image_offset, 0x400);
-	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
+	assert_int_equal(s->image_len, plantest_fsize("u-boot.imx"));
 	plan_unref(p);
-	expect_fail_len(text, len, wrong, 2, "plan.lst:34: ");
-	expect_fail_len(text, len, wrong, 2, "rootfs.simg: -raw2sparse given, but the image is already sparse");
+	plantest_expect_fail_len(text, len, wrong, 2, "plan.lst:34: ");
+	plantest_expect_fail_len(text, len, wrong, 2,
+				 "rootfs.simg: -raw2sparse given, but the image is already sparse");
 	free(text);
 }
 
@@ -203,9 +153,9 @@ static void test_design_example(void **state)
 	struct plan *p;
 	const struct plan_step *s;
 
-	symlink(P("u-boot.imx"), P("uboot-fastboot.imx"));
-	testutil_write_file(P("mbr.bin"), "\x55\xaa", 2);
-	testutil_write_file(P("env-zero.bin"), "\0\0\0\0", 4);
+	symlink(plantest_path("u-boot.imx"), plantest_path("uboot-fastboot.imx"));
+	testutil_write_file(plantest_path("mbr.bin"), "\x55\xaa", 2);
+	testutil_write_file(plantest_path("env-zero.bin"), "\0\0\0\0", 4);
 	snprintf(text, sizeof(text),
 		 "uuu_version 1.4.0\n"
 		 "# fastboot-enabled U-Boot, loaded into RAM over SDP\n"
@@ -217,13 +167,13 @@ static void test_design_example(void **state)
 		 "FB: flash -raw2sparse rootfs rootfs.img\n"
 		 "FB: reboot\n"
 		 "FB: done\n");
-	p = load_ok(text, NULL, 0);
+	p = plantest_load_ok(text, NULL, 0);
 	assert_int_equal(plan_n_steps(p), 8);
 	s = plan_step(p, 3);
 	assert_string_equal(s->text, "FB: flash bootloader u-boot.imx");
 	assert_string_equal(s->file, "u-boot.imx");
 	/* a symlink to the same file: one image, under the name it was first opened by */
-	assert_string_equal(s->image->path, P("uboot-fastboot.imx"));
+	assert_string_equal(s->image->path, plantest_path("uboot-fastboot.imx"));
 	assert_ptr_equal(s->image, plan_step(p, 0)->image);
 	assert_string_equal(plan_step(p, 1)->fb_cmd, "getvar:version-bootloader");
 	assert_string_equal(plan_step(p, 6)->fb_cmd, "reboot");
@@ -236,32 +186,33 @@ static void test_relative_to_plan_folder(void **state)
 	char cwd[512];
 	struct plan *p;
 
-	mkdir(P("sub"), 0755);
-	snprintf(planpath, sizeof(planpath), "%s/sub/plan.lst", tmpdir);
+	mkdir(plantest_path("sub"), 0755);
+	plantest_plan_at("sub/plan.lst");
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir("/"), 0);
-	p = load_ok("SDP: boot -f ../u-boot.imx\nFB: flash a ../rootfs.img\n", NULL, 0);
-	assert_string_equal(plan_step(p, 0)->image->path, P("sub/../u-boot.imx"));
+	p = plantest_load_ok("SDP: boot -f ../u-boot.imx\nFB: flash a ../rootfs.img\n", NULL, 0);
+	assert_string_equal(plan_step(p, 0)->image->path, plantest_path("sub/../u-boot.imx"));
 	plan_unref(p);
-	expect_fail("FB: flash a rootfs.img\n", "sub/plan.lst:1: rootfs.img: No such file or directory");
+	plantest_expect_fail("FB: flash a rootfs.img\n",
+			     "sub/plan.lst:1: rootfs.img: No such file or directory");
 	assert_int_equal(chdir(cwd), 0);
-	snprintf(planpath, sizeof(planpath), "%s/plan.lst", tmpdir);
+	plantest_plan_at("plan.lst");
 }
 
 /* ---- lexical rules ---- */
 
 static void test_comments_blank_cr(void **state)
 {
-	struct plan *p = load_ok("uuu_version 1.2.39\r\n"
-				 "\r\n"
-				 "   \t\n"
-				 "# column 0 comment\n"
-				 "   # indented comment\n"
-				 "FB: ucmd echo \"a # b\"   # trailing\r\n"
-				 "FB: ucmd echo a#b\n"
-				 "FB: ucmd echo a\t# tab before\n"
-				 "FB: getvar version", /* no final newline */
-				 NULL, 0);
+	struct plan *p = plantest_load_ok("uuu_version 1.2.39\r\n"
+					  "\r\n"
+					  "   \t\n"
+					  "# column 0 comment\n"
+					  "   # indented comment\n"
+					  "FB: ucmd echo \"a # b\"   # trailing\r\n"
+					  "FB: ucmd echo a#b\n"
+					  "FB: ucmd echo a\t# tab before\n"
+					  "FB: getvar version", /* no final newline */
+					  NULL, 0);
 
 	assert_int_equal(plan_n_steps(p), 4);
 	assert_int_equal(plan_step(p, 0)->line, 6);
@@ -271,24 +222,24 @@ static void test_comments_blank_cr(void **state)
 	assert_string_equal(plan_step(p, 2)->arg, "echo a");
 	assert_int_equal(plan_step(p, 3)->line, 9);
 	plan_unref(p);
-	p = load_ok("uuu_version 1.4\nuuu_version 1.4.193.1\nFB: done\n", NULL, 0);
+	p = plantest_load_ok("uuu_version 1.4\nuuu_version 1.4.193.1\nFB: done\n", NULL, 0);
 	plan_unref(p);
-	expect_fail("uuu_version\nFB: done\n", "plan.lst:1: bad uuu_version line");
-	expect_fail("uuu_version 1\nFB: done\n", "bad uuu_version");
-	expect_fail("uuu_version 1.x\nFB: done\n", "bad uuu_version");
-	expect_fail("uuu_version 1.4.0 beta\nFB: done\n", "bad uuu_version");
-	expect_fail("uuu_version1.2.3.4.5\nFB: done\n", "bad uuu_version");
+	plantest_expect_fail("uuu_version\nFB: done\n", "plan.lst:1: bad uuu_version line");
+	plantest_expect_fail("uuu_version 1\nFB: done\n", "bad uuu_version");
+	plantest_expect_fail("uuu_version 1.x\nFB: done\n", "bad uuu_version");
+	plantest_expect_fail("uuu_version 1.4.0 beta\nFB: done\n", "bad uuu_version");
+	plantest_expect_fail("uuu_version1.2.3.4.5\nFB: done\n", "bad uuu_version");
 }
 
 static void test_protocols(void **state)
 {
-	struct plan *p = load_ok("fb: getvar a\n"
-				 "Fastboot: getvar b\n"
-				 "FB[-t 30000]: ucmd sleep 20\n"
-				 "FB [ -t 0x10 ] : erase misc\n"
-				 "sdp: status\n"
-				 "SDP[-t 100]: delay 5\n",
-				 NULL, 0);
+	struct plan *p = plantest_load_ok("fb: getvar a\n"
+					  "Fastboot: getvar b\n"
+					  "FB[-t 30000]: ucmd sleep 20\n"
+					  "FB [ -t 0x10 ] : erase misc\n"
+					  "sdp: status\n"
+					  "SDP[-t 100]: delay 5\n",
+					  NULL, 0);
 
 	assert_int_equal(plan_step(p, 0)->proto, PLAN_PROTO_FB);
 	assert_int_equal(plan_step(p, 1)->proto, PLAN_PROTO_FB);
@@ -300,18 +251,18 @@ static void test_protocols(void **state)
 	assert_int_equal(plan_step(p, 5)->delay_ms, 5);
 	assert_int_equal(plan_step(p, 5)->timeout_ms, 100);
 	plan_unref(p);
-	expect_fail("FB getvar a\n", "plan.lst:1: expected 'PROTOCOL: command'");
-	expect_fail("\"FB: getvar\" a\n", "plan.lst:1: expected 'PROTOCOL: command'");
-	expect_fail("XYZ: done\n", "plan.lst:1: unknown protocol 'XYZ:'");
-	expect_fail(": done\n", "unknown protocol ':'");
-	expect_fail("FBK: ucmd ls\n", "unsupported protocol 'FBK:'");
-	expect_fail("FB[-t 10: done\n", "missing ']'");
-	expect_fail("FB[-t 10]x: done\n", "unexpected text after ']'");
-	expect_fail("FB[-x 10]: done\n", "bad protocol option '[-x 10]' (only [-t MS])");
-	expect_fail("FB[-t]: done\n", "bad protocol option");
-	expect_fail("FB[-t 0]: done\n", "-t: bad timeout '0'");
-	expect_fail("FB[-t 4294967296]: done\n", "-t: bad timeout");
-	expect_fail("FB:\n", "plan.lst:1: missing command after 'FB:'");
+	plantest_expect_fail("FB getvar a\n", "plan.lst:1: expected 'PROTOCOL: command'");
+	plantest_expect_fail("\"FB: getvar\" a\n", "plan.lst:1: expected 'PROTOCOL: command'");
+	plantest_expect_fail("XYZ: done\n", "plan.lst:1: unknown protocol 'XYZ:'");
+	plantest_expect_fail(": done\n", "unknown protocol ':'");
+	plantest_expect_fail("FBK: ucmd ls\n", "unsupported protocol 'FBK:'");
+	plantest_expect_fail("FB[-t 10: done\n", "missing ']'");
+	plantest_expect_fail("FB[-t 10]x: done\n", "unexpected text after ']'");
+	plantest_expect_fail("FB[-x 10]: done\n", "bad protocol option '[-x 10]' (only [-t MS])");
+	plantest_expect_fail("FB[-t]: done\n", "bad protocol option");
+	plantest_expect_fail("FB[-t 0]: done\n", "-t: bad timeout '0'");
+	plantest_expect_fail("FB[-t 4294967296]: done\n", "-t: bad timeout");
+	plantest_expect_fail("FB:\n", "plan.lst:1: missing command after 'FB:'");
 }
 
 static void test_fb_commands(void **state)
@@ -333,8 +284,8 @@ static void test_fb_commands(void **state)
 		 "FB: reboot\n"
 		 "FB: delay 0x10\n"
 		 "FB: DONE\n",
-		 P("rootfs.img"));
-	p = load_ok(text, NULL, 0);
+		 plantest_path("rootfs.img"));
+	p = plantest_load_ok(text, NULL, 0);
 	assert_int_equal(plan_n_steps(p), 12);
 	assert_string_equal(plan_step(p, 0)->fb_cmd, "getvar:partition-type:boot");
 	assert_string_equal(plan_step(p, 0)->arg, "partition-type:boot");
@@ -348,7 +299,7 @@ static void test_fb_commands(void **state)
 	assert_string_equal(s->arg, "rootfs");
 	s = plan_step(p, 5);
 	assert_int_equal(s->image_offset, 0x400);
-	assert_int_equal(s->image_len, file_size(P("u-boot.imx")));
+	assert_int_equal(s->image_len, plantest_fsize("u-boot.imx"));
 	s = plan_step(p, 6);
 	assert_int_equal(s->op, PLAN_OP_DOWNLOAD);
 	assert_null(s->fb_cmd);
@@ -361,23 +312,27 @@ static void test_fb_commands(void **state)
 	assert_int_equal(plan_step(p, 11)->op, PLAN_OP_DONE);
 	plan_unref(p);
 	/* malformed tags (no size; a size larger than what precedes the tag): the whole file */
-	p = load_ok("FB: flash -scanterm bootloader notag.bin\n", NULL, 0);
+	p = plantest_load_ok("FB: flash -scanterm bootloader notag.bin\n", NULL, 0);
 	assert_int_equal(plan_step(p, 0)->image_offset, 0);
-	assert_int_equal(plan_step(p, 0)->image_len, file_size(P("notag.bin")));
+	assert_int_equal(plan_step(p, 0)->image_len, plantest_fsize("notag.bin"));
 	plan_unref(p);
 	/* -scanlimited shorter than an MBR: not a disk image, the whole file */
-	p = load_ok("FB: flash -scanterm -scanlimited 0x100 bootloader tagged.bin\n", NULL, 0);
+	p = plantest_load_ok("FB: flash -scanterm -scanlimited 0x100 bootloader tagged.bin\n", NULL,
+			     0);
 	assert_int_equal(plan_step(p, 0)->image_offset, 0);
 	assert_int_equal(plan_step(p, 0)->image_len, 1 << 20);
 	plan_unref(p);
 	/* a disk image without the tag, or with the tag beyond the limit: uuu stops */
-	expect_fail("FB: flash -scanterm bootloader notag-mbr.bin\n",
-		    "plan.lst:1: notag-mbr.bin: -scanterm: a disk image (MBR) without uuu's bootloader tag");
-	expect_fail("FB: flash -scanterm -scanlimited 0x1000 bootloader tagged.bin\n",
-		    "This wic have NOT terminate tag after bootloader");
+	plantest_expect_fail("FB: flash -scanterm bootloader notag-mbr.bin\n",
+			     "plan.lst:1: notag-mbr.bin: -scanterm: a disk image (MBR) without "
+			     "uuu's bootloader tag");
+	plantest_expect_fail("FB: flash -scanterm -scanlimited 0x1000 bootloader tagged.bin\n",
+			     "This wic have NOT terminate tag after bootloader");
 	/* a tab is U-Boot text: sent as written; an acmd of 63 bytes fits */
-	p = load_ok("FB: ucmd setenv a\tb\n"
-		    "FB: acmd echo 0123456789012345678901234567890123456789012345678901234567\n", NULL, 0);
+	p = plantest_load_ok(
+	    "FB: ucmd setenv a\tb\n"
+	    "FB: acmd echo 0123456789012345678901234567890123456789012345678901234567\n",
+	    NULL, 0);
 	assert_string_equal(plan_step(p, 0)->fb_cmd, "UCmd:setenv a\tb");
 	assert_int_equal(strlen(plan_step(p, 1)->arg), PLAN_ACMD_MAX);
 	plan_unref(p);
@@ -385,15 +340,16 @@ static void test_fb_commands(void **state)
 
 static void test_sdp_commands(void **state)
 {
-	struct plan *p = load_ok("SDP: boot -f u-boot.imx -nojump -cleardcd -dcdaddr 0x00910000 -scanlimited 0x1000\n"
-				 "SDP: dcd -f u-boot.imx -dcdaddr 0x00911000\n"
-				 "SDP: write -f u-boot.imx -ivt 0\n"
-				 "SDP: write -f rootfs.img -addr 0x12000000 -offset 0x1000 -scanterm\n"
-				 "SDP: jump -f u-boot-boot.bin -ivt 0 -cleardcd\n"
-				 "SDP: status\n"
-				 "SDP: delay 100\n"
-				 "SDP: done\n",
-				 NULL, 0);
+	struct plan *p = plantest_load_ok(
+	    "SDP: boot -f u-boot.imx -nojump -cleardcd -dcdaddr 0x00910000 -scanlimited 0x1000\n"
+	    "SDP: dcd -f u-boot.imx -dcdaddr 0x00911000\n"
+	    "SDP: write -f u-boot.imx -ivt 0\n"
+	    "SDP: write -f rootfs.img -addr 0x12000000 -offset 0x1000 -scanterm\n"
+	    "SDP: jump -f u-boot-boot.bin -ivt 0 -cleardcd\n"
+	    "SDP: status\n"
+	    "SDP: delay 100\n"
+	    "SDP: done\n",
+	    NULL, 0);
 	const struct plan_step *s = plan_step(p, 0);
 
 	assert_true(s->nojump && s->cleardcd);
@@ -421,11 +377,12 @@ static void test_sdp_commands(void **state)
 
 static void test_not_run_protocols(void **state)
 {
-	struct plan *p = load_ok("SDPS: boot -scanterm -f missing.bin -scanlimited 0x800000 -skipfhdr\n"
-				 "SDPS: delay 1000\n"
-				 "SDPS: done\n"
-				 "FB: done\n",
-				 NULL, 0);
+	struct plan *p =
+	    plantest_load_ok("SDPS: boot -scanterm -f missing.bin -scanlimited 0x800000 -skipfhdr\n"
+			     "SDPS: delay 1000\n"
+			     "SDPS: done\n"
+			     "FB: done\n",
+			     NULL, 0);
 
 	for (size_t i = 0; i < 3; i++) {
 		assert_false(plan_step(p, i)->runs_on_imx6);
@@ -433,117 +390,135 @@ static void test_not_run_protocols(void **state)
 	}
 	assert_true(plan_step(p, 3)->runs_on_imx6);
 	plan_unref(p);
-	expect_fail("SDPS: write -f x\nFB: done\n", "unknown command 'write' for SDPS:");
-	expect_fail("SDPU: boot -f x\nFB: done\n", "unknown command 'boot' for SDPU:");
-	expect_fail("SDPV: blog\nFB: done\n", "unsupported command 'blog' for SDPV:");
+	plantest_expect_fail("SDPS: write -f x\nFB: done\n", "unknown command 'write' for SDPS:");
+	plantest_expect_fail("SDPU: boot -f x\nFB: done\n", "unknown command 'boot' for SDPU:");
+	plantest_expect_fail("SDPV: blog\nFB: done\n", "unsupported command 'blog' for SDPV:");
 	/* only lines that never run is not a plan */
-	expect_fail("SDPS: boot -f x\nCFG: FB: -vid 1 -pid 2\n", "plan.lst: no SDP: or FB: steps");
+	plantest_expect_fail("SDPS: boot -f x\nCFG: FB: -vid 1 -pid 2\n",
+			     "plan.lst: no SDP: or FB: steps");
 }
 
 static void test_command_errors(void **state)
 {
-	expect_fail("FB: frob\n", "plan.lst:1: unknown command 'frob' for FB:");
-	expect_fail("FB: status\n", "unknown command 'status' for FB:");
-	expect_fail("SDP: getvar version\n", "unknown command 'getvar' for SDP:");
-	expect_fail("SDP: rdmem -addr 0 -format 32\n", "unsupported command 'rdmem' for SDP: (memory reads");
-	expect_fail("SDP: wrmem -addr 0\n", "unsupported command 'wrmem'");
-	expect_fail("FB: boot\n", "unsupported command 'boot' for FB:");
-	expect_fail("FB: set_active a\n", "unsupported command 'set_active'");
-	expect_fail("FB: update-super super\n", "logical partitions are not supported");
-	expect_fail("FB: sh ls\n", "unsupported command 'sh' for FB: (shell commands");
-	expect_fail("SDP: < echo x\n", "unsupported command '<'");
-	expect_fail("FB: @ x\n", "unsupported command '@'");
-	expect_fail("FB: if x\n", "unsupported command 'if'");
-	expect_fail("FB: getvar\n", "plan.lst:1: getvar: needs exactly one argument");
-	expect_fail("FB: getvar a b\n", "getvar: needs exactly one argument");
-	expect_fail("FB: erase\n", "erase: needs exactly one argument");
-	expect_fail("FB: ucmd\n", "ucmd: needs an argument");
-	expect_fail("FB: acmd\n", "acmd: needs an argument");
-	expect_fail("FB: oem\n", "oem: needs an argument");
-	expect_fail("FB: reboot now\n", "reboot: unexpected argument 'now'");
-	expect_fail("FB: done 1\n", "done: unexpected argument '1'");
-	expect_fail("SDP: status x\n", "status: unexpected argument 'x'");
-	expect_fail("FB: delay\n", "delay: needs one number");
-	expect_fail("FB: delay soon\n", "delay: bad number 'soon'");
-	expect_fail("FB: delay 0x100000000\n", "delay: bad number");
-	expect_fail("FB: ucmd echo \"open\n", "plan.lst:1: unterminated quote");
-	expect_fail("FB: ucmd a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5 6 7\n",
-		    "more than 32 words");
+	plantest_expect_fail("FB: frob\n", "plan.lst:1: unknown command 'frob' for FB:");
+	plantest_expect_fail("FB: status\n", "unknown command 'status' for FB:");
+	plantest_expect_fail("SDP: getvar version\n", "unknown command 'getvar' for SDP:");
+	plantest_expect_fail("SDP: rdmem -addr 0 -format 32\n",
+			     "unsupported command 'rdmem' for SDP: (memory reads");
+	plantest_expect_fail("SDP: wrmem -addr 0\n", "unsupported command 'wrmem'");
+	plantest_expect_fail("FB: boot\n", "unsupported command 'boot' for FB:");
+	plantest_expect_fail("FB: set_active a\n", "unsupported command 'set_active'");
+	plantest_expect_fail("FB: update-super super\n", "logical partitions are not supported");
+	plantest_expect_fail("FB: sh ls\n", "unsupported command 'sh' for FB: (shell commands");
+	plantest_expect_fail("SDP: < echo x\n", "unsupported command '<'");
+	plantest_expect_fail("FB: @ x\n", "unsupported command '@'");
+	plantest_expect_fail("FB: if x\n", "unsupported command 'if'");
+	plantest_expect_fail("FB: getvar\n", "plan.lst:1: getvar: needs exactly one argument");
+	plantest_expect_fail("FB: getvar a b\n", "getvar: needs exactly one argument");
+	plantest_expect_fail("FB: erase\n", "erase: needs exactly one argument");
+	plantest_expect_fail("FB: ucmd\n", "ucmd: needs an argument");
+	plantest_expect_fail("FB: acmd\n", "acmd: needs an argument");
+	plantest_expect_fail("FB: oem\n", "oem: needs an argument");
+	plantest_expect_fail("FB: reboot now\n", "reboot: unexpected argument 'now'");
+	plantest_expect_fail("FB: done 1\n", "done: unexpected argument '1'");
+	plantest_expect_fail("SDP: status x\n", "status: unexpected argument 'x'");
+	plantest_expect_fail("FB: delay\n", "delay: needs one number");
+	plantest_expect_fail("FB: delay soon\n", "delay: bad number 'soon'");
+	plantest_expect_fail("FB: delay 0x100000000\n", "delay: bad number");
+	plantest_expect_fail("FB: ucmd echo \"open\n", "plan.lst:1: unterminated quote");
+	plantest_expect_fail(
+	    "FB: ucmd a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5 6 7\n",
+	    "more than 32 words");
 	/* U-Boot's acmd buffer: 63 bytes of text */
-	expect_fail("FB: acmd echo 01234567890123456789012345678901234567890123456789012345678\n",
-		    "plan.lst:1: acmd: 'echo 0123456789012345678…' is 64 bytes; U-Boot takes at most 63");
+	plantest_expect_fail(
+	    "FB: acmd echo 01234567890123456789012345678901234567890123456789012345678\n",
+	    "plan.lst:1: acmd: 'echo 0123456789012345678…' is 64 bytes; U-Boot takes at most 63");
 }
 
 static void test_option_errors(void **state)
 {
-	expect_fail("SDP: boot\n", "plan.lst:1: boot: -f FILE missing");
-	expect_fail("SDP: dcd\n", "dcd: -f FILE missing");
-	expect_fail("SDP: jump\n", "jump: -f FILE missing");
-	expect_fail("SDP: write -f u-boot.imx\n", "write: needs -addr ADDR or -ivt 0");
-	expect_fail("SDP: boot -f\n", "boot: option -f needs a value");
-	expect_fail("SDP: boot -f \"\"\n", "-f: empty file name");
-	expect_fail("SDP: boot -f u-boot.imx -f u-boot.imx\n", "boot: option -f given twice");
-	expect_fail("SDP: boot -f u-boot.imx -frob\n", "boot: unknown option '-frob'");
-	expect_fail("SDP: boot -f u-boot.imx extra\n", "boot: unexpected argument 'extra'");
-	expect_fail("SDP: boot -f u-boot.imx -barebox\n", "boot: unsupported option -barebox (barebox");
-	expect_fail("SDP: boot -f u-boot.imx -dcdaddr zz\n", "-dcdaddr: bad number 'zz'");
-	expect_fail("SDP: boot -f u-boot.imx -dcdaddr 0x100000000\n", "-dcdaddr: number '0x100000000' too large");
-	expect_fail("SDP: boot -f u-boot.imx -dcdaddr 0x\n", "-dcdaddr: bad number '0x'");
-	expect_fail("SDP: boot -f u-boot.imx -scanlimited 99999999999999999999\n", "too large");
-	expect_fail("SDP: write -f u-boot.imx -ivt 0 -skipspl\n", "unsupported option -skipspl");
-	expect_fail("SDP: write -f u-boot.imx -ivt 0 -skipfhdr\n", "unsupported option -skipfhdr");
-	expect_fail("SDP: jump -f u-boot.imx -plugin\n", "unsupported option -plugin");
-	expect_fail("SDP: jump -f u-boot.imx -addr 0x1000\n", "the i.MX6 boot ROM jumps to an IVT");
-	expect_fail("FB: flash -bmap x.bmap a rootfs.img\n", "flash: unsupported option -bmap");
-	expect_fail("FB: flash a\n", "flash: needs PARTITION FILE");
-	expect_fail("FB: flash\n", "flash: needs PARTITION FILE");
-	expect_fail("FB: flash a rootfs.img b\n", "flash: unexpected argument 'b'");
-	expect_fail("FB: flash -S a rootfs.img\n", "-S: bad number 'a'");
-	expect_fail("FB: download\n", "download: -f FILE missing");
-	expect_fail("FB: download small.bin\n", "download: unexpected argument 'small.bin'");
+	plantest_expect_fail("SDP: boot\n", "plan.lst:1: boot: -f FILE missing");
+	plantest_expect_fail("SDP: dcd\n", "dcd: -f FILE missing");
+	plantest_expect_fail("SDP: jump\n", "jump: -f FILE missing");
+	plantest_expect_fail("SDP: write -f u-boot.imx\n", "write: needs -addr ADDR or -ivt 0");
+	plantest_expect_fail("SDP: boot -f\n", "boot: option -f needs a value");
+	plantest_expect_fail("SDP: boot -f \"\"\n", "-f: empty file name");
+	plantest_expect_fail("SDP: boot -f u-boot.imx -f u-boot.imx\n",
+			     "boot: option -f given twice");
+	plantest_expect_fail("SDP: boot -f u-boot.imx -frob\n", "boot: unknown option '-frob'");
+	plantest_expect_fail("SDP: boot -f u-boot.imx extra\n",
+			     "boot: unexpected argument 'extra'");
+	plantest_expect_fail("SDP: boot -f u-boot.imx -barebox\n",
+			     "boot: unsupported option -barebox (barebox");
+	plantest_expect_fail("SDP: boot -f u-boot.imx -dcdaddr zz\n", "-dcdaddr: bad number 'zz'");
+	plantest_expect_fail("SDP: boot -f u-boot.imx -dcdaddr 0x100000000\n",
+			     "-dcdaddr: number '0x100000000' too large");
+	plantest_expect_fail("SDP: boot -f u-boot.imx -dcdaddr 0x\n", "-dcdaddr: bad number '0x'");
+	plantest_expect_fail("SDP: boot -f u-boot.imx -scanlimited 99999999999999999999\n",
+			     "too large");
+	plantest_expect_fail("SDP: write -f u-boot.imx -ivt 0 -skipspl\n",
+			     "unsupported option -skipspl");
+	plantest_expect_fail("SDP: write -f u-boot.imx -ivt 0 -skipfhdr\n",
+			     "unsupported option -skipfhdr");
+	plantest_expect_fail("SDP: jump -f u-boot.imx -plugin\n", "unsupported option -plugin");
+	plantest_expect_fail("SDP: jump -f u-boot.imx -addr 0x1000\n",
+			     "the i.MX6 boot ROM jumps to an IVT");
+	plantest_expect_fail("FB: flash -bmap x.bmap a rootfs.img\n",
+			     "flash: unsupported option -bmap");
+	plantest_expect_fail("FB: flash a\n", "flash: needs PARTITION FILE");
+	plantest_expect_fail("FB: flash\n", "flash: needs PARTITION FILE");
+	plantest_expect_fail("FB: flash a rootfs.img b\n", "flash: unexpected argument 'b'");
+	plantest_expect_fail("FB: flash -S a rootfs.img\n", "-S: bad number 'a'");
+	plantest_expect_fail("FB: download\n", "download: -f FILE missing");
+	plantest_expect_fail("FB: download small.bin\n",
+			     "download: unexpected argument 'small.bin'");
 }
 
 static void test_image_errors(void **state)
 {
-	expect_fail("SDP: boot -f nothere.imx\n", "plan.lst:1: nothere.imx: No such file or directory");
-	expect_fail("SDP: boot -f sub\n", "sub: not a regular file");
-	expect_fail("SDP: boot -f empty.bin\n", "empty.bin: empty file");
-	expect_fail("SDP: boot -f fifo\n", "fifo: not a regular file");
-	expect_fail("SDP: boot -f loop\n", "loop: Too many levels of symbolic links");
-	expect_fail("SDP: boot -f rootfs.img\n", "plan.lst:1: rootfs.img: ");
-	expect_fail("SDP: boot -f small.bin\n", "small.bin: ");
-	expect_fail("SDP: jump -f rootfs.img\n", "rootfs.img: ");
-	expect_fail("SDP: write -f rootfs.img -ivt 0\n", "rootfs.img: ");
-	expect_fail("SDP: dcd -f nodcd.imx\n", "nodcd.imx: the image has no DCD");
-	expect_fail("SDP: boot -f plugin.imx\n", "plan.lst:1: plugin.imx: ");
-	expect_fail("SDP: boot -f u-boot-boot.bin -scanlimited 0x400\n",
-		    "u-boot-boot.bin: IVT at 0x400 is beyond -scanlimited 0x400");
-	expect_fail("SDP: write -f small.bin -addr 0 -offset 16\n",
-		    "small.bin: -offset 0x10 is beyond the end of the file (16 bytes)");
-	expect_fail("FB: flash a bad.simg\n", "plan.lst:1: bad.simg: ");
-	expect_fail("FB: download -f bad.simg\n", "bad.simg: ");
-	expect_fail("FB: flash a empty.bin\n", "empty.bin: empty file");
-	expect_fail("FB: flash -raw2sparse a rootfs.simg\n", "rootfs.simg: -raw2sparse given, but the image is already sparse");
-	testutil_write_file(P("rootfs.img.bmap"), "<bmap/>", 7);
-	expect_fail("FB: flash -raw2sparse a rootfs.img\n",
-		    "rootfs.img.bmap exists and uuu would use it, but flashd does not support bmap: add -no-bmap");
-	plan_unref(load_ok("FB: flash -raw2sparse -no-bmap a rootfs.img\n", NULL, 0));
-	plan_unref(load_ok("FB: flash a rootfs.img\n", NULL, 0));
-	unlink(P("rootfs.img.bmap"));
+	plantest_expect_fail("SDP: boot -f nothere.imx\n",
+			     "plan.lst:1: nothere.imx: No such file or directory");
+	plantest_expect_fail("SDP: boot -f sub\n", "sub: not a regular file");
+	plantest_expect_fail("SDP: boot -f empty.bin\n", "empty.bin: empty file");
+	plantest_expect_fail("SDP: boot -f fifo\n", "fifo: not a regular file");
+	plantest_expect_fail("SDP: boot -f loop\n", "loop: Too many levels of symbolic links");
+	plantest_expect_fail("SDP: boot -f rootfs.img\n", "plan.lst:1: rootfs.img: ");
+	plantest_expect_fail("SDP: boot -f small.bin\n", "small.bin: ");
+	plantest_expect_fail("SDP: jump -f rootfs.img\n", "rootfs.img: ");
+	plantest_expect_fail("SDP: write -f rootfs.img -ivt 0\n", "rootfs.img: ");
+	plantest_expect_fail("SDP: dcd -f nodcd.imx\n", "nodcd.imx: the image has no DCD");
+	plantest_expect_fail("SDP: boot -f plugin.imx\n", "plan.lst:1: plugin.imx: ");
+	plantest_expect_fail("SDP: boot -f u-boot-boot.bin -scanlimited 0x400\n",
+			     "u-boot-boot.bin: IVT at 0x400 is beyond -scanlimited 0x400");
+	plantest_expect_fail("SDP: write -f small.bin -addr 0 -offset 16\n",
+			     "small.bin: -offset 0x10 is beyond the end of the file (16 bytes)");
+	plantest_expect_fail("FB: flash a bad.simg\n", "plan.lst:1: bad.simg: ");
+	plantest_expect_fail("FB: download -f bad.simg\n", "bad.simg: ");
+	plantest_expect_fail("FB: flash a empty.bin\n", "empty.bin: empty file");
+	plantest_expect_fail("FB: flash -raw2sparse a rootfs.simg\n",
+			     "rootfs.simg: -raw2sparse given, but the image is already sparse");
+	testutil_write_file(plantest_path("rootfs.img.bmap"), "<bmap/>", 7);
+	plantest_expect_fail("FB: flash -raw2sparse a rootfs.img\n",
+			     "rootfs.img.bmap exists and uuu would use it, but flashd does not "
+			     "support bmap: add -no-bmap");
+	plan_unref(plantest_load_ok("FB: flash -raw2sparse -no-bmap a rootfs.img\n", NULL, 0));
+	plan_unref(plantest_load_ok("FB: flash a rootfs.img\n", NULL, 0));
+	unlink(plantest_path("rootfs.img.bmap"));
 }
 
 static void test_cfg(void **state)
 {
-	struct plan *p = load_ok("CFG: FB: -vid 0x1b67 -pid 0x4000\n"
-				 "cfg: fb: -vid 0x1b67 -pid 0x4000\n"
-				 "CFG: FASTBOOT: -vid 0x3016 -pid 1 -chip MX6Q -compatible x -bcdmin 0x100 -bcdmax 0x200\n"
-				 "CFG: SDP: -vid 0x15a2 -pid 0x0054 -chip MX6Q\n"
-				 "CFG: FBK: -vid 0x066f -pid 0x9afe\n"
-				 "CFG: SDPV: -vid 0x1b67 -pid 0x4001 -bcdversion 0x0500\n"
-				 "CFG: SDPU: -vid 0x0525 -pid 0xb4a4 -bcdmax 0x04ff\n"
-				 "CFG: -vid 1 -pid 2\n"
-				 "FB: done\n",
-				 NULL, 0);
+	struct plan *p = plantest_load_ok("CFG: FB: -vid 0x1b67 -pid 0x4000\n"
+					  "cfg: fb: -vid 0x1b67 -pid 0x4000\n"
+					  "CFG: FASTBOOT: -vid 0x3016 -pid 1 -chip MX6Q "
+					  "-compatible x -bcdmin 0x100 -bcdmax 0x200\n"
+					  "CFG: SDP: -vid 0x15a2 -pid 0x0054 -chip MX6Q\n"
+					  "CFG: FBK: -vid 0x066f -pid 0x9afe\n"
+					  "CFG: SDPV: -vid 0x1b67 -pid 0x4001 -bcdversion 0x0500\n"
+					  "CFG: SDPU: -vid 0x0525 -pid 0xb4a4 -bcdmax 0x04ff\n"
+					  "CFG: -vid 1 -pid 2\n"
+					  "FB: done\n",
+					  NULL, 0);
 	const struct plan_usb_id *ids;
 	size_t n;
 
@@ -573,24 +548,28 @@ static void test_cfg(void **state)
 	assert_int_equal(plan_step(p, 7)->op, PLAN_OP_CFG);
 	assert_string_equal(plan_step(p, 7)->arg, "-vid 1 -pid 2");
 	plan_unref(p);
-	p = load_ok("CFG: fb : -vid 2 -pid 3\nFB: done\n", NULL, 0);
+	p = plantest_load_ok("CFG: fb : -vid 2 -pid 3\nFB: done\n", NULL, 0);
 	assert_int_equal(plan_usb_ids(p, &n)[0].pid, 3);
 	plan_unref(p);
-	expect_fail("CFG: XX: -vid 1 -pid 2\nFB: done\n", "unknown protocol 'XX:'");
-	expect_fail("CFG: FB: -vid 1\nFB: done\n", "CFG: needs -vid and -pid");
-	expect_fail("CFG: FB: -vid 1 -pid 0x10000\nFB: done\n", "CFG: -pid: bad 16-bit number '0x10000'");
-	expect_fail("CFG: FB: -vid 1 -pid\nFB: done\n", "CFG: option -pid needs a value");
-	expect_fail("CFG: FB: -vid 1 -pid 2 -frob 3\nFB: done\n", "CFG: unknown option '-frob'");
-	expect_fail("CFG: FB: -vid 1 -pid 2 \"-chip\nFB: done\n", "CFG: unterminated quote");
-	expect_fail("CFG: SDPV: -vid 1 -pid 2 -bcdmin 0x600 -bcdmax 0x500\nFB: done\n",
-		    "CFG: -bcdmin 0x0600 is above -bcdmax 0x0500");
+	plantest_expect_fail("CFG: XX: -vid 1 -pid 2\nFB: done\n", "unknown protocol 'XX:'");
+	plantest_expect_fail("CFG: FB: -vid 1\nFB: done\n", "CFG: needs -vid and -pid");
+	plantest_expect_fail("CFG: FB: -vid 1 -pid 0x10000\nFB: done\n",
+			     "CFG: -pid: bad 16-bit number '0x10000'");
+	plantest_expect_fail("CFG: FB: -vid 1 -pid\nFB: done\n", "CFG: option -pid needs a value");
+	plantest_expect_fail("CFG: FB: -vid 1 -pid 2 -frob 3\nFB: done\n",
+			     "CFG: unknown option '-frob'");
+	plantest_expect_fail("CFG: FB: -vid 1 -pid 2 \"-chip\nFB: done\n",
+			     "CFG: unterminated quote");
+	plantest_expect_fail("CFG: SDPV: -vid 1 -pid 2 -bcdmin 0x600 -bcdmax 0x500\nFB: done\n",
+			     "CFG: -bcdmin 0x0600 is above -bcdmax 0x0500");
 	{
 		char text[2048];
 		size_t o = 0;
 		for (unsigned i = 0; i <= PLAN_USB_IDS_MAX; i++)
 			o += (size_t)sprintf(text + o, "CFG: FB: -vid 1 -pid %u\n", i);
 		strcpy(text + o, "FB: done\n");
-		expect_fail(text, "plan.lst:17: CFG: more than 16 FB:/SDPU:/SDPV: devices");
+		plantest_expect_fail(text,
+				     "plan.lst:17: CFG: more than 16 FB:/SDPU:/SDPV: devices");
 	}
 }
 
@@ -605,41 +584,42 @@ static void test_hostile(void **state)
 	strcpy(big, "FB: done\nFB: ucmd ");
 	memset(big + 18, 'a', n);
 	big[18 + n] = '\0';
-	expect_fail(big, "plan.lst:2: line longer than 4096 bytes");
+	plantest_expect_fail(big, "plan.lst:2: line longer than 4096 bytes");
 	/* exactly the limit: a line, and a command U-Boot's 4096-byte buffer takes */
 	memset(big + 18, 'a', PLAN_LINE_MAX - 9);
 	big[18 + PLAN_LINE_MAX - 9] = '\0';
-	p = load_ok(big + 9, NULL, 0);
+	p = plantest_load_ok(big + 9, NULL, 0);
 	assert_int_equal(strlen(plan_step(p, 0)->fb_cmd), 5 + PLAN_LINE_MAX - 9);
 	assert_true(strlen(plan_step(p, 0)->fb_cmd) <= PLAN_FB_CMD_MAX);
 	plan_unref(p);
 	p = (struct plan *)0x1;
-	expect_fail_len("FB: done\nFB: ucmd a\0b\n", 22, NULL, 0, "plan.lst:2: NUL byte in line");
-	expect_fail("FB: ucmd a\033[2Jb\n", "plan.lst:1: control character in line");
-	expect_fail("FB: ucmd a\x7f\n", "control character in line");
-	expect_fail("FB: ucmd \xff\xfe\n", "plan.lst:1: invalid UTF-8");
-	expect_fail("FB: ucmd \xc0\xaf\n", "invalid UTF-8");             /* overlong */
-	expect_fail("FB: ucmd \xed\xa0\x80\n", "invalid UTF-8");         /* surrogate */
-	expect_fail("FB: ucmd \xf4\x90\x80\x80\n", "invalid UTF-8");     /* > U+10FFFF */
-	expect_fail("FB: ucmd \xe2\x82\n", "invalid UTF-8");             /* truncated */
+	plantest_expect_fail_len("FB: done\nFB: ucmd a\0b\n", 22, NULL, 0,
+				 "plan.lst:2: NUL byte in line");
+	plantest_expect_fail("FB: ucmd a\033[2Jb\n", "plan.lst:1: control character in line");
+	plantest_expect_fail("FB: ucmd a\x7f\n", "control character in line");
+	plantest_expect_fail("FB: ucmd \xff\xfe\n", "plan.lst:1: invalid UTF-8");
+	plantest_expect_fail("FB: ucmd \xc0\xaf\n", "invalid UTF-8");	      /* overlong */
+	plantest_expect_fail("FB: ucmd \xed\xa0\x80\n", "invalid UTF-8");     /* surrogate */
+	plantest_expect_fail("FB: ucmd \xf4\x90\x80\x80\n", "invalid UTF-8"); /* > U+10FFFF */
+	plantest_expect_fail("FB: ucmd \xe2\x82\n", "invalid UTF-8");	      /* truncated */
 	/* valid UTF-8 passes the lexer (and U-Boot gets the bytes) */
-	plan_unref(load_ok("# Größe\nFB: ucmd echo \xc3\xa9\xe2\x82\xac\n", NULL, 0));
+	plan_unref(plantest_load_ok("# Größe\nFB: ucmd echo \xc3\xa9\xe2\x82\xac\n", NULL, 0));
 	/* size limits */
 	memset(big, '#', PLAN_FILE_MAX + 1);
 	assert_int_equal(plan_parse("big", NULL, big, PLAN_FILE_MAX + 1, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "big: larger than 1048576 bytes");
-	testutil_write_file(planpath, big, PLAN_FILE_MAX + 1);
-	assert_int_equal(plan_load(planpath, NULL, 0, 0, &p, err, sizeof(err)), -EFBIG);
+	testutil_write_file(plantest_plan(), big, PLAN_FILE_MAX + 1);
+	assert_int_equal(plan_load(plantest_plan(), NULL, 0, 0, &p, err, sizeof(err)), -EFBIG);
 	assert_non_null(strstr(err, "plan.lst: larger than 1 MiB"));
 	assert_ptr_equal(p, (struct plan *)0x1);
 	/* too many steps */
 	big[0] = '\0';
 	for (unsigned i = 0; i <= PLAN_STEPS_MAX; i++)
 		strcat(big + (i ? (i - 1) * 9 : 0), "FB: done\n");
-	expect_fail(big, "plan.lst:4097: more than 4096 steps");
+	plantest_expect_fail(big, "plan.lst:4097: more than 4096 steps");
 	/* nothing to run */
-	expect_fail("", "plan.lst: no SDP: or FB: steps");
-	expect_fail("# only\n\n# comments\n", "no SDP: or FB: steps");
+	plantest_expect_fail("", "plan.lst: no SDP: or FB: steps");
+	plantest_expect_fail("# only\n\n# comments\n", "no SDP: or FB: steps");
 	free(big);
 }
 
@@ -648,25 +628,29 @@ static void test_load_errors(void **state)
 	struct plan *p = (struct plan *)0x1;
 	char err[256], small[16];
 
-	assert_int_equal(plan_load(P("none.lst"), NULL, 0, 0, &p, err, sizeof(err)), -ENOENT);
+	assert_int_equal(plan_load(plantest_path("none.lst"), NULL, 0, 0, &p, err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "none.lst: No such file or directory"));
-	assert_int_equal(plan_load(tmpdir, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(plan_load(plantest_dir(), NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, ": not a regular file"));
-	assert_int_equal(plan_load(P("fifo"), NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
-	assert_int_equal(plan_load(P("loop"), NULL, 0, 0, &p, err, sizeof(err)), -ELOOP);
+	assert_int_equal(plan_load(plantest_path("fifo"), NULL, 0, 0, &p, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(plan_load(plantest_path("loop"), NULL, 0, 0, &p, err, sizeof(err)),
+			 -ELOOP);
 	assert_ptr_equal(p, (struct plan *)0x1);
 	/* a small error buffer: truncated, terminated; none at all is fine too */
-	assert_int_equal(plan_load(P("none.lst"), NULL, 0, 0, &p, small, sizeof(small)), -ENOENT);
+	assert_int_equal(plan_load(plantest_path("none.lst"), NULL, 0, 0, &p, small, sizeof(small)),
+			 -ENOENT);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
-	assert_int_equal(plan_load(P("none.lst"), NULL, 0, 0, &p, NULL, 0), -ENOENT);
+	assert_int_equal(plan_load(plantest_path("none.lst"), NULL, 0, 0, &p, NULL, 0), -ENOENT);
 	assert_int_equal(plan_parse("x", NULL, "FB: frob\n", 9, NULL, 0, 0, &p, NULL, 0), -EINVAL);
 	assert_int_equal(plan_load(NULL, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
 	/* a plan path without a folder, and one in / */
 	{
 		char cwd[512];
 		assert_non_null(getcwd(cwd, sizeof(cwd)));
-		assert_int_equal(chdir(tmpdir), 0);
-		testutil_write_file(planpath, "FB: flash a rootfs.img\n", 23);
+		assert_int_equal(chdir(plantest_dir()), 0);
+		testutil_write_file(plantest_plan(), "FB: flash a rootfs.img\n", 23);
 		assert_int_equal(plan_load("plan.lst", NULL, 0, 0, &p, err, sizeof(err)), 0);
 		assert_string_equal(plan_step(p, 0)->image->path, "./rootfs.img");
 		plan_unref(p);
@@ -703,7 +687,8 @@ static void test_no_images_flag(void **state)
 
 static void test_refcounts(void **state)
 {
-	struct plan *p = load_ok("SDP: boot -f u-boot.imx\nFB: flash a u-boot.imx\n", NULL, 0);
+	struct plan *p =
+	    plantest_load_ok("SDP: boot -f u-boot.imx\nFB: flash a u-boot.imx\n", NULL, 0);
 	struct plan_image *img;
 	char want[65];
 	uint8_t first;
@@ -719,7 +704,7 @@ static void test_refcounts(void **state)
 	/* the image outlives the plan */
 	assert_int_equal(img->data[0], first);
 	assert_int_equal(img->data[0], 0xd1);
-	testutil_sha256sum(P("u-boot.imx"), want);
+	testutil_sha256sum(plantest_path("u-boot.imx"), want);
 	assert_string_equal(img->sha256, want);
 	assert_null(plan_image_unref(img));
 	assert_null(plan_unref(NULL));
@@ -747,8 +732,10 @@ static void test_shipped_plans(void **state)
 {
 	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
 	/* _fbuboot _mbr _uboot _env _rootfs; bootloader.lst: _fbuboot _env [_uboot] */
-	const char *full[] = { P("u-boot.imx"), P("small.bin"), P("nodcd.imx"), P("small.bin"), P("rootfs.img") };
-	const char *boot[] = { P("u-boot.imx"), P("small.bin") };
+	const char *full[] = {plantest_path("u-boot.imx"), plantest_path("small.bin"),
+			      plantest_path("nodcd.imx"), plantest_path("small.bin"),
+			      plantest_path("rootfs.img")};
+	const char *boot[] = {plantest_path("u-boot.imx"), plantest_path("small.bin")};
 	char path[600], err[1024];
 	struct plan *p = NULL;
 
@@ -769,18 +756,11 @@ static void test_shipped_plans(void **state)
 
 static int setup(void **state)
 {
-	tmpdir = testutil_mkdtemp("test-plan");
-	if (!tmpdir || testutil_mkimages(tmpdir) < 0)
+	if (plantest_setup("test-plan", true) < 0)
 		return -1;
-	snprintf(planpath, sizeof(planpath), "%s/plan.lst", tmpdir);
-	if (mkfifo(P("fifo"), 0600) < 0 || symlink("loop", P("loop")) < 0)
+	if (mkfifo(plantest_path("fifo"), 0600) < 0 || symlink("loop", plantest_path("loop")) < 0)
 		return -1;
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	return testutil_rmtree(tmpdir);
 }
 
 int main(void)
@@ -806,5 +786,5 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_shipped_plans),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, plantest_group_teardown);
 }

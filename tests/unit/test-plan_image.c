@@ -23,11 +23,10 @@
 
 #include "flashd/plan.h"
 #include "flashd/sparse.h"
+#include "plan-testlib.h"
 #include "testutil.h"
 
 #define BLK 4096u
-
-static char *tmpdir;
 
 /* A file of size bytes: holes except the given data ranges (written: byte
  * < 0 random bytes, else that byte — 0 writes zeros as data). */
@@ -61,7 +60,8 @@ static struct plan *load_image(const char *image, bool raw2sparse)
 	struct plan *p = NULL;
 
 	snprintf(text, sizeof(text), "FB: flash %smmc0 %s\n", raw2sparse ? "-raw2sparse " : "", image);
-	if (plan_parse("t.lst", tmpdir, text, strlen(text), NULL, 0, 0, &p, err, sizeof(err)) < 0)
+	if (plan_parse("t.lst", plantest_dir(), text, strlen(text), NULL, 0, 0, &p, err,
+		       sizeof(err)) < 0)
 		fail_msg("plan: %s", err);
 	assert_int_equal(plan_n_images(p), 1);
 	return p;
@@ -76,7 +76,7 @@ static enum sparse_map_kind ref_kind(const uint8_t *p)
 	return p[0] | p[1] | p[2] | p[3] ? SPARSE_MAP_FILL : SPARSE_MAP_ZERO;
 }
 
-/* Does the filesystem under tmpdir report holes? */
+/* Does the filesystem under plantest_dir() report holes? */
 static bool have_holes(const char *path, uint64_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -114,7 +114,7 @@ static void check_image(const char *name, uint64_t size, const struct range *r, 
 	uint8_t *copy = calloc(1, size);
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", plantest_dir(), name);
 	make_file(path, size, r, n);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_non_null(copy);
@@ -168,7 +168,7 @@ static void test_holes_not_read(void **state)
 	char path[600];
 	struct plan *p;
 
-	snprintf(path, sizeof(path), "%s/sparse-file.img", tmpdir);
+	snprintf(path, sizeof(path), "%s/sparse-file.img", plantest_dir());
 	make_file(path, size, r, 2);
 	if (!have_holes(path, size))
 		skip();
@@ -195,7 +195,7 @@ static void test_sparse_image_no_map(void **state)
 	struct plan *p;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/s.simg", tmpdir);
+	snprintf(path, sizeof(path), "%s/s.simg", plantest_dir());
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(hdr, 1, sizeof(hdr), f), sizeof(hdr));
@@ -224,19 +224,10 @@ static void write_zstd(const char *path, const uint8_t *in, size_t n)
 
 static void write_gzip(const char *path, const uint8_t *in, size_t n)
 {
-	z_stream s = { 0 };
-	uint8_t *b;
+	size_t got;
+	uint8_t *b = plantest_gzip(in, n, &got);
 
-	assert_int_equal(deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	b = malloc(deflateBound(&s, n));
-	assert_non_null(b);
-	s.next_in = (uint8_t *)in;
-	s.avail_in = (uInt)n;
-	s.next_out = b;
-	s.avail_out = (uInt)deflateBound(&s, n);
-	assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
-	testutil_write_file(path, b, s.total_out);
-	deflateEnd(&s);
+	testutil_write_file(path, b, got);
 	free(b);
 }
 
@@ -278,8 +269,8 @@ static int load_ex(const char *file, const struct plan_load_opts *o, struct plan
 	char text[700];
 
 	snprintf(text, sizeof(text), "# a compressed image\nFB: flash -raw2sparse mmc0 %s\n", file);
-	testutil_write_file(testutil_path(tmpdir, "t.lst"), text, strlen(text));
-	return plan_load_ex(testutil_path(tmpdir, "t.lst"), NULL, 0, o, p, err, errlen);
+	testutil_write_file(plantest_path("t.lst"), text, strlen(text));
+	return plan_load_ex(plantest_path("t.lst"), NULL, 0, o, p, err, errlen);
 }
 
 static void check_compressed(const char *name, const char *format,
@@ -293,11 +284,11 @@ static void check_compressed(const char *name, const char *format,
 	size_t n;
 	uint8_t *d = disk_image(&n);
 
-	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
-	testutil_write_file(testutil_path(tmpdir, "disk.img"), d, n);
-	testutil_sha256sum(testutil_path(tmpdir, "disk.img"), want);
-	write(testutil_path(tmpdir, name), d, n);
-	testutil_sha256sum(testutil_path(tmpdir, name), src);
+	snprintf(cache, sizeof(cache), "%s/cache", plantest_dir());
+	testutil_write_file(plantest_path("disk.img"), d, n);
+	testutil_sha256sum(plantest_path("disk.img"), want);
+	write(plantest_path(name), d, n);
+	testutil_sha256sum(plantest_path(name), src);
 	if (load_ex(name, &o, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	img = plan_image(p, 0);
@@ -342,7 +333,7 @@ static void test_compressed_needs_cache(void **state)
 	size_t n;
 	uint8_t *d = disk_image(&n);
 
-	write_zstd(testutil_path(tmpdir, "nc.zst"), d, n);
+	write_zstd(plantest_path("nc.zst"), d, n);
 	assert_int_equal(load_ex("nc.zst", &o, &p, err, sizeof(err)), -EINVAL);
 	testutil_assert_contains(err, (const char *const[]){
 		"t.lst:2: nc.zst: zstd: compressed image needs a cache directory", NULL });
@@ -357,14 +348,14 @@ static void test_compressed_corrupt(void **state)
 	size_t n, cn;
 	uint8_t *d = disk_image(&n);
 
-	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
-	write_gzip(testutil_path(tmpdir, "cut.gz"), d, n);
-	c = testutil_slurp(testutil_path(tmpdir, "cut.gz"), &cn);
-	testutil_write_file(testutil_path(tmpdir, "cut.gz"), c, cn - 10);
+	snprintf(cache, sizeof(cache), "%s/cache", plantest_dir());
+	write_gzip(plantest_path("cut.gz"), d, n);
+	c = testutil_slurp(plantest_path("cut.gz"), &cn);
+	testutil_write_file(plantest_path("cut.gz"), c, cn - 10);
 	assert_int_equal(load_ex("cut.gz", &o, &p, err, sizeof(err)), -EINVAL);
 	testutil_assert_contains(err, (const char *const[]){ "t.lst:2: cut.gz: gzip: truncated", NULL });
 	c[cn / 2] ^= 0x40;
-	testutil_write_file(testutil_path(tmpdir, "bad.gz"), c, cn);
+	testutil_write_file(plantest_path("bad.gz"), c, cn);
 	assert_int_equal(load_ex("bad.gz", &o, &p, err, sizeof(err)), -EINVAL);
 	testutil_assert_contains(err, (const char *const[]){ "t.lst:2: bad.gz: gzip: ", NULL });
 	free(c);
@@ -382,11 +373,11 @@ static void test_cache_damaged(void **state)
 	uint8_t *d = disk_image(&n);
 	int fd;
 
-	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
-	testutil_write_file(testutil_path(tmpdir, "dmg.img"), d, n);
-	testutil_sha256sum(testutil_path(tmpdir, "dmg.img"), want);
-	write_zstd(testutil_path(tmpdir, "dmg.zst"), d, n);
-	testutil_sha256sum(testutil_path(tmpdir, "dmg.zst"), src);
+	snprintf(cache, sizeof(cache), "%s/cache", plantest_dir());
+	testutil_write_file(plantest_path("dmg.img"), d, n);
+	testutil_sha256sum(plantest_path("dmg.img"), want);
+	write_zstd(plantest_path("dmg.zst"), d, n);
+	testutil_sha256sum(plantest_path("dmg.zst"), src);
 	if (load_ex("dmg.zst", &o, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	plan_unref(p);
@@ -413,13 +404,13 @@ static void test_uuu_forms(void **state)
 	size_t n;
 	uint8_t *d = disk_image(&n);
 
-	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
-	write_zstd(testutil_path(tmpdir, "star.wic.zst"), d, n);
+	snprintf(cache, sizeof(cache), "%s/cache", plantest_dir());
+	write_zstd(plantest_path("star.wic.zst"), d, n);
 	if (load_ex("star.wic.zst/*", &o, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_string_equal(plan_image(p, 0)->compression, "zstd");
 	plan_unref(p);
-	testutil_write_file(testutil_path(tmpdir, "plain.img"), d, n);
+	testutil_write_file(plantest_path("plain.img"), d, n);
 	assert_int_equal(load_ex("plain.img/*", &o, &p, err, sizeof(err)), -EINVAL);
 	testutil_assert_contains(err, (const char *const[]){ "t.lst:2: plain.img/*: ", "not compressed", NULL });
 	assert_int_equal(load_ex("files.zip/rootfs.ext4", &o, &p, err, sizeof(err)), -EINVAL);
@@ -443,7 +434,7 @@ static void test_reuse(void **state)
 	size_t n;
 	uint8_t *d = disk_image(&n);
 
-	testutil_write_file(testutil_path(tmpdir, "re.img"), d, n);
+	testutil_write_file(plantest_path("re.img"), d, n);
 	if (load_ex("re.img", &o, &a, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	o.reuse = &a;
@@ -452,7 +443,7 @@ static void test_reuse(void **state)
 		fail_msg("%s", err);
 	assert_ptr_equal(plan_image(b, 0), plan_image(a, 0));
 	assert_int_equal(plan_image(a, 0)->refs, 2);
-	assert_int_equal(utimensat(AT_FDCWD, testutil_path(tmpdir, "re.img"), t, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, plantest_path("re.img"), t, 0), 0);
 	if (load_ex("re.img", &o, &c, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_ptr_not_equal(plan_image(c, 0), plan_image(a, 0));
@@ -467,13 +458,7 @@ static void test_reuse(void **state)
 
 static int setup(void **state)
 {
-	tmpdir = testutil_mkdtemp("test-plan_image");
-	return tmpdir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	return testutil_rmtree(tmpdir);
+	return plantest_setup("test-plan_image", false);
 }
 
 int main(void)
@@ -490,5 +475,5 @@ int main(void)
 		cmocka_unit_test(test_reuse),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, plantest_group_teardown);
 }

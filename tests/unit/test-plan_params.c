@@ -14,51 +14,8 @@
 #include <cmocka.h>
 
 #include "flashd/plan.h"
+#include "plan-testlib.h"
 #include "testutil.h"
-
-static char *tmpdir;
-static char planpath[512];
-
-static const char *P(const char *name)
-{
-	return testutil_path(tmpdir, name);
-}
-
-static int load_len(const char *text, size_t len, const char *const *args, size_t nargs,
-		    struct plan **p, char *err, size_t errlen)
-{
-	testutil_write_file(planpath, text, len);
-	return plan_load(planpath, args, nargs, 0, p, err, errlen);
-}
-
-static struct plan *load_ok(const char *text, const char *const *args, size_t nargs)
-{
-	struct plan *p = NULL;
-	char err[1024];
-
-	if (load_len(text, strlen(text), args, nargs, &p, err, sizeof(err)) < 0)
-		fail_msg("unexpected: %s", err);
-	return p;
-}
-
-static void expect_fail_len(const char *text, size_t len, const char *const *args, size_t nargs,
-			    const char *msg)
-{
-	struct plan *p = (struct plan *)0x1;
-	char err[1024];
-	int r = load_len(text, len, args, nargs, &p, err, sizeof(err));
-
-	if (r >= 0)
-		fail_msg("loaded, expected '%s'", msg);
-	assert_ptr_equal(p, (struct plan *)0x1);
-	if (!strstr(err, msg))
-		fail_msg("expected '%s', got '%s'", msg, err);
-}
-
-static void expect_fail(const char *text, const char *msg)
-{
-	expect_fail_len(text, strlen(text), NULL, 0, msg);
-}
 
 /* uuu's binding (uuu/buildincmd.cpp): every "_word" after '@' or a space
  * is a parameter, in order of first appearance, declared or not */
@@ -70,9 +27,9 @@ static void test_params(void **state)
 	const char *name, *value;
 	struct plan *p;
 
-	testutil_write_file(P("my image.img"), "0123456789", 10);
+	testutil_write_file(plantest_path("my image.img"), "0123456789", 10);
 	/* no "# @" lines (uuu's spl built-in, vendor scripts): the words bind */
-	p = load_ok("SDP: boot -f _flash.bin\nFB: flash p _image\n", args, 2);
+	p = plantest_load_ok("SDP: boot -f _flash.bin\nFB: flash p _image\n", args, 2);
 	assert_int_equal(plan_n_params(p), 2);
 	assert_int_equal(plan_param(p, 1, &name, &value), 0);
 	assert_string_equal(name, "_image");
@@ -83,13 +40,14 @@ static void test_params(void **state)
 	plan_unref(p);
 	/* a default names the parameter whose argument it takes; replaced
 	 * only after a space, whatever follows (uuu's replace_str) */
-	p = load_ok("# @_flash.bin | bootloader\n"
-		    "#@_image [_flash.bin]\n"
-		    "# @_part [rootfs] | a default that is no parameter: nothing\n"
-		    "SDP: boot -f _flash.bin\n"
-		    "FB: flash rootfs _image\n"
-		    "FB: ucmd echo x_flash.bin \"_part\" ${emmc_dev} _flash.bin.sig\t_flash.bin\n",
-		    one, 1);
+	p = plantest_load_ok(
+	    "# @_flash.bin | bootloader\n"
+	    "#@_image [_flash.bin]\n"
+	    "# @_part [rootfs] | a default that is no parameter: nothing\n"
+	    "SDP: boot -f _flash.bin\n"
+	    "FB: flash rootfs _image\n"
+	    "FB: ucmd echo x_flash.bin \"_part\" ${emmc_dev} _flash.bin.sig\t_flash.bin\n",
+	    one, 1);
 	/* _flash.bin.sig is a parameter of its own, unbound; _flash.bin, bound
 	 * first, already replaced its prefix (as uuu does) */
 	assert_int_equal(plan_n_params(p), 4);
@@ -102,35 +60,38 @@ static void test_params(void **state)
 	assert_null(value);
 	plan_unref(p);
 	/* uuu's regex takes "_a@_b" whole: one parameter */
-	p = load_ok("# @_a@_b | x\nFB: ucmd echo _a@_b\n", (const char *[]){ "v" }, 1);
+	p = plantest_load_ok("# @_a@_b | x\nFB: ucmd echo _a@_b\n", (const char *[]){"v"}, 1);
 	assert_int_equal(plan_n_params(p), 1);
 	assert_string_equal(plan_step(p, 0)->arg, "echo v");
 	plan_unref(p);
 		/* first appearance decides the order, not the declarations */
-	p = load_ok("FB: ucmd echo _b _a\n# @_a | x\n# @_b | y\n", args, 2);
+	p = plantest_load_ok("FB: ucmd echo _b _a\n# @_a | x\n# @_b | y\n", args, 2);
 	assert_string_equal(plan_step(p, 0)->arg, "echo u-boot.imx \"my image.img\"");
 	plan_unref(p);
 	/* not given: the word stays (uuu then opens a file of that name) */
-	p = load_ok("# @_a | x\nFB: ucmd echo _a\n", NULL, 0);
+	p = plantest_load_ok("# @_a | x\nFB: ucmd echo _a\n", NULL, 0);
 	assert_string_equal(plan_step(p, 0)->arg, "echo _a");
 	plan_unref(p);
 	/* an argument for a name binds before a later one looks at it */
-	p = load_ok("FB: ucmd _x _y\n", (const char *[]){ "_y", "z" }, 2);
+	p = plantest_load_ok("FB: ucmd _x _y\n", (const char *[]){"_y", "z"}, 2);
 	assert_string_equal(plan_step(p, 0)->arg, "z z");
 	plan_unref(p);
 	/* errors */
-	expect_fail_len("# @_a | x\nFB: done\n", 19, three, 3,
-			"plan.lst: 3 arguments given, but the plan has 1 parameter (words '_name')");
-	expect_fail_len("FB: done\n", 9, one, 1, "1 argument given, but the plan has 0 parameters");
-	expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){ "" }, 1,
-			"plan.lst: argument 1 (_a) is empty");
-	expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){ "a\"b" }, 1,
-			"argument 1 (_a) contains a double quote");
-	expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){ "a\nFB: erase all" }, 1,
-			"plan.lst: argument 1 (_a) contains a control character");
-	expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){ NULL }, 1, "plan.lst: argument 1 is NULL");
+	plantest_expect_fail_len(
+	    "# @_a | x\nFB: done\n", 19, three, 3,
+	    "plan.lst: 3 arguments given, but the plan has 1 parameter (words '_name')");
+	plantest_expect_fail_len("FB: done\n", 9, one, 1,
+				 "1 argument given, but the plan has 0 parameters");
+	plantest_expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){""}, 1,
+				 "plan.lst: argument 1 (_a) is empty");
+	plantest_expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){"a\"b"}, 1,
+				 "argument 1 (_a) contains a double quote");
+	plantest_expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){"a\nFB: erase all"}, 1,
+				 "plan.lst: argument 1 (_a) contains a control character");
+	plantest_expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){NULL}, 1,
+				 "plan.lst: argument 1 is NULL");
 	/* "# @" without "_" is a plain comment */
-	plan_unref(load_ok("# @ not a declaration\n#@x neither\nFB: done\n", NULL, 0));
+	plan_unref(plantest_load_ok("# @ not a declaration\n#@x neither\nFB: done\n", NULL, 0));
 }
 
 static void test_param_limits(void **state)
@@ -142,34 +103,28 @@ static void test_param_limits(void **state)
 	for (unsigned i = 0; i <= PLAN_PARAMS_MAX; i++)
 		o += (size_t)sprintf(text + o, "# @_p%u | x\n", i);
 	strcpy(text + o, "FB: done\n");
-	expect_fail(text, "plan.lst:33: more than 32 parameters");
+	plantest_expect_fail(text, "plan.lst:33: more than 32 parameters");
 	/* a leading byte order mark is skipped; an indented uuu_version is not uuu's */
-	plan_unref(load_ok("\xEF\xBB\xBFuuu_version 1.2.39\nFB: done\n", NULL, 0));
-	plan_unref(load_ok("\xEF\xBB\xBF# @_a | x\nFB: ucmd _a\n", (const char *[]){ "b" }, 1));
-	expect_fail("  uuu_version 1.2.39\nFB: done\n", "plan.lst:1: 'uuu_version' must start the line");
+	plan_unref(plantest_load_ok("\xEF\xBB\xBFuuu_version 1.2.39\nFB: done\n", NULL, 0));
+	plan_unref(
+	    plantest_load_ok("\xEF\xBB\xBF# @_a | x\nFB: ucmd _a\n", (const char *[]){"b"}, 1));
+	plantest_expect_fail("  uuu_version 1.2.39\nFB: done\n",
+			     "plan.lst:1: 'uuu_version' must start the line");
 	free(text);
 	/* substitution that makes the line too long */
 	big = malloc(3000);
 	memset(big, 'x', 2999);
 	big[2999] = '\0';
 	longarg[0] = big;
-	expect_fail_len("FB: ucmd _a _a\n", 15, longarg, 1,
-			"plan.lst:1: line longer than 4096 bytes after parameter substitution");
+	plantest_expect_fail_len(
+	    "FB: ucmd _a _a\n", 15, longarg, 1,
+	    "plan.lst:1: line longer than 4096 bytes after parameter substitution");
 	free(big);
 }
 
 static int setup(void **state)
 {
-	tmpdir = testutil_mkdtemp("test-plan_params");
-	if (!tmpdir || testutil_mkimages(tmpdir) < 0)
-		return -1;
-	snprintf(planpath, sizeof(planpath), "%s/plan.lst", tmpdir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	return testutil_rmtree(tmpdir);
+	return plantest_setup("test-plan_params", true);
 }
 
 int main(void)
@@ -178,5 +133,5 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_param_limits),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, plantest_group_teardown);
 }

@@ -353,6 +353,13 @@ fl_wait_result() {
 	[[ -n $FL_REC ]] || fail "port $1: record #$n with $2 is not valid JSON"
 }
 
+# fl_wait_ok PORT TIMEOUT: fl_wait_result PORT ok TIMEOUT, then a note of the record's
+# result, bytes and milliseconds; the record is in FL_REC
+fl_wait_ok() {
+	fl_wait_result "$1" ok "$2"
+	note "$1: $(fl_json_get "$FL_REC" '[.result, .bytes, (.end_ms - .start_ms)] | @tsv') ms"
+}
+
 # fl_board K [flashd-emu options]: start board K with the scenario's eMMC size and
 # max-download-size (later options win)
 fl_board() {

@@ -210,6 +210,17 @@ run_client() {
 	timeout -k 3 "$t" "$@"
 }
 
+# fastboot_reboot_board K: "fastboot reboot" (AOSP's client, by the board's USB serial)
+# to board K, which must then boot (its flashd-emu run ends: --exit-when booted) within
+# 30 s; the client's output is appended to OUT/fastboot.txt
+fastboot_reboot_board() {
+	local k=$1 s
+	s=$(<"$(usb_sys "$k")/serial")
+	run_client 30 fastboot -s "$s" reboot >>"$OUT/fastboot.txt" 2>&1 ||
+		fail "fastboot reboot of board $k failed: $(cat "$OUT/fastboot.txt")"
+	wait_board_exit "$k" 30 || fail "board $k did not boot after the reboot"
+}
+
 # random_file FILE BYTES: BYTES random bytes
 random_file() {
 	head -c "$2" /dev/urandom >"$1"
@@ -299,4 +310,46 @@ make_spl() {
 make_uimg() {
 	mkimage -A arm -O u-boot -T firmware -C none -a "$3" -e "$3" -n "flashd-emu U-Boot" \
 		-d "$2" "$1" >"$1.mkimage.txt" || fail "mkimage failed: $(cat "$1.mkimage.txt")"
+}
+
+# make_spl_flash SPL UIMG FLASHBIN SPL_SIZE LOAD UBOOT_BYTES: the files of an SPL board
+# as U-Boot builds them: SPL (make_spl, SPL_SIZE bytes), UIMG a u-boot.img (make_uimg)
+# of UBOOT_BYTES random bytes loaded at LOAD, and FLASHBIN the two back to back (the
+# layout uuu's -skipspl expects; on the eMMC at 0x400 U-Boot proper lands at
+# 0x400 + SPL_SIZE)
+make_spl_flash() {
+	local spl=$1 uimg=$2 flashbin=$3
+	make_spl "$spl" "$4"
+	random_file "$uimg.bin" "$6"
+	make_uimg "$uimg" "$uimg.bin" "$5"
+	cat "$spl" "$uimg" >"$flashbin"
+}
+
+# make_disk_image OUT: a 6 MiB + 8 KiB disk image in whole 4 KiB blocks: a DOS MBR
+# (make_mbr: partition 1 from LBA 2048, 16384 sectors), random bytes to 1 MiB, 3 MiB of
+# zeros, 2 MiB + 8 KiB random: data, a zero run (FILL chunks, or DONT_CARE) and data
+# again for the raw2sparse paths
+make_disk_image() {
+	local out=$1
+	make_mbr "$out.mbr" 2048 16384
+	{
+		cat "$out.mbr"
+		head -c $((1024 * 1024 - 512)) /dev/urandom
+		head -c $((3 * 1024 * 1024)) /dev/zero
+		head -c $((2 * 1024 * 1024 + 8 * 1024)) /dev/urandom
+	} >"$out"
+}
+
+# make_emmc_all_files EMMC_MIB: the files the emmc_all scenarios (emu-uuu-emmc_all,
+# flashd-emmc_all) give uuu's emmc_all script: flash.bin, a full U-Boot (make_imx, entry
+# 0x17800000), spl-flash.bin (make_spl_flash: SPL + u-boot.img loaded at 0x17800000),
+# image.wic (make_disk_image), and expected.img: an EMMC_MIB MiB user area that holds
+# image.wic from byte 0
+make_emmc_all_files() {
+	random_file payload.bin $((200 * 1024))
+	make_imx flash.bin payload.bin 0x17800000
+	make_disk_image image.wic
+	make_spl_flash SPL u-boot.img spl-flash.bin $((0x10C00)) 0x17800000 $((200 * 1024 + 77))
+	truncate -s "$1M" expected.img
+	dd if=image.wic of=expected.img conv=notrunc status=none
 }

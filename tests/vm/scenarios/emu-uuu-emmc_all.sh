@@ -8,7 +8,7 @@
 # for byte, boot0 must hold the bootloader at 0x400, PARTITION_CONFIG must enable
 # boot0, and a reboot (AOSP fastboot, unmodified) must boot from boot0.
 # Board 1 runs the same script with an SPL flash.bin (SPL + u-boot.img, tests/vm/lib.sh
-# make_spl): the script's SDPV lines take it through the SPL ("-skipspl"), the
+# make_spl_flash): the script's SDPV lines take it through the SPL ("-skipspl"), the
 # bootloader lands in boot0, and after the reboot SPL loads u-boot.img from boot0
 # (common/spl/spl_mmc.c, the partition PARTITION_CONFIG enables) at sector 0x88.
 # vm-boards: 2
@@ -28,24 +28,7 @@ grep -q '^FB: flash -raw2sparse all _image$' "$OUT/emmc_all.uuu" ||
 grep -q '^FB: ucmd mmc partconf ${emmc_dev} ${emmc_ack} 1 0$' "$OUT/emmc_all.uuu" ||
 	fail "uuu's emmc_all does not set partconf as expected"
 
-random_file payload.bin $((200 * 1024))
-make_imx flash.bin payload.bin 0x17800000
-make_mbr mbr.bin 2048 16384
-# a disk image: MBR, random, zeros, random (whole 4 KiB blocks, see emu-uuu.sh)
-{
-	cat mbr.bin
-	head -c $((1024 * 1024 - 512)) /dev/urandom
-	head -c $((3 * 1024 * 1024)) /dev/zero
-	head -c $((2 * 1024 * 1024 + 8 * 1024)) /dev/urandom
-} >image.wic
-
-make_spl SPL $((0x10C00))
-random_file uboot.bin $((200 * 1024 + 77))
-make_uimg u-boot.img uboot.bin 0x17800000
-cat SPL u-boot.img >spl-flash.bin
-
-truncate -s "${emmc_mib}M" expected.img
-dd if=image.wic of=expected.img conv=notrunc status=none
+make_emmc_all_files "$emmc_mib"
 
 start_board 0 --soc 6q --uboot nxp --emmc-size "${emmc_mib}M" --max-download-size 0x200000 \
 	--exit-when booted
@@ -73,12 +56,8 @@ expect_eq "bootloader" "$(events "$log" flash '.part == "bootloader"' | jq -r '"
 expect_eq "partconf" "$(events "$log" partconf | tail -n 1 | jq -r '"\(.ack) \(.boot_partition) \(.access)"')" "0 1 0"
 
 # reboot: the ROM boots what partconf enabled
-for k in 0 1; do
-	s=$(<"$(usb_sys "$k")/serial")
-	run_client 30 fastboot -s "$s" reboot >>"$OUT/fastboot.txt" 2>&1 ||
-		fail "fastboot reboot of board $k failed: $(cat "$OUT/fastboot.txt")"
-	wait_board_exit "$k" 30 || fail "board $k did not boot after the reboot"
-done
+fastboot_reboot_board 0
+fastboot_reboot_board 1
 expect_eq "boot" "$(events "$log" boot | jq -r '"\(.result) \(.source)"')" "booted boot0"
 log1=$(board_log 1)
 seq=$(events "$log1" phase | jq -r .phase | tr '\n' ' ')

@@ -26,10 +26,7 @@ emmc_mib=32
 spl_size=$((0x10C00))
 text_base=0x87800000 # u-boot.img load address; CONFIG_SDP_LOADADDR = 0x877fffc0
 
-make_spl SPL "$spl_size"
-random_file uboot.bin $((300 * 1024 + 123))
-make_uimg u-boot.img uboot.bin "$text_base"
-cat SPL u-boot.img >flash.bin
+make_spl_flash SPL u-boot.img flash.bin "$spl_size" "$text_base" $((300 * 1024 + 123))
 uboot_off=$((0x400 + spl_size)) # 0x11000: sector 0x88
 
 cat >combined.uuu <<UUU

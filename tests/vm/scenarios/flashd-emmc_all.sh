@@ -30,22 +30,7 @@ cp "$plan" "$OUT/emmc_all.lst"
 grep -q '^FB: flash -raw2sparse all _image$' "$plan" ||
 	fail "uuu's emmc_all has no 'FB: flash -raw2sparse all _image' line"
 
-random_file payload.bin $((200 * 1024))
-make_imx flash.bin payload.bin 0x17800000
-make_mbr mbr.bin 2048 16384
-# a disk image: MBR, random, zeros, random (whole 4 KiB blocks)
-{
-	cat mbr.bin
-	head -c $((1024 * 1024 - 512)) /dev/urandom
-	head -c $((3 * 1024 * 1024)) /dev/zero
-	head -c $((2 * 1024 * 1024 + 8 * 1024)) /dev/urandom
-} >image.wic
-make_spl SPL $((0x10C00))
-random_file uboot.bin $((200 * 1024 + 77))
-make_uimg u-boot.img uboot.bin 0x17800000
-cat SPL u-boot.img >spl-flash.bin
-truncate -s "${emmc_mib}M" expected.img
-dd if=image.wic of=expected.img conv=notrunc status=none
+make_emmc_all_files "$emmc_mib"
 
 "$FL_FLASHD" --check-plan "$plan" "$VM_TMP/spl-flash.bin" "$VM_TMP/image.wic" >"$OUT/check-spl.txt" 2>&1 ||
 	fail "emmc_all with an SPL does not load: $(tail -n 3 "$OUT/check-spl.txt")"
@@ -60,13 +45,11 @@ for k in 0 1 2; do
 	fl_board "$k" --soc 6q --uboot nxp --emmc-size "${emmc_mib}M" --max-download-size 0x200000 \
 		--spl-uboot-sector 0x88 --exit-when booted
 done
-fl_wait_result 1-1 ok 300
+fl_wait_ok 1-1 300
 rec0=$FL_REC
-fl_wait_result 2-1 ok 300
+fl_wait_ok 2-1 300
 rec1=$FL_REC
-fl_wait_result 3-1 ok 300
-note "1-1: $(fl_json_get "$rec0" '[.result, .bytes, (.end_ms - .start_ms)] | @tsv') ms"
-note "2-1: $(fl_json_get "$rec1" '[.result, .bytes, (.end_ms - .start_ms)] | @tsv') ms"
+fl_wait_ok 3-1 300
 
 # the images in the records are the arguments
 for r in "$rec0" "$rec1"; do
@@ -104,12 +87,8 @@ expect_eq "board 2 failed commands" \
 
 # a reboot boots what partconf enabled: boot0
 fl_stop
-for k in 0 1; do
-	s=$(<"$(usb_sys "$k")/serial")
-	run_client 30 fastboot -s "$s" reboot >>"$OUT/fastboot.txt" 2>&1 ||
-		fail "fastboot reboot of board $k failed: $(cat "$OUT/fastboot.txt")"
-	wait_board_exit "$k" 30 || fail "board $k did not boot after the reboot"
-done
+fastboot_reboot_board 0
+fastboot_reboot_board 1
 expect_eq "board 0 boot" "$(events "$(board_log 0)" boot | jq -r '"\(.result) \(.source)"')" "booted boot0"
 expect_eq "board 1 boot" "$(events "$(board_log 1)" boot | jq -r '"\(.result) \(.source) \(.spl)"')" \
 	"booted boot0 true"
