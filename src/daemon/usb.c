@@ -394,15 +394,20 @@ static bool usb_alt_find_bulk(const struct libusb_interface_descriptor *alt, uin
 	return true;
 }
 
+/* The active configuration's descriptor (libusb_free_config_descriptor it). */
+static int usb_dev_config(struct usb_dev *d, struct libusb_config_descriptor **cfg)
+{
+	if (d->dead)
+		return -ENODEV;
+	return usb_errno(libusb_get_active_config_descriptor(libusb_get_device(d->h), cfg));
+}
+
 int usb_dev_find_bulk(struct usb_dev *d, uint8_t cls, uint8_t sub, uint8_t proto, int *iface,
 		      uint8_t *ep_in, uint8_t *ep_out, uint16_t *max_packet)
 {
 	struct libusb_config_descriptor *cfg;
-	int r;
+	int r = usb_dev_config(d, &cfg);
 
-	if (d->dead)
-		return -ENODEV;
-	r = usb_errno(libusb_get_active_config_descriptor(libusb_get_device(d->h), &cfg));
 	if (r < 0)
 		return r;
 	r = -ENOENT;
@@ -437,11 +442,8 @@ int usb_dev_find_bulk(struct usb_dev *d, uint8_t cls, uint8_t sub, uint8_t proto
 int usb_dev_find_interrupt_out(struct usb_dev *d, int iface, uint8_t *ep)
 {
 	struct libusb_config_descriptor *cfg;
-	int r;
+	int r = usb_dev_config(d, &cfg);
 
-	if (d->dead)
-		return -ENODEV;
-	r = usb_errno(libusb_get_active_config_descriptor(libusb_get_device(d->h), &cfg));
 	if (r < 0)
 		return r;
 	r = -ENOENT;
