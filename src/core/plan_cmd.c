@@ -251,9 +251,15 @@ static int plan_opt_value(struct plan_loader *ld, const struct plan_opt *o, cons
 		step->addr = (uint32_t)n;
 		step->has_addr = true;
 		break;
-	default: /* PLAN_OPT_IVT */
+	case PLAN_OPT_IVT:
 		step->use_ivt = true;
 		break;
+	case PLAN_OPT_FLAG:
+	case PLAN_OPT_FILE:
+	case PLAN_OPT_SKIP_FLAG:
+	case PLAN_OPT_SKIP_VALUE:
+	case PLAN_OPT_NO:
+		return -EINVAL;   /* no number: the caller handles these */
 	}
 	return 0;
 }
