@@ -83,6 +83,13 @@
 #define PROTOCOL_KEY_AVG_MS "avg_ms"
 #define PROTOCOL_KEY_MIN_MS "min_ms"
 #define PROTOCOL_KEY_MAX_MS "max_ms"
+/* the plans reply {"default","ports":{port: path},"loaded":[{"path","sha256","steps"}]}
+ * and the loading object {"kind","path","file","bytes","total","queued"} */
+#define PROTOCOL_KEY_DEFAULT "default"
+#define PROTOCOL_KEY_LOADED "loaded"
+#define PROTOCOL_KEY_KIND "kind"
+#define PROTOCOL_KEY_FILE "file"
+#define PROTOCOL_KEY_QUEUED "queued"
 
 /* Request argument names. */
 #define PROTOCOL_ARG_PORT "port"

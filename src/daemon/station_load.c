@@ -266,11 +266,11 @@ json_t *station_loading_json(const struct station *st)
 	for (const struct station_load *q = l->next; q; q = q->next)
 		queued++;
 	pthread_mutex_lock(&l->mu);
-	o = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I}", "kind", station_load_kinds[l->kind],
-		      "path", l->path, "file",
+	o = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I}", PROTOCOL_KEY_KIND,
+		      station_load_kinds[l->kind], PROTOCOL_KEY_PATH, l->path, PROTOCOL_KEY_FILE,
 		      l->started && l->file[0] ? json_string(l->file) : json_null(),
-		      "bytes", (json_int_t)l->bytes, "total", (json_int_t)l->total,
-		      "queued", (json_int_t)queued);
+		      PROTOCOL_KEY_BYTES, (json_int_t)l->bytes, PROTOCOL_KEY_TOTAL,
+		      (json_int_t)l->total, PROTOCOL_KEY_QUEUED, (json_int_t)queued);
 	pthread_mutex_unlock(&l->mu);
 	return o ? o : json_null();
 }

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "daemon/cachedir.h"
+#include "flashd/protocol.h"
 
 #define STATION_STALL_MARGIN_MS 30000u
 
@@ -289,8 +290,8 @@ void station_apply_conf(struct station *st)
 
 static json_t *station_plan_info(const struct plan *p)
 {
-	return json_pack("{s:s, s:s, s:I}", "path", plan_path(p), "sha256", plan_sha256(p),
-			 "steps", (json_int_t)plan_n_steps(p));
+	return json_pack("{s:s, s:s, s:I}", PROTOCOL_KEY_PATH, plan_path(p), PROTOCOL_KEY_SHA256,
+			 plan_sha256(p), PROTOCOL_KEY_STEPS, (json_int_t)plan_n_steps(p));
 }
 
 static void station_loaded_add(json_t *loaded, const struct plan **seen, size_t *nseen,
@@ -329,8 +330,8 @@ json_t *station_plans_json(void *ud)
 	for (size_t i = 0; i < st->nports; i++)
 		station_loaded_add(loaded, seen, &nseen, max, st->ports[i]->plan);
 	free(seen);
-	o = json_pack("{s:o, s:o, s:o}", "default",
+	o = json_pack("{s:o, s:o, s:o}", PROTOCOL_KEY_DEFAULT,
 		      st->plans.plan ? json_string(plan_path(st->plans.plan)) : json_null(),
-		      "ports", ports, "loaded", loaded);
+		      PROTOCOL_KEY_PORTS, ports, PROTOCOL_KEY_LOADED, loaded);
 	return o;
 }

@@ -288,19 +288,19 @@ struct render_table *render_table_free(struct render_table *t)
 void render_loading(char *out, size_t len, const json_t *loading)
 {
 	char path[256], file[256], queued[48] = "";
-	const char *kind = str(loading, "kind");
-	json_int_t more = json_integer_value(json_object_get(loading, "queued"));
+	const char *kind = str(loading, PROTOCOL_KEY_KIND);
+	json_int_t more = json_integer_value(json_object_get(loading, PROTOCOL_KEY_QUEUED));
 
 	out[0] = '\0';
 	if (!json_is_object(loading))
 		return;
 	render_clean(path, sizeof(path), str(loading, PROTOCOL_KEY_PATH));
-	render_clean(file, sizeof(file), str(loading, "file"));
+	render_clean(file, sizeof(file), str(loading, PROTOCOL_KEY_FILE));
 	if (more > 0)
 		snprintf(queued, sizeof(queued), ", %" JSON_INTEGER_FORMAT " more queued", more);
 	snprintf(out, len, "loading %s (%s): %s %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
 		 " MiB%s", path, kind && strcmp(kind, "reload") == 0 ? "reload" : "use",
-		 json_is_string(json_object_get(loading, "file")) ? file : "starting",
+		 json_is_string(json_object_get(loading, PROTOCOL_KEY_FILE)) ? file : "starting",
 		 json_integer_value(json_object_get(loading, PROTOCOL_KEY_BYTES)) >> 20,
 		 json_integer_value(json_object_get(loading, PROTOCOL_KEY_TOTAL)) >> 20, queued);
 }
@@ -469,10 +469,10 @@ void render_plans(FILE *fp, const json_t *plans)
 	char a[256], b[256];
 	size_t i;
 
-	render_clean(a, sizeof(a), str(plans, "default"));
+	render_clean(a, sizeof(a), str(plans, PROTOCOL_KEY_DEFAULT));
 	fprintf(fp, "default plan: %s\n", a);
 	render_plan_ports(fp, ports);
-	loaded = json_object_get(plans, "loaded");
+	loaded = json_object_get(plans, PROTOCOL_KEY_LOADED);
 	if (json_array_size(loaded))
 		fprintf(fp, "loaded:\n");
 	json_array_foreach(loaded, i, v) {
