@@ -337,6 +337,18 @@ static void board_reap(struct board *b, const struct board_ops *ops)
 	board_dispatch(b, ops, done, n);
 }
 
+void board_setup_stall(struct board *b, const struct usb_ctrlrequest *req)
+{
+	struct log_ev e;
+
+	log_begin(&e, b->log, "usb-setup-stalled");
+	log_u64(&e, "type", req->bRequestType);
+	log_u64(&e, "request", req->bRequest);
+	log_u64(&e, "value", req->wValue);
+	log_end(&e);
+	ffs_setup_stall(b->ffs, req);
+}
+
 void board_reap_wait(struct board *b, const struct board_ops *ops, unsigned timeout_ms)
 {
 	struct ffs_done done[FFS_MAX_IO];

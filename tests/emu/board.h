@@ -139,6 +139,8 @@ void board_sleep_ms(struct board *b, uint64_t ms);
 void board_sleep_ns(void *ctx, uint64_t ns);
 /* one-shot timer for the current session (0 disarms) */
 void board_timer(struct board *b, unsigned ms);
+/* Stall a control request nobody answers, logged as "usb-setup-stalled". */
+void board_setup_stall(struct board *b, const struct usb_ctrlrequest *req);
 /* Wait up to timeout_ms for transfer completions and hand them to ops->io
  * (IN ones first). */
 void board_reap_wait(struct board *b, const struct board_ops *ops, unsigned timeout_ms);

@@ -194,15 +194,16 @@ static void emmc_throttle(struct emmc *m, uint64_t bytes)
 		emmc_sleep(m, m->busy_until_ns - now);
 }
 
-uint64_t emmc_bread(struct emmc *m, uint64_t blk, uint64_t cnt, void *buf)
+/* pread into rbuf, or pwrite wbuf, len bytes at off: bytes done (short on
+ * an error or end of file; EINTR is retried) */
+static size_t emmc_rw(int fd, void *rbuf, const void *wbuf, size_t len, off_t off)
 {
-	size_t len = (size_t)(cnt * EMMC_BLKSZ), done = 0;
+	size_t done = 0;
 
-	if (!emmc_fits(m, blk, cnt))
-		return 0;
 	while (done < len) {
-		ssize_t n = pread(m->fd[m->cur], (char *)buf + done, len - done,
-				  (off_t)(blk * EMMC_BLKSZ + done));
+		ssize_t n = rbuf ? pread(fd, (char *)rbuf + done, len - done, off + (off_t)done)
+				 : pwrite(fd, (const char *)wbuf + done, len - done,
+					  off + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -210,25 +211,25 @@ uint64_t emmc_bread(struct emmc *m, uint64_t blk, uint64_t cnt, void *buf)
 			break;
 		done += (size_t)n;
 	}
-	return done / EMMC_BLKSZ;
+	return done;
+}
+
+uint64_t emmc_bread(struct emmc *m, uint64_t blk, uint64_t cnt, void *buf)
+{
+	if (!emmc_fits(m, blk, cnt))
+		return 0;
+	return emmc_rw(m->fd[m->cur], buf, NULL, (size_t)(cnt * EMMC_BLKSZ),
+		       (off_t)(blk * EMMC_BLKSZ)) / EMMC_BLKSZ;
 }
 
 uint64_t emmc_bwrite(struct emmc *m, uint64_t blk, uint64_t cnt, const void *buf)
 {
-	size_t len = (size_t)(cnt * EMMC_BLKSZ), done = 0;
+	size_t done;
 
 	if (!emmc_fits(m, blk, cnt))
 		return 0;
-	while (done < len) {
-		ssize_t n = pwrite(m->fd[m->cur], (const char *)buf + done, len - done,
-				   (off_t)(blk * EMMC_BLKSZ + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
+	done = emmc_rw(m->fd[m->cur], NULL, buf, (size_t)(cnt * EMMC_BLKSZ),
+		       (off_t)(blk * EMMC_BLKSZ));
 	m->written += done;
 	emmc_throttle(m, done);
 	return done / EMMC_BLKSZ;

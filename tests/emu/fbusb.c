@@ -275,15 +275,8 @@ static void fbusb_disable(struct board *b)
 
 static void fbusb_setup(struct board *b, const struct usb_ctrlrequest *req)
 {
-	struct log_ev e;
-
 	/* f_fastboot has no setup handler: composite stalls */
-	log_begin(&e, b->log, "usb-setup-stalled");
-	log_u64(&e, "type", req->bRequestType);
-	log_u64(&e, "request", req->bRequest);
-	log_u64(&e, "value", req->wValue);
-	log_end(&e);
-	ffs_setup_stall(b->ffs, req);
+	board_setup_stall(b, req);
 }
 
 static void fbusb_timer(struct board *b)

@@ -54,6 +54,18 @@ static int mem_range_ok(uint32_t addr, size_t len)
 	return (uint64_t)addr + len <= 0x100000000ull ? 0 : -EFAULT;
 }
 
+/* The piece of [a, a + len) in a's page: its page index and offset; the
+ * piece's length (up to the page's end). */
+static size_t mem_piece(uint64_t a, size_t len, size_t *page, size_t *off)
+{
+	size_t n;
+
+	*page = (size_t)(a >> MEM_PAGE_SHIFT);
+	*off = (size_t)(a & (MEM_PAGE_SIZE - 1));
+	n = MEM_PAGE_SIZE - *off;
+	return n > len ? len : n;
+}
+
 int mem_write(struct mem *m, uint32_t addr, const void *buf, size_t len)
 {
 	const uint8_t *src = buf;
@@ -69,12 +81,8 @@ int mem_write(struct mem *m, uint32_t addr, const void *buf, size_t len)
 	if (need > m->cap - m->used)
 		return -ENOMEM;
 	while (len) {
-		size_t p = (size_t)(a >> MEM_PAGE_SHIFT);
-		size_t off = (size_t)(a & (MEM_PAGE_SIZE - 1));
-		size_t n = MEM_PAGE_SIZE - off;
+		size_t p, off, n = mem_piece(a, len, &p, &off);
 
-		if (n > len)
-			n = len;
 		if (!m->page[p]) {
 			m->page[p] = calloc(1, MEM_PAGE_SIZE);
 			if (!m->page[p])
@@ -97,12 +105,8 @@ int mem_read(const struct mem *m, uint32_t addr, void *buf, size_t len)
 	if (mem_range_ok(addr, len) < 0)
 		return -EFAULT;
 	while (len) {
-		size_t p = (size_t)(a >> MEM_PAGE_SHIFT);
-		size_t off = (size_t)(a & (MEM_PAGE_SIZE - 1));
-		size_t n = MEM_PAGE_SIZE - off;
+		size_t p, off, n = mem_piece(a, len, &p, &off);
 
-		if (n > len)
-			n = len;
 		if (m->page[p])
 			memcpy(dst, m->page[p] + off, n);
 		else

@@ -125,14 +125,7 @@ static void romusb_setup(struct board *b, const struct usb_ctrlrequest *req)
 		   (req->bRequestType & USB_DIR_IN)) {
 		romusb_get_descriptor(b, req);
 	} else {
-		struct log_ev e;
-
-		log_begin(&e, b->log, "usb-setup-stalled");
-		log_u64(&e, "type", req->bRequestType);
-		log_u64(&e, "request", req->bRequest);
-		log_u64(&e, "value", req->wValue);
-		log_end(&e);
-		ffs_setup_stall(b->ffs, req);
+		board_setup_stall(b, req);
 	}
 }
 
