@@ -20,10 +20,11 @@
  * report-4 read (also when submitting it) is the board leaving to run the
  * image: success.
  *
- * Before the first step: GET_DESCRIPTOR(HID report) and SET_IDLE on EP0,
- * what usbhid does at bind and U-Boot's f_sdp waits for (its sdp_init()
- * loops until the descriptor was fetched: configuration_done) -- flashd
- * detached usbhid, and on a host without usbhid nobody else asks. Timed-out
+ * Before the first step, when no kernel driver had the interface (usbhid
+ * told to ignore the device, or no usbhid): GET_DESCRIPTOR(HID report) and
+ * SET_IDLE on EP0, what usbhid does at bind and U-Boot's f_sdp waits for
+ * (its sdp_init() loops until the descriptor was fetched:
+ * configuration_done). When flashd detached usbhid, usbhid did both. Timed-out
  * transfers are tried again (session.h). The SPL flavour
  * (sdp_session_start_spl) runs SDPU/SDPV write/jump lines with the sdp
  * core's SPL machine (sdp_upload_new_spl). Reports 1 and 2 go to the
@@ -614,12 +615,6 @@ static void sdp_prep_next(struct sdp_session *s)
 
 	switch (s->prep) {
 	case SDP_PREP_DESCRIPTOR:
-		if (usb_dev_find_interrupt_out(s->b.dev, 0, &s->ep_out) == 0) {
-			char line[64];
-			snprintf(line, sizeof(line), "reports on interrupt OUT 0x%02x", s->ep_out);
-			if (!session_info(&s->b, line))
-				return;
-		}
 		r = usb_control_in(s->b.dev, SDP_HID_IN, SDP_GET_DESCRIPTOR,
 				   (uint16_t)(SDP_DT_HID_REPORT << 8), 0, s->rbuf, sizeof(s->rbuf),
 				   s->b.o.sdp_timeout_ms, sdp_prep_cb, s, &s->x);
@@ -642,7 +637,15 @@ static void sdp_prep_next(struct sdp_session *s)
 
 static void sdp_begin(struct session *b)
 {
-	sdp_prep_next((struct sdp_session *)b);
+	struct sdp_session *s = (struct sdp_session *)b;
+
+	if (usb_dev_find_interrupt_out(s->b.dev, 0, &s->ep_out) == 0) {
+		char line[64];
+		snprintf(line, sizeof(line), "reports on interrupt OUT 0x%02x", s->ep_out);
+		if (!session_info(&s->b, line))
+			return;
+	}
+	sdp_prep_next(s);
 }
 
 static const struct session_ops sdp_ops = {
@@ -672,6 +675,11 @@ static int sdp_session_new(struct usb_dev *dev, struct plan *plan, size_t first,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	/* usbhid had the interface: it fetched the report descriptor and sent
+	 * SET_IDLE when it bound (usbhid_parse), so f_sdp's wait is over and the
+	 * first command need not wait for two more control transfers */
+	if (r > 0)
+		s->prep = SDP_PREP_DONE;
 	r = session_init(&s->b, &sdp_ops, dev, plan, first, o, ev);
 	if (r < 0) {
 		free(s);

@@ -349,22 +349,25 @@ int usb_dev_open(struct usb_ctx *ctx, const char *devnode, struct usb_dev **out)
 
 int usb_dev_claim(struct usb_dev *d, int iface, bool detach_kernel_driver)
 {
+	bool detached = false;
 	int r;
 
 	if (d->dead)
 		return -ENODEV;
 	if (iface < 0 || iface > 31)
 		return -EINVAL;
+
 	if (detach_kernel_driver) {
 		r = libusb_detach_kernel_driver(d->h, iface);
 		if (r < 0 && r != LIBUSB_ERROR_NOT_FOUND)
 			return usb_errno(r);
+		detached = r == 0;
 	}
 	r = usb_errno(libusb_claim_interface(d->h, iface));
 	if (r < 0)
 		return r;
 	d->claimed |= 1u << iface;
-	return 0;
+	return detached ? 1 : 0;
 }
 
 static bool usb_alt_find_bulk(const struct libusb_interface_descriptor *alt, uint8_t *in,

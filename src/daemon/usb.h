@@ -12,7 +12,7 @@ struct usb_ctx; struct usb_dev; struct usb_xfer;
 int usb_ctx_new(struct event_base *base, struct usb_ctx **out);   /* libusb ctx, NO_DEVICE_DISCOVERY, pollfds on the loop, next-timeout timer */
 struct usb_ctx *usb_ctx_free(struct usb_ctx *ctx);
 int usb_dev_open(struct usb_ctx *ctx, const char *devnode, struct usb_dev **out); /* open(devnode, O_RDWR|O_CLOEXEC) + libusb_wrap_sys_device; -EACCES/-ENOENT for the caller to retry */
-int usb_dev_claim(struct usb_dev *d, int iface, bool detach_kernel_driver);
+int usb_dev_claim(struct usb_dev *d, int iface, bool detach_kernel_driver); /* 1: claimed after detaching a kernel driver, 0: claimed, -errno */
 int usb_dev_find_bulk(struct usb_dev *d, uint8_t cls, uint8_t sub, uint8_t proto, int *iface, uint8_t *ep_in, uint8_t *ep_out, uint16_t *max_packet); /* out-params may be NULL */
 /* The first interrupt OUT endpoint of interface iface (alt 0); -ENOENT if none. */
 int usb_dev_find_interrupt_out(struct usb_dev *d, int iface, uint8_t *ep);

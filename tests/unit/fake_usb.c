@@ -335,7 +335,7 @@ int usb_dev_claim(struct usb_dev *d, int iface, bool detach_kernel_driver)
 		return d->claim_result;
 	d->st.claimed_iface = iface;
 	d->st.claim_detach = detach_kernel_driver;
-	return 0;
+	return detach_kernel_driver && d->claim_result > 0 ? 1 : 0;
 }
 
 struct usb_dev *fake_usb_new(struct event_base *base, const struct fake_dev_ops *ops, void *ud)

@@ -72,6 +72,7 @@ void fake_usb_fail_submit(struct usb_dev *d, unsigned after, int err);
 /* Fastboot interface lookup results (defaults: iface 0, 0x81, 0x01, 512). */
 void fake_usb_set_bulk(struct usb_dev *d, int find_result, int iface, uint8_t ep_in,
 		       uint8_t ep_out);
+/* usb_dev_claim's result: -errno, or 1 (with detach: a kernel driver was detached) */
 void fake_usb_set_claim_result(struct usb_dev *d, int r);
 /* The interrupt OUT endpoint usb_dev_find_interrupt_out finds (0: none, the default). */
 void fake_usb_set_interrupt_out(struct usb_dev *d, uint8_t ep);

@@ -92,6 +92,23 @@ static void test_hid_setup_first(void **state)
 	assert_false(has_info(f, "going on"));
 }
 
+/* usbhid had the interface: it fetched the descriptor and set idle when it
+ * bound, so the session sends neither and starts at once */
+static void test_hid_setup_after_usbhid(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, PLAN_OP_BOOT, "SDP: boot -f u-boot.imx");
+	f->rom.jump_mode = JUMP_UNPLUG;
+	fake_usb_set_claim_result(f->rom.dev, 1);
+	run(f);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rom.desc_fetches, 0);
+	assert_int_equal(f->rom.idles, 0);
+	assert_int_equal(fake_usb_stats(f->rom.dev)->ctl_in, 0);
+	assert_true(fake_usb_stats(f->rom.dev)->claim_detach);
+}
+
 /* a device that stalls the descriptor request: said, and the ROM goes on */
 static void test_hid_setup_stall_goes_on(void **state)
 {
@@ -339,6 +356,7 @@ static void test_spl_bad_args(void **state)
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 const struct CMUnitTest sdp_spl_tests[] = {
 	T(test_hid_setup_first),
+	T(test_hid_setup_after_usbhid),
 	T(test_hid_setup_stall_goes_on),
 	T(test_hid_setup_unplugged),
 	T(test_retry_command_and_read),
