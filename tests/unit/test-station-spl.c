@@ -235,16 +235,23 @@ static void test_spl_cfg_ids(void **state)
 	assert_non_null(strstr(rec_str("reason"), "unexpected device"));
 }
 
+/* An SDPV board of SPL_PLAN on 9-1 past the ROM stage, its SPL session
+ * started: that session. */
+static struct fake_sess *spl_running(void)
+{
+	spl_station(SPL_PLAN);
+	rom_stage("9-1");
+	spl_dev("9-1", "/dev/bus/usb/009/003", 0x0525, 0xb4a4, 0x0500);
+	run(5);
+	return live();
+}
+
 /* the SPL unplugged mid-write */
 static void test_spl_unplug(void **state)
 {
 	struct fake_sess *s;
 
-	spl_station(SPL_PLAN);
-	rom_stage("9-1");
-	spl_dev("9-1", "/dev/bus/usb/009/003", 0x0525, 0xb4a4, 0x0500);
-	run(5);
-	s = live();
+	s = spl_running();
 	s->ev.step(s->ev.ud, 5, "SDPV: write -f raw.bin -skipspl");
 	s->ev.progress(s->ev.ud, 1024, 3840);
 	removed("9-1", "/dev/bus/usb/009/003");
@@ -259,11 +266,7 @@ static void test_spl_then_rom(void **state)
 {
 	struct fake_sess *s;
 
-	spl_station(SPL_PLAN);
-	rom_stage("9-1");
-	spl_dev("9-1", "/dev/bus/usb/009/003", 0x0525, 0xb4a4, 0x0500);
-	run(5);
-	s = live();
+	s = spl_running();
 	s->next = 7;
 	s->ev.done(s->ev.ud, 0, NULL);
 	removed("9-1", "/dev/bus/usb/009/003");
