@@ -405,6 +405,13 @@ static int usb_dev_config(struct usb_dev *d, struct libusb_config_descriptor **c
 	return usb_errno(libusb_get_active_config_descriptor(libusb_get_device(d->h), cfg));
 }
 
+/* Interface i's first alternate setting, NULL if it has none. */
+static const struct libusb_interface_descriptor *usb_alt0(const struct libusb_config_descriptor *cfg,
+							   int i)
+{
+	return cfg->interface[i].num_altsetting < 1 ? NULL : &cfg->interface[i].altsetting[0];
+}
+
 int usb_dev_find_bulk(struct usb_dev *d, uint8_t cls, uint8_t sub, uint8_t proto, int *iface,
 		      uint8_t *ep_in, uint8_t *ep_out, uint16_t *max_packet)
 {
@@ -415,21 +422,18 @@ int usb_dev_find_bulk(struct usb_dev *d, uint8_t cls, uint8_t sub, uint8_t proto
 		return r;
 	r = -ENOENT;
 	for (int i = 0; i < cfg->bNumInterfaces && r < 0; i++) {
-		const struct libusb_interface *itf = &cfg->interface[i];
+		const struct libusb_interface_descriptor *alt = usb_alt0(cfg, i);
 		uint8_t in, outp;
 		uint16_t mps;
 
-		if (itf->num_altsetting < 1)
+		if (!alt || alt->bInterfaceClass != cls || alt->bInterfaceSubClass != sub ||
+		    alt->bInterfaceProtocol != proto)
 			continue;
-		if (itf->altsetting[0].bInterfaceClass != cls ||
-		    itf->altsetting[0].bInterfaceSubClass != sub ||
-		    itf->altsetting[0].bInterfaceProtocol != proto)
-			continue;
-		if (!usb_alt_find_bulk(&itf->altsetting[0], &in, &outp, &mps))
+		if (!usb_alt_find_bulk(alt, &in, &outp, &mps))
 			continue;
 		/* any out-param may be NULL */
 		if (iface)
-			*iface = itf->altsetting[0].bInterfaceNumber;
+			*iface = alt->bInterfaceNumber;
 		if (ep_in)
 			*ep_in = in;
 		if (ep_out)
@@ -451,12 +455,9 @@ int usb_dev_find_interrupt_out(struct usb_dev *d, int iface, uint8_t *ep)
 		return r;
 	r = -ENOENT;
 	for (int i = 0; i < cfg->bNumInterfaces && r < 0; i++) {
-		const struct libusb_interface_descriptor *alt;
+		const struct libusb_interface_descriptor *alt = usb_alt0(cfg, i);
 
-		if (cfg->interface[i].num_altsetting < 1)
-			continue;
-		alt = &cfg->interface[i].altsetting[0];
-		if (alt->bInterfaceNumber != iface)
+		if (!alt || alt->bInterfaceNumber != iface)
 			continue;
 		for (int e = 0; e < alt->bNumEndpoints && r < 0; e++) {
 			const struct libusb_endpoint_descriptor *d_ep = &alt->endpoint[e];
