@@ -1,11 +1,15 @@
 /* plan: flash plans in the dialect of NXP uuu scripts (flashd-plan(5)).
  *
  * plan_load() reads a plan, binds its parameters, parses every line into a
- * step, and opens, maps and validates every image the runnable steps use, so
- * a broken plan is rejected with "file:line: message" before any board is
- * touched. The result is immutable and refcounted; images are refcounted
- * separately so a board can keep the image it is flashing alive after the
- * plan it came from was replaced.
+ * step, has the caller's opener (struct plan_images; the daemon's image.c)
+ * open every image the runnable steps name, and validates what the steps do
+ * with them, so a broken plan is rejected with "file:line: message" before
+ * any board is touched. The core does no image I/O: it looks at an image
+ * through its imgsrc (memory or the opener's read function) and at what the
+ * opener found (hash, i.MX header, sparse layout, block map). The result is
+ * immutable and refcounted; images are refcounted separately so a board can
+ * keep the image it is flashing alive after the plan it came from was
+ * replaced.
  *
  * The daemon walks the steps in order, uuu's way: a line of a protocol runs
  * when a device of that protocol is on the port. SDP lines while the board
@@ -27,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flashd/imgsrc.h"
 #include "flashd/imx_image.h"
 #include "flashd/sparse.h"
 
@@ -74,32 +79,38 @@ enum plan_op {
 	PLAN_OP_CFG,       /* CFG line */
 };
 
-/* An opened image: mapped read-only (MAP_PRIVATE) for its whole life. A
- * compressed file (zstd, gzip, bzip2, xz by magic) is decompressed once into
- * the cache (plan_load_opts.cache_dir, decompress.h); the image is then that
- * payload, a raw or sparse image like any other, and records both hashes. */
+/* An opened image, made by the opener (struct plan_images). Its bytes are
+ * either held in memory (data: what SDP steps send and -scanterm scans must
+ * be, PLAN_IMAGE_IN_MEMORY) or read from the file when sent (data NULL;
+ * src.read fails with -ESTALE once the file is no longer the one that was
+ * hashed, so what is sent is what sha256 says). A compressed file (zstd,
+ * gzip, bzip2, xz by magic) is decompressed once into the daemon's cache;
+ * the image is then that payload, a raw or sparse image like any other, and
+ * records both hashes. */
 struct plan_image {
 	unsigned refs;            /* use plan_image_ref/unref (atomic: a loader
 				   * thread may share an unchanged image, below) */
+	void (*release)(struct plan_image *img); /* the opener's: frees it at the last unref */
 	char *path;               /* resolved path it was first opened by (one image
 				   * per file: another path to the same inode shares it);
 				   * for a compressed file, the compressed file */
-	const uint8_t *data;
+	const uint8_t *data;      /* all size bytes in memory, or NULL (read via src) */
 	size_t size;
-	bool file_backed;         /* data is a read-only mapping of the file: pages may be
-				   * given back (MADV_DONTNEED) and faulted in again */
-	int fd;                   /* file_backed: the file, open read-only for the image's
-				   * life (fastboot data is pread from it, not the mapping) */
-	char sha256[65];          /* of data: the bytes sent (the payload) */
+	struct imgsrc src;        /* the size bytes: data, or the opener's reader */
+	bool has_bmap;            /* PATH.bmap exists (uuu would use it, flashd does not) */
+	char sha256[65];          /* of the payload: the bytes sent */
 	const char *compression;  /* "zstd", "gzip", "bzip2", "xz"; NULL: not compressed */
 	char source_sha256[65];   /* compression: SHA-256 of the compressed file; else "" */
 	bool cache_hit;           /* compression: the payload was already in the cache */
 	struct sparse_map *map;   /* raw images: the block map (4 KiB blocks) raw→sparse
 				   * writers share, built while hashing; NULL if none */
-	bool is_imx;              /* imx_image_parse() accepted it; imx valid */
+	bool is_imx;              /* imx_image_parse() accepted it (images in memory
+				   * only); imx valid */
 	struct imx_image imx;
+	const char *imx_why;      /* !is_imx: why not (static text) */
 	bool sparse_ok;           /* sparse_probe() accepted it; sparse valid */
 	struct sparse_info sparse;
+	const char *sparse_why;   /* !sparse_ok: why not (static text) */
 };
 
 struct plan_step {
@@ -146,40 +157,32 @@ struct plan_usb_id {
 
 struct plan;
 
-/* flags for plan_load/plan_parse */
-#define PLAN_LOAD_NO_IMAGES 0x1u  /* syntax only: do not open images (fuzzing, tests) */
+/* how the plan needs an image (plan_images.open) */
+#define PLAN_IMAGE_IN_MEMORY 0x1u /* all bytes in data: SDP/SDPU/SDPV steps, -scanterm */
 
-/* How plan_load_ex opens images. The core knows no state directory: the
- * caller names the cache folder for decompressed images. */
-struct plan_load_opts {
-	unsigned flags;           /* PLAN_LOAD_* */
-	const char *cache_dir;    /* decompressed images (created if missing); NULL:
-				   * compressed images are refused */
-	uint64_t max_payload;     /* largest decompressed image; 0: 256 GiB */
-	/* now and then while an image is hashed or decompressed: bytes of file
-	 * (as written in the plan) done of total; may be called on any thread
-	 * plan_load_ex runs on */
-	void (*progress)(void *ud, const char *file, uint64_t done, uint64_t total);
+/* The opener of a plan's images: the caller's (the daemon's image.c). open
+ * resolves file (as written) against dir, and returns a new reference to
+ * an image in *out: one of have (the plan's images so far) or of earlier
+ * plans when it is the same unchanged file and fits how, else a new one.
+ * -errno with a NUL-terminated reason in why on failure. */
+struct plan_images {
+	int (*open)(void *ud, const char *dir, const char *file, unsigned how,
+		    struct plan_image *const *have, size_t nhave, struct plan_image **out,
+		    char *why, size_t whylen);
 	void *ud;
-	/* images of these plans are reused, not read again, when their file is
-	 * unchanged (same device, inode, size, mtime and ctime): a reload with
-	 * unchanged images costs no hashing. The caller keeps the plans alive
-	 * during the call; their images may be shared with the new plan. */
-	struct plan *const *reuse;
-	size_t nreuse;
 };
 
 /* Load the plan at path with args bound to its parameters in order, as
- * "uuu -b" binds them (flashd-plan(5), Parameters). 0 and *out set, or a negative errno and, if err != NULL, a
+ * "uuu -b" binds them (flashd-plan(5), Parameters), opening its images with
+ * images (NULL: none are opened, the image checks are skipped: syntax and
+ * options only). 0 and *out set, or a negative errno and, if err != NULL, a
  * NUL-terminated "file:line: message" (or "file: message") in err. */
-int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
+int plan_load(const char *path, const char *const *args, size_t nargs, const struct plan_images *images,
 	      struct plan **out, char *err, size_t errlen);
-int plan_load_ex(const char *path, const char *const *args, size_t nargs,
-		 const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen);
 /* Same from memory: name is used in messages, relative image paths resolve
  * against dir (NULL: the current directory). */
 int plan_parse(const char *name, const char *dir, const char *text, size_t len,
-	       const char *const *args, size_t nargs, unsigned flags,
+	       const char *const *args, size_t nargs, const struct plan_images *images,
 	       struct plan **out, char *err, size_t errlen);
 
 struct plan *plan_ref(struct plan *p);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -329,12 +328,12 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 
 /* ---- entry points ---- */
 
-static int plan_parse_opts(const char *name, const char *dir, const char *text, size_t len,
-			   const char *const *args, size_t nargs, const struct plan_load_opts *o,
+static int plan_parse_with(const char *name, const char *dir, const char *text, size_t len,
+			   const char *const *args, size_t nargs, const struct plan_images *images,
 			   struct plan **out, char *err, size_t errlen)
 {
-	struct plan_loader ld = { .name = name ? name : "plan", .flags = o->flags, .opts = o,
-				  .err = err, .errlen = errlen };
+	struct plan_loader ld = { .name = name ? name : "plan", .images = images, .err = err,
+				  .errlen = errlen };
 	struct plan *p;
 	int r;
 
@@ -379,12 +378,12 @@ static int plan_parse_opts(const char *name, const char *dir, const char *text, 
 }
 
 int plan_parse(const char *name, const char *dir, const char *text, size_t len,
-	       const char *const *args, size_t nargs, unsigned flags,
+	       const char *const *args, size_t nargs, const struct plan_images *images,
 	       struct plan **out, char *err, size_t errlen)
 {
-	const struct plan_load_opts o = { .flags = flags };
-
-	return plan_parse_opts(name, dir, text, len, args, nargs, &o, out, err, errlen);
+	if (images && !images->open)
+		return -EINVAL;
+	return plan_parse_with(name, dir, text, len, args, nargs, images, out, err, errlen);
 }
 
 static char *plan_dirname(const char *path)
@@ -398,57 +397,67 @@ static char *plan_dirname(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-int plan_load(const char *path, const char *const *args, size_t nargs, unsigned flags,
-	      struct plan **out, char *err, size_t errlen)
+/* The plan file's bytes (at most PLAN_FILE_MAX), read: never mapped, so a
+ * file truncated meanwhile is a short read, not a SIGBUS. */
+static int plan_read_file(struct plan_loader *ld, const char *path, char **text, size_t *len)
 {
-	const struct plan_load_opts o = { .flags = flags };
-
-	return plan_load_ex(path, args, nargs, &o, out, err, errlen);
-}
-
-int plan_load_ex(const char *path, const char *const *args, size_t nargs,
-		 const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen)
-{
-	struct plan_loader ld = { .name = path, .err = err, .errlen = errlen };
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), r = 0;
 	struct stat sb;
-	void *m = NULL;
-	char *dir;
-	int fd, r;
+	size_t n = 0;
+	char *buf;
 
-	if (!path || !out || !o)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
+	if (fd < 0 || fstat(fd, &sb) < 0) {
 		r = -errno;
-		plan_fail(&ld, "%s", strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &sb) < 0) {
-		r = -errno;
-		close(fd);
-		plan_fail(&ld, "%s", strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		plan_fail(ld, "%s", strerror(-r));
 		return r;
 	}
 	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > PLAN_FILE_MAX) {
 		close(fd);
-		plan_fail(&ld, "%s", !S_ISREG(sb.st_mode) ? "not a regular file" : "larger than 1 MiB");
+		plan_fail(ld, "%s", !S_ISREG(sb.st_mode) ? "not a regular file" : "larger than 1 MiB");
 		return !S_ISREG(sb.st_mode) ? -EINVAL : -EFBIG;
 	}
-	if (sb.st_size > 0) {
-		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED) {
-			r = -errno;
-			close(fd);
-			plan_fail(&ld, "%s", strerror(-r));
-			return r;
+	buf = malloc(PLAN_FILE_MAX + 1);
+	while (buf && n <= PLAN_FILE_MAX) {
+		ssize_t k = read(fd, buf + n, PLAN_FILE_MAX + 1 - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			r = k < 0 ? -errno : 0;
+			break;
 		}
+		n += (size_t)k;
 	}
 	close(fd);
+	if (!buf || r < 0 || n > PLAN_FILE_MAX) {
+		free(buf);
+		r = !buf ? -ENOMEM : r < 0 ? r : -EFBIG;
+		plan_fail(ld, "%s", r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+		return r;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int plan_load(const char *path, const char *const *args, size_t nargs, const struct plan_images *images,
+	      struct plan **out, char *err, size_t errlen)
+{
+	struct plan_loader ld = { .name = path, .err = err, .errlen = errlen };
+	char *dir, *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!path || !out || (images && !images->open))
+		return -EINVAL;
+	r = plan_read_file(&ld, path, &text, &len);
+	if (r < 0)
+		return r;
 	dir = plan_dirname(path);
-	r = dir ? plan_parse_opts(path, dir, m, (size_t)sb.st_size, args, nargs, o, out, err, errlen)
-		: -ENOMEM;
+	r = dir ? plan_parse_with(path, dir, text, len, args, nargs, images, out, err, errlen) : -ENOMEM;
 	free(dir);
-	if (m)
-		munmap(m, (size_t)sb.st_size);
+	free(text);
 	return r;
 }

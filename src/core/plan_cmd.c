@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "common/macro.h"
 
@@ -364,13 +363,9 @@ static const struct plan_cmd *plan_cmd_find(const char *name, enum plan_proto pr
 static int plan_check_imx(struct plan_loader *ld, struct plan_step *step)
 {
 	const struct plan_image *img = step->image;
-	struct imx_image tmp;
-	const char *why = NULL;
 
-	if (!img->is_imx) {
-		imx_image_parse(img->data, img->size, &tmp, &why);
-		return plan_fail(ld, "%s: %s", step->file, why ? why : "not an i.MX boot image");
-	}
+	if (!img->is_imx)
+		return plan_fail(ld, "%s: %s", step->file, img->imx_why ? img->imx_why : "not an i.MX boot image");
 	if (img->imx.plugin & 1)
 		return plan_fail(ld, "%s: plugin images are not supported", step->file);
 	if (step->op == PLAN_OP_DCD && !img->imx.dcd_size)
@@ -381,10 +376,12 @@ static int plan_check_imx(struct plan_loader *ld, struct plan_step *step)
 	return 0;
 }
 
+/* The step's image; held in memory for what SDP, SDPU and SDPV send. */
 static int plan_open(struct plan_loader *ld, struct plan_step *step)
 {
-	const char *why = "out of memory";
-	int r = plan_image_open(ld, step->file, &step->image, &why);
+	unsigned how = step->proto != PLAN_PROTO_FB ? PLAN_IMAGE_IN_MEMORY : 0;
+	const char *why = ld->why;
+	int r = plan_image_open(ld, step->file, how, &step->image);
 
 	if (r == -ENOMEM)
 		return r;
@@ -410,7 +407,7 @@ static int plan_check_sdp(struct plan_loader *ld, struct plan_step *step)
 		return plan_fail(ld, "%s: -f FILE missing", op);
 	if (step->op == PLAN_OP_WRITE && !step->use_ivt && !step->has_addr)
 		return plan_fail(ld, "write: needs -addr ADDR or -ivt 0");
-	if (ld->flags & PLAN_LOAD_NO_IMAGES)
+	if (!ld->images)
 		return 0;
 	r = plan_open(ld, step);
 	if (r < 0)
@@ -435,45 +432,31 @@ static int plan_check_spl(struct plan_loader *ld, struct plan_step *step)
 	if (step->proto == PLAN_PROTO_SDPU && step->skipspl)
 		return plan_fail(ld, "write: -skipspl needs an SPL that uuu calls SDPV: (uuu: \"SPL doesn't "
 				 "support auto scan uboot position\"): use SDPV: or -offset N");
-	if (ld->flags & PLAN_LOAD_NO_IMAGES)
+	if (!ld->images)
 		return 0;
 	return plan_open(ld, step);
-}
-
-static bool plan_exists(const char *path, const char *suffix)
-{
-	char buf[4096];
-	struct stat sb;
-
-	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", path, suffix) >= sizeof(buf))
-		return false;
-	return stat(buf, &sb) == 0;
 }
 
 static int plan_check_fb_image(struct plan_loader *ld, struct plan_step *step)
 {
 	const struct plan_image *img;
-	struct sparse_info tmp;
-	const char *why = NULL;
 	int r;
 
 	if (!step->file)
 		return plan_fail(ld, "download: -f FILE missing");
-	if (ld->flags & PLAN_LOAD_NO_IMAGES)
+	if (!ld->images)
 		return 0;
 	r = plan_open(ld, step);
 	if (r < 0)
 		return r;
 	img = step->image;
-	if (!img->sparse_ok) {
-		sparse_probe(img->data, img->size, &tmp, &why);
-		return plan_fail(ld, "%s: %s", step->file, why ? why : "bad sparse image");
-	}
+	if (!img->sparse_ok)
+		return plan_fail(ld, "%s: %s", step->file, img->sparse_why ? img->sparse_why : "bad sparse image");
 	if (step->op == PLAN_OP_DOWNLOAD && img->size > UINT32_MAX)
 		return plan_fail(ld, "%s: %zu bytes do not fit in one download (4 GiB - 1)", step->file, img->size);
 	if (step->raw2sparse && img->sparse.sparse)
 		return plan_fail(ld, "%s: -raw2sparse given, but the image is already sparse", step->file);
-	if (step->raw2sparse && !step->no_bmap && plan_exists(img->path, ".bmap"))
+	if (step->raw2sparse && !step->no_bmap && img->has_bmap)
 		return plan_fail(ld, "%s.bmap exists and uuu would use it, but flashd does not support bmap: add -no-bmap",
 				 step->file);
 	if (step->scanterm && !img->sparse.sparse) {

@@ -43,11 +43,10 @@ struct plan_loader {
 	struct plan *p;
 	const char *name;
 	unsigned line;      /* 0: message without a line */
-	unsigned flags;
-	const struct plan_load_opts *opts; /* never NULL */
+	const struct plan_images *images; /* NULL: images are not opened */
 	char *err;
 	size_t errlen;
-	char why[512];      /* plan_image_open's reason when it is not static text */
+	char why[512];      /* the opener's reason */
 };
 
 /* Format "name:line: message" (or "name: message" for line 0) into the
@@ -100,18 +99,10 @@ struct plan_lex_tokens {
 int plan_lex_tokenize(const char *s, struct plan_lex_tokens *t);
 bool plan_lex_is_blank(char c);
 
-/* ---- plan_image.c ---- */
+/* ---- plan_image.c (the core's side of images; their I/O is the opener's) ---- */
 
-/* Open, map, hash and probe file (resolved against the plan's folder),
- * reusing an image of the plan already open for the same file, or an
- * unchanged one of ld->opts->reuse; a compressed file is decompressed into
- * ld->opts->cache_dir first. 0 and *img (borrowed from the plan), or -errno
- * with *why (static text, strerror text or ld->why). */
-int plan_image_open(struct plan_loader *ld, const char *file, struct plan_image **img,
-		    const char **why);
-/* -scanterm: find the uuu bootloader tag "UUUBURNXXOEUZX7+A-XY5601QQWWZ<n>END"
- * within the first limit bytes (0: all); the payload is the n bytes before
- * the tag. true and the range if found. */
-bool plan_image_scanterm(const struct plan_image *img, uint64_t limit, uint64_t *off, uint64_t *len);
-
+/* Have the opener open file (resolved against the plan's folder) as how
+ * (PLAN_IMAGE_*) asks, and keep it in the plan. 0 and *img (borrowed from
+ * the plan), or -errno with the reason in ld->why. */
+int plan_image_open(struct plan_loader *ld, const char *file, unsigned how, struct plan_image **img);
 #endif

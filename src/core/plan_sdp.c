@@ -6,6 +6,7 @@
 #include "plan_priv.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/macro.h"
@@ -28,22 +29,41 @@ static uint32_t plan_rd32(const uint8_t *p)
  * min(data, 8 MiB) - 93. Not a disk image: 0, the line uses the whole data
  * (uuu does the same). 1 and the range; -EINVAL (via plan_fail) for a disk
  * image without a valid tag, where uuu stops. */
-int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *step, uint64_t data_len,
-		      uint64_t *off, uint64_t *len)
+/* The first n bytes of step's image: in memory, or read into *tmp (freed
+ * by the caller). NULL with the reason via plan_fail in *r. */
+static const uint8_t *plan_sdp_head(struct plan_loader *ld, const struct plan_step *step, size_t n,
+				    uint8_t **tmp, int *r)
 {
-	const uint8_t *d = step->image->data;
-	size_t tl = strlen(PLAN_SDP_TAG), lim, end;
+	const struct plan_image *img = step->image;
+
+	*tmp = NULL;
+	if (img->data)
+		return img->data;
+	*tmp = malloc(n ? n : 1);
+	if (!*tmp) {
+		*r = -ENOMEM;
+		return NULL;
+	}
+	*r = imgsrc_read(&img->src, 0, *tmp, n);
+	if (*r < 0) {
+		*r = plan_fail(ld, "%s: -scanterm: reading the image: %s", step->file, strerror(-*r));
+		return NULL;
+	}
+	return *tmp;
+}
+
+static int plan_sdp_tag(struct plan_loader *ld, const struct plan_step *step, const uint8_t *d, size_t lim,
+			uint64_t *off, uint64_t *len)
+{
+	size_t tl = strlen(PLAN_SDP_TAG), end;
 	const uint8_t *t = NULL;
 	uint64_t n = 0;
 
-	if (data_len < 512 || d[510] != 0x55 || d[511] != 0xAA)
-		return 0;
-	lim = data_len < PLAN_SDP_SCANTERM_MAX ? (size_t)data_len : PLAN_SDP_SCANTERM_MAX;
 	if (lim > tl + 64 + 512) {
 		end = lim - tl - 64; /* last start uuu tries + 1 */
 		t = memmem(d + 512, end - 512 + tl - 1, PLAN_SDP_TAG, tl);
 	}
-	for (const uint8_t *c = t ? t + tl : NULL; c && c < d + data_len && *c >= '0' && *c <= '9'; c++)
+	for (const uint8_t *c = t ? t + tl : NULL; c && c < d + lim && *c >= '0' && *c <= '9'; c++)
 		n = n > UINT32_MAX ? n : n * 10 + (uint64_t)(*c - '0');
 	if (!t || n == 0)
 		return plan_fail(ld, "%s: -scanterm: a disk image (MBR) without uuu's bootloader tag in its "
@@ -56,6 +76,24 @@ int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *step, uint
 	*off = (uint64_t)(t - d) - n;
 	*len = n;
 	return 1;
+}
+
+int plan_sdp_scanterm(struct plan_loader *ld, const struct plan_step *step, uint64_t data_len,
+		      uint64_t *off, uint64_t *len)
+{
+	size_t lim = data_len < PLAN_SDP_SCANTERM_MAX ? (size_t)data_len : PLAN_SDP_SCANTERM_MAX;
+	uint8_t *tmp;
+	const uint8_t *d;
+	int r = 0;
+
+	if (data_len < 512)
+		return 0;
+	d = plan_sdp_head(ld, step, lim, &tmp, &r);
+	if (!d)
+		return r;
+	r = d[510] != 0x55 || d[511] != 0xAA ? 0 : plan_sdp_tag(ld, step, d, lim, off, len);
+	free(tmp);
+	return r;
 }
 
 /* ---- write ---- */

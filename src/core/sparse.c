@@ -3,6 +3,7 @@
 #include "flashd/sparse.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/sparse_priv.h"
@@ -35,7 +36,7 @@ void sparse_chunk_read(const uint8_t *p, uint16_t chunk_hdr_sz, struct sparse_ch
 	c->type = sparse_le16(p);
 	c->chunk_sz = sparse_le32(p + 4);
 	c->total_sz = sparse_le32(p + 8);
-	c->payload = p + chunk_hdr_sz;
+	c->payload = chunk_hdr_sz;
 }
 
 uint64_t sparse_min_piece(uint32_t blk_sz)
@@ -48,6 +49,15 @@ static int sparse_fail(const char **why, const char *msg)
 	if (why)
 		*why = msg;
 	return -EBADMSG;
+}
+
+/* The source could not be read: its error (not -EBADMSG: the image may be
+ * fine, its file is not what it was). */
+static int sparse_read_fail(const char **why, int err)
+{
+	if (why)
+		*why = "cannot read the image";
+	return err < 0 ? err : -EIO;
 }
 
 static uint32_t sparse_crc_zero_bits(uint32_t v, unsigned bits)
@@ -100,16 +110,22 @@ static void sparse_crc_fill(struct sparse_crc *c, const uint8_t pat[4], uint64_t
 	}
 }
 
-static int sparse_hdr_check(const uint8_t *buf, size_t len, struct sparse_hdr *h, const char **why)
+static int sparse_hdr_check(const struct imgsrc *src, struct sparse_hdr *h, const char **why)
 {
-	if (len < SPARSE_FILE_HDR_SZ)
+	uint8_t b[SPARSE_FILE_HDR_SZ];
+	int r;
+
+	if (src->len < SPARSE_FILE_HDR_SZ)
 		return sparse_fail(why, "truncated sparse file header");
-	sparse_hdr_read(buf, h);
+	r = imgsrc_read(src, 0, b, sizeof(b));
+	if (r < 0)
+		return sparse_read_fail(why, r);
+	sparse_hdr_read(b, h);
 	if (h->major != 1)
 		return sparse_fail(why, "unsupported sparse major version (not 1)");
 	if (h->file_hdr_sz < SPARSE_FILE_HDR_SZ)
 		return sparse_fail(why, "sparse file_hdr_sz below 28");
-	if (h->file_hdr_sz > len)
+	if (h->file_hdr_sz > src->len)
 		return sparse_fail(why, "sparse file header longer than the file");
 	if (h->chunk_hdr_sz < SPARSE_CHUNK_HDR_SZ)
 		return sparse_fail(why, "sparse chunk_hdr_sz below 12");
@@ -151,35 +167,67 @@ static int sparse_chunk_check(const struct sparse_hdr *h, const struct sparse_ch
 	}
 }
 
-static int sparse_chunk_crc(struct sparse_crc *crc, const struct sparse_hdr *h, const struct sparse_chunk *c,
-			    const char **why)
+/* The CRC of a RAW chunk's data, read in pieces of SPARSE_READ_BUF. */
+static int sparse_crc_raw(struct sparse_crc *crc, const struct imgsrc *src, uint64_t off, uint64_t n,
+			  uint8_t *tmp, const char **why)
+{
+	int err = 0;
+
+	while (n) {
+		size_t k = n < SPARSE_READ_BUF ? (size_t)n : SPARSE_READ_BUF;
+		const uint8_t *p = imgsrc_view(src, off, k, tmp, &err);
+
+		if (!p)
+			return sparse_read_fail(why, err);
+		crc->reg = sparse_crc_bytes(crc, crc->reg, p, k);
+		off += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int sparse_chunk_crc(struct sparse_crc *crc, const struct imgsrc *src, const struct sparse_hdr *h,
+			    const struct sparse_chunk *c, uint8_t *tmp, const char **why)
 {
 	static const uint8_t zero[4];
 	uint64_t units = (uint64_t)c->chunk_sz * (h->blk_sz / 4);
 
 	switch (c->type) {
 	case SPARSE_CHUNK_RAW:
-		crc->reg = sparse_crc_bytes(crc, crc->reg, c->payload, (size_t)c->chunk_sz * h->blk_sz);
-		return 0;
+		return sparse_crc_raw(crc, src, c->payload, (uint64_t)c->chunk_sz * h->blk_sz, tmp, why);
 	case SPARSE_CHUNK_FILL:
-		sparse_crc_fill(crc, c->payload, units);
+		sparse_crc_fill(crc, c->word, units);
 		return 0;
 	case SPARSE_CHUNK_DONT_CARE:
 		sparse_crc_fill(crc, zero, units);
 		return 0;
 	default: /* CRC32 (sparse_chunk_check ran before) */
-		if (sparse_le32(c->payload) != ~crc->reg)
+		if (sparse_le32(c->word) != ~crc->reg)
 			return sparse_fail(why, "CRC32 chunk does not match the data before it");
 		return 0;
 	}
 }
 
-/* Walk every chunk; with crc, also check the CRC32 chunks. */
-static int sparse_walk(const uint8_t *buf, size_t len, const struct sparse_hdr *h, struct sparse_crc *crc,
-		       bool *has_crc, const char **why)
+int sparse_chunk_load(const struct imgsrc *src, uint64_t off, uint16_t chunk_hdr_sz, struct sparse_chunk *c)
 {
-	size_t off = h->file_hdr_sz;
-	uint64_t blocks = 0;
+	uint8_t b[SPARSE_CHUNK_HDR_SZ];
+	int r = imgsrc_read(src, off, b, sizeof(b));
+
+	if (r < 0)
+		return r;
+	sparse_chunk_read(b, chunk_hdr_sz, c);
+	c->payload += off;
+	memset(c->word, 0, sizeof(c->word));
+	if ((c->type == SPARSE_CHUNK_FILL || c->type == SPARSE_CHUNK_CRC32) && c->payload + 4 <= src->len)
+		r = imgsrc_read(src, c->payload, c->word, 4);
+	return r;
+}
+
+/* Walk every chunk; with crc, also check the CRC32 chunks. */
+static int sparse_walk(const struct imgsrc *src, const struct sparse_hdr *h, struct sparse_crc *crc,
+		       uint8_t *tmp, bool *has_crc, const char **why)
+{
+	uint64_t off = h->file_hdr_sz, len = src->len, blocks = 0;
 	int r;
 
 	for (uint32_t i = 0; i < h->total_chunks; i++) {
@@ -187,7 +235,9 @@ static int sparse_walk(const uint8_t *buf, size_t len, const struct sparse_hdr *
 
 		if (len - off < h->chunk_hdr_sz)
 			return sparse_fail(why, "sparse file ends before its last chunk");
-		sparse_chunk_read(buf + off, h->chunk_hdr_sz, &c);
+		r = sparse_chunk_load(src, off, h->chunk_hdr_sz, &c);
+		if (r < 0)
+			return sparse_read_fail(why, r);
 		r = sparse_chunk_check(h, &c, why);
 		if (r < 0)
 			return r;
@@ -199,7 +249,7 @@ static int sparse_walk(const uint8_t *buf, size_t len, const struct sparse_hdr *
 		if (c.type == SPARSE_CHUNK_CRC32)
 			*has_crc = true;
 		if (crc) {
-			r = sparse_chunk_crc(crc, h, &c, why);
+			r = sparse_chunk_crc(crc, src, h, &c, tmp, why);
 			if (r < 0)
 				return r;
 		}
@@ -212,35 +262,53 @@ static int sparse_walk(const uint8_t *buf, size_t len, const struct sparse_hdr *
 	return 0;
 }
 
-static int sparse_check(const uint8_t *buf, size_t len, struct sparse_hdr *h, const char **why)
+static int sparse_check(const struct imgsrc *src, struct sparse_hdr *h, const char **why)
 {
-	struct sparse_crc crc;
+	struct sparse_crc *crc;
+	uint8_t *tmp;
 	bool has_crc = false;
 	int r;
 
-	r = sparse_hdr_check(buf, len, h, why);
+	r = sparse_hdr_check(src, h, why);
 	if (r < 0)
 		return r;
-	r = sparse_walk(buf, len, h, NULL, &has_crc, why);
+	r = sparse_walk(src, h, NULL, NULL, &has_crc, why);
 	if (r < 0 || !has_crc)
 		return r;
 	/* only files with CRC32 chunks pay for the CRC, in a second walk */
-	sparse_crc_init(&crc);
-	return sparse_walk(buf, len, h, &crc, &has_crc, why);
+	crc = malloc(sizeof(*crc));
+	tmp = src->mem ? NULL : malloc(SPARSE_READ_BUF);
+	if (!crc || (!src->mem && !tmp)) {
+		free(crc);
+		free(tmp);
+		if (why)
+			*why = "out of memory";
+		return -ENOMEM;
+	}
+	sparse_crc_init(crc);
+	r = sparse_walk(src, h, crc, tmp, &has_crc, why);
+	free(crc);
+	free(tmp);
+	return r;
 }
 
-int sparse_probe(const uint8_t *buf, size_t len, struct sparse_info *info, const char **why)
+int sparse_probe_src(const struct imgsrc *src, struct sparse_info *info, const char **why)
 {
 	struct sparse_hdr h;
+	uint8_t magic[4];
+	uint64_t len = src ? src->len : 0;
 	int r;
 
-	if (!info || (!buf && len))
+	if (!info || !src)
 		return -EINVAL;
-	if (len < 4 || sparse_le32(buf) != SPARSE_MAGIC) {
+	r = len < 4 ? 0 : imgsrc_read(src, 0, magic, 4);
+	if (r < 0)
+		return sparse_read_fail(why, r);
+	if (len < 4 || sparse_le32(magic) != SPARSE_MAGIC) {
 		*info = (struct sparse_info){ .sparse = false, .size = len, .expanded_size = len };
 		return 0;
 	}
-	r = sparse_check(buf, len, &h, why);
+	r = sparse_check(src, &h, why);
 	if (r < 0)
 		return r;
 	*info = (struct sparse_info){
@@ -252,4 +320,13 @@ int sparse_probe(const uint8_t *buf, size_t len, struct sparse_info *info, const
 		.expanded_size = (uint64_t)h.total_blks * h.blk_sz,
 	};
 	return 0;
+}
+
+int sparse_probe(const uint8_t *buf, size_t len, struct sparse_info *info, const char **why)
+{
+	struct imgsrc src = imgsrc_mem(buf, len);
+
+	if (!buf && len)
+		return -EINVAL;
+	return sparse_probe_src(&src, info, why);
 }

@@ -22,7 +22,8 @@ struct sparse_chunk {
 	uint16_t type;
 	uint32_t chunk_sz;
 	uint32_t total_sz;
-	const uint8_t *payload; /* after chunk_hdr_sz header bytes */
+	uint64_t payload;       /* offset of what follows the chunk_hdr_sz header bytes */
+	uint8_t word[4];        /* FILL: the pattern; CRC32: the CRC (little endian) */
 };
 
 static inline uint16_t sparse_le16(const uint8_t *p)
@@ -62,7 +63,14 @@ bool sparse_block_fill(const uint8_t *p, uint32_t blk_sz, uint32_t *pattern);
 
 /* Decode a file header (buf holds ≥ SPARSE_FILE_HDR_SZ bytes; no checks). */
 void sparse_hdr_read(const uint8_t *buf, struct sparse_hdr *h);
-/* Decode the chunk header at p (p holds ≥ chunk_hdr_sz bytes; no checks). */
+/* Decode the 12 chunk header bytes at p (no checks): payload is set to
+ * chunk_hdr_sz, the offset from the chunk's start. */
 void sparse_chunk_read(const uint8_t *p, uint16_t chunk_hdr_sz, struct sparse_chunk *c);
+/* Read and decode the chunk at off of src: payload is an offset in src,
+ * word its first 4 payload bytes (FILL, CRC32). 0 or imgsrc_read's error. */
+int sparse_chunk_load(const struct imgsrc *src, uint64_t off, uint16_t chunk_hdr_sz, struct sparse_chunk *c);
+
+/* Bytes of image read at a time where the source is not in memory. */
+#define SPARSE_READ_BUF (64u << 10)
 
 #endif

@@ -2,7 +2,7 @@
  * "cache" in the state directory, the results journal's folder
  * (/var/lib/flashd/cache by default; systemd's StateDirectory). The plan
  * core knows no state directory: the daemon and `flashd --check-plan` pass
- * this folder to plan_load_ex. */
+ * this folder to the image opener (image.h). */
 #ifndef FLASHD_DAEMON_CACHEDIR_H
 #define FLASHD_DAEMON_CACHEDIR_H
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/cachedir.h"
+#include "daemon/image.h"
 #include "flashd/conf.h"
 #include "flashd/fastboot.h"
 #include "flashd/plan.h"
@@ -162,7 +163,9 @@ static int checkplan_fb(const struct plan *p, const struct plan_step *step, uint
 	}
 	if (step->sparse_limit && step->sparse_limit < so.max_piece)
 		so.max_piece = step->sparse_limit;
-	r = sparse_count_pieces(img->data + step->image_offset, (size_t)step->image_len, &so, &fb->pieces, &why);
+	struct imgsrc src = imgsrc_sub(&img->src, step->image_offset, step->image_len);
+
+	r = sparse_count_pieces(&src, &so, &fb->pieces, &why);
 	if (r < 0) {
 		fprintf(stderr, "%s:%u: %s: %s\n", plan_path(p), step->line, step->file,
 			why ? why : "cannot be split to max-download-size");
@@ -421,7 +424,7 @@ static void checkplan_progress(void *ud, const char *file, uint64_t done, uint64
 int checkplan_main(int argc, char **argv)
 {
 	struct checkplan_opts o = { 0 };
-	struct plan_load_opts lo = { 0 };
+	struct image_opts lo = { 0 };
 	struct plan *p;
 	char err[1024], cache[4096];
 	bool priv = false;
@@ -437,7 +440,7 @@ int checkplan_main(int argc, char **argv)
 		return CHECKPLAN_EXIT_USAGE;
 	lo.cache_dir = cache;
 	lo.progress = isatty(STDERR_FILENO) ? checkplan_progress : NULL;
-	r = plan_load_ex(o.plan, o.args, o.nargs, &lo, &p, err, sizeof(err));
+	r = image_plan_load(o.plan, o.args, o.nargs, &lo, &p, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));
 		r = CHECKPLAN_EXIT_PLAN;

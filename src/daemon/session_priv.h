@@ -6,7 +6,8 @@
  * Lifetime: live counts transfers submitted whose callback has not run,
  * busy the callbacks of ours on the stack. *_free() (session_free) and the
  * end of the flow (session_finish) cancel everything in flight; the memory
- * (and the plan reference, hence the image mapping) is released by
+ * (and the plan reference, hence its images and their file descriptors)
+ * is released by
  * whichever of session_free() or the last callback sees
  * freed && live == 0 && busy == 0. Every callback bails out before touching
  * the protocol state once the session is not active, and every place that

@@ -149,7 +149,7 @@ static void station_load_free(struct station_load *l)
 	free(l);
 }
 
-/* On the loader thread (plan_load_opts.progress). */
+/* On the loader thread (image_opts.progress). */
 static void station_load_progress(void *ud, const char *file, uint64_t done, uint64_t total)
 {
 	struct station_load *l = ud;
@@ -165,7 +165,7 @@ static void station_load_progress(void *ud, const char *file, uint64_t done, uin
 static void station_load_run(struct worker_job *j)
 {
 	struct station_load *l = (struct station_load *)j;
-	struct plan_load_opts o = { .progress = station_load_progress, .ud = l,
+	struct image_opts o = { .progress = station_load_progress, .ud = l,
 				    .reuse = l->reuse, .nreuse = l->nreuse };
 	char *errors = NULL;
 	int r;
@@ -175,7 +175,7 @@ static void station_load_run(struct worker_job *j)
 	pthread_mutex_unlock(&l->mu);
 	if (l->kind == STATION_LOAD_USE) {
 		o.cache_dir = l->cache;
-		r = plan_load_ex(l->path, (const char *const *)l->args, l->nargs, &o, &l->plan, l->err,
+		r = image_plan_load(l->path, (const char *const *)l->args, l->nargs, &o, &l->plan, l->err,
 				 sizeof(l->err));
 		l->r = r < 0 && r != -ENOMEM ? -EINVAL : r;
 		return;

@@ -58,11 +58,11 @@ void station_plans_clear(struct station_plan_set *s)
 /* Every plan the configuration names, images decompressed into the cache
  * beside its journal (daemon/cachedir.h); base supplies progress and the
  * plans whose unchanged images are reused. */
-int station_plans_load_opts(const struct conf *c, const struct plan_load_opts *base,
+int station_plans_load_opts(const struct conf *c, const struct image_opts *base,
 			    struct station_plan_set *out, char *err, size_t errlen)
 {
 	struct station_plan_set s = { 0 };
-	struct plan_load_opts o = *base;
+	struct image_opts o = *base;
 	char cache[4096];
 	int r;
 
@@ -72,7 +72,7 @@ int station_plans_load_opts(const struct conf *c, const struct plan_load_opts *b
 	}
 	o.cache_dir = cache;
 	if (c->plan) {
-		r = plan_load_ex(c->plan, (const char *const *)c->plan_args, c->nplan_args, &o, &s.plan,
+		r = image_plan_load(c->plan, (const char *const *)c->plan_args, c->nplan_args, &o, &s.plan,
 				 err, errlen);
 		if (r < 0)
 			return r;
@@ -92,7 +92,7 @@ int station_plans_load_opts(const struct conf *c, const struct plan_load_opts *b
 		if (same) {
 			sel->plan = plan_ref(same);
 		} else {
-			r = plan_load_ex(cp->plan, (const char *const *)cp->plan_args, cp->nplan_args,
+			r = image_plan_load(cp->plan, (const char *const *)cp->plan_args, cp->nplan_args,
 					 &o, &sel->plan, err, errlen);
 			if (r < 0)
 				goto fail;
@@ -160,7 +160,7 @@ void station_plans_log_images(const struct station_plan_set *s, const struct sta
 int station_plans_load(const struct conf *c, struct station_plan_set *out, char *err,
 		       size_t errlen)
 {
-	const struct plan_load_opts o = { 0 };
+	const struct image_opts o = { 0 };
 	int r = station_plans_load_opts(c, &o, out, err, errlen);
 
 	if (r >= 0)

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "daemon/image.h"
 #include "daemon/session.h"
 #include "daemon/stats.h"
 #include "flashd/conf.h"
@@ -78,7 +79,7 @@ int64_t station_wall_ms(uint64_t mono_ms); /* unix ms of a monotonic time */
 /* station_plan.c */
 int station_plans_load(const struct conf *c, struct station_plan_set *out, char *err, size_t errlen);
 /* Same with base's progress and reuse (the cache folder comes from c). */
-int station_plans_load_opts(const struct conf *c, const struct plan_load_opts *base,
+int station_plans_load_opts(const struct conf *c, const struct image_opts *base,
 			    struct station_plan_set *out, char *err, size_t errlen);
 /* Log (info) each compressed image: both hashes, and whether it was
  * decompressed, taken from the cache or kept from the plans of old. */

@@ -1,5 +1,5 @@
 /* worker: one background thread for blocking work the event loop must not
- * do itself — loading plans (mmap and SHA-256 of every image: seconds per
+ * do itself — loading plans (reading and SHA-256 of every image: seconds per
  * GB). Jobs run one at a time, in submission order; each job's done() then
  * runs on the loop, in the same order.
  *

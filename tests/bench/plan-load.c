@@ -28,6 +28,7 @@
 #include <zstd.h>
 
 #include "flashd/decompress.h"
+#include "daemon/image.h"
 #include "flashd/plan.h"
 
 #define CHUNK (1u << 20)
@@ -224,13 +225,13 @@ struct timing {
 	double wall, cpu;
 };
 
-static struct plan *load(const char *planpath, const struct plan_load_opts *o, struct timing *t)
+static struct plan *load(const char *planpath, const struct image_opts *o, struct timing *t)
 {
 	char err[1024];
 	struct plan *p = NULL;
 	double w0 = now(), c0 = cpu();
 
-	if (plan_load_ex(planpath, NULL, 0, o, &p, err, sizeof(err)) < 0) {
+	if (image_plan_load(planpath, NULL, 0, o, &p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "plan-load: %s\n", err);
 		exit(1);
 	}
@@ -251,7 +252,7 @@ static void rm_cache(const char *cache)
 static void bench_format(const char *dir, enum decompress_format f, size_t mib)
 {
 	char planpath[4096], cache[4096], text[256], img[4096];
-	struct plan_load_opts o = { 0 };
+	struct image_opts o = { 0 };
 	struct timing cold, hit, reuse;
 	struct plan *p, *q, *r;
 	struct stat st;

@@ -74,7 +74,7 @@ static void bench_build(uint8_t *img, size_t len, uint64_t *zero_bytes, uint64_t
 static int bench_count(const uint8_t *img, size_t len, const struct sparse_opts *o, uint64_t *pieces)
 {
 	const char *why = "";
-	int r = sparse_count_pieces(img, len, o, pieces, &why);
+	int r = sparse_count_pieces(IMGSRC_MEM(img, len), o, pieces, &why);
 
 	if (r < 0)
 		fprintf(stderr, "sparse_count_pieces: %d %s\n", r, why);
@@ -87,7 +87,7 @@ static int bench_write(const uint8_t *img, size_t len, const struct sparse_opts 
 	struct sparse_piece pc;
 	const char *why = "";
 	uint64_t n = 0, bytes = 0, segs = 0;
-	int r = sparse_writer_new(img, len, o, &w, &why);
+	int r = sparse_writer_new(IMGSRC_MEM(img, len), o, &w, &why);
 
 	if (r < 0) {
 		fprintf(stderr, "sparse_writer_new: %d %s\n", r, why);

@@ -32,7 +32,7 @@ static void check_step(const struct plan_step *s, unsigned lines)
 	if ((s->op == PLAN_OP_FLASH || s->op == PLAN_OP_DOWNLOAD || s->op == PLAN_OP_BOOT) &&
 	    s->runs_on_imx6 && !s->file)
 		abort();
-	if (s->image) /* PLAN_LOAD_NO_IMAGES */
+	if (s->image) /* no opener: never set */
 		abort();
 }
 
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < size; i++)
 		lines += data[i] == '\n';
-	r = plan_parse("fuzz.lst", NULL, (const char *)data, size, args, nargs, PLAN_LOAD_NO_IMAGES, &p, err,
+	r = plan_parse("fuzz.lst", NULL, (const char *)data, size, args, nargs, NULL, &p, err,
 		       sizeof(err));
 	if (r < 0) {
 		if (p || strncmp(err, "fuzz.lst", 8) != 0)

@@ -49,14 +49,15 @@ static void fuzz_piece(const uint8_t *data, size_t size, const struct sparse_opt
 	FUZZ_CHECK(pc->size <= o->max_piece);
 	if (!pc->sparse) {
 		FUZZ_CHECK(!in->sparse && !o->raw2sparse && size <= o->max_piece);
-		FUZZ_CHECK(pc->nseg == 1 && pc->seg[0].data == data && pc->seg[0].len == size);
+		FUZZ_CHECK(pc->nseg == 1 && !pc->seg[0].gen && pc->seg[0].off == 0 && pc->seg[0].len == size);
 		return;
 	}
 	p = malloc(pc->size);
 	FUZZ_CHECK(p);
 	for (size_t i = 0; i < pc->nseg; i++) {
 		FUZZ_CHECK(pc->seg[i].len <= pc->size - at);
-		memcpy(p + at, pc->seg[i].data, pc->seg[i].len);
+		FUZZ_CHECK(pc->seg[i].gen || (pc->seg[i].off <= size && pc->seg[i].len <= size - pc->seg[i].off));
+		memcpy(p + at, pc->seg[i].gen ? pc->seg[i].gen : data + pc->seg[i].off, pc->seg[i].len);
 		at += pc->seg[i].len;
 	}
 	FUZZ_CHECK(at == pc->size);
@@ -77,7 +78,7 @@ static void fuzz_writer(const uint8_t *data, size_t size, const struct sparse_op
 	uint64_t n = 0, counted = 0;
 	int r;
 
-	r = sparse_writer_new(data, size, o, &w, &why);
+	r = sparse_writer_new(IMGSRC_MEM(data, size), o, &w, &why);
 	if (r < 0) {
 		/* only an empty raw image is refused once probe accepted it */
 		FUZZ_CHECK(r == -EINVAL && why && !in->sparse && size == 0);
@@ -90,7 +91,7 @@ static void fuzz_writer(const uint8_t *data, size_t size, const struct sparse_op
 	FUZZ_CHECK(r == 0 && n >= 1);
 	FUZZ_CHECK(sparse_writer_next(w, &pc) == 0);
 	sparse_writer_free(w);
-	FUZZ_CHECK(sparse_count_pieces(data, size, o, &counted, &why) == 0 && counted == n);
+	FUZZ_CHECK(sparse_count_pieces(IMGSRC_MEM(data, size), o, &counted, &why) == 0 && counted == n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

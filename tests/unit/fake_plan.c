@@ -45,6 +45,7 @@ void fake_plan_image(struct plan_image *img, const char *path, const uint8_t *da
 	img->path = (char *)path;
 	img->data = data;
 	img->size = size;
+	img->src = imgsrc_mem(data, size);
 	img->is_imx = imx_image_parse(data, size, &img->imx, &why) == 0;
 	img->sparse_ok = sparse_probe(data, size, &img->sparse, &why) == 0;
 }

@@ -1,6 +1,8 @@
 /* plan-testlib: the plan unit tests' shared fixture (see plan-testlib.h). */
 #include "plan-testlib.h"
 
+#include "daemon/image.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,7 +73,7 @@ int plantest_load_len(const char *text, size_t len, const char *const *args, siz
 		      struct plan **p, char *err, size_t errlen)
 {
 	testutil_write_file(plantest_planpath, text, len);
-	return plan_load(plantest_planpath, args, nargs, 0, p, err, errlen);
+	return image_plan_load(plantest_planpath, args, nargs, NULL, p, err, errlen);
 }
 
 struct plan *plantest_load_ok(const char *text, const char *const *args, size_t nargs)

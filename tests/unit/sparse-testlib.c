@@ -316,7 +316,7 @@ void check_with_simg2img(const struct tmpdir *t, const uint8_t *piece, size_t n,
 	free(got);
 }
 
-uint8_t *piece_concat(const struct sparse_piece *pc)
+uint8_t *piece_concat(const struct sparse_piece *pc, const uint8_t *img)
 {
 	uint8_t *p = malloc(pc->size ? pc->size : 1);
 	size_t at = 0;
@@ -324,7 +324,7 @@ uint8_t *piece_concat(const struct sparse_piece *pc)
 	assert_non_null(p);
 	for (size_t i = 0; i < pc->nseg; i++) {
 		assert_true(at + pc->seg[i].len <= pc->size);
-		memcpy(p + at, pc->seg[i].data, pc->seg[i].len);
+		memcpy(p + at, seg_bytes(&pc->seg[i], img), pc->seg[i].len);
 		at += pc->seg[i].len;
 	}
 	assert_true(at == pc->size);

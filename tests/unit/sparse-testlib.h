@@ -65,7 +65,13 @@ void tmpdir_free(struct tmpdir *t, const char *const *names);
 /* expand one piece with simg2img: RAW/FILL ranges match expect, skips are 0 */
 void check_with_simg2img(const struct tmpdir *t, const uint8_t *piece, size_t n, const uint8_t *expect);
 /* a piece's segments in one malloc'd buffer */
-uint8_t *piece_concat(const struct sparse_piece *pc);
+/* A piece's bytes (its image segments are ranges of img). */
+uint8_t *piece_concat(const struct sparse_piece *pc, const uint8_t *img);
+/* Where segment g's bytes are: generated, or in img. */
+static inline const uint8_t *seg_bytes(const struct sparse_seg *g, const uint8_t *img)
+{
+	return g->gen ? g->gen : img + g->off;
+}
 /* random raw image: runs of data, zero, fill and near-fill unit blocks,
  * odd length one time in two (malloc'd) */
 uint8_t *gen_raw(struct rng *r, uint32_t unit, uint32_t max_units, size_t *len);

@@ -216,18 +216,18 @@ void control_pending_done(struct control_pending *p, int r, const char *err)
 	snprintf(p->err, sizeof(p->err), "%s", err ? err : "");
 }
 
-/* ---- plan_load_ex, wrapped ---- */
+/* ---- image_plan_load, wrapped ---- */
 
 struct fake_load_state fl;
 static sem_t fl_release;
 
-int __real_plan_load_ex(const char *path, const char *const *args, size_t nargs,
-			const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen);
-int __wrap_plan_load_ex(const char *path, const char *const *args, size_t nargs,
-			const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen);
+int __real_image_plan_load(const char *path, const char *const *args, size_t nargs,
+			const struct image_opts *o, struct plan **out, char *err, size_t errlen);
+int __wrap_image_plan_load(const char *path, const char *const *args, size_t nargs,
+			const struct image_opts *o, struct plan **out, char *err, size_t errlen);
 
-int __wrap_plan_load_ex(const char *path, const char *const *args, size_t nargs,
-			const struct plan_load_opts *o, struct plan **out, char *err, size_t errlen)
+int __wrap_image_plan_load(const char *path, const char *const *args, size_t nargs,
+			const struct image_opts *o, struct plan **out, char *err, size_t errlen)
 {
 	__atomic_add_fetch(&fl.calls, 1, __ATOMIC_SEQ_CST);
 	if (pthread_equal(pthread_self(), fl.loop_thread))
@@ -245,7 +245,7 @@ int __wrap_plan_load_ex(const char *path, const char *const *args, size_t nargs,
 			return -ETIMEDOUT;
 		}
 	}
-	return __real_plan_load_ex(path, args, nargs, o, out, err, errlen);
+	return __real_image_plan_load(path, args, nargs, o, out, err, errlen);
 }
 
 void fake_load_init(void)

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <jansson.h>
 
+#include "daemon/image.h"
 #include "daemon/session.h"
 #include "daemon/usb.h"
 
@@ -59,7 +60,7 @@ struct control_pending {
 	char err[2048];
 };
 
-/* plan_load_ex, wrapped (-Wl,--wrap=plan_load_ex): counts calls and where they
+/* image_plan_load, wrapped (-Wl,--wrap=image_plan_load): counts calls and where they
  * run, and can hold them until the test releases them. */
 struct fake_load_state {
 	pthread_t loop_thread;   /* set by fake_load_init */

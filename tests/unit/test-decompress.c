@@ -1,6 +1,7 @@
 /* test-decompress: magic detection, the four decoders on streams made here
  * with the libraries' own compressors (single, concatenated, truncated,
  * corrupt), holes kept in the output, the size limit, and the cache. */
+#include "daemon/decompress_cache.h"
 #include "flashd/decompress.h"
 
 #include <bzlib.h>

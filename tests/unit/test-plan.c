@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/image.h"
 #include "flashd/plan.h"
 #include "plan-testlib.h"
 #include "testutil.h"
@@ -606,10 +607,10 @@ static void test_hostile(void **state)
 	plan_unref(plantest_load_ok("# Größe\nFB: ucmd echo \xc3\xa9\xe2\x82\xac\n", NULL, 0));
 	/* size limits */
 	memset(big, '#', PLAN_FILE_MAX + 1);
-	assert_int_equal(plan_parse("big", NULL, big, PLAN_FILE_MAX + 1, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(plan_parse("big", NULL, big, PLAN_FILE_MAX + 1, NULL, 0, NULL, &p, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "big: larger than 1048576 bytes");
 	testutil_write_file(plantest_plan(), big, PLAN_FILE_MAX + 1);
-	assert_int_equal(plan_load(plantest_plan(), NULL, 0, 0, &p, err, sizeof(err)), -EFBIG);
+	assert_int_equal(image_plan_load(plantest_plan(), NULL, 0, NULL, &p, err, sizeof(err)), -EFBIG);
 	assert_non_null(strstr(err, "plan.lst: larger than 1 MiB"));
 	assert_ptr_equal(p, (struct plan *)0x1);
 	/* too many steps */
@@ -628,39 +629,39 @@ static void test_load_errors(void **state)
 	struct plan *p = (struct plan *)0x1;
 	char err[256], small[16];
 
-	assert_int_equal(plan_load(plantest_path("none.lst"), NULL, 0, 0, &p, err, sizeof(err)),
+	assert_int_equal(image_plan_load(plantest_path("none.lst"), NULL, 0, NULL, &p, err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "none.lst: No such file or directory"));
-	assert_int_equal(plan_load(plantest_dir(), NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(image_plan_load(plantest_dir(), NULL, 0, NULL, &p, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, ": not a regular file"));
-	assert_int_equal(plan_load(plantest_path("fifo"), NULL, 0, 0, &p, err, sizeof(err)),
+	assert_int_equal(image_plan_load(plantest_path("fifo"), NULL, 0, NULL, &p, err, sizeof(err)),
 			 -EINVAL);
-	assert_int_equal(plan_load(plantest_path("loop"), NULL, 0, 0, &p, err, sizeof(err)),
+	assert_int_equal(image_plan_load(plantest_path("loop"), NULL, 0, NULL, &p, err, sizeof(err)),
 			 -ELOOP);
 	assert_ptr_equal(p, (struct plan *)0x1);
 	/* a small error buffer: truncated, terminated; none at all is fine too */
-	assert_int_equal(plan_load(plantest_path("none.lst"), NULL, 0, 0, &p, small, sizeof(small)),
+	assert_int_equal(image_plan_load(plantest_path("none.lst"), NULL, 0, NULL, &p, small, sizeof(small)),
 			 -ENOENT);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
-	assert_int_equal(plan_load(plantest_path("none.lst"), NULL, 0, 0, &p, NULL, 0), -ENOENT);
-	assert_int_equal(plan_parse("x", NULL, "FB: frob\n", 9, NULL, 0, 0, &p, NULL, 0), -EINVAL);
-	assert_int_equal(plan_load(NULL, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(image_plan_load(plantest_path("none.lst"), NULL, 0, NULL, &p, NULL, 0), -ENOENT);
+	assert_int_equal(plan_parse("x", NULL, "FB: frob\n", 9, NULL, 0, NULL, &p, NULL, 0), -EINVAL);
+	assert_int_equal(image_plan_load(NULL, NULL, 0, NULL, &p, err, sizeof(err)), -EINVAL);
 	/* a plan path without a folder, and one in / */
 	{
 		char cwd[512];
 		assert_non_null(getcwd(cwd, sizeof(cwd)));
 		assert_int_equal(chdir(plantest_dir()), 0);
 		testutil_write_file(plantest_plan(), "FB: flash a rootfs.img\n", 23);
-		assert_int_equal(plan_load("plan.lst", NULL, 0, 0, &p, err, sizeof(err)), 0);
+		assert_int_equal(image_plan_load("plan.lst", NULL, 0, NULL, &p, err, sizeof(err)), 0);
 		assert_string_equal(plan_step(p, 0)->image->path, "./rootfs.img");
 		plan_unref(p);
 		p = (struct plan *)0x1;
 		assert_int_equal(chdir(cwd), 0);
-		if (plan_load("/nonexistent-flashd.lst", NULL, 0, 0, &p, err, sizeof(err)) != -ENOENT)
+		if (image_plan_load("/nonexistent-flashd.lst", NULL, 0, NULL, &p, err, sizeof(err)) != -ENOENT)
 			fail();
 	}
-	assert_int_equal(plan_parse("x", NULL, NULL, 5, NULL, 0, 0, &p, err, sizeof(err)), -EINVAL);
-	assert_int_equal(plan_parse("x", NULL, "FB: done\n", 9, NULL, 1, 0, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(plan_parse("x", NULL, NULL, 5, NULL, 0, NULL, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(plan_parse("x", NULL, "FB: done\n", 9, NULL, 1, NULL, &p, err, sizeof(err)), -EINVAL);
 	assert_ptr_equal(p, (struct plan *)0x1);
 }
 
@@ -670,7 +671,7 @@ static void test_no_images_flag(void **state)
 	struct plan *p = NULL;
 	char err[256];
 
-	assert_int_equal(plan_parse("mem", "/nonexistent", text, strlen(text), NULL, 0, PLAN_LOAD_NO_IMAGES,
+	assert_int_equal(plan_parse("mem", "/nonexistent", text, strlen(text), NULL, 0, NULL,
 				    &p, err, sizeof(err)), 0);
 	assert_int_equal(plan_n_steps(p), 3);
 	assert_null(plan_step(p, 0)->image);
@@ -680,7 +681,7 @@ static void test_no_images_flag(void **state)
 	assert_string_equal(plan_path(p), "mem");
 	plan_unref(p);
 	/* syntax is still checked */
-	assert_int_equal(plan_parse("mem", NULL, "SDP: boot\n", 10, NULL, 0, PLAN_LOAD_NO_IMAGES, &p, err,
+	assert_int_equal(plan_parse("mem", NULL, "SDP: boot\n", 10, NULL, 0, NULL, &p, err,
 				    sizeof(err)), -EINVAL);
 	assert_string_equal(err, "mem:1: boot: -f FILE missing");
 }
@@ -740,17 +741,17 @@ static void test_shipped_plans(void **state)
 	struct plan *p = NULL;
 
 	snprintf(path, sizeof(path), "%s/conf/plans/full.lst", top);
-	if (plan_load(path, full, 5, 0, &p, err, sizeof(err)) < 0)
+	if (image_plan_load(path, full, 5, NULL, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_true(plan_n_steps(p) > 6);
 	plan_unref(p);
 	snprintf(path, sizeof(path), "%s/conf/plans/bootloader.lst", top);
-	if (plan_load(path, boot, 2, 0, &p, err, sizeof(err)) < 0)
+	if (image_plan_load(path, boot, 2, NULL, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	plan_unref(p);
 	/* a missing argument is refused with file:line */
 	snprintf(path, sizeof(path), "%s/conf/plans/bootloader.lst", top);
-	assert_true(plan_load(path, boot, 1, 0, &p, err, sizeof(err)) < 0);
+	assert_true(image_plan_load(path, boot, 1, NULL, &p, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "bootloader.lst:"));
 }
 

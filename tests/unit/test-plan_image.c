@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/image.h"
 #include "flashd/plan.h"
 #include "flashd/sparse.h"
 #include "plan-testlib.h"
@@ -59,8 +61,10 @@ static struct plan *load_image(const char *image, bool raw2sparse)
 	char text[700], err[1024];
 	struct plan *p = NULL;
 
+	struct plan_images im = image_opener(NULL);
+
 	snprintf(text, sizeof(text), "FB: flash %smmc0 %s\n", raw2sparse ? "-raw2sparse " : "", image);
-	if (plan_parse("t.lst", plantest_dir(), text, strlen(text), NULL, 0, 0, &p, err,
+	if (plan_parse("t.lst", plantest_dir(), text, strlen(text), NULL, 0, &im, &p, err,
 		       sizeof(err)) < 0)
 		fail_msg("plan: %s", err);
 	assert_int_equal(plan_n_images(p), 1);
@@ -208,6 +212,110 @@ static void test_sparse_image_no_map(void **state)
 	plan_unref(p);
 }
 
+static uint8_t *disk_image(size_t *n);
+
+/* All bytes of an image, read through its source as a board would get them. */
+static uint8_t *read_all(const struct plan_image *img)
+{
+	uint8_t *b = malloc(img->size ? img->size : 1);
+
+	assert_non_null(b);
+	assert_int_equal(imgsrc_read(&img->src, 0, b, img->size), 0);
+	return b;
+}
+
+/* Is path mapped in this process? */
+static bool mapped(const char *path)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	bool found = false;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, path))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/* Coarse timestamps (a jiffy): wait so that a change gets a new ctime. */
+static void next_tick(void)
+{
+	usleep(20000);
+}
+
+/* Issue 11, defect 1: an image that flashd reads when sending is never
+ * mapped; truncated or rewritten after the load, every read (and
+ * image_fresh) fails with -ESTALE and the reason, never SIGBUS and never
+ * bytes the hash does not describe. */
+static void test_changed_image_fails(void **state)
+{
+	size_t n;
+	uint8_t *d = disk_image(&n), *got, byte;
+	struct plan *p;
+	struct plan_image *img;
+	int fd;
+
+	testutil_write_file(plantest_path("ch.img"), d, n);
+	p = load_image("ch.img", true);
+	img = plan_image(p, 0);
+	assert_null(img->data);
+	assert_false(mapped(plantest_path("ch.img")));
+	got = read_all(img);
+	assert_memory_equal(got, d, n);
+	free(got);
+	assert_int_equal(image_fresh(img), 0);
+	/* rewritten in place, same size */
+	next_tick();
+	fd = open(plantest_path("ch.img"), O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 4096), 1);
+	assert_int_equal(imgsrc_read(&img->src, 0, &byte, 1), -ESTALE);
+	assert_int_equal(image_fresh(img), -ESTALE);
+	testutil_assert_contains(image_read_error(-ESTALE),
+				 (const char *const[]){ "changed since the plan was loaded", "reload", NULL });
+	/* truncated: a short read, not a fault */
+	assert_int_equal(ftruncate(fd, (off_t)n / 2), 0);
+	close(fd);
+	got = malloc(n);
+	assert_non_null(got);
+	assert_int_equal(imgsrc_read(&img->src, n / 2, got, n / 2), -ESTALE);
+	free(got);
+	plan_unref(p);
+	free(d);
+}
+
+/* An image that SDP sends is held in memory: a copy the daemon owns, which
+ * a change of the file cannot touch; what was hashed is what is sent. */
+static void test_sdp_image_in_memory(void **state)
+{
+	char text[200], err[1024], want[65];
+	struct plan_images im = image_opener(NULL);
+	size_t n = 70000;
+	uint8_t *d = malloc(n);
+	struct plan *p;
+	const struct plan_image *img;
+
+	assert_non_null(d);
+	for (size_t k = 0; k < n; k++)
+		d[k] = (uint8_t)(k * 7 + 3);
+	testutil_write_file(plantest_path("blob.bin"), d, n);
+	testutil_sha256sum(plantest_path("blob.bin"), want);
+	snprintf(text, sizeof(text), "SDP: write -f blob.bin -addr 0x10000000\nSDP: done\n");
+	if (plan_parse("t.lst", plantest_dir(), text, strlen(text), NULL, 0, &im, &p, err, sizeof(err)) < 0)
+		fail_msg("plan: %s", err);
+	img = plan_step(p, 0)->image;
+	assert_non_null(img->data);
+	assert_false(mapped(plantest_path("blob.bin")));
+	assert_string_equal(img->sha256, want);
+	assert_int_equal(truncate(plantest_path("blob.bin"), 0), 0);
+	assert_memory_equal(img->data, d, n);
+	assert_int_equal(image_fresh(img), 0);
+	plan_unref(p);
+	free(d);
+}
+
 /* ---- compressed images ---- */
 
 static void write_zstd(const char *path, const uint8_t *in, size_t n)
@@ -263,14 +371,14 @@ static void on_progress(void *ud, const char *file, uint64_t done, uint64_t tota
 }
 
 /* Load "FB: flash -raw2sparse mmc0 FILE" from a plan file with o. */
-static int load_ex(const char *file, const struct plan_load_opts *o, struct plan **p, char *err,
+static int load_ex(const char *file, const struct image_opts *o, struct plan **p, char *err,
 		   size_t errlen)
 {
 	char text[700];
 
 	snprintf(text, sizeof(text), "# a compressed image\nFB: flash -raw2sparse mmc0 %s\n", file);
 	testutil_write_file(plantest_path("t.lst"), text, strlen(text));
-	return plan_load_ex(plantest_path("t.lst"), NULL, 0, o, p, err, errlen);
+	return image_plan_load(plantest_path("t.lst"), NULL, 0, o, p, err, errlen);
 }
 
 static void check_compressed(const char *name, const char *format,
@@ -278,7 +386,7 @@ static void check_compressed(const char *name, const char *format,
 {
 	char cache[600], want[65], src[65], err[1024];
 	struct seen_progress seen = { 0 };
-	struct plan_load_opts o = { .cache_dir = cache, .progress = on_progress, .ud = &seen };
+	struct image_opts o = { .cache_dir = cache, .progress = on_progress, .ud = &seen };
 	struct plan_image *img;
 	struct plan *p, *q;
 	size_t n;
@@ -297,7 +405,9 @@ static void check_compressed(const char *name, const char *format,
 	assert_string_equal(img->sha256, want);
 	assert_true(img->cache_hit == in_cache);
 	assert_int_equal(img->size, n);
-	assert_memory_equal(img->data, d, n);
+	uint8_t *bytes = read_all(img);
+	assert_memory_equal(bytes, d, n);
+	free(bytes);
 	assert_false(img->sparse.sparse);
 	assert_non_null(img->map);
 	assert_int_equal(sparse_map_get(img->map, (2u << 20) / BLK), SPARSE_MAP_FILL);
@@ -327,7 +437,7 @@ static void test_compressed(void **state)
 
 static void test_compressed_needs_cache(void **state)
 {
-	const struct plan_load_opts o = { 0 };
+	const struct image_opts o = { 0 };
 	char err[1024];
 	struct plan *p;
 	size_t n;
@@ -343,7 +453,7 @@ static void test_compressed_needs_cache(void **state)
 static void test_compressed_corrupt(void **state)
 {
 	char cache[600], err[1024], *c;
-	const struct plan_load_opts o = { .cache_dir = cache };
+	const struct image_opts o = { .cache_dir = cache };
 	struct plan *p;
 	size_t n, cn;
 	uint8_t *d = disk_image(&n);
@@ -367,7 +477,7 @@ static void test_compressed_corrupt(void **state)
 static void test_cache_damaged(void **state)
 {
 	char cache[600], src[65], want[65], raw[800], err[1024];
-	const struct plan_load_opts o = { .cache_dir = cache };
+	const struct image_opts o = { .cache_dir = cache };
 	struct plan *p;
 	size_t n;
 	uint8_t *d = disk_image(&n);
@@ -399,7 +509,7 @@ static void test_cache_damaged(void **state)
 static void test_uuu_forms(void **state)
 {
 	char cache[600], err[1024];
-	const struct plan_load_opts o = { .cache_dir = cache };
+	const struct image_opts o = { .cache_dir = cache };
 	struct plan *p;
 	size_t n;
 	uint8_t *d = disk_image(&n);
@@ -429,7 +539,7 @@ static void test_reuse(void **state)
 {
 	char err[1024];
 	struct plan *a, *b, *c;
-	struct plan_load_opts o = { 0 };
+	struct image_opts o = { 0 };
 	const struct timespec t[2] = { { 1000000, 0 }, { 1000000, 0 } };
 	size_t n;
 	uint8_t *d = disk_image(&n);
@@ -443,6 +553,7 @@ static void test_reuse(void **state)
 		fail_msg("%s", err);
 	assert_ptr_equal(plan_image(b, 0), plan_image(a, 0));
 	assert_int_equal(plan_image(a, 0)->refs, 2);
+	assert_int_equal(image_fresh(plan_image(b, 0)), 0);
 	assert_int_equal(utimensat(AT_FDCWD, plantest_path("re.img"), t, 0), 0);
 	if (load_ex("re.img", &o, &c, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
@@ -450,7 +561,12 @@ static void test_reuse(void **state)
 	assert_string_equal(plan_image(c, 0)->sha256, plan_image(a, 0)->sha256);
 	plan_unref(a);
 	assert_int_equal(plan_image(b, 0)->refs, 1);
-	assert_memory_equal(plan_image(b, 0)->data, d, n);
+	/* b keeps the shared image alive; its file changed (mtime): b's reads
+	 * say so, c's (read after the change) work */
+	assert_int_equal(image_fresh(plan_image(b, 0)), -ESTALE);
+	uint8_t *bytes = read_all(plan_image(c, 0));
+	assert_memory_equal(bytes, d, n);
+	free(bytes);
 	plan_unref(b);
 	plan_unref(c);
 	free(d);
@@ -473,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_cache_damaged),
 		cmocka_unit_test(test_uuu_forms),
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_changed_image_fails),
+		cmocka_unit_test(test_sdp_image_in_memory),
 	};
 
 	return cmocka_run_group_tests(tests, setup, plantest_group_teardown);

@@ -283,7 +283,7 @@ static void test_no_rom_stage(void **state)
 	/* syntax only: no images, the same rules on lines */
 	{
 		const char *t = "SDPV: write -f x -skipspl\nSDPV: jump\nFB: done\n";
-		assert_int_equal(plan_parse("mem", NULL, t, strlen(t), NULL, 0, PLAN_LOAD_NO_IMAGES, &p, NULL, 0),
+		assert_int_equal(plan_parse("mem", NULL, t, strlen(t), NULL, 0, NULL, &p, NULL, 0),
 				 0);
 	}
 	assert_null(plan_step(p, 0)->image);

@@ -43,7 +43,7 @@ static uint64_t piece_copied(const struct run *r, const struct sparse_piece *pc)
 	uint64_t out = 0;
 
 	for (size_t i = 0; i < pc->nseg; i++)
-		if (pc->seg[i].data < r->img || pc->seg[i].data + pc->seg[i].len > r->img + r->len)
+		if (pc->seg[i].gen)
 			out += pc->seg[i].len;
 	return out;
 }
@@ -55,11 +55,11 @@ static void check_piece(struct run *r, const struct sparse_piece *pc, const stru
 	uint8_t *p;
 
 	assert_true(pc->size <= r->opts.max_piece);
-	p = piece_concat(pc);
+	p = piece_concat(pc, r->img);
 	if (!pc->sparse) {
 		assert_false(in->sparse);
 		assert_int_equal(pc->nseg, 1);
-		assert_ptr_equal(pc->seg[0].data, r->img);
+		assert_true(!pc->seg[0].gen && pc->seg[0].off == 0);
 		assert_true(pc->size == r->len);
 	} else {
 		assert_int_equal(sparse_probe(p, pc->size, &info, &why), 0);
@@ -91,7 +91,7 @@ static void run_writer(struct run *r)
 	assert_non_null(dev);
 	memcpy(dev, r->garbage, r->devlen);
 	assert_int_equal(sparse_probe(r->img, r->len, &in, &why), 0);
-	k = sparse_writer_new(r->img, r->len, &r->opts, &w, &why);
+	k = sparse_writer_new(IMGSRC_MEM(r->img, r->len), &r->opts, &w, &why);
 	if (k < 0)
 		fail_msg("sparse_writer_new: %d %s", k, why);
 	while ((k = sparse_writer_next(w, &pc)) == 1) {
@@ -101,7 +101,7 @@ static void run_writer(struct run *r)
 	assert_int_equal(k, 0);
 	assert_int_equal(sparse_writer_next(w, &pc), 0);
 	assert_null(sparse_writer_free(w));
-	assert_int_equal(sparse_count_pieces(r->img, r->len, &r->opts, &counted, &why), 0);
+	assert_int_equal(sparse_count_pieces(IMGSRC_MEM(r->img, r->len), &r->opts, &counted, &why), 0);
 	assert_true(counted == n && n >= 1);
 	assert_memory_equal(dev, r->expect, r->devlen);
 	r->pieces = n;
@@ -365,11 +365,11 @@ static void expect_new_fail(const uint8_t *buf, size_t len, const struct sparse_
 	const char *why = NULL;
 	uint64_t n = 99;
 
-	assert_int_equal(sparse_writer_new(buf, len, o, &w, &why), err);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(buf, len), o, &w, &why), err);
 	assert_ptr_equal(w, (struct sparse_writer *)&w); /* untouched */
 	if (!why || !strstr(why, sub))
 		fail_msg("reason \"%s\", want \"%s\"", why ? why : "(null)", sub);
-	assert_int_equal(sparse_count_pieces(buf, len, o, &n, &why), err);
+	assert_int_equal(sparse_count_pieces(IMGSRC_MEM(buf, len), o, &n, &why), err);
 	assert_true(n == 99);
 }
 
@@ -384,8 +384,8 @@ static void test_writer_errors(void **state)
 
 	expect_new_fail(NULL, 10, &o, -EINVAL, "invalid arguments");
 	expect_new_fail(img, sizeof(img), NULL, -EINVAL, "invalid arguments");
-	assert_int_equal(sparse_writer_new(img, sizeof(img), &o, NULL, NULL), -EINVAL);
-	assert_int_equal(sparse_count_pieces(img, sizeof(img), &o, NULL, NULL), -EINVAL);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(img, sizeof(img)), &o, NULL, NULL), -EINVAL);
+	assert_int_equal(sparse_count_pieces(IMGSRC_MEM(img, sizeof(img)), &o, NULL, NULL), -EINVAL);
 	expect_new_fail(img, 0, &o, -EINVAL, "empty image");
 	o.raw2sparse = true;
 	o.blk_sz = 1000;
@@ -414,14 +414,14 @@ static void test_writer_errors(void **state)
 	/* the minimum works */
 	wr16(v.p + 4, 1);
 	o.max_piece = sparse_min_piece(512);
-	assert_int_equal(sparse_writer_new(v.p, v.len, &o, &w, NULL), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(v.p, v.len), &o, &w, NULL), 0);
 	assert_int_equal(sparse_writer_next(NULL, &pc), -EINVAL);
 	assert_int_equal(sparse_writer_next(w, NULL), -EINVAL);
 	assert_int_equal(sparse_writer_next(w, &pc), 1);
 	assert_true(pc.size <= o.max_piece);
 	assert_null(sparse_writer_free(w));
 	assert_null(sparse_writer_free(NULL));
-	assert_int_equal(sparse_count_pieces(v.p, v.len, &o, &n, NULL), 0);
+	assert_int_equal(sparse_count_pieces(IMGSRC_MEM(v.p, v.len), &o, &n, NULL), 0);
 	/* [RAW 1, DC 6] [DC 1, RAW 1, DC 5] [DC 2, FILL 3, DC 2] [DC 6, RAW 1] */
 	assert_true(n == 4);
 	free(v.p);
@@ -435,9 +435,10 @@ struct want_chunk {
 };
 
 /* Decode a piece's chunk list (headers only) and compare. */
-static void expect_chunks(const struct sparse_piece *pc, const struct want_chunk *want, size_t n)
+static void expect_chunks(const struct sparse_piece *pc, const uint8_t *img, const struct want_chunk *want,
+			  size_t n)
 {
-	uint8_t *p = piece_concat(pc);
+	uint8_t *p = piece_concat(pc, img);
 	size_t off = SPARSE_FILE_HDR_SZ;
 
 	assert_int_equal(rd32(p + 20), n);
@@ -460,27 +461,27 @@ static void test_raw_single_piece(void **state)
 	uint64_t n;
 
 	memset(img, 0x42, sizeof(img));
-	assert_int_equal(sparse_writer_new(img, sizeof(img), &o, &w, NULL), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(img, sizeof(img)), &o, &w, NULL), 0);
 	assert_int_equal(sparse_writer_next(w, &pc), 1);
 	assert_false(pc.sparse);
 	assert_int_equal(pc.nseg, 1);
-	assert_ptr_equal(pc.seg[0].data, img);
+	assert_true(!pc.seg[0].gen && pc.seg[0].off == 0);
 	assert_true(pc.seg[0].len == sizeof(img) && pc.size == sizeof(img));
 	assert_int_equal(sparse_writer_next(w, &pc), 0);
 	sparse_writer_free(w);
-	assert_int_equal(sparse_count_pieces(img, sizeof(img), &o, &n, NULL), 0);
+	assert_int_equal(sparse_count_pieces(IMGSRC_MEM(img, sizeof(img)), &o, &n, NULL), 0);
 	assert_true(n == 1);
 	/* one byte more than max: all-RAW sparse pieces, no zero detection */
 	o.max_piece = sizeof(img) - 1;
-	assert_int_equal(sparse_writer_new(img, sizeof(img), &o, &w, NULL), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(img, sizeof(img)), &o, &w, NULL), 0);
 	assert_int_equal(sparse_writer_next(w, &pc), 1);
 	assert_true(pc.sparse);
-	expect_chunks(&pc, (const struct want_chunk[]){ { SPARSE_CHUNK_RAW, 1 }, { SPARSE_CHUNK_DONT_CARE, 1 } },
+	expect_chunks(&pc, img, (const struct want_chunk[]){ { SPARSE_CHUNK_RAW, 1 }, { SPARSE_CHUNK_DONT_CARE, 1 } },
 		      2);
 	assert_int_equal(sparse_writer_next(w, &pc), 1);
-	expect_chunks(&pc, (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 1 }, { SPARSE_CHUNK_RAW, 1 } },
+	expect_chunks(&pc, img, (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 1 }, { SPARSE_CHUNK_RAW, 1 } },
 		      2);
-	assert_ptr_not_equal(pc.seg[pc.nseg - 1].data, img + 4096); /* the padded tail copy */
+	assert_non_null(pc.seg[pc.nseg - 1].gen); /* the padded tail copy */
 	assert_int_equal(pc.seg[pc.nseg - 1].len, 4096);
 	assert_int_equal(sparse_writer_next(w, &pc), 0);
 	sparse_writer_free(w);
@@ -506,9 +507,9 @@ static void test_raw2sparse_layout(void **state)
 		img[k] = (uint8_t)k;
 	memset(img + 8 * BLK, 0x77, BLK / 2);
 	gbuf_new(&g, img, len);
-	assert_int_equal(sparse_writer_new(g.p, len, &o, &w, NULL), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(g.p, len), &o, &w, NULL), 0);
 	assert_int_equal(sparse_writer_next(w, &pc), 1);
-	expect_chunks(&pc,
+	expect_chunks(&pc, g.p,
 		      (const struct want_chunk[]){ { SPARSE_CHUNK_RAW, 1 },
 						   { SPARSE_CHUNK_FILL, 3 },
 						   { SPARSE_CHUNK_FILL, 2 },
@@ -516,15 +517,16 @@ static void test_raw2sparse_layout(void **state)
 		      4);
 	/* header, data (into the image), header, data, tail copy */
 	assert_int_equal(pc.nseg, 5);
-	assert_ptr_equal(pc.seg[1].data, g.p);
-	assert_ptr_equal(pc.seg[3].data, g.p + 6 * BLK);
+	assert_true(!pc.seg[1].gen && pc.seg[1].off == 0);
+	assert_true(!pc.seg[3].gen && pc.seg[3].off == 6 * BLK);
 	assert_int_equal(pc.seg[3].len, 2 * BLK);
-	assert_memory_equal(pc.seg[4].data, g.p + 8 * BLK, BLK / 2);
+	assert_non_null(pc.seg[4].gen);
+	assert_memory_equal(pc.seg[4].gen, g.p + 8 * BLK, BLK / 2);
 	for (size_t k = BLK / 2; k < BLK; k++)
-		assert_int_equal(pc.seg[4].data[k], 0);
+		assert_int_equal(pc.seg[4].gen[k], 0);
 	/* FILL 0 (16 bytes), then the second FILL's header and pattern */
-	assert_int_equal(rd32(pc.seg[2].data + 16 + 12), 0xCAFEF00Du);
-	assert_int_equal(rd32(pc.seg[2].data + 12), 0);
+	assert_int_equal(rd32(pc.seg[2].gen + 16 + 12), 0xCAFEF00Du);
+	assert_int_equal(rd32(pc.seg[2].gen + 12), 0);
 	assert_int_equal(sparse_writer_next(w, &pc), 0);
 	sparse_writer_free(w);
 	gbuf_free(&g);
@@ -579,20 +581,20 @@ static void test_resplit_layout(void **state)
 	rng_fill(&r, data, 40 * BLK);
 	sb_header(&v, 28, 12, BLK, 40, 1);
 	sb_chunk(&v, 12, SPARSE_CHUNK_RAW, 40, 12 + 40 * BLK, data, 40 * BLK);
-	assert_int_equal(sparse_writer_new(v.p, v.len, &o, &w, NULL), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(v.p, v.len), &o, &w, NULL), 0);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(sparse_writer_next(w, &pc[i]), 1);
 		if (i == 0)
-			expect_chunks(&pc[i], (const struct want_chunk[]){ { SPARSE_CHUNK_RAW, 15 },
+			expect_chunks(&pc[i], v.p, (const struct want_chunk[]){ { SPARSE_CHUNK_RAW, 15 },
 									   { SPARSE_CHUNK_DONT_CARE, 25 } }, 2);
 		if (i == 1)
-			expect_chunks(&pc[i], (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 15 },
+			expect_chunks(&pc[i], v.p, (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 15 },
 									   { SPARSE_CHUNK_RAW, 15 },
 									   { SPARSE_CHUNK_DONT_CARE, 10 } }, 3);
 		if (i == 2)
-			expect_chunks(&pc[i], (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 30 },
+			expect_chunks(&pc[i], v.p, (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 30 },
 									   { SPARSE_CHUNK_RAW, 10 } }, 2);
-		ours[i] = piece_concat(&pc[i]);
+		ours[i] = piece_concat(&pc[i], v.p);
 		ourlen[i] = pc[i].size;
 	}
 	assert_int_equal(sparse_writer_next(w, &pc[0]), 0);
@@ -618,9 +620,9 @@ static void test_resplit_only_skips(void **state)
 	sb_header(&v, 28, 12, 4096, 1000, 2);
 	sb_chunk(&v, 12, SPARSE_CHUNK_DONT_CARE, 400, 12, NULL, 0);
 	sb_chunk(&v, 12, SPARSE_CHUNK_DONT_CARE, 600, 12, NULL, 0);
-	assert_int_equal(sparse_writer_new(v.p, v.len, &o, &w, NULL), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(v.p, v.len), &o, &w, NULL), 0);
 	assert_int_equal(sparse_writer_next(w, &pc), 1);
-	expect_chunks(&pc, (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 1000 } }, 1);
+	expect_chunks(&pc, v.p, (const struct want_chunk[]){ { SPARSE_CHUNK_DONT_CARE, 1000 } }, 1);
 	assert_int_equal(sparse_writer_next(w, &pc), 0);
 	sparse_writer_free(w);
 	free(v.p);
@@ -645,18 +647,17 @@ static void test_raw_chunk_cap(void **state)
 	}
 	/* probe reads 4 bytes: give it a readable first page */
 	assert_int_equal(mprotect(map, 4096, PROT_READ), 0);
-	assert_int_equal(sparse_writer_new(map, len, &o, &w, NULL), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(map, len), &o, &w, NULL), 0);
 	for (int i = 0; i < 2; i++) {
 		uint64_t data = 0;
 		assert_int_equal(sparse_writer_next(w, &pc), 1);
 		assert_true(pc.size <= o.max_piece);
 		for (size_t s = 0; s < pc.nseg; s++) {
-			if ((const uint8_t *)pc.seg[s].data >= (const uint8_t *)map &&
-			    (const uint8_t *)pc.seg[s].data < (const uint8_t *)map + len) {
+			if (!pc.seg[s].gen) {
 				assert_true(pc.seg[s].len <= UINT32_MAX - 12);
 				/* the header segment right before it ends with this chunk's header */
 				const struct sparse_seg *h = &pc.seg[s - 1];
-				assert_true(rd32(h->data + h->len - 4) == 12 + pc.seg[s].len);
+				assert_true(rd32(h->gen + h->len - 4) == 12 + pc.seg[s].len);
 				data += pc.seg[s].len;
 			}
 		}

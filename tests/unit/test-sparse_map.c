@@ -131,11 +131,11 @@ static void collect(const uint8_t *buf, size_t len, const struct sparse_opts *o,
 	int k;
 
 	memset(out, 0, sizeof(*out));
-	k = sparse_writer_new(buf, len, o, &w, &why);
+	k = sparse_writer_new(IMGSRC_MEM(buf, len), o, &w, &why);
 	if (k < 0)
 		fail_msg("sparse_writer_new: %d %s", k, why);
 	while ((k = sparse_writer_next(w, &pc)) == 1) {
-		uint8_t *p = piece_concat(&pc);
+		uint8_t *p = piece_concat(&pc, buf);
 		uint64_t sz[2] = { pc.size, pc.write_bytes };
 
 		memcpy(vec_grow(&out->bytes, pc.size), p, pc.size);
@@ -255,9 +255,9 @@ static void test_writer_reads_no_zero_block(void **state)
 	assert_true(zeros > 64);
 	o.map = m;
 	o.max_piece = 16 * (uint64_t)blk;
-	assert_int_equal(sparse_writer_new(img, nblk * blk, &o, &w, &why), 0);
+	assert_int_equal(sparse_writer_new(IMGSRC_MEM(img, nblk * blk), &o, &w, &why), 0);
 	while (sparse_writer_next(w, &pc) == 1) {
-		uint8_t *p = piece_concat(&pc);
+		uint8_t *p = piece_concat(&pc, img);
 		assert_true(apply(p, pc.size, dev, nblk * blk, false) == pc.write_bytes);
 		free(p);
 	}

@@ -1,8 +1,8 @@
 /* decompress_cache: one decompressed copy per compressed content, named by
- * the compressed bytes' SHA-256 (decompress.h explains the layout and why a
+ * the compressed bytes' SHA-256 (decompress_cache.h explains the layout and why a
  * sidecar). Written to temporary files, fdatasync'd and renamed, payload
  * first and the .sum (the commit record) last. */
-#include "flashd/decompress.h"
+#include "daemon/decompress_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
