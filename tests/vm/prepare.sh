@@ -6,8 +6,9 @@
 
 # Modules the guest loads at boot, with their dependencies (resolved by modprobe
 # against the cached kernel); dummy_hcd itself is loaded last, with num=BOARDS.
+# loop, ext4 and dm-log-writes: the power-cut scenario's journal filesystem.
 VM_MODULES=(configfs libcomposite usb_f_fs usb_f_hid usbhid hid-generic
-	virtio_pci 9pnet_virtio 9p overlay)
+	virtio_pci 9pnet_virtio 9p overlay loop ext4 dm-log-writes)
 
 vm_check_tools() {
 	local t missing=()
