@@ -353,8 +353,10 @@ static void sdp_io(struct sdp_session *s)
 
 static int sdp_image(struct sdp_session *s, const struct plan_step *st, bool need_imx)
 {
-	if (!st->image) {
-		sdp_fail(s, -EINVAL, "no image");
+	if (!st->image || !st->image->data) {
+		/* the plan has the opener hold what SDP sends in memory (image.h) */
+		sdp_fail(s, -EINVAL, st->image ? "%s is not held in memory" : "no image",
+			 st->image ? st->image->path : "");
 		return -EINVAL;
 	}
 	if (need_imx && !st->image->is_imx) {
