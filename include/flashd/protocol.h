@@ -76,6 +76,10 @@
 #define PROTOCOL_KEY_COMPRESSION "compression"
 #define PROTOCOL_KEY_SOURCE_SHA256 "source_sha256"
 #define PROTOCOL_KEY_UPTIME_MS "uptime_ms"
+#define PROTOCOL_KEY_PROCESS "process"      /* stats: the daemon's own resources */
+#define PROTOCOL_KEY_RSS_KIB "rss_kib"
+#define PROTOCOL_KEY_FDS "fds"
+#define PROTOCOL_KEY_LOOP_EVENTS "loop_events"
 #define PROTOCOL_KEY_BUSY "busy"
 #define PROTOCOL_KEY_BOARDS "boards"
 #define PROTOCOL_KEY_COUNT "count"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "common/natcmp.h"
 #include "flashd/ctlproto.h"
 
@@ -162,7 +164,11 @@ json_t *station_stats_json(void *ud)
 	struct station *st = ud;
 	size_t busy = 0;
 
+	struct stats_process proc;
+
 	for (size_t i = 0; i < st->nports; i++)
 		busy += port_is_busy(&st->ports[i]->port);
-	return stats_json(&st->stats, station_now_ms() - st->started_ms, st->nports, busy);
+	stats_process_read(&proc);
+	proc.loop_events = st->base ? (uint64_t)event_base_get_num_events(st->base, EVENT_BASE_COUNT_ADDED) : 0;
+	return stats_json(&st->stats, station_now_ms() - st->started_ms, st->nports, busy, &proc);
 }

@@ -1,8 +1,11 @@
 /* stats: the station's statistics (stats.h). */
 #include "daemon/stats.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flashd/protocol.h"
 
@@ -73,7 +76,31 @@ void stats_clear(struct stats *s)
 	s->nsteps = 0;
 }
 
-json_t *stats_json(const struct stats *s, uint64_t uptime_ms, size_t ports, size_t busy)
+void stats_process_read(struct stats_process *p)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	DIR *d;
+	struct dirent *e;
+
+	p->rss_kib = p->fds = 0;
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &res) == 2 && page > 0)
+			p->rss_kib = res * (uint64_t)page / 1024;
+		fclose(f);
+	}
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		p->fds += e->d_name[0] != '.';
+	closedir(d);
+	p->fds -= p->fds > 0;   /* the directory stream's own */
+}
+
+json_t *stats_json(const struct stats *s, uint64_t uptime_ms, size_t ports, size_t busy,
+		   const struct stats_process *proc)
 {
 	json_t *steps = json_array();
 
@@ -91,7 +118,7 @@ json_t *stats_json(const struct stats *s, uint64_t uptime_ms, size_t ports, size
 						       PROTOCOL_KEY_MIN_MS, (json_int_t)t->min_ms,
 						       PROTOCOL_KEY_MAX_MS, (json_int_t)t->max_ms));
 	}
-	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:o, s:{s:I, s:I, s:I}}",
 			 PROTOCOL_KEY_UPTIME_MS, (json_int_t)uptime_ms,
 			 PROTOCOL_KEY_PORTS, (json_int_t)ports, PROTOCOL_KEY_BUSY, (json_int_t)busy,
 			 PROTOCOL_KEY_BOARDS, PROTOCOL_RESULT_OK, (json_int_t)s->ok,
@@ -99,5 +126,8 @@ json_t *stats_json(const struct stats *s, uint64_t uptime_ms, size_t ports, size
 			 PROTOCOL_RESULT_BOOT_LOOP, (json_int_t)s->boot_loop,
 			 PROTOCOL_RESULT_ABORTED, (json_int_t)s->aborted,
 			 PROTOCOL_KEY_TOTAL, (json_int_t)(s->ok + s->failed + s->boot_loop + s->aborted),
-			 PROTOCOL_KEY_BYTES, (json_int_t)s->bytes, PROTOCOL_KEY_STEPS, steps);
+			 PROTOCOL_KEY_BYTES, (json_int_t)s->bytes, PROTOCOL_KEY_STEPS, steps,
+			 PROTOCOL_KEY_PROCESS, PROTOCOL_KEY_RSS_KIB, (json_int_t)proc->rss_kib,
+			 PROTOCOL_KEY_FDS, (json_int_t)proc->fds, PROTOCOL_KEY_LOOP_EVENTS,
+			 (json_int_t)proc->loop_events);
 }

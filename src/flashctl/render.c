@@ -563,8 +563,9 @@ void render_stats(FILE *fp, const json_t *stats)
 {
 	static const char *const known[] = { PROTOCOL_KEY_UPTIME_MS, PROTOCOL_KEY_PORTS,
 					     PROTOCOL_KEY_BUSY, PROTOCOL_KEY_BOARDS,
-					     PROTOCOL_KEY_BYTES, PROTOCOL_KEY_STEPS };
+					     PROTOCOL_KEY_BYTES, PROTOCOL_KEY_STEPS, PROTOCOL_KEY_PROCESS };
 	const json_t *boards = json_object_get(stats, PROTOCOL_KEY_BOARDS);
+	const json_t *proc = json_object_get(stats, PROTOCOL_KEY_PROCESS);
 	json_t *rest = json_deep_copy(stats);
 	char up[32], bytes[32];
 
@@ -579,6 +580,10 @@ void render_stats(FILE *fp, const json_t *stats)
 			num(boards, PROTOCOL_RESULT_BOOT_LOOP), num(boards, PROTOCOL_RESULT_ABORTED));
 	render_bytes(bytes, sizeof(bytes), unum(stats, PROTOCOL_KEY_BYTES));
 	fprintf(fp, "bytes written: %s\n", bytes);
+	if (json_is_object(proc))
+		fprintf(fp, "flashd: %" PRId64 " KiB resident, %" PRId64 " descriptors, %" PRId64 " loop events\n",
+			num(proc, PROTOCOL_KEY_RSS_KIB), num(proc, PROTOCOL_KEY_FDS),
+			num(proc, PROTOCOL_KEY_LOOP_EVENTS));
 	if (json_array_size(json_object_get(stats, PROTOCOL_KEY_STEPS))) {
 		fputc('\n', fp);
 		render_steps(fp, json_object_get(stats, PROTOCOL_KEY_STEPS));

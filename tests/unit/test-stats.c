@@ -1,11 +1,13 @@
 /* test-stats: the station's statistics module. */
 #include "daemon/stats.h"
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 static int64_t jint(const json_t *o, const char *k)
@@ -28,8 +30,13 @@ static void test_results_and_steps(void **state)
 	stats_add_step(&s, "SDP: boot -f u-boot.imx", 300);
 	stats_add_step(&s, "FB: flash rootfs rootfs.ext4", 4000);
 	stats_add_step(&s, "SDP: boot -f u-boot.imx", 100);
-	j = stats_json(&s, 12345, 4, 1);
+	struct stats_process proc = { .rss_kib = 7, .fds = 9, .loop_events = 11 };
+
+	j = stats_json(&s, 12345, 4, 1, &proc);
 	assert_non_null(j);
+	assert_int_equal(jint(json_object_get(j, "process"), "rss_kib"), 7);
+	assert_int_equal(jint(json_object_get(j, "process"), "fds"), 9);
+	assert_int_equal(jint(json_object_get(j, "process"), "loop_events"), 11);
 	assert_int_equal(jint(j, "uptime_ms"), 12345);
 	assert_int_equal(jint(j, "ports"), 4);
 	assert_int_equal(jint(j, "busy"), 1);
@@ -54,6 +61,23 @@ static void test_results_and_steps(void **state)
 	assert_int_equal(s.ok, 2); /* counters stay */
 }
 
+/* this process: a resident set, and one more descriptor once one is opened */
+static void test_process(void **state)
+{
+	struct stats_process a, b;
+	int fd;
+
+	(void)state;
+	stats_process_read(&a);
+	assert_true(a.rss_kib > 0);
+	assert_true(a.fds >= 3);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	stats_process_read(&b);
+	close(fd);
+	assert_int_equal(b.fds, a.fds + 1);
+}
+
 /* at most STATS_STEPS_MAX distinct texts: more are not counted, known ones still are */
 static void test_steps_bounded(void **state)
 {
@@ -76,6 +100,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_results_and_steps),
 		cmocka_unit_test(test_steps_bounded),
+		cmocka_unit_test(test_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
