@@ -10,7 +10,8 @@
  *
  * A failed append leaves nothing behind: the journal remembers the size it
  * had after its last successful fdatasync() (the last known-good offset).
- * A short write is cut back at once. After a failed write() or fdatasync()
+ * A write refused whole (ENOSPC, EDQUOT, EFBIG) wrote nothing; a short
+ * write is cut back at once. After any other failed write() or fdatasync()
  * (EIO, ENOSPC at writeback) the state of the bytes after that offset is
  * unknown -- Linux may have marked the dirty pages clean without writing
  * them and reports the error only once -- so the next append first opens
@@ -234,6 +235,8 @@ static int journal_write_line(struct journal *j, const char *line, size_t len)
 	while (n < 0 && errno == EINTR);
 	if (n >= 0 && (size_t)n == len)
 		return 0;
+	if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+		return -errno;   /* refused whole: nothing was written */
 	j->suspect = true;
 	if (n < 0)
 		return -errno;

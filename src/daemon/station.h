@@ -31,7 +31,7 @@ struct station;
  * many (said loudly; kept all the same) */
 #define STATION_JOURNAL_BACKLOG_MAX 256u
 #define STATION_JOURNAL_RETRY_MIN_MS 500u   /* first retry after a failed append … */
-#define STATION_JOURNAL_RETRY_MAX_MS 30000u /* … doubling up to this */
+#define STATION_JOURNAL_RETRY_MAX_MS 10000u /* … doubling up to this */
 
 struct station_opts {
 	struct event_base *base;

@@ -185,10 +185,13 @@ static int station_journal_flush(struct station *st, bool publish)
 		json_t *rec = json_array_get(q->backlog, 0);
 
 		e = journal_append(st->journal, rec);
-		if (e < 0)
+		if (e == -E2BIG || e == -EINVAL)   /* no retry writes it: the log has it */
+			station_journal_log_record(json_string_value(json_object_get(
+							   rec, PROTOCOL_KEY_PORT)), e, rec);
+		else if (e < 0)
 			return e;
 		q->bytes -= station_journal_len(rec);
-		if (publish)
+		if (publish && e == 0)
 			control_publish(st->ctl, PROTOCOL_EVENT_DURABLE,
 					ctlproto_record_durable(rec, true));
 		json_array_remove(q->backlog, 0);
@@ -207,14 +210,15 @@ static void station_journal_on_retry(evutil_socket_t fd, short what, void *arg)
 		station_journal_failed(st, e);
 		q->delay_ms = q->delay_ms * 2 > STATION_JOURNAL_RETRY_MAX_MS
 				      ? STATION_JOURNAL_RETRY_MAX_MS : q->delay_ms * 2;
-		log_warning("%s; %zu records wait (next try in %u ms)", q->why,
+		log_warning("%s; records waiting: %zu (next try in %u ms)", q->why,
 			    json_array_size(q->backlog), q->delay_ms);
 		station_journal_arm(st);
 		station_journal_alarm(st);
 		return;
 	}
-	log_notice("the results journal is writable again: %zu waiting records written after "
-		   "%" PRIu64 " ms; new boards start", n, station_now_ms() - q->since_ms);
+	log_notice("the results journal is writable again: waiting records written: %zu, "
+		   "%" PRIu64 " ms after the first failure; new boards start", n,
+		   station_now_ms() - q->since_ms);
 	q->err = 0;
 	q->why[0] = '\0';
 	q->bytes = 0;

@@ -23,6 +23,7 @@
 #include "testutil.h"
 
 static unsigned fail_write, fail_sync;   /* calls to fail from now on */
+static int write_errno = EIO;             /* EIO: half the bytes written first */
 static unsigned syncs;
 
 ssize_t __real_write(int fd, const void *buf, size_t len);
@@ -35,9 +36,9 @@ ssize_t __wrap_write(int fd, const void *buf, size_t len)
 	if (!fail_write)
 		return __real_write(fd, buf, len);
 	fail_write--;
-	if (len > 1 && __real_write(fd, buf, len / 2) < 0)
+	if (write_errno == EIO && len > 1 && __real_write(fd, buf, len / 2) < 0)
 		return -1;
-	errno = EIO;
+	errno = write_errno;
 	return -1;
 }
 
@@ -64,6 +65,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/results.jsonl", f->dir);
 	fail_write = fail_sync = syncs = 0;
+	write_errno = EIO;
 	*state = f;
 	return 0;
 }
@@ -146,6 +148,26 @@ static void test_write_eio_midline(void **state)
 	journal_close(j);
 }
 
+/* A write refused whole (disk full) wrote nothing: no repair before the
+ * next one, which writes and syncs once. */
+static void test_enospc_no_repair(void **state)
+{
+	struct fixture *f = *state;
+	struct journal *j;
+	unsigned before;
+
+	assert_int_equal(journal_open(f->path, &j), 0);
+	assert_int_equal(append(j, "1-1"), 0);
+	fail_write = 1;
+	write_errno = ENOSPC;
+	assert_int_equal(append(j, "1-2"), -ENOSPC);
+	before = syncs;
+	assert_int_equal(append(j, "1-2"), 0);
+	assert_int_equal(syncs, before + 1);
+	expect_file(f->path, "1-1,1-2");
+	journal_close(j);
+}
+
 /* The repair itself fails (its sync): the append fails, nothing is written,
  * the next one repairs and writes. */
 static void test_repair_fails_then_works(void **state)
@@ -191,6 +213,7 @@ int main(void)
 		T(test_sync_eio_then_retry_once),
 		T(test_write_eio_midline),
 		T(test_repair_fails_then_works),
+		T(test_enospc_no_repair),
 		T(test_repair_after_outside_truncate),
 #undef T
 	};

@@ -252,6 +252,31 @@ static void test_exit_flushes(void **state)
 	assert_int_equal(json_array_size(records), 1);
 }
 
+/* A record the journal refuses for good (too long) is not retried forever:
+ * logged whole, and the hold ends. */
+static void test_unwritable_record(void **state)
+{
+	struct fake_sess *a = fb_board("1-1", "/dev/bus/usb/001/002", "SERA");
+
+	journal_fail = -EIO;
+	finish(a, 0);
+	rom("2-1", "/dev/bus/usb/002/002");
+	assert_int_equal(state_of("2-1"), PORT_STATE_PAUSED);
+	journal_fail = -E2BIG;
+	crit[0] = '\0';
+	log_set_hook(crit_hook, NULL);
+	run(STATION_JOURNAL_RETRY_MIN_MS + 100);
+	log_set_hook(NULL, NULL);
+	assert_non_null(strstr(crit, "port 1-1: record NOT journaled (Argument list too long)"));
+	assert_non_null(strstr(crit, "\"serial\":\"SERA\""));
+	assert_int_equal(jint(alarm_state(), "backlog"), 0);
+	assert_int_equal(count_events("durable"), 0);
+	assert_int_equal(state_of("2-1"), PORT_STATE_SDP);
+	journal_fail = 0;
+	run(5);
+	finish(live(), -EPROTO);
+}
+
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 const struct CMUnitTest station_journal_tests[] = {
 	T(test_fail_hold_retry),
@@ -259,6 +284,7 @@ const struct CMUnitTest station_journal_tests[] = {
 	T(test_new_port_held),
 	T(test_exit_logs_backlog),
 	T(test_exit_flushes),
+	T(test_unwritable_record),
 };
 #undef T
 const size_t station_journal_ntests = sizeof(station_journal_tests) / sizeof(station_journal_tests[0]);
