@@ -113,7 +113,7 @@ json_t *ctlproto_event_new(const char *type, uint64_t seq, int64_t ts_ms, json_t
 struct ctlproto_port {
 	const char *port, *state, *device;   /* never NULL */
 	const char *step, *serial, *plan, *result;
-	const char *failed_step, *reason;    /* shown for failed boards only: NULL else */
+	const char *failed_step, *reason;    /* failed boards; a board held by the journal: why */
 	bool has_step_index;                 /* no step started yet: null */
 	uint64_t step_index, steps, bytes, total, board_bytes, rate, elapsed_ms;
 	bool has_uid;                        /* "%016llx", or null */
@@ -142,6 +142,22 @@ struct ctlproto_record {
 };
 /* A journal record (history, "result" events). New ref or NULL. */
 json_t *ctlproto_record_new(const struct ctlproto_record *r);
+/* A copy of record (its values shared) with "durable": durable, for the
+ * "result" and "durable" events. New ref or NULL. */
+json_t *ctlproto_record_durable(const json_t *record, bool durable);
+/* The journal's state. */
+struct ctlproto_journal {
+	const char *path;
+	bool writable;                       /* the last append (or retry) worked */
+	const char *reason;                  /* why not: NULL when writable */
+	bool has_since;
+	int64_t since_ms;                    /* unix ms of the first failure; null when writable */
+	bool has_retry;
+	uint64_t retry_ms;                   /* next try in; null when none is due */
+	uint64_t backlog, backlog_bytes, backlog_max;
+	bool backlog_full;
+};
+json_t *ctlproto_journal_new(const struct ctlproto_journal *j);
 
 /* Error code for a backend's -errno. */
 const char *ctlproto_errno_to_code(int err);

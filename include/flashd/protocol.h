@@ -94,6 +94,20 @@
 #define PROTOCOL_KEY_KIND "kind"
 #define PROTOCOL_KEY_FILE "file"
 #define PROTOCOL_KEY_QUEUED "queued"
+/* the journal's state (status reply and snapshot "journal", the "journal"
+ * event): {"path","writable","reason","since_ms","retry_ms","backlog",
+ * "backlog_bytes","backlog_max","backlog_full"}; and "durable" on "result"
+ * events (false: the record waits in the backlog; a "durable" event with
+ * the same record follows once it is in the journal) */
+#define PROTOCOL_KEY_JOURNAL "journal"
+#define PROTOCOL_KEY_DURABLE "durable"
+#define PROTOCOL_KEY_WRITABLE "writable"
+#define PROTOCOL_KEY_SINCE_MS "since_ms"
+#define PROTOCOL_KEY_RETRY_MS "retry_ms"
+#define PROTOCOL_KEY_BACKLOG "backlog"
+#define PROTOCOL_KEY_BACKLOG_BYTES "backlog_bytes"
+#define PROTOCOL_KEY_BACKLOG_MAX "backlog_max"
+#define PROTOCOL_KEY_BACKLOG_FULL "backlog_full"
 
 /* Request argument names. */
 #define PROTOCOL_ARG_PORT "port"
@@ -112,6 +126,8 @@
 #define PROTOCOL_EVENT_SNAPSHOT "snapshot"
 #define PROTOCOL_EVENT_OVERFLOW "overflow"
 #define PROTOCOL_EVENT_PLAN "plan"          /* a `use`/reload load: {"loading": … | null} */
+#define PROTOCOL_EVENT_JOURNAL "journal"    /* the journal's state changed: {"journal": …} */
+#define PROTOCOL_EVENT_DURABLE "durable"    /* a backlogged record is in the journal now */
 
 /* Journal results (the `result` key of a record, the `result` filter). */
 #define PROTOCOL_RESULT_OK "ok"

@@ -95,3 +95,28 @@ json_t *ctlproto_record_new(const struct ctlproto_record *r)
 			 PROTOCOL_KEY_BYTES, (json_int_t)r->bytes,
 			 PROTOCOL_KEY_STEPS, r->steps ? json_incref(r->steps) : json_array());
 }
+
+json_t *ctlproto_record_durable(const json_t *record, bool durable)
+{
+	json_t *j = json_is_object(record) ? json_copy((json_t *)record) : NULL;
+
+	if (j && json_object_set_new(j, PROTOCOL_KEY_DURABLE, json_boolean(durable)) < 0)
+		j = (json_decref(j), NULL);
+	return j;
+}
+
+json_t *ctlproto_journal_new(const struct ctlproto_journal *j)
+{
+	return json_pack("{s:o, s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:b}",
+			 PROTOCOL_KEY_PATH, ctlproto_str_or_null(j->path),
+			 PROTOCOL_KEY_WRITABLE, j->writable,
+			 PROTOCOL_KEY_REASON, ctlproto_str_or_null(j->reason),
+			 PROTOCOL_KEY_SINCE_MS,
+			 j->has_since ? json_integer((json_int_t)j->since_ms) : json_null(),
+			 PROTOCOL_KEY_RETRY_MS,
+			 j->has_retry ? json_integer((json_int_t)j->retry_ms) : json_null(),
+			 PROTOCOL_KEY_BACKLOG, (json_int_t)j->backlog,
+			 PROTOCOL_KEY_BACKLOG_BYTES, (json_int_t)j->backlog_bytes,
+			 PROTOCOL_KEY_BACKLOG_MAX, (json_int_t)j->backlog_max,
+			 PROTOCOL_KEY_BACKLOG_FULL, j->backlog_full);
+}

@@ -6,7 +6,18 @@
  * power cut.  A power cut during the write can leave a torn last line: on
  * open, a last line without its newline or that does not parse is cut off
  * (and reported on stderr).  Queries re-read the file: it holds one short
- * line per board, and reading is cheaper than keeping an index in step. */
+ * line per board, and reading is cheaper than keeping an index in step.
+ *
+ * A failed append leaves nothing behind: the journal remembers the size it
+ * had after its last successful fdatasync() (the last known-good offset).
+ * A write refused whole (ENOSPC, EDQUOT, EFBIG) wrote nothing; a short
+ * write is cut back at once. After any other failed write() or fdatasync()
+ * (EIO, ENOSPC at writeback) the state of the bytes after that offset is
+ * unknown -- Linux may have marked the dirty pages clean without writing
+ * them and reports the error only once -- so the next append first opens
+ * the file again (onto the same descriptor number), cuts it back to the
+ * known-good offset and syncs that, then writes its line: a record the
+ * caller retries is in the file once, never torn, never twice. */
 #include "daemon/journal.h"
 
 #include <errno.h>
@@ -29,6 +40,8 @@
 struct journal {
 	int fd;
 	char *path;
+	off_t good;       /* size after the last successful fdatasync */
+	bool suspect;     /* a write or sync failed: bytes after `good` are not trusted */
 };
 
 static int journal_size(struct journal *j, off_t *size)
@@ -156,6 +169,8 @@ int journal_open(const char *path, struct journal **out)
 	r = j->fd < 0 ? -errno : journal_size(j, &size);
 	if (r == 0)
 		r = journal_recover(j);
+	if (r == 0)
+		r = journal_size(j, &j->good);
 	if (r < 0) {
 		journal_close(j);
 		return r;
@@ -175,13 +190,67 @@ struct journal *journal_close(struct journal *j)
 	return NULL;
 }
 
+/* After a failed write or sync: the same path opened again onto the same
+ * descriptor number (a reader holding j->fd keeps a valid descriptor), cut
+ * back to the last known-good offset, and that made durable. A file that
+ * is now shorter than that offset was changed behind our back: its torn
+ * last line is cut as at start and its size becomes the good one. */
+static int journal_repair(struct journal *j)
+{
+	off_t size = 0;
+	int fd, r;
+
+	fd = open(j->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		return -errno;
+	r = dup3(fd, j->fd, O_CLOEXEC) < 0 ? -errno : 0;
+	close(fd);
+	if (r == 0)
+		r = journal_size(j, &size);
+	if (r == 0 && size > j->good && ftruncate(j->fd, j->good) < 0)
+		r = -errno;
+	if (r == 0 && size < j->good) {
+		log_warning("journal %s: %lld bytes long, %lld were written: changed by someone else",
+			    j->path, (long long)size, (long long)j->good);
+		r = journal_recover(j);
+		if (r == 0)
+			r = journal_size(j, &j->good);
+	}
+	if (r == 0 && fdatasync(j->fd) < 0)
+		r = -errno;
+	if (r == 0) {
+		log_notice("journal %s: cut back to %lld bytes, the last synced record",
+			   j->path, (long long)j->good);
+		j->suspect = false;
+	}
+	return r;
+}
+
+static int journal_write_line(struct journal *j, const char *line, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(j->fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n == len)
+		return 0;
+	if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+		return -errno;   /* refused whole: nothing was written */
+	j->suspect = true;
+	if (n < 0)
+		return -errno;
+	/* a short write (disk full): take the piece back, nothing torn stays */
+	if (ftruncate(j->fd, j->good) == 0)
+		j->suspect = false;
+	return -ENOSPC;
+}
+
 int journal_append(struct journal *j, json_t *record)
 {
-	off_t before = 0;
 	char *line;
-	ssize_t n;
 	size_t len;
-	int r;
+	int r = 0;
 
 	if (!j || !json_is_object(record))
 		return -EINVAL;
@@ -195,22 +264,17 @@ int journal_append(struct journal *j, json_t *record)
 		return -ENOMEM;
 	json_dumpb(record, line, len, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	line[len++] = '\n';
-	r = journal_size(j, &before);
-	if (r == 0) {
-		do
-			n = write(j->fd, line, len);
-		while (n < 0 && errno == EINTR);
-		r = n < 0 ? -errno : 0;
-		if (n >= 0 && (size_t)n != len) {
-			/* a short write (disk full): take the piece back, nothing torn stays */
-			r = -ENOSPC;
-			if (ftruncate(j->fd, before) < 0)
-				r = -errno;
-		}
-	}
+	if (j->suspect)
+		r = journal_repair(j);
+	if (r == 0)
+		r = journal_write_line(j, line, len);
 	free(line);
-	if (r == 0 && fdatasync(j->fd) < 0)
+	if (r == 0 && fdatasync(j->fd) < 0) {
 		r = -errno;
+		j->suspect = true;
+	}
+	if (r == 0)
+		j->good += (off_t)len;
 	return r;
 }
 

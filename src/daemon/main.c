@@ -332,6 +332,8 @@ static int flashd_start(struct flashd *d, const struct flashd_opts *o)
 static void flashd_stop(struct flashd *d)
 {
 	d->devwatch = devwatch_free(d->devwatch);
+	if (d->station)
+		station_set_control(d->station, NULL);   /* the shutdown's events go nowhere */
 	d->control = control_free(d->control);
 	if (d->station)
 		station_shutdown(d->station, "flashd stopped");

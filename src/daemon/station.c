@@ -11,7 +11,6 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "daemon/journal.h"
 #include "daemon/station_priv.h"
 #include "daemon/usb.h"
 #include "daemon/worker.h"
@@ -138,23 +137,18 @@ static void station_step_end(struct station_port *ps, const struct port_action *
 		stats_add_step(&ps->st->stats, text, a->step_end.ms);
 }
 
-/* The journal gets the record (fdatasync'd) before any client sees it. */
+/* The journal gets the record (fdatasync'd) before any client sees it; a
+ * record it cannot take waits in the backlog (station_journal.c). */
 static void station_result(struct station_port *ps, enum port_result r)
 {
 	json_t *rec = station_record_json(ps);
-	int e;
 
 	stats_add_result(&ps->st->stats, r, port_bytes(&ps->port));
 	if (!rec) {
 		log_error("port %s: out of memory building the result record", ps->port.name);
 		return;
 	}
-	if (ps->st->journal) {
-		e = journal_append(ps->st->journal, rec);
-		if (e < 0)
-			log_error_errno(e, "port %s: cannot write the results journal", ps->port.name);
-	}
-	control_publish(ps->st->ctl, PROTOCOL_EVENT_RESULT, rec);
+	station_journal_result(ps->st, ps->port.name, rec);
 }
 
 static void station_exec(struct station_port *ps, const struct port_action *a, uint64_t now)
@@ -197,6 +191,11 @@ static int station_feed(struct station_port *ps, const struct port_event *ev)
 	for (int i = 0; i < n; i++)
 		station_exec(ps, &acts[i], now);
 	return n < 0 ? n : 0;
+}
+
+int station_port_event(struct station_port *ps, const struct port_event *ev)
+{
+	return station_feed(ps, ev);
 }
 
 static void station_session_failed(struct station_port *ps, int status, const char *fmt, ...)
@@ -473,7 +472,7 @@ static struct station_port *station_port_new(struct station *st, const char *nam
 		return NULL;
 	ps->st = st;
 	port_init(&ps->port, name, &st->port_cfg);
-	ps->port.paused = st->paused;
+	ps->port.paused = st->paused || station_journal_held(st);
 	ps->timer = evtimer_new(st->base, station_on_deadline, ps);
 	ps->starter = evtimer_new(st->base, station_on_start, ps);
 	if (!ps->timer || !ps->starter)
@@ -632,6 +631,10 @@ static int station_resume(void *ud)
 	if (st->paused)
 		log_notice("resumed");
 	st->paused = false;
+	if (station_journal_held(st)) {
+		log_warning("new boards still wait: %s", station_journal_reason(st));
+		return 0;
+	}
 	station_feed_all(st, PORT_EV_RESUME);
 	return 0;
 }
@@ -664,6 +667,12 @@ static int station_abort(void *ud, const char *port, char *err, size_t errlen)
 
 static int station_retry(void *ud, const char *port, char *err, size_t errlen)
 {
+	struct station *st = ud;
+
+	if (station_journal_held(st)) {
+		snprintf(err, errlen, "%s; retry once it can", station_journal_reason(st));
+		return -EBUSY;
+	}
 	return station_port_op(ud, port, PORT_EV_RETRY, err, errlen);
 }
 
@@ -700,8 +709,10 @@ void station_status_line(const struct station *st, char *buf, size_t len)
 	for (size_t i = 0; i < st->nports; i++)
 		busy += port_is_busy(&st->ports[i]->port);
 	snprintf(buf, len, "%zu ports, %zu flashing; %" PRIu64 " done, %" PRIu64 " failed, %" PRIu64
-		 " boot loops%s", st->nports, busy, st->stats.ok, st->stats.failed + st->stats.aborted,
-		 st->stats.boot_loop, st->paused ? "; paused" : "");
+		 " boot loops%s%s%s", st->nports, busy, st->stats.ok,
+		 st->stats.failed + st->stats.aborted, st->stats.boot_loop,
+		 st->paused ? "; paused" : "", station_journal_held(st) ? "; HELD: " : "",
+		 station_journal_held(st) ? station_journal_reason(st) : "");
 }
 
 int station_new(const struct station_opts *o, struct conf *conf, struct station **out, char *err,
@@ -726,6 +737,12 @@ int station_new(const struct station_opts *o, struct conf *conf, struct station 
 		snprintf(err, errlen, "out of memory");
 		station_free(st);
 		return -ENOMEM;
+	}
+	r = station_journal_init(st, o->journal ? conf->journal_path : NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		station_free(st);
+		return r;
 	}
 	r = station_plans_load(conf, &st->plans, err, errlen);
 	if (r < 0) {
@@ -763,6 +780,7 @@ struct station *station_free(struct station *st)
 		station_port_free(st->ports[i]);
 	free(st->ports);
 	station_plans_clear(&st->plans);
+	station_journal_fini(st);
 	stats_clear(&st->stats);
 	conf_free(st->conf);
 	free(st->config_path);

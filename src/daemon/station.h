@@ -27,6 +27,11 @@ struct station;
 #define STATION_OPEN_RETRY_MS 100u     /* … this far apart (udev permission race) */
 #define STATION_GONE_GRACE_MS 2000u    /* unplugged mid-session: wait for the session's verdict */
 #define STATION_PROGRESS_MS 250u       /* progress events per port at most this often */
+/* results the journal did not take (station_journal.c): "full" past this
+ * many (said loudly; kept all the same) */
+#define STATION_JOURNAL_BACKLOG_MAX 256u
+#define STATION_JOURNAL_RETRY_MIN_MS 500u   /* first retry after a failed append … */
+#define STATION_JOURNAL_RETRY_MAX_MS 10000u /* … doubling up to this */
 
 struct station_opts {
 	struct event_base *base;

@@ -47,6 +47,8 @@ static void station_port_fill(const struct station_port *ps, uint64_t now,
 	const struct port *p = &ps->port;
 	const struct plan *plan = station_port_plan(ps);
 	bool failed = p->state == PORT_STATE_FAILED || p->state == PORT_STATE_BOOT_LOOP;
+	/* a board that waits for the journal says so */
+	const char *held = p->state == PORT_STATE_PAUSED ? station_journal_reason(ps->st) : NULL;
 
 	*out = (struct ctlproto_port){
 		.port = p->name,
@@ -57,7 +59,7 @@ static void station_port_fill(const struct station_port *ps, uint64_t now,
 		.plan = plan ? plan_path(plan) : NULL,
 		.result = port_result_to_string(p->result),
 		.failed_step = failed ? p->failed_step : NULL,
-		.reason = failed ? p->reason : NULL,
+		.reason = failed ? p->reason : held,
 		.has_step_index = p->step_index != PORT_STEP_NONE,
 		.step_index = p->step_index,
 		.steps = plan ? plan_n_steps(plan) : 0,
@@ -107,9 +109,11 @@ json_t *station_status_json(void *ud)
 	for (size_t i = 0; i < st->nports; i++)
 		json_array_append_new(ports, station_port_json(order[i], now));
 	free(order);
-	return json_pack("{s:b, s:o, s:o, s:o}", PROTOCOL_KEY_PAUSED, st->paused, PROTOCOL_KEY_PLAN,
+	return json_pack("{s:b, s:o, s:o, s:o, s:o}", PROTOCOL_KEY_PAUSED, st->paused,
+			 PROTOCOL_KEY_PLAN,
 			 st->plans.plan ? json_string(plan_path(st->plans.plan)) : json_null(),
-			 PROTOCOL_KEY_LOADING, station_loading_json(st), PROTOCOL_KEY_PORTS, ports);
+			 PROTOCOL_KEY_LOADING, station_loading_json(st), PROTOCOL_KEY_JOURNAL,
+			 station_journal_json(st), PROTOCOL_KEY_PORTS, ports);
 }
 
 json_t *station_progress_json(const struct station_port *ps, uint64_t now)

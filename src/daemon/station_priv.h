@@ -49,6 +49,19 @@ struct station_plan_set {
 
 struct worker;
 
+/* station_journal.c: records the journal did not take yet */
+struct station_jq {
+	json_t *backlog;               /* records not written yet, oldest first */
+	size_t bytes;                  /* their journal lines */
+	int err;                       /* the last append's -errno; 0: writable */
+	char why[160];                 /* "the results journal cannot be written: …" */
+	uint64_t since_ms;             /* monotonic: the first failure of this outage */
+	uint64_t retry_at_ms;          /* monotonic: the next try */
+	uint32_t delay_ms;             /* back-off */
+	struct event *retry;
+	char *path;
+};
+
 struct station {
 	struct event_base *base;
 	struct worker *loader;         /* plan loads for reload and `use` */
@@ -70,11 +83,28 @@ struct station {
 
 	uint64_t started_ms;
 	struct stats stats;
+	struct station_jq jq;
 };
 
 /* station.c */
 uint64_t station_now_ms(void);          /* CLOCK_MONOTONIC */
 int64_t station_wall_ms(uint64_t mono_ms); /* unix ms of a monotonic time */
+
+/* Feed a port event and execute the port's actions. */
+int station_port_event(struct station_port *ps, const struct port_event *ev);
+
+/* station_journal.c */
+int station_journal_init(struct station *st, const char *path);
+/* Last try to write the backlog; what is left is logged whole (LOG_CRIT). */
+void station_journal_fini(struct station *st);
+/* A board's record (stolen): journal or backlog, then the "result" event. */
+void station_journal_result(struct station *st, const char *port, json_t *rec);
+/* Records wait for the journal: no new board starts. */
+bool station_journal_held(const struct station *st);
+/* Why, while held; NULL else. */
+const char *station_journal_reason(const struct station *st);
+/* The journal's state (flashd-control(7)), or JSON null without a journal. */
+json_t *station_journal_json(const struct station *st);
 
 /* station_plan.c */
 int station_plans_load(const struct conf *c, struct station_plan_set *out, char *err, size_t errlen);

@@ -20,9 +20,11 @@ struct live {
 	bool color;
 	struct live_port ports[LIVE_PORTS_MAX];
 	size_t nports;
-	bool paused, dirty, erased;
+	bool dirty, erased;
+	char state[8];       /* render_station_state */
 	char plan[128];
 	char loading[400];   /* a `use`/reload under way (render_loading), or "" */
+	char journal[400];   /* the journal's alarm (render_journal), or "" */
 	int lines;       /* lines of the view on screen */
 	int64_t drawn_ms;
 	int64_t last_seq;
@@ -38,6 +40,7 @@ struct live *live_new(FILE *out, bool color)
 	lv->dirty = true;
 	lv->last_seq = -1;
 	snprintf(lv->plan, sizeof(lv->plan), "-");
+	snprintf(lv->state, sizeof(lv->state), "running");
 	return lv;
 }
 
@@ -114,7 +117,8 @@ static void live_snapshot(struct live *lv, const json_t *ev, int64_t now_ms)
 	size_t i;
 
 	live_clear_ports(lv);
-	lv->paused = json_is_true(json_object_get(ev, PROTOCOL_KEY_PAUSED));
+	snprintf(lv->state, sizeof(lv->state), "%s", render_station_state(ev));
+	render_journal(lv->journal, sizeof(lv->journal), json_object_get(ev, PROTOCOL_KEY_JOURNAL));
 	render_clean(lv->plan, sizeof(lv->plan), json_string_value(json_object_get(ev, PROTOCOL_KEY_PLAN)));
 	render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, PROTOCOL_KEY_LOADING));
 	json_array_foreach(json_object_get(ev, PROTOCOL_KEY_PORTS), i, p)
@@ -144,6 +148,17 @@ static void live_gap(struct live *lv, const json_t *ev, const char *type)
 	lv->last_seq = seq;
 }
 
+/* The journal's alarm line, and HELD in the heading while records wait
+ * (the operator's PAUSED stays). */
+static void live_journal(struct live *lv, const json_t *j)
+{
+	bool held = json_integer_value(json_object_get(j, PROTOCOL_KEY_BACKLOG)) > 0;
+
+	render_journal(lv->journal, sizeof(lv->journal), j);
+	if (strcmp(lv->state, "PAUSED") != 0)
+		snprintf(lv->state, sizeof(lv->state), "%s", held ? "HELD" : "running");
+}
+
 void live_event(struct live *lv, const json_t *ev, int64_t now_ms)
 {
 	const char *type = json_string_value(json_object_get(ev, "event"));
@@ -163,6 +178,11 @@ void live_event(struct live *lv, const json_t *ev, int64_t now_ms)
 	} else if (strcmp(type, PROTOCOL_EVENT_RESULT) == 0) {
 		render_result_line(line, sizeof(line), ev);
 		live_say(lv, "%s", line);
+	} else if (strcmp(type, PROTOCOL_EVENT_DURABLE) == 0) {
+		render_result_line(line, sizeof(line), ev);
+		live_say(lv, "%s  (now in the journal)", line);
+	} else if (strcmp(type, PROTOCOL_EVENT_JOURNAL) == 0) {
+		live_journal(lv, json_object_get(ev, PROTOCOL_KEY_JOURNAL));
 	} else if (strcmp(type, PROTOCOL_EVENT_PLAN) == 0) {
 		render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, PROTOCOL_KEY_LOADING));
 	} else if (strcmp(type, PROTOCOL_EVENT_OVERFLOW) == 0) {
@@ -289,11 +309,17 @@ void live_draw(struct live *lv, int cols, int rows, int64_t now_ms)
 	}
 	if (lv->lines)
 		fprintf(lv->out, "\033[%dA\r", lv->lines);
-	snprintf(head, sizeof(head), "flashd %s  plan %s  %zu ports, %d flashing",
-		 lv->paused ? "PAUSED" : "running", lv->plan, lv->nports, active);
+	snprintf(head, sizeof(head), "flashd %s  plan %s  %zu ports, %d flashing", lv->state,
+		 lv->plan, lv->nports, active);
 	fit(line, sizeof(line), head, cols - 1);
 	fprintf(lv->out, "\033[2K%s\n", line);
 	lv->lines = 1;
+	if (lv->journal[0]) {   /* the journal's alarm: its own line, in red */
+		fit(line, sizeof(line), lv->journal, cols - 1);
+		fprintf(lv->out, "\033[2K%s%s%s\n", lv->color ? "\033[31m" : "", line,
+			lv->color ? "\033[0m" : "");
+		lv->lines++;
+	}
 	if (lv->loading[0]) {   /* a `use`/reload under way: its own line */
 		fit(line, sizeof(line), lv->loading, cols - 1);
 		fprintf(lv->out, "\033[2K%s\n", line);

@@ -305,6 +305,41 @@ void render_loading(char *out, size_t len, const json_t *loading)
 		 json_integer_value(json_object_get(loading, PROTOCOL_KEY_TOTAL)) >> 20, queued);
 }
 
+void render_journal(char *out, size_t len, const json_t *journal)
+{
+	char reason[200], since[16], bytes[24], retry[48] = "", full[64] = "";
+	json_int_t backlog = json_integer_value(json_object_get(journal, PROTOCOL_KEY_BACKLOG));
+	const json_t *rt = json_object_get(journal, PROTOCOL_KEY_RETRY_MS);
+
+	out[0] = '\0';
+	if (!json_is_object(journal) ||
+	    (json_is_true(json_object_get(journal, PROTOCOL_KEY_WRITABLE)) && backlog <= 0))
+		return;
+	render_clean(reason, sizeof(reason), str(journal, PROTOCOL_KEY_REASON));
+	render_clock(since, sizeof(since), num(journal, PROTOCOL_KEY_SINCE_MS), false);
+	render_bytes(bytes, sizeof(bytes), unum(journal, PROTOCOL_KEY_BACKLOG_BYTES));
+	if (json_is_integer(rt))
+		snprintf(retry, sizeof(retry), ", next try in %" JSON_INTEGER_FORMAT " s",
+			 (json_integer_value(rt) + 999) / 1000);
+	if (json_is_true(json_object_get(journal, PROTOCOL_KEY_BACKLOG_FULL)))
+		snprintf(full, sizeof(full), "BACKLOG FULL (limit %" JSON_INTEGER_FORMAT "), ",
+			 json_integer_value(json_object_get(journal, PROTOCOL_KEY_BACKLOG_MAX)));
+	render_fmt(out, len, "JOURNAL ALARM since %s: %s; %s%" JSON_INTEGER_FORMAT " record%s (%s) "
+		   "not yet in the journal%s; new boards wait", since, reason, full, backlog,
+		   backlog == 1 ? "" : "s", bytes, retry);
+}
+
+const char *render_station_state(const json_t *status)
+{
+	const json_t *j = json_object_get(status, PROTOCOL_KEY_JOURNAL);
+
+	if (json_is_true(json_object_get(status, PROTOCOL_KEY_PAUSED)))
+		return "PAUSED";
+	if (json_integer_value(json_object_get(j, PROTOCOL_KEY_BACKLOG)) > 0)
+		return "HELD";
+	return "running";
+}
+
 void render_status(FILE *fp, const json_t *status)
 {
 	const char *head[] = { "PORT", "STATE", "STEP", "PROGRESS", "RATE", "BOARD", "ELAPSED" };
@@ -316,8 +351,10 @@ void render_status(FILE *fp, const json_t *status)
 	char loading[700];
 
 	render_clean(plan, sizeof(plan), str(status, PROTOCOL_KEY_PLAN));
-	fprintf(fp, "station %s, plan %s\n",
-		json_is_true(json_object_get(status, PROTOCOL_KEY_PAUSED)) ? "PAUSED" : "running", plan);
+	fprintf(fp, "station %s, plan %s\n", render_station_state(status), plan);
+	render_journal(loading, sizeof(loading), json_object_get(status, PROTOCOL_KEY_JOURNAL));
+	if (loading[0])
+		fprintf(fp, "%s\n", loading);
 	render_loading(loading, sizeof(loading), json_object_get(status, PROTOCOL_KEY_LOADING));
 	if (loading[0])
 		fprintf(fp, "%s; new boards get the plan in force until it is done\n", loading);
@@ -431,8 +468,10 @@ void render_result_line(char *out, size_t len, const json_t *rec)
 
 	record_cells(rec, cells);
 	render_clock(cells[0], sizeof(cells[0]), end ? end : num(rec, PROTOCOL_KEY_START_MS), false);
-	render_fmt(out, len, "%s  %s  %s  board %s  %s  %s  %s", cells[0], cells[1], cells[2],
-		   cells[3], cells[4], cells[5], cells[6]);
+	render_fmt(out, len, "%s  %s  %s  board %s  %s  %s  %s%s", cells[0], cells[1], cells[2],
+		   cells[3], cells[4], cells[5], cells[6],
+		   json_is_false(json_object_get(rec, PROTOCOL_KEY_DURABLE))
+			   ? "  (NOT YET IN THE JOURNAL)" : "");
 }
 
 static int render_key_cmp(const void *a, const void *b)

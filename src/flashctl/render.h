@@ -33,6 +33,14 @@ int render_percent(uint64_t done, uint64_t total);
 /* "loading plan PATH (use): FILE 12 of 345 MiB[, N more queued]" from a
  * status/"plan" event "loading" object; "" when it is null. */
 void render_loading(char *out, size_t len, const json_t *loading);
+/* "JOURNAL ALARM since 12:03:04: the results journal cannot be written: …;
+ * 2 records (3.1 kB) not yet in the journal, next try in 8 s; new boards
+ * wait" from a status/snapshot/"journal" event "journal" object; "" when it
+ * is null or writable with nothing waiting. */
+void render_journal(char *out, size_t len, const json_t *journal);
+/* "PAUSED" (the operator's), "HELD" (records wait for the journal) or
+ * "running", from a status reply or snapshot. */
+const char *render_station_state(const json_t *status);
 
 /* The fields of a PORT object (flashd-control(7)), cleaned. */
 struct render_port {
@@ -65,7 +73,8 @@ void render_plans(FILE *fp, const json_t *plans);
 void render_stats(FILE *fp, const json_t *stats);
 /* Any object as indented "key: value" lines (sizes and durations spelled out). */
 void render_object(FILE *fp, const json_t *obj, int indent);
-/* One line for a `result` event or journal record: port, result, board, time, detail. */
+/* One line for a `result` event or journal record: port, result, board,
+ * time, detail; "(NOT YET IN THE JOURNAL)" after a result with "durable": false. */
 void render_result_line(char *out, size_t len, const json_t *rec);
 
 #endif

@@ -188,15 +188,37 @@ struct fb_session *fb_session_free(struct fb_session *s)
 
 json_t *events;
 json_t *records;
+int journal_fail;
+unsigned journal_calls;
+
+/* fields without "durable" equal a journal record: the last one (last) or any */
+static bool fake_journaled(const json_t *fields, bool last)
+{
+	json_t *rec = json_copy((json_t *)fields);
+	bool found = false;
+	size_t i;
+	json_t *r;
+
+	json_object_del(rec, "durable");
+	json_array_foreach(records, i, r)
+		if ((!last || i + 1 == json_array_size(records)) && json_equal(r, rec))
+			found = true;
+	json_decref(rec);
+	return found;
+}
 
 void control_publish(struct control *c, const char *type, json_t *fields)
 {
 	assert_null(c);
 	assert_non_null(fields);
-	if (strcmp(type, "result") == 0) {
-		/* the journal has it before any client sees it */
-		assert_true(json_array_size(records) > 0);
-		assert_true(json_equal(json_array_get(records, json_array_size(records) - 1), fields));
+	if (strcmp(type, "result") == 0 || strcmp(type, "durable") == 0) {
+		const json_t *d = json_object_get(fields, "durable");
+
+		/* the journal has it before any client is told it is durable, and
+		 * does not have it when they are told it is not */
+		assert_true(json_is_boolean(d));
+		assert_true(strcmp(type, "result") == 0 || json_is_true(d));
+		assert_int_equal(fake_journaled(fields, json_is_true(d)), json_is_true(d));
 	}
 	json_array_append_new(events, json_pack("{s:s, s:o}", "type", type, "fields", fields));
 }
@@ -204,6 +226,9 @@ void control_publish(struct control *c, const char *type, json_t *fields)
 int journal_append(struct journal *j, json_t *record)
 {
 	assert_non_null(j);
+	journal_calls++;
+	if (journal_fail)
+		return journal_fail;
 	json_array_append(records, record);
 	return 0;
 }

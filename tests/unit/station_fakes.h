@@ -52,6 +52,8 @@ extern struct fake_sess_state fs;
 
 extern json_t *events;     /* published: [{"type":…, "fields":…}] */
 extern json_t *records;    /* journal_append'ed records */
+extern int journal_fail;   /* != 0: journal_append returns it (-errno), keeps nothing */
+extern unsigned journal_calls;
 
 /* what the station answered a `use` or reload with (control_pending_done) */
 struct control_pending {

@@ -14,6 +14,7 @@
 
 extern char dir[64];
 extern struct station *st;
+extern struct control_backend be;   /* the station's commands */
 
 void write_text(const char *name, const char *text);
 /* flashd.conf with plan_line (e.g. "plan = a.lst"), reenum-timeout 1s … */
@@ -38,5 +39,8 @@ struct fake_sess *live(void);              /* the last session, live */
 /* test-station-spl.c */
 extern const struct CMUnitTest station_spl_tests[];
 extern const size_t station_spl_ntests;
+/* test-station-journal.c */
+extern const struct CMUnitTest station_journal_tests[];
+extern const size_t station_journal_ntests;
 
 #endif

@@ -449,10 +449,50 @@ static void test_payload(void **state)
 	json_decref(j);
 }
 
+/* the journal's state and a record's "durable" copy */
+static void test_payload_journal(void **state)
+{
+	struct ctlproto_journal jq = { .path = "/var/lib/flashd/results.jsonl", .writable = false,
+				       .reason = "no space", .has_since = true, .since_ms = 5,
+				       .has_retry = true, .retry_ms = 500, .backlog = 2,
+				       .backlog_bytes = 900, .backlog_max = 256 };
+	json_t *j, *rec, *d;
+	char *txt;
+
+	(void)state;
+	j = ctlproto_journal_new(&jq);
+	txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(txt, "{\"backlog\":2,\"backlog_bytes\":900,\"backlog_full\":false,"
+			    "\"backlog_max\":256,\"path\":\"/var/lib/flashd/results.jsonl\","
+			    "\"reason\":\"no space\",\"retry_ms\":500,\"since_ms\":5,"
+			    "\"writable\":false}");
+	free(txt);
+	json_decref(j);
+	jq = (struct ctlproto_journal){ .writable = true, .backlog_max = 256 };
+	j = ctlproto_journal_new(&jq);
+	assert_true(json_is_null(json_object_get(j, PROTOCOL_KEY_REASON)));
+	assert_true(json_is_null(json_object_get(j, PROTOCOL_KEY_SINCE_MS)));
+	assert_true(json_is_null(json_object_get(j, PROTOCOL_KEY_RETRY_MS)));
+	json_decref(j);
+
+	rec = json_pack("{s:s, s:s}", "port", "1-1", "result", "ok");
+	d = ctlproto_record_durable(rec, false);
+	assert_true(json_is_false(json_object_get(d, PROTOCOL_KEY_DURABLE)));
+	assert_null(json_object_get(rec, PROTOCOL_KEY_DURABLE));   /* the record is untouched */
+	assert_int_equal(json_object_size(d), 3);
+	json_decref(d);
+	d = ctlproto_record_durable(rec, true);
+	assert_true(json_is_true(json_object_get(d, PROTOCOL_KEY_DURABLE)));
+	json_decref(d);
+	json_decref(rec);
+	assert_null(ctlproto_record_durable(NULL, true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_payload),
+		cmocka_unit_test(test_payload_journal),
 		cmocka_unit_test(test_every_command_parses),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_bad_json),

@@ -519,6 +519,81 @@ static void test_live_view(void **state)
 	free(text);
 }
 
+/* the journal's alarm: status heading and line, result lines, the live view */
+static void test_render_journal(void **state)
+{
+	json_t *st = json_pack("{s:b,s:n,s:[],s:{s:b,s:s,s:I,s:i,s:i,s:i,s:i,s:b}}", "paused", 0,
+			       "plan", "ports", "journal", "writable", 0, "reason",
+			       "the results journal cannot be written: No space left on device",
+			       "since_ms", (json_int_t)NOW, "retry_ms", 7200, "backlog", 2,
+			       "backlog_bytes", 3100, "backlog_max", 256, "backlog_full", 0);
+	json_t *j = json_object_get(st, "journal");
+	char *text = capture(render_status, st), line[640];
+	struct live_fx x;
+	json_t *e;
+
+	contains(text, ARGS("station HELD, plan -",
+			    "JOURNAL ALARM since ", ": the results journal cannot be written: No space "
+			    "left on device; 2 records (3.10 kB) not yet in the journal, next try in 8 s; "
+			    "new boards wait"));
+	free(text);
+	json_object_set_new(j, "backlog_full", json_true());
+	render_journal(line, sizeof(line), j);
+	contains(line, ARGS("BACKLOG FULL (limit 256), 2 records"));
+	/* the operator's pause is named first */
+	json_object_set_new(st, "paused", json_true());
+	assert_string_equal(render_station_state(st), "PAUSED");
+	/* writable, nothing waits; or no journal: no line */
+	json_object_set_new(j, "writable", json_true());
+	json_object_set_new(j, "backlog", json_integer(0));
+	render_journal(line, sizeof(line), j);
+	assert_string_equal(line, "");
+	render_journal(line, sizeof(line), json_null());
+	assert_string_equal(line, "");
+	json_object_set_new(st, "paused", json_false());
+	assert_string_equal(render_station_state(st), "running");
+
+	e = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b}", "port", "1-1", "result", "ok", "uid", "0a1b",
+		      "start_ms", (json_int_t)NOW, "end_ms", (json_int_t)(NOW + 1000), "bytes",
+		      (json_int_t)100, "durable", 0);
+	render_result_line(line, sizeof(line), e);
+	contains(line, ARGS("1-1  ok  board 0a1b", "(NOT YET IN THE JOURNAL)"));
+	json_object_set_new(e, "durable", json_true());
+	render_result_line(line, sizeof(line), e);
+	assert_null(strstr(line, "JOURNAL"));
+	json_decref(e);
+
+	/* live: the alarm comes with a "journal" event, the record with "durable" */
+	live_fx_new(&x, false, 1);
+	live_event(x.lv, x.snap, NOW);
+	live_draw(x.lv, 160, 40, NOW);
+	json_object_set_new(j, "writable", json_false());
+	json_object_set_new(j, "backlog", json_integer(1));
+	json_object_set_new(j, "backlog_full", json_false());
+	e = json_pack("{s:s,s:O}", "event", "journal", "journal", j);
+	live_event(x.lv, e, NOW + 10);
+	json_decref(e);
+	live_draw(x.lv, 160, 40, NOW + 300);
+	e = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "event", "durable", "port", "1-1", "result",
+		      "ok", "start_ms", (json_int_t)NOW, "end_ms", (json_int_t)(NOW + 1000),
+		      "durable", 1);
+	live_event(x.lv, e, NOW + 400);
+	json_decref(e);
+	json_object_set_new(j, "writable", json_true());
+	json_object_set_new(j, "backlog", json_integer(0));
+	e = json_pack("{s:s,s:O}", "event", "journal", "journal", j);
+	live_event(x.lv, e, NOW + 410);
+	json_decref(e);
+	live_draw(x.lv, 160, 40, NOW + 700);
+	text = live_fx_free(&x);
+	contains(text, ARGS("flashd HELD  plan", "JOURNAL ALARM since", "1 record (3.10 kB)",
+			    "1-1  ok  board -", "(now in the journal)", "flashd running  plan"));
+	/* the last drawing has no alarm line */
+	assert_null(strstr(strstr(text, "(now in the journal)"), "JOURNAL ALARM"));
+	free(text);
+	json_decref(st);
+}
+
 static void test_live_port_line(void **state)
 {
 	json_t *st = fake_status(1, false);
@@ -630,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_render_history),
 		cmocka_unit_test(test_render_plans_stats),
 		cmocka_unit_test(test_live_view),
+		cmocka_unit_test(test_render_journal),
 		cmocka_unit_test(test_live_port_line),
 		cmocka_unit_test(test_live_step_basename),
 		cmocka_unit_test(test_live_port_order),

@@ -34,7 +34,7 @@
 char dir[64];
 static struct event_base *base;
 struct station *st;
-static struct control_backend be;
+struct control_backend be;
 static char conf_path[128];
 
 static void write_file(const char *name, const void *data, size_t len)
@@ -126,6 +126,8 @@ int setup(void **state)
 	records = json_array();
 	memset(&fu, 0, sizeof(fu));
 	memset(&fs, 0, sizeof(fs));
+	journal_fail = 0;
+	journal_calls = 0;
 	fake_load_init();
 	log_set_max_level(LOG_WARNING);
 	assert_int_equal(start_station(), 0);
@@ -1101,6 +1103,8 @@ int main(void)
 
 	int failed = cmocka_run_group_tests_name("station", tests, NULL, NULL);
 
-	return failed + _cmocka_run_group_tests("station: SPL stage", station_spl_tests,
-						station_spl_ntests, NULL, NULL);
+	failed += _cmocka_run_group_tests("station: SPL stage", station_spl_tests,
+					  station_spl_ntests, NULL, NULL);
+	return failed + _cmocka_run_group_tests("station: journal failures", station_journal_tests,
+						station_journal_ntests, NULL, NULL);
 }
