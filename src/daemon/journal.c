@@ -5,8 +5,14 @@
  * journal_append() returns, so a record a client was told about survives a
  * power cut.  A power cut during the write can leave a torn last line: on
  * open, a last line without its newline or that does not parse is cut off
- * (and reported on stderr).  Queries re-read the file: it holds one short
- * line per board, and reading is cheaper than keeping an index in step. */
+ * (and reported on stderr); a complete line is never cut for its length.
+ *
+ * Queries do not read the file: an index of every line (journal_index.c),
+ * built at open and extended by each append, picks a page, and only the
+ * page's lines are read (pread) and parsed. A page holds at most
+ * PROTOCOL_HISTORY_BYTES_MAX bytes of records, so what one query reads and
+ * what its reply holds are bounded however large the journal grows
+ * (docs/design-notes.md "History from an index of the journal"). */
 #include "daemon/journal.h"
 
 #include <errno.h>
@@ -19,16 +25,16 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/journal_index.h"
 #include "flashd/protocol.h"
 
-/* Longest record line (newline included); longer records are refused by
- * journal_append and skipped by journal_query. */
-#define JOURNAL_LINE_MAX (1u << 20)
 #define JOURNAL_CHUNK (64u * 1024u)
 
 struct journal {
 	int fd;
 	char *path;
+	struct jindex *idx;
+	uint64_t query_bytes; /* read by queries, for tests and the benchmark */
 };
 
 static int journal_size(struct journal *j, off_t *size)
@@ -79,14 +85,36 @@ static int last_newline(int fd, off_t end, off_t *after, char *buf)
 	return 0;
 }
 
+/* A complete line too long to parse here: it is kept unless it shows what a
+ * lost block leaves (a NUL byte), or does not look like an object at its
+ * ends. Read in chunks: bounded memory for a line of any length. */
+static int long_line_is_record(int fd, off_t start, off_t end, bool *ok)
+{
+	char *buf = malloc(JOURNAL_CHUNK);
+	off_t pos = start;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	*ok = true;
+	while (r == 0 && *ok && pos < end) {
+		size_t n = end - pos > (off_t)JOURNAL_CHUNK ? JOURNAL_CHUNK : (size_t)(end - pos);
+		r = pread_full(fd, buf, n, pos);
+		if (r == 0 && (memchr(buf, 0, n) || (pos == start && buf[0] != '{') ||
+			       (pos + (off_t)n == end && buf[n - 1] != '}')))
+			*ok = false;
+		pos += (off_t)n;
+	}
+	free(buf);
+	return r;
+}
+
 /* Is the complete line [start, end) (newline excluded) a JSON object? */
 static int line_is_record(int fd, off_t start, off_t end, bool *ok)
 {
 	size_t n = (size_t)(end - start);
-	if (n >= JOURNAL_LINE_MAX) {
-		*ok = false;
-		return 0;
-	}
+	if (n >= JOURNAL_LINE_MAX)
+		return long_line_is_record(fd, start, end, ok);
 	char *line = malloc(n + 1);
 	if (!line)
 		return -ENOMEM;
@@ -135,6 +163,78 @@ static int journal_recover(struct journal *j)
 	return 0;
 }
 
+/* ---- the index ---- */
+
+static int index_one(struct journal *j, off_t off, const char *line, size_t len)
+{
+	struct jindex_fields f;
+	struct jindex_slot slot;
+	json_t *hold = NULL;
+	int r = 0;
+
+	if (line)
+		r = jindex_fields_from_line(line, len, &f, &hold);
+	if (r == 0)
+		r = jindex_prepare(j->idx, line ? &f : NULL, &slot);
+	if (r == 0)
+		jindex_commit(j->idx, off, len, &slot);
+	json_decref(hold);
+	return r;
+}
+
+/* Index the complete lines of [from, size): a line longer than
+ * JOURNAL_LINE_MAX gets an entry that matches nothing, a last line without
+ * its newline none. Memory: one JOURNAL_LINE_MAX buffer. */
+static int index_lines(struct journal *j, off_t from, off_t size)
+{
+	char *buf = malloc(JOURNAL_LINE_MAX);
+	off_t buf_off = from, rd = from, skip_from = -1;
+	size_t have = 0;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (r == 0 && rd < size) {
+		size_t want = JOURNAL_LINE_MAX - have, start = 0;
+		if ((off_t)want > size - rd)
+			want = (size_t)(size - rd);
+		r = pread_full(j->fd, buf + have, want, rd);
+		rd += (off_t)want;
+		have += want;
+		for (char *nl; r == 0 && (nl = memchr(buf + start, '\n', have - start));) {
+			size_t i = (size_t)(nl - buf);
+			if (skip_from >= 0)
+				r = index_one(j, skip_from, NULL, (size_t)(buf_off + (off_t)i - skip_from));
+			else
+				r = index_one(j, buf_off + (off_t)start, buf + start, i - start);
+			skip_from = -1;
+			start = i + 1;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		buf_off += (off_t)start;
+		if (have == JOURNAL_LINE_MAX) {
+			if (skip_from < 0)
+				skip_from = buf_off; /* too long to parse: an entry without fields */
+			buf_off += (off_t)have;
+			have = 0;
+		}
+	}
+	free(buf);
+	return r;
+}
+
+/* Bring the index in step with a file of `size` bytes: lines someone else
+ * appended are indexed, a file that shrank is indexed again. */
+static int index_sync(struct journal *j, off_t size)
+{
+	if (size < jindex_end(j->idx))
+		jindex_reset(j->idx);
+	if (size > jindex_end(j->idx))
+		return index_lines(j, jindex_end(j->idx), size);
+	return 0;
+}
+
 int journal_open(const char *path, struct journal **out)
 {
 	struct journal *j;
@@ -148,7 +248,8 @@ int journal_open(const char *path, struct journal **out)
 		return -ENOMEM;
 	j->fd = -1;
 	j->path = strdup(path);
-	if (!j->path) {
+	j->idx = jindex_new();
+	if (!j->path || !j->idx) {
 		journal_close(j);
 		return -ENOMEM;
 	}
@@ -156,6 +257,10 @@ int journal_open(const char *path, struct journal **out)
 	r = j->fd < 0 ? -errno : journal_size(j, &size);
 	if (r == 0)
 		r = journal_recover(j);
+	if (r == 0)
+		r = journal_size(j, &size);
+	if (r == 0)
+		r = index_lines(j, 0, size);
 	if (r < 0) {
 		journal_close(j);
 		return r;
@@ -170,13 +275,26 @@ struct journal *journal_close(struct journal *j)
 		return NULL;
 	if (j->fd >= 0)
 		close(j->fd);
+	jindex_free(j->idx);
 	free(j->path);
 	free(j);
 	return NULL;
 }
 
+/* Everything a new line's index entry needs that may fail, before it is written. */
+static int index_prepare(struct journal *j, off_t size, const json_t *record,
+			 struct jindex_slot *slot)
+{
+	struct jindex_fields f;
+	int r = index_sync(j, size);
+
+	jindex_fields_from_json(record, &f);
+	return r < 0 ? r : jindex_prepare(j->idx, &f, slot);
+}
+
 int journal_append(struct journal *j, json_t *record)
 {
+	struct jindex_slot slot;
 	off_t before = 0;
 	char *line;
 	ssize_t n;
@@ -196,6 +314,8 @@ int journal_append(struct journal *j, json_t *record)
 	json_dumpb(record, line, len, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	line[len++] = '\n';
 	r = journal_size(j, &before);
+	if (r == 0)
+		r = index_prepare(j, before, record, &slot);
 	if (r == 0) {
 		do
 			n = write(j->fd, line, len);
@@ -206,6 +326,8 @@ int journal_append(struct journal *j, json_t *record)
 			r = -ENOSPC;
 			if (ftruncate(j->fd, before) < 0)
 				r = -errno;
+		} else if (n >= 0 && before == jindex_end(j->idx)) {
+			jindex_commit(j->idx, before, len - 1, &slot);
 		}
 	}
 	free(line);
@@ -216,133 +338,110 @@ int journal_append(struct journal *j, json_t *record)
 
 /* ---- queries ---- */
 
+/* The filter again, on a parsed record: the index may only say "maybe"
+ * (a port name it had no room for), and a line may have changed. */
 static bool record_matches(const json_t *rec, const struct journal_filter *f)
 {
-	if (!json_is_object(rec))
+	struct jindex_fields got;
+
+	jindex_fields_from_json(rec, &got);
+	if (!got.record)
 		return false;
-	if (!f)
-		return true;
-	if (f->port) {
-		const char *port = json_string_value(json_object_get(rec, PROTOCOL_KEY_PORT));
-		if (!port || strcmp(port, f->port) != 0)
-			return false;
-	}
+	if (f->port && (!got.port || strcmp(got.port, f->port) != 0))
+		return false;
 	if (f->result) {
 		const char *res = json_string_value(json_object_get(rec, PROTOCOL_KEY_RESULT));
 		if (!res || strcmp(res, f->result) != 0)
 			return false;
 	}
-	if (f->since_ms > 0) {
-		const json_t *t = json_object_get(rec, PROTOCOL_KEY_END_MS);
-		if (!json_is_integer(t))
-			t = json_object_get(rec, PROTOCOL_KEY_START_MS);
-		if (!json_is_integer(t) || json_integer_value(t) < f->since_ms)
-			return false;
-	}
-	return true;
+	return f->since_ms <= 0 || (got.has_ms && got.ms >= f->since_ms);
 }
 
-/* The last `cap` matches (all if cap == 0), oldest first. */
-struct journal_keep {
-	json_t **ring;
-	size_t cap, n, head;
-	json_t *all;
-};
-
-static int keep_add(struct journal_keep *k, json_t *rec)
+/* Read and parse the page's lines into records. */
+static int query_read(struct journal *j, const struct jindex_page *page,
+		      const struct journal_filter *f, json_t *records)
 {
-	if (!k->cap)
-		return json_array_append_new(k->all, rec) < 0 ? -ENOMEM : 0;
-	if (k->n == k->cap) {
-		json_decref(k->ring[k->head]);
-		k->ring[k->head] = rec;
-		k->head = (k->head + 1) % k->cap;
-		return 0;
-	}
-	k->ring[(k->head + k->n++) % k->cap] = rec;
-	return 0;
-}
-
-static void keep_line(struct journal_keep *k, const char *line, size_t len,
-		      const struct journal_filter *f, int *r)
-{
-	json_t *rec = json_loadb(line, len, 0, NULL);
-
-	if (!record_matches(rec, f)) {
-		json_decref(rec);
-		return;
-	}
-	if (keep_add(k, rec) < 0)
-		*r = -ENOMEM;
-}
-
-/* Feed every complete line of [0, size) to keep_line; skip over-long ones. */
-static int scan_lines(struct journal *j, off_t size, const struct journal_filter *f,
-		      struct journal_keep *k)
-{
-	char *buf = malloc(JOURNAL_LINE_MAX);
-	size_t have = 0;
-	bool skipping = false;
-	off_t off = 0;
+	char *buf = NULL;
+	size_t cap = 0;
 	int r = 0;
 
-	if (!buf)
-		return -ENOMEM;
-	while (r == 0 && off < size) {
-		size_t want = JOURNAL_LINE_MAX - have;
-		if ((off_t)want > size - off)
-			want = (size_t)(size - off);
-		r = pread_full(j->fd, buf + have, want, off);
-		off += (off_t)want;
-		have += want;
-		size_t start = 0;
-		for (size_t i = 0; r == 0 && i < have; i++) {
-			if (buf[i] != '\n')
-				continue;
-			if (!skipping)
-				keep_line(k, buf + start, i - start, f, &r);
-			skipping = false;
-			start = i + 1;
+	for (size_t i = 0; r == 0 && i < page->n; i++) {
+		int64_t off;
+		size_t len;
+		if (!jindex_line(j->idx, page->lines[i], &off, &len))
+			continue;
+		if (len > cap) {
+			char *nb = realloc(buf, len);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = len;
 		}
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		if (have == JOURNAL_LINE_MAX) {
-			skipping = true; /* a line too long: drop what we have of it */
-			have = 0;
-		}
+		r = pread_full(j->fd, buf, len, off);
+		j->query_bytes += len;
+		json_t *rec = r == 0 ? json_loadb(buf, len, 0, NULL) : NULL;
+		if (rec && record_matches(rec, f) && json_array_append(records, rec) < 0)
+			r = -ENOMEM;
+		json_decref(rec);
 	}
 	free(buf);
 	return r;
 }
 
+static json_t *cursor_json(uint64_t c)
+{
+	return c ? json_integer((json_int_t)c) : json_null();
+}
+
+static int query_page(struct journal *j, const struct journal_filter *f, json_t **out)
+{
+	struct jindex_page page = { 0 };
+	json_t *records = json_array();
+	off_t size = 0;
+	int r;
+
+	struct jindex_query q = {
+		.port = f->port, .result = jindex_result(f->result), .since_ms = f->since_ms,
+		.before = f->before, .has_after = f->has_after, .after = f->after,
+		.limit = f->limit && f->limit < PROTOCOL_HISTORY_MAX ? f->limit : PROTOCOL_HISTORY_MAX,
+		.budget = f->budget ? f->budget : PROTOCOL_HISTORY_BYTES_MAX,
+	};
+	r = records ? journal_size(j, &size) : -ENOMEM;
+	if (r == 0)
+		r = index_sync(j, size);
+	if (r == 0)
+		r = jindex_select(j->idx, &q, &page);
+	if (r == 0)
+		r = query_read(j, &page, f, records);
+	if (r == 0)
+		*out = json_pack("{s:o, s:o, s:o}", PROTOCOL_KEY_RECORDS, json_incref(records),
+				 PROTOCOL_KEY_OLDER, cursor_json(page.older),
+				 PROTOCOL_KEY_NEWER, cursor_json(page.newer));
+	if (r == 0 && !*out)
+		r = -ENOMEM;
+	free(page.lines);
+	json_decref(records);
+	return r;
+}
+
 json_t *journal_query(struct journal *j, const struct journal_filter *f)
 {
-	struct journal_keep k = { .cap = f ? f->limit : 0 };
+	static const struct journal_filter none = { 0 };
 	json_t *out = NULL;
-	off_t size = 0;
 	int r;
 
 	if (!j) {
 		errno = EINVAL;
 		return NULL;
 	}
-	k.all = json_array();
-	if (k.cap)
-		k.ring = calloc(k.cap, sizeof(*k.ring));
-	r = !k.all || (k.cap && !k.ring) ? -ENOMEM : journal_size(j, &size);
-	if (r == 0)
-		r = scan_lines(j, size, f, &k);
-	for (size_t i = 0; i < k.n; i++) {
-		json_t *rec = k.ring[(k.head + i) % k.cap];
-		if (r == 0 && json_array_append(k.all, rec) < 0)
-			r = -ENOMEM;
-		json_decref(rec);
-	}
-	free(k.ring);
-	if (r == 0)
-		out = k.all;
-	else
-		json_decref(k.all);
+	r = query_page(j, f ? f : &none, &out);
 	errno = -r;
-	return out;
+	return r == 0 ? out : NULL;
+}
+
+uint64_t journal_query_bytes(const struct journal *j)
+{
+	return j ? j->query_bytes : 0;
 }
