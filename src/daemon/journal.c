@@ -338,6 +338,19 @@ int journal_append(struct journal *j, json_t *record)
 
 /* ---- queries ---- */
 
+/* A page: chosen on the loop from the index, read anywhere. */
+struct journal_page {
+	int fd;                 /* a dup of the journal's: the page outlives nothing */
+	struct journal_filter f;
+	char *port, *result;    /* f's strings, copied */
+	struct {
+		int64_t off;
+		size_t len;
+	} *at;
+	size_t n, bytes;
+	uint64_t older, newer;
+};
+
 /* The filter again, on a parsed record: the index may only say "maybe"
  * (a port name it had no room for), and a line may have changed. */
 static bool record_matches(const json_t *rec, const struct journal_filter *f)
@@ -357,88 +370,147 @@ static bool record_matches(const json_t *rec, const struct journal_filter *f)
 	return f->since_ms <= 0 || (got.has_ms && got.ms >= f->since_ms);
 }
 
-/* Read and parse the page's lines into records. */
-static int query_read(struct journal *j, const struct jindex_page *page,
-		      const struct journal_filter *f, json_t *records)
+struct journal_page *journal_page_free(struct journal_page *p)
 {
-	char *buf = NULL;
-	size_t cap = 0;
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < page->n; i++) {
-		int64_t off;
-		size_t len;
-		if (!jindex_line(j->idx, page->lines[i], &off, &len))
-			continue;
-		if (len > cap) {
-			char *nb = realloc(buf, len);
-			if (!nb) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap = len;
-		}
-		r = pread_full(j->fd, buf, len, off);
-		j->query_bytes += len;
-		json_t *rec = r == 0 ? json_loadb(buf, len, 0, NULL) : NULL;
-		if (rec && record_matches(rec, f) && json_array_append(records, rec) < 0)
-			r = -ENOMEM;
-		json_decref(rec);
-	}
-	free(buf);
-	return r;
+	if (!p)
+		return NULL;
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->port);
+	free(p->result);
+	free(p->at);
+	free(p);
+	return NULL;
 }
 
-static json_t *cursor_json(uint64_t c)
+static int page_fill(struct journal *j, struct journal_page *p, const struct jindex_page *sel)
 {
-	return c ? json_integer((json_int_t)c) : json_null();
+	p->at = calloc(sel->n ? sel->n : 1, sizeof(*p->at));
+	if (!p->at)
+		return -ENOMEM;
+	for (size_t i = 0; i < sel->n; i++)
+		if (jindex_line(j->idx, sel->lines[i], &p->at[p->n].off, &p->at[p->n].len))
+			p->bytes += p->at[p->n++].len;
+	p->older = sel->older;
+	p->newer = sel->newer;
+	j->query_bytes += p->bytes;
+	return 0;
 }
 
-static int query_page(struct journal *j, const struct journal_filter *f, json_t **out)
+int journal_page_new(struct journal *j, const struct journal_filter *f,
+		     struct journal_page **out)
 {
-	struct jindex_page page = { 0 };
-	json_t *records = json_array();
+	static const struct journal_filter none = { 0 };
+	struct jindex_page sel = { 0 };
+	struct journal_page *p;
 	off_t size = 0;
 	int r;
 
+	if (!j || !out)
+		return -EINVAL;
+	f = f ? f : &none;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->f = *f;
+	p->fd = fcntl(j->fd, F_DUPFD_CLOEXEC, 0);
+	p->port = f->port ? strdup(f->port) : NULL;
+	p->result = f->result ? strdup(f->result) : NULL;
+	p->f.port = p->port;
+	p->f.result = p->result;
+	r = p->fd < 0 ? -errno : (f->port && !p->port) || (f->result && !p->result) ? -ENOMEM : 0;
 	struct jindex_query q = {
 		.port = f->port, .result = jindex_result(f->result), .since_ms = f->since_ms,
 		.before = f->before, .has_after = f->has_after, .after = f->after,
 		.limit = f->limit && f->limit < PROTOCOL_HISTORY_MAX ? f->limit : PROTOCOL_HISTORY_MAX,
 		.budget = f->budget ? f->budget : PROTOCOL_HISTORY_BYTES_MAX,
 	};
-	r = records ? journal_size(j, &size) : -ENOMEM;
+	if (r == 0)
+		r = journal_size(j, &size);
 	if (r == 0)
 		r = index_sync(j, size);
 	if (r == 0)
-		r = jindex_select(j->idx, &q, &page);
+		r = jindex_select(j->idx, &q, &sel);
 	if (r == 0)
-		r = query_read(j, &page, f, records);
-	if (r == 0)
-		*out = json_pack("{s:o, s:o, s:o}", PROTOCOL_KEY_RECORDS, json_incref(records),
-				 PROTOCOL_KEY_OLDER, cursor_json(page.older),
-				 PROTOCOL_KEY_NEWER, cursor_json(page.newer));
-	if (r == 0 && !*out)
-		r = -ENOMEM;
-	free(page.lines);
-	json_decref(records);
-	return r;
+		r = page_fill(j, p, &sel);
+	free(sel.lines);
+	if (r < 0) {
+		journal_page_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+static size_t put_cursor(char *out, const char *key, uint64_t c)
+{
+	if (!c)
+		return (size_t)sprintf(out, ",\"%s\":null", key);
+	return (size_t)sprintf(out, ",\"%s\":%llu", key, (unsigned long long)c);
+}
+
+/* Each line is read straight into the text and kept there only if jansson
+ * reads it as a record that passes the filter: the text is valid JSON
+ * without being encoded again. */
+int journal_page_read(struct journal_page *p, char **text, size_t *len)
+{
+	static const char head[] = "\"" PROTOCOL_KEY_RECORDS "\":[";
+	size_t cap = sizeof(head) + p->bytes + p->n + 2 * 40 + 64, pos = sizeof(head) - 1;
+	char *out = malloc(cap);
+	int r = 0;
+
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, head, pos);
+	for (size_t i = 0; r == 0 && i < p->n; i++) {
+		r = pread_full(p->fd, out + pos, p->at[i].len, p->at[i].off);
+		json_t *rec = r == 0 ? json_loadb(out + pos, p->at[i].len, 0, NULL) : NULL;
+		if (rec && record_matches(rec, &p->f)) {
+			pos += p->at[i].len;
+			out[pos++] = ',';
+		}
+		json_decref(rec);
+	}
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	if (out[pos - 1] == ',')
+		pos--;
+	out[pos++] = ']';
+	pos += put_cursor(out + pos, PROTOCOL_KEY_OLDER, p->older);
+	pos += put_cursor(out + pos, PROTOCOL_KEY_NEWER, p->newer);
+	*text = out;
+	*len = pos;
+	return 0;
 }
 
 json_t *journal_query(struct journal *j, const struct journal_filter *f)
 {
-	static const struct journal_filter none = { 0 };
+	struct journal_page *p = NULL;
 	json_t *out = NULL;
-	int r;
+	char *text = NULL;
+	size_t len;
+	int r = journal_page_new(j, f, &p);
 
-	if (!j) {
-		errno = EINVAL;
-		return NULL;
+	if (r == 0)
+		r = journal_page_read(p, &text, &len);
+	journal_page_free(p);
+	if (r == 0) {
+		/* "{" + fields + "}": the text the reply carries, as JSON */
+		char *obj = malloc(len + 2);
+		if (obj) {
+			obj[0] = '{';
+			memcpy(obj + 1, text, len);
+			obj[len + 1] = '}';
+			out = json_loadb(obj, len + 2, 0, NULL);
+		}
+		r = out ? 0 : -ENOMEM;
+		free(obj);
 	}
-	r = query_page(j, f ? f : &none, &out);
+	free(text);
 	errno = -r;
-	return r == 0 ? out : NULL;
+	return out;
 }
 
 uint64_t journal_query_bytes(const struct journal *j)

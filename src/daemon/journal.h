@@ -32,8 +32,23 @@ struct journal_filter {
 	uint64_t after;
 	size_t budget;      /* bytes of records in a page, 0: PROTOCOL_HISTORY_BYTES_MAX */
 };
-/* New ref: {"records":[…oldest first], "older":cursor|null, "newer":cursor|null}
- * (the history reply's fields); NULL with errno. Reads only the page's lines. */
+
+/* A page of history in two steps, for the control server: chosen on the
+ * loop (a scan of the in-memory index: no I/O), then read on the worker
+ * thread. The page holds its own descriptor and copies of the filter's
+ * strings: reading it touches nothing else, also after journal_close. */
+struct journal_page;
+int journal_page_new(struct journal *j, const struct journal_filter *f,
+		     struct journal_page **out);
+/* *text (malloc'd, *len bytes, not NUL-terminated): the history reply's
+ * fields as JSON text without braces:
+ *   "records":[…oldest first],"older":cursor|null,"newer":cursor|null
+ * Each record is the journal line as it is, once jansson has read it as
+ * a record that passes the filter (a line that does not is left out). */
+int journal_page_read(struct journal_page *p, char **text, size_t *len);
+struct journal_page *journal_page_free(struct journal_page *p);
+
+/* Both steps at once: new ref {"records":…, "older":…, "newer":…}; NULL with errno. */
 json_t *journal_query(struct journal *j, const struct journal_filter *f);
 /* Bytes of journal lines read by queries so far (tests, benchmark). */
 uint64_t journal_query_bytes(const struct journal *j);
