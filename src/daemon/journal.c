@@ -259,8 +259,12 @@ int journal_open(const char *path, struct journal **out)
 		r = journal_recover(j);
 	if (r == 0)
 		r = journal_size(j, &size);
-	if (r == 0)
-		r = index_lines(j, 0, size);
+	if (r == 0 && (r = index_lines(j, 0, size)) < 0) {
+		/* appends need no index: queries try again (and say why if they fail) */
+		log_warning_errno(r, "journal %s: cannot index it", path);
+		jindex_reset(j->idx);
+		r = 0;
+	}
 	if (r < 0) {
 		journal_close(j);
 		return r;
@@ -314,8 +318,11 @@ int journal_append(struct journal *j, json_t *record)
 	json_dumpb(record, line, len, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	line[len++] = '\n';
 	r = journal_size(j, &before);
-	if (r == 0)
-		r = index_prepare(j, before, record, &slot);
+	/* the record goes in even if its index entry cannot: the index is then
+	 * built again by the next query */
+	bool indexed = r == 0 && index_prepare(j, before, record, &slot) == 0;
+	if (r == 0 && !indexed)
+		jindex_reset(j->idx);
 	if (r == 0) {
 		do
 			n = write(j->fd, line, len);
@@ -326,7 +333,7 @@ int journal_append(struct journal *j, json_t *record)
 			r = -ENOSPC;
 			if (ftruncate(j->fd, before) < 0)
 				r = -errno;
-		} else if (n >= 0 && before == jindex_end(j->idx)) {
+		} else if (n >= 0 && indexed && before == jindex_end(j->idx)) {
 			jindex_commit(j->idx, before, len - 1, &slot);
 		}
 	}
