@@ -24,10 +24,11 @@ static const struct ctlproto_arg ctlproto_args_history[] = {
 	  .choices = ctlproto_results, .meta = "RESULT" },
 	{ .name = PROTOCOL_ARG_LIMIT, .type = CTLPROTO_ARG_COUNT, .max = PROTOCOL_HISTORY_MAX,
 	  .meta = "N" },
-	{ .name = PROTOCOL_ARG_BEFORE, .type = CTLPROTO_ARG_CURSOR, .max = PROTOCOL_CURSOR_MAX,
-	  .meta = "LINE" },
-	{ .name = PROTOCOL_ARG_AFTER, .type = CTLPROTO_ARG_CURSOR, .max = PROTOCOL_CURSOR_MAX,
-	  .meta = "LINE" },
+	/* (size_t): SIZE_MAX on a 32-bit host, where no journal has more lines */
+	{ .name = PROTOCOL_ARG_BEFORE, .type = CTLPROTO_ARG_CURSOR,
+	  .max = (size_t)PROTOCOL_CURSOR_MAX, .meta = "LINE" },
+	{ .name = PROTOCOL_ARG_AFTER, .type = CTLPROTO_ARG_CURSOR,
+	  .max = (size_t)PROTOCOL_CURSOR_MAX, .meta = "LINE" },
 };
 
 static const struct ctlproto_arg ctlproto_args_use[] = {

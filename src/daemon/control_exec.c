@@ -120,7 +120,7 @@ static json_t *control_exec_watch(struct control_client *cl, const struct ctlpro
 }
 
 /* A history request (docs/design-notes.md "History from an index of the
- * journal"): the page is chosen on the loop from the journal's in-memory
+ * journal, read on a thread"): the page is chosen on the loop from the journal's in-memory
  * index (no I/O), its lines are read, checked and put into the reply's
  * text on the history worker thread; the loop then only queues that text.
  * Until the answer, the client's further requests wait (control_pending). */

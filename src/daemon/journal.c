@@ -8,11 +8,14 @@
  * (and reported on stderr); a complete line is never cut for its length.
  *
  * Queries do not read the file: an index of every line (journal_index.c),
- * built at open and extended by each append, picks a page, and only the
- * page's lines are read (pread) and parsed. A page holds at most
- * PROTOCOL_HISTORY_BYTES_MAX bytes of records, so what one query reads and
- * what its reply holds are bounded however large the journal grows
- * (docs/design-notes.md "History from an index of the journal"). */
+ * built at open and extended by each append, picks a page (journal_page_new,
+ * on the loop), and only the page's lines are read and checked
+ * (journal_page_read, on the control server's history thread). A page
+ * holds at most PROTOCOL_HISTORY_BYTES_MAX bytes of records, so what one
+ * query reads and what its reply holds are bounded however large the
+ * journal grows
+ * (docs/design-notes.md "History from an index of the journal, read on a
+ * thread"). */
 #include "daemon/journal.h"
 
 #include <errno.h>

@@ -81,7 +81,7 @@ static const char *skip_value(const char *p, const char *e)
 		return skip_string(p, e, &esc);
 	if (p < e && *p != '{' && *p != '[') {
 		const char *s = p;
-		while (p < e && (strchr("+-.eE", *p) || (*p >= '0' && *p <= '9') ||
+		while (p < e && ((*p && strchr("+-.E", *p)) || (*p >= '0' && *p <= '9') ||
 				 (*p >= 'a' && *p <= 'z')))
 			p++;
 		return p > s ? p : NULL;

@@ -1,6 +1,6 @@
 /* journal_index: what `history` needs to know about every line of the
  * results journal, kept in memory (docs/design-notes.md "History from an
- * index of the journal").
+ * index of the journal, read on a thread").
  *
  * One entry per line of the file, in file order, so the 1-based line
  * number is the entry's position + 1 and serves as the history cursor. An
