@@ -36,6 +36,7 @@ enum ctlproto_arg_type {
 	CTLPROTO_ARG_STRINGS, /* array of 0..max strings of 1..elem_max bytes */
 	CTLPROTO_ARG_COUNT,   /* integer 1..max */
 	CTLPROTO_ARG_TIME,    /* integer >= 0: unix time in milliseconds */
+	CTLPROTO_ARG_CURSOR,  /* integer 0..max: a position (history: a journal line number) */
 };
 
 #define CTLPROTO_ARG_REQUIRED 0x1u   /* absent or null: bad-argument */
@@ -48,7 +49,7 @@ struct ctlproto_arg {
 	size_t max;
 	size_t elem_max;
 	const char *const *choices; /* NULL-terminated, or NULL */
-	const char *meta;           /* placeholder in usage text: PORT, PLAN, TIME, N */
+	const char *meta;           /* placeholder in usage text: PORT, PLAN, TIME, N, LINE */
 };
 
 #define CTLPROTO_MUTATING 0x1u /* needs uid 0 or the admin group */

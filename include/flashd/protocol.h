@@ -25,6 +25,11 @@
 #define PROTOCOL_PLAN_ARGS_MAX 64u    /* plan arguments in one `use` */
 #define PROTOCOL_HISTORY_DEFAULT 100  /* records when `limit` is absent */
 #define PROTOCOL_HISTORY_MAX 10000    /* largest `limit` */
+/* Bytes of records one history reply holds at most (beyond its first
+ * record, which is always there): the rest is another page. */
+#define PROTOCOL_HISTORY_BYTES_MAX (1u << 20)
+/* Largest history cursor (`before`, `after`: journal line numbers). */
+#define PROTOCOL_CURSOR_MAX ((1ull << 53) - 1)
 
 /* Message keys. */
 #define PROTOCOL_KEY_HELLO "hello"
@@ -41,6 +46,8 @@
 #define PROTOCOL_KEY_TS "ts"
 #define PROTOCOL_KEY_DROPPED "dropped"
 #define PROTOCOL_KEY_RECORDS "records"
+#define PROTOCOL_KEY_OLDER "older"   /* history: cursor for `before`, null: no older record */
+#define PROTOCOL_KEY_NEWER "newer"   /* history: cursor for `after` */
 
 /* Payload keys (flashd-control(7)): the status reply and snapshot event
  * ({"paused","plan","loading","ports":[port…]}), port objects, progress
@@ -117,6 +124,8 @@
 #define PROTOCOL_ARG_SINCE "since"
 #define PROTOCOL_ARG_RESULT "result"
 #define PROTOCOL_ARG_LIMIT "limit"
+#define PROTOCOL_ARG_BEFORE "before"
+#define PROTOCOL_ARG_AFTER "after"
 
 /* Event types. */
 #define PROTOCOL_EVENT_PORT "port"

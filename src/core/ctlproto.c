@@ -24,6 +24,11 @@ static const struct ctlproto_arg ctlproto_args_history[] = {
 	  .choices = ctlproto_results, .meta = "RESULT" },
 	{ .name = PROTOCOL_ARG_LIMIT, .type = CTLPROTO_ARG_COUNT, .max = PROTOCOL_HISTORY_MAX,
 	  .meta = "N" },
+	/* (size_t): SIZE_MAX on a 32-bit host, where no journal has more lines */
+	{ .name = PROTOCOL_ARG_BEFORE, .type = CTLPROTO_ARG_CURSOR,
+	  .max = (size_t)PROTOCOL_CURSOR_MAX, .meta = "LINE" },
+	{ .name = PROTOCOL_ARG_AFTER, .type = CTLPROTO_ARG_CURSOR,
+	  .max = (size_t)PROTOCOL_CURSOR_MAX, .meta = "LINE" },
 };
 
 static const struct ctlproto_arg ctlproto_args_use[] = {
@@ -192,6 +197,13 @@ static bool arg_check(const struct ctlproto_arg *a, const json_t *v, char *text,
 	case CTLPROTO_ARG_TIME:
 		if (!json_is_integer(v) || json_integer_value(v) < 0) {
 			snprintf(text, len, "must be a non-negative integer (unix time in ms)");
+			return false;
+		}
+		return true;
+	case CTLPROTO_ARG_CURSOR:
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    (uint64_t)json_integer_value(v) > a->max) {
+			snprintf(text, len, "must be an integer from 0 to %zu", a->max);
 			return false;
 		}
 		return true;

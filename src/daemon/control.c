@@ -10,9 +10,10 @@
  * disconnected when it overflows again within CONTROL_OVERFLOW_WINDOW_MS.
  * Events are encoded once and shared (refcounted) by every watcher's queue.
  * A request the backend answers later (use, reload: plans load on the
- * worker thread) is a struct control_pending; it counts as a queued reply
- * until control_pending_done() sends the answer. Requests themselves are
- * control_exec.c.
+ * worker thread; history: read on the history thread) is a struct
+ * control_pending; it counts as a queued reply until control_pending_done()
+ * (or, for history, control_client_reply_line) sends the answer. Requests
+ * themselves are control_exec.c.
  *
  * Who is an admin is decided at accept time (control_socket_peer). */
 #include "daemon/control_priv.h"
@@ -28,6 +29,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "daemon/control_socket.h"
+#include "daemon/worker.h"
 #include "flashd/ctlproto.h"
 
 #define CONTROL_OVERFLOW_WINDOW_MS 10000
@@ -168,6 +170,24 @@ void control_client_reply(struct control_client *cl, json_t *reply)
 		json_decref(err);
 	}
 	json_decref(reply);
+	if (!msg) {
+		client_kill(cl, "out of memory");
+		return;
+	}
+	client_send(cl, msg, false);
+	control_msg_unref(msg);
+}
+
+void control_client_reply_line(struct control_client *cl, char *line, size_t len)
+{
+	struct control_msg *msg = malloc(sizeof(*msg) + len);
+
+	if (msg) {
+		msg->refs = 1;
+		msg->len = len;
+		memcpy(msg->data, line, len);
+	}
+	free(line);
 	if (!msg) {
 		client_kill(cl, "out of memory");
 		return;
@@ -579,6 +599,7 @@ struct control *control_free(struct control *c)
 		c->clients = cl->next;
 		client_free(cl);
 	}
+	worker_free(c->history); /* its jobs' pending requests have no client now */
 	control_event_free(c->listen_ev);
 	control_event_free(c->reap_ev);
 	if (c->listen_fd >= 0)

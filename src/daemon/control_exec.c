@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "daemon/journal.h"
+#include "daemon/worker.h"
 #include "flashd/ctlproto.h"
 
 typedef json_t *(*control_exec_fn)(struct control_client *cl, const struct ctlproto_request *req);
@@ -118,6 +119,98 @@ static json_t *control_exec_watch(struct control_client *cl, const struct ctlpro
 	return ctlproto_reply_new(req->id, NULL);
 }
 
+/* A history request (docs/design-notes.md "History from an index of the
+ * journal, read on a thread"): the page is chosen on the loop from the journal's in-memory
+ * index (no I/O), its lines are read, checked and put into the reply's
+ * text on the history worker thread; the loop then only queues that text.
+ * Until the answer, the client's further requests wait (control_pending). */
+struct history_job {
+	struct worker_job w; /* first: the worker hands it back */
+	struct control_pending *p;
+	struct journal_page *page;
+	char *id;            /* the request's id, encoded; NULL: none */
+	char *line;          /* the reply, encoded with its newline */
+	size_t len;
+	int r;
+};
+
+static void history_run(struct worker_job *w)
+{
+	struct history_job *job = (struct history_job *)w;
+	char *fields = NULL;
+	size_t n = 0;
+
+	job->r = journal_page_read(job->page, &fields, &n);
+	if (job->r < 0)
+		return;
+	size_t idlen = job->id ? strlen(job->id) : 0, cap = idlen + n + 32;
+	job->line = malloc(cap);
+	if (!job->line) {
+		job->r = -ENOMEM;
+	} else {
+		job->len = job->id ? (size_t)sprintf(job->line, "{\"%s\":%s,", PROTOCOL_KEY_ID, job->id)
+				   : (size_t)sprintf(job->line, "{");
+		job->len += (size_t)sprintf(job->line + job->len, "\"%s\":true,", PROTOCOL_KEY_OK);
+		memcpy(job->line + job->len, fields, n);
+		job->len += n;
+		job->line[job->len++] = '}';
+		job->line[job->len++] = '\n';
+	}
+	free(fields);
+}
+
+static void history_job_free(struct history_job *job)
+{
+	journal_page_free(job->page);
+	free(job->id);
+	free(job->line);
+	free(job);
+}
+
+static void history_done(struct worker_job *w, int status)
+{
+	struct history_job *job = (struct history_job *)w;
+	struct control_client *cl = job->p->cl;
+	int r = status < 0 ? status : job->r;
+
+	if (r < 0 || !cl || cl->dead) {
+		control_pending_done(job->p, r, NULL);
+	} else {
+		cl->pending = NULL;
+		control_client_reply_line(cl, job->line, job->len);
+		job->line = NULL;
+		control_pending_free(job->p);
+	}
+	history_job_free(job);
+}
+
+static int history_submit(struct control_client *cl, const struct ctlproto_request *req,
+			  const struct journal_filter *f, struct control_pending *p)
+{
+	struct history_job *job;
+	int r;
+
+	if (!cl->c->history && (r = worker_new(cl->c->base, &cl->c->history)) < 0)
+		return r;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->w.run = history_run;
+	job->w.done = history_done;
+	job->p = p;
+	if (req->id && !(job->id = json_dumps(req->id, JSON_ENCODE_ANY | JSON_COMPACT))) {
+		history_job_free(job);
+		return -ENOMEM;
+	}
+	r = journal_page_new(cl->c->journal, f, &job->page);
+	if (r < 0) {
+		history_job_free(job);
+		return r;
+	}
+	worker_submit(cl->c->history, &job->w);
+	return CONTROL_PENDING;
+}
+
 static json_t *control_exec_history(struct control_client *cl, const struct ctlproto_request *req)
 {
 	struct journal_filter f = {
@@ -125,6 +218,7 @@ static json_t *control_exec_history(struct control_client *cl, const struct ctlp
 		.result = ctlproto_request_string(req, PROTOCOL_ARG_RESULT),
 		.limit = PROTOCOL_HISTORY_DEFAULT,
 	};
+	struct control_pending *p;
 	int64_t v;
 
 	if (!cl->c->journal)
@@ -134,11 +228,14 @@ static json_t *control_exec_history(struct control_client *cl, const struct ctlp
 		f.since_ms = v;
 	if (ctlproto_request_int(req, PROTOCOL_ARG_LIMIT, &v))
 		f.limit = (size_t)v;
-	json_t *records = journal_query(cl->c->journal, &f);
-	if (!records)
-		return ctlproto_reply_error_new(req->id, ctlproto_errno_to_code(-errno),
-						"history: %s", strerror(errno));
-	return ctlproto_reply_new(req->id, json_pack("{s:o}", PROTOCOL_KEY_RECORDS, records));
+	if (ctlproto_request_int(req, PROTOCOL_ARG_BEFORE, &v))
+		f.before = (uint64_t)v;
+	f.has_after = ctlproto_request_int(req, PROTOCOL_ARG_AFTER, &v);
+	if (f.has_after)
+		f.after = (uint64_t)v;
+	if (!(p = control_pending_new(cl, req)))
+		return control_result(req, -ENOMEM, NULL);
+	return control_maybe_later(cl, req, p, history_submit(cl, req, &f, p), NULL);
 }
 
 static json_t *control_exec_use(struct control_client *cl, const struct ctlproto_request *req)

@@ -41,6 +41,7 @@ struct control {
 	const struct control_backend *be;
 	struct control_backend be_copy;
 	struct journal *journal;
+	struct worker *history;    /* history's reader thread, started by the first query */
 	struct control_client *clients;
 	uint64_t seq;
 	struct control_counters n;
@@ -49,6 +50,8 @@ struct control {
 /* control.c */
 /* Queue a reply (a new ref, stolen; NULL: out of memory, the client goes). */
 void control_client_reply(struct control_client *cl, json_t *reply);
+/* Queue a reply already encoded (line: malloc'd, with its newline; taken). */
+void control_client_reply_line(struct control_client *cl, char *line, size_t len);
 /* Queue a "snapshot" event with the station's status. */
 void control_client_snapshot(struct control_client *cl);
 

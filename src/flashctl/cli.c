@@ -151,6 +151,13 @@ static int arg_value(const struct ctlproto_arg *a, const char *text, int64_t now
 			break;
 		*out = json_integer(t);
 		return *out ? 0 : -ENOMEM;
+	case CTLPROTO_ARG_CURSOR:
+		errno = 0;
+		n = strtoll(text, &end, 10);
+		if (errno || end == text || *end || n < 0 || (unsigned long long)n > a->max)
+			break;
+		*out = json_integer(n);
+		return *out ? 0 : -ENOMEM;
 	}
 	snprintf(err, errlen, "invalid %s: '%s'", a->meta, text);
 	return -EINVAL;

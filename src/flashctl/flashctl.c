@@ -202,6 +202,7 @@ static void flashctl_show(const struct cli *cli, const json_t *reply)
 		break;
 	case CTLPROTO_CMD_HISTORY:
 		render_history(stdout, json_object_get(reply, PROTOCOL_KEY_RECORDS));
+		render_history_more(stderr, reply);
 		break;
 	case CTLPROTO_CMD_PLANS:
 		render_plans(stdout, reply);

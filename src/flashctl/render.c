@@ -461,6 +461,15 @@ void render_history(FILE *fp, const json_t *records)
 	render_table_free(t);
 }
 
+void render_history_more(FILE *fp, const json_t *reply)
+{
+	const json_t *older = json_object_get(reply, PROTOCOL_KEY_OLDER);
+
+	if (json_is_integer(older))
+		fprintf(fp, "older records: the same command with --before %" JSON_INTEGER_FORMAT
+			"\n", json_integer_value(older));
+}
+
 void render_result_line(char *out, size_t len, const json_t *rec)
 {
 	char cells[7][160];

@@ -67,6 +67,8 @@ struct render_table *render_table_free(struct render_table *t);
 
 void render_status(FILE *fp, const json_t *status);
 void render_history(FILE *fp, const json_t *records);
+/* The hint for the next page of a history reply (its "older" cursor), if any. */
+void render_history_more(FILE *fp, const json_t *reply);
 void render_plans(FILE *fp, const json_t *plans);
 /* The stats reply: uptime, boards, bytes, a table of step durations; any
  * other key through render_object. */

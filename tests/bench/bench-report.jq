@@ -260,7 +260,7 @@ def p4($runs; $g):
 
 def p5($p):
 	if $p == null then null else
-	$p + {method: "tests/bench/sparse-scan on the host: a 512 MiB rootfs-like image in memory (about half random data in runs, half zeros, some fill runs), sparse_count_pieces and the sparse writer with raw2sparse, CPU time per core, best of 3. sha256: tests/bench/sha256-rate (plans hash every image at load), for context. plan_load: tests/bench/plan-load, a plan load of a disk image (1/4 random, 1/4 text, 1/2 zeros) raw and compressed four ways (decompression into the cache, both hashes, block map), then the same load with the payload in the cache, then a reload that reuses the unchanged image; wall time, MB/s of payload per CPU second.",
+	$p + {method: "tests/bench/sparse-scan on the host: a 512 MiB rootfs-like image in memory (about half random data in runs, half zeros, some fill runs), sparse_count_pieces and the sparse writer with raw2sparse, CPU time per core, best of 3. sha256: tests/bench/sha256-rate (plans hash every image at load), for context. plan_load: tests/bench/plan-load, a plan load of a disk image (1/4 random, 1/4 text, 1/2 zeros) raw and compressed four ways (decompression into the cache, both hashes, block map), then the same load with the payload in the cache, then a reload that reuses the unchanged image; wall time, MB/s of payload per CPU second. history: tests/bench/history, the daemon's control server and journal on a 100,000-record (157 MB) journal: latency of history requests, status latency while 8 clients loop history --limit 10000, and 10 clients that never read a limit 10000 reply.",
 	      target_gbps_per_core: 2,
 	      met: ($p.count_gbps_per_core >= 2 and $p.writer_gbps_per_core >= 2)}
 	end;
@@ -326,7 +326,9 @@ def table:
 		"P5 raw->sparse scan (host)   target >=2 GB/s per core: \(.met | verdict)",
 		"   count pieces \(.count_gbps_per_core) GB/s per core, writer \(.writer_gbps_per_core) GB/s per core",
 		(.sha256 | select(length > 0) | "   (context: SHA-256 at plan load \(to_entries | map("\(.key | sub("_mbps"; "")) \(.value) MB/s") | join(", ")))"),
-		(.plan_load // [] | .[] | "   \(.)") end),
+		(.plan_load // [] | .[] | "   \(.)"),
+		(.history // [] | if length > 0 then "   history (tests/bench/history, target: --limit 50 p50 < 50 ms):" else empty end),
+		(.history // [] | .[] | "     \(.)") end),
 	"",
 	(.p2_boards.seed_split // {} | to_entries[] | select(.value.board != null)
 	 | "Seed flow, one board, \(.key) (ms, as the board saw it): plug->SDP \(.value.board.plug_to_first_sdp_ms | num), SDP upload \(.value.board.sdp_upload_ms | num), re-enumeration \(.value.board.reenum_ms | num), fastboot plug->cmd \(.value.board.fastboot_plug_to_first_cmd_ms | num), fastboot steps \(.value.board.fastboot_ms | num), reboot->booted \(.value.board.reboot_to_booted_ms | num), total \(.value.board.total_ms | num)",

@@ -20,7 +20,9 @@
 
 #include "common/log.h"
 #include "ctltest.h"
+#include "daemon/control_priv.h"
 #include "daemon/journal.h"
+#include "daemon/worker.h"
 
 struct fx {
 	char dir[64];
@@ -412,6 +414,88 @@ static void test_history(void **state)
 	}
 	expect_code(&t, "{\"cmd\":\"history\",\"limit\":0}\n", PROTOCOL_ERR_BAD_ARGUMENT);
 	ctltest_close(&t);
+}
+
+/* Holds the history thread until a byte comes down its pipe. */
+struct blocker {
+	struct worker_job w;
+	int fd[2];
+};
+
+static void blocker_run(struct worker_job *w)
+{
+	char c;
+	ssize_t n = read(((struct blocker *)w)->fd[0], &c, 1);
+	(void)n;
+}
+
+static void blocker_done(struct worker_job *w, int status)
+{
+	(void)w;
+	(void)status;
+}
+
+static void blocker_hold(struct fx *f, struct blocker *b)
+{
+	*b = (struct blocker){ .w = { .run = blocker_run, .done = blocker_done } };
+	assert_int_equal(pipe2(b->fd, O_CLOEXEC), 0);
+	assert_non_null(f->c->history); /* started by the first history request */
+	worker_submit(f->c->history, &b->w);
+}
+
+static void blocker_release(struct fx *f, struct blocker *b)
+{
+	assert_int_equal(write(b->fd[1], "x", 1), 1);
+	while (worker_pending(f->c->history))
+		ctltest_pump(f->base, 10);
+	close(b->fd[0]);
+	close(b->fd[1]);
+}
+
+static void test_history_off_the_loop(void **state)
+{
+	/* A history query is read on the history thread, not on the loop:
+	 * with that thread held, other clients are served, the query's own
+	 * client gets its answer (as a reply like any other) when the thread
+	 * is free, and a client that leaves meanwhile costs nothing. */
+	struct fx *f = *state;
+	struct ctltest_conn a, b, c;
+	struct blocker bl;
+	bool timed_out = false;
+
+	for (int i = 1; i <= 3; i++) {
+		json_t *rec = json_pack("{s:s,s:s,s:I}", "port", "1-1", "result", "ok", "end_ms",
+					(json_int_t)i);
+		assert_int_equal(journal_append(f->j, rec), 0);
+		json_decref(rec);
+	}
+	start(f, (struct control_opts){ 0 });
+	client(f, &a);
+	client(f, &b);
+	client(f, &c);
+	expect_code(&a, "{\"cmd\":\"history\"}\n", "ok");
+
+	blocker_hold(f, &bl);
+	ctltest_send(&a, "{\"id\":\"h\",\"cmd\":\"history\",\"limit\":2}\n");
+	ctltest_send(&c, "{\"cmd\":\"history\"}\n");
+	ctltest_close(&c);
+	expect_code(&b, "{\"cmd\":\"status\"}\n", "ok");
+	expect_code(&b, "{\"cmd\":\"stats\"}\n", "ok");
+	assert_null(ctltest_recv(&a, 100, &timed_out));
+	assert_true(timed_out);
+	blocker_release(f, &bl);
+
+	json_t *r = ctltest_recv(&a, 5000, NULL);
+	assert_string_equal(ctltest_code(r), "ok");
+	assert_string_equal(json_string_value(json_object_get(r, "id")), "h");
+	assert_int_equal(json_array_size(json_object_get(r, "records")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r, "older")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r, "newer")), 3);
+	json_decref(r);
+	/* and the connection goes on as before */
+	expect_code(&a, "{\"cmd\":\"status\"}\n", "ok");
+	ctltest_close(&a);
+	ctltest_close(&b);
 }
 
 static void test_errors_keep_connection(void **state)
@@ -959,6 +1043,7 @@ int main(void)
 		T(test_answer_later_client_gone),
 		T(test_missing_operations),
 		T(test_history),
+		T(test_history_off_the_loop),
 		T(test_errors_keep_connection),
 		T(test_pipelined_and_eof),
 		T(test_permissions_root),

@@ -175,6 +175,14 @@ static void test_args(void **state)
 	assert_false(ctlproto_request_int(&req, "port", &n));
 	assert_null(ctlproto_request_string(&req, "plan"));
 	ctlproto_request_clear(&req);
+	/* history cursors: 0 (after: from the first line) up to PROTOCOL_CURSOR_MAX */
+	assert_int_equal(parse("{\"cmd\":\"history\",\"after\":0,"
+			       "\"before\":9007199254740991}", &req, &code, &reply), 0);
+	assert_true(ctlproto_request_int(&req, "after", &n));
+	assert_int_equal(n, 0);
+	assert_true(ctlproto_request_int(&req, "before", &n));
+	assert_int_equal(n, (int64_t)PROTOCOL_CURSOR_MAX);
+	ctlproto_request_clear(&req);
 
 	assert_int_equal(parse("{\"cmd\":\"use\",\"plan\":\"a.lst\",\"ports\":[\"1-1\",\"1-2\","
 			       "\"2-1\"]}", &req, &code, &reply), 0);
@@ -211,6 +219,10 @@ static void test_args(void **state)
 		"{\"id\":\"x\",\"cmd\":\"history\",\"since\":\"yesterday\"}",
 		"{\"id\":\"x\",\"cmd\":\"history\",\"result\":\"great\"}",
 		"{\"id\":\"x\",\"cmd\":\"history\",\"result\":true}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"before\":-1}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"after\":9007199254740992}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"after\":\"12\"}",
+		"{\"id\":\"x\",\"cmd\":\"history\",\"before\":1.5}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_error(bad[i], -EINVAL, PROTOCOL_ERR_BAD_ARGUMENT, id);
@@ -261,7 +273,7 @@ static void test_usage(void **state)
 	int n = ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_HISTORY], buf, sizeof(buf));
 	assert_int_equal(n, (int)strlen(buf));
 	assert_string_equal(buf, "history [--port PORT] [--since TIME] [--result RESULT] "
-				 "[--limit N]");
+				 "[--limit N] [--before LINE] [--after LINE]");
 	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_USE], buf, sizeof(buf));
 	assert_string_equal(buf, "use [--args ARG...] PLAN [PORT...]");
 	ctlproto_command_usage(&ctlproto_commands[CTLPROTO_CMD_ABORT], buf, sizeof(buf));

@@ -257,6 +257,19 @@ static void test_bin_queries(void **state)
 	json_decref(j);
 	r = run(s, ARGS("history", "--port", "7-7"));
 	assert_string_equal(r->out, "no results\n");
+	/* pages: the hint names the next page's cursor, which gives it */
+	r = run_ok(s, ARGS("history", "--limit", "1"), "1-2   failed");
+	assert_null(strstr(r->out, "1-1 "));
+	assert_string_equal(r->err, "older records: the same command with --before 2\n");
+	r = run_ok(s, ARGS("history", "--limit", "1", "--before", "2"), "1-1   ok");
+	assert_null(strstr(r->out, "1-2 "));
+	assert_string_equal(r->err, "");
+	r = run_ok(s, ARGS("history", "--after", "1", "--json"), NULL);
+	j = json_loads(r->out, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "records")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "newer")), 2);
+	assert_true(json_is_integer(json_object_get(j, "older")));
+	json_decref(j);
 	run_ok(s, ARGS("plans"), "default plan: /p/full.lst");
 	r = run_ok(s, ARGS("stats"), NULL);
 	assert_string_equal(r->out, "up 1:02:03, 4 ports, 1 busy\n"

@@ -99,6 +99,8 @@ static void test_cli_commands(void **state)
 				     "failed", "--limit=5")),
 		       "{\"id\":1,\"cmd\":\"history\",\"port\":\"1-1\",\"since\":1699992800000,"
 		       "\"result\":\"failed\",\"limit\":5}");
+	expect_request(parse_ok(ARGS("history", "--before", "40", "--after", "0")),
+		       "{\"id\":1,\"cmd\":\"history\",\"before\":40,\"after\":0}");
 	expect_request(parse_ok(ARGS("history", "--since=@1600000000")),
 		       "{\"id\":1,\"cmd\":\"history\",\"since\":1600000000000}");
 }
@@ -143,6 +145,8 @@ static void test_cli_errors(void **state)
 	parse_bad(ARGS("history", "--limit", "5x"), "invalid N");
 	parse_bad(ARGS("history", "--result", "great"), "invalid RESULT");
 	parse_bad(ARGS("history", "--since", "soon"), "invalid TIME");
+	parse_bad(ARGS("history", "--before", "-1"), "invalid LINE");
+	parse_bad(ARGS("history", "--after", "x"), "invalid LINE");
 	parse_bad(ARGS("history", "--port", ""), "invalid PORT");
 	parse_bad(ARGS("--socket"), "--socket needs a path");
 	parse_bad(ARGS("--port", "1", "history"), "unknown option '--port'");

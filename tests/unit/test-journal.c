@@ -1,4 +1,5 @@
-/* test-journal: append, query filters, torn-line recovery, error paths. */
+/* test-journal: append, query filters and pages, the index, torn-line
+ * recovery (and long lines that are not torn), error paths. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "daemon/journal.h"
+#include "flashd/protocol.h"
 #include "testutil.h"
 
 struct fixture {
@@ -58,21 +60,24 @@ static void append(struct journal *j, const char *port, const char *result, int6
 	json_decref(r);
 }
 
-/* Ports of the query result, comma-joined. */
+/* Ports of the query result's records, comma-joined. */
 static void expect_ports(struct journal *j, const struct journal_filter *f, const char *want)
 {
-	json_t *a = journal_query(j, f), *rec;
+	json_t *page = journal_query(j, f), *rec;
+	json_t *a = json_object_get(page, "records");
 	char got[512] = "";
 	size_t i;
 
-	assert_non_null(a);
+	assert_non_null(page);
+	assert_true(json_is_array(a));
 	json_array_foreach(a, i, rec) {
 		if (i)
 			strcat(got, ",");
-		strcat(got, json_string_value(json_object_get(rec, "port")));
+		const char *port = json_string_value(json_object_get(rec, "port"));
+		strcat(got, port ? port : "?");
 	}
 	assert_string_equal(got, want);
-	json_decref(a);
+	json_decref(page);
 }
 
 static void test_append_and_read_back(void **state)
@@ -135,7 +140,8 @@ static void test_filters(void **state)
 		     "1-1");
 	json_t *a = journal_query(j, &(struct journal_filter){ .port = "1-1", .result = "ok",
 							       .limit = 1 });
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "end_ms")),
+	json_t *recs = json_object_get(a, "records");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 0), "end_ms")),
 			 5000);
 	json_decref(a);
 	expect_ports(j, &(struct journal_filter){ .port = "1-2", .since_ms = 2500 }, "1-2");
@@ -272,6 +278,288 @@ static void test_long_lines(void **state)
 	journal_close(j);
 }
 
+/* The cursors of a page: older and newer, 0 for null. */
+static void expect_cursors(struct journal *j, const struct journal_filter *f, uint64_t older,
+			   uint64_t newer)
+{
+	json_t *page = journal_query(j, f);
+
+	assert_non_null(page);
+	assert_int_equal(json_integer_value(json_object_get(page, "older")), older);
+	assert_true(older || json_is_null(json_object_get(page, "older")));
+	assert_int_equal(json_integer_value(json_object_get(page, "newer")), newer);
+	assert_true(newer || json_is_null(json_object_get(page, "newer")));
+	json_decref(page);
+}
+
+static void test_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct journal *j;
+	char port[8];
+
+	assert_int_equal(journal_open(f->path, &j), 0);
+	expect_cursors(j, NULL, 0, 0);
+	for (int i = 1; i <= 10; i++) {
+		snprintf(port, sizeof(port), "p%d", i);
+		append(j, port, i % 2 ? "ok" : "failed", 1000 * i);
+	}
+	/* backwards from the newest: older is the cursor of the next page */
+	expect_ports(j, &(struct journal_filter){ .limit = 3 }, "p8,p9,p10");
+	expect_cursors(j, &(struct journal_filter){ .limit = 3 }, 8, 10);
+	expect_ports(j, &(struct journal_filter){ .limit = 3, .before = 8 }, "p5,p6,p7");
+	expect_cursors(j, &(struct journal_filter){ .limit = 3, .before = 8 }, 5, 7);
+	expect_ports(j, &(struct journal_filter){ .limit = 3, .before = 2 }, "p1");
+	expect_cursors(j, &(struct journal_filter){ .limit = 3, .before = 2 }, 0, 1);
+	expect_ports(j, &(struct journal_filter){ .limit = 3, .before = 1 }, "");
+	expect_ports(j, &(struct journal_filter){ .limit = 3, .before = 99 }, "p8,p9,p10");
+	/* forwards: after 0 is the first line; newer goes on */
+	expect_ports(j, &(struct journal_filter){ .limit = 4, .has_after = true }, "p1,p2,p3,p4");
+	expect_cursors(j, &(struct journal_filter){ .limit = 4, .has_after = true }, 0, 4);
+	expect_ports(j, &(struct journal_filter){ .limit = 4, .has_after = true, .after = 8 },
+		     "p9,p10");
+	expect_cursors(j, &(struct journal_filter){ .limit = 4, .has_after = true, .after = 8 },
+		       9, 10);
+	/* nothing new yet: the cursor stays, and finds what comes next */
+	expect_ports(j, &(struct journal_filter){ .has_after = true, .after = 10 }, "");
+	expect_cursors(j, &(struct journal_filter){ .has_after = true, .after = 10 }, 11, 10);
+	append(j, "p11", "ok", 11000);
+	expect_ports(j, &(struct journal_filter){ .has_after = true, .after = 10 }, "p11");
+	/* both: the oldest after, below before */
+	expect_ports(j, &(struct journal_filter){ .limit = 2, .has_after = true, .after = 3,
+						 .before = 6 }, "p4,p5");
+	/* filters page too: the cursors skip what does not match */
+	expect_ports(j, &(struct journal_filter){ .result = "failed", .limit = 2 }, "p8,p10");
+	expect_cursors(j, &(struct journal_filter){ .result = "failed", .limit = 2 }, 8, 11);
+	expect_ports(j, &(struct journal_filter){ .result = "failed", .limit = 2, .before = 8 },
+		     "p4,p6");
+	expect_cursors(j, &(struct journal_filter){ .result = "failed", .limit = 2, .before = 8 },
+		       4, 7);
+	expect_cursors(j, &(struct journal_filter){ .result = "failed", .limit = 2, .before = 4 },
+		       0, 3);
+	expect_cursors(j, &(struct journal_filter){ .result = "ok", .limit = 9, .has_after = true,
+						   .after = 2 }, 3, 11);
+	expect_ports(j, &(struct journal_filter){ .result = "nope" }, "");
+	expect_ports(j, &(struct journal_filter){ .port = "p3", .since_ms = 3000 }, "p3");
+	expect_ports(j, &(struct journal_filter){ .port = "p3", .since_ms = 3001 }, "");
+	journal_close(j);
+
+	/* reopened: the same line numbers */
+	assert_int_equal(journal_open(f->path, &j), 0);
+	expect_ports(j, &(struct journal_filter){ .limit = 3, .before = 8 }, "p5,p6,p7");
+	journal_close(j);
+}
+
+static void test_cursor_counts_every_line(void **state)
+{
+	struct fixture *f = *state;
+	const char data[] = "{\"port\":\"a\"}\ngarbage\n\n{\"port\":\"b\"}\n[1]\n{\"port\":\"c\"}\n";
+	struct journal *j;
+
+	testutil_write_file(f->path, data, sizeof(data) - 1);
+	assert_int_equal(journal_open(f->path, &j), 0);
+	expect_ports(j, &(struct journal_filter){ .limit = 1 }, "c");
+	expect_cursors(j, &(struct journal_filter){ .limit = 1 }, 6, 6);
+	expect_ports(j, &(struct journal_filter){ .limit = 1, .before = 6 }, "b");
+	expect_cursors(j, &(struct journal_filter){ .limit = 1, .before = 6 }, 4, 5);
+	expect_ports(j, &(struct journal_filter){ .has_after = true, .after = 1 }, "b,c");
+	journal_close(j);
+}
+
+/* A record of about `size` bytes. */
+static json_t *sized_record(const char *port, size_t size)
+{
+	char *pad = malloc(size + 1);
+	memset(pad, 'z', size);
+	pad[size] = 0;
+	json_t *r = json_pack("{s:s, s:s, s:I, s:s}", "port", port, "result", "ok", "end_ms",
+			      (json_int_t)1, "pad", pad);
+	free(pad);
+	return r;
+}
+
+static void test_page_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct journal *j;
+	char port[8];
+
+	assert_int_equal(journal_open(f->path, &j), 0);
+	for (int i = 1; i <= 5; i++) {
+		snprintf(port, sizeof(port), "p%d", i);
+		json_t *r = sized_record(port, 1000);
+		assert_int_equal(journal_append(j, r), 0);
+		json_decref(r);
+	}
+	/* two records fit 2500 bytes: the page stops there, older says where on */
+	expect_ports(j, &(struct journal_filter){ .budget = 2500 }, "p4,p5");
+	expect_cursors(j, &(struct journal_filter){ .budget = 2500 }, 4, 5);
+	expect_ports(j, &(struct journal_filter){ .budget = 2500, .has_after = true }, "p1,p2");
+	expect_cursors(j, &(struct journal_filter){ .budget = 2500, .has_after = true }, 0, 2);
+	/* the first record always goes, however small the budget */
+	expect_ports(j, &(struct journal_filter){ .budget = 10 }, "p5");
+	/* what the query read: the page's lines, not the journal */
+	uint64_t before = journal_query_bytes(j);
+	expect_ports(j, &(struct journal_filter){ .budget = 2500 }, "p4,p5");
+	uint64_t read = journal_query_bytes(j) - before;
+	assert_true(read > 2000 && read <= 2500);
+	journal_close(j);
+}
+
+/* A journal of n records written straight to the file (no fdatasync each). */
+static void write_journal(const char *path, size_t n, size_t pad)
+{
+	FILE *fp = fopen(path, "we");
+	char *padding = malloc(pad + 1);
+
+	assert_non_null(fp);
+	memset(padding, 'q', pad);
+	padding[pad] = 0;
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "{\"port\":\"%zu-1\",\"uid\":null,\"result\":\"%s\",\"start_ms\":%zu,"
+			"\"end_ms\":%zu,\"steps\":[{\"text\":\"%s\",\"ok\":true}]}\n",
+			i % 8, i % 10 ? "ok" : "failed", 1000 * i, 1000 * i + 500, padding);
+	fclose(fp);
+	free(padding);
+}
+
+static void test_large_journal_bounded(void **state)
+{
+	/* 20,000 records of about 1.5 KB (30 MB): a query reads what it
+	 * returns and no more, whatever the journal's size */
+	struct fixture *f = *state;
+	struct journal *j;
+	json_t *page;
+
+	write_journal(f->path, 20000, 1400);
+	assert_int_equal(journal_open(f->path, &j), 0);
+	uint64_t before = journal_query_bytes(j);
+	page = journal_query(j, &(struct journal_filter){ .limit = 50 });
+	assert_int_equal(json_array_size(json_object_get(page, "records")), 50);
+	assert_int_equal(json_integer_value(json_object_get(page, "older")), 19951);
+	assert_true(journal_query_bytes(j) - before < 50 * 1600);
+	json_decref(page);
+
+	/* the largest limit: cut at PROTOCOL_HISTORY_BYTES_MAX */
+	before = journal_query_bytes(j);
+	page = journal_query(j, &(struct journal_filter){ .limit = PROTOCOL_HISTORY_MAX });
+	size_t n = json_array_size(json_object_get(page, "records"));
+	assert_true(n > 500 && n < 1000);
+	assert_true(journal_query_bytes(j) - before <= PROTOCOL_HISTORY_BYTES_MAX);
+	assert_int_equal(json_integer_value(json_object_get(page, "older")), 20000 - n + 1);
+	json_decref(page);
+
+	/* a rare match far back: found from the index, one line read */
+	before = journal_query_bytes(j);
+	expect_ports(j, &(struct journal_filter){ .port = "2-1", .result = "failed",
+						 .since_ms = 0, .limit = 1, .before = 200 }, "2-1");
+	assert_true(journal_query_bytes(j) - before < 1600);
+	journal_close(j);
+}
+
+static void test_external_changes(void **state)
+{
+	/* lines appended (or a file cut) behind the daemon's back are indexed
+	 * again before the next query */
+	struct fixture *f = *state;
+	const char more[] = "{\"port\":\"x\"}\n{\"port\":\"y\"}\n";
+	struct journal *j;
+
+	assert_int_equal(journal_open(f->path, &j), 0);
+	append(j, "a", "ok", 1);
+	int fd = open(f->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, more, sizeof(more) - 1), (ssize_t)sizeof(more) - 1);
+	close(fd);
+	expect_ports(j, NULL, "a,x,y");
+	append(j, "b", "ok", 2);
+	expect_ports(j, NULL, "a,x,y,b");
+	expect_cursors(j, NULL, 0, 4);
+	assert_int_equal(truncate(f->path, 0), 0);
+	expect_ports(j, NULL, "");
+	append(j, "c", "ok", 3);
+	expect_ports(j, NULL, "c");
+	expect_cursors(j, NULL, 0, 1);
+	journal_close(j);
+}
+
+static void test_fields_as_jansson_reads_them(void **state)
+{
+	/* the index's fast scanner and jansson agree on what a line says */
+	struct fixture *f = *state;
+	const char data[] =
+		"{\"port\":\"\\u0031-1\",\"result\":\"ok\"}\n"            /* escaped: 1-1 */
+		"{\"port\":\"1-1\"} x\n"                                /* not JSON */
+		"{\"x\":{\"port\":\"1-1\",\"a\":[\"}\"]},\"port\":\"2-1\"}\n" /* nested: 2-1 */
+		"{\"port\":\"1-1\",\"port\":\"3-1\"}\n"                   /* last one wins */
+		"{ \"port\" : \"1-1\" , \"end_ms\" : 1e3 , \"start_ms\" : 7000 }\n"
+		"{\"port\":\"1-1\",\"end_ms\":12345678901234567890}\n"    /* too big: not JSON */
+		"{\"port\":1,\"result\":\"ok\"}\n";
+	struct journal *j;
+
+	testutil_write_file(f->path, data, sizeof(data) - 1);
+	assert_int_equal(journal_open(f->path, &j), 0);
+	expect_ports(j, &(struct journal_filter){ .port = "1-1" }, "1-1,1-1");
+	expect_ports(j, &(struct journal_filter){ .port = "2-1" }, "2-1");
+	expect_ports(j, &(struct journal_filter){ .port = "3-1" }, "3-1");
+	expect_ports(j, &(struct journal_filter){ .since_ms = 6000 }, "1-1");
+	expect_ports(j, &(struct journal_filter){ .result = "ok" }, "1-1,?");
+	expect_cursors(j, &(struct journal_filter){ .result = "ok", .limit = 1 }, 7, 7);
+	journal_close(j);
+}
+
+static void test_big_record_survives(void **state)
+{
+	/* Defect: a valid line over 1 MiB was cut as "torn" at open. A
+	 * complete line is kept whatever its length; the largest record the
+	 * daemon writes comes back after a restart. */
+	struct fixture *f = *state;
+	size_t big = 3u << 20, n;
+	char *data = malloc(big + 64);
+	struct journal *j;
+	struct stat st;
+
+	n = (size_t)sprintf(data, "{\"port\":\"a\"}\n{\"port\":\"big\",\"x\":\"");
+	memset(data + n, 'x', big);
+	n += big;
+	n += (size_t)sprintf(data + n, "\"}\n");
+	testutil_write_file(f->path, data, n);
+	assert_int_equal(journal_open(f->path, &j), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, (off_t)n);
+	expect_ports(j, NULL, "a"); /* too long to return: left out */
+	expect_cursors(j, NULL, 0, 2);
+
+	/* a record as long as journal_append takes */
+	json_t *r = sized_record("max", 100);
+	size_t len = json_dumpb(r, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(r);
+	r = sized_record("max", 100 + JOURNAL_LINE_MAX - 1 - len);
+	assert_int_equal(json_dumpb(r, NULL, 0, JSON_COMPACT), JOURNAL_LINE_MAX - 1);
+	assert_int_equal(journal_append(j, r), 0);
+	json_decref(r);
+	r = sized_record("over", 100 + JOURNAL_LINE_MAX - len);
+	assert_int_equal(journal_append(j, r), -E2BIG);
+	json_decref(r);
+	journal_close(j);
+	assert_int_equal(journal_open(f->path, &j), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, (off_t)(n + JOURNAL_LINE_MAX));
+	expect_ports(j, NULL, "max"); /* a page of its own: it fills the byte budget */
+	expect_cursors(j, NULL, 3, 3);
+	expect_ports(j, &(struct journal_filter){ .before = 3 }, "a");
+	journal_close(j);
+
+	/* a long last line with a lost block in it (zeros) is torn: cut */
+	memset(data + n - 1000, 0, 100);
+	testutil_write_file(f->path, data, n);
+	assert_int_equal(journal_open(f->path, &j), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, (off_t)strlen("{\"port\":\"a\"}\n"));
+	journal_close(j);
+	free(data);
+}
+
 static void test_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -356,6 +644,13 @@ int main(void)
 		T(test_torn_unparsable_line),
 		T(test_bad_middle_lines_skipped),
 		T(test_long_lines),
+		T(test_pages),
+		T(test_cursor_counts_every_line),
+		T(test_page_bytes),
+		T(test_large_journal_bounded),
+		T(test_external_changes),
+		T(test_fields_as_jansson_reads_them),
+		T(test_big_record_survives),
 		T(test_errors),
 		T(test_full_disk),
 #undef T
