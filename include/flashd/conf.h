@@ -49,6 +49,9 @@ struct conf {
 
 	uint32_t max_clients;
 	uint64_t client_queue;         /* bytes queued per control client */
+	uint32_t max_clients_per_user; /* connections of one non-admin uid */
+	uint32_t admin_clients;        /* of max_clients, kept for admins */
+	uint32_t client_idle_timeout_ms; /* 0 = never */
 
 	struct conf_port *ports;
 	size_t nports;

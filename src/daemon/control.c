@@ -14,7 +14,15 @@
  * until control_pending_done() sends the answer. Requests themselves are
  * control_exec.c.
  *
- * Who is an admin is decided at accept time (control_socket_peer). */
+ * Who is an admin is decided at accept time (control_socket_peer), and so
+ * is whether the peer may connect at all: per-uid limits and slots kept
+ * for admins, so that read-only users cannot lock an admin out (issue 11).
+ * A client that neither watches nor sends is closed after the idle time.
+ * Unread replies of all clients together are bounded (replies_max). When
+ * accept() runs out of descriptors the listener is disarmed and re-armed
+ * after a back-off or when a client goes: a level-triggered listener left
+ * armed would spin (nginx's ngx_event_accept.c likewise disables its
+ * accept events on EMFILE and tries again on a timer). */
 #include "daemon/control_priv.h"
 
 #include <errno.h>
@@ -36,6 +44,9 @@
 #define CONTROL_QUEUE_MIN 1024u
 #define CONTROL_REPLY_MAX (16u << 20) /* larger replies become an error */
 #define CONTROL_ACCEPT_BURST 16
+#define CONTROL_REPLIES_DEFAULT (64u << 20)
+#define CONTROL_BACKOFF_MIN_MS 100u
+#define CONTROL_BACKOFF_MAX_MS 2000u
 
 /* One encoded line, shared by the queues it sits in. */
 struct control_msg {
@@ -83,6 +94,7 @@ static size_t qent_cost(const struct control_msg *msg)
 
 static void client_kill(struct control_client *cl, const char *why);
 static void client_flush(struct control_client *cl);
+static void control_accept_resume(struct control *c);
 
 static int client_push(struct control_client *cl, struct control_msg *msg, bool event)
 {
@@ -101,6 +113,8 @@ static int client_push(struct control_client *cl, struct control_msg *msg, bool 
 	cl->queued += qent_cost(msg);
 	cl->c->n.queued_bytes += qent_cost(msg);
 	cl->replies += !event;
+	if (!event)
+		cl->c->n.reply_bytes += qent_cost(msg);
 	return 0;
 }
 
@@ -114,6 +128,8 @@ static void client_pop(struct control_client *cl)
 	cl->queued -= qent_cost(e->msg);
 	cl->c->n.queued_bytes -= qent_cost(e->msg);
 	cl->replies -= !e->event;
+	if (!e->event)
+		cl->c->n.reply_bytes -= qent_cost(e->msg);
 	control_msg_unref(e->msg);
 	free(e);
 }
@@ -154,15 +170,37 @@ static void client_send(struct control_client *cl, struct control_msg *msg, bool
 		client_flush(cl);
 }
 
+/* A reply that is too large, or would take the unread replies of all
+ * clients over replies_max, becomes a short error. */
+static json_t *control_reply_refusal(struct control_client *cl, const json_t *reply,
+				     const struct control_msg *msg, bool *refused)
+{
+	const json_t *id = json_object_get(reply, PROTOCOL_KEY_ID);
+	struct control *c = cl->c;
+
+	*refused = true;
+	if (msg->len > CONTROL_REPLY_MAX)
+		return ctlproto_reply_error_new(id, PROTOCOL_ERR_FAILED,
+						"reply too large (%zu bytes); ask for less", msg->len);
+	if (c->n.reply_bytes + qent_cost(msg) <= c->o.replies_max) {
+		*refused = false;
+		return NULL;
+	}
+	c->n.busy++;
+	log_notice("control: uid %u: a reply refused: too many bytes of replies wait to be read",
+		   (unsigned)cl->cred.uid);
+	return ctlproto_reply_error_new(id, PROTOCOL_ERR_BUSY,
+					"clients have %zu bytes of replies unread (at most %zu); "
+					"try again later", c->n.reply_bytes, c->o.replies_max);
+}
+
 void control_client_reply(struct control_client *cl, json_t *reply)
 {
 	struct control_msg *msg = reply ? control_msg_new(reply) : NULL;
+	bool refused = false;
+	json_t *err = msg ? control_reply_refusal(cl, reply, msg, &refused) : NULL;
 
-	if (msg && msg->len > CONTROL_REPLY_MAX) {
-		json_t *err = ctlproto_reply_error_new(json_object_get(reply, PROTOCOL_KEY_ID),
-						       PROTOCOL_ERR_FAILED,
-						       "reply too large (%zu bytes); ask for less",
-						       msg->len);
+	if (refused) {
 		control_msg_unref(msg);
 		msg = err ? control_msg_new(err) : NULL;
 		json_decref(err);
@@ -247,6 +285,7 @@ static void client_free(struct control_client *cl)
 		client_pop(cl);
 	control_event_free(cl->rd);
 	control_event_free(cl->wr);
+	control_event_free(cl->idle);
 	if (cl->fd >= 0)
 		close(cl->fd);
 	free(cl->in);
@@ -262,12 +301,41 @@ static void client_kill(struct control_client *cl, const char *why)
 		log_debug("control: client pid %d: closing: %s", (int)cl->cred.pid, why);
 	cl->dead = true;
 	cl->c->n.clients--;
+	cl->c->n.admins -= cl->admin;
 	cl->c->n.watchers -= cl->watching;
 	event_del(cl->rd);
 	event_del(cl->wr);
+	event_del(cl->idle);
 	close(cl->fd);
 	cl->fd = -1;
 	event_active(cl->c->reap_ev, 0, 0);
+	control_accept_resume(cl->c); /* a descriptor is free again */
+}
+
+/* Some byte moved: the idle time starts again. */
+static void client_touch(struct control_client *cl)
+{
+	uint32_t ms = cl->c->o.idle_timeout_ms;
+	struct timeval tv = { ms / 1000, (suseconds_t)(ms % 1000) * 1000 };
+
+	if (ms && !cl->watching && !cl->dead)
+		event_add(cl->idle, &tv);
+}
+
+static void client_on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *cl = arg;
+
+	if (cl->watching)
+		return; /* a watcher is never idle */
+	if (cl->pending) {
+		client_touch(cl); /* the station is still working on its request */
+		return;
+	}
+	cl->c->n.idle_closed++;
+	log_info("control: uid %u pid %d: closing a connection idle for %u ms",
+		 (unsigned)cl->cred.uid, (int)cl->cred.pid, cl->c->o.idle_timeout_ms);
+	client_kill(cl, NULL);
 }
 
 static void control_reap(evutil_socket_t fd, short what, void *arg)
@@ -326,6 +394,7 @@ static void client_flush(struct control_client *cl)
 			return;
 		}
 		cl->head_off += (size_t)n;
+		client_touch(cl);
 		if (cl->head_off == m->len)
 			client_pop(cl);
 	}
@@ -424,19 +493,47 @@ static void client_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	cl->in_len += (size_t)n;
+	client_touch(cl);
 	client_process(cl);
 }
 
 /* ---- accepting ---- */
 
-static void control_reject(struct control *c, int fd)
+/* Why a peer may not connect now (NULL: it may). */
+static const char *control_refusal(const struct control *c, const struct ucred *cred, bool admin,
+				   char *why, size_t len)
 {
-	json_t *e = ctlproto_reply_error_new(NULL, PROTOCOL_ERR_TOO_MANY_CLIENTS,
-					     "too many clients (%zu)", c->o.max_clients);
+	size_t open_to_all = c->o.max_clients - c->o.admin_clients, same = 0;
+
+	if (c->n.clients >= c->o.max_clients) {
+		snprintf(why, len, "too many clients (%zu)", c->o.max_clients);
+		return why;
+	}
+	if (admin)
+		return NULL;
+	if (c->n.clients >= open_to_all) {
+		snprintf(why, len, "too many clients (%zu; the last %zu are kept for admins)",
+			 c->o.max_clients, c->o.admin_clients);
+		return why;
+	}
+	for (const struct control_client *cl = c->clients; cl; cl = cl->next)
+		same += !cl->dead && !cl->admin && cl->cred.uid == cred->uid;
+	if (c->o.max_clients_per_uid && same >= c->o.max_clients_per_uid) {
+		snprintf(why, len, "too many clients of uid %u (%zu)", (unsigned)cred->uid,
+			 c->o.max_clients_per_uid);
+		return why;
+	}
+	return NULL;
+}
+
+static void control_reject(struct control *c, int fd, const struct ucred *cred, const char *why)
+{
+	json_t *e = ctlproto_reply_error_new(NULL, PROTOCOL_ERR_TOO_MANY_CLIENTS, "%s", why);
 	char *line;
 	size_t len;
 
 	c->n.rejected++;
+	log_notice("control: uid %u refused: %s", (unsigned)cred->uid, why); /* no pid: repeats are held back */
 	if (e && ctlproto_encode(e, &line, &len) == 0) {
 		if (send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			log_debug_errno(errno, "control: rejecting a client");
@@ -446,23 +543,20 @@ static void control_reject(struct control *c, int fd)
 	close(fd);
 }
 
-static int control_client_new(struct control *c, int fd)
+static int control_client_new(struct control *c, int fd, const struct ucred *cred, bool admin)
 {
 	struct control_client *cl = calloc(1, sizeof(*cl));
-	int r;
 
 	if (!cl)
 		return -ENOMEM;
 	cl->c = c;
 	cl->fd = fd;
-	r = control_socket_peer(fd, c->o.admin_gid, &cl->cred, &cl->admin);
-	if (r < 0) {
-		free(cl);
-		return r;
-	}
+	cl->cred = *cred;
+	cl->admin = admin;
 	cl->rd = event_new(c->base, fd, EV_READ | EV_PERSIST, client_on_read, cl);
 	cl->wr = event_new(c->base, fd, EV_WRITE | EV_PERSIST, client_on_write, cl);
-	if (!cl->rd || !cl->wr || event_add(cl->rd, NULL) < 0) {
+	cl->idle = event_new(c->base, -1, 0, client_on_idle, cl);
+	if (!cl->rd || !cl->wr || !cl->idle || event_add(cl->rd, NULL) < 0) {
 		cl->fd = -1;
 		client_free(cl);
 		return -ENOMEM;
@@ -470,9 +564,69 @@ static int control_client_new(struct control *c, int fd)
 	cl->next = c->clients;
 	c->clients = cl;
 	c->n.clients++;
+	c->n.admins += admin;
+	client_touch(cl);
 	json_t *hello = ctlproto_hello_new(PACKAGE_VERSION);
 	control_client_reply(cl, hello);
 	return 0;
+}
+
+/* A connected peer: admitted, or told why not. */
+static void control_admit(struct control *c, int fd)
+{
+	struct ucred cred;
+	bool admin;
+	char why[160];
+	int r = control_socket_peer(fd, c->o.admin_gid, &cred, &admin);
+
+	if (r < 0) {
+		log_warning_errno(r, "control: peer credentials");
+		close(fd);
+		return;
+	}
+	if (control_refusal(c, &cred, admin, why, sizeof(why))) {
+		control_reject(c, fd, &cred, why);
+		return;
+	}
+	r = control_client_new(c, fd, &cred, admin);
+	if (r < 0) {
+		log_warning_errno(r, "control: new client");
+		close(fd);
+	}
+}
+
+/* accept() failed for lack of descriptors or memory: the connection stays
+ * in the backlog and the level-triggered listener would fire again at
+ * once, forever. Stop listening for a while instead. */
+static void control_accept_pause(struct control *c, int err)
+{
+	uint32_t ms = c->accept_backoff_ms ? c->accept_backoff_ms * 2 : CONTROL_BACKOFF_MIN_MS;
+	struct timeval tv;
+
+	if (ms > CONTROL_BACKOFF_MAX_MS)
+		ms = CONTROL_BACKOFF_MAX_MS;
+	c->accept_backoff_ms = ms;
+	c->n.accept_errors++;
+	c->n.accept_pauses++;
+	c->accept_paused = true;
+	event_del(c->listen_ev);
+	tv = (struct timeval){ ms / 1000, (suseconds_t)(ms % 1000) * 1000 };
+	event_add(c->accept_ev, &tv);
+	log_warning_errno(err, "control: accept: not taking new clients for a while");
+}
+
+static void control_accept_resume(struct control *c)
+{
+	if (!c->accept_paused)
+		return;
+	c->accept_paused = false;
+	event_del(c->accept_ev);
+	event_add(c->listen_ev, NULL);
+}
+
+static void control_on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+	control_accept_resume(arg);
 }
 
 static void control_on_accept(evutil_socket_t lfd, short what, void *arg)
@@ -482,20 +636,16 @@ static void control_on_accept(evutil_socket_t lfd, short what, void *arg)
 	for (int i = 0; i < CONTROL_ACCEPT_BURST; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warning_errno(errno, "control: accept");
+			int err = errno;
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+				control_accept_pause(c, err);
+			else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR &&
+				 err != ECONNABORTED)
+				log_warning_errno(err, "control: accept");
 			return;
 		}
-		if (c->n.clients >= c->o.max_clients) {
-			control_reject(c, fd);
-			continue;
-		}
-		int r = control_client_new(c, fd);
-		if (r < 0) {
-			log_warning_errno(-r, "control: new client");
-			close(fd);
-		}
+		c->accept_backoff_ms = 0;
+		control_admit(c, fd);
 	}
 }
 
@@ -522,7 +672,8 @@ static int control_listen(struct control *c)
 	}
 	c->listen_fd = fd;
 	c->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST, control_on_accept, c);
-	if (!c->listen_ev || event_add(c->listen_ev, NULL) < 0)
+	c->accept_ev = event_new(c->base, -1, 0, control_on_backoff, c);
+	if (!c->listen_ev || !c->accept_ev || event_add(c->listen_ev, NULL) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -556,6 +707,10 @@ int control_new(struct event_base *base, const struct control_opts *o,
 		c->o.queue_bytes = CONTROL_QUEUE_DEFAULT;
 	if (c->o.queue_bytes < CONTROL_QUEUE_MIN)
 		c->o.queue_bytes = CONTROL_QUEUE_MIN;
+	if (c->o.admin_clients >= c->o.max_clients)
+		c->o.admin_clients = c->o.max_clients - 1; /* one slot stays open to all */
+	if (!c->o.replies_max)
+		c->o.replies_max = CONTROL_REPLIES_DEFAULT;
 	c->reap_ev = event_new(base, -1, 0, control_reap, c);
 	c->o.path = o->path;
 	r = c->reap_ev ? control_listen(c) : -ENOMEM;
@@ -580,6 +735,7 @@ struct control *control_free(struct control *c)
 		client_free(cl);
 	}
 	control_event_free(c->listen_ev);
+	control_event_free(c->accept_ev);
 	control_event_free(c->reap_ev);
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);

@@ -20,7 +20,7 @@ struct control_client {
 	struct control *c;
 	struct control_client *next;
 	int fd;
-	struct event *rd, *wr;
+	struct event *rd, *wr, *idle;
 	struct ucred cred;
 	bool admin, watching, eof, closing, dead, overflowed, processing;
 	char *in;
@@ -38,6 +38,9 @@ struct control {
 	char *path; /* bound by us: unlinked on free */
 	int listen_fd;
 	struct event *listen_ev, *reap_ev;
+	struct event *accept_ev;   /* re-arms the listener after a back-off */
+	uint32_t accept_backoff_ms; /* 0: accepting normally */
+	bool accept_paused;
 	const struct control_backend *be;
 	struct control_backend be_copy;
 	struct journal *journal;

@@ -472,48 +472,6 @@ static void test_pipelined_and_eof(void **state)
 
 /* ---- permissions ---- */
 
-/* Connect as another user in a child; get the connected fd back over SCM_RIGHTS. */
-static int connect_as(const char *path, uid_t uid, gid_t gid, const gid_t *groups, size_t n)
-{
-	int sp[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct ctltest_conn t;
-		if (setgroups(n, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
-			_exit(2);
-		if (ctltest_connect(&t, path, NULL) < 0)
-			_exit(3);
-		char dummy = 0;
-		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-		struct iovec iov = { &dummy, 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &t.fd, sizeof(int));
-		_exit(sendmsg(sp[1], &mh, 0) == 1 ? 0 : 4);
-	}
-	close(sp[1]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	char dummy;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &dummy, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	assert_int_equal(recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC), 1);
-	int fd;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
-	close(sp[0]);
-	return fd;
-}
-
 static void adopt(struct fx *f, struct ctltest_conn *t, int fd)
 {
 	memset(t, 0, sizeof(*t));
@@ -551,21 +509,21 @@ static void test_permissions_root(void **state)
 	check_admin(f, &t, true);
 	ctltest_close(&t);
 	/* nobody, not in the group */
-	adopt(f, &t, connect_as(f->sock, 65534, 65534, other, 2));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, 65534, other, 2));
 	check_admin(f, &t, false);
 	ctltest_close(&t);
 	/* nobody with the admin group as a supplementary group */
-	adopt(f, &t, connect_as(f->sock, 65534, 65534, with_admin, 2));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, 65534, with_admin, 2));
 	check_admin(f, &t, true);
 	ctltest_close(&t);
 	/* nobody with the admin group as its primary group, no supplementary groups */
-	adopt(f, &t, connect_as(f->sock, 65534, admin, NULL, 0));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, admin, NULL, 0));
 	check_admin(f, &t, true);
 	ctltest_close(&t);
 	/* no admin group configured: only root */
 	f->c = control_free(f->c);
 	start(f, (struct control_opts){ .mode = 0666 });
-	adopt(f, &t, connect_as(f->sock, 65534, admin, with_admin, 2));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, admin, with_admin, 2));
 	check_admin(f, &t, false);
 	ctltest_close(&t);
 }
