@@ -231,7 +231,7 @@ static bool conf_valid_group(const char *s)
 	return true;
 }
 
-static bool conf_valid_port(const char *s)
+bool conf_port_name_valid(const char *s)
 {
 	/* busnum-port[.port…] */
 	const char *p = s;
@@ -455,7 +455,7 @@ static int conf_section(struct conf_parser *p, char *s)
 	name = s + 4 + strspn(s + 4, " \t");
 	conf_end_section(p);
 	p->port = NULL;
-	if (!conf_valid_port(name)) {
+	if (!conf_port_name_valid(name)) {
 		conf_error(p, "bad port name '%s' (a sysfs port path such as 1-1.4)", name);
 		return 0;
 	}

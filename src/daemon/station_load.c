@@ -474,6 +474,8 @@ int station_use(void *ud, const char *plan, const char *const *args, size_t narg
 	int r;
 
 	r = station_use_check(plan, ports, nports, err, errlen);
+	if (r >= 0)
+		r = station_use_ports_check(st, ports, nports, err, errlen);
 	if (r < 0)
 		return r;
 	r = station_resolve(st, plan, path, sizeof(path));
