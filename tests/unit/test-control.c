@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -876,6 +878,61 @@ static void test_socket_file(void **state)
 	assert_int_equal(stat(f->sock, &st), -1);
 }
 
+/* Issue 11, defect 8: the socket file was created, then chown'd and
+ * chmod'ed by path, which follows whatever the path is by then. Now it is
+ * made in a private folder and renamed into place: the folder it appears
+ * in sees it moved in, finished, never created there; nothing is left
+ * behind. */
+static void test_socket_appears_complete(void **state)
+{
+	struct fx *f = *state;
+	struct control_opts o = { .path = f->sock, .listen_fd = -1, .admin_gid = (gid_t)-1,
+				  .sock_gid = geteuid() == 0 ? 4242 : (gid_t)-1, .mode = 0640 };
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool created = false, moved_in = false;
+	struct stat st;
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, f->dir, IN_CREATE | IN_MOVED_TO) >= 0);
+	assert_int_equal(control_new(f->base, &o, &f->be, NULL, &f->c), 0);
+	ssize_t n = read(in, buf, sizeof(buf));
+	assert_true(n > 0);
+	for (char *p = buf; p < buf + n;) {
+		const struct inotify_event *ev = (const struct inotify_event *)p;
+		if (ev->len && strcmp(ev->name, "flashd.sock") == 0) {
+			created |= (ev->mask & IN_CREATE) != 0;
+			moved_in |= (ev->mask & IN_MOVED_TO) != 0;
+		}
+		p += sizeof(*ev) + ev->len;
+	}
+	close(in);
+	assert_false(created);
+	assert_true(moved_in);
+	assert_int_equal(lstat(f->sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0640);
+	if (geteuid() == 0)
+		assert_int_equal(st.st_gid, 4242);
+	/* the private folder is gone: the folder holds the socket and the journal */
+	DIR *d = opendir(f->dir);
+	struct dirent *de;
+	unsigned entries = 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			entries++;
+			assert_true(strcmp(de->d_name, "flashd.sock") == 0 ||
+				    strcmp(de->d_name, "results.jsonl") == 0);
+		}
+	closedir(d);
+	assert_in_range(entries, 1, 2);
+	/* and it serves */
+	struct ctltest_conn t;
+	client(f, &t);
+	expect_code(&t, "{\"cmd\":\"status\"}\n", "ok");
+	ctltest_close(&t);
+}
+
 static void test_listen_fd(void **state)
 {
 	struct fx *f = *state;
@@ -927,6 +984,7 @@ int main(void)
 		T(test_max_clients),
 		T(test_reply_too_large),
 		T(test_socket_file),
+		T(test_socket_appears_complete),
 		T(test_listen_fd),
 #undef T
 	};
