@@ -45,6 +45,7 @@
 #define CONTROL_REPLY_MAX (16u << 20) /* larger replies become an error */
 #define CONTROL_ACCEPT_BURST 16
 #define CONTROL_REPLIES_DEFAULT (64u << 20)
+#define CONTROL_REPLY_SMALL 4096u /* always sent: hellos, errors, acks */
 #define CONTROL_BACKOFF_MIN_MS 100u
 #define CONTROL_BACKOFF_MAX_MS 2000u
 
@@ -171,7 +172,8 @@ static void client_send(struct control_client *cl, struct control_msg *msg, bool
 }
 
 /* A reply that is too large, or would take the unread replies of all
- * clients over replies_max, becomes a short error. */
+ * clients over replies_max, becomes a short error. Small ones always go
+ * (at most one per client is queued): a hello or an error is never refused. */
 static json_t *control_reply_refusal(struct control_client *cl, const json_t *reply,
 				     const struct control_msg *msg, bool *refused)
 {
@@ -182,7 +184,8 @@ static json_t *control_reply_refusal(struct control_client *cl, const json_t *re
 	if (msg->len > CONTROL_REPLY_MAX)
 		return ctlproto_reply_error_new(id, PROTOCOL_ERR_FAILED,
 						"reply too large (%zu bytes); ask for less", msg->len);
-	if (c->n.reply_bytes + qent_cost(msg) <= c->o.replies_max) {
+	if (msg->len <= CONTROL_REPLY_SMALL ||
+	    c->n.reply_bytes + qent_cost(msg) <= c->o.replies_max) {
 		*refused = false;
 		return NULL;
 	}

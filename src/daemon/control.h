@@ -71,10 +71,10 @@ struct control_opts {
  *   too-many-clients and are closed.
  * - idle: a client that does not watch, has no request being answered and
  *   moved no byte either way for idle_timeout_ms is closed.
- * - replies_max 0 = 64 MiB: a reply that would put more unread reply bytes
- *   than that in all queues together is replaced by a "busy" error (each
- *   client has at most one reply queued, events are bounded by queue_bytes:
- *   a client that does not read cannot grow memory).
+ * - replies_max 0 = 64 MiB: a reply over 4 KiB that would put more unread
+ *   reply bytes than that in all queues together is replaced by a "busy"
+ *   error (each client has at most one reply queued, events are bounded by
+ *   queue_bytes: a client that does not read cannot grow memory).
  * - The listening socket is disarmed while accept() fails for lack of file
  *   descriptors or memory and re-armed after a back-off (100 ms doubling to
  *   2 s) or as soon as a client goes. */

@@ -203,7 +203,7 @@ static void test_idle_timeout(void **state)
 	struct ctltest_conn silent, watcher, busy, waiting;
 	struct control_counters n;
 
-	start(f, (struct control_opts){ .idle_timeout_ms = 300, .admin_gid = 0 });
+	start(f, (struct control_opts){ .idle_timeout_ms = 600, .admin_gid = 0 });
 	f->fs.later = true;
 	assert_string_equal(connect_uid(f, &silent, 0), "hello");
 	assert_string_equal(connect_uid(f, &watcher, 0), "hello");
@@ -212,8 +212,8 @@ static void test_idle_timeout(void **state)
 	expect_code(&watcher, "{\"cmd\":\"watch\"}\n", "ok");
 	json_decref(ctltest_recv(&watcher, 5000, NULL)); /* snapshot */
 	ctltest_send(&waiting, "{\"id\":7,\"cmd\":\"reload\"}\n"); /* answered later */
-	/* 900 ms: three idle times; busy asks every 100 ms */
-	for (int i = 0; i < 9; i++) {
+	/* 1.8 s: three idle times; busy asks every 100 ms */
+	for (int i = 0; i < 18; i++) {
 		expect_code(&busy, "{\"cmd\":\"status\"}\n", "ok");
 		ctltest_pump(f->base, 100);
 	}
@@ -233,7 +233,7 @@ static void test_idle_timeout(void **state)
 	assert_string_equal(ctltest_code(r), "ok");
 	json_decref(r);
 	/* answered, then silent: now it is idle too */
-	ctltest_pump(f->base, 450);
+	ctltest_pump(f->base, 900);
 	assert_true(closed_by_server(&waiting));
 	assert_false(closed_by_server(&watcher));
 	ctltest_close(&silent);
@@ -281,6 +281,27 @@ static void test_unread_replies_bounded(void **state)
 	expect_code(&t[4], "{\"id\":2,\"cmd\":\"stats\"}\n", "ok");
 	for (int i = 0; i < 5; i++)
 		ctltest_close(&t[i]);
+}
+
+/* Hellos, errors and other small replies are never refused, even with no
+ * room left at all. */
+static void test_small_replies_always_go(void **state)
+{
+	struct fx *f = *state;
+	struct ctltest_conn t;
+	char *s = malloc(8193);
+
+	memset(s, 'r', 8192);
+	s[8192] = 0;
+	json_decref(f->fs.stats);
+	f->fs.stats = json_pack("{s:s}", "blob", s);
+	free(s);
+	start(f, (struct control_opts){ .replies_max = 1 });
+	assert_string_equal(connect_uid(f, &t, 0), "hello");
+	expect_code(&t, "{\"cmd\":\"status\"}\n", "ok");
+	expect_code(&t, "{\"cmd\":\"stats\"}\n", PROTOCOL_ERR_BUSY);
+	expect_code(&t, "{\"cmd\":\"bogus\"}\n", PROTOCOL_ERR_UNKNOWN_COMMAND);
+	ctltest_close(&t);
 }
 
 /* ---- out of file descriptors ---- */
@@ -390,6 +411,7 @@ int main(void)
 		T(test_per_uid_limit),
 		T(test_idle_timeout),
 		T(test_unread_replies_bounded),
+		T(test_small_replies_always_go),
 		T(test_emfile_backoff),
 #undef T
 	};
