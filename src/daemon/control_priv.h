@@ -1,5 +1,6 @@
-/* control_priv: what control.c (clients, queues, the socket) and
- * control_exec.c (requests, the command table) share. */
+/* control_priv: what control.c (clients, queues), control_accept.c (the
+ * listening socket, who may connect) and control_exec.c (requests, the
+ * command table) share. */
 #ifndef FLASHD_DAEMON_CONTROL_PRIV_H
 #define FLASHD_DAEMON_CONTROL_PRIV_H
 
@@ -54,6 +55,15 @@ struct control {
 void control_client_reply(struct control_client *cl, json_t *reply);
 /* Queue a "snapshot" event with the station's status. */
 void control_client_snapshot(struct control_client *cl);
+
+/* A connected, admitted peer becomes a client (its hello is queued). */
+int control_client_new(struct control *c, int fd, const struct ucred *cred, bool admin);
+
+/* control_accept.c */
+/* Bind (or adopt) the listening socket and start accepting. */
+int control_listen(struct control *c);
+/* A descriptor is free again: accept at once if backing off. */
+void control_accept_resume(struct control *c);
 
 /* control_exec.c */
 /* Run one request line; its reply is queued (or answered later). */
