@@ -66,7 +66,8 @@ static void start(struct fx *f, struct control_opts o)
 {
 	o.path = f->sock;
 	o.listen_fd = -1;
-	o.admin_gid = (gid_t)-1;
+	if (!o.admin_gid)
+		o.admin_gid = (gid_t)-1;
 	o.sock_gid = (gid_t)-1;
 	o.mode = 0666;
 	assert_int_equal(control_new(f->base, &o, &f->be, NULL, &f->c), 0);
@@ -203,7 +204,7 @@ static void test_idle_timeout(void **state)
 	struct ctltest_conn silent, watcher, busy, waiting;
 	struct control_counters n;
 
-	start(f, (struct control_opts){ .idle_timeout_ms = 600, .admin_gid = 0 });
+	start(f, (struct control_opts){ .idle_timeout_ms = 600, .admin_gid = getegid() });
 	f->fs.later = true;
 	assert_string_equal(connect_uid(f, &silent, 0), "hello");
 	assert_string_equal(connect_uid(f, &watcher, 0), "hello");
