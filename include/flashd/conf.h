@@ -49,6 +49,9 @@ struct conf {
 
 	uint32_t max_clients;
 	uint64_t client_queue;         /* bytes queued per control client */
+	uint32_t max_clients_per_user; /* connections of one non-admin uid */
+	uint32_t admin_clients;        /* of max_clients, kept for admins */
+	uint32_t client_idle_timeout_ms; /* 0 = never */
 
 	struct conf_port *ports;
 	size_t nports;
@@ -67,6 +70,9 @@ int conf_parse(const char *name, const char *dir, const char *text, size_t len,
 int conf_load(const char *path, struct conf **out, char **errors);
 struct conf *conf_free(struct conf *c);
 
+/* Whether s is a port name as flashd.conf takes it: a sysfs port path,
+ * bus-port[.port…] (digits only), at most 32 bytes. */
+bool conf_port_name_valid(const char *s);
 /* The [port] section for a port name, or NULL. */
 const struct conf_port *conf_port_find(const struct conf *c, const char *port);
 /* Timeout of a flash command writing bytes: max(flash-timeout-min,

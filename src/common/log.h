@@ -28,6 +28,19 @@ const char *log_level_to_string(int level);
 typedef void (*log_hook)(void *ud, int level, const char *msg);
 void log_set_hook(log_hook hook, void *ud);
 
+/* Rate limiting of repeated lines: at most burst identical lines from one
+ * call site (the format string identifies it) per interval_ms; the rest are counted,
+ * not written, and once the interval is over one line says how many were
+ * suppressed ("N more messages like this were suppressed: …"). A storm of
+ * one repeated error (accept failing with EMFILE, say) then costs a few
+ * lines, not millions. Defaults: 20 lines per 5000 ms; burst 0 turns it
+ * off. Thread-safe. */
+#define LOG_RATELIMIT_INTERVAL_MS 5000u
+#define LOG_RATELIMIT_BURST 20u
+void log_set_ratelimit(unsigned interval_ms, unsigned burst);
+/* Lines suppressed by the rate limit since start (for tests and stats). */
+unsigned long long log_suppressed_total(void);
+
 /* Returns -|err| if err != 0, else 0; appends ": strerror(err)" when err != 0. */
 int log_internal(int level, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

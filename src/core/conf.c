@@ -65,7 +65,11 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("read-uid", BOOL, read_uid, 0, 1),
 	CONF_G("max-clients", UINT, max_clients, 1, 1024),
 	CONF_G("client-queue", SIZE64, client_queue, 4u << 10, 64u << 20),
+	CONF_G("max-clients-per-user", UINT, max_clients_per_user, 1, 1024),
+	CONF_G("admin-clients", UINT, admin_clients, 0, 1023),
+	CONF_G("client-idle-timeout", DURATION, client_idle_timeout_ms, 0, 86400000),
 };
+_Static_assert(ELEMENTSOF(conf_global_keys) <= 32, "struct conf_parser.seen has 32 bits");
 
 static const struct conf_key conf_port_keys[] = {
 	{ "plan", CONF_TYPE_PLAN, offsetof(struct conf_port, plan), 0, 0, 0 },
@@ -170,6 +174,9 @@ struct conf *conf_new_default(void)
 	c->read_uid = false;
 	c->max_clients = 32;
 	c->client_queue = 1u << 20;
+	c->max_clients_per_user = 8;
+	c->admin_clients = 4;
+	c->client_idle_timeout_ms = 60000;
 	return c;
 }
 
@@ -224,7 +231,7 @@ static bool conf_valid_group(const char *s)
 	return true;
 }
 
-static bool conf_valid_port(const char *s)
+bool conf_port_name_valid(const char *s)
 {
 	/* busnum-port[.port…] */
 	const char *p = s;
@@ -448,7 +455,7 @@ static int conf_section(struct conf_parser *p, char *s)
 	name = s + 4 + strspn(s + 4, " \t");
 	conf_end_section(p);
 	p->port = NULL;
-	if (!conf_valid_port(name)) {
+	if (!conf_port_name_valid(name)) {
 		conf_error(p, "bad port name '%s' (a sysfs port path such as 1-1.4)", name);
 		return 0;
 	}

@@ -15,7 +15,10 @@
  * (or, for history, control_client_reply_line) sends the answer. Requests
  * themselves are control_exec.c.
  *
- * Who is an admin is decided at accept time (control_socket_peer). */
+ * Who is an admin, and whether a peer may connect at all, is decided at
+ * accept time: control_accept.c. A client that neither watches nor sends
+ * is closed after the idle time. Unread replies of all clients together
+ * are bounded (replies_max). */
 #include "daemon/control_priv.h"
 
 #include <errno.h>
@@ -37,7 +40,8 @@
 #define CONTROL_QUEUE_DEFAULT (1u << 20)
 #define CONTROL_QUEUE_MIN 1024u
 #define CONTROL_REPLY_MAX (16u << 20) /* larger replies become an error */
-#define CONTROL_ACCEPT_BURST 16
+#define CONTROL_REPLIES_DEFAULT (64u << 20)
+#define CONTROL_REPLY_SMALL 4096u /* always sent: hellos, errors, acks */
 
 /* One encoded line, shared by the queues it sits in. */
 struct control_msg {
@@ -103,6 +107,8 @@ static int client_push(struct control_client *cl, struct control_msg *msg, bool 
 	cl->queued += qent_cost(msg);
 	cl->c->n.queued_bytes += qent_cost(msg);
 	cl->replies += !event;
+	if (!event)
+		cl->c->n.reply_bytes += qent_cost(msg);
 	return 0;
 }
 
@@ -116,6 +122,8 @@ static void client_pop(struct control_client *cl)
 	cl->queued -= qent_cost(e->msg);
 	cl->c->n.queued_bytes -= qent_cost(e->msg);
 	cl->replies -= !e->event;
+	if (!e->event)
+		cl->c->n.reply_bytes -= qent_cost(e->msg);
 	control_msg_unref(e->msg);
 	free(e);
 }
@@ -156,15 +164,39 @@ static void client_send(struct control_client *cl, struct control_msg *msg, bool
 		client_flush(cl);
 }
 
+/* A reply that is too large, or would take the unread replies of all
+ * clients over replies_max, becomes a short error. Small ones always go
+ * (at most one per client is queued): a hello or an error is never refused. */
+static json_t *control_reply_refusal(struct control_client *cl, const json_t *reply,
+				     const struct control_msg *msg, bool *refused)
+{
+	const json_t *id = json_object_get(reply, PROTOCOL_KEY_ID);
+	struct control *c = cl->c;
+
+	*refused = true;
+	if (msg->len > CONTROL_REPLY_MAX)
+		return ctlproto_reply_error_new(id, PROTOCOL_ERR_FAILED,
+						"reply too large (%zu bytes); ask for less", msg->len);
+	if (msg->len <= CONTROL_REPLY_SMALL ||
+	    c->n.reply_bytes + qent_cost(msg) <= c->o.replies_max) {
+		*refused = false;
+		return NULL;
+	}
+	c->n.busy++;
+	log_notice("control: uid %u: a reply refused: too many bytes of replies wait to be read",
+		   (unsigned)cl->cred.uid);
+	return ctlproto_reply_error_new(id, PROTOCOL_ERR_BUSY,
+					"clients have %zu bytes of replies unread (at most %zu); "
+					"try again later", c->n.reply_bytes, c->o.replies_max);
+}
+
 void control_client_reply(struct control_client *cl, json_t *reply)
 {
 	struct control_msg *msg = reply ? control_msg_new(reply) : NULL;
+	bool refused = false;
+	json_t *err = msg ? control_reply_refusal(cl, reply, msg, &refused) : NULL;
 
-	if (msg && msg->len > CONTROL_REPLY_MAX) {
-		json_t *err = ctlproto_reply_error_new(json_object_get(reply, PROTOCOL_KEY_ID),
-						       PROTOCOL_ERR_FAILED,
-						       "reply too large (%zu bytes); ask for less",
-						       msg->len);
+	if (refused) {
 		control_msg_unref(msg);
 		msg = err ? control_msg_new(err) : NULL;
 		json_decref(err);
@@ -176,6 +208,19 @@ void control_client_reply(struct control_client *cl, json_t *reply)
 	}
 	client_send(cl, msg, false);
 	control_msg_unref(msg);
+}
+
+bool control_replies_have_room(struct control_client *cl, size_t len)
+{
+	struct control *c = cl->c;
+
+	if (len <= CONTROL_REPLY_SMALL ||
+	    c->n.reply_bytes + len + sizeof(struct control_qent) <= c->o.replies_max)
+		return true;
+	c->n.busy++;
+	log_notice("control: uid %u: a reply refused: too many bytes of replies wait to be read",
+		   (unsigned)cl->cred.uid);
+	return false;
 }
 
 void control_client_reply_line(struct control_client *cl, char *line, size_t len)
@@ -267,6 +312,7 @@ static void client_free(struct control_client *cl)
 		client_pop(cl);
 	control_event_free(cl->rd);
 	control_event_free(cl->wr);
+	control_event_free(cl->idle);
 	if (cl->fd >= 0)
 		close(cl->fd);
 	free(cl->in);
@@ -282,12 +328,41 @@ static void client_kill(struct control_client *cl, const char *why)
 		log_debug("control: client pid %d: closing: %s", (int)cl->cred.pid, why);
 	cl->dead = true;
 	cl->c->n.clients--;
+	cl->c->n.admins -= cl->admin;
 	cl->c->n.watchers -= cl->watching;
 	event_del(cl->rd);
 	event_del(cl->wr);
+	event_del(cl->idle);
 	close(cl->fd);
 	cl->fd = -1;
 	event_active(cl->c->reap_ev, 0, 0);
+	control_accept_resume(cl->c); /* a descriptor is free again */
+}
+
+/* Some byte moved: the idle time starts again. */
+static void client_touch(struct control_client *cl)
+{
+	uint32_t ms = cl->c->o.idle_timeout_ms;
+	struct timeval tv = { ms / 1000, (suseconds_t)(ms % 1000) * 1000 };
+
+	if (ms && !cl->watching && !cl->dead)
+		event_add(cl->idle, &tv);
+}
+
+static void client_on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *cl = arg;
+
+	if (cl->watching)
+		return; /* a watcher is never idle */
+	if (cl->pending) {
+		client_touch(cl); /* the station is still working on its request */
+		return;
+	}
+	cl->c->n.idle_closed++;
+	log_info("control: uid %u pid %d: closing a connection idle for %u ms",
+		 (unsigned)cl->cred.uid, (int)cl->cred.pid, cl->c->o.idle_timeout_ms);
+	client_kill(cl, NULL);
 }
 
 static void control_reap(evutil_socket_t fd, short what, void *arg)
@@ -346,6 +421,7 @@ static void client_flush(struct control_client *cl)
 			return;
 		}
 		cl->head_off += (size_t)n;
+		client_touch(cl);
 		if (cl->head_off == m->len)
 			client_pop(cl);
 	}
@@ -444,45 +520,26 @@ static void client_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	cl->in_len += (size_t)n;
+	client_touch(cl);
 	client_process(cl);
 }
 
-/* ---- accepting ---- */
+/* ---- a new client (control_accept.c admits it) ---- */
 
-static void control_reject(struct control *c, int fd)
-{
-	json_t *e = ctlproto_reply_error_new(NULL, PROTOCOL_ERR_TOO_MANY_CLIENTS,
-					     "too many clients (%zu)", c->o.max_clients);
-	char *line;
-	size_t len;
-
-	c->n.rejected++;
-	if (e && ctlproto_encode(e, &line, &len) == 0) {
-		if (send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			log_debug_errno(errno, "control: rejecting a client");
-		free(line);
-	}
-	json_decref(e);
-	close(fd);
-}
-
-static int control_client_new(struct control *c, int fd)
+int control_client_new(struct control *c, int fd, const struct ucred *cred, bool admin)
 {
 	struct control_client *cl = calloc(1, sizeof(*cl));
-	int r;
 
 	if (!cl)
 		return -ENOMEM;
 	cl->c = c;
 	cl->fd = fd;
-	r = control_socket_peer(fd, c->o.admin_gid, &cl->cred, &cl->admin);
-	if (r < 0) {
-		free(cl);
-		return r;
-	}
+	cl->cred = *cred;
+	cl->admin = admin;
 	cl->rd = event_new(c->base, fd, EV_READ | EV_PERSIST, client_on_read, cl);
 	cl->wr = event_new(c->base, fd, EV_WRITE | EV_PERSIST, client_on_write, cl);
-	if (!cl->rd || !cl->wr || event_add(cl->rd, NULL) < 0) {
+	cl->idle = event_new(c->base, -1, 0, client_on_idle, cl);
+	if (!cl->rd || !cl->wr || !cl->idle || event_add(cl->rd, NULL) < 0) {
 		cl->fd = -1;
 		client_free(cl);
 		return -ENOMEM;
@@ -490,60 +547,10 @@ static int control_client_new(struct control *c, int fd)
 	cl->next = c->clients;
 	c->clients = cl;
 	c->n.clients++;
+	c->n.admins += admin;
+	client_touch(cl);
 	json_t *hello = ctlproto_hello_new(PACKAGE_VERSION);
 	control_client_reply(cl, hello);
-	return 0;
-}
-
-static void control_on_accept(evutil_socket_t lfd, short what, void *arg)
-{
-	struct control *c = arg;
-
-	for (int i = 0; i < CONTROL_ACCEPT_BURST; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warning_errno(errno, "control: accept");
-			return;
-		}
-		if (c->n.clients >= c->o.max_clients) {
-			control_reject(c, fd);
-			continue;
-		}
-		int r = control_client_new(c, fd);
-		if (r < 0) {
-			log_warning_errno(-r, "control: new client");
-			close(fd);
-		}
-	}
-}
-
-/* ---- the listening socket ---- */
-
-static int control_listen(struct control *c)
-{
-	int fd = c->o.listen_fd, r;
-
-	if (fd >= 0) {
-		r = control_socket_adopt(fd);
-		if (r < 0)
-			return r;
-	} else {
-		r = control_socket_bind(c->o.path, c->o.mode, c->o.sock_gid, &fd);
-		if (r < 0)
-			return r;
-		c->path = strdup(c->o.path);
-		if (!c->path) {
-			unlink(c->o.path);
-			close(fd);
-			return -ENOMEM;
-		}
-	}
-	c->listen_fd = fd;
-	c->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST, control_on_accept, c);
-	if (!c->listen_ev || event_add(c->listen_ev, NULL) < 0)
-		return -ENOMEM;
 	return 0;
 }
 
@@ -576,6 +583,10 @@ int control_new(struct event_base *base, const struct control_opts *o,
 		c->o.queue_bytes = CONTROL_QUEUE_DEFAULT;
 	if (c->o.queue_bytes < CONTROL_QUEUE_MIN)
 		c->o.queue_bytes = CONTROL_QUEUE_MIN;
+	if (c->o.admin_clients >= c->o.max_clients)
+		c->o.admin_clients = c->o.max_clients - 1; /* one slot stays open to all */
+	if (!c->o.replies_max)
+		c->o.replies_max = CONTROL_REPLIES_DEFAULT;
 	c->reap_ev = event_new(base, -1, 0, control_reap, c);
 	c->o.path = o->path;
 	r = c->reap_ev ? control_listen(c) : -ENOMEM;
@@ -601,6 +612,7 @@ struct control *control_free(struct control *c)
 	}
 	worker_free(c->history); /* its jobs' pending requests have no client now */
 	control_event_free(c->listen_ev);
+	control_event_free(c->accept_ev);
 	control_event_free(c->reap_ev);
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);

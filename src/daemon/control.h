@@ -50,6 +50,10 @@ struct control_opts {
 	mode_t mode;
 	size_t max_clients;
 	size_t queue_bytes;
+	size_t max_clients_per_uid; /* non-admin connections of one uid; 0: no limit */
+	size_t admin_clients;       /* of max_clients, kept for admins; 0: none */
+	uint32_t idle_timeout_ms;   /* close a client idle this long; 0: never */
+	size_t replies_max;         /* unread reply bytes of all clients */
 };
 /* Notes on control_opts:
  * - path: bound when listen_fd < 0: a stale socket there (nobody accepts) is
@@ -59,7 +63,21 @@ struct control_opts {
  * - admin_gid: (gid_t)-1 = none (only uid 0 may run mutating commands);
  *   sock_gid: (gid_t)-1 = leave the socket's group alone.
  * - mode 0 = 0660; max_clients 0 = 32; queue_bytes 0 = 1 MiB (min 1 KiB):
- *   the bound on queued events per client. */
+ *   the bound on queued events per client.
+ * - Who may connect (checked at accept, the peer's credentials decide): an
+ *   admin while fewer than max_clients are connected; anyone else while
+ *   fewer than max_clients - admin_clients (at least 1) are connected and
+ *   its uid holds fewer than max_clients_per_uid. Others get
+ *   too-many-clients and are closed.
+ * - idle: a client that does not watch, has no request being answered and
+ *   moved no byte either way for idle_timeout_ms is closed.
+ * - replies_max 0 = 64 MiB: a reply over 4 KiB that would put more unread
+ *   reply bytes than that in all queues together is replaced by a "busy"
+ *   error (each client has at most one reply queued, events are bounded by
+ *   queue_bytes: a client that does not read cannot grow memory).
+ * - The listening socket is disarmed while accept() fails for lack of file
+ *   descriptors or memory and re-armed after a back-off (100 ms doubling to
+ *   2 s) or as soon as a client goes. */
 
 int control_new(struct event_base *base, const struct control_opts *o,
 		const struct control_backend *be, struct journal *j,
@@ -86,6 +104,12 @@ struct control_counters {
 	uint64_t dropped;     /* events dropped for slow watchers */
 	uint64_t kicked;      /* watchers disconnected for overflowing twice */
 	uint64_t rejected;    /* connections refused: too many clients */
+	size_t admins;        /* connected admins */
+	size_t reply_bytes;   /* queued replies (part of queued_bytes) */
+	uint64_t busy;        /* replies replaced by "busy": replies_max reached */
+	uint64_t idle_closed; /* clients closed for idling */
+	uint64_t accept_errors; /* accept() failures for lack of fds or memory */
+	uint64_t accept_pauses; /* times the listening socket was disarmed for them */
 };
 void control_get_counters(const struct control *c, struct control_counters *out);
 

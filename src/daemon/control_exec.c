@@ -175,6 +175,9 @@ static void history_done(struct worker_job *w, int status)
 
 	if (r < 0 || !cl || cl->dead) {
 		control_pending_done(job->p, r, NULL);
+	} else if (!control_replies_have_room(cl, job->len)) {
+		control_pending_done(job->p, -EBUSY, "too many bytes of replies wait to be read by "
+				     "clients; try again later");
 	} else {
 		cl->pending = NULL;
 		control_client_reply_line(cl, job->line, job->len);

@@ -1,5 +1,6 @@
-/* control_priv: what control.c (clients, queues, the socket) and
- * control_exec.c (requests, the command table) share. */
+/* control_priv: what control.c (clients, queues), control_accept.c (the
+ * listening socket, who may connect) and control_exec.c (requests, the
+ * command table) share. */
 #ifndef FLASHD_DAEMON_CONTROL_PRIV_H
 #define FLASHD_DAEMON_CONTROL_PRIV_H
 
@@ -20,7 +21,7 @@ struct control_client {
 	struct control *c;
 	struct control_client *next;
 	int fd;
-	struct event *rd, *wr;
+	struct event *rd, *wr, *idle;
 	struct ucred cred;
 	bool admin, watching, eof, closing, dead, overflowed, processing;
 	char *in;
@@ -38,6 +39,9 @@ struct control {
 	char *path; /* bound by us: unlinked on free */
 	int listen_fd;
 	struct event *listen_ev, *reap_ev;
+	struct event *accept_ev;   /* re-arms the listener after a back-off */
+	uint32_t accept_backoff_ms; /* 0: accepting normally */
+	bool accept_paused;
 	const struct control_backend *be;
 	struct control_backend be_copy;
 	struct journal *journal;
@@ -51,9 +55,22 @@ struct control {
 /* Queue a reply (a new ref, stolen; NULL: out of memory, the client goes). */
 void control_client_reply(struct control_client *cl, json_t *reply);
 /* Queue a reply already encoded (line: malloc'd, with its newline; taken). */
+/* Whether a reply of len bytes may be queued (the rule control_client_reply
+ * applies: small ones always, others while the unread replies of all
+ * clients stay within replies_max); false counts a refusal. */
+bool control_replies_have_room(struct control_client *cl, size_t len);
 void control_client_reply_line(struct control_client *cl, char *line, size_t len);
 /* Queue a "snapshot" event with the station's status. */
 void control_client_snapshot(struct control_client *cl);
+
+/* A connected, admitted peer becomes a client (its hello is queued). */
+int control_client_new(struct control *c, int fd, const struct ucred *cred, bool admin);
+
+/* control_accept.c */
+/* Bind (or adopt) the listening socket and start accepting. */
+int control_listen(struct control *c);
+/* A descriptor is free again: accept at once if backing off. */
+void control_accept_resume(struct control *c);
 
 /* control_exec.c */
 /* Run one request line; its reply is queued (or answered later). */

@@ -10,8 +10,9 @@
 
 /* A listening, non-blocking, close-on-exec socket at path: a stale socket
  * there (nobody accepts) is removed first, a live one gives -EADDRINUSE,
- * anything else -EEXIST.  Created 0600, then chown'd to gid (unless
- * (gid_t)-1), then chmod'ed to mode, so it is never open wider than asked. */
+ * anything else -EEXIST.  Bound in a private 0700 folder beside path,
+ * given group gid (unless (gid_t)-1) and mode there, listening, then renamed
+ * to path: the path never shows a socket that is not finished. */
 int control_socket_bind(const char *path, mode_t mode, gid_t gid, int *out);
 /* Make a socket-activated fd non-blocking and close-on-exec. */
 int control_socket_adopt(int fd);

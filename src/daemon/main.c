@@ -1,6 +1,6 @@
 /* flashd: options, wiring, module init/exit order; nothing else.
  *
- * Init: event loop → configuration → results journal → libusb → station
+ * Init: file descriptor limit → event loop → configuration → results journal → libusb → station
  * (plans) → control socket → udev monitor + enumeration → signals →
  * READY=1. Exit in reverse. SIGTERM/SIGINT: stop taking new boards, record
  * every running board as "aborted" in the journal, cancel its session,
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -113,6 +114,31 @@ static int flashd_parse_args(int argc, char **argv, struct flashd_opts *o)
 	return 0;
 }
 
+/* Every client, board, plan and image takes a descriptor; the soft limit
+ * (1024 by default) is for programs that use select(). flashd does not
+ * (libevent uses epoll, libusb and libudev poll), so take the hard limit
+ * (systemd.exec(5), LimitNOFILE=, recommends exactly this). */
+static void flashd_raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t old;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warning_errno(errno, "file descriptor limit");
+		return;
+	}
+	if (rl.rlim_cur >= rl.rlim_max)
+		return;
+	old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warning_errno(errno, "raising the file descriptor limit to %llu",
+				  (unsigned long long)rl.rlim_max);
+	else
+		log_info("file descriptor limit raised from %llu to %llu", (unsigned long long)old,
+			 (unsigned long long)rl.rlim_max);
+}
+
 static bool flashd_wants_check_plan(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
@@ -190,6 +216,9 @@ static int flashd_control(struct flashd *d, const struct conf *c)
 		.mode = 0660,
 		.max_clients = c->max_clients,
 		.queue_bytes = c->client_queue,
+		.max_clients_per_uid = c->max_clients_per_user,
+		.admin_clients = c->admin_clients,
+		.idle_timeout_ms = c->client_idle_timeout_ms,
 	};
 	int r;
 
@@ -365,6 +394,7 @@ int main(int argc, char **argv)
 	log_open("flashd");
 	log_set_max_level(o.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	flashd_raise_nofile();
 	r = flashd_start(&d, &o);
 	if (r >= 0) {
 		log_info("flashd %s ready", PACKAGE_VERSION);

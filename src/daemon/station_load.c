@@ -230,7 +230,10 @@ static bool station_conf_socket_changed(const struct conf *a, const struct conf 
 	       station_str_changed(a->socket_group, b->socket_group) ||
 	       station_str_changed(a->admin_group, b->admin_group) ||
 	       station_str_changed(a->journal_path, b->journal_path) ||
-	       a->max_clients != b->max_clients || a->client_queue != b->client_queue;
+	       a->max_clients != b->max_clients || a->client_queue != b->client_queue ||
+	       a->max_clients_per_user != b->max_clients_per_user ||
+	       a->admin_clients != b->admin_clients ||
+	       a->client_idle_timeout_ms != b->client_idle_timeout_ms;
 }
 
 static void station_reload_apply(struct station *st, struct station_load *l)
@@ -471,6 +474,8 @@ int station_use(void *ud, const char *plan, const char *const *args, size_t narg
 	int r;
 
 	r = station_use_check(plan, ports, nports, err, errlen);
+	if (r >= 0)
+		r = station_use_ports_check(st, ports, nports, err, errlen);
 	if (r < 0)
 		return r;
 	r = station_resolve(st, plan, path, sizeof(path));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "daemon/cachedir.h"
@@ -166,6 +167,65 @@ int station_plans_load(const struct conf *c, struct station_plan_set *out, char 
 	if (r >= 0)
 		station_plans_log_images(out, NULL);
 	return r;
+}
+
+static const char *station_sysfs = "/sys";
+
+void station_plan_set_sysfs(const char *root)
+{
+	station_sysfs = root ? root : "/sys";
+}
+
+/* A hub port as sysfs shows it, board or not: drivers/usb/core/port.c names
+ * it HUB-portN below the hub's interface HUB:1.0, and a root hub (bus B,
+ * device B-0) is called usbB there: port 1-2 is 1-0:1.0/usb1-port2, port
+ * 1-1.4 is 1-1:1.0/1-1-port4. The name is checked (digits, '-', '.') first. */
+static bool station_port_in_sysfs(const char *port)
+{
+	const char *dot = strrchr(port, '.'), *dash = strchr(port, '-');
+	char path[PATH_MAX];
+	struct stat sb;
+	int n, hub;
+
+	if (dot) {
+		hub = (int)(dot - port);
+		n = snprintf(path, sizeof(path), "%s/bus/usb/devices/%.*s:1.0/%.*s-port%s",
+			     station_sysfs, hub, port, hub, port, dot + 1);
+	} else {
+		hub = (int)(dash - port);
+		n = snprintf(path, sizeof(path), "%s/bus/usb/devices/%.*s-0:1.0/usb%.*s-port%s",
+			     station_sysfs, hub, port, hub, port, dash + 1);
+	}
+	return n > 0 && (size_t)n < sizeof(path) && stat(path, &sb) == 0;
+}
+
+static bool station_port_known(const struct station *st, const char *port)
+{
+	for (size_t i = 0; i < st->nports; i++)
+		if (strcmp(st->ports[i]->port.name, port) == 0)
+			return true;
+	for (size_t i = 0; i < st->plans.nsel; i++)
+		if (strcmp(st->plans.sel[i].port, port) == 0)
+			return true;
+	return conf_port_find(st->conf, port) || station_port_in_sysfs(port);
+}
+
+int station_use_ports_check(const struct station *st, const char *const *ports, size_t nports,
+			    char *err, size_t errlen)
+{
+	for (size_t i = 0; i < nports; i++) {
+		if (!conf_port_name_valid(ports[i])) {
+			snprintf(err, errlen, "bad port name '%.64s' (a sysfs port path such as 1-1.4)",
+				 ports[i]);
+			return -EINVAL;
+		}
+		if (!station_port_known(st, ports[i])) {
+			snprintf(err, errlen, "no port %s: no board seen there, no such USB hub port, "
+				 "no [port %s] in flashd.conf", ports[i], ports[i]);
+			return -ENOENT;
+		}
+	}
+	return 0;
 }
 
 struct plan *station_plan_for(const struct station *st, const char *port)

@@ -124,6 +124,14 @@ int station_use(void *ud, const char *plan, const char *const *args, size_t narg
 		struct control_pending *p, char *err, size_t errlen);
 int station_reload_op(void *ud, struct control_pending *p, char *err, size_t errlen);
 json_t *station_plans_json(void *ud);
+/* `use` on ports: each must be a valid name (-EINVAL) and known (-ENOENT):
+ * flashd has seen a board on it, flashd.conf declares it, it already has a
+ * plan, or sysfs shows a hub port of that name. Made-up names would each
+ * keep a plan (and its image descriptors) for nothing. */
+int station_use_ports_check(const struct station *st, const char *const *ports, size_t nports,
+			    char *err, size_t errlen);
+/* Where station_use_ports_check looks for hub ports (tests; default /sys). */
+void station_plan_set_sysfs(const char *root);
 
 /* station_load.c (the control backends station_use and station_reload_op
  * are declared above) */

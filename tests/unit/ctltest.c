@@ -2,12 +2,14 @@
 #include "ctltest.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -289,4 +291,51 @@ const char *ctltest_code(const json_t *reply)
 	if (r == 1)
 		return "ok";
 	return r == 0 ? code : "(not a reply)";
+}/* Connect as another user in a child; get the connected fd back over SCM_RIGHTS. */
+int ctltest_connect_as(const char *path, uid_t uid, gid_t gid, const gid_t *groups, size_t n)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct ctltest_conn t;
+		if (setgroups(n, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(2);
+		if (ctltest_connect(&t, path, NULL) < 0)
+			_exit(3);
+		char dummy = 0;
+		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { &dummy, 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &t.fd, sizeof(int));
+		_exit(sendmsg(sp[1], &mh, 0) == 1 ? 0 : 4);
+	}
+	close(sp[1]);
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		close(sp[0]);
+		return -ECHILD;
+	}
+	char dummy;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &dummy, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	int fd = -EPROTO;
+	if (recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&mh)) {
+		close(sp[0]);
+		return fd;
+	}
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
+	close(sp[0]);
+	return fd;
 }
+

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <event2/event.h>
 #include <jansson.h>
 
@@ -46,6 +47,9 @@ struct ctltest_conn {
 /* Connect (blocking socket). */
 int ctltest_connect(struct ctltest_conn *t, const char *path, struct event_base *base);
 void ctltest_close(struct ctltest_conn *t);
+/* Connect as uid/gid/groups (in a child: needs root); the connected fd, or
+ * -errno. */
+int ctltest_connect_as(const char *path, uid_t uid, gid_t gid, const gid_t *groups, size_t n);
 void ctltest_send(struct ctltest_conn *t, const char *text);
 /* One line: a new ref, or NULL on EOF (or timeout: then *timed_out). */
 json_t *ctltest_recv(struct ctltest_conn *t, int timeout_ms, bool *timed_out);

@@ -80,6 +80,9 @@ static const struct conf_number {
 	{ CONF_FIELD(read_uid), false, true },
 	{ CONF_FIELD(max_clients), 32, 100 },
 	{ CONF_FIELD(client_queue), 1u << 20, 4096 },
+	{ CONF_FIELD(max_clients_per_user), 8, 2 },
+	{ CONF_FIELD(admin_clients), 4, 0 },
+	{ CONF_FIELD(client_idle_timeout_ms), 60000, 0 },
 	{ CONF_FIELD(nports), 0, 2 },
 };
 
@@ -176,6 +179,9 @@ static void test_full(void **state)
 		"read-uid = Yes\n"
 		"max-clients = 100\n"
 		"client-queue = 4K\n"
+		"max-clients-per-user = 2\n"
+		"admin-clients = 0\n"
+		"client-idle-timeout = 0s\n"
 		"[port 1-1.4]\n"
 		"plan = /abs/boot.lst\n"
 		"[ port 2-1 ]\n"
@@ -188,7 +194,7 @@ static void test_full(void **state)
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 24);
+	assert_int_equal(c->ports[0].line, 27);
 	assert_string_equal(c->ports[1].plan, "/etc/flashd/other.lst");
 	assert_int_equal(c->ports[1].nplan_args, 3);
 	assert_string_equal(c->ports[1].plan_args[2], "c");
@@ -227,6 +233,9 @@ static void test_value_errors(void **state)
 	expect_error("flash-rate = 5X\n", "flash-rate: bad size '5X'");
 	expect_error("flash-rate = 1\n", "flash-rate: out of range");
 	expect_error("client-queue = 99999999999G\n", "out of range");
+	expect_error("max-clients-per-user = 0\n", "max-clients-per-user: out of range (1 to 1024)");
+	expect_error("admin-clients = 1024\n", "admin-clients: out of range (0 to 1023)");
+	expect_error("client-idle-timeout = 2d\n", "client-idle-timeout: bad duration");
 	expect_error("usb-transfer-size = 1000\n", "usb-transfer-size: must be a multiple of 512");
 	expect_error("usb-transfer-size = 32M\n", "out of range");
 	expect_error("usb-transfers = 0\n", "usb-transfers: out of range (1 to 64)");

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -498,6 +500,42 @@ static void test_history_off_the_loop(void **state)
 	ctltest_close(&b);
 }
 
+/* A history page counts against the unread replies of all clients, as
+ * any reply does: with no room left it becomes "busy", and once the
+ * waiting reply is read the same query is answered. */
+static void test_history_replies_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct ctltest_conn a, b;
+	char pad[2048];
+	json_t *r;
+
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = 0;
+	for (int i = 1; i <= 400; i++) {
+		json_t *rec = json_pack("{s:s,s:s,s:I,s:s}", "port", "1-1", "result", "ok", "end_ms",
+					(json_int_t)i, "pad", pad);
+		assert_int_equal(journal_append(f->j, rec), 0);
+		json_decref(rec);
+	}
+	/* a page of 400 records is about 800 KiB, more than the socket takes:
+	 * room for one page waiting, not two */
+	start(f, (struct control_opts){ .replies_max = 1u << 20 });
+	client(f, &a);
+	client(f, &b);
+	ctltest_send(&a, "{\"id\":1,\"cmd\":\"history\",\"limit\":400}\n"); /* not read */
+	for (int i = 0; i < 50; i++)
+		ctltest_pump(f->base, 10);
+	expect_code(&b, "{\"id\":2,\"cmd\":\"history\",\"limit\":400}\n", PROTOCOL_ERR_BUSY);
+	r = ctltest_recv(&a, 5000, NULL);
+	assert_string_equal(ctltest_code(r), "ok");
+	assert_int_equal(json_array_size(json_object_get(r, "records")), 400);
+	json_decref(r);
+	expect_code(&b, "{\"id\":3,\"cmd\":\"history\",\"limit\":400}\n", "ok");
+	ctltest_close(&a);
+	ctltest_close(&b);
+}
+
 static void test_errors_keep_connection(void **state)
 {
 	struct fx *f = *state;
@@ -556,48 +594,6 @@ static void test_pipelined_and_eof(void **state)
 
 /* ---- permissions ---- */
 
-/* Connect as another user in a child; get the connected fd back over SCM_RIGHTS. */
-static int connect_as(const char *path, uid_t uid, gid_t gid, const gid_t *groups, size_t n)
-{
-	int sp[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct ctltest_conn t;
-		if (setgroups(n, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
-			_exit(2);
-		if (ctltest_connect(&t, path, NULL) < 0)
-			_exit(3);
-		char dummy = 0;
-		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-		struct iovec iov = { &dummy, 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &t.fd, sizeof(int));
-		_exit(sendmsg(sp[1], &mh, 0) == 1 ? 0 : 4);
-	}
-	close(sp[1]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	char dummy;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &dummy, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	assert_int_equal(recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC), 1);
-	int fd;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
-	close(sp[0]);
-	return fd;
-}
-
 static void adopt(struct fx *f, struct ctltest_conn *t, int fd)
 {
 	memset(t, 0, sizeof(*t));
@@ -635,21 +631,21 @@ static void test_permissions_root(void **state)
 	check_admin(f, &t, true);
 	ctltest_close(&t);
 	/* nobody, not in the group */
-	adopt(f, &t, connect_as(f->sock, 65534, 65534, other, 2));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, 65534, other, 2));
 	check_admin(f, &t, false);
 	ctltest_close(&t);
 	/* nobody with the admin group as a supplementary group */
-	adopt(f, &t, connect_as(f->sock, 65534, 65534, with_admin, 2));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, 65534, with_admin, 2));
 	check_admin(f, &t, true);
 	ctltest_close(&t);
 	/* nobody with the admin group as its primary group, no supplementary groups */
-	adopt(f, &t, connect_as(f->sock, 65534, admin, NULL, 0));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, admin, NULL, 0));
 	check_admin(f, &t, true);
 	ctltest_close(&t);
 	/* no admin group configured: only root */
 	f->c = control_free(f->c);
 	start(f, (struct control_opts){ .mode = 0666 });
-	adopt(f, &t, connect_as(f->sock, 65534, admin, with_admin, 2));
+	adopt(f, &t, ctltest_connect_as(f->sock, 65534, admin, with_admin, 2));
 	check_admin(f, &t, false);
 	ctltest_close(&t);
 }
@@ -1002,6 +998,61 @@ static void test_socket_file(void **state)
 	assert_int_equal(stat(f->sock, &st), -1);
 }
 
+/* Issue 11, defect 8: the socket file was created, then chown'd and
+ * chmod'ed by path, which follows whatever the path is by then. Now it is
+ * made in a private folder and renamed into place: the folder it appears
+ * in sees it moved in, finished, never created there; nothing is left
+ * behind. */
+static void test_socket_appears_complete(void **state)
+{
+	struct fx *f = *state;
+	struct control_opts o = { .path = f->sock, .listen_fd = -1, .admin_gid = (gid_t)-1,
+				  .sock_gid = geteuid() == 0 ? 4242 : (gid_t)-1, .mode = 0640 };
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool created = false, moved_in = false;
+	struct stat st;
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, f->dir, IN_CREATE | IN_MOVED_TO) >= 0);
+	assert_int_equal(control_new(f->base, &o, &f->be, NULL, &f->c), 0);
+	ssize_t n = read(in, buf, sizeof(buf));
+	assert_true(n > 0);
+	for (char *p = buf; p < buf + n;) {
+		const struct inotify_event *ev = (const struct inotify_event *)p;
+		if (ev->len && strcmp(ev->name, "flashd.sock") == 0) {
+			created |= (ev->mask & IN_CREATE) != 0;
+			moved_in |= (ev->mask & IN_MOVED_TO) != 0;
+		}
+		p += sizeof(*ev) + ev->len;
+	}
+	close(in);
+	assert_false(created);
+	assert_true(moved_in);
+	assert_int_equal(lstat(f->sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0640);
+	if (geteuid() == 0)
+		assert_int_equal(st.st_gid, 4242);
+	/* the private folder is gone: the folder holds the socket and the journal */
+	DIR *d = opendir(f->dir);
+	struct dirent *de;
+	unsigned entries = 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			entries++;
+			assert_true(strcmp(de->d_name, "flashd.sock") == 0 ||
+				    strcmp(de->d_name, "results.jsonl") == 0);
+		}
+	closedir(d);
+	assert_in_range(entries, 1, 2);
+	/* and it serves */
+	struct ctltest_conn t;
+	client(f, &t);
+	expect_code(&t, "{\"cmd\":\"status\"}\n", "ok");
+	ctltest_close(&t);
+}
+
 static void test_listen_fd(void **state)
 {
 	struct fx *f = *state;
@@ -1044,6 +1095,7 @@ int main(void)
 		T(test_missing_operations),
 		T(test_history),
 		T(test_history_off_the_loop),
+		T(test_history_replies_bounded),
 		T(test_errors_keep_connection),
 		T(test_pipelined_and_eof),
 		T(test_permissions_root),
@@ -1054,6 +1106,7 @@ int main(void)
 		T(test_max_clients),
 		T(test_reply_too_large),
 		T(test_socket_file),
+		T(test_socket_appears_complete),
 		T(test_listen_fd),
 #undef T
 	};

@@ -1,4 +1,5 @@
-/* test-log: levels, prefixes, errno helpers, the hook. stderr is captured
+/* test-log: levels, prefixes, errno helpers, the hook, the rate limit of
+ * repeated lines. stderr is captured
  * in a temporary file. */
 #include "common/log.h"
 
@@ -191,6 +192,63 @@ static void test_hook(void **state)
 	assert_int_equal(hook_calls, 1);
 }
 
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* One line repeated from one call site: burst lines, then one summary once
+ * the interval is over; other lines (other text, other sites) pass. */
+static void test_ratelimit(void **state)
+{
+	unsigned long long before = log_suppressed_total();
+	const char *out;
+
+	log_set_prefix(true);
+	log_set_ratelimit(300, 5);
+	hook_calls = 0;
+	log_set_hook(hook, &hook_calls);
+	for (int i = 0; i < 100000; i++)
+		log_warning_errno(-EMFILE, "control: accept");
+	assert_int_equal(hook_calls, 5);
+	assert_int_equal(log_suppressed_total() - before, 100000 - 5);
+	/* the same site with other text, and another site, are not held back */
+	for (int i = 0; i < 10; i++)
+		log_info("port %s: done", i % 2 ? "1-1" : "1-2");
+	for (int i = 0; i < 3; i++)
+		log_info("other");
+	out = captured();
+	assert_int_equal(count(out, "<4>control: accept: Too many open files\n"), 5);
+	assert_int_equal(count(out, "port 1-1: done"), 5);
+	assert_int_equal(count(out, "port 1-2: done"), 5);
+	assert_int_equal(count(out, "<6>other\n"), 3);
+	assert_null(strstr(out, "suppressed"));
+	/* the interval is over: the count comes with the next line */
+	usleep(350 * 1000);
+	log_info("later");
+	out = captured();
+	assert_non_null(strstr(out, "<4>99995 more messages like this were suppressed: "
+				    "control: accept: Too many open files\n<6>later\n"));
+	/* and the site may write again */
+	log_warning_errno(-EMFILE, "control: accept");
+	assert_int_equal(count(captured(), "<4>control: accept: Too many open files\n"), 6);
+	log_set_hook(NULL, NULL);
+	log_set_ratelimit(LOG_RATELIMIT_INTERVAL_MS, LOG_RATELIMIT_BURST);
+}
+
+static void test_ratelimit_off(void **state)
+{
+	log_set_prefix(true);
+	log_set_ratelimit(1000, 0);
+	for (int i = 0; i < 50; i++)
+		log_info("same");
+	assert_int_equal(count(captured(), "<6>same\n"), 50);
+	log_set_ratelimit(LOG_RATELIMIT_INTERVAL_MS, LOG_RATELIMIT_BURST);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +262,8 @@ int main(void)
 		T(test_newlines_and_length),
 		T(test_hook),
 		T(test_hook_no_recursion),
+		T(test_ratelimit),
+		T(test_ratelimit_off),
 #undef T
 	};
 

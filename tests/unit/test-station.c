@@ -114,6 +114,21 @@ int start_station(void)
 	return r;
 }
 
+/* sysfs's hub ports: usb1-port1 … usb1-port4 (ports 1-1 … 1-4, boards or
+ * not) for `use` (station_use_ports_check). */
+static void fake_sysfs_ports(void)
+{
+	static char root[96];
+	char cmd[1024];
+
+	snprintf(root, sizeof(root), "%s/sys", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/bus/usb/devices/1-0:1.0/usb1-port1 "
+		 "%s/bus/usb/devices/1-0:1.0/usb1-port2 %s/bus/usb/devices/1-0:1.0/usb1-port3 "
+		 "%s/bus/usb/devices/1-0:1.0/usb1-port4", root, root, root, root);
+	assert_int_equal(system(cmd), 0);
+	station_plan_set_sysfs(root);
+}
+
 int setup(void **state)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test-station-XXXXXX");
@@ -121,6 +136,7 @@ int setup(void **state)
 	snprintf(conf_path, sizeof(conf_path), "%s/flashd.conf", dir);
 	make_files();
 	write_conf("plan = a.lst", "[port 1-3]\nplan = b.lst\n");
+	fake_sysfs_ports();
 	base = event_base_new();
 	events = json_array();
 	records = json_array();
@@ -677,6 +693,56 @@ static void test_use(void **state)
 		fs.all[i]->ev.done(fs.all[i]->ev.ud, -EIO, "x");
 }
 
+/* Issue 11: an admin `use` on hundreds of made-up port names kept a plan
+ * (and its image descriptors) for each, until flashd ran out of them.
+ * Only ports that exist or are declared take a plan. */
+static void test_use_unknown_ports(void **state)
+{
+	char err[512] = "", name[32], path[256];
+	const char *ports[2];
+	size_t nsel = st->plans.nsel;
+	unsigned calls = __atomic_load_n(&fl.calls, __ATOMIC_SEQ_CST);
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "7-%d", i + 1);
+		ports[0] = name;
+		assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), -ENOENT);
+	}
+	assert_string_equal(err, "no port 7-300: no board seen there, no such USB hub port, "
+				 "no [port 7-300] in flashd.conf");
+	assert_int_equal(st->plans.nsel, nsel);
+	assert_int_equal(__atomic_load_n(&fl.calls, __ATOMIC_SEQ_CST), calls); /* nothing loaded */
+	/* one unknown port refuses the whole request */
+	ports[0] = "1-2";
+	ports[1] = "1-9";
+	assert_int_equal(use_wait("c.lst", ports, 2, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no port 1-9"));
+	assert_ptr_equal(station_plan_for(st, "1-2"), st->plans.plan);
+	/* names that are no port path at all */
+	ports[0] = "../../etc";
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad port name '../../etc'"));
+	ports[0] = "1-1.";
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), -EINVAL);
+	/* known: declared in flashd.conf, seen with a board, a hub port in sysfs */
+	ports[0] = "1-3";
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), 0);
+	rom("5-1", "/dev/bus/usb/005/002");
+	run(5);
+	ports[0] = "5-1";
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), 0);
+	ports[0] = "1-4";
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), 0);
+	ports[0] = "1-1.3"; /* port 3 of a hub on port 1-1 */
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), -ENOENT);
+	snprintf(path, sizeof(path), "mkdir -p %s/sys/bus/usb/devices/1-1:1.0/1-1-port3", dir);
+	assert_int_equal(system(path), 0);
+	assert_int_equal(use_wait("c.lst", ports, 1, err, sizeof(err)), 0);
+	assert_int_equal(st->plans.nsel, nsel + 3); /* 1-3 had one already */
+	for (unsigned i = 0; i < fs.n; i++)
+		fs.all[i]->ev.done(fs.all[i]->ev.ud, -EIO, "x");
+}
+
 static void test_cfg_fastboot_id(void **state)
 {
 	char err[256];
@@ -1081,6 +1147,7 @@ int main(void)
 		T(test_abort_retry),
 		T(test_restore_and_port_plan),
 		T(test_use),
+		T(test_use_unknown_ports),
 		T(test_cfg_fastboot_id),
 		T(test_reload),
 		T(test_use_with_args),
