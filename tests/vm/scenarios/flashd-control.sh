@@ -74,6 +74,21 @@ fl_ctl use "$bl"
 expect_eq "default plan after use" "$(fl_ctl plans --json | jq -r .default)" "$bl"
 fl_board 3
 
+# ---- abort the slow board, still in its rootfs with the full plan (at once:
+# under load it could otherwise finish while the other boards are waited for)
+port=$(fl_port 3-1)
+expect_eq "3-1 state before abort" "$(fl_json_get "$port" .state)" fastboot
+fl_ctl abort 3-1
+fl_wait_result 3-1 aborted 30
+rec=$FL_REC
+expect_eq "3-1 plan (started before use)" "$(fl_json_get "$rec" .plan)" "$full"
+[[ $(fl_json_get "$rec" .failed_step) == *rootfs* ]] || fail "3-1 aborted outside the rootfs"
+expect_eq "3-1 result in status" "$(fl_port 3-1 .result)" '"aborted"'
+cmds=$(count_events "$(board_log 2)" fb-cmd)
+sleep 3
+expect_eq "fastboot commands to 3-1 after abort" "$(count_events "$(board_log 2)" fb-cmd)" "$cmds"
+[[ $(fl_port 3-1 .state) != '"fastboot"' ]] || fail "3-1 still flashing after abort"
+
 fl_wait_result 1-1 ok 300
 rec=$FL_REC
 expect_eq "1-1 plan" "$(fl_json_get "$rec" .plan)" "$full"
@@ -89,20 +104,6 @@ expect_eq "4-1 flash:rootfs" "$(count_events "$(board_log 3)" fb-cmd '.cmd == "f
 expect_eq "4-1 flash:mbr" "$(count_events "$(board_log 3)" fb-cmd '.cmd == "flash:mbr"')" 0
 expect_bytes "$(board_emmc 3)" 1024 "$FL_SEED/u-boot.imx"
 cmp -n 512 "$(board_emmc 3)" /dev/zero >&2 || fail "4-1: the bootloader plan wrote an MBR"
-
-# ---- abort the slow board, still in its rootfs with the full plan
-port=$(fl_port 3-1)
-expect_eq "3-1 state before abort" "$(fl_json_get "$port" .state)" fastboot
-fl_ctl abort 3-1
-fl_wait_result 3-1 aborted 30
-rec=$FL_REC
-expect_eq "3-1 plan (started before use)" "$(fl_json_get "$rec" .plan)" "$full"
-[[ $(fl_json_get "$rec" .failed_step) == *rootfs* ]] || fail "3-1 aborted outside the rootfs"
-expect_eq "3-1 result in status" "$(fl_port 3-1 .result)" '"aborted"'
-cmds=$(count_events "$(board_log 2)" fb-cmd)
-sleep 3
-expect_eq "fastboot commands to 3-1 after abort" "$(count_events "$(board_log 2)" fb-cmd)" "$cmds"
-[[ $(fl_port 3-1 .state) != '"fastboot"' ]] || fail "3-1 still flashing after abort"
 
 fl_ctl status
 fl_ctl history
