@@ -147,19 +147,21 @@ fl_plan_copy() {
 
 # fl_conf [KEY=VALUE]...: write $FL_CONF: the socket, journal and full plan above,
 # a short settle time, admin-group empty (root only) and socket-group nogroup (so
-# that uid 65534 may connect but not change anything); KEY=VALUE adds or replaces a
+# that uid 65534 may connect but not change anything), plan-dirs the example plans
+# and $VM_TMP (the scenarios' plans and seed images); KEY=VALUE adds or replaces a
 # global key ("KEY=" drops it). The full plan's arguments are the seed images.
 # shellcheck disable=SC2120 # the arguments are optional
 fl_conf() {
 	local kv k plan
 	local -A c=()
-	local -a order=(socket socket-group admin-group journal plan plan-args settle
-		bootloop-guard reenum-timeout)
+	local -a order=(socket socket-group admin-group journal plan plan-args plan-dirs
+		settle bootloop-guard reenum-timeout)
 	c[socket]=$FL_SOCK
 	c[socket-group]=nogroup
 	c[admin-group]=''
 	c[journal]=$FL_JOURNAL
 	c[plan]=$FL_PLANS/full.lst
+	c[plan-dirs]="\"$FL_PLANS\" \"$VM_TMP\""
 	c[settle]=1s
 	c[bootloop-guard]=1min
 	c[reenum-timeout]=15s
