@@ -15,7 +15,10 @@
 #define CONF_ARGS_MAX 64u          /* words in a plan-args value */
 #define CONF_PLAN_DIRS_MAX 16u     /* folders in plan-dirs */
 
-#define CONF_DEFAULT_SOCKET_GROUP "flashd"
+/* Three groups (flashd(8), "Users and groups"): the daemon's own group alone
+ * gets the USB devices (60-flashd.rules); operators connect to the socket and
+ * read status; admins may also change state. */
+#define CONF_DEFAULT_SOCKET_GROUP "flashd-operators"
 #define CONF_DEFAULT_ADMIN_GROUP "flashd-admin"
 
 /* A [port NAME] section: the plan for one physical port. */

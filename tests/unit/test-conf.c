@@ -89,7 +89,7 @@ static const struct conf_string {
 	const char *def, *full;     /* NULL: the field is NULL */
 } conf_strings[] = {
 	{ CONF_FIELD(socket_path), "/run/flashd/flashd.sock", "/tmp/f.sock" },
-	{ CONF_FIELD(socket_group), "flashd", "line" },
+	{ CONF_FIELD(socket_group), "flashd-operators", "line" },
 	{ CONF_FIELD(admin_group), "flashd-admin", "" },
 	{ CONF_FIELD(journal_path), "/var/lib/flashd/results.jsonl", "/srv/results.jsonl" },
 	{ CONF_FIELD(plan), NULL, "/etc/flashd/plans/full.lst" },

@@ -198,10 +198,18 @@ fl_ctl() {
 # fl_ctl_as_nobody ARG...: flashctl as uid/gid 65534 (nobody/nogroup, no other
 # groups): may connect (socket-group nogroup) but is no admin
 fl_ctl_as_nobody() {
-	local bin=${FL_SOCK%/*}/flashctl # the build tree may not be readable by nobody
+	fl_ctl_as 65534 65534 '' "$@"
+}
+
+# fl_ctl_as UID GID GROUPS ARG...: flashctl as UID with primary group GID and the
+# supplementary groups GROUPS (comma-separated names or ids; '' = none)
+fl_ctl_as() {
+	local bin=${FL_SOCK%/*}/flashctl # the build tree may not be readable by others
+	local -a who=(--reuid="$1" --regid="$2")
+	if [[ -n $3 ]]; then who+=(--groups="$3"); else who+=(--clear-groups); fi
+	shift 3
 	[[ -x $bin ]] || install -m 0755 "$FL_FLASHCTL" "$bin"
-	timeout -k 3 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$bin" --socket "$FL_SOCK" "$@"
+	timeout -k 3 30 setpriv "${who[@]}" "$bin" --socket "$FL_SOCK" "$@"
 }
 
 fl_ready() {
