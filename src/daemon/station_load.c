@@ -35,8 +35,11 @@ static int station_resolve(const struct station *st, const char *plan, char *buf
 	const char *slash = st->config_path ? strrchr(st->config_path, '/') : NULL;
 	int n, nb;
 
-	nb = snprintf(base, baselen, "%.*s", slash ? (int)(slash - st->config_path) : 0,
-		      slash ? st->config_path : "");
+	if (slash == st->config_path)
+		nb = snprintf(base, baselen, "/");
+	else
+		nb = snprintf(base, baselen, "%.*s", slash ? (int)(slash - st->config_path) : 0,
+			      slash ? st->config_path : "");
 	if (plan[0] == '/' || !slash)
 		n = snprintf(buf, len, "%s", plan);
 	else
