@@ -13,6 +13,13 @@
 #define CONF_ERRORS_MAX 64u        /* errors reported; further ones are counted */
 #define CONF_PORTS_MAX 1024u       /* [port …] sections */
 #define CONF_ARGS_MAX 64u          /* words in a plan-args value */
+#define CONF_PLAN_DIRS_MAX 16u     /* folders in plan-dirs */
+
+/* Three groups (flashd(8), "Users and groups"): the daemon's own group alone
+ * gets the USB devices (60-flashd.rules); operators connect to the socket and
+ * read status; admins may also change state. */
+#define CONF_DEFAULT_SOCKET_GROUP "flashd-operators"
+#define CONF_DEFAULT_ADMIN_GROUP "flashd-admin"
 
 /* A [port NAME] section: the plan for one physical port. */
 struct conf_port {
@@ -32,6 +39,11 @@ struct conf {
 	char *plan;                    /* NULL = no default plan */
 	char **plan_args;
 	size_t nplan_args;
+	/* folders `use` may load plans from (and name files in), absolute unless
+	 * parsed without a folder; never empty. Default: DIR/plans for a file in
+	 * DIR, then the packaged plan folder. */
+	char **plan_dirs;
+	size_t nplan_dirs;
 
 	uint32_t sdp_timeout_ms;       /* one SDP transfer (report) */
 	uint32_t reenum_timeout_ms;    /* jump → fastboot device on the same port */

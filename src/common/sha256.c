@@ -5,6 +5,7 @@
 #include <string.h>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define SHA256_HAVE_SHANI 1
 #endif
@@ -95,10 +96,31 @@ __attribute__((target("sha,sse4.1"))) static void sha256_blocks_shani(uint32_t h
 
 static bool sha256_accel_on = true;
 
+#ifdef SHA256_HAVE_SHANI
+/* CPUID, not __builtin_cpu_supports("sha"): clang before 16 (Debian 12 ships
+ * 14) rejects that feature string, which kept the fuzz targets from building.
+ * SHA: leaf 7 subleaf 0, EBX bit 29; SSE4.1: leaf 1, ECX bit 19 (Intel SDM
+ * vol. 2A, CPUID). Asked once; 0 = not asked yet, 1 = no, 2 = yes (relaxed
+ * atomics: racing first callers compute the same answer). */
+static int sha256_cpu_has_shani(void)
+{
+	static int known;
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+	if (!k) {
+		unsigned a, b, c, d;
+		bool sse41 = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19));
+		bool sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+		k = sse41 && sha ? 2 : 1;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k == 2;
+}
+#endif
+
 bool sha256_accelerated(void)
 {
 #ifdef SHA256_HAVE_SHANI
-	return sha256_accel_on && __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+	return sha256_accel_on && sha256_cpu_has_shani();
 #else
 	return false;
 #endif

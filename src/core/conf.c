@@ -18,6 +18,10 @@
  * use the same absolute paths. */
 #define CONF_DEFAULT_SOCKET "/run/flashd/flashd.sock"
 #define CONF_DEFAULT_JOURNAL "/var/lib/flashd/results.jsonl"
+/* the packaged example plans (conf/conf.am's flashdplandir) */
+#ifndef PLANDIR
+#define PLANDIR "/usr/share/flashd/plans"
+#endif
 
 enum conf_type {
 	CONF_TYPE_PATH,      /* absolute path */
@@ -25,6 +29,7 @@ enum conf_type {
 	CONF_TYPE_GROUP_OPT, /* group name or empty */
 	CONF_TYPE_PLAN,      /* plan path, relative to the file's folder; empty = none */
 	CONF_TYPE_ARGS,      /* words */
+	CONF_TYPE_DIRS,      /* folders, each relative to the file's folder */
 	CONF_TYPE_DURATION,  /* uint32_t ms */
 	CONF_TYPE_SIZE32,    /* uint32_t bytes, multiple of 512 */
 	CONF_TYPE_SIZE64,    /* uint64_t bytes */
@@ -51,6 +56,8 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("plan", PLAN, plan, 0, 0),
 	{ "plan-args", CONF_TYPE_ARGS, offsetof(struct conf, plan_args),
 	  offsetof(struct conf, nplan_args), 0, CONF_ARGS_MAX },
+	{ "plan-dirs", CONF_TYPE_DIRS, offsetof(struct conf, plan_dirs),
+	  offsetof(struct conf, nplan_dirs), 1, CONF_PLAN_DIRS_MAX },
 	CONF_G("sdp-timeout", DURATION, sdp_timeout_ms, 100, 60000),
 	CONF_G("reenum-timeout", DURATION, reenum_timeout_ms, 1000, 600000),
 	CONF_G("fastboot-timeout", DURATION, fastboot_timeout_ms, 100, 3600000),
@@ -141,6 +148,7 @@ struct conf *conf_free(struct conf *c)
 	free(c->journal_path);
 	free(c->plan);
 	conf_words_free(c->plan_args, c->nplan_args);
+	conf_words_free(c->plan_dirs, c->nplan_dirs);
 	for (size_t i = 0; i < c->nports; i++)
 		conf_port_clear(&c->ports[i]);
 	free(c->ports);
@@ -155,11 +163,14 @@ struct conf *conf_new_default(void)
 	if (!c)
 		return NULL;
 	c->socket_path = strdup(CONF_DEFAULT_SOCKET);
-	c->socket_group = strdup("flashd");
-	c->admin_group = strdup("flashd-admin");
+	c->socket_group = strdup(CONF_DEFAULT_SOCKET_GROUP);
+	c->admin_group = strdup(CONF_DEFAULT_ADMIN_GROUP);
 	c->journal_path = strdup(CONF_DEFAULT_JOURNAL);
-	if (!c->socket_path || !c->socket_group || !c->admin_group || !c->journal_path)
+	c->plan_dirs = calloc(1, sizeof(*c->plan_dirs));
+	if (!c->socket_path || !c->socket_group || !c->admin_group || !c->journal_path ||
+	    !c->plan_dirs || !(c->plan_dirs[0] = strdup(PLANDIR)))
 		return conf_free(c);
+	c->nplan_dirs = 1;
 	c->sdp_timeout_ms = 5000;
 	c->reenum_timeout_ms = 15000;
 	c->fastboot_timeout_ms = 10000;
@@ -211,6 +222,7 @@ struct conf_parser {
 	struct conf_port *port;  /* current section, NULL = global */
 	uint32_t seen;           /* keys set in the current section (table index bits) */
 	unsigned args_line;      /* line of plan-args in the current section, 0 = none */
+	bool plan_dirs_set;      /* plan-dirs given: no default folders added */
 };
 
 #define conf_error(p, fmt, ...) \
@@ -307,6 +319,67 @@ static int conf_set_args(struct conf_parser *p, const struct conf_key *k, void *
 	return 0;
 }
 
+/* plan-dirs: folders `use` may load plans from, relative ones made absolute */
+static int conf_set_dirs(struct conf_parser *p, const struct conf_key *k, void *base,
+			 const char *value)
+{
+	char ***field = (char ***)((char *)base + k->off);
+	size_t *nfield = (size_t *)((char *)base + k->off_n);
+	char **w;
+	size_t n;
+	int r = conf_split_words(value, k->max, &w, &n);
+
+	if (r == -EINVAL)
+		conf_error(p, "%s: unterminated quote", k->name);
+	else if (r == -E2BIG)
+		conf_error(p, "%s: more than %llu folders", k->name, (unsigned long long)k->max);
+	else if (r == 0 && n < k->min)
+		conf_error(p, "%s: no folder given", k->name);
+	if (r < 0 || n < k->min) {
+		if (r == 0)
+			conf_words_free(w, n);
+		return r == -ENOMEM ? r : 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *abs = NULL;
+		if (w[i][0] == '/' || !p->dir)
+			continue;
+		if (asprintf(&abs, "%s/%s", p->dir, w[i]) < 0) {
+			conf_words_free(w, n);
+			return -ENOMEM;
+		}
+		free(w[i]);
+		w[i] = abs;
+	}
+	conf_words_free(*field, *nfield);
+	*field = w;
+	*nfield = n;
+	p->plan_dirs_set = true;
+	return 0;
+}
+
+/* plan-dirs not given: "plans" beside the file comes before the packaged folder */
+static int conf_default_dirs(struct conf_parser *p)
+{
+	struct conf *c = p->c;
+	char **d, *beside;
+
+	if (p->plan_dirs_set || !p->dir)
+		return 0;
+	if (asprintf(&beside, "%s/plans", p->dir) < 0)
+		return -ENOMEM;
+	d = realloc(c->plan_dirs, (c->nplan_dirs + 1) * sizeof(*d));
+	if (!d) {
+		free(beside);
+		return -ENOMEM;
+	}
+	memmove(d + 1, d, c->nplan_dirs * sizeof(*d));
+	d[0] = beside;
+	c->plan_dirs = d;
+	c->nplan_dirs++;
+	return 0;
+}
+
 static void conf_range_error(struct conf_parser *p, const struct conf_key *k)
 {
 	if (k->type == CONF_TYPE_DURATION)
@@ -357,6 +430,7 @@ static int conf_set_number(struct conf_parser *p, const struct conf_key *k, void
 	case CONF_TYPE_GROUP_OPT:
 	case CONF_TYPE_PLAN:
 	case CONF_TYPE_ARGS:
+	case CONF_TYPE_DIRS:
 		return -EINVAL;   /* not numbers: conf_set_string's */
 	}
 	if (r == -EINVAL)
@@ -405,6 +479,8 @@ static int conf_set(struct conf_parser *p, const struct conf_key *k, void *base,
 		return conf_set_plan(p, field, value);
 	case CONF_TYPE_ARGS:
 		return conf_set_args(p, k, base, value);
+	case CONF_TYPE_DIRS:
+		return conf_set_dirs(p, k, base, value);
 	case CONF_TYPE_DURATION:
 	case CONF_TYPE_SIZE32:
 	case CONF_TYPE_SIZE64:
@@ -593,6 +669,8 @@ int conf_parse(const char *name, const char *dir, const char *text, size_t len,
 	if (!p.c)
 		return -ENOMEM;
 	r = conf_lines(&p, text, len);
+	if (r == 0)
+		r = conf_default_dirs(&p);
 	if (r == 0 && (p.errs.count || p.errs.nomem))
 		r = p.errs.nomem ? -ENOMEM : -EINVAL;
 	if (r == 0) {

@@ -23,21 +23,28 @@
 
 #include "common/log.h"
 #include "daemon/cachedir.h"
+#include "daemon/plandirs.h"
 #include "daemon/worker.h"
 #include "flashd/protocol.h"
 
-/* plan paths given to `use` are taken relative to the configuration's folder */
-static int station_resolve(const struct station *st, const char *plan, char *buf, size_t len)
+/* plan paths given to `use` are taken relative to the configuration's folder
+ * (then to each plan folder: plandirs.c); base is that folder, "" for none */
+static int station_resolve(const struct station *st, const char *plan, char *buf, size_t len,
+			   char *base, size_t baselen)
 {
 	const char *slash = st->config_path ? strrchr(st->config_path, '/') : NULL;
-	int n;
+	int n, nb;
 
+	if (slash == st->config_path)
+		nb = snprintf(base, baselen, "/");
+	else
+		nb = snprintf(base, baselen, "%.*s", slash ? (int)(slash - st->config_path) : 0,
+			      slash ? st->config_path : "");
 	if (plan[0] == '/' || !slash)
 		n = snprintf(buf, len, "%s", plan);
 	else
-		n = snprintf(buf, len, "%.*s/%s", (int)(slash - st->config_path), st->config_path,
-			     plan);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+		n = snprintf(buf, len, "%s/%s", base, plan);
+	return n < 0 || (size_t)n >= len || nb < 0 || (size_t)nb >= baselen ? -ENAMETOOLONG : 0;
 }
 
 static int station_select(struct station *st, const char *port, struct plan *p)
@@ -102,6 +109,11 @@ struct station_load {
 	station_done_fn done;
 	void *ud;
 	char *path;                     /* use: the plan; reload: the configuration */
+	char *name;                     /* use: the plan as asked for */
+	char base[PATH_MAX];            /* use: the configuration's folder ("": none) */
+	char **dirs;                    /* use: the plan folders (plan-dirs) in force */
+	size_t ndirs;
+	char real[PATH_MAX];            /* use: the plan, resolved in a plan folder */
 	char **ports;                   /* use: the ports (none: the default plan) */
 	size_t nports;
 	char **args;                    /* use: the plan's arguments */
@@ -145,6 +157,10 @@ static void station_load_free(struct station_load *l)
 	for (size_t i = 0; i < l->nargs; i++)
 		free(l->args[i]);
 	free(l->args);
+	for (size_t i = 0; i < l->ndirs; i++)
+		free(l->dirs[i]);
+	free(l->dirs);
+	free(l->name);
 	free(l->path);
 	free(l);
 }
@@ -161,6 +177,21 @@ static void station_load_progress(void *ud, const char *file, uint64_t done, uin
 	pthread_mutex_unlock(&l->mu);
 }
 
+/* On the loader thread: the plan and the files its arguments name must lie
+ * in a plan folder (plandirs.h); l->real is the plan to load. */
+static int station_use_confine(struct station_load *l)
+{
+	const char *const *dirs = (const char *const *)l->dirs;
+	int r;
+
+	r = plandirs_resolve_plan(dirs, l->ndirs, l->base[0] ? l->base : NULL, l->name, l->real,
+				  sizeof(l->real), l->err, sizeof(l->err));
+	if (r == 0)
+		r = plandirs_check_args(dirs, l->ndirs, l->real, (const char *const *)l->args,
+					l->nargs, l->err, sizeof(l->err));
+	return r;
+}
+
 /* On the loader thread: touches nothing but l. */
 static void station_load_run(struct worker_job *j)
 {
@@ -175,8 +206,10 @@ static void station_load_run(struct worker_job *j)
 	pthread_mutex_unlock(&l->mu);
 	if (l->kind == STATION_LOAD_USE) {
 		o.cache_dir = l->cache;
-		r = image_plan_load(l->path, (const char *const *)l->args, l->nargs, &o, &l->plan, l->err,
-				 sizeof(l->err));
+		r = station_use_confine(l);
+		if (r == 0)
+			r = image_plan_load(l->real, (const char *const *)l->args, l->nargs, &o, &l->plan,
+					    l->err, sizeof(l->err));
 		l->r = r < 0 && r != -ENOMEM ? -EINVAL : r;
 		return;
 	}
@@ -470,7 +503,7 @@ int station_use(void *ud, const char *plan, const char *const *args, size_t narg
 {
 	struct station *st = ud;
 	struct station_load *l;
-	char path[PATH_MAX];
+	char path[PATH_MAX], base[PATH_MAX];
 	int r;
 
 	r = station_use_check(plan, ports, nports, err, errlen);
@@ -478,14 +511,19 @@ int station_use(void *ud, const char *plan, const char *const *args, size_t narg
 		r = station_use_ports_check(st, ports, nports, err, errlen);
 	if (r < 0)
 		return r;
-	r = station_resolve(st, plan, path, sizeof(path));
+	r = station_resolve(st, plan, path, sizeof(path), base, sizeof(base));
 	if (r < 0) {
 		snprintf(err, errlen, "%s: path too long", plan);
 		return -EINVAL;
 	}
 	l = station_load_new(st, STATION_LOAD_USE, path, station_pending_done, p);
-	if (!l || station_load_strv(&l->ports, &l->nports, ports, nports) < 0 ||
-	    station_load_strv(&l->args, &l->nargs, args, nargs) < 0) {
+	if (l)
+		memcpy(l->base, base, sizeof(base));
+	if (!l || !(l->name = strdup(plan)) ||
+	    station_load_strv(&l->ports, &l->nports, ports, nports) < 0 ||
+	    station_load_strv(&l->args, &l->nargs, args, nargs) < 0 ||
+	    station_load_strv(&l->dirs, &l->ndirs, (const char *const *)st->conf->plan_dirs,
+			      st->conf->nplan_dirs) < 0) {
 		if (l) {
 			l->done = NULL;
 			station_load_free(l);

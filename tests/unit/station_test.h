@@ -36,6 +36,15 @@ json_t *last_record(void);
 const char *rec_str(const char *key);
 struct fake_sess *live(void);              /* the last session, live */
 
+/* `use` (args may be NULL) and reload, waited for: the station's answer */
+int use_args_wait(const char *plan, const char *const *args, size_t nargs,
+		  const char *const *ports, size_t n, char *err, size_t errlen);
+int reload_wait(char *err, size_t errlen);
+
+/* test-station-use.c */
+extern const struct CMUnitTest station_use_tests[];
+extern const size_t station_use_ntests;
+
 /* test-station-spl.c */
 extern const struct CMUnitTest station_spl_tests[];
 extern const size_t station_spl_ntests;

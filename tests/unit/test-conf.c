@@ -92,7 +92,7 @@ static const struct conf_string {
 	const char *def, *full;     /* NULL: the field is NULL */
 } conf_strings[] = {
 	{ CONF_FIELD(socket_path), "/run/flashd/flashd.sock", "/tmp/f.sock" },
-	{ CONF_FIELD(socket_group), "flashd", "line" },
+	{ CONF_FIELD(socket_group), "flashd-operators", "line" },
 	{ CONF_FIELD(admin_group), "flashd-admin", "" },
 	{ CONF_FIELD(journal_path), "/var/lib/flashd/results.jsonl", "/srv/results.jsonl" },
 	{ CONF_FIELD(plan), NULL, "/etc/flashd/plans/full.lst" },
@@ -202,6 +202,42 @@ static void test_full(void **state)
 	assert_null(conf_port_find(c, "2-1.1"));
 	assert_null(conf_port_find(c, NULL));
 	conf_free(c);
+}
+
+/* plan-dirs: default "plans" beside the file, then the packaged folder;
+ * given, relative folders are taken from the file's folder */
+static void test_plan_dirs(void **state)
+{
+	struct conf *c = parse_ok("");
+	const char *t = "plan-dirs = a\n";
+
+	assert_int_equal(c->nplan_dirs, 2);
+	assert_string_equal(c->plan_dirs[0], "/etc/flashd/plans");
+	assert_string_equal(c->plan_dirs[1], PLANDIR);
+	conf_free(c);
+	c = parse_ok("plan-dirs = /srv/plans local \"with blank\"\n");
+	assert_int_equal(c->nplan_dirs, 3);
+	assert_string_equal(c->plan_dirs[0], "/srv/plans");
+	assert_string_equal(c->plan_dirs[1], "/etc/flashd/local");
+	assert_string_equal(c->plan_dirs[2], "/etc/flashd/with blank");
+	conf_free(c);
+	/* built-in defaults and a text without a folder: the packaged folder only */
+	c = conf_new_default();
+	assert_int_equal(c->nplan_dirs, 1);
+	assert_string_equal(c->plan_dirs[0], PLANDIR);
+	conf_free(c);
+	c = NULL;
+	assert_int_equal(conf_parse(NULL, NULL, "", 0, &c, NULL), 0);
+	assert_int_equal(c->nplan_dirs, 1);
+	conf_free(c);
+	assert_int_equal(conf_parse(NULL, NULL, t, strlen(t), &c, NULL), 0);
+	assert_string_equal(c->plan_dirs[0], "a");
+	conf_free(c);
+	expect_error("plan-dirs =\n", "t.conf:1: plan-dirs: no folder given");
+	expect_error("plan-dirs = \"a\n", "plan-dirs: unterminated quote");
+	expect_error("plan-dirs = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n",
+		     "plan-dirs: more than 16 folders");
+	expect_error("[port 1-1]\nplan = x\nplan-dirs = y\n", "unknown key 'plan-dirs' in [port 1-1]");
 }
 
 static void test_no_dir_keeps_relative_plan(void **state)
@@ -524,6 +560,10 @@ static void test_shipped_conf(void **state)
 	assert_string_equal(c->admin_group, d->admin_group);
 	assert_string_equal(c->journal_path, d->journal_path);
 	assert_string_equal(c->plan, "/etc/flashd/plans/full.lst");
+	/* the packaged folder depends on --prefix: the file shows Debian's */
+	assert_int_equal(c->nplan_dirs, 2);
+	assert_string_equal(c->plan_dirs[0], "/etc/flashd/plans");
+	assert_string_equal(c->plan_dirs[1], "/usr/share/flashd/plans");
 	assert_int_equal(c->nports, 1);
 	/* every numeric field matches the default */
 	assert_memory_equal(&c->sdp_timeout_ms, &d->sdp_timeout_ms,
@@ -550,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_plan_dirs),
 		cmocka_unit_test(test_no_dir_keeps_relative_plan),
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_syntax_errors),

@@ -92,7 +92,7 @@ void write_conf(const char *plan_line, const char *extra)
 
 	snprintf(text, sizeof(text),
 		 "socket = %s/sock\njournal = %s/journal\n%s\nsettle = 50ms\n"
-		 "reenum-timeout = 1s\nbootloop-guard = 0ms\nread-uid = yes\n%s",
+		 "reenum-timeout = 1s\nbootloop-guard = 0ms\nread-uid = yes\nplan-dirs = .\n%s",
 		 dir, dir, plan_line, extra);
 	write_text("flashd.conf", text);
 }
@@ -305,8 +305,8 @@ static int await(struct control_pending *p, char *err, size_t errlen)
 
 /* The loads run on the station's loader thread: these return what the
  * station finally answered. An answer given at once keeps nothing. */
-static int use_args_wait(const char *plan, const char *const *args, size_t nargs,
-			 const char *const *ports, size_t n, char *err, size_t errlen)
+int use_args_wait(const char *plan, const char *const *args, size_t nargs,
+		  const char *const *ports, size_t n, char *err, size_t errlen)
 {
 	struct control_pending p = { 0 };
 	int r = be.use(be.ud, plan, args, nargs, ports, n, &p, err, errlen);
@@ -324,7 +324,7 @@ static int use_wait(const char *plan, const char *const *ports, size_t n, char *
 	return use_args_wait(plan, NULL, 0, ports, n, err, errlen);
 }
 
-static int reload_wait(char *err, size_t errlen)
+int reload_wait(char *err, size_t errlen)
 {
 	struct control_pending p = { 0 };
 	int r = be.reload(be.ud, &p, err, errlen);
@@ -1172,6 +1172,8 @@ int main(void)
 
 	failed += _cmocka_run_group_tests("station: SPL stage", station_spl_tests,
 					  station_spl_ntests, NULL, NULL);
-	return failed + _cmocka_run_group_tests("station: journal failures", station_journal_tests,
-						station_journal_ntests, NULL, NULL);
+	failed += _cmocka_run_group_tests("station: journal failures", station_journal_tests,
+					  station_journal_ntests, NULL, NULL);
+	return failed + _cmocka_run_group_tests("station: use confined", station_use_tests,
+						station_use_ntests, NULL, NULL);
 }

@@ -147,19 +147,21 @@ fl_plan_copy() {
 
 # fl_conf [KEY=VALUE]...: write $FL_CONF: the socket, journal and full plan above,
 # a short settle time, admin-group empty (root only) and socket-group nogroup (so
-# that uid 65534 may connect but not change anything); KEY=VALUE adds or replaces a
+# that uid 65534 may connect but not change anything), plan-dirs the example plans
+# and $VM_TMP (the scenarios' plans and seed images); KEY=VALUE adds or replaces a
 # global key ("KEY=" drops it). The full plan's arguments are the seed images.
 # shellcheck disable=SC2120 # the arguments are optional
 fl_conf() {
 	local kv k plan
 	local -A c=()
-	local -a order=(socket socket-group admin-group journal plan plan-args settle
-		bootloop-guard reenum-timeout)
+	local -a order=(socket socket-group admin-group journal plan plan-args plan-dirs
+		settle bootloop-guard reenum-timeout)
 	c[socket]=$FL_SOCK
 	c[socket-group]=nogroup
 	c[admin-group]=''
 	c[journal]=$FL_JOURNAL
 	c[plan]=$FL_PLANS/full.lst
+	c[plan-dirs]="\"$FL_PLANS\" \"$VM_TMP\""
 	c[settle]=1s
 	c[bootloop-guard]=1min
 	c[reenum-timeout]=15s
@@ -196,10 +198,18 @@ fl_ctl() {
 # fl_ctl_as_nobody ARG...: flashctl as uid/gid 65534 (nobody/nogroup, no other
 # groups): may connect (socket-group nogroup) but is no admin
 fl_ctl_as_nobody() {
-	local bin=${FL_SOCK%/*}/flashctl # the build tree may not be readable by nobody
+	fl_ctl_as 65534 65534 '' "$@"
+}
+
+# fl_ctl_as UID GID GROUPS ARG...: flashctl as UID with primary group GID and the
+# supplementary groups GROUPS (comma-separated names or ids; '' = none)
+fl_ctl_as() {
+	local bin=${FL_SOCK%/*}/flashctl # the build tree may not be readable by others
+	local -a who=(--reuid="$1" --regid="$2")
+	if [[ -n $3 ]]; then who+=(--groups="$3"); else who+=(--clear-groups); fi
+	shift 3
 	[[ -x $bin ]] || install -m 0755 "$FL_FLASHCTL" "$bin"
-	timeout -k 3 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$bin" --socket "$FL_SOCK" "$@"
+	timeout -k 3 30 setpriv "${who[@]}" "$bin" --socket "$FL_SOCK" "$@"
 }
 
 fl_ready() {
