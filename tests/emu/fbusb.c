@@ -72,6 +72,13 @@ static void fbusb_send(struct board *b)
 
 		memcpy(slot, b->out.resp[i], FBRESP_LEN);
 		slot[FBRESP_LEN - 1] = '\0';
+		if (b->o->fault_garbage == OPTS_PHASE_FASTBOOT) {
+			/* --fault-garbage fastboot: no OKAY/FAIL/INFO/DATA, noise */
+			snprintf(slot, FBRESP_LEN, "%s", "\x7f\x01garbage\xa5\xa5");
+			if (!b->delay_logged)
+				board_fault(b, "garbage");
+			b->delay_logged = true;
+		}
 		if (b->o->fault_delay_reply_ms && fbusb_final(slot)) {
 			if (!b->delay_logged)
 				board_fault(b, "delay-reply");

@@ -15,7 +15,7 @@ enum {
 	OPT_F_DISC, OPT_F_STALL, OPT_F_FAIL, OPT_F_BAD, OPT_F_NOREENUM, OPT_F_DELAY,
 	OPT_F_HANG, OPT_LINK_MBPS, OPT_F_SDP_BYTE, OPT_SPL_VID, OPT_SPL_PID, OPT_SPL_BCD,
 	OPT_SDP_LOADADDR, OPT_SPL_SECTOR, OPT_UBOOT, OPT_UUU, OPT_ENV_OFFSET, OPT_ENV_SIZE,
-	OPT_UNPLUG, OPT_REPLUG,
+	OPT_UNPLUG, OPT_REPLUG, OPT_F_GARBAGE,
 	OPT_HELP,
 };
 
@@ -60,6 +60,7 @@ static const struct option opts_long[] = {
 	{ "uuu-support", required_argument, NULL, OPT_UUU },
 	{ "env-offset", required_argument, NULL, OPT_ENV_OFFSET },
 	{ "env-size", required_argument, NULL, OPT_ENV_SIZE },
+	{ "fault-garbage", required_argument, NULL, OPT_F_GARBAGE },
 	{ "unplug-at", required_argument, NULL, OPT_UNPLUG },
 	{ "replug-after", required_argument, NULL, OPT_REPLUG },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -80,6 +81,7 @@ void opts_usage(FILE *f)
 	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|spl|fastboot]\n"
 	      "  [--fault-stall ep0|in|out] [--fault-fail PATTERN] [--fault-bad-status]\n"
 	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|spl|fastboot]\n"
+	      "  [--fault-garbage rom|spl|fastboot]\n"
 	      "  [--unplug-at before|middle|after:rom|spl|fb|reenum:N] [--replug-after MS]\n"
 	      "Emulates one i.MX6 board (boot ROM, U-Boot fastboot, eMMC) on one UDC through\n"
 	      "FunctionFS; every event goes to the JSON-lines log. See tests/emu/README.md.\n",
@@ -411,6 +413,10 @@ static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t e
 	case OPT_F_HANG:
 		if (opts_phase(a, c == OPT_F_DISC ? &o->fault_disconnect_in : &o->fault_hang_in) < 0)
 			return opts_err(err, el, "--fault-*-in: rom, spl or fastboot");
+		break;
+	case OPT_F_GARBAGE:
+		if (opts_phase(a, &o->fault_garbage) < 0)
+			return opts_err(err, el, "--fault-garbage: rom, spl or fastboot");
 		break;
 	case OPT_F_STALL:
 		if (!strcmp(a, "ep0"))

@@ -60,6 +60,7 @@ struct opts {
 	bool fault_bad_status, fault_no_reenum;
 	unsigned fault_delay_reply_ms;
 	enum opts_phase fault_hang_in;
+	enum opts_phase fault_garbage; /* replies of that phase are garbage */
 	/* power cut (unplug.c) */
 	enum opts_unplug_where unplug_where; /* OPTS_UNPLUG_NONE: off */
 	enum opts_unplug_when unplug_when;

@@ -23,6 +23,11 @@ static void romusb_kick(struct board *b)
 		return;
 	if (rom_next_report(b->rom, b->rom_in, &len) < 0)
 		return;
+	if (b->o->fault_garbage == OPTS_PHASE_ROM) {
+		/* a board that answers garbage: the report ID stays, the rest is noise */
+		memset(b->rom_in + 1, 0xA5, len - 1);
+		board_fault(b, "garbage");
+	}
 	if (ffs_submit(b->ffs, 1, true, b->rom_in, len, BOARD_TAG_ROM_IN) == 0)
 		b->rom_in_busy = true;
 	if (rom_state(b->rom) == ROM_JUMPED)

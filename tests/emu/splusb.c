@@ -21,9 +21,14 @@ static void splusb_kick(struct board *b)
 	if (!b->enabled || b->hung)
 		return;
 	/* one turn of sdp_handle(): the IN side first, then the OUT side */
-	if (!b->spl_in_busy && spl_in_next(b->spl, b->spl_in, &len) == 0 &&
-	    ffs_submit(b->ffs, 1, true, b->spl_in, len, BOARD_TAG_SPL_IN) == 0)
-		b->spl_in_busy = true;
+	if (!b->spl_in_busy && spl_in_next(b->spl, b->spl_in, &len) == 0) {
+		if (b->o->fault_garbage == OPTS_PHASE_SPL) {
+			memset(b->spl_in + 1, 0xA5, len - 1); /* --fault-garbage spl */
+			board_fault(b, "garbage");
+		}
+		if (ffs_submit(b->ffs, 1, true, b->spl_in, len, BOARD_TAG_SPL_IN) == 0)
+			b->spl_in_busy = true;
+	}
 	if (spl_state(b->spl) == SPL_BOOTED) {
 		/* report 3 of the jump may still sit in dummy_hcd's FIFO: leave
 		 * the bus once the host had time to read it */

@@ -148,6 +148,9 @@ static void test_opts_unplug(void **state)
 	assert_int_equal(parse(&o, "--unplug-at after:reenum:2"), 0);
 	assert_int_equal(o.unplug_when, OPTS_UNPLUG_AFTER);
 	assert_int_equal(o.unplug_where, OPTS_UNPLUG_REENUM);
+	assert_int_equal(parse(&o, "--fault-garbage fastboot"), 0);
+	assert_int_equal(o.fault_garbage, OPTS_PHASE_FASTBOOT);
+	assert_int_equal(parse(&o, "--fault-garbage usb"), -EINVAL);
 	assert_int_equal(parse(&o, "--unplug-at after:spl:1"), 0);
 	assert_string_equal(opts_unplug_where_to_string(o.unplug_where), "spl");
 	assert_string_equal(opts_unplug_when_to_string(o.unplug_when), "after");
