@@ -81,9 +81,9 @@ step_text() {
 
 # lines ARRAY TEXT: ARRAY = the lines of TEXT (none when TEXT is empty)
 lines() {
-	# shellcheck disable=SC2034 # a nameref: the caller's array
-	local -n arr=$1
+	local -n arr=$1 # a nameref: the caller's array
 	arr=()
+	# shellcheck disable=SC2034 # (the nameref is set for the caller)
 	[[ -z $2 ]] || mapfile -t arr <<<"$2"
 }
 
