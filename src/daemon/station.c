@@ -358,6 +358,13 @@ static int station_open(struct station_port *ps, struct usb_dev **dev)
 		evtimer_add(ps->starter, &retry);
 		return -EAGAIN;
 	}
+	if (r == -ENOENT) {
+		/* devtmpfs makes the node when the kernel adds the device, before udev
+		 * reports it: a node still missing is a device that left already */
+		station_session_failed(ps, -ENODEV, "the device left before it was opened (%s)",
+				       ps->devnode);
+		return -ENODEV;
+	}
 	if (r < 0)
 		station_session_failed(ps, r, "cannot open %s: %s", ps->devnode, strerror(-r));
 	return r;

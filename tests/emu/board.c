@@ -3,6 +3,7 @@
 
 #include "boot.h"
 #include "image.h"
+#include "unplug.h"
 #include "util.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@ static const char *const board_phase_names[] = {
 	[BOARD_PHASE_REBOOT] = "reboot",
 	[BOARD_PHASE_BOOTED] = "booted",
 	[BOARD_PHASE_OFF] = "off",
+	[BOARD_PHASE_UNPLUGGED] = "unplugged",
 };
 
 static const char *const board_end_names[] = {
@@ -34,6 +36,7 @@ static const char *const board_end_names[] = {
 	[BOARD_END_RESET] = "reset",
 	[BOARD_END_CONTINUE] = "continue",
 	[BOARD_END_FAULT] = "fault",
+	[BOARD_END_UNPLUG] = "unplug",
 	[BOARD_END_ERROR] = "error",
 };
 
@@ -284,8 +287,12 @@ static void board_ep0(struct board *b, const struct board_ops *ops)
 			log_end(&e);
 		}
 		switch (ev.type) {
+		case FUNCTIONFS_BIND:
+			(void)unplug_session(b, false);
+			break;
 		case FUNCTIONFS_ENABLE:
-			board_enable(b, ops);
+			if (!unplug_session(b, true))
+				board_enable(b, ops);
 			break;
 		case FUNCTIONFS_DISABLE:
 			b->enabled = false;
@@ -507,6 +514,8 @@ static enum board_phase board_do_rom(struct board *b, bool after_reboot)
 			break;
 		board_off_delay(b);
 	}
+	if (end == BOARD_END_UNPLUG)
+		return BOARD_PHASE_UNPLUGGED;
 	if (end == BOARD_END_JUMP)
 		return BOARD_PHASE_JUMP;
 	b->terminate = true;
@@ -525,6 +534,8 @@ static enum board_phase board_do_jump(struct board *b)
 		return BOARD_PHASE_OFF;
 	}
 	board_set_phase(b, BOARD_PHASE_REENUM);
+	if (unplug_reenum(b))
+		return BOARD_PHASE_UNPLUGGED;
 	board_off_delay(b);
 	if (to_spl) {
 		spl_start(b->spl);
@@ -550,6 +561,8 @@ static enum board_phase board_do_spl(struct board *b)
 			break;
 		board_off_delay(b);
 	}
+	if (end == BOARD_END_UNPLUG)
+		return BOARD_PHASE_UNPLUGGED;
 	if (end == BOARD_END_JUMP)
 		return BOARD_PHASE_SPL_JUMP;
 	b->terminate = true;
@@ -568,6 +581,8 @@ static enum board_phase board_do_fastboot(struct board *b)
 			break;
 		board_off_delay(b);
 	}
+	if (end == BOARD_END_UNPLUG)
+		return BOARD_PHASE_UNPLUGGED;
 	if (end == BOARD_END_RESET)
 		return BOARD_PHASE_REBOOT;
 	if (end == BOARD_END_CONTINUE)
@@ -662,6 +677,9 @@ int board_run(struct board *b)
 			break;
 		case BOARD_PHASE_BOOTED:
 			board_do_booted(b);
+			break;
+		case BOARD_PHASE_UNPLUGGED:
+			next = unplug_replug(b);
 			break;
 		case BOARD_PHASE_REENUM:
 		case BOARD_PHASE_OFF:

@@ -39,6 +39,7 @@ enum board_phase {
 	BOARD_PHASE_REBOOT,
 	BOARD_PHASE_BOOTED,
 	BOARD_PHASE_OFF,
+	BOARD_PHASE_UNPLUGGED, /* --unplug-at: no power until --replug-after (unplug.c) */
 };
 
 enum board_end {
@@ -48,6 +49,7 @@ enum board_end {
 	BOARD_END_RESET,    /* U-Boot resets (reboot, ACmd/UCmd reset, boot) */
 	BOARD_END_CONTINUE, /* fastboot continue: U-Boot boots on */
 	BOARD_END_FAULT,    /* injected disconnect */
+	BOARD_END_UNPLUG,   /* --unplug-at: the power is cut (unplug.c) */
 	BOARD_END_ERROR,
 };
 
@@ -122,6 +124,10 @@ struct board {
 	char reply[BOARD_REPLY_RING][FBRESP_LEN];
 	unsigned reply_next;
 	bool delay_logged;
+	/* --unplug-at (unplug.c) */
+	unsigned unplug_count;        /* commands (or re-enumerations) of its kind so far */
+	bool unplug_armed, unplug_done;
+	uint64_t unplug_got, unplug_total; /* data of the armed command */
 };
 
 /* set up everything outside the USB sessions; -errno */

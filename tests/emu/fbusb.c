@@ -5,6 +5,7 @@
  * reboot/continue/ACmd act once their OKAY has been sent. The protocol is fb.c. */
 #include "board.h"
 
+#include "unplug.h"
 #include "util.h"
 
 #include <errno.h>
@@ -71,6 +72,13 @@ static void fbusb_send(struct board *b)
 
 		memcpy(slot, b->out.resp[i], FBRESP_LEN);
 		slot[FBRESP_LEN - 1] = '\0';
+		if (b->o->fault_garbage == OPTS_PHASE_FASTBOOT) {
+			/* --fault-garbage fastboot: no OKAY/FAIL/INFO/DATA, noise */
+			snprintf(slot, FBRESP_LEN, "%s", "\x7f\x01garbage\xa5\xa5");
+			if (!b->delay_logged)
+				board_fault(b, "garbage");
+			b->delay_logged = true;
+		}
 		if (b->o->fault_delay_reply_ms && fbusb_final(slot)) {
 			if (!b->delay_logged)
 				board_fault(b, "delay-reply");
@@ -177,7 +185,13 @@ static void fbusb_command(struct board *b, size_t len)
 		board_end(b, BOARD_END_FAULT, "fault-disconnect-at-cmd");
 		return;
 	}
+	if (unplug_cmd(b, OPTS_UNPLUG_FB, 0))
+		return;
 	fb_command(b->fb, b->fb_cmd, len, &b->out);
+	if (fb_downloading(b->fb))
+		unplug_expect_data(b, OPTS_UNPLUG_FB, fb_remaining(b->fb));
+	else if (unplug_processed(b, OPTS_UNPLUG_FB))
+		return;
 	fbusb_send(b);
 }
 
@@ -223,6 +237,8 @@ static void fbusb_data_done(struct board *b)
 		if (d.res < 0 || !fb_downloading(b->fb))
 			continue; /* cancelled (disable/reset), or resubmitted by fbusb_arm() */
 		b->dl_total += (uint64_t)d.res;
+		if (unplug_data(b, OPTS_UNPLUG_FB, (uint64_t)d.res))
+			return;
 		fbusb_link_throttle(b, (uint64_t)d.res);
 		fb_data(b->fb, d.at, (size_t)d.res, &b->out);
 		fbusb_send(b);
@@ -251,6 +267,8 @@ static void fbusb_io(struct board *b, uint64_t tag, long res)
 	case BOARD_TAG_FB_REPLY:
 		if (b->out_pending)
 			b->out_pending--;
+		if (!b->out_pending && !fb_downloading(b->fb) && unplug_replied(b, OPTS_UNPLUG_FB))
+			return;
 		if (!b->out_pending)
 			fbusb_after(b);
 		break;

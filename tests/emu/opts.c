@@ -15,6 +15,7 @@ enum {
 	OPT_F_DISC, OPT_F_STALL, OPT_F_FAIL, OPT_F_BAD, OPT_F_NOREENUM, OPT_F_DELAY,
 	OPT_F_HANG, OPT_LINK_MBPS, OPT_F_SDP_BYTE, OPT_SPL_VID, OPT_SPL_PID, OPT_SPL_BCD,
 	OPT_SDP_LOADADDR, OPT_SPL_SECTOR, OPT_UBOOT, OPT_UUU, OPT_ENV_OFFSET, OPT_ENV_SIZE,
+	OPT_UNPLUG, OPT_REPLUG, OPT_F_GARBAGE,
 	OPT_HELP,
 };
 
@@ -59,6 +60,9 @@ static const struct option opts_long[] = {
 	{ "uuu-support", required_argument, NULL, OPT_UUU },
 	{ "env-offset", required_argument, NULL, OPT_ENV_OFFSET },
 	{ "env-size", required_argument, NULL, OPT_ENV_SIZE },
+	{ "fault-garbage", required_argument, NULL, OPT_F_GARBAGE },
+	{ "unplug-at", required_argument, NULL, OPT_UNPLUG },
+	{ "replug-after", required_argument, NULL, OPT_REPLUG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -77,6 +81,8 @@ void opts_usage(FILE *f)
 	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|spl|fastboot]\n"
 	      "  [--fault-stall ep0|in|out] [--fault-fail PATTERN] [--fault-bad-status]\n"
 	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|spl|fastboot]\n"
+	      "  [--fault-garbage rom|spl|fastboot]\n"
+	      "  [--unplug-at before|middle|after:rom|spl|fb|reenum:N] [--replug-after MS]\n"
 	      "Emulates one i.MX6 board (boot ROM, U-Boot fastboot, eMMC) on one UDC through\n"
 	      "FunctionFS; every event goes to the JSON-lines log. See tests/emu/README.md.\n",
 	      f);
@@ -91,6 +97,30 @@ static const char *const opts_uboot_names[] = {
 const char *opts_uboot_to_string(enum opts_uboot u)
 {
 	return (unsigned)u < ARRAY_SIZE(opts_uboot_names) ? opts_uboot_names[u] : "?";
+}
+
+static const char *const opts_unplug_where_names[] = {
+	[OPTS_UNPLUG_NONE] = "none",
+	[OPTS_UNPLUG_ROM] = "rom",
+	[OPTS_UNPLUG_SPL] = "spl",
+	[OPTS_UNPLUG_FB] = "fb",
+	[OPTS_UNPLUG_REENUM] = "reenum",
+};
+
+static const char *const opts_unplug_when_names[] = {
+	[OPTS_UNPLUG_BEFORE] = "before",
+	[OPTS_UNPLUG_MIDDLE] = "middle",
+	[OPTS_UNPLUG_AFTER] = "after",
+};
+
+const char *opts_unplug_where_to_string(enum opts_unplug_where w)
+{
+	return (unsigned)w < ARRAY_SIZE(opts_unplug_where_names) ? opts_unplug_where_names[w] : "?";
+}
+
+const char *opts_unplug_when_to_string(enum opts_unplug_when w)
+{
+	return (unsigned)w < ARRAY_SIZE(opts_unplug_when_names) ? opts_unplug_when_names[w] : "?";
 }
 
 uint64_t opts_default_uid(const char *name)
@@ -180,6 +210,7 @@ static void opts_defaults(struct opts *o)
 	o->uuu_support = -1;
 	o->env_offset = 0xC0000;      /* mx6sabresd CONFIG_ENV_OFFSET */
 	o->env_size = 0x2000;         /* CONFIG_ENV_SIZE */
+	o->replug_ms = 2000;
 }
 
 /* the SPL/U-Boot options that take a word; 1 when C is not one of them */
@@ -327,6 +358,38 @@ static int opts_numbers(struct opts *o, int c, const char *a, char *err, size_t 
 	return 0;
 }
 
+/* index of the NUL- or ':'-terminated word at S in NAMES[FIRST..N), or -1 */
+static int opts_word(const char *s, const char *const *names, int first, int n)
+{
+	size_t len = strcspn(s, ":");
+
+	for (int i = first; i < n; i++)
+		if (strlen(names[i]) == len && !strncmp(s, names[i], len))
+			return i;
+	return -1;
+}
+
+/* --unplug-at WHEN:WHERE:N */
+static int opts_unplug(struct opts *o, const char *a)
+{
+	const char *p = a, *num;
+	int when, where;
+	uint64_t v;
+
+	when = opts_word(p, opts_unplug_when_names, 0, _OPTS_UNPLUG_WHEN_MAX);
+	p = strchr(p, ':');
+	if (when < 0 || !p)
+		return -EINVAL;
+	where = opts_word(++p, opts_unplug_where_names, OPTS_UNPLUG_ROM, _OPTS_UNPLUG_WHERE_MAX);
+	num = strchr(p, ':');
+	if (where < 0 || !num || opts_num(num + 1, 1000000, &v) < 0 || !v)
+		return -EINVAL;
+	o->unplug_when = (enum opts_unplug_when)when;
+	o->unplug_where = (enum opts_unplug_where)where;
+	o->unplug_n = (unsigned)v;
+	return 0;
+}
+
 /* --fault-* options with an argument; 1 when C is not one of them */
 static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t el)
 {
@@ -351,6 +414,10 @@ static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t e
 		if (opts_phase(a, c == OPT_F_DISC ? &o->fault_disconnect_in : &o->fault_hang_in) < 0)
 			return opts_err(err, el, "--fault-*-in: rom, spl or fastboot");
 		break;
+	case OPT_F_GARBAGE:
+		if (opts_phase(a, &o->fault_garbage) < 0)
+			return opts_err(err, el, "--fault-garbage: rom, spl or fastboot");
+		break;
 	case OPT_F_STALL:
 		if (!strcmp(a, "ep0"))
 			o->fault_stall = OPTS_STALL_EP0;
@@ -368,6 +435,15 @@ static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t e
 		if (opts_num(a, 3600000, &v) < 0)
 			return opts_err(err, el, "--fault-delay-reply: milliseconds");
 		o->fault_delay_reply_ms = (unsigned)v;
+		break;
+	case OPT_UNPLUG:
+		if (opts_unplug(o, a) < 0)
+			return opts_err(err, el, "--unplug-at: before|middle|after:rom|spl|fb|reenum:N (N >= 1)");
+		break;
+	case OPT_REPLUG:
+		if (opts_num(a, 600000, &v) < 0)
+			return opts_err(err, el, "--replug-after: milliseconds");
+		o->replug_ms = (unsigned)v;
 		break;
 	default:
 		return 1;

@@ -17,6 +17,14 @@ enum opts_phase { OPTS_PHASE_NONE, OPTS_PHASE_ROM, OPTS_PHASE_FASTBOOT, OPTS_PHA
 /* the U-Boot build that runs after the ROM/SPL: README.md "U-Boot personalities" */
 enum opts_uboot { OPTS_UBOOT_FLASHD, OPTS_UBOOT_MAINLINE, OPTS_UBOOT_NXP };
 enum opts_stall { OPTS_STALL_NONE, OPTS_STALL_EP0, OPTS_STALL_IN, OPTS_STALL_OUT };
+/* --unplug-at WHEN:WHERE:N (unplug.c): which command or re-enumeration, and when in it */
+enum opts_unplug_where {
+	OPTS_UNPLUG_NONE, OPTS_UNPLUG_ROM, OPTS_UNPLUG_SPL, OPTS_UNPLUG_FB, OPTS_UNPLUG_REENUM,
+	_OPTS_UNPLUG_WHERE_MAX,
+};
+enum opts_unplug_when {
+	OPTS_UNPLUG_BEFORE, OPTS_UNPLUG_MIDDLE, OPTS_UNPLUG_AFTER, _OPTS_UNPLUG_WHEN_MAX,
+};
 
 struct opts {
 	const char *udc, *name, *log, *emmc;
@@ -52,12 +60,20 @@ struct opts {
 	bool fault_bad_status, fault_no_reenum;
 	unsigned fault_delay_reply_ms;
 	enum opts_phase fault_hang_in;
+	enum opts_phase fault_garbage; /* replies of that phase are garbage */
+	/* power cut (unplug.c) */
+	enum opts_unplug_where unplug_where; /* OPTS_UNPLUG_NONE: off */
+	enum opts_unplug_when unplug_when;
+	unsigned unplug_n;                   /* 1-based */
+	unsigned replug_ms;                  /* 0: stays unplugged until a signal */
 };
 
 /* 0: parsed; 1: --help was printed; -EINVAL: ERR holds the message */
 int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen);
 void opts_usage(FILE *f);
 const char *opts_uboot_to_string(enum opts_uboot u);
+const char *opts_unplug_where_to_string(enum opts_unplug_where w);
+const char *opts_unplug_when_to_string(enum opts_unplug_when w);
 /* the default --uid for a board name (FNV-1a 64 of the name) */
 uint64_t opts_default_uid(const char *name);
 

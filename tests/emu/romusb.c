@@ -3,6 +3,7 @@
  * out one at a time on the interrupt IN endpoint (ep1). The protocol is rom.c. */
 #include "board.h"
 
+#include "unplug.h"
 #include "util.h"
 
 #include <string.h>
@@ -22,6 +23,11 @@ static void romusb_kick(struct board *b)
 		return;
 	if (rom_next_report(b->rom, b->rom_in, &len) < 0)
 		return;
+	if (b->o->fault_garbage == OPTS_PHASE_ROM) {
+		/* a board that answers garbage: the report ID stays, the rest is noise */
+		memset(b->rom_in + 1, 0xA5, len - 1);
+		board_fault(b, "garbage");
+	}
 	if (ffs_submit(b->ffs, 1, true, b->rom_in, len, BOARD_TAG_ROM_IN) == 0)
 		b->rom_in_busy = true;
 	if (rom_state(b->rom) == ROM_JUMPED)
@@ -78,11 +84,17 @@ static void romusb_set_report(struct board *b, const struct usb_ctrlrequest *req
 			return;
 		}
 	}
+	if (buf[0] == 1 && unplug_cmd(b, OPTS_UNPLUG_ROM, unplug_sdp_data(buf, (size_t)n)))
+		return;
+	if (buf[0] == 2 && unplug_data(b, OPTS_UNPLUG_ROM, (uint64_t)n - 1))
+		return;
 	rom_set_report(b->rom, buf, (size_t)n);
 	if (rom_state(b->rom) == ROM_HUNG) {
 		b->hung = true;
 		return;
 	}
+	if (rom_state(b->rom) != ROM_RX_DATA && unplug_processed(b, OPTS_UNPLUG_ROM))
+		return;
 	romusb_kick(b);
 }
 
@@ -135,6 +147,8 @@ static void romusb_io(struct board *b, uint64_t tag, long res)
 		return;
 	b->rom_in_busy = false;
 	if (rom_state(b->rom) == ROM_JUMPED) {
+		if (unplug_replied(b, OPTS_UNPLUG_ROM))
+			return;
 		/* report 3 of the jump is queued (or the host went away): the ROM
 		 * branches once the host had time to read it */
 		board_timer(b, BOARD_DRAIN_MS);
@@ -142,6 +156,8 @@ static void romusb_io(struct board *b, uint64_t tag, long res)
 	}
 	if (res >= 0)
 		romusb_kick(b);
+	if (!b->rom_in_busy && rom_state(b->rom) == ROM_IDLE)
+		(void)unplug_replied(b, OPTS_UNPLUG_ROM);
 }
 
 static void romusb_timer(struct board *b)

@@ -6,6 +6,7 @@
  * OUT endpoint (ep2). The protocol is spl.c. */
 #include "board.h"
 
+#include "unplug.h"
 #include "util.h"
 
 #include <string.h>
@@ -20,9 +21,14 @@ static void splusb_kick(struct board *b)
 	if (!b->enabled || b->hung)
 		return;
 	/* one turn of sdp_handle(): the IN side first, then the OUT side */
-	if (!b->spl_in_busy && spl_in_next(b->spl, b->spl_in, &len) == 0 &&
-	    ffs_submit(b->ffs, 1, true, b->spl_in, len, BOARD_TAG_SPL_IN) == 0)
-		b->spl_in_busy = true;
+	if (!b->spl_in_busy && spl_in_next(b->spl, b->spl_in, &len) == 0) {
+		if (b->o->fault_garbage == OPTS_PHASE_SPL) {
+			memset(b->spl_in + 1, 0xA5, len - 1); /* --fault-garbage spl */
+			board_fault(b, "garbage");
+		}
+		if (ffs_submit(b->ffs, 1, true, b->spl_in, len, BOARD_TAG_SPL_IN) == 0)
+			b->spl_in_busy = true;
+	}
 	if (spl_state(b->spl) == SPL_BOOTED) {
 		/* report 3 of the jump may still sit in dummy_hcd's FIFO: leave
 		 * the bus once the host had time to read it */
@@ -64,6 +70,35 @@ static void splusb_settle_in(struct board *b)
 		board_reap_wait(b, &splusb_ops, 10);
 }
 
+/* --unplug-at spl: a report 1 or 2 arrived (true: the power is gone, drop it) */
+static bool splusb_unplug_in(struct board *b, const uint8_t *buf, long len)
+{
+	if (len >= 1 && buf[0] == 1)
+		return unplug_cmd(b, OPTS_UNPLUG_SPL, unplug_sdp_data(buf, (size_t)len));
+	if (len >= 1 && buf[0] == 2)
+		return unplug_data(b, OPTS_UNPLUG_SPL, (uint64_t)len - 1);
+	return false;
+}
+
+/* the report was a command carried out at once (no data phase): true when the
+ * power is cut before its reply */
+static bool splusb_unplug_done(struct board *b, const uint8_t *buf, long len)
+{
+	enum spl_state s = spl_state(b->spl);
+
+	return len >= 1 && buf[0] == 1 && s != SPL_RX_DCD_DATA && s != SPL_RX_FILE_DATA &&
+	       s != SPL_RX_FILE_DATA_BUSY && unplug_processed(b, OPTS_UNPLUG_SPL);
+}
+
+/* the IN side is idle after a command: its last reply went out */
+static void splusb_unplug_out(struct board *b)
+{
+	enum spl_state s = spl_state(b->spl);
+
+	if (!b->spl_in_busy && (s == SPL_IDLE || s == SPL_RX_CMD || s == SPL_BOOTED))
+		(void)unplug_replied(b, OPTS_UNPLUG_SPL);
+}
+
 static void splusb_set_report(struct board *b, const struct usb_ctrlrequest *req)
 {
 	uint8_t buf[SPLUSB_SETUP_MAX];
@@ -73,11 +108,15 @@ static void splusb_set_report(struct board *b, const struct usb_ctrlrequest *req
 	if (n <= 0)
 		return;
 	splusb_settle_in(b);
+	if (splusb_unplug_in(b, buf, n))
+		return;
 	(void)spl_setup_report(b->spl, buf, (size_t)n);
 	if (spl_state(b->spl) == SPL_HUNG) {
 		b->hung = true;
 		return;
 	}
+	if (splusb_unplug_done(b, buf, n))
+		return;
 	splusb_kick(b);
 }
 
@@ -122,16 +161,24 @@ static void splusb_io(struct board *b, uint64_t tag, long res)
 	case BOARD_TAG_SPL_IN:
 		b->spl_in_busy = false;
 		spl_in_done(b->spl, res);
-		break;
+		if (res >= 0)
+			splusb_kick(b);
+		if (b->end == BOARD_END_NONE)
+			splusb_unplug_out(b);
+		return;
 	case BOARD_TAG_SPL_OUT:
 		b->spl_out_busy = false;
 		if (res > 0)
 			splusb_settle_in(b);
+		if (res > 0 && splusb_unplug_in(b, b->spl_out, res))
+			return;
 		spl_out_done(b->spl, b->spl_out, res);
 		if (spl_state(b->spl) == SPL_HUNG) {
 			b->hung = true;
 			return;
 		}
+		if (res > 0 && splusb_unplug_done(b, b->spl_out, res))
+			return;
 		break;
 	case BOARD_TAG_ROM_IN:
 	case BOARD_TAG_FB_CMD:

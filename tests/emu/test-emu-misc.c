@@ -127,6 +127,35 @@ static void test_opts_spl_uboot(void **state)
 	assert_int_equal(o.fault_disconnect_in, OPTS_PHASE_SPL);
 }
 
+static void test_opts_unplug(void **state)
+{
+	struct opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, ""), 0);
+	assert_int_equal(o.unplug_where, OPTS_UNPLUG_NONE);
+	assert_int_equal(o.replug_ms, 2000);
+	assert_int_equal(parse(&o, "--unplug-at before:rom:3 --replug-after 0"), 0);
+	assert_int_equal(o.unplug_when, OPTS_UNPLUG_BEFORE);
+	assert_int_equal(o.unplug_where, OPTS_UNPLUG_ROM);
+	assert_int_equal(o.unplug_n, 3);
+	assert_int_equal(o.replug_ms, 0);
+	assert_int_equal(parse(&o, "--unplug-at middle:fb:12 --replug-after 8000"), 0);
+	assert_int_equal(o.unplug_when, OPTS_UNPLUG_MIDDLE);
+	assert_int_equal(o.unplug_where, OPTS_UNPLUG_FB);
+	assert_int_equal(o.unplug_n, 12);
+	assert_int_equal(o.replug_ms, 8000);
+	assert_int_equal(parse(&o, "--unplug-at after:reenum:2"), 0);
+	assert_int_equal(o.unplug_when, OPTS_UNPLUG_AFTER);
+	assert_int_equal(o.unplug_where, OPTS_UNPLUG_REENUM);
+	assert_int_equal(parse(&o, "--fault-garbage fastboot"), 0);
+	assert_int_equal(o.fault_garbage, OPTS_PHASE_FASTBOOT);
+	assert_int_equal(parse(&o, "--fault-garbage usb"), -EINVAL);
+	assert_int_equal(parse(&o, "--unplug-at after:spl:1"), 0);
+	assert_string_equal(opts_unplug_where_to_string(o.unplug_where), "spl");
+	assert_string_equal(opts_unplug_when_to_string(o.unplug_when), "after");
+}
+
 static void test_opts_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -138,6 +167,10 @@ static void test_opts_bad(void **state)
 		"--fault-delay-reply soon", "--fault-hang-in x", "--bogus", "stray", "--soc",
 		"--uboot vendor", "--uuu-support maybe", "--spl-pid 0x10000", "--sdp-loadaddr 0x100000000",
 		"--spl-uboot-sector 0", "--env-size 100", "--env-size 2M", "--env-offset 7",
+		"--unplug-at before", "--unplug-at during:fb:1", "--unplug-at after:usb:1",
+		"--unplug-at after:fb:0", "--unplug-at after:fb", "--unplug-at after:fb:x",
+		"--unplug-at beforex:fb:1", "--unplug-at after:fbx:1", "--unplug-at middle:none:1",
+		"--replug-after -5", "--replug-after 600001",
 	};
 	struct opts o;
 
@@ -319,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_opts_defaults),
 		cmocka_unit_test(test_opts_all),
 		cmocka_unit_test(test_opts_spl_uboot),
+		cmocka_unit_test(test_opts_unplug),
 		cmocka_unit_test(test_opts_bad),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_log),
