@@ -321,12 +321,16 @@ static void port_on_reenum(struct port *p, struct port_out *o, enum port_dev kin
 			  p->spl_next && !p->spl_ran ? "the SPL or fastboot" : "fastboot", stage);
 		return;
 	case PORT_DEV_OTHER:
+		/* not failed at once: a board that loses power right after the host
+		 * configured it can reach udev's add without its interfaces, and then
+		 * leaves. The wait goes on; if this device is still the port's when it
+		 * times out, that is the reason given (port_on_timer). */
+		return;
 	case PORT_DEV_NONE:
 	case _PORT_DEV_MAX:
 		break;
 	}
-	port_fail(p, o, now, PORT_RESULT_FAILED,
-		  "board re-enumerated as an unexpected device, not %s",
+	port_fail(p, o, now, PORT_RESULT_FAILED, "board re-enumerated as an unexpected device, not %s",
 		  p->spl_next && !p->spl_ran ? "the SPL or fastboot" : "fastboot");
 }
 
@@ -517,10 +521,16 @@ static void port_on_deadline(struct port *p, struct port_out *o, uint64_t now)
 				  now - p->activity_ms);
 		break;
 	case PORT_STATE_WAIT_REENUM:
-		port_fail(p, o, now, PORT_RESULT_FAILED,
-			  "no %s device on the port within %" PRIu32 " ms after the %sjump",
-			  p->spl_next ? "SPL SDP or fastboot" : "fastboot", p->cfg.reenum_ms,
-			  p->spl_ran ? "SPL's " : "");
+		if (p->dev == PORT_DEV_OTHER)
+			port_fail(p, o, now, PORT_RESULT_FAILED,
+				  "board re-enumerated as an unexpected device, not %s, and stayed so for "
+				  "%" PRIu32 " ms after the %sjump", p->spl_next ? "the SPL or fastboot" : "fastboot",
+				  p->cfg.reenum_ms, p->spl_ran ? "SPL's " : "");
+		else
+			port_fail(p, o, now, PORT_RESULT_FAILED,
+				  "no %s device on the port within %" PRIu32 " ms after the %sjump",
+				  p->spl_next ? "SPL SDP or fastboot" : "fastboot", p->cfg.reenum_ms,
+				  p->spl_ran ? "SPL's " : "");
 		break;
 	case PORT_STATE_DONE:
 	case PORT_STATE_FAILED:

@@ -128,11 +128,15 @@ static void test_wait_after_spl_accepts_fastboot_only(void **state)
 	to_wait_after_spl(&p);
 	simple(&p, PORT_EV_DEV_REMOVED, T0 + 1400);
 	added(&p, PORT_DEV_OTHER, NULL, T0 + 1900);
+	assert_int_equal(p.state, PORT_STATE_WAIT_REENUM);
+	simple(&p, PORT_EV_DEADLINE, T0 + 1900 + test_cfg.reenum_ms);
 	assert_int_equal(p.state, PORT_STATE_FAILED);
 	assert_non_null(strstr(p.reason, "unexpected device, not fastboot"));
 	to_wait_spl(&p);
 	simple(&p, PORT_EV_DEV_REMOVED, T0 + 300);
 	added(&p, PORT_DEV_OTHER, NULL, T0 + 900);
+	assert_int_equal(p.state, PORT_STATE_WAIT_REENUM);
+	simple(&p, PORT_EV_DEADLINE, T0 + 900 + test_cfg.reenum_ms);
 	assert_int_equal(p.state, PORT_STATE_FAILED);
 	assert_non_null(strstr(p.reason, "not the SPL or fastboot"));
 }

@@ -519,6 +519,10 @@ static void test_wait_back_to_rom(void **state)
 	assert_string_equal(p.failed_step, "wait-reenum");
 }
 
+/* Another device on the port after the jump: the wait goes on (a board
+ * that lost power right after enumeration can reach udev's add without its
+ * interfaces); still there at the deadline, it is the reason; gone again,
+ * the board is waited for as before. */
 static void test_wait_other_device(void **state)
 {
 	struct port p;
@@ -526,9 +530,28 @@ static void test_wait_other_device(void **state)
 	to_wait(&p);
 	simple(&p, PORT_EV_DEV_REMOVED, T0 + 300);
 	added(&p, PORT_DEV_OTHER, NULL, T0 + 900);
+	assert_int_equal(p.state, PORT_STATE_WAIT_REENUM);
+	simple(&p, PORT_EV_DEADLINE, T0 + 200 + test_cfg.reenum_ms);
 	assert_int_equal(p.state, PORT_STATE_FAILED);
 	assert_int_equal(p.result, PORT_RESULT_FAILED);
 	assert_non_null(strstr(p.reason, "unexpected device"));
+	assert_string_equal(p.failed_step, "wait-reenum");
+
+	to_wait(&p);
+	simple(&p, PORT_EV_DEV_REMOVED, T0 + 300);
+	added(&p, PORT_DEV_OTHER, NULL, T0 + 900);
+	simple(&p, PORT_EV_DEV_REMOVED, T0 + 950);
+	assert_int_equal(p.state, PORT_STATE_WAIT_REENUM);
+	added(&p, PORT_DEV_FASTBOOT, NULL, T0 + 3000);
+	assert_int_equal(p.state, PORT_STATE_FASTBOOT);
+
+	to_wait(&p);
+	simple(&p, PORT_EV_DEV_REMOVED, T0 + 300);
+	added(&p, PORT_DEV_OTHER, NULL, T0 + 900);
+	simple(&p, PORT_EV_DEV_REMOVED, T0 + 950);
+	simple(&p, PORT_EV_DEADLINE, T0 + 200 + test_cfg.reenum_ms);
+	assert_int_equal(p.state, PORT_STATE_FAILED);
+	assert_non_null(strstr(p.reason, "no fastboot device"));
 }
 
 static void test_wait_ignores_session_events(void **state)

@@ -207,6 +207,8 @@ static void test_spl_unknown_ids(void **state)
 	assert_null(find_port("9-7"));
 	rom_stage("9-1");
 	spl_dev("9-1", "/dev/bus/usb/009/003", 0x1b67, 0x4fff, 0x0500);
+	assert_int_equal(state_of("9-1"), PORT_STATE_WAIT_REENUM);   /* no SPL session */
+	run(1200);   /* reenum-timeout 1s: the device is still there */
 	assert_int_equal(state_of("9-1"), PORT_STATE_FAILED);
 	assert_non_null(strstr(rec_str("reason"), "unexpected device"));
 }
@@ -231,6 +233,8 @@ static void test_spl_cfg_ids(void **state)
 	/* the same VID:PID outside the line's bcdDevice range is no SPL */
 	rom_stage("9-3");
 	spl_dev("9-3", "/dev/bus/usb/009/023", 0x1b67, 0x4fff, 0x0700);
+	assert_int_equal(state_of("9-3"), PORT_STATE_WAIT_REENUM);   /* no SPL session */
+	run(1200);
 	assert_int_equal(state_of("9-3"), PORT_STATE_FAILED);
 	assert_non_null(strstr(rec_str("reason"), "unexpected device"));
 }
