@@ -59,11 +59,7 @@ static struct image_box *image_box_new(int fd, const struct stat *named)
 	b->img.refs = 1;
 	b->img.release = image_release;
 	b->fd = fd;
-	b->dev = named->st_dev;
-	b->ino = named->st_ino;
-	b->size = named->st_size;
-	b->mtime = named->st_mtim;
-	b->ctime = named->st_ctim;
+	b->named = *named;
 	return b;
 }
 
@@ -462,9 +458,7 @@ static int image_check(struct image_call *c, const struct stat *st)
 
 static bool image_unchanged(const struct image_box *b, const struct stat *st)
 {
-	return b->dev == st->st_dev && b->ino == st->st_ino && b->size == st->st_size &&
-	       b->mtime.tv_sec == st->st_mtim.tv_sec && b->mtime.tv_nsec == st->st_mtim.tv_nsec &&
-	       b->ctime.tv_sec == st->st_ctim.tv_sec && b->ctime.tv_nsec == st->st_ctim.tv_nsec;
+	return image_stat_same(&b->named, st);
 }
 
 /* An image of the same unchanged file that is held as how needs. */

@@ -13,10 +13,7 @@
 struct image_box {
 	struct plan_image img;  /* first: a plan_image pointer is a box pointer */
 	/* the file named in the plan (compressed or not): the reuse key */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
+	struct stat named;
 	/* not in memory: the file sends read (a compressed file's payload in
 	 * the cache), and what it was when it was hashed */
 	int fd;
