@@ -13,7 +13,7 @@
  *   ctlstress SOCKET storm N          N connects, each closed a different way
  *                                      (at once, after the hello, in the middle
  *                                      of a line, after a request unread)
- *   ctlstress SOCKET watchers N STALLED SECONDS
+ *   ctlstress SOCKET watchers N STALLED SECONDS  (SIGTERM: stop early)
  *                                      N watch clients, STALLED of them never
  *                                      read; the others must see every event
  *                                      (seq without gaps) and stay connected
@@ -527,6 +527,14 @@ static int phase_storm(unsigned long n)
 
 /* ------------------------------------------------------------- watchers */
 
+static volatile sig_atomic_t stop_now;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_now = 1;
+}
+
 struct watcher {
 	struct rd r;
 	bool stalled, gone;
@@ -587,8 +595,12 @@ static int phase_watchers(unsigned n, unsigned stalled, double seconds)
 		}
 		write_all(fd, req, sizeof(req) - 1);
 	}
-	double end = now_s() + seconds;
-	while (now_s() < end) {
+	/* SIGTERM or SIGINT end the phase early, with its figures */
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	double t0 = now_s(), end = t0 + seconds;
+	while (now_s() < end && !stop_now) {
 		for (unsigned i = 0; i < n; i++)
 			ps[i] = (struct pollfd){ ws[i].stalled || ws[i].gone ? -1 : ws[i].r.fd, POLLIN, 0 };
 		int left = (int)((end - now_s()) * 1000) + 1;
@@ -637,6 +649,7 @@ static int phase_watchers(unsigned n, unsigned stalled, double seconds)
 		rd_free(&ws[i].r);
 		close(ws[i].r.fd);
 	}
+	seconds = now_s() - t0;
 	printf("{\"phase\":\"watchers\",\"watchers\":%u,\"stalled\":%u,\"seconds\":%.1f,"
 	       "\"events_per_reader\":%lu,\"events_min\":%lu,\"reader_events_total\":%lu,"
 	       "\"stalled_overflowed\":%u,\"stalled_closed\":%u,\"failures\":%u}\n",
