@@ -372,6 +372,14 @@ static int drain(struct hook *h, struct ctlclient *cl)
 		json_t *recs = json_object_get(rep, PROTOCOL_KEY_RECORDS);
 		json_t *newer = json_object_get(rep, PROTOCOL_KEY_NEWER);
 		uint64_t next = json_is_integer(newer) ? (uint64_t)json_integer_value(newer) : 0;
+		if (json_is_integer(newer) && next < h->cursor) {
+			/* history caps `newer` at the journal's last line */
+			say("the journal ends at line %" PRIu64 ", before the cursor (%" PRIu64 "): "
+			    "replaced or cut? Not guessing: write the line to go on after into %s",
+			    next, h->cursor, h->cursor_path ? h->cursor_path : "a --cursor file");
+			json_decref(rep);
+			return -2;
+		}
 		if (json_array_size(recs) == 0 || next <= h->cursor) {
 			/* nothing after the cursor matches: move it over what does not */
 			if (next > h->cursor) {
