@@ -14,6 +14,8 @@
 #define CONF_PORTS_MAX 1024u       /* [port …] sections */
 #define CONF_ARGS_MAX 64u          /* words in a plan-args value */
 #define CONF_PLAN_DIRS_MAX 16u     /* folders in plan-dirs */
+#define CONF_SLOTS_MAX 1024u       /* slot lines */
+#define CONF_SLOT_NAME_MAX 16u     /* bytes in a slot name */
 
 /* Three groups (flashd(8), "Users and groups"): the daemon's own group alone
  * gets the USB devices (60-flashd.rules); operators connect to the socket and
@@ -28,6 +30,13 @@ struct conf_port {
 	char **plan_args;
 	size_t nplan_args;
 	unsigned line;       /* line of the section header */
+};
+
+/* A "slot NAME = PORT" line: the name printed on the fixture for a port. */
+struct conf_slot {
+	char *name;          /* conf_slot_name_valid */
+	char *port;          /* conf_port_name_valid */
+	unsigned line;
 };
 
 /* Read-only after conf_load/conf_parse; freed with conf_free. Times in ms. */
@@ -67,6 +76,11 @@ struct conf {
 
 	struct conf_port *ports;
 	size_t nports;
+
+	struct conf_slot *slots;       /* in file order */
+	size_t nslots;
+	bool slots_only;               /* ports without a slot are ignored */
+	uint32_t slot_alert;           /* failures in a row that flag a slot; 0 = never */
 };
 
 /* Built-in defaults (what an empty file gives). NULL on ENOMEM. */
@@ -85,6 +99,18 @@ struct conf *conf_free(struct conf *c);
 /* Whether s is a port name as flashd.conf takes it: a sysfs port path,
  * bus-port[.port…] (digits only), at most 32 bytes. */
 bool conf_port_name_valid(const char *s);
+/* Whether s is a slot name: 1 to CONF_SLOT_NAME_MAX bytes of letters,
+ * digits, '_', '-', '.', starting with a letter or digit, and not a port
+ * name (so that a name given where both are taken means one thing). */
+bool conf_slot_name_valid(const char *s);
+/* The slot of a port, or of a slot name; NULL when there is none. */
+const struct conf_slot *conf_slot_of_port(const struct conf *c, const char *port);
+const struct conf_slot *conf_slot_find(const struct conf *c, const char *name);
+/* Add "slot NAME = PORT" (conf.c's parser): 0, -ENOMEM, or -EINVAL with a
+ * message (without file:line) in why. */
+int conf_slot_add(struct conf *c, const char *name, const char *port, unsigned line,
+		  char *why, size_t whylen);
+void conf_slots_free(struct conf *c);
 /* The [port] section for a port name, or NULL. */
 const struct conf_port *conf_port_find(const struct conf *c, const char *port);
 /* Timeout of a flash command writing bytes: max(flash-timeout-min,

@@ -120,17 +120,20 @@ struct ctlproto_port {
 	bool has_uid;                        /* "%016llx", or null */
 	uint64_t uid;
 	bool paused;
+	const char *slot;                    /* the port's slot name, or null */
+	bool ignored;                        /* slots-only and no slot: never flashed */
+	json_t *yield;                       /* the slot's yield (borrowed), NULL: null */
 };
 /* A port object: every key of struct ctlproto_port. New ref or NULL. */
 json_t *ctlproto_port_new(const struct ctlproto_port *p);
-/* The fields of a progress event: port, step, step_index, bytes, total,
- * board_bytes, rate. */
+/* The fields of a progress event: port, slot, step, step_index, bytes,
+ * total, board_bytes, rate. */
 json_t *ctlproto_progress_new(const struct ctlproto_port *p);
 struct ctlproto_image {
 	const char *path, *sha256, *compression, *source_sha256;
 };
 struct ctlproto_record {
-	const char *port, *serial, *plan, *plan_sha256;
+	const char *port, *slot, *serial, *plan, *plan_sha256;  /* slot: NULL = none */
 	const char *result;                  /* never NULL */
 	const char *failed_step, *reason;    /* NULL for an ok board */
 	bool has_uid;

@@ -94,6 +94,17 @@
 #define PROTOCOL_KEY_AVG_MS "avg_ms"
 #define PROTOCOL_KEY_MIN_MS "min_ms"
 #define PROTOCOL_KEY_MAX_MS "max_ms"
+/* slots (flashd.conf "slot NAME = PORT"): "slot" beside "port" in port
+ * objects, progress events and records; "ignored" and "yield" in port
+ * objects; "slots":[{"slot","port",yield…}] in the stats reply. A yield:
+ * {"ok","failed","failures_in_row","last_reason","alert"} */
+#define PROTOCOL_KEY_SLOT "slot"
+#define PROTOCOL_KEY_SLOTS "slots"
+#define PROTOCOL_KEY_IGNORED "ignored"
+#define PROTOCOL_KEY_YIELD "yield"
+#define PROTOCOL_KEY_FAILURES_IN_ROW "failures_in_row"
+#define PROTOCOL_KEY_LAST_REASON "last_reason"
+#define PROTOCOL_KEY_ALERT "alert"
 /* the plans reply {"default","ports":{port: path},"loaded":[{"path","sha256","steps"}]}
  * and the loading object {"kind","path","file","bytes","total","queued"} */
 #define PROTOCOL_KEY_DEFAULT "default"

@@ -75,6 +75,8 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("max-clients-per-user", UINT, max_clients_per_user, 1, 1024),
 	CONF_G("admin-clients", UINT, admin_clients, 0, 1023),
 	CONF_G("client-idle-timeout", DURATION, client_idle_timeout_ms, 0, 86400000),
+	CONF_G("slots-only", BOOL, slots_only, 0, 1),
+	CONF_G("slot-alert", UINT, slot_alert, 0, 1000),
 };
 _Static_assert(ELEMENTSOF(conf_global_keys) <= 32, "struct conf_parser.seen has 32 bits");
 
@@ -152,6 +154,7 @@ struct conf *conf_free(struct conf *c)
 	for (size_t i = 0; i < c->nports; i++)
 		conf_port_clear(&c->ports[i]);
 	free(c->ports);
+	conf_slots_free(c);
 	free(c);
 	return NULL;
 }
@@ -188,6 +191,7 @@ struct conf *conf_new_default(void)
 	c->max_clients_per_user = 8;
 	c->admin_clients = 4;
 	c->client_idle_timeout_ms = 60000;
+	c->slot_alert = 3;
 	return c;
 }
 
@@ -223,6 +227,7 @@ struct conf_parser {
 	uint32_t seen;           /* keys set in the current section (table index bits) */
 	unsigned args_line;      /* line of plan-args in the current section, 0 = none */
 	bool plan_dirs_set;      /* plan-dirs given: no default folders added */
+	unsigned slots_only_line; /* line of slots-only, 0 = none */
 };
 
 #define conf_error(p, fmt, ...) \
@@ -563,6 +568,39 @@ static bool conf_in_bad_section(const struct conf_parser *p, bool after_bad_head
 	return after_bad_header && !p->port;
 }
 
+/* "slot NAME = PORT" (conf_slot.c) */
+static int conf_slot_line(struct conf_parser *p, const char *name, const char *port)
+{
+	char why[256];
+	int r = conf_slot_add(p->c, name, port, p->line, why, sizeof(why));
+
+	if (r == -EINVAL)
+		conf_error(p, "%s", why);
+	return r == -ENOMEM ? r : 0;
+}
+
+/* End of the file: slots-only needs slots, and leaves [port] sections of
+ * ports without one useless. */
+static void conf_check_slots(struct conf_parser *p)
+{
+	const struct conf *c = p->c;
+	unsigned line = p->line;
+
+	if (!c->slots_only)
+		return;
+	if (!c->nslots) {
+		p->line = p->slots_only_line;
+		conf_error(p, "slots-only: no slot line (slot NAME = PORT)");
+	}
+	for (size_t i = 0; c->nslots && i < c->nports; i++) {
+		if (conf_slot_of_port(c, c->ports[i].name))
+			continue;
+		p->line = c->ports[i].line;
+		conf_error(p, "[port %s]: not a slot, and slots-only ignores it", c->ports[i].name);
+	}
+	p->line = line;
+}
+
 static int conf_keyval(struct conf_parser *p, char *s)
 {
 	const struct conf_key *table = p->port ? conf_port_keys : conf_global_keys;
@@ -584,6 +622,10 @@ static int conf_keyval(struct conf_parser *p, char *s)
 		conf_error(p, "expected 'key = value'");
 		return 0;
 	}
+	if (!p->port && strncmp(s, "slot", 4) == 0 && (s[4] == ' ' || s[4] == '\t'))
+		return conf_slot_line(p, s + 4 + strspn(s + 4, " \t"), value);
+	if (!p->port && strcmp(s, "slots-only") == 0)
+		p->slots_only_line = p->line;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(table[i].name, s) != 0)
 			continue;
@@ -649,6 +691,7 @@ static int conf_lines(struct conf_parser *p, const char *text, size_t len)
 			return r;
 	}
 	conf_end_section(p);
+	conf_check_slots(p);
 	return 0;
 }
 

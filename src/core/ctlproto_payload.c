@@ -28,9 +28,10 @@ static json_t *ctlproto_step_index(const struct ctlproto_port *p)
 
 json_t *ctlproto_port_new(const struct ctlproto_port *p)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I,"
-			 " s:o, s:o, s:o, s:o, s:b}",
+	return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I,"
+			 " s:o, s:o, s:o, s:o, s:b, s:b, s:o}",
 			 PROTOCOL_KEY_PORT, p->port,
+			 PROTOCOL_KEY_SLOT, ctlproto_str_or_null(p->slot),
 			 PROTOCOL_KEY_STATE, p->state,
 			 PROTOCOL_KEY_DEVICE, p->device,
 			 PROTOCOL_KEY_STEP, ctlproto_str_or_null(p->step),
@@ -47,12 +48,15 @@ json_t *ctlproto_port_new(const struct ctlproto_port *p)
 			 PROTOCOL_KEY_RESULT, ctlproto_str_or_null(p->result),
 			 PROTOCOL_KEY_FAILED_STEP, ctlproto_str_or_null(p->failed_step),
 			 PROTOCOL_KEY_REASON, ctlproto_str_or_null(p->reason),
-			 PROTOCOL_KEY_PAUSED, p->paused);
+			 PROTOCOL_KEY_PAUSED, p->paused,
+			 PROTOCOL_KEY_IGNORED, p->ignored,
+			 PROTOCOL_KEY_YIELD, p->yield ? json_incref(p->yield) : json_null());
 }
 
 json_t *ctlproto_progress_new(const struct ctlproto_port *p)
 {
-	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I}", PROTOCOL_KEY_PORT, p->port,
+	return json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I}", PROTOCOL_KEY_PORT, p->port,
+			 PROTOCOL_KEY_SLOT, ctlproto_str_or_null(p->slot),
 			 PROTOCOL_KEY_STEP, ctlproto_str_or_null(p->step),
 			 PROTOCOL_KEY_STEP_INDEX, ctlproto_step_index(p),
 			 PROTOCOL_KEY_BYTES, (json_int_t)p->bytes,
@@ -80,8 +84,9 @@ static json_t *ctlproto_images(const struct ctlproto_record *r)
 
 json_t *ctlproto_record_new(const struct ctlproto_record *r)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o}",
 			 PROTOCOL_KEY_PORT, r->port,
+			 PROTOCOL_KEY_SLOT, ctlproto_str_or_null(r->slot),
 			 PROTOCOL_KEY_UID, ctlproto_uid(r->has_uid, r->uid),
 			 PROTOCOL_KEY_SERIAL, ctlproto_str_or_null(r->serial),
 			 PROTOCOL_KEY_PLAN, ctlproto_str_or_null(r->plan),

@@ -40,6 +40,8 @@ struct control_backend {
 	int (*abort_port)(void *ud, const char *port, char *err, size_t errlen);
 	int (*retry)(void *ud, const char *port, char *err, size_t errlen);
 	int (*reload)(void *ud, struct control_pending *p, char *err, size_t errlen);
+	/* history --port: the port a slot name stands for, or NULL (may be NULL) */
+	const char *(*slot_port)(void *ud, const char *name);
 };
 
 struct control_opts {

@@ -236,6 +236,8 @@ static json_t *control_exec_history(struct control_client *cl, const struct ctlp
 	f.has_after = ctlproto_request_int(req, PROTOCOL_ARG_AFTER, &v);
 	if (f.has_after)
 		f.after = (uint64_t)v;
+	if (f.port && cl->c->be->slot_port && cl->c->be->slot_port(cl->c->be->ud, f.port))
+		f.port = cl->c->be->slot_port(cl->c->be->ud, f.port);
 	if (!(p = control_pending_new(cl, req)))
 		return control_result(req, -ENOMEM, NULL);
 	return control_maybe_later(cl, req, p, history_submit(cl, req, &f, p), NULL);

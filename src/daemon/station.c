@@ -28,20 +28,21 @@ int64_t station_wall_ms(uint64_t mono_ms)
 	return clock_ms(CLOCK_REALTIME) - (int64_t)(station_now_ms() - mono_ms);
 }
 
-/* Logs "port NAME: message" and sends it to watchers as a "log" event. */
-__attribute__((format(printf, 3, 4)))
-static void station_log(struct station_port *ps, int level, const char *fmt, ...)
+void station_log(struct station_port *ps, int level, const char *fmt, ...)
 {
+	const struct slot *sl = slots_of_port(&ps->st->slots, ps->port.name);
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_internal(level, 0, "port %s: %s", ps->port.name, msg);
+	log_internal(level, 0, "port %s%s%s: %s", ps->port.name, sl ? " slot " : "",
+		     sl ? sl->name : "", msg);
 	if (level <= LOG_INFO)
 		control_publish(ps->st->ctl, PROTOCOL_EVENT_LOG,
-				json_pack("{s:s, s:s, s:s}", "port", ps->port.name, "level",
+				json_pack("{s:s, s:o, s:s, s:s}", "port", ps->port.name, "slot",
+					  sl ? json_string(sl->name) : json_null(), "level",
 					  log_level_to_string(level), "message", msg));
 }
 
@@ -144,11 +145,11 @@ static void station_result(struct station_port *ps, enum port_result r)
 	json_t *rec = station_record_json(ps);
 
 	stats_add_result(&ps->st->stats, r, port_bytes(&ps->port));
-	if (!rec) {
+	if (!rec)
 		log_error("port %s: out of memory building the result record", ps->port.name);
-		return;
-	}
-	station_journal_result(ps->st, ps->port.name, rec);
+	else
+		station_journal_result(ps->st, ps->port.name, rec);
+	station_slot_result(ps, r);
 }
 
 static void station_exec(struct station_port *ps, const struct port_action *a, uint64_t now)
@@ -441,7 +442,7 @@ static void station_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 /* ---- ports ---- */
 
-static struct station_port *station_find(const struct station *st, const char *name)
+struct station_port *station_find(const struct station *st, const char *name)
 {
 	for (size_t i = 0; i < st->nports; i++)
 		if (strcmp(st->ports[i]->port.name, name) == 0)
@@ -464,7 +465,7 @@ static struct station_port *station_port_free(struct station_port *ps)
 	return NULL;
 }
 
-static struct station_port *station_port_new(struct station *st, const char *name)
+struct station_port *station_port_new(struct station *st, const char *name)
 {
 	struct station_port *ps, **ports;
 
@@ -563,6 +564,8 @@ static void station_device_added(struct station *st, const struct devwatch_dev *
 
 	if (kind == PORT_DEV_NONE || !dev->devnode || strlen(dev->devnode) >= sizeof(ps->devnode))
 		return;
+	if (station_slot_ignores(st, dev, kind))
+		return;
 	ps = station_find(st, dev->port);
 	if (!ps && (kind == PORT_DEV_OTHER || kind == PORT_DEV_SPL))
 		return;   /* only a board flashd started on can be anything else */
@@ -570,7 +573,9 @@ static void station_device_added(struct station *st, const struct devwatch_dev *
 		log_error("port %s: cannot track more ports", dev->port);
 		return;
 	}
-	if (ps->devnode[0])
+	if (ps->ignored != PORT_DEV_NONE)
+		station_slot_ignored_gone(ps);   /* a reload made the port a slot */
+	else if (ps->devnode[0])
 		station_device_removed(ps);
 	snprintf(ps->devnode, sizeof(ps->devnode), "%s", dev->devnode);
 	ps->vid = dev->vid;
@@ -605,7 +610,10 @@ void station_on_device(void *ud, enum devwatch_action action, const struct devwa
 			return;
 		if (dev->devnode && strcmp(dev->devnode, ps->devnode) != 0)
 			return;   /* not the device we track there */
-		station_device_removed(ps);
+		if (ps->ignored != PORT_DEV_NONE)
+			station_slot_ignored_gone(ps);
+		else
+			station_device_removed(ps);
 		break;
 	}
 }
@@ -650,7 +658,7 @@ static int station_port_op(struct station *st, const char *name, enum port_event
 			   char *err, size_t errlen)
 {
 	struct port_event ev = { .type = t };
-	struct station_port *ps = name ? station_find(st, name) : NULL;
+	struct station_port *ps = name ? station_find_port(st, name) : NULL;
 	int r;
 
 	if (!ps) {
@@ -696,6 +704,7 @@ void station_backend(struct station *st, struct control_backend *be)
 		.abort_port = station_abort,
 		.retry = station_retry,
 		.reload = station_reload_op,
+		.slot_port = station_slot_port,
 	};
 }
 
@@ -707,19 +716,6 @@ const struct conf *station_conf(const struct station *st)
 void station_set_control(struct station *st, struct control *ctl)
 {
 	st->ctl = ctl;
-}
-
-void station_status_line(const struct station *st, char *buf, size_t len)
-{
-	size_t busy = 0;
-
-	for (size_t i = 0; i < st->nports; i++)
-		busy += port_is_busy(&st->ports[i]->port);
-	snprintf(buf, len, "%zu ports, %zu flashing; %" PRIu64 " done, %" PRIu64 " failed, %" PRIu64
-		 " boot loops%s%s%s", st->nports, busy, st->stats.ok,
-		 st->stats.failed + st->stats.aborted, st->stats.boot_loop,
-		 st->paused ? "; paused" : "", station_journal_held(st) ? "; HELD: " : "",
-		 station_journal_held(st) ? station_journal_reason(st) : "");
 }
 
 int station_new(const struct station_opts *o, struct conf *conf, struct station **out, char *err,
@@ -763,6 +759,7 @@ int station_new(const struct station_opts *o, struct conf *conf, struct station 
 		return r;
 	}
 	station_apply_conf(st);
+	station_slots_apply(st);
 	*out = st;
 	return 0;
 }
@@ -789,6 +786,7 @@ struct station *station_free(struct station *st)
 	station_plans_clear(&st->plans);
 	station_journal_fini(st);
 	stats_clear(&st->stats);
+	slots_clear(&st->slots);
 	conf_free(st->conf);
 	free(st->config_path);
 	free(st);

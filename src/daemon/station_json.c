@@ -1,7 +1,9 @@
 /* station_json: port objects, journal records and the stats reply as JSON
- * (keys: flashd-control(7)); the statistics themselves are stats.c. */
+ * (keys: flashd-control(7)), and the one-line status for sd_notify; the
+ * statistics themselves are stats.c. */
 #include "daemon/station_priv.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +51,12 @@ static void station_port_fill(const struct station_port *ps, uint64_t now,
 	bool failed = p->state == PORT_STATE_FAILED || p->state == PORT_STATE_BOOT_LOOP;
 	/* a board that waits for the journal says so */
 	const char *held = p->state == PORT_STATE_PAUSED ? station_journal_reason(ps->st) : NULL;
+	const struct slot *sl = slots_of_port(&ps->st->slots, p->name);
 
 	*out = (struct ctlproto_port){
 		.port = p->name,
 		.state = port_state_to_string(p->state),
-		.device = port_dev_to_string(p->dev),
+		.device = port_dev_to_string(ps->ignored != PORT_DEV_NONE ? ps->ignored : p->dev),
 		.step = p->step,
 		.serial = p->serial,
 		.plan = plan ? plan_path(plan) : NULL,
@@ -71,27 +74,42 @@ static void station_port_fill(const struct station_port *ps, uint64_t now,
 		.has_uid = p->have_uid,
 		.uid = p->uid,
 		.paused = p->paused,
+		.slot = sl ? sl->name : NULL,
+		.ignored = ps->ignored != PORT_DEV_NONE || slots_ignores(&ps->st->slots, p->name),
 	};
 }
 
 json_t *station_port_json(const struct station_port *ps, uint64_t now)
 {
 	struct ctlproto_port cp;
+	const struct slot *sl = slots_of_port(&ps->st->slots, ps->port.name);
+	json_t *j;
 
 	station_port_fill(ps, now, &cp);
-	return ctlproto_port_new(&cp);
+	cp.yield = sl ? slots_yield_json(&ps->st->slots, sl) : NULL;
+	j = ctlproto_port_new(&cp);
+	json_decref(cp.yield);
+	return j;
 }
 
+/* Slots first, in natural order of their names; then the other ports in
+ * natural order of theirs. */
 static int station_port_cmp(const void *a, const void *b)
 {
 	const struct station_port *x = *(const struct station_port *const *)a;
 	const struct station_port *y = *(const struct station_port *const *)b;
+	const struct slot *sx = slots_of_port(&x->st->slots, x->port.name);
+	const struct slot *sy = slots_of_port(&y->st->slots, y->port.name);
 
+	if (sx && sy)
+		return natcmp(sx->name, sy->name);
+	if (sx || sy)
+		return sx ? -1 : 1;
 	return natcmp(x->port.name, y->port.name);
 }
 
-/* Ports in natural order of their names (1-9 before 1-10), not in the order
- * they were first seen. */
+/* Ports in natural order of their slots' names, then of their own names
+ * (1-9 before 1-10), not in the order they were first seen. */
 json_t *station_status_json(void *ud)
 {
 	struct station *st = ud;
@@ -131,6 +149,7 @@ json_t *station_record_json(const struct station_port *ps)
 	struct ctlproto_image *imgs = calloc(n ? n : 1, sizeof(*imgs));
 	bool ok = p->result == PORT_RESULT_OK;
 	const char *result = port_result_to_string(p->result);
+	const struct slot *sl = slots_of_port(&ps->st->slots, p->name);
 	json_t *j;
 
 	if (!imgs)
@@ -144,6 +163,7 @@ json_t *station_record_json(const struct station_port *ps)
 	}
 	j = ctlproto_record_new(&(struct ctlproto_record){
 		.port = p->name,
+		.slot = sl ? sl->name : NULL,
 		.serial = p->serial,
 		.plan = ps->plan ? plan_path(ps->plan) : NULL,
 		.plan_sha256 = ps->plan ? plan_sha256(ps->plan) : NULL,
@@ -167,12 +187,28 @@ json_t *station_stats_json(void *ud)
 {
 	struct station *st = ud;
 	size_t busy = 0;
-
 	struct stats_process proc;
+	json_t *j;
 
 	for (size_t i = 0; i < st->nports; i++)
 		busy += port_is_busy(&st->ports[i]->port);
 	stats_process_read(&proc);
 	proc.loop_events = st->base ? (uint64_t)event_base_get_num_events(st->base, EVENT_BASE_COUNT_ADDED) : 0;
-	return stats_json(&st->stats, station_now_ms() - st->started_ms, st->nports, busy, &proc);
+	j = stats_json(&st->stats, station_now_ms() - st->started_ms, st->nports, busy, &proc);
+	if (j && json_object_set_new(j, PROTOCOL_KEY_SLOTS, slots_json(&st->slots)) < 0)
+		j = (json_decref(j), NULL);
+	return j;
+}
+
+void station_status_line(const struct station *st, char *buf, size_t len)
+{
+	size_t busy = 0;
+
+	for (size_t i = 0; i < st->nports; i++)
+		busy += port_is_busy(&st->ports[i]->port);
+	snprintf(buf, len, "%zu ports, %zu flashing; %" PRIu64 " done, %" PRIu64 " failed, %" PRIu64
+		 " boot loops%s%s%s", st->nports, busy, st->stats.ok,
+		 st->stats.failed + st->stats.aborted, st->stats.boot_loop,
+		 st->paused ? "; paused" : "", station_journal_held(st) ? "; HELD: " : "",
+		 station_journal_held(st) ? station_journal_reason(st) : "");
 }

@@ -286,6 +286,7 @@ static void station_reload_apply(struct station *st, struct station_load *l)
 	st->conf = l->conf;
 	l->conf = NULL;
 	station_apply_conf(st);
+	station_slots_apply(st);
 	log_notice("reloaded %s", l->path);
 }
 

@@ -8,6 +8,7 @@
 
 #include "daemon/image.h"
 #include "daemon/session.h"
+#include "daemon/slots.h"
 #include "daemon/stats.h"
 #include "flashd/conf.h"
 #include "flashd/plan.h"
@@ -33,6 +34,7 @@ struct station_port {
 	enum port_action_type start;   /* START_SDP / START_SPL / START_FASTBOOT pending */
 	size_t first_step;
 	unsigned open_tries;
+	enum port_dev ignored;         /* a board on a port slots-only ignores (NONE: none) */
 };
 
 struct station_plan_sel {
@@ -83,12 +85,37 @@ struct station {
 
 	uint64_t started_ms;
 	struct stats stats;
+	struct slots slots;            /* from conf; yields since start */
 	struct station_jq jq;
 };
 
 /* station.c */
 uint64_t station_now_ms(void);          /* CLOCK_MONOTONIC */
 int64_t station_wall_ms(uint64_t mono_ms); /* unix ms of a monotonic time */
+
+/* station_slots.c: the slots of st->conf (new, or after a reload): keeps the yields of the
+ * names that stay; every slot's port is listed, plugged in or not. */
+void station_slots_apply(struct station *st);
+/* A port by its name or by its slot's name; NULL if none. */
+struct station_port *station_find_port(const struct station *st, const char *name);
+
+/* Logs "port NAME: message" and sends it to watchers as a "log" event. */
+void station_log(struct station_port *ps, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A port by its name (NULL if none); a new port (NULL: no memory, or too many). */
+struct station_port *station_find(const struct station *st, const char *name);
+struct station_port *station_port_new(struct station *st, const char *name);
+
+/* station_slots.c */
+/* A board (kind) appeared on a port slots-only ignores: logged, listed,
+ * never opened. false: not ignored, the caller goes on. */
+bool station_slot_ignores(struct station *st, const struct devwatch_dev *dev, enum port_dev kind);
+/* The ignored board of ps left. */
+void station_slot_ignored_gone(struct station_port *ps);
+/* A board ended on ps with r: its slot's yield, and the alert. */
+void station_slot_result(struct station_port *ps, enum port_result r);
+/* control backend: the port of a slot name, or NULL */
+const char *station_slot_port(void *ud, const char *name);
 
 /* Feed a port event and execute the port's actions. */
 int station_port_event(struct station_port *ps, const struct port_event *ev);

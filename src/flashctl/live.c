@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/natcmp.h"
 #include "flashd/protocol.h"
 #include "render.h"
 
@@ -60,16 +59,19 @@ struct live *live_free(struct live *lv)
 	return NULL;
 }
 
-/* The port's slot, created in natural name order (1-9 before 1-10); NULL
- * when full or nameless. */
-static struct live_port *live_port_get(struct live *lv, const char *name)
+/* The port's entry, created in render_port_cmp's order (fixture slots by
+ * name first, then ports, 1-9 before 1-10); NULL when full or nameless. */
+static struct live_port *live_port_get(struct live *lv, const char *name, const char *slot)
 {
 	size_t i = 0;
 	if (!name)
 		return NULL;
 	for (; i < lv->nports; i++) {
-		const char *have = json_string_value(json_object_get(lv->ports[i].obj, PROTOCOL_KEY_PORT));
-		int c = natcmp(have ? have : "", name);
+		const json_t *o = lv->ports[i].obj;
+		const char *have = json_string_value(json_object_get(o, PROTOCOL_KEY_PORT));
+		int c = have && strcmp(have, name) == 0 ? 0 :
+			render_port_cmp(json_string_value(json_object_get(o, PROTOCOL_KEY_SLOT)),
+					have ? have : "", slot, name);
 		if (c == 0)
 			return &lv->ports[i];
 		if (c > 0)
@@ -79,14 +81,16 @@ static struct live_port *live_port_get(struct live *lv, const char *name)
 		return NULL;
 	memmove(&lv->ports[i + 1], &lv->ports[i], (lv->nports - i) * sizeof(lv->ports[0]));
 	lv->nports++;
-	lv->ports[i].obj = json_pack("{s:s}", "port", name);
+	lv->ports[i].obj = slot ? json_pack("{s:s, s:s}", "port", name, "slot", slot)
+			        : json_pack("{s:s}", "port", name);
 	lv->ports[i].at_ms = 0;
 	return lv->ports[i].obj ? &lv->ports[i] : NULL;
 }
 
 static void live_port_set(struct live *lv, const json_t *p, int64_t now_ms)
 {
-	struct live_port *lp = live_port_get(lv, json_string_value(json_object_get(p, PROTOCOL_KEY_PORT)));
+	struct live_port *lp = live_port_get(lv, json_string_value(json_object_get(p, PROTOCOL_KEY_PORT)),
+					     json_string_value(json_object_get(p, PROTOCOL_KEY_SLOT)));
 	if (!lp)
 		return;
 	if (!lp->at_ms)
@@ -127,9 +131,9 @@ static void live_snapshot(struct live *lv, const json_t *ev, int64_t now_ms)
 
 static void live_log(struct live *lv, const json_t *ev)
 {
-	char clock[16], port[72], level[16], msg[512];
+	char clock[16], port[100], level[16], msg[512];
 	render_clock(clock, sizeof(clock), json_integer_value(json_object_get(ev, "ts")), false);
-	render_clean(port, sizeof(port), json_string_value(json_object_get(ev, PROTOCOL_KEY_PORT)));
+	render_port_label(ev, port, sizeof(port));
 	render_clean(level, sizeof(level), json_string_value(json_object_get(ev, "level")));
 	render_clean(msg, sizeof(msg), json_string_value(json_object_get(ev, "message")));
 	live_say(lv, "%s  %s  %s: %s", clock, port, level, msg);
@@ -226,9 +230,10 @@ void live_port_line(const json_t *port, int64_t elapsed_extra_ms, int cols, int 
 {
 	struct render_port rp;
 	char pct[8] = "", rate[24], elapsed[24] = "", bar[64] = "", right[128], step[96], line[512];
-	char shortstep[sizeof(rp.step)];
+	char shortstep[sizeof(rp.step)], label[100];
 
 	render_port_from_json(port, &rp);
+	render_port_label(port, label, sizeof(label));
 	int per = render_percent(rp.bytes, rp.total);
 	bool active = render_state_active(rp.state);
 	if (per >= 0 && active)
@@ -255,7 +260,8 @@ void live_port_line(const json_t *port, int64_t elapsed_extra_ms, int cols, int 
 		fit(step, sizeof(step), rp.step, step_w);
 	}
 	int pad = step_w - (int)strlen(step);
-	render_fmt(line, sizeof(line), "%-*s  %-11s  %s%*s  %s", name_width, rp.port, rp.state,
+	render_fmt(line, sizeof(line), "%-*s  %-11s  %s%*s  %s", name_width, label,
+		   rp.ignored ? "ignored" : rp.state,
 		   step, pad > 0 ? pad : 0, "", right);
 	fit(out, len, line, cols - 1);
 }
@@ -301,9 +307,10 @@ void live_draw(struct live *lv, int cols, int rows, int64_t now_ms)
 	if (cols < 40)
 		cols = 40;
 	for (size_t i = 0; i < lv->nports; i++) {
-		const char *n = json_string_value(json_object_get(lv->ports[i].obj, PROTOCOL_KEY_PORT));
+		char n[100];
 		const char *st = json_string_value(json_object_get(lv->ports[i].obj, PROTOCOL_KEY_STATE));
-		if (n && (int)strlen(n) > name_w)
+		render_port_label(lv->ports[i].obj, n, sizeof(n));
+		if ((int)strlen(n) > name_w)
 			name_w = strlen(n) > 24 ? 24 : (int)strlen(n);
 		active += render_state_active(st);
 	}

@@ -180,7 +180,17 @@ void render_port_from_json(const json_t *p, struct render_port *out)
 	int64_t idx = num(p, PROTOCOL_KEY_STEP_INDEX), steps = num(p, PROTOCOL_KEY_STEPS);
 	char text[80];
 
+	const json_t *y = json_object_get(p, PROTOCOL_KEY_YIELD);
+
 	memset(out, 0, sizeof(*out));
+	render_clean(out->slot, sizeof(out->slot), str(p, PROTOCOL_KEY_SLOT));
+	render_clean(out->alert, sizeof(out->alert), str(y, PROTOCOL_KEY_ALERT));
+	if (json_is_object(y))
+		snprintf(out->yield, sizeof(out->yield), "%" PRId64 " ok, %" PRId64 " failed",
+			 num(y, PROTOCOL_RESULT_OK), num(y, PROTOCOL_RESULT_FAILED));
+	else
+		snprintf(out->yield, sizeof(out->yield), "-");
+	out->ignored = json_is_true(json_object_get(p, PROTOCOL_KEY_IGNORED));
 	render_clean(out->port, sizeof(out->port), str(p, PROTOCOL_KEY_PORT));
 	render_clean(out->state, sizeof(out->state), str(p, PROTOCOL_KEY_STATE));
 	render_clean(out->result, sizeof(out->result), str(p, PROTOCOL_KEY_RESULT));
@@ -199,6 +209,28 @@ void render_port_from_json(const json_t *p, struct render_port *out)
 	out->total = unum(p, PROTOCOL_KEY_TOTAL);
 	out->rate = unum(p, PROTOCOL_KEY_RATE);
 	out->elapsed_ms = num(p, PROTOCOL_KEY_ELAPSED_MS);
+}
+
+void render_port_label(const json_t *p, char *out, size_t len)
+{
+	char slot[24], port[72];
+
+	render_clean(slot, sizeof(slot), str(p, PROTOCOL_KEY_SLOT));
+	render_clean(port, sizeof(port), str(p, PROTOCOL_KEY_PORT));
+	if (str(p, PROTOCOL_KEY_SLOT))
+		render_fmt(out, len, "%s %s", slot, port);
+	else
+		snprintf(out, len, "%s", port);
+}
+
+int render_port_cmp(const char *slot_a, const char *port_a, const char *slot_b,
+		    const char *port_b)
+{
+	if (slot_a && slot_b)
+		return natcmp(slot_a, slot_b) ? natcmp(slot_a, slot_b) : natcmp(port_a, port_b);
+	if (slot_a || slot_b)
+		return slot_a ? -1 : 1;
+	return natcmp(port_a, port_b);
 }
 
 /* ---- tables ---- */
@@ -340,11 +372,54 @@ const char *render_station_state(const json_t *status)
 	return "running";
 }
 
+/* Whether any object of a (port objects, records) names a slot. */
+static bool render_any_slot(const json_t *a)
+{
+	const json_t *o;
+	size_t i;
+
+	json_array_foreach(a, i, o)
+		if (str(o, PROTOCOL_KEY_SLOT))
+			return true;
+	return false;
+}
+
+/* Below the status table: why the failed ones failed, and slots in alert. */
+static void render_status_notes(FILE *fp, const json_t *ports)
+{
+	const json_t *p;
+	size_t i;
+
+	json_array_foreach(ports, i, p) {
+		struct render_port rp;
+		char who[100];
+
+		render_port_from_json(p, &rp);
+		if (strcmp(rp.slot, "-") != 0)
+			snprintf(who, sizeof(who), "%s (%s)", rp.slot, rp.port);
+		else
+			snprintf(who, sizeof(who), "%s", rp.port);
+		if (strcmp(rp.alert, "-") != 0)
+			fprintf(fp, "%s: SLOT ALERT: %s\n", who, rp.alert);
+		if (strcmp(rp.reason, "-") == 0)
+			continue;
+		if (strcmp(rp.failed_step, "-") != 0)
+			fprintf(fp, "%s: %s at \"%s\": %s\n", who, rp.state, rp.failed_step,
+				rp.reason);
+		else
+			fprintf(fp, "%s: %s: %s\n", who, rp.state, rp.reason);
+	}
+}
+
 void render_status(FILE *fp, const json_t *status)
 {
-	const char *head[] = { "PORT", "STATE", "STEP", "PROGRESS", "RATE", "BOARD", "ELAPSED" };
-	struct render_table *t = render_table_new(7);
+	const char *head[] = { "SLOT", "PORT", "STATE", "STEP", "PROGRESS", "RATE", "BOARD",
+			       "ELAPSED", "YIELD" };
 	const json_t *ports = json_object_get(status, PROTOCOL_KEY_PORTS), *p;
+	/* without slots: no SLOT and YIELD columns */
+	bool slots = render_any_slot(ports);
+	size_t skip = slots ? 0 : 1;
+	struct render_table *t = render_table_new(slots ? 9 : 7);
 	char plan[256], pct[16], rate[24], elapsed[24];
 	size_t i;
 
@@ -361,7 +436,7 @@ void render_status(FILE *fp, const json_t *status)
 	fputc('\n', fp);
 	if (!t)
 		return;
-	render_table_add(t, head);
+	render_table_add(t, head + skip);
 	json_array_foreach(ports, i, p) {
 		struct render_port rp;
 		render_port_from_json(p, &rp);
@@ -375,26 +450,16 @@ void render_status(FILE *fp, const json_t *status)
 			render_duration(elapsed, sizeof(elapsed), rp.elapsed_ms);
 		else
 			snprintf(elapsed, sizeof(elapsed), "-");
-		const char *row[] = { rp.port, rp.state, rp.step, pct, rate, rp.board, elapsed };
-		render_table_add(t, row);
+		const char *row[] = { rp.slot, rp.port, rp.ignored ? "ignored" : rp.state, rp.step,
+				      pct, rate, rp.board, elapsed, rp.yield };
+		render_table_add(t, row + skip);
 	}
 	if (json_array_size(ports))
 		render_table_print(fp, t);
 	else
 		fprintf(fp, "no ports seen yet\n");
 	render_table_free(t);
-	/* why the failed ones failed */
-	json_array_foreach(ports, i, p) {
-		struct render_port rp;
-		render_port_from_json(p, &rp);
-		if (strcmp(rp.reason, "-") == 0)
-			continue;
-		if (strcmp(rp.failed_step, "-") != 0)
-			fprintf(fp, "%s: %s at \"%s\": %s\n", rp.port, rp.state, rp.failed_step,
-				rp.reason);
-		else
-			fprintf(fp, "%s: %s: %s\n", rp.port, rp.state, rp.reason);
-	}
+	render_status_notes(fp, ports);
 }
 
 static const char *record_detail(const json_t *rec, char *buf, size_t len)
@@ -418,6 +483,7 @@ static const char *record_detail(const json_t *rec, char *buf, size_t len)
 	return buf;
 }
 
+/* cells: FINISHED PORT RESULT BOARD TIME BYTES DETAIL SLOT */
 static void record_cells(const json_t *rec, char cells[][160])
 {
 	int64_t start = num(rec, PROTOCOL_KEY_START_MS), end = num(rec, PROTOCOL_KEY_END_MS);
@@ -433,29 +499,35 @@ static void record_cells(const json_t *rec, char cells[][160])
 		snprintf(cells[4], 160, "-");
 	render_bytes(cells[5], 160, unum(rec, PROTOCOL_KEY_BYTES));
 	record_detail(rec, cells[6], 160);
+	render_clean(cells[7], 160, str(rec, PROTOCOL_KEY_SLOT));
 }
 
 void render_history(FILE *fp, const json_t *records)
 {
-	const char *head[] = { "FINISHED", "PORT", "RESULT", "BOARD", "TIME", "BYTES", "DETAIL" };
+	const char *head8[] = { "FINISHED", "SLOT", "PORT", "RESULT", "BOARD", "TIME", "BYTES",
+				"DETAIL" };
+	const char *head7[] = { "FINISHED", "PORT", "RESULT", "BOARD", "TIME", "BYTES", "DETAIL" };
+	bool slots = render_any_slot(records);
 	struct render_table *t;
 	const json_t *rec;
-	char cells[7][160];
+	char cells[8][160];
 	size_t i;
 
 	if (!json_array_size(records)) {
 		fprintf(fp, "no results\n");
 		return;
 	}
-	t = render_table_new(7);
+	t = render_table_new(slots ? 8 : 7);
 	if (!t)
 		return;
-	render_table_add(t, head);
+	render_table_add(t, slots ? head8 : head7);
 	json_array_foreach(records, i, rec) {
 		record_cells(rec, cells);
-		const char *row[] = { cells[0], cells[1], cells[2], cells[3],
+		const char *row[] = { cells[0], cells[7], cells[1], cells[2], cells[3],
 				      cells[4], cells[5], cells[6] };
-		render_table_add(t, row);
+		const char *row7[] = { cells[0], cells[1], cells[2], cells[3],
+				       cells[4], cells[5], cells[6] };
+		render_table_add(t, slots ? row : row7);
 	}
 	render_table_print(fp, t);
 	render_table_free(t);
@@ -472,12 +544,14 @@ void render_history_more(FILE *fp, const json_t *reply)
 
 void render_result_line(char *out, size_t len, const json_t *rec)
 {
-	char cells[7][160];
+	char cells[8][160];
 	int64_t end = num(rec, PROTOCOL_KEY_END_MS);
+	bool slot = str(rec, PROTOCOL_KEY_SLOT) != NULL;
 
 	record_cells(rec, cells);
 	render_clock(cells[0], sizeof(cells[0]), end ? end : num(rec, PROTOCOL_KEY_START_MS), false);
-	render_fmt(out, len, "%s  %s  %s  board %s  %s  %s  %s%s", cells[0], cells[1], cells[2],
+	render_fmt(out, len, "%s  %s%s%s  %s  board %s  %s  %s  %s%s", cells[0],
+		   slot ? cells[7] : "", slot ? " " : "", cells[1], cells[2],
 		   cells[3], cells[4], cells[5], cells[6],
 		   json_is_false(json_object_get(rec, PROTOCOL_KEY_DURABLE))
 			   ? "  (NOT YET IN THE JOURNAL)" : "");
@@ -607,11 +681,46 @@ static void render_steps(FILE *fp, const json_t *steps)
 	render_table_free(t);
 }
 
+/* stats "slots": the yield of every slot */
+static void render_slots(FILE *fp, const json_t *slots)
+{
+	const char *head[] = { "SLOT", "PORT", "OK", "FAILED", "IN A ROW", "LAST FAILURE" };
+	struct render_table *t = render_table_new(6);
+	char cells[6][160];
+	const json_t *s;
+	size_t i;
+
+	if (!t)
+		return;
+	render_table_add(t, head);
+	json_array_foreach(slots, i, s) {
+		const char *alert = str(s, PROTOCOL_KEY_ALERT);
+
+		render_clean(cells[0], sizeof(cells[0]), str(s, PROTOCOL_KEY_SLOT));
+		render_clean(cells[1], sizeof(cells[1]), str(s, PROTOCOL_KEY_PORT));
+		snprintf(cells[2], sizeof(cells[2]), "%" PRId64, num(s, PROTOCOL_RESULT_OK));
+		snprintf(cells[3], sizeof(cells[3]), "%" PRId64, num(s, PROTOCOL_RESULT_FAILED));
+		snprintf(cells[4], sizeof(cells[4]), "%" PRId64, num(s, PROTOCOL_KEY_FAILURES_IN_ROW));
+		render_clean(cells[5], sizeof(cells[5]), str(s, PROTOCOL_KEY_LAST_REASON));
+		if (alert) {
+			char a[100], last[160];
+			render_clean(a, sizeof(a), alert);
+			snprintf(last, sizeof(last), "%s", cells[5]);
+			render_fmt(cells[5], sizeof(cells[5]), "ALERT: %s; last: %s", a, last);
+		}
+		const char *row[] = { cells[0], cells[1], cells[2], cells[3], cells[4], cells[5] };
+		render_table_add(t, row);
+	}
+	render_table_print(fp, t);
+	render_table_free(t);
+}
+
 void render_stats(FILE *fp, const json_t *stats)
 {
 	static const char *const known[] = { PROTOCOL_KEY_UPTIME_MS, PROTOCOL_KEY_PORTS,
 					     PROTOCOL_KEY_BUSY, PROTOCOL_KEY_BOARDS,
-					     PROTOCOL_KEY_BYTES, PROTOCOL_KEY_STEPS, PROTOCOL_KEY_PROCESS };
+					     PROTOCOL_KEY_BYTES, PROTOCOL_KEY_STEPS, PROTOCOL_KEY_PROCESS,
+					     PROTOCOL_KEY_SLOTS };
 	const json_t *boards = json_object_get(stats, PROTOCOL_KEY_BOARDS);
 	const json_t *proc = json_object_get(stats, PROTOCOL_KEY_PROCESS);
 	json_t *rest = json_deep_copy(stats);
@@ -635,6 +744,10 @@ void render_stats(FILE *fp, const json_t *stats)
 	if (json_array_size(json_object_get(stats, PROTOCOL_KEY_STEPS))) {
 		fputc('\n', fp);
 		render_steps(fp, json_object_get(stats, PROTOCOL_KEY_STEPS));
+	}
+	if (json_array_size(json_object_get(stats, PROTOCOL_KEY_SLOTS))) {
+		fprintf(fp, "\nslots (since the daemon started):\n");
+		render_slots(fp, json_object_get(stats, PROTOCOL_KEY_SLOTS));
 	}
 	for (size_t i = 0; i < ELEMENTSOF(known); i++)
 		json_object_del(rest, known[i]);

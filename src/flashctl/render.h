@@ -44,6 +44,10 @@ const char *render_station_state(const json_t *status);
 
 /* The fields of a PORT object (flashd-control(7)), cleaned. */
 struct render_port {
+	char slot[24];   /* "-": none */
+	char yield[48];  /* "12 ok, 1 failed", or "-" */
+	char alert[160]; /* the slot's alert, or "-" */
+	bool ignored;    /* slots-only and no slot */
 	char port[72];
 	char state[24];
 	char step[96];   /* "6/7 flash rootfs rootfs.ext4", or "-" */
@@ -55,6 +59,12 @@ struct render_port {
 	int64_t elapsed_ms;
 };
 void render_port_from_json(const json_t *p, struct render_port *out);
+/* "A3 1-1.4.2" for a port (or log event) with a slot, else "1-1.4.2" (cleaned). */
+void render_port_label(const json_t *p, char *out, size_t len);
+/* Order of ports in lists: slots first, in natural order of their names, then
+ * the other ports in natural order of theirs (slot may be NULL). */
+int render_port_cmp(const char *slot_a, const char *port_a, const char *slot_b,
+		    const char *port_b);
 /* A PORT's state is one where a board is being flashed (elapsed time runs). */
 bool render_state_active(const char *state);
 

@@ -45,6 +45,10 @@ int reload_wait(char *err, size_t errlen);
 extern const struct CMUnitTest station_use_tests[];
 extern const size_t station_use_ntests;
 
+/* test-station-slots.c */
+extern const struct CMUnitTest station_slots_tests[];
+extern const size_t station_slots_ntests;
+
 /* test-station-spl.c */
 extern const struct CMUnitTest station_spl_tests[];
 extern const size_t station_spl_ntests;

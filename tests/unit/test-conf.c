@@ -84,6 +84,9 @@ static const struct conf_number {
 	{ CONF_FIELD(admin_clients), 4, 0 },
 	{ CONF_FIELD(client_idle_timeout_ms), 60000, 0 },
 	{ CONF_FIELD(nports), 0, 2 },
+	{ CONF_FIELD(nslots), 0, 2 },
+	{ CONF_FIELD(slots_only), false, true },
+	{ CONF_FIELD(slot_alert), 3, 0 },
 };
 
 static const struct conf_string {
@@ -182,6 +185,10 @@ static void test_full(void **state)
 		"max-clients-per-user = 2\n"
 		"admin-clients = 0\n"
 		"client-idle-timeout = 0s\n"
+		"slot A1 = 1-1.4\n"
+		"slot\tB-2.x =2-1\n"
+		"slots-only = yes\n"
+		"slot-alert = 0\n"
 		"[port 1-1.4]\n"
 		"plan = /abs/boot.lst\n"
 		"[ port 2-1 ]\n"
@@ -194,7 +201,10 @@ static void test_full(void **state)
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 27);
+	assert_int_equal(c->ports[0].line, 31);
+	assert_string_equal(c->slots[1].name, "B-2.x");
+	assert_string_equal(c->slots[1].port, "2-1");
+	assert_int_equal(c->slots[1].line, 28);
 	assert_string_equal(c->ports[1].plan, "/etc/flashd/other.lst");
 	assert_int_equal(c->ports[1].nplan_args, 3);
 	assert_string_equal(c->ports[1].plan_args[2], "c");
@@ -315,6 +325,65 @@ static void test_syntax_errors(void **state)
 	e = parse_bad_len("a\0b = c\nx = 1\n", 14);
 	assert_non_null(strstr(e, "t.conf:1: NUL byte"));
 	assert_non_null(strstr(e, "t.conf:2: unknown key 'x'"));
+	free(e);
+}
+
+/* "slot NAME = PORT", slots-only, slot-alert: lookups, and errors with file:line */
+static void test_slots(void **state)
+{
+	struct conf *c = parse_ok("slot A3 = 1-1.4.2\nslot A10 = 1-1.4.3\nslot a_1 = 2-1\n"
+				  "slot-alert = 5\n");
+	char *e;
+
+	assert_int_equal(c->nslots, 3);
+	assert_false(c->slots_only);
+	assert_int_equal(c->slot_alert, 5);
+	assert_string_equal(conf_slot_of_port(c, "1-1.4.3")->name, "A10");
+	assert_string_equal(conf_slot_find(c, "A3")->port, "1-1.4.2");
+	assert_int_equal(conf_slot_find(c, "a_1")->line, 3);
+	assert_null(conf_slot_find(c, "a3"));        /* names are case-sensitive */
+	assert_null(conf_slot_of_port(c, "1-1.4"));
+	assert_null(conf_slot_find(c, NULL));
+	conf_free(c);
+	/* names: letters, digits, '_', '-', '.', first a letter or digit, at most 16 bytes */
+	assert_true(conf_slot_name_valid("A3"));
+	assert_true(conf_slot_name_valid("3"));
+	assert_true(conf_slot_name_valid("row2.left-7_b"));
+	assert_true(conf_slot_name_valid("ABCDEFGHIJKLMNOP"));
+	assert_false(conf_slot_name_valid("ABCDEFGHIJKLMNOPQ"));
+	assert_false(conf_slot_name_valid(""));
+	assert_false(conf_slot_name_valid("-A"));
+	assert_false(conf_slot_name_valid("A 3"));
+	assert_false(conf_slot_name_valid("A/3"));
+	assert_false(conf_slot_name_valid("Ä3"));
+	assert_false(conf_slot_name_valid("1-1.4"));  /* a port path: ambiguous */
+	expect_error("settle = 1s\nslot A3 = 1-1\nslot A3 = 1-2\n",
+		     "t.conf:3: slot A3: declared twice (first on line 2)");
+	expect_error("slot A3 = 1-1\n\nslot B1 = 1-1\n",
+		     "t.conf:3: slot B1: port 1-1 is already slot A3 (line 1)");
+	expect_error("slot A 3 = 1-1\n", "t.conf:1: bad slot name 'A 3'");
+	expect_error("slot 1-2 = 1-1\n", "t.conf:1: bad slot name '1-2'");
+	expect_error("slot A3 = usb1\n", "t.conf:1: slot A3: bad port name 'usb1'");
+	expect_error("slot A3 =\n", "t.conf:1: slot A3: bad port name ''");
+	expect_error("slot = 1-1\n", "t.conf:1: unknown key 'slot'");
+	expect_error("[port 1-1]\nplan = a\nslot A1 = 1-1\n",
+		     "t.conf:3: unknown key 'slot A1' in [port 1-1]");
+	expect_error("slot-alert = 1001\n", "t.conf:1: slot-alert: out of range (0 to 1000)");
+	expect_error("slots-only = maybe\n", "t.conf:1: slots-only: bad boolean");
+	/* slots-only needs slots, and makes [port] sections of other ports useless */
+	expect_error("\nslots-only = yes\n", "t.conf:2: slots-only: no slot line");
+	expect_error("slot A1 = 1-1\nslots-only = yes\n[port 1-2]\nplan = a\n",
+		     "t.conf:3: [port 1-2]: not a slot, and slots-only ignores it");
+	c = parse_ok("slot A1 = 1-1\nslots-only = yes\n[port 1-1]\nplan = a\n");
+	assert_true(c->slots_only);
+	conf_free(c);
+	/* all of them, each with its line */
+	e = parse_bad("slot A = 1-1\nslot A = 1-2\nslot B = 1-1\nslot ? = 1-3\n");
+	testutil_assert_contains(e, (const char *const[]){
+		"t.conf:2: slot A: declared twice",
+		"t.conf:3: slot B: port 1-1 is already slot A",
+		"t.conf:4: bad slot name '?'",
+		NULL });
 	free(e);
 }
 
@@ -565,6 +634,10 @@ static void test_shipped_conf(void **state)
 	assert_string_equal(c->plan_dirs[0], "/etc/flashd/plans");
 	assert_string_equal(c->plan_dirs[1], "/usr/share/flashd/plans");
 	assert_int_equal(c->nports, 1);
+	assert_int_equal(c->nslots, 2);
+	assert_string_equal(c->slots[0].port, "1-1.4");
+	assert_false(c->slots_only);
+	assert_int_equal(c->slot_alert, d->slot_alert);
 	/* every numeric field matches the default */
 	assert_memory_equal(&c->sdp_timeout_ms, &d->sdp_timeout_ms,
 			    offsetof(struct conf, ports) - offsetof(struct conf, sdp_timeout_ms));
@@ -594,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_no_dir_keeps_relative_plan),
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_errors_all_collected),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_too_many_ports),

@@ -436,17 +436,17 @@ static void test_payload(void **state)
 	j = ctlproto_port_new(&p);
 	txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(txt, "{\"board_bytes\":30,\"bytes\":10,\"device\":\"fastboot\","
-			    "\"elapsed_ms\":50,\"failed_step\":null,\"paused\":false,"
+			    "\"elapsed_ms\":50,\"failed_step\":null,\"ignored\":false,\"paused\":false,"
 			    "\"plan\":\"/p/full.lst\",\"port\":\"1-1\",\"rate\":40,"
-			    "\"reason\":null,\"result\":null,\"serial\":null,"
+			    "\"reason\":null,\"result\":null,\"serial\":null,\"slot\":null,"
 			    "\"state\":\"fastboot\",\"step\":\"FB: flash rootfs rootfs.ext4\","
 			    "\"step_index\":4,\"steps\":7,\"total\":20,"
-			    "\"uid\":\"0a1b2c3d4e5f6071\"}");
+			    "\"uid\":\"0a1b2c3d4e5f6071\",\"yield\":null}");
 	free(txt);
 	json_decref(j);
 	p.has_step_index = false;
 	j = ctlproto_progress_new(&p);
-	assert_int_equal(json_object_size(j), 7);
+	assert_int_equal(json_object_size(j), 8);
 	assert_true(json_is_null(json_object_get(j, PROTOCOL_KEY_STEP_INDEX)));
 	json_decref(j);
 	j = ctlproto_record_new(&r);
@@ -455,7 +455,7 @@ static void test_payload(void **state)
 			    "\"images\":[{\"compression\":\"zstd\",\"path\":\"/p/rootfs.ext4.zst\","
 			    "\"sha256\":\"ab\",\"source_sha256\":\"cd\"}],\"plan\":null,"
 			    "\"plan_sha256\":null,\"port\":\"2-1\",\"reason\":null,"
-			    "\"result\":\"ok\",\"serial\":null,\"start_ms\":1,\"steps\":[],"
+			    "\"result\":\"ok\",\"serial\":null,\"slot\":null,\"start_ms\":1,\"steps\":[],"
 			    "\"uid\":null}");
 	free(txt);
 	json_decref(j);

@@ -370,6 +370,71 @@ static void test_render_status(void **state)
 	json_decref(st);
 }
 
+/* slots: SLOT and YIELD columns, "ignored", the alert; history's SLOT column;
+ * the stats' slot table */
+static void test_render_slots(void **state)
+{
+	json_t *st = fake_status(3, false), *ports = json_object_get(st, "ports");
+	json_t *p1 = json_array_get(ports, 0), *p2 = json_array_get(ports, 1);
+	json_t *p3 = json_array_get(ports, 2);
+	json_object_set_new(p1, "slot", json_string("A1"));
+	json_object_set_new(p1, "yield", json_pack("{s:i,s:i,s:i,s:s,s:s}", "ok", 12, "failed", 3,
+						   "failures_in_row", 3, "last_reason", "timeout",
+						   "alert", "3 failures in a row: check cable/pogo pins"));
+	json_object_set_new(p2, "slot", json_string("A2"));
+	json_object_set_new(p2, "yield", json_pack("{s:i,s:i,s:i,s:n,s:n}", "ok", 4, "failed", 0,
+						   "failures_in_row", 0, "last_reason", "alert"));
+	json_object_set_new(p3, "ignored", json_true());
+	char *text = capture(render_status, st);
+	contains(text, ARGS(
+		"SLOT  PORT  STATE     STEP",
+		"A1    1-1   fastboot  6/7 flash rootfs rootfs.ext4",
+		"12 ok, 3 failed\n",
+		"A2    1-2   empty",
+		"4 ok, 0 failed\n",
+		"-     1-3   ignored",
+		"A1 (1-1): SLOT ALERT: 3 failures in a row: check cable/pogo pins\n"));
+	free(text);
+	json_decref(st);
+
+	json_t *recs = json_pack("[{s:s,s:s,s:s,s:I,s:I,s:I},{s:s,s:s,s:I,s:I,s:I}]",
+				 "port", "1-1", "slot", "A1", "result", "ok", "start_ms",
+				 (json_int_t)NOW, "end_ms", (json_int_t)(NOW + 83000), "bytes",
+				 (json_int_t)100, "port", "1-2", "result", "ok", "start_ms",
+				 (json_int_t)NOW, "end_ms", (json_int_t)(NOW + 4000), "bytes",
+				 (json_int_t)100);
+	text = capture(render_history, recs);
+	contains(text, ARGS("FINISHED             SLOT  PORT  RESULT", "  A1    1-1   ok",
+			    "  -     1-2   ok"));
+	free(text);
+	char line[256];
+	render_result_line(line, sizeof(line), json_array_get(recs, 0));
+	contains(line, ARGS("  A1 1-1  ok  board -"));
+	json_decref(recs);
+
+	json_t *stats = json_pack("{s:[{s:s,s:s,s:i,s:i,s:i,s:s,s:s}]}", "slots", "slot", "A1",
+				  "port", "1-1", "ok", 12, "failed", 3, "failures_in_row", 3,
+				  "last_reason", "timeout", "alert", "3 failures in a row");
+	text = capture(render_stats, stats);
+	contains(text, ARGS("slots (since the daemon started):\n",
+			    "SLOT  PORT  OK  FAILED  IN A ROW  LAST FAILURE\n",
+			    "A1    1-1   12  3       3         ALERT: 3 failures in a row; last: timeout\n"));
+	assert_null(strstr(text, "slots:"));   /* not again through render_object */
+	free(text);
+	json_decref(stats);
+
+	/* the live view: slot beside the port, "ignored"; slots first in name order */
+	json_t *lp = json_pack("{s:s,s:s,s:s,s:b}", "port", "5-1", "slot", "A3", "state", "empty",
+			       "ignored", 1);
+	live_port_line(lp, 0, 120, 6, line, sizeof(line));
+	contains(line, ARGS("A3 5-1  ignored  "));
+	json_decref(lp);
+	assert_true(render_port_cmp("A2", "4-1", "A10", "1-1") < 0);
+	assert_true(render_port_cmp(NULL, "1-1", "B1", "3-1") > 0);
+	assert_true(render_port_cmp("B1", "3-1", NULL, "1-1") < 0);
+	assert_true(render_port_cmp(NULL, "1-9", NULL, "1-10") < 0);
+}
+
 static void test_render_history(void **state)
 {
 	json_t *recs = json_pack(
@@ -707,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_render_units),
 		cmocka_unit_test(test_render_status),
 		cmocka_unit_test(test_render_history),
+		cmocka_unit_test(test_render_slots),
 		cmocka_unit_test(test_render_plans_stats),
 		cmocka_unit_test(test_live_view),
 		cmocka_unit_test(test_render_journal),
