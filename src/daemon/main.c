@@ -394,8 +394,18 @@ int main(int argc, char **argv)
 	log_open("flashd");
 	log_set_max_level(o.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM, SIGINT and SIGHUP wait until the loop handles them: the control
+	 * socket listens before the signal events exist, and a SIGHUP or SIGTERM in
+	 * between must not kill flashd (threads started meanwhile keep them blocked) */
+	sigset_t stop_sigs, old_sigs;
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_sigs, &old_sigs);
 	flashd_raise_nofile();
 	r = flashd_start(&d, &o);
+	sigprocmask(SIG_SETMASK, &old_sigs, NULL);
 	if (r >= 0) {
 		log_info("flashd %s ready", PACKAGE_VERSION);
 		sd_notify(0, "READY=1\nSTATUS=ready");
