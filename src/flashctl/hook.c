@@ -172,7 +172,7 @@ static void child_exec(const struct hook *h, const json_t *rec, uint64_t line, i
 	if (dup2(in_fd, STDIN_FILENO) < 0)
 		_exit(127);
 	setenv_str("FLASHD_PORT", rec, PROTOCOL_KEY_PORT);
-	setenv_str("FLASHD_SLOT", rec, "slot");
+	setenv_str("FLASHD_SLOT", rec, PROTOCOL_KEY_SLOT);
 	setenv_str("FLASHD_UID", rec, PROTOCOL_KEY_UID);
 	setenv_str("FLASHD_RESULT", rec, PROTOCOL_KEY_RESULT);
 	setenv_str("FLASHD_REASON", rec, PROTOCOL_KEY_REASON);
@@ -353,7 +353,7 @@ static bool reply_failed(const struct hook *h, const json_t *rep)
 
 static bool slot_matches(const struct hook *h, const json_t *rec)
 {
-	const char *s = json_string_value(json_object_get(rec, "slot"));
+	const char *s = json_string_value(json_object_get(rec, PROTOCOL_KEY_SLOT));
 	return !h->slot || (s && !strcmp(s, h->slot));
 }
 
