@@ -7,7 +7,7 @@
  * sparse image (512-byte blocks: RAW, FILL, DONT_CARE, RAW), which a
  * max-download-size of 0x2000 splits; flash -raw2sparse a raw image with
  * zero and FILL blocks; download; ucmd; acmd; erase; reboot; done. Images
- * live in memory. Timeouts are 1 ms (a held transfer costs a real timer).
+ * live in memory. Timeouts are 1 ms.
  *
  * Input: 4 header bytes, then the board's answers.
  *  h[0] bits 0-1: xfers_in_flight - 1; bits 2-3: xfer_size 512 << n;
@@ -18,14 +18,16 @@
  *       h[2] >> 6 picks); bit 7: start at step h[3] % (steps + 1).
  *  Each bulk OUT (a command or data) takes one byte c: c < 0xC0 accepted;
  *  0xC0-0xDF a short write of c & 31 bytes; 0xE0-0xEF a -errno status
- *  (EPIPE, ETIMEDOUT, EIO, EOVERFLOW, ENODEV, EPROTO, ...); 0xF0-0xF7 held
- *  (the transfer's timeout, once per run, else -ETIMEDOUT); 0xF8-0xFF
- *  the board unplugged.
+ *  (EPIPE, ETIMEDOUT, EIO, EOVERFLOW, ENODEV, EPROTO, ...); 0xF0-0xF7
+ *  timed out: a data transfer is held (once per run: the session's data
+ *  timer ends it, a real 1 ms timer), any other is -ETIMEDOUT at once (it
+ *  is the only transfer in flight: the same callback, without the
+ *  wait); 0xF8-0xFF the board unplugged.
  *  Each bulk IN (a reply) takes one byte c; c & 15 picks: OKAY; OKAY +
  *  text; DATA with the size of the last download: command; DATA + 4
  *  bytes as the size; FAIL/INFO/TEXT + text; raw bytes (any length);
- *  OKAY0x2000; OKAY0x100000; OKAY + a number; a -errno status; held; an
- *  unplug; OKAY padded with NULs; what a good board answers (OKAY0x2000
+ *  OKAY0x2000; OKAY0x100000; OKAY + a number; a -errno status;
+ *  -ETIMEDOUT; an unplug; OKAY padded with NULs; what a good board answers (OKAY0x2000
  *  to getvar:max-download-size, DATA to download:, OKAY to the rest).
  *  Texts: one length byte (% 65), then that many bytes.
  *  The input running out is the board unplugged, so every run ends.
@@ -63,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum fz_reply {
 	FZ_OKAY, FZ_OKAY_TEXT, FZ_DATA, FZ_DATA_ANY, FZ_FAIL, FZ_INFO, FZ_TEXT, FZ_RAW,
-	FZ_MAXDL_SMALL, FZ_MAXDL_BIG, FZ_OKAY_NUM, FZ_ERROR, FZ_HOLD, FZ_UNPLUG, FZ_OKAY_PAD,
+	FZ_MAXDL_SMALL, FZ_MAXDL_BIG, FZ_OKAY_NUM, FZ_ERROR, FZ_TIMEOUT, FZ_UNPLUG, FZ_OKAY_PAD,
 	FZ_GOOD,
 };
 
@@ -189,10 +191,12 @@ static int fz_unplug(struct fz_board *b)
 	return -ENODEV;
 }
 
-/* Held: the transfer's timeout answers (once per run). */
-static int fz_hold(struct fz_board *b)
+/* A transfer that times out: a data transfer is held once per run (no
+ * libusb timeout: the session's data timer must end it), anything else
+ * gets -ETIMEDOUT now. */
+static int fz_timeout(struct fz_board *b)
 {
-	return b->holds++ ? -ETIMEDOUT : FAKE_HOLD;
+	return b->data_left && !b->holds++ ? FAKE_HOLD : -ETIMEDOUT;
 }
 
 static int fz_out(void *ud, const struct fake_setup *setup, uint8_t ep, const uint8_t *data,
@@ -206,7 +210,7 @@ static int fz_out(void *ud, const struct fake_setup *setup, uint8_t ep, const ui
 	if (c < 0 || c >= 0xF8)
 		return fz_unplug(b);
 	if (c >= 0xF0)
-		return fz_hold(b);
+		return fz_timeout(b);
 	if (c >= 0xE0)
 		return fz_errors[c & 7];
 	*actual = c >= 0xC0 ? (size_t)(c & 31) % len : len;
@@ -307,8 +311,8 @@ static int fz_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual)
 		return 0;
 	case FZ_ERROR:
 		return fz_errors[c >> 5];
-	case FZ_HOLD:
-		return fz_hold(b);
+	case FZ_TIMEOUT:
+		return -ETIMEDOUT;
 	case FZ_UNPLUG:
 		return fz_unplug(b);
 	case FZ_OKAY_PAD:

@@ -24,13 +24,16 @@
  *  Each OUT (SET_IDLE, report 1 or 2) and the report descriptor's GET
  *  take one byte c: c < 0xC0 taken; 0xC0-0xDF short (c & 31 bytes);
  *  0xE0-0xEF a -errno status (EPIPE, ETIMEDOUT, EIO, EOVERFLOW, ENODEV,
- *  EPROTO, ...); 0xF0-0xF7 held (the transfer's timeout, once per run,
- *  else -ETIMEDOUT); 0xF8-0xFF the board unplugged.
+ *  EPROTO, ...); 0xF0-0xF7 timed out: a data report is held (once per
+ *  run; its 1 ms timeout, a real timer, ends it while the others in
+ *  flight go on), anything else is -ETIMEDOUT at once (the only transfer
+ *  in flight: the same callback, without the wait); 0xF8-0xFF the board
+ *  unplugged.
  *  Each interrupt IN read takes one byte c; c & 15 picks: report 3 HAB
  *  open / closed; report 4 WRITE_FILE_OK, WRITE_OK, SKIP_DCD_OK, IDLE;
  *  report 4 / report 3 with 4 input bytes as the word; raw bytes (length
  *  byte, then bytes); report 4 + word of (next byte % 66) bytes; a -errno
- *  status; held; unplugged; the ROM's error word to a bad JUMP; -EPIPE;
+ *  status; -ETIMEDOUT; unplugged; the ROM's error word to a bad JUMP; -EPIPE;
  *  what a good ROM answers next (report 3 then 4 after a command or the
  *  last data report, report 3 then gone after JUMP_ADDRESS).
  *  The input running out is the board unplugged, so every run ends.
@@ -71,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum fz_reply {
 	FZ_R3_OPEN, FZ_R3_CLOSED, FZ_R4_WRITE_FILE, FZ_R4_WRITE, FZ_R4_SKIP_DCD, FZ_R4_IDLE,
-	FZ_R4_WORD, FZ_R3_WORD, FZ_RAW, FZ_R4_SHORT, FZ_ERROR, FZ_HOLD, FZ_UNPLUG,
+	FZ_R4_WORD, FZ_R3_WORD, FZ_RAW, FZ_R4_SHORT, FZ_ERROR, FZ_TIMEOUT, FZ_UNPLUG,
 	FZ_R4_JUMP_ERROR, FZ_PIPE, FZ_GOOD,
 };
 
@@ -199,22 +202,16 @@ static int fz_unplug(struct fz_rom *r)
 	return -ENODEV;
 }
 
-/* Held: the transfer's timeout answers (once per run). */
-static int fz_hold(struct fz_rom *r)
-{
-	return r->holds++ ? -ETIMEDOUT : FAKE_HOLD;
-}
-
 /* One answer byte for a transfer of len bytes out (or a GET): 0 with
- * *actual, or a status. */
-static int fz_take(struct fz_rom *r, size_t len, size_t *actual)
+ * *actual, or a status. Only a data report is ever held (once per run). */
+static int fz_take(struct fz_rom *r, size_t len, bool data, size_t *actual)
 {
 	int c = fz_byte(r);
 
 	if (c < 0 || c >= 0xF8)
 		return fz_unplug(r);
 	if (c >= 0xF0)
-		return fz_hold(r);
+		return data && !r->holds++ ? FAKE_HOLD : -ETIMEDOUT;
 	if (c >= 0xE0)
 		return fz_errors[c & 7];
 	*actual = c >= 0xC0 && len ? (size_t)(c & 31) % len : len;
@@ -290,12 +287,12 @@ static int fz_out(void *ud, const struct fake_setup *setup, uint8_t ep, const ui
 	if (!setup || setup->bm != 0x21 || setup->idx != 0)
 		abort();
 	if (setup->req == 0x0A) /* SET_IDLE */
-		return len ? (abort(), 0) : fz_take(r, 0, actual);
+		return len ? (abort(), 0) : fz_take(r, 0, false, actual);
 	if (setup->req != 0x09 || !len || setup->val != (0x0200 | data[0]) ||
 	    !((data[0] == 1 && len == SDP_REPORT1_LEN) || (data[0] == 2 && len == SDP_REPORT2_LEN)))
 		abort(); /* SET_REPORT of a whole report 1 or 2 */
 	r->reports++;
-	st = fz_take(r, len, actual);
+	st = fz_take(r, len, data[0] == 2, actual);
 	if (st == 0 && *actual == len)
 		fz_report(r, data);
 	return st;
@@ -365,8 +362,8 @@ static int fz_answer(struct fz_rom *r, int c, uint8_t *buf, size_t len, size_t *
 		return 0;
 	case FZ_ERROR:
 		return fz_errors[c >> 5];
-	case FZ_HOLD:
-		return fz_hold(r);
+	case FZ_TIMEOUT:
+		return -ETIMEDOUT;
 	case FZ_UNPLUG:
 		return fz_unplug(r);
 	case FZ_R4_JUMP_ERROR:
@@ -406,7 +403,7 @@ static int fz_ctl_in(void *ud, const struct fake_setup *setup, uint8_t *buf, siz
 
 	if (setup->bm != 0x81 || setup->req != 0x06 || setup->val != 0x2200 || setup->idx)
 		abort();
-	st = fz_take(r, len < 76 ? len : 76, actual);
+	st = fz_take(r, len < 76 ? len : 76, false, actual);
 	if (st == 0)
 		memset(buf, 0x06, *actual);
 	return st;
