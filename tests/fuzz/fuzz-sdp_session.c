@@ -20,15 +20,15 @@
  *  h[2] bit 7: a submit fails after h[2] & 63 submits (bit 6: -EIO, else
  *       -ENODEV).
  *  h[3] bit 0: the i.MX image has a DCD; bit 1: its IVT at 0x400; bit 2:
- *       boot/jump -cleardcd.
+ *       boot/jump -cleardcd; bit 3: a data report may be held (below).
  *  Each OUT (SET_IDLE, report 1 or 2) and the report descriptor's GET
  *  take one byte c: c < 0xC0 taken; 0xC0-0xDF short (c & 31 bytes);
  *  0xE0-0xEF a -errno status (EPIPE, ETIMEDOUT, EIO, EOVERFLOW, ENODEV,
- *  EPROTO, ...); 0xF0-0xF7 timed out: a data report is held (once per
- *  run; its 1 ms timeout, a real timer, ends it while the others in
- *  flight go on), anything else is -ETIMEDOUT at once (the only transfer
- *  in flight: the same callback, without the wait); 0xF8-0xFF the board
- *  unplugged.
+ *  EPROTO, ...); 0xF0-0xF7 timed out: with h[3] bit 3 a data report is
+ *  held (once per run; its 1 ms timeout, a real timer, ends it while the
+ *  others in flight go on; the bit keeps such runs rare, as they wait),
+ *  anything else is -ETIMEDOUT at once (the only transfer in flight: the
+ *  same callback, without the wait); 0xF8-0xFF the board unplugged.
  *  Each interrupt IN read takes one byte c; c & 15 picks: report 3 HAB
  *  open / closed; report 4 WRITE_FILE_OK, WRITE_OK, SKIP_DCD_OK, IDLE;
  *  report 4 / report 3 with 4 input bytes as the word; raw bytes (length
@@ -85,6 +85,7 @@ struct fz_rom {
 	struct usb_dev *dev;
 	const uint8_t *in;
 	size_t left;
+	bool may_hold;             /* a data report may be held (h[3] bit 3) */
 	unsigned holds;
 	bool spl;
 	uint32_t rx_left;          /* data bytes the last WRITE_FILE/DCD_WRITE announced */
@@ -203,7 +204,8 @@ static int fz_unplug(struct fz_rom *r)
 }
 
 /* One answer byte for a transfer of len bytes out (or a GET): 0 with
- * *actual, or a status. Only a data report is ever held (once per run). */
+ * *actual, or a status. Only a data report is ever held (once per run,
+ * and only when the header allows it). */
 static int fz_take(struct fz_rom *r, size_t len, bool data, size_t *actual)
 {
 	int c = fz_byte(r);
@@ -211,7 +213,7 @@ static int fz_take(struct fz_rom *r, size_t len, bool data, size_t *actual)
 	if (c < 0 || c >= 0xF8)
 		return fz_unplug(r);
 	if (c >= 0xF0)
-		return data && !r->holds++ ? FAKE_HOLD : -ETIMEDOUT;
+		return data && r->may_hold && !r->holds++ ? FAKE_HOLD : -ETIMEDOUT;
 	if (c >= 0xE0)
 		return fz_errors[c & 7];
 	*actual = c >= 0xC0 && len ? (size_t)(c & 31) % len : len;
@@ -431,6 +433,7 @@ static void fz_options(const uint8_t *h, struct fz_rom *r, struct session_rec *r
 	static const unsigned depth[] = { 1, 2, 4, 16 };
 
 	o->read_uid = h[0] & 4;
+	r->may_hold = h[3] & 8;
 	o->sdp_reports = depth[h[0] >> 6];
 	if (h[0] & 0x10)
 		fake_usb_set_interrupt_out(r->dev, FZ_INT_OUT);
