@@ -265,6 +265,38 @@ def p5($p):
 	      met: ($p.count_gbps_per_core >= 2 and $p.writer_gbps_per_core >= 2)}
 	end;
 
+# ---------------------------------------------------------------- clients
+
+def clients_run($g):
+	(.boards | map(board_span)) as $b
+	| ($b | map(select(.t1 != null)) | length) as $booted
+	| {mode, round, booted: $booted,
+	   wall_s: (if $booted == 8 then ((($b | map(.t1) | max) - ($b | map(.t0) | min)) / 1e9 | rnd(2)) else null end),
+	   board_s_median: ($b | map(select(.t1 != null) | (.t1 - .t0) / 1e9) | median | rnd(2)),
+	   cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2)),
+	   results_ok: (.results | map(select(.result == "ok")) | length),
+	   vmhwm_mib: (.samples | map(.vmhwm) | max // null | if . == null then null else . / 1024 | rnd(1) end),
+	   watch: (.watch // null), stress_status};
+
+def clients($runs; $g):
+	if ($runs | length) == 0 then null else
+	($runs | map(clients_run($g))) as $r
+	| ([$r[].round] | unique) as $rounds
+	| [$rounds[] as $k
+	   | ($r | map(select(.round == $k and .mode == "quiet")) | first) as $q
+	   | ($r | map(select(.round == $k and .mode == "loaded")) | first) as $l
+	   | {round: $k, quiet: $q, loaded: $l,
+	      wall_ratio: (ratio($l.wall_s; $q.wall_s) | rnd(3)),
+	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3))}] as $by
+	| ($by | map(.wall_ratio) | map(select(. != null)) | median | rnd(3)) as $wr
+	| {method: "8 boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once) run the seed plan as in P2, with flashd freshly started per batch; each round a quiet batch (no client) and a loaded one (tests/stress/ctlstress: 200 clients send `watch` before the boards are plugged, 10 of them never read, with a 4 KiB receive buffer; flashd max-clients 256, client-queue 1M), in turn quiet first and loaded first. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. VmHWM of flashd over the batch (5 samples/s). The watchers' own check (ctlstress exits 1): every reading watcher sees every event (seq without gaps) and stays connected.",
+	   rounds: $by,
+	   wall_ratio_median: $wr,
+	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
+	   target: {wall_ratio: 1.02},
+	   met: (if $wr == null then null else ($wr <= 1.02 and ($r | all(.stress_status == 0))) end)}
+	end;
+
 def report:
 	{bench: "flashd", date: ($host[0].date // null), host: $host[0], data: $data[0], parts: $parts[0],
 	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0]),
@@ -273,7 +305,8 @@ def report:
 	 p2_spl_flow: p2spl($p2spl[0]; $g2spl[0]; $data[0]),
 	 p3_latency: p3($p3[0]; $udev[0]),
 	 p4_memory: p4($p4[0]; $g4[0]),
-	 p5_sparse_scan: p5($p5[0])};
+	 p5_sparse_scan: p5($p5[0]),
+	 clients: clients($clients[0]; $gc[0])};
 
 # ---------------------------------------------------------------- table
 
@@ -329,6 +362,12 @@ def table:
 		(.plan_load // [] | .[] | "   \(.)"),
 		(.history // [] | if length > 0 then "   history (tests/bench/history, target: --limit 50 p50 < 50 ms):" else empty end),
 		(.history // [] | .[] | "     \(.)") end),
+	"",
+	(.clients | if . == null then "Clients: not run" else
+		"Clients: 8 boards, quiet vs 200 watchers (10 never read)   target loaded wall <=1.02 x quiet: \(.met | verdict)",
+		"   round  quiet wall s  loaded wall s  ratio   board s (q/l)  CPU s (q/l)  VmHWM MiB (q/l)  ok (q/l)  events/reader  stalled overflowed",
+		(.rounds[] | "   \(.round | pad(6)) \(.quiet.wall_s | num | pad(13)) \(.loaded.wall_s | num | pad(14)) \(.wall_ratio | num | pad(7)) \("\(.quiet.board_s_median | num)/\(.loaded.board_s_median | num)" | pad(14)) \("\(.quiet.cpu_s | num)/\(.loaded.cpu_s | num)" | pad(12)) \("\(.quiet.vmhwm_mib | num)/\(.loaded.vmhwm_mib | num)" | pad(16)) \("\(.quiet.results_ok | num)/\(.loaded.results_ok | num)" | pad(9)) \(.loaded.watch.events_per_reader | num | pad(14)) \(.loaded.watch.stalled_overflowed | num)"),
+		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num)" end),
 	"",
 	(.p2_boards.seed_split // {} | to_entries[] | select(.value.board != null)
 	 | "Seed flow, one board, \(.key) (ms, as the board saw it): plug->SDP \(.value.board.plug_to_first_sdp_ms | num), SDP upload \(.value.board.sdp_upload_ms | num), re-enumeration \(.value.board.reenum_ms | num), fastboot plug->cmd \(.value.board.fastboot_plug_to_first_cmd_ms | num), fastboot steps \(.value.board.fastboot_ms | num), reboot->booted \(.value.board.reboot_to_booted_ms | num), total \(.value.board.total_ms | num)",
