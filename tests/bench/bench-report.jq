@@ -289,7 +289,7 @@ def clients($runs; $g):
 	      wall_ratio: (ratio($l.wall_s; $q.wall_s) | rnd(3)),
 	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3))}] as $by
 	| ($by | map(.wall_ratio) | map(select(. != null)) | median | rnd(3)) as $wr
-	| {method: "8 boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once) run the seed plan as in P2, with flashd freshly started per batch; each round a quiet batch (no client) and a loaded one (tests/stress/ctlstress: 200 clients send `watch` before the boards are plugged, 10 of them never read, with a 4 KiB receive buffer; flashd max-clients 256, client-queue 1M), in turn quiet first and loaded first. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. VmHWM of flashd over the batch (5 samples/s). The watchers' own check (ctlstress exits 1): every reading watcher sees every event (seq without gaps) and stays connected.",
+	| {method: "8 boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once) run the seed plan as in P2, with flashd freshly started per batch; each round a quiet batch (no client) and a loaded one (tests/stress/ctlstress: 200 clients send `watch` before the boards are plugged, 10 of them never read, with a 4 KiB receive buffer; for both batches flashd max-clients 256 and client-queue 16K), in turn quiet first and loaded first. Each board's link is paced at 7 MB/s (BENCH_CLIENT_LINK_MBPS: eight boards sharing one high-speed hub's 53 MB/s), so boards wait on their link as real ones do instead of competing with flashd and the clients for the guest's two vCPUs. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. VmHWM of flashd over the batch (5 samples/s). The watchers' own check (ctlstress exits 1): every reading watcher sees every event (seq without gaps) and stays connected.",
 	   rounds: $by,
 	   wall_ratio_median: $wr,
 	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
@@ -299,7 +299,7 @@ def clients($runs; $g):
 
 def report:
 	{bench: "flashd", date: ($host[0].date // null), host: $host[0], data: $data[0], parts: $parts[0],
-	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0]),
+	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0] // $gc[0]),
 	 p1_link: p1($p1[0]; $g1[0]),
 	 p2_boards: p2($p2[0]; $g2[0]; $data[0]),
 	 p2_spl_flow: p2spl($p2spl[0]; $g2spl[0]; $data[0]),
