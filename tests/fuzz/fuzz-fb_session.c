@@ -52,6 +52,7 @@
 
 #include "daemon/session.h"
 #include "../unit/fake_plan.h"
+#include "fz_input.h"
 #include "../unit/fake_usb.h"
 #include "../unit/session_rec.h"
 #include "flashd/sparse.h"
@@ -69,13 +70,9 @@ enum fz_reply {
 	FZ_GOOD,
 };
 
-static const int fz_errors[] = { -EPIPE, -ETIMEDOUT, -EIO, -EOVERFLOW, -ENODEV, -EPROTO,
-				 -ENOMEM, -EBUSY };
-
 struct fz_board {
 	struct usb_dev *dev;
-	const uint8_t *in;
-	size_t left;
+	struct fz_input in;         /* the board's answers */
 	unsigned holds;
 	char last_cmd[65];
 	uint32_t dl_size;
@@ -176,14 +173,6 @@ static struct plan *fz_plan(void)
 
 /* ---- the board ---- */
 
-static int fz_byte(struct fz_board *b)
-{
-	if (!b->left)
-		return -1;
-	b->left--;
-	return *b->in++;
-}
-
 /* The input ran out, or the board leaves. */
 static int fz_unplug(struct fz_board *b)
 {
@@ -203,7 +192,7 @@ static int fz_out(void *ud, const struct fake_setup *setup, uint8_t ep, const ui
 		  size_t len, size_t *actual)
 {
 	struct fz_board *b = ud;
-	int c = fz_byte(b);
+	int c = fz_in_byte(&b->in);
 
 	if (setup || ep != 0x01 || !len)
 		abort(); /* bulk OUT on the fastboot endpoint, never a zero-length packet */
@@ -240,12 +229,12 @@ static int fz_out(void *ud, const struct fake_setup *setup, uint8_t ep, const ui
 /* "HEAD" + a text from the input: one length byte, then the bytes. */
 static size_t fz_text(struct fz_board *b, const char *head, uint8_t *buf, size_t len)
 {
-	int n = fz_byte(b);
+	int n = fz_in_byte(&b->in);
 	size_t k = 4;
 
 	memcpy(buf, head, 4);
 	for (n = n < 0 ? 0 : n % 65; n > 0 && k < len; n--) {
-		int c = fz_byte(b);
+		int c = fz_in_byte(&b->in);
 		if (c < 0)
 			break;
 		buf[k++] = (uint8_t)c;
@@ -266,7 +255,7 @@ static size_t fz_good(struct fz_board *b, char *buf, size_t len)
 static int fz_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual)
 {
 	struct fz_board *b = ud;
-	int c = fz_byte(b), n;
+	int c = fz_in_byte(&b->in);
 	uint32_t v = 0;
 
 	if (ep != 0x81 || len < 64)
@@ -285,8 +274,7 @@ static int fz_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual)
 		return 0;
 	case FZ_DATA_ANY:
 	case FZ_OKAY_NUM:
-		for (int i = 0; i < 4; i++)
-			v = v << 8 | (uint8_t)((n = fz_byte(b)) < 0 ? 0 : n);
+		v = fz_in_word(&b->in);
 		*actual = (size_t)snprintf((char *)buf, len, (c & 15) == FZ_DATA_ANY ? "DATA%08x" :
 					   c & 16 ? "OKAY%u" : "OKAY0x%x", v);
 		return 0;
@@ -300,8 +288,7 @@ static int fz_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual)
 		*actual = fz_text(b, "TEXT", buf, len);
 		return 0;
 	case FZ_RAW:
-		for (n = fz_byte(b), n = n < 0 ? 0 : n; n > 0 && *actual < len && b->left; n--)
-			buf[(*actual)++] = (uint8_t)fz_byte(b);
+		fz_in_raw(&b->in, buf, len, actual);
 		return 0;
 	case FZ_MAXDL_SMALL:
 		*actual = (size_t)snprintf((char *)buf, len, "OKAY0x2000");
@@ -390,7 +377,7 @@ static void fz_check(const struct session_rec *rec, const struct fz_board *b, si
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct event_base *base;
-	struct fz_board b = { .in = data + 4, .left = size > 4 ? size - 4 : 0 };
+	struct fz_board b = { .in = { data + 4, size > 4 ? size - 4 : 0 } };
 	struct session_opts o = { .fb_cmd_timeout_ms = FZ_TIMEOUT_MS,
 				  .fb_flash_min_ms = FZ_TIMEOUT_MS,
 				  .fb_erase_timeout_ms = FZ_TIMEOUT_MS,

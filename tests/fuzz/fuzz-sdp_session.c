@@ -61,6 +61,7 @@
 #include "../data/imx/imx-builder.h"
 #include "daemon/session.h"
 #include "../unit/fake_plan.h"
+#include "fz_input.h"
 #include "../unit/fake_usb.h"
 #include "../unit/session_rec.h"
 #include "flashd/sdp.h"
@@ -78,13 +79,9 @@ enum fz_reply {
 	FZ_R4_JUMP_ERROR, FZ_PIPE, FZ_GOOD,
 };
 
-static const int fz_errors[] = { -EPIPE, -ETIMEDOUT, -EIO, -EOVERFLOW, -ENODEV, -EPROTO,
-				 -ENOMEM, -EBUSY };
-
 struct fz_rom {
 	struct usb_dev *dev;
-	const uint8_t *in;
-	size_t left;
+	struct fz_input in;         /* the board's answers */
 	bool may_hold;             /* a data report may be held (h[3] bit 3) */
 	unsigned holds;
 	bool spl;
@@ -189,14 +186,6 @@ static struct plan *fz_plan(const uint8_t *h, size_t *stop)
 
 /* ---- the board ---- */
 
-static int fz_byte(struct fz_rom *r)
-{
-	if (!r->left)
-		return -1;
-	r->left--;
-	return *r->in++;
-}
-
 static int fz_unplug(struct fz_rom *r)
 {
 	fake_usb_unplug(r->dev);
@@ -208,7 +197,7 @@ static int fz_unplug(struct fz_rom *r)
  * and only when the header allows it). */
 static int fz_take(struct fz_rom *r, size_t len, bool data, size_t *actual)
 {
-	int c = fz_byte(r);
+	int c = fz_in_byte(&r->in);
 
 	if (c < 0 || c >= 0xF8)
 		return fz_unplug(r);
@@ -308,15 +297,6 @@ static size_t fz_report_word(uint8_t *buf, uint8_t id, uint32_t word, size_t n)
 	return n;
 }
 
-static uint32_t fz_word(struct fz_rom *r)
-{
-	uint32_t v = 0;
-
-	for (int i = 0, c; i < 4; i++)
-		v = v << 8 | (uint8_t)((c = fz_byte(r)) < 0 ? 0 : c);
-	return v;
-}
-
 /* What a good ROM answers next. */
 static int fz_good(struct fz_rom *r, uint8_t *buf, size_t *actual)
 {
@@ -349,18 +329,17 @@ static int fz_answer(struct fz_rom *r, int c, uint8_t *buf, size_t len, size_t *
 		return 0;
 	}
 	case FZ_R4_WORD:
-		*actual = fz_report_word(buf, 4, fz_word(r), SDP_REPORT4_LEN);
+		*actual = fz_report_word(buf, 4, fz_in_word(&r->in), SDP_REPORT4_LEN);
 		return 0;
 	case FZ_R3_WORD:
-		*actual = fz_report_word(buf, 3, fz_word(r), SDP_REPORT3_LEN);
+		*actual = fz_report_word(buf, 3, fz_in_word(&r->in), SDP_REPORT3_LEN);
 		return 0;
 	case FZ_RAW:
-		for (n = fz_byte(r), n = n < 0 ? 0 : n; n > 0 && *actual < len && r->left; n--)
-			buf[(*actual)++] = (uint8_t)fz_byte(r);
+		fz_in_raw(&r->in, buf, len, actual);
 		return 0;
 	case FZ_R4_SHORT:
-		n = fz_byte(r);
-		*actual = fz_report_word(buf, 4, fz_word(r), (size_t)(n < 0 ? 0 : n % 66));
+		n = fz_in_byte(&r->in);
+		*actual = fz_report_word(buf, 4, fz_in_word(&r->in), (size_t)(n < 0 ? 0 : n % 66));
 		return 0;
 	case FZ_ERROR:
 		return fz_errors[c >> 5];
@@ -382,7 +361,7 @@ static int fz_answer(struct fz_rom *r, int c, uint8_t *buf, size_t len, size_t *
 static int fz_in(void *ud, uint8_t ep, uint8_t *buf, size_t len, size_t *actual)
 {
 	struct fz_rom *r = ud;
-	int c = fz_byte(r), st;
+	int c = fz_in_byte(&r->in), st;
 
 	if (ep != 0x81 || len < SDP_REPORT4_LEN)
 		abort();
@@ -492,7 +471,7 @@ static void fz_check(const struct session_rec *rec, const struct fz_rom *r, size
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct event_base *base;
-	struct fz_rom r = { .in = data + 4, .left = size > 4 ? size - 4 : 0 };
+	struct fz_rom r = { .in = { data + 4, size > 4 ? size - 4 : 0 } };
 	struct session_opts o = { .sdp_timeout_ms = FZ_TIMEOUT_MS };
 	struct session_rec rec;
 	struct session_events ev;
