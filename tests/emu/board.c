@@ -326,12 +326,15 @@ static bool board_tag_in(uint64_t tag)
 /* Completions, IN ones first: a report or reply the host read completed
  * before the host could send what it sends after reading it, and a UDC
  * driver (f_sdp's sdp_tx_complete, f_fastboot's) sees them in that order;
- * FunctionFS's AIO may hand them back in either. */
+ * FunctionFS's AIO may hand them back in either. Once the session ended
+ * (an unplug, a reset) nothing more runs: a command that reached the
+ * buffer in the same batch died with the board (an "after" unplug that
+ * let the next command through answered it before the power went). */
 static void board_dispatch(struct board *b, const struct board_ops *ops,
 			   const struct ffs_done *done, int n)
 {
 	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n && b->end == BOARD_END_NONE; i++)
 			if (board_tag_in(done[i].tag) == (pass == 0))
 				ops->io(b, done[i].tag, done[i].res);
 }
