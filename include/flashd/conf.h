@@ -81,6 +81,11 @@ struct conf {
 	size_t nslots;
 	bool slots_only;               /* ports without a slot are ignored */
 	uint32_t slot_alert;           /* failures in a row that flag a slot; 0 = never */
+
+	bool verify;                   /* read back every flash step (flashd-plan(5) "Verify") */
+	bool verify_sha256;            /* hash -v sha256 instead of crc32 -v */
+	uint32_t verify_mmc_dev;       /* U-Boot's mmc device number of the eMMC */
+	uint32_t verify_piece;         /* bytes read back at once */
 };
 
 /* Built-in defaults (what an empty file gives). NULL on ENOMEM. */

@@ -143,6 +143,7 @@ struct ctlproto_record {
 	const struct ctlproto_image *images;
 	size_t nimages;
 	json_t *steps;                       /* borrowed (a ref is taken); NULL: [] */
+	json_t *regions;                     /* flash steps' regions (borrowed); NULL: [] */
 };
 /* A journal record (history, "result" events). New ref or NULL. */
 json_t *ctlproto_record_new(const struct ctlproto_record *r);

@@ -143,7 +143,44 @@ struct plan_step {
 				   * to image_offset/image_len at load */
 	uint64_t scan_limit;      /* -scanlimited; 0 = whole file */
 	uint64_t sparse_limit;    /* flash -S; 0 = max-download-size only */
+	/* flash read-back verification (flashd extensions, flashd-plan(5)
+	 * "Verify"): -verify, or -verify-at/-verify-part (they imply it);
+	 * -no-verify opts the line out of the station's verify = on */
+	bool verify, no_verify;
+	bool has_verify_at;       /* -verify-at BYTES: the region's offset on the user area */
+	uint64_t verify_at;
+	const char *verify_part;  /* -verify-part P: U-Boot's `part start` finds P; or NULL */
 };
+
+/* Where a flash step's region is on the board, for its read-back. */
+enum plan_verify_loc {
+	PLAN_VERIFY_PART,  /* `part start mmc DEV NAME`: a partition U-Boot's part command finds */
+	PLAN_VERIFY_AT,    /* a byte offset on the eMMC user area */
+	PLAN_VERIFY_BOOT1, /* the boot partitions (hwpart 1, 2), from byte 0 */
+	PLAN_VERIFY_BOOT2,
+};
+
+struct plan_verify_target {
+	enum plan_verify_loc loc;
+	const char *part;         /* PART: the name or number given to `part start` */
+	uint64_t at;              /* AT: byte offset (a multiple of 512) */
+	uint64_t max_len;         /* bytes of the image the board writes there (0: all);
+				   * "mbr": U-Boot writes one sector */
+};
+
+/* The region of a flash step: -verify-at, -verify-part, else by the
+ * partition name as U-Boot's fb_mmc.c treats it ("mbr": sector 0;
+ * "mmc0boot0"/"mmc0boot1": the boot partitions), else `part start` with
+ * the name. -EINVAL for a step that is not a flash. */
+int plan_verify_target(const struct plan_step *step, struct plan_verify_target *t);
+/* A word that goes into a U-Boot command line as it is (a partition name
+ * or number): letters, digits, _ . - :, at most PLAN_VERIFY_WORD_MAX. */
+#define PLAN_VERIFY_WORD_MAX 32u /* PART_NAME_LEN */
+bool plan_verify_word(const char *s);
+/* A flash line the station's verify = on leaves alone (its record says
+ * "not verified"): -no-verify, a partition table U-Boot rewrites ("gpt"),
+ * a name U-Boot's part command cannot be given, or not a flash at all. */
+bool plan_step_verify_skipped(const struct plan_step *step);
 
 /* A device table entry from "CFG: PROTO: -vid V -pid P [-bcdversion B |
  * -bcdmin A -bcdmax B]" (uuu's config.cpp): a device of that VID:PID whose

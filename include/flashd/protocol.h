@@ -64,6 +64,7 @@
 #define PROTOCOL_KEY_STEP "step"
 #define PROTOCOL_KEY_STEP_INDEX "step_index"
 #define PROTOCOL_KEY_STEPS "steps"
+#define PROTOCOL_KEY_REGIONS "regions"
 #define PROTOCOL_KEY_BYTES "bytes"
 #define PROTOCOL_KEY_TOTAL "total"
 #define PROTOCOL_KEY_BOARD_BYTES "board_bytes"

@@ -77,6 +77,10 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("client-idle-timeout", DURATION, client_idle_timeout_ms, 0, 86400000),
 	CONF_G("slots-only", BOOL, slots_only, 0, 1),
 	CONF_G("slot-alert", UINT, slot_alert, 0, 1000),
+	CONF_G("verify", BOOL, verify, 0, 1),
+	CONF_G("verify-sha256", BOOL, verify_sha256, 0, 1),
+	CONF_G("verify-mmc-dev", UINT, verify_mmc_dev, 0, 15),
+	CONF_G("verify-piece", SIZE32, verify_piece, 64u << 10, 1u << 30),
 };
 _Static_assert(ELEMENTSOF(conf_global_keys) <= 32, "struct conf_parser.seen has 32 bits");
 
@@ -192,6 +196,7 @@ struct conf *conf_new_default(void)
 	c->admin_clients = 4;
 	c->client_idle_timeout_ms = 60000;
 	c->slot_alert = 3;
+	c->verify_piece = 8u << 20;
 	return c;
 }
 

@@ -84,7 +84,7 @@ static json_t *ctlproto_images(const struct ctlproto_record *r)
 
 json_t *ctlproto_record_new(const struct ctlproto_record *r)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o, s:o}",
 			 PROTOCOL_KEY_PORT, r->port,
 			 PROTOCOL_KEY_SLOT, ctlproto_str_or_null(r->slot),
 			 PROTOCOL_KEY_UID, ctlproto_uid(r->has_uid, r->uid),
@@ -98,7 +98,8 @@ json_t *ctlproto_record_new(const struct ctlproto_record *r)
 			 PROTOCOL_KEY_FAILED_STEP, ctlproto_str_or_null(r->failed_step),
 			 PROTOCOL_KEY_REASON, ctlproto_str_or_null(r->reason),
 			 PROTOCOL_KEY_BYTES, (json_int_t)r->bytes,
-			 PROTOCOL_KEY_STEPS, r->steps ? json_incref(r->steps) : json_array());
+			 PROTOCOL_KEY_STEPS, r->steps ? json_incref(r->steps) : json_array(),
+			 PROTOCOL_KEY_REGIONS, r->regions ? json_incref(r->regions) : json_array());
 }
 
 json_t *ctlproto_record_durable(const json_t *record, bool durable)

@@ -43,6 +43,7 @@ static void plan_step_clear(struct plan_step *step)
 	free((char *)step->arg);
 	free((char *)step->fb_cmd);
 	free((char *)step->file);
+	free((char *)step->verify_part);
 	memset(step, 0, sizeof(*step));
 }
 

@@ -37,6 +37,8 @@ enum plan_opt_kind {
 	PLAN_OPT_SKIP_FLAG,  /* accepted and ignored (uuu ignores it there too) */
 	PLAN_OPT_SKIP_VALUE, /* the same, with a value */
 	PLAN_OPT_NO,         /* known to uuu, refused */
+	PLAN_OPT_VERIFY_AT,  /* uint64_t verify_at + has_verify_at */
+	PLAN_OPT_WORD,       /* const char * (strdup) */
 };
 
 struct plan_opt {
@@ -101,6 +103,8 @@ static const struct plan_opt plan_opts_flash[] = {
 	OPT("-raw2sparse", FLAG, raw2sparse), OPT("-no-bmap", FLAG, no_bmap),
 	OPT("-scanterm", FLAG, scanterm), OPT("-scanlimited", U64, scan_limit),
 	OPT("-S", U64, sparse_limit),
+	OPT("-verify", FLAG, verify), OPT("-no-verify", FLAG, no_verify),
+	OPT("-verify-at", VERIFY_AT, verify_at), OPT("-verify-part", WORD, verify_part),
 	OPT_NO("-bmap", "bmap files are not supported: use a sparse image, or -no-bmap"), OPT_END,
 };
 static const struct plan_opt plan_opts_download[] = { OPT("-f", FILE, file), OPT_END };
@@ -234,6 +238,12 @@ static int plan_opt_value(struct plan_loader *ld, const struct plan_opt *o, cons
 		step->file = strdup(v);
 		return step->file ? 0 : -ENOMEM;
 	}
+	if (o->kind == PLAN_OPT_WORD) {
+		if (!*v)
+			return plan_fail(ld, "%s: empty value", o->name);
+		*(char **)field = strdup(v);
+		return *(char **)field ? 0 : -ENOMEM;
+	}
 	r = plan_lex_number(v, o->kind == PLAN_OPT_U64 ? UINT64_MAX : UINT32_MAX, &n);
 	if (r == -ERANGE)
 		return plan_fail(ld, "%s: number '%s' too large", o->name, v);
@@ -253,7 +263,12 @@ static int plan_opt_value(struct plan_loader *ld, const struct plan_opt *o, cons
 	case PLAN_OPT_IVT:
 		step->use_ivt = true;
 		break;
+	case PLAN_OPT_VERIFY_AT:
+		step->verify_at = n;
+		step->has_verify_at = true;
+		break;
 	case PLAN_OPT_FLAG:
+	case PLAN_OPT_WORD:
 	case PLAN_OPT_FILE:
 	case PLAN_OPT_SKIP_FLAG:
 	case PLAN_OPT_SKIP_VALUE:
@@ -515,6 +530,46 @@ static int plan_fb_cmd(struct plan_loader *ld, struct plan_step *step)
 	return 0;
 }
 
+/* ---- flash -verify (flashd-plan(5) "Verify"; plan_verify.c) ---- */
+
+/* The verify options of a flash line, whether or not it verifies (the
+ * station's verify = on may make it): what can never work is refused. */
+static int plan_check_verify(struct plan_loader *ld, struct plan_step *step)
+{
+	struct plan_verify_target t;
+
+	if (step->has_verify_at || step->verify_part)
+		step->verify = true;
+	if (step->no_verify && step->verify)
+		return plan_fail(ld, "flash: -no-verify contradicts -verify, -verify-at and -verify-part");
+	if (step->has_verify_at && step->verify_part)
+		return plan_fail(ld, "flash: -verify-at and -verify-part both say where the region is: "
+				 "give one");
+	if (step->has_verify_at && step->verify_at % 512)
+		return plan_fail(ld, "flash: -verify-at 0x%llx is not a multiple of the eMMC's "
+				 "512-byte blocks", (unsigned long long)step->verify_at);
+	if (step->verify_part && !plan_verify_word(step->verify_part))
+		return plan_fail(ld, "flash: -verify-part '%s' is not a partition name or number "
+				 "U-Boot's part command takes (letters, digits, _ . - :, at most %u)",
+				 step->verify_part, PLAN_VERIFY_WORD_MAX);
+	if (step->no_verify)
+		return 0;
+	if (!strcmp(step->arg, "gpt") && !step->has_verify_at && !step->verify_part) {
+		if (!step->verify)
+			return 0; /* verify = on passes over it: see flashd-plan(5) */
+		return plan_fail(ld, "flash gpt -verify: U-Boot writes a GPT of its own from the one it "
+				 "is given (write_mbr_and_gpt_partitions, disk/part_efi.c), so the bytes "
+				 "sent are not the bytes on the eMMC: verify the partitions instead");
+	}
+	if (plan_verify_target(step, &t) == 0 && t.loc == PLAN_VERIFY_PART && !plan_verify_word(t.part)) {
+		if (!step->verify)
+			return 0; /* said where it is run */
+		return plan_fail(ld, "flash -verify: '%s' cannot be given to U-Boot's part command: "
+				 "say where the region is with -verify-at BYTES or -verify-part P", t.part);
+	}
+	return 0;
+}
+
 static int plan_check(struct plan_loader *ld, struct plan_step *step)
 {
 	int r;
@@ -525,6 +580,11 @@ static int plan_check(struct plan_loader *ld, struct plan_step *step)
 		return plan_check_sdp(ld, step);
 	if (step->proto == PLAN_PROTO_SDPU || step->proto == PLAN_PROTO_SDPV)
 		return plan_check_spl(ld, step);
+	if (step->op == PLAN_OP_FLASH) {
+		r = plan_check_verify(ld, step);
+		if (r < 0)
+			return r;
+	}
 	if (step->op == PLAN_OP_FLASH || step->op == PLAN_OP_DOWNLOAD) {
 		r = plan_check_fb_image(ld, step);
 		if (r < 0)

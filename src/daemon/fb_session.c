@@ -20,6 +20,7 @@
 #include "daemon/session_priv.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,9 +35,13 @@
 #include "flashd/fastboot.h"
 #include "flashd/plan.h"
 #include "flashd/sparse.h"
+#include "flashd/verify.h"
+
+#include <zlib.h>
 
 #define FB_REPLY_BUF 256u         /* ≥ 64: U-Boot answers with ≤ 64 bytes */
 #define FB_CMD_BUF 4096u          /* U-Boot's command buffer */
+#define FB_WHY_MAX 256u           /* a read-back failure's reason */
 
 enum fb_state {
 	FB_STATE_MAXDL,       /* getvar:max-download-size */
@@ -46,7 +51,22 @@ enum fb_state {
 	FB_STATE_DATA,        /* data phase: bulk OUTs in flight */
 	FB_STATE_DATA_OKAY,   /* expects OKAY after the data */
 	FB_STATE_FLASH,       /* "flash:<part>": OKAY ends the piece */
+	FB_STATE_VERIFY,      /* a read-back command (fb_verify_*): OKAY runs the next */
 	_FB_STATE_MAX,
+};
+
+/* The read-back of a flash step (flashd-plan(5) "Verify"), in this order:
+ * SELECT and RESTORE only for the boot partitions, LOCATE and SETEXPR
+ * only where U-Boot's part command finds the region, PROBE once per
+ * session (the first piece). */
+enum fb_vstep {
+	FB_V_SELECT,   /* mmc dev D HWPART */
+	FB_V_LOCATE,   /* part start mmc D P fv_start */
+	FB_V_SETEXPR,  /* setexpr fv_blk ${fv_start} + OFF */
+	FB_V_READ,     /* mmc read ${loadaddr} BLK CNT */
+	FB_V_PROBE,    /* the check with a wrong digest: must FAIL */
+	FB_V_CHECK,    /* crc32 -v / hash -v sha256 */
+	FB_V_RESTORE,  /* mmc dev D 0 */
 };
 
 static const char *const fb_state_names[] = {
@@ -54,6 +74,7 @@ static const char *const fb_state_names[] = {
 	[FB_STATE_CMD] = "command",         [FB_STATE_REBOOT] = "reboot",
 	[FB_STATE_DOWNLOAD] = "download",   [FB_STATE_DATA] = "data",
 	[FB_STATE_DATA_OKAY] = "data OKAY", [FB_STATE_FLASH] = "flash",
+	[FB_STATE_VERIFY] = "verify",
 };
 _Static_assert(ELEMENTSOF(fb_state_names) == _FB_STATE_MAX,
 	       "fb_state_names");
@@ -97,6 +118,17 @@ struct fb_session {
 	unsigned inflight;
 	unsigned nslots;
 	struct fb_slot *slots;
+	/* the step's region and its read-back */
+	uint64_t written;                 /* bytes the board wrote (pieces' write_bytes) */
+	struct verify_iter *vi;
+	struct verify_piece vp;
+	struct plan_verify_target vt;
+	enum fb_vstep vstep;
+	char vwhere[64];
+	bool probed;                      /* the wrong-digest probe failed as it must */
+	unsigned vpieces;
+	uint64_t vchecked;
+	uint32_t vcrc;
 };
 
 static void fb_read_reply(struct fb_session *s);
@@ -105,6 +137,7 @@ static void fb_read_reply(struct fb_session *s);
 static void fb_finish(struct fb_session *s, int status, const char *reason)
 {
 	s->w = sparse_writer_free(s->w);
+	s->vi = verify_iter_free(s->vi);
 	session_finish(&s->b, status, reason);
 }
 
@@ -114,6 +147,7 @@ static void fb_fail(struct fb_session *s, int err, const char *fmt, ...)
 	va_list ap;
 
 	s->w = sparse_writer_free(s->w);
+	s->vi = verify_iter_free(s->vi);
 	va_start(ap, fmt);
 	session_failv(&s->b, err, fmt, ap);
 	va_end(ap);
@@ -351,15 +385,28 @@ static void fb_send_download(struct fb_session *s)
 	fb_command(s, FB_STATE_DOWNLOAD, cmd, fb_timeout(s, s->b.o.fb_cmd_timeout_ms));
 }
 
-/* The step's image is on the board: report it all done, next step. */
+static void fb_verify_begin(struct fb_session *s);
+static bool fb_verify_wanted(const struct fb_session *s, const char **why);
+static bool fb_region(struct fb_session *s, bool verify, bool verified, const char *why);
+
+/* The step's image is on the board: report it all done; a flash's region
+ * is read back or recorded as it is; next step. */
 static void fb_image_done(struct fb_session *s)
 {
+	const char *why = NULL;
+
 	s->progress = s->img_len;
 	if (s->reported < s->img_len) {
 		s->reported = s->img_len;
 		if (!session_progress(&s->b, s->img_len, s->img_len))
 			return;
 	}
+	if (fb_verify_wanted(s, &why)) {
+		fb_verify_begin(s);
+		return;
+	}
+	if (s->b.step->op == PLAN_OP_FLASH && !fb_region(s, false, false, why))
+		return;
 	session_step_done(&s->b);
 }
 
@@ -424,6 +471,10 @@ static void fb_flash_begin(struct fb_session *s)
 	s->src = imgsrc_sub(&st->image->src, st->image_offset, len);
 	s->img_len = len;
 	s->img_pos = s->progress = s->reported = 0;
+	s->written = 0;
+	s->vpieces = 0;
+	s->vchecked = 0;
+	s->vcrc = 0;
 	if (st->op == PLAN_OP_DOWNLOAD) {
 		s->one_seg = (struct sparse_seg){ .gen = NULL, .off = 0, .len = (size_t)s->img_len };
 		s->piece = (struct sparse_piece){ .seg = &s->one_seg, .nseg = 1, .size = s->img_len,
@@ -453,6 +504,289 @@ static unsigned fb_flash_timeout(const struct fb_session *s)
 	if (ms < s->b.o.fb_flash_min_ms)
 		ms = s->b.o.fb_flash_min_ms;
 	return ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
+}
+
+/* ---- read-back (flashd-plan(5) "Verify") ----
+ *
+ * After the last piece of a flash step U-Boot reads the region back into
+ * RAM at ${loadaddr} and checks it against the digest of the bytes that
+ * were sent, in pieces of at most verify_piece (≤ max-download-size, the
+ * RAM the fastboot buffer already takes): `mmc read` (cmd/mmc.c), then
+ * `crc32 -v` (cmd/mem.c, CONFIG_CRC32_VERIFY) or `hash -v sha256`
+ * (cmd/hash.c, CONFIG_HASH_VERIFY); a mismatch makes the command fail,
+ * and fastboot's FAIL is the verdict. The digests come from the image
+ * (verify.h: what the board wrote, DONT_CARE left out), one piece at a
+ * time on the loop: a piece's CRC-32 costs a few ms of the loop.
+ *
+ * A U-Boot built without CONFIG_CRC32_VERIFY takes "crc32 -v A N C" as a
+ * checksum of other memory stored elsewhere, and succeeds: so the first
+ * piece is also checked against a wrong digest, which must FAIL; a board
+ * that accepts it cannot verify, and fails with that reason. */
+
+static const char *fb_verify_method(const struct fb_session *s)
+{
+	return s->b.o.verify_sha256 ? "sha256" : "crc32";
+}
+
+static bool fb_verify_wanted(const struct fb_session *s, const char **why)
+{
+	const struct plan_step *st = s->b.step;
+
+	if (st->op != PLAN_OP_FLASH) {
+		*why = NULL;
+		return false;
+	}
+	if (st->verify)
+		return true;
+	if (!s->b.o.verify_all)
+		*why = "verify off";
+	else if (st->no_verify)
+		*why = "-no-verify";
+	else if (plan_step_verify_skipped(st))
+		*why = "not verifiable: give -verify-at or -verify-part";
+	else
+		return true;
+	return false;
+}
+
+static bool fb_region(struct fb_session *s, bool verify, bool verified, const char *why)
+{
+	struct session_region r = {
+		.step_index = s->b.idx,
+		.part = s->b.step->arg,
+		.bytes = s->written,
+		.verify = verify,
+		.verified = verified,
+		.method = verify ? fb_verify_method(s) : NULL,
+		.where = verify ? s->vwhere : NULL,
+		.pieces = s->vpieces,
+		.checked = s->vchecked,
+		.crc32 = s->vcrc,
+		.why = why,
+	};
+
+	return session_region(&s->b, &r);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void fb_verify_failed(struct fb_session *s, int err, const char *fmt, ...)
+{
+	char why[FB_WHY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!fb_region(s, true, false, why))
+		return;
+	fb_fail(s, err, "verify %s: %s", s->b.step->arg, why);
+}
+
+/* A U-Boot command of the read-back; its timeout: a flash's for BYTES. */
+__attribute__((format(printf, 4, 5)))
+static void fb_verify_cmd(struct fb_session *s, enum fb_vstep v, uint64_t bytes, const char *fmt, ...)
+{
+	char cmd[FB_CMD_BUF + 1] = "UCmd:";
+	uint64_t ms = bytes / s->b.o.fb_flash_rate_kbps * 2;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd + 5, sizeof(cmd) - 5, fmt, ap);
+	va_end(ap);
+	if (ms < s->b.o.fb_cmd_timeout_ms)
+		ms = s->b.o.fb_cmd_timeout_ms;
+	if (s->b.step->timeout_ms)
+		ms = s->b.step->timeout_ms;
+	s->vstep = v;
+	fb_command(s, FB_STATE_VERIFY, cmd, ms > UINT_MAX ? UINT_MAX : (unsigned)ms);
+}
+
+/* The check of the piece in RAM, with its digest or (probe) a wrong one. */
+static void fb_verify_check(struct fb_session *s, bool probe)
+{
+	enum fb_vstep v = probe ? FB_V_PROBE : FB_V_CHECK;
+	char sha[65];
+
+	if (!s->b.o.verify_sha256) {
+		fb_verify_cmd(s, v, s->vp.len, "crc32 -v ${loadaddr} 0x%" PRIx64 " %08" PRIx32, s->vp.len,
+			      probe ? s->vp.crc32 ^ 0xffffffffu : s->vp.crc32);
+		return;
+	}
+	memcpy(sha, s->vp.sha256, sizeof(sha));
+	if (probe)
+		sha[0] = sha[0] == '0' ? '1' : '0';
+	fb_verify_cmd(s, v, s->vp.len, "hash -v sha256 ${loadaddr} 0x%" PRIx64 " %s", s->vp.len, sha);
+}
+
+static void fb_verify_read(struct fb_session *s)
+{
+	uint64_t cnt = (s->vp.len + 511) / 512;
+
+	if (s->vt.loc == PLAN_VERIFY_PART)
+		fb_verify_cmd(s, FB_V_READ, s->vp.len, "mmc read ${loadaddr} ${fv_blk} 0x%" PRIx64, cnt);
+	else
+		fb_verify_cmd(s, FB_V_READ, s->vp.len, "mmc read ${loadaddr} 0x%" PRIx64 " 0x%" PRIx64,
+			      (s->vt.at + s->vp.off) / 512, cnt);
+}
+
+static void fb_verify_done(struct fb_session *s)
+{
+	s->vi = verify_iter_free(s->vi);
+	if (!s->vpieces) {
+		/* nothing was written (a sparse image of DONT_CARE only) */
+		if (fb_region(s, true, false, "the image writes nothing"))
+			session_step_done(&s->b);
+		return;
+	}
+	if (fb_region(s, true, true, NULL))
+		session_step_done(&s->b);
+}
+
+static void fb_verify_next_piece(struct fb_session *s)
+{
+	int r = verify_iter_next(s->vi, &s->vp);
+
+	if (r < 0) {
+		fb_fail(s, r, "verify %s: reading %s: %s", s->b.step->arg, s->b.step->image->path,
+			image_read_error(r));
+		return;
+	}
+	if (r == 0) {
+		if (s->vt.loc == PLAN_VERIFY_BOOT1 || s->vt.loc == PLAN_VERIFY_BOOT2)
+			fb_verify_cmd(s, FB_V_RESTORE, 0, "mmc dev %u 0", s->b.o.verify_mmc_dev);
+		else
+			fb_verify_done(s);
+		return;
+	}
+	if (s->vt.loc == PLAN_VERIFY_PART)
+		fb_verify_cmd(s, FB_V_SETEXPR, 0, "setexpr fv_blk ${fv_start} + 0x%" PRIx64, s->vp.off / 512);
+	else
+		fb_verify_read(s);
+}
+
+/* OKAY to the read-back command in flight. */
+static void fb_verify_okay(struct fb_session *s)
+{
+	/* every answer is progress: a long read-back never looks stalled */
+	if (!session_progress(&s->b, s->img_len, s->img_len))
+		return;
+	switch (s->vstep) {
+	case FB_V_SELECT:
+	case FB_V_LOCATE:
+		fb_verify_next_piece(s);
+		return;
+	case FB_V_SETEXPR:
+		fb_verify_read(s);
+		return;
+	case FB_V_READ:
+		fb_verify_check(s, !s->probed);
+		return;
+	case FB_V_PROBE:
+		fb_verify_failed(s, -ENOTSUP, "U-Boot accepted a wrong %s for the bytes it read: it "
+				 "cannot verify (built without %s?)", fb_verify_method(s),
+				 s->b.o.verify_sha256 ? "CONFIG_HASH_VERIFY" : "CONFIG_CRC32_VERIFY");
+		return;
+	case FB_V_CHECK:
+		s->vcrc = s->vpieces ? (uint32_t)crc32_combine(s->vcrc, s->vp.crc32, (z_off_t)s->vp.len)
+				     : s->vp.crc32;
+		s->vpieces++;
+		s->vchecked += s->vp.len;
+		fb_verify_next_piece(s);
+		return;
+	case FB_V_RESTORE:
+		fb_verify_done(s);
+		return;
+	}
+}
+
+/* FAIL to the read-back command in flight: the verdict, or a U-Boot that
+ * cannot run the read-back. */
+static void fb_verify_fail(struct fb_session *s, const struct fastboot_reply *rep)
+{
+	const char *u = rep->text[0] ? rep->text : "FAIL";
+	unsigned d = s->b.o.verify_mmc_dev;
+
+	switch (s->vstep) {
+	case FB_V_SELECT:
+	case FB_V_RESTORE:
+		fb_verify_failed(s, -EREMOTEIO, "U-Boot could not select the hardware partition "
+				 "(\"%s\": %s)", s->cmd + 5, u);
+		return;
+	case FB_V_LOCATE:
+		fb_verify_failed(s, -EREMOTEIO, "U-Boot's part command did not find %s on mmc %u "
+				 "(\"%s\": %s): give -verify-at BYTES or -verify-part P, or the "
+				 "U-Boot lacks CONFIG_CMD_PART", s->vt.part, d, s->cmd + 5, u);
+		return;
+	case FB_V_SETEXPR:
+		fb_verify_failed(s, -EREMOTEIO, "U-Boot could not compute the block (\"%s\": %s; "
+				 "CONFIG_CMD_SETEXPR?)", s->cmd + 5, u);
+		return;
+	case FB_V_READ:
+		fb_verify_failed(s, -EREMOTEIO, "U-Boot could not read bytes 0x%" PRIx64 "+0x%" PRIx64
+				 " back (\"%s\": %s)", s->vp.off, s->vp.len, s->cmd + 5, u);
+		return;
+	case FB_V_PROBE:
+		s->probed = true; /* as it must: the real check now */
+		fb_verify_check(s, false);
+		return;
+	case FB_V_CHECK:
+		fb_verify_failed(s, -EBADMSG, "bytes 0x%" PRIx64 "+0x%" PRIx64 " of the region "
+				 "(%s) differ from what was sent (U-Boot \"%s\": %s)", s->vp.off,
+				 s->vp.len, s->vwhere, s->cmd + 5, u);
+		return;
+	}
+}
+
+static void fb_verify_begin(struct fb_session *s)
+{
+	const struct plan_step *st = s->b.step;
+	struct sparse_info info = st->image->sparse;
+	struct imgsrc src = s->src;
+	uint64_t piece = s->b.o.verify_piece ? s->b.o.verify_piece : SESSION_VERIFY_PIECE;
+	const char *why = NULL;
+	unsigned d = s->b.o.verify_mmc_dev;
+	int r;
+
+	if (piece > s->max_dl)
+		piece = s->max_dl;
+	piece -= piece % 512;
+	if (plan_verify_target(st, &s->vt) < 0 || !piece) {
+		fb_verify_failed(s, -EINVAL, "no region to read back (max-download-size %u)", s->max_dl);
+		return;
+	}
+	if (!info.sparse || s->img_len != st->image->size) {
+		/* a raw image, or the part of one a flash sends (-scanterm) */
+		uint64_t len = s->vt.max_len && s->vt.max_len < s->img_len ? s->vt.max_len : s->img_len;
+
+		src = imgsrc_sub(&s->src, 0, len);
+		info = (struct sparse_info){ .sparse = false, .size = len, .expanded_size = len };
+	}
+	r = verify_iter_new(&src, &info,
+			    &(struct verify_opts){ .max_piece = piece, .want_sha256 = s->b.o.verify_sha256 },
+			    &s->vi, &why);
+	if (r < 0) {
+		fb_fail(s, r, "verify %s: %s", st->arg, why ? why : image_read_error(r));
+		return;
+	}
+	s->vpieces = 0;
+	s->vchecked = 0;
+	s->vcrc = 0;
+	switch (s->vt.loc) {
+	case PLAN_VERIFY_PART:
+		snprintf(s->vwhere, sizeof(s->vwhere), "part %s", s->vt.part);
+		fb_verify_cmd(s, FB_V_LOCATE, 0, "part start mmc %u %s fv_start", d, s->vt.part);
+		return;
+	case PLAN_VERIFY_AT:
+		snprintf(s->vwhere, sizeof(s->vwhere), "at 0x%" PRIx64, s->vt.at);
+		fb_verify_next_piece(s);
+		return;
+	case PLAN_VERIFY_BOOT1:
+	case PLAN_VERIFY_BOOT2:
+		snprintf(s->vwhere, sizeof(s->vwhere), "mmc %u hwpart %d", d,
+			 s->vt.loc == PLAN_VERIFY_BOOT1 ? 1 : 2);
+		fb_verify_cmd(s, FB_V_SELECT, 0, "mmc dev %u %d", d, s->vt.loc == PLAN_VERIFY_BOOT1 ? 1 : 2);
+		return;
+	}
 }
 
 /* ---- replies ---- */
@@ -488,7 +822,11 @@ static void fb_on_okay(struct fb_session *s, const struct fastboot_reply *rep)
 		fb_command(s, FB_STATE_FLASH, s->b.step->fb_cmd, fb_flash_timeout(s));
 		return;
 	case FB_STATE_FLASH:
+		s->written += s->piece.write_bytes;
 		fb_next_piece(s);
+		return;
+	case FB_STATE_VERIFY:
+		fb_verify_okay(s);
 		return;
 	case FB_STATE_DOWNLOAD:
 	case FB_STATE_DATA:
@@ -507,6 +845,10 @@ static void fb_on_reply(struct fb_session *s, const struct fastboot_reply *rep)
 			fb_read_reply(s);
 		return;
 	case FASTBOOT_REPLY_FAIL:
+		if (s->state == FB_STATE_VERIFY) {
+			fb_verify_fail(s, rep);
+			return;
+		}
 		fb_fail(s, -EREMOTEIO, "FAIL%s%s", rep->text[0] ? ": " : "", rep->text);
 		return;
 	case FASTBOOT_REPLY_OKAY:
@@ -644,6 +986,7 @@ static void fb_destroy(struct session *b)
 	struct fb_session *s = (struct fb_session *)b;
 
 	sparse_writer_free(s->w);
+	verify_iter_free(s->vi);
 	if (s->data_timer)
 		event_free(s->data_timer);
 	for (unsigned i = 0; i < s->nslots; i++)

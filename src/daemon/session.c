@@ -172,6 +172,13 @@ bool session_info(struct session *b, const char *text)
 	return !b->freed;
 }
 
+bool session_region(struct session *b, const struct session_region *r)
+{
+	if (b->ev.region)
+		b->ev.region(b->ev.ud, r);
+	return !b->freed;
+}
+
 bool session_progress(struct session *b, uint64_t bytes, uint64_t total)
 {
 	if (b->ev.progress)

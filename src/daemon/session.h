@@ -70,18 +70,41 @@
 struct sdp_soc;
 struct plan;
 
+/* What a flash step wrote, and whether the board read it back
+ * (fb_session.c, flashd-plan(5) "Verify"): one per flash step, when it
+ * ends (verified or not) or when its read-back fails. */
+struct session_region {
+	size_t step_index;
+	const char *part;          /* the partition flashed */
+	uint64_t bytes;            /* bytes the board wrote (sparse: RAW + FILL, not DONT_CARE) */
+	bool verify;               /* the read-back ran (or was running when it failed) */
+	bool verified;             /* every piece matched */
+	const char *method;        /* verify: "crc32" or "sha256" */
+	const char *where;         /* verify: "part rootfs", "at 0x400", "mmc0boot0" */
+	unsigned pieces;           /* verify: pieces read back and matched */
+	uint64_t checked;          /* verify: bytes read back and matched */
+	uint32_t crc32;            /* verify: CRC-32 of the matched bytes, in order */
+	const char *why;           /* !verified: why ("verify off", "-no-verify", the failure) */
+};
+
 struct session_events {
 	void *ud;
 	void (*step)(void *ud, size_t step_index, const char *step_text);          /* a plan step starts */
 	void (*progress)(void *ud, uint64_t bytes, uint64_t total);                 /* within the current step */
 	void (*info)(void *ud, const char *text);                                    /* INFO/TEXT from the board, SDP HAB state … */
 	void (*done)(void *ud, int status, const char *reason);                      /* 0 = all steps OK; else -errno + reason; called once, last */
+	void (*region)(void *ud, const struct session_region *r);                  /* a flash step's region (may be NULL) */
 };
 struct session_opts {
 	unsigned sdp_timeout_ms, fb_cmd_timeout_ms, fb_flash_min_ms, fb_erase_timeout_ms;
 	unsigned fb_flash_rate_kbps;   /* flash timeout = max(min, bytes/rate*2) */
 	size_t xfer_size; unsigned xfers_in_flight; bool read_uid;
 	unsigned sdp_reports;          /* SDP data reports queued on EP0 at once */
+	/* read-back of flash steps (flashd.conf verify, verify-*): every flash
+	 * step unless plan_step_verify_skipped; a step's -verify anyway */
+	bool verify_all, verify_sha256;
+	unsigned verify_mmc_dev;       /* U-Boot's mmc device of the eMMC */
+	uint32_t verify_piece;         /* bytes read back at once (≤ max-download-size); 0: default */
 	/* the daemon's loop (required; delay
 	 * steps and deferred completion use its timers) */
 	struct event_base *base;
@@ -101,6 +124,7 @@ struct session_opts {
 #define SESSION_XFERS_MAX 32u
 #define SESSION_SDP_REPORTS 4u
 #define SESSION_SDP_REPORTS_MAX 16u
+#define SESSION_VERIFY_PIECE (8u << 20)
 #define SESSION_SDP_RETRIES 2u         /* more tries of a timed-out SDP transfer */
 struct sdp_session; struct fb_session;
 /* Runs the plan's SDP steps (boot/dcd/write/jump/delay/done…, i.MX6 only) starting at step `first`.

@@ -93,5 +93,6 @@ void session_failv(struct session *b, int err, const char *fmt, va_list ap)
 /* ev.info / ev.progress (if set); false if the session was freed inside. */
 bool session_info(struct session *b, const char *text);
 bool session_progress(struct session *b, uint64_t bytes, uint64_t total);
+bool session_region(struct session *b, const struct session_region *r);
 
 #endif

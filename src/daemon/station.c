@@ -108,6 +108,8 @@ static void station_start(struct station_port *ps, const struct port_action *a)
 		ps->plan = plan_ref(station_plan_for(ps->st, ps->port.name));
 		json_decref(ps->steps);
 		ps->steps = json_array();
+		json_decref(ps->regions);
+		ps->regions = json_array();
 	}
 	/* deferred: the port's events must not re-enter port_handle */
 	evtimer_add(ps->starter, &now);
@@ -247,6 +249,34 @@ static void station_ev_progress(void *ud, uint64_t bytes, uint64_t total)
 	ev.progress.bytes = bytes;
 	ev.progress.total = total;
 	station_feed(ps, &ev);
+}
+
+/* A flash step's region (fb_session.c): into the board's record. */
+static void station_ev_region(void *ud, const struct session_region *r)
+{
+	struct station_port *ps = ud;
+	const struct plan_step *s = ps->plan ? plan_step(ps->plan, r->step_index) : NULL;
+	char crc[9];
+	json_t *j;
+
+	snprintf(crc, sizeof(crc), "%08" PRIx32, r->crc32);
+	j = json_pack("{s:I, s:s, s:s, s:I, s:b, s:b}", "index", (json_int_t)r->step_index, "text",
+		      s ? s->text : "", "partition", r->part ? r->part : "", "bytes",
+		      (json_int_t)r->bytes, "verify", r->verify, "verified", r->verified);
+	if (j && r->verify)
+		json_object_update_new(j, json_pack("{s:s, s:s, s:I, s:I, s:s}", "method", r->method,
+						    "where", r->where, "pieces", (json_int_t)r->pieces,
+						    "checked", (json_int_t)r->checked, "crc32", crc));
+	if (j && r->why)
+		json_object_set_new(j, "why", json_string(r->why));
+	if (j && ps->regions)
+		json_array_append_new(ps->regions, j);
+	else
+		json_decref(j);
+	if (r->verify)
+		station_log(ps, r->verified ? LOG_INFO : LOG_WARNING, "%s: %s: %s",
+			    r->part ? r->part : "?", r->verified ? "verified" : "NOT verified",
+			    r->verified ? r->where : r->why);
 }
 
 static void station_ev_info(void *ud, const char *text)
@@ -391,7 +421,8 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct station_port *ps = arg;
 	struct session_events ev = { .ud = ps, .step = station_ev_step,
-				     .progress = station_ev_progress, .info = station_ev_info };
+				     .progress = station_ev_progress, .info = station_ev_info,
+				     .region = station_ev_region };
 	struct usb_dev *dev;
 	size_t first;
 	int r;
@@ -461,6 +492,7 @@ static struct station_port *station_port_free(struct station_port *ps)
 		event_free(ps->starter);
 	plan_unref(ps->plan);
 	json_decref(ps->steps);
+	json_decref(ps->regions);
 	free(ps);
 	return NULL;
 }

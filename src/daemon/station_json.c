@@ -178,6 +178,7 @@ json_t *station_record_json(const struct station_port *ps)
 		.images = imgs,
 		.nimages = n,
 		.steps = ps->steps,
+		.regions = ps->regions,
 	});
 	free(imgs);
 	return j;

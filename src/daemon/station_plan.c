@@ -342,6 +342,10 @@ void station_apply_conf(struct station *st)
 		.xfers_in_flight = c->usb_transfers,
 		.read_uid = c->read_uid,
 		.sdp_reports = c->sdp_reports,
+		.verify_all = c->verify,
+		.verify_sha256 = c->verify_sha256,
+		.verify_mmc_dev = c->verify_mmc_dev,
+		.verify_piece = c->verify_piece,
 		.base = st->base,
 	};
 	for (size_t i = 0; i < st->nports; i++)

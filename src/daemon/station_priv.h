@@ -29,6 +29,7 @@ struct station_port {
 	struct fb_session *fb;
 	struct plan *plan;             /* the board's plan (kept for its record) */
 	json_t *steps;                 /* the board's step durations */
+	json_t *regions;               /* the board's flash regions (session_region) */
 	struct event *timer;           /* the port's deadline */
 	struct event *starter;         /* deferred session start and open retries */
 	enum port_action_type start;   /* START_SDP / START_SPL / START_FASTBOOT pending */

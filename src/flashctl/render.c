@@ -471,7 +471,17 @@ static const char *record_detail(const json_t *rec, char *buf, size_t len)
 	if (res && strcmp(res, PROTOCOL_RESULT_OK) == 0) {
 		const char *plan = str(rec, PROTOCOL_KEY_PLAN);
 		const char *base = plan ? strrchr(plan, '/') : NULL;
+		const json_t *regions = json_object_get(rec, PROTOCOL_KEY_REGIONS), *r;
+		size_t i, verified = 0;
+
 		render_clean(buf, len, base ? base + 1 : plan);
+		/* the flash regions the board read back (flashd-plan(5) "Verify") */
+		json_array_foreach(regions, i, r)
+			verified += json_is_true(json_object_get(r, "verified"));
+		if (json_array_size(regions)) {
+			size_t n = strlen(buf);
+			snprintf(buf + n, len - n, " (verified %zu/%zu)", verified, json_array_size(regions));
+		}
 		return buf;
 	}
 	render_clean(step, sizeof(step), fs);

@@ -57,12 +57,33 @@ static void session_rec_done(void *ud, int status, const char *reason)
 		r->ops->free(r);
 }
 
+static void session_rec_region(void *ud, const struct session_region *g)
+{
+	struct session_rec *r = ud;
+	struct session_rec_region *o;
+
+	assert_true(!g->verified || g->verify);
+	r->nregions_seen++;
+	if (r->nregions == SESSION_REC_REGIONS)
+		return; /* the first ones are kept */
+	o = &r->regions[r->nregions++];
+	snprintf(o->part, sizeof(o->part), "%s", g->part ? g->part : "(null)");
+	snprintf(o->why, sizeof(o->why), "%s", g->why ? g->why : "");
+	snprintf(o->where, sizeof(o->where), "%s", g->where ? g->where : "");
+	o->verify = g->verify;
+	o->verified = g->verified;
+	o->pieces = g->pieces;
+	o->bytes = g->bytes;
+	o->checked = g->checked;
+	o->crc32 = g->crc32;
+}
+
 struct session_events session_rec_init(struct session_rec *r, const struct session_rec_ops *ops)
 {
 	memset(r, 0, sizeof(*r));
 	r->ops = ops;
 	return (struct session_events){ r, session_rec_step, session_rec_progress, session_rec_info,
-					session_rec_done };
+					session_rec_done, session_rec_region };
 }
 
 void session_rec_free(struct session_rec *r)

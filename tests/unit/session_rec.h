@@ -14,7 +14,17 @@
 #define SESSION_REC_STEPS 32u
 #define SESSION_REC_INFO 16u
 
+#define SESSION_REC_REGIONS 16u
+
 struct session_rec;
+
+struct session_rec_region {
+	char part[32], why[256], where[64];
+	bool verify, verified;
+	unsigned pieces;
+	uint64_t bytes, checked;
+	uint32_t crc32;
+};
 
 /* What the recorder needs of the one kind of session a test program runs. */
 struct session_rec_ops {
@@ -42,6 +52,9 @@ struct session_rec {
 	bool progress_regressed;      /* bytes went down within one total */
 	char info[SESSION_REC_INFO][128];
 	unsigned ninfo;
+	struct session_rec_region regions[SESSION_REC_REGIONS];
+	unsigned nregions;            /* kept (at most SESSION_REC_REGIONS) */
+	unsigned nregions_seen;
 	size_t next_at_done;          /* next_step() and bytes() inside done() */
 	uint64_t bytes_at_done;
 	/* actions */
