@@ -56,15 +56,16 @@ enum fb_state {
 };
 
 /* The read-back of a flash step (flashd-plan(5) "Verify"), in this order:
- * SELECT and RESTORE only for the boot partitions, LOCATE and SETEXPR
- * only where U-Boot's part command finds the region, PROBE once per
- * session (the first piece). */
+ * the PROBEs once per session, SELECT and RESTORE only for the boot
+ * partitions, LOCATE and SETEXPR only where U-Boot's part command finds
+ * the region. */
 enum fb_vstep {
 	FB_V_SELECT,   /* mmc dev D HWPART */
 	FB_V_LOCATE,   /* part start mmc D P fv_start */
 	FB_V_SETEXPR,  /* setexpr fv_blk ${fv_start} + OFF */
+	FB_V_PROBE_OK, /* the digest of no bytes: must pass (once per session) */
+	FB_V_PROBE,    /* a wrong digest of no bytes: must FAIL */
 	FB_V_READ,     /* mmc read ${loadaddr} BLK CNT */
-	FB_V_PROBE,    /* the check with a wrong digest: must FAIL */
 	FB_V_CHECK,    /* crc32 -v / hash -v sha256 */
 	FB_V_RESTORE,  /* mmc dev D 0 */
 };
@@ -518,10 +519,14 @@ static unsigned fb_flash_timeout(const struct fb_session *s)
  * (verify.h: what the board wrote, DONT_CARE left out), one piece at a
  * time on the loop: a piece's CRC-32 costs a few ms of the loop.
  *
- * A U-Boot built without CONFIG_CRC32_VERIFY takes "crc32 -v A N C" as a
- * checksum of other memory stored elsewhere, and succeeds: so the first
- * piece is also checked against a wrong digest, which must FAIL; a board
- * that accepts it cannot verify, and fails with that reason. */
+ * Before the first read-back of a session U-Boot proves it can verify:
+ * the digest of no bytes must match (crc32 00000000, the SHA-256 of
+ * nothing) and a wrong one must not. A U-Boot built without
+ * CONFIG_CRC32_VERIFY refuses "crc32 -v A N C" as a usage error (FAIL),
+ * and one that took a shorter form would checksum other memory and
+ * succeed (cmd/mem.c do_mem_crc, lib/hash.c hash_command): either way
+ * the board fails as one that cannot verify, and a FAIL of a later check
+ * is a mismatch, never a missing option. */
 
 static const char *fb_verify_method(const struct fb_session *s)
 {
@@ -601,22 +606,29 @@ static void fb_verify_cmd(struct fb_session *s, enum fb_vstep v, uint64_t bytes,
 	fb_command(s, FB_STATE_VERIFY, cmd, ms > UINT_MAX ? UINT_MAX : (unsigned)ms);
 }
 
-/* The check of the piece in RAM, with its digest or (probe) a wrong one. */
-static void fb_verify_check(struct fb_session *s, bool probe)
+#define FB_SHA256_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* The check of the piece in RAM (CHECK), or of no bytes (the PROBEs: the
+ * right digest, then a wrong one). 8 or 64 hex digits, no 0x: what
+ * parse_verify_sum() in lib/hash.c takes as a digest. */
+static void fb_verify_check(struct fb_session *s, enum fb_vstep v)
 {
-	enum fb_vstep v = probe ? FB_V_PROBE : FB_V_CHECK;
+	uint64_t len = v == FB_V_CHECK ? s->vp.len : 0;
 	char sha[65];
 
 	if (!s->b.o.verify_sha256) {
-		fb_verify_cmd(s, v, s->vp.len, "crc32 -v ${loadaddr} 0x%" PRIx64 " %08" PRIx32, s->vp.len,
-			      probe ? s->vp.crc32 ^ 0xffffffffu : s->vp.crc32);
+		uint32_t crc = v == FB_V_CHECK ? s->vp.crc32 : v == FB_V_PROBE ? 0xffffffffu : 0;
+
+		fb_verify_cmd(s, v, len, "crc32 -v ${loadaddr} 0x%" PRIx64 " %08" PRIx32, len, crc);
 		return;
 	}
-	memcpy(sha, s->vp.sha256, sizeof(sha));
-	if (probe)
+	memcpy(sha, v == FB_V_CHECK ? s->vp.sha256 : FB_SHA256_EMPTY, sizeof(sha));
+	if (v == FB_V_PROBE)
 		sha[0] = sha[0] == '0' ? '1' : '0';
-	fb_verify_cmd(s, v, s->vp.len, "hash -v sha256 ${loadaddr} 0x%" PRIx64 " %s", s->vp.len, sha);
+	fb_verify_cmd(s, v, len, "hash -v sha256 ${loadaddr} 0x%" PRIx64 " %s", len, sha);
 }
+
+static void fb_verify_locate(struct fb_session *s);
 
 static void fb_verify_read(struct fb_session *s)
 {
@@ -678,12 +690,15 @@ static void fb_verify_okay(struct fb_session *s)
 	case FB_V_SETEXPR:
 		fb_verify_read(s);
 		return;
+	case FB_V_PROBE_OK:
+		fb_verify_check(s, FB_V_PROBE);
+		return;
 	case FB_V_READ:
-		fb_verify_check(s, !s->probed);
+		fb_verify_check(s, FB_V_CHECK);
 		return;
 	case FB_V_PROBE:
-		fb_verify_failed(s, -ENOTSUP, "U-Boot accepted a wrong %s for the bytes it read: it "
-				 "cannot verify (built without %s?)", fb_verify_method(s),
+		fb_verify_failed(s, -ENOTSUP, "U-Boot accepted a wrong %s: it cannot verify "
+				 "(built without %s?)", fb_verify_method(s),
 				 s->b.o.verify_sha256 ? "CONFIG_HASH_VERIFY" : "CONFIG_CRC32_VERIFY");
 		return;
 	case FB_V_CHECK:
@@ -725,9 +740,15 @@ static void fb_verify_fail(struct fb_session *s, const struct fastboot_reply *re
 		fb_verify_failed(s, -EREMOTEIO, "U-Boot could not read bytes 0x%" PRIx64 "+0x%" PRIx64
 				 " back (\"%s\": %s)", s->vp.off, s->vp.len, s->cmd + 5, u);
 		return;
+	case FB_V_PROBE_OK:
+		fb_verify_failed(s, -ENOTSUP, "U-Boot refused \"%s\" (%s): it cannot verify (built "
+				 "without %s?)", s->cmd + 5, u,
+				 s->b.o.verify_sha256 ? "CONFIG_CMD_HASH or CONFIG_HASH_VERIFY"
+						      : "CONFIG_CMD_CRC32 or CONFIG_CRC32_VERIFY");
+		return;
 	case FB_V_PROBE:
-		s->probed = true; /* as it must: the real check now */
-		fb_verify_check(s, false);
+		s->probed = true; /* as it must */
+		fb_verify_locate(s);
 		return;
 	case FB_V_CHECK:
 		fb_verify_failed(s, -EBADMSG, "bytes 0x%" PRIx64 "+0x%" PRIx64 " of the region "
@@ -744,7 +765,6 @@ static void fb_verify_begin(struct fb_session *s)
 	struct imgsrc src = s->src;
 	uint64_t piece = s->b.o.verify_piece ? s->b.o.verify_piece : SESSION_VERIFY_PIECE;
 	const char *why = NULL;
-	unsigned d = s->b.o.verify_mmc_dev;
 	int r;
 
 	if (piece > s->max_dl)
@@ -771,19 +791,34 @@ static void fb_verify_begin(struct fb_session *s)
 	s->vpieces = 0;
 	s->vchecked = 0;
 	s->vcrc = 0;
+	if (s->vt.loc == PLAN_VERIFY_PART)
+		snprintf(s->vwhere, sizeof(s->vwhere), "part %s", s->vt.part);
+	else if (s->vt.loc == PLAN_VERIFY_AT)
+		snprintf(s->vwhere, sizeof(s->vwhere), "at 0x%" PRIx64, s->vt.at);
+	else
+		snprintf(s->vwhere, sizeof(s->vwhere), "mmc %u hwpart %d", s->b.o.verify_mmc_dev,
+			 s->vt.loc == PLAN_VERIFY_BOOT1 ? 1 : 2);
+	if (!s->probed) {
+		fb_verify_check(s, FB_V_PROBE_OK);
+		return;
+	}
+	fb_verify_locate(s);
+}
+
+/* Where the region is: its first command. */
+static void fb_verify_locate(struct fb_session *s)
+{
+	unsigned d = s->b.o.verify_mmc_dev;
+
 	switch (s->vt.loc) {
 	case PLAN_VERIFY_PART:
-		snprintf(s->vwhere, sizeof(s->vwhere), "part %s", s->vt.part);
 		fb_verify_cmd(s, FB_V_LOCATE, 0, "part start mmc %u %s fv_start", d, s->vt.part);
 		return;
 	case PLAN_VERIFY_AT:
-		snprintf(s->vwhere, sizeof(s->vwhere), "at 0x%" PRIx64, s->vt.at);
 		fb_verify_next_piece(s);
 		return;
 	case PLAN_VERIFY_BOOT1:
 	case PLAN_VERIFY_BOOT2:
-		snprintf(s->vwhere, sizeof(s->vwhere), "mmc %u hwpart %d", d,
-			 s->vt.loc == PLAN_VERIFY_BOOT1 ? 1 : 2);
 		fb_verify_cmd(s, FB_V_SELECT, 0, "mmc dev %u %d", d, s->vt.loc == PLAN_VERIFY_BOOT1 ? 1 : 2);
 		return;
 	}

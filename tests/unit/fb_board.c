@@ -9,6 +9,12 @@
 
 #include <cmocka.h>
 
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include <zlib.h>
+
+#include "common/sha256.h"
 #include "flashd/sparse.h"
 
 
@@ -91,6 +97,70 @@ static void board_flash(struct board *b)
 		if (b->dl_len > b->part_len)
 			b->part_len = b->dl_len;
 	}
+
+}
+
+/* 0x… or ${fv_start}/${fv_blk} */
+static bool board_num(const struct board *b, const char *s, uint64_t *v)
+{
+	char *e;
+
+	if (!strcmp(s, "${fv_blk}"))
+		*v = b->fv_blk;
+	else if (!strcmp(s, "${fv_start}"))
+		*v = b->fv_start;
+	else if (strncmp(s, "0x", 2) || (*v = strtoull(s + 2, &e, 16), *e))
+		return false;
+	return true;
+}
+
+/* The read-back commands flash -verify sends; false: not one of them. */
+static bool board_ucmd(struct board *b, const char *cmd)
+{
+	char a[64], c[80], d[80];
+	uint64_t blk, cnt, len;
+	int n = 0;
+
+	if (sscanf(cmd, "UCmd:part start mmc 0 %63s fv_start%n", a, &n) == 1 && !cmd[n]) {
+		b->fv_start = 0; /* the one partition starts at block 0 */
+		board_reply(b, b->part_missing ? "FAIL" : "OKAY");
+	} else if (sscanf(cmd, "UCmd:setexpr fv_blk ${fv_start} + %79s", c) == 1 && board_num(b, c, &blk)) {
+		b->fv_blk = b->fv_start + blk;
+		board_reply(b, "OKAY");
+	} else if (sscanf(cmd, "UCmd:mmc read ${loadaddr} %79s %79s", c, d) == 2) {
+		b->reads++;
+		if (!board_num(b, c, &blk) || !board_num(b, d, &cnt) || (blk + cnt) * 512 > PART_MAX ||
+		    cnt * 512 > PART_MAX) {
+			board_reply(b, "FAIL");
+			return true;
+		}
+		if (b->flip_at && !b->flipped) {
+			b->part[b->flip_at - 1] ^= 1; /* a write error nobody saw */
+			b->flipped = true;
+		}
+		memcpy(b->dl, b->part + blk * 512, cnt * 512);
+		board_reply(b, "OKAY");
+	} else if (sscanf(cmd, "UCmd:crc32 -v ${loadaddr} %79s %79s", c, d) == 2 && board_num(b, c, &len)) {
+		char want[9];
+
+		b->checks++;
+		assert_true(len <= PART_MAX);
+		snprintf(want, sizeof(want), "%08lx", crc32(0, b->dl, (uInt)len));
+		board_reply(b, !b->no_verify_build && (b->accept_any || !strcmp(want, d)) ? "OKAY" : "FAIL");
+	} else if (sscanf(cmd, "UCmd:hash -v sha256 ${loadaddr} %79s %79s", c, d) == 2 &&
+		   board_num(b, c, &len)) {
+		char want[SHA256_HEX_LEN + 1];
+
+		b->checks++;
+		assert_true(len <= PART_MAX);
+		sha256_hex(b->dl, len, want);
+		board_reply(b, !b->no_verify_build && (b->accept_any || !strcmp(want, d)) ? "OKAY" : "FAIL");
+	} else if (!strncmp(cmd, "UCmd:mmc dev 0 ", 15)) {
+		board_reply(b, "OKAY");
+	} else {
+		return false;
+	}
+	return true;
 }
 
 static void board_command(struct board *b, const char *cmd)
@@ -117,6 +187,8 @@ static void board_command(struct board *b, const char *cmd)
 	} else if (prefix(cmd, "flash:")) {
 		board_flash(b);
 		board_reply(b, "OKAY");
+	} else if (board_ucmd(b, cmd)) {
+		/* answered */
 	} else if (!strcmp(cmd, "reboot") && b->reboot_unplug) {
 		b->unplug_pending = true; /* resets before its OKAY goes out */
 	} else {
@@ -157,7 +229,7 @@ static int board_out(void *ud, const struct fake_setup *setup, uint8_t ep, const
 			board_reply(b, "OKAY");
 		}
 	} else {
-		assert_true(len > 0 && len < 96);
+		assert_true(len > 0 && len < 160);
 		assert_true(b->ncmds < 64);
 		memcpy(b->cmds[b->ncmds], data, len);
 		b->cmds[b->ncmds][len] = '\0';

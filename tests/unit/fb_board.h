@@ -2,7 +2,11 @@
  * of fake_usb: answers commands, keeps a download buffer and an eMMC
  * partition, and applies raw and sparse downloads as U-Boot does. Faults:
  * FAIL replies, replies that never come, raw replies, INFO lines, a DATA
- * size mismatch, a disconnect at a byte count or at "reboot". */
+ * size mismatch, a disconnect at a byte count or at "reboot". The
+ * read-back commands of flash -verify (UCmd: part start, setexpr, mmc read
+ * into the download buffer as U-Boot's RAM at ${loadaddr}, crc32 -v,
+ * hash -v sha256; mmc dev), a bit that flips on the eMMC after a flash,
+ * and a U-Boot without CONFIG_CRC32_VERIFY/HASH_VERIFY. */
 #ifndef FLASHD_TEST_FB_BOARD_H
 #define FLASHD_TEST_FB_BOARD_H
 
@@ -28,6 +32,16 @@ struct board {
 	uint64_t unplug_at;          /* unplug once this many data bytes arrived */
 	uint64_t hold_data_at;       /* stop taking data once this many arrived */
 	bool reboot_unplug;          /* "reboot": disconnect instead of OKAY */
+	bool no_verify_build;        /* no CONFIG_CRC32_VERIFY/HASH_VERIFY: -v with a digest is
+				      * a usage error (FAIL), as cmd/mem.c and cmd/hash.c */
+	bool accept_any;             /* a check that passes whatever the digest (no real
+				      * U-Boot: what the wrong-digest probe is for) */
+	bool part_missing;           /* part start fails */
+	uint64_t flip_at;            /* 1 + the partition byte whose bit 0 is wrong on the eMMC
+				      * (flipped before the first mmc read); 0: none */
+	bool flipped;
+	uint64_t fv_start, fv_blk;   /* the U-Boot variables of the read-back */
+	unsigned reads, checks;      /* mmc reads; crc32/hash checks (failed ones too) */
 	bool unplug_pending;
 	/* state */
 	bool in_data;
@@ -37,7 +51,7 @@ struct board {
 	uint64_t data_bytes;
 	char replies[16][80];
 	unsigned rhead, rtail;
-	char cmds[64][96];
+	char cmds[64][160];
 	unsigned ncmds;
 	unsigned flashes;
 	uint8_t *part;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 #include <event2/event.h>
 
 #include "daemon/session.h"
@@ -934,11 +935,192 @@ static void test_image_changed_sparse(void **state)
 	assert_int_equal(f->b.data_bytes, 0);
 }
 
+/* ---- flash -verify (the read-back) ---- */
+
+static unsigned count_cmds(const struct board *b, const char *prefix)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < b->ncmds; i++)
+		n += strncmp(b->cmds[i], prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+/* A raw image at -verify-at 0 in 32 KiB pieces: one mmc read and one
+ * crc32 -v per piece, the wrong-digest probe once (it FAILs, as it must),
+ * the region verified with the CRC-32 of the whole image. */
+static void test_verify_raw_at(void **state)
+{
+	struct fixture *f = *state;
+	const size_t size = 100000;
+	struct plan_image *img = make_image(f, 0, size, 31);
+	struct plan_step *st = add_flash(f, img, "bootloader");
+
+	st->verify = st->has_verify_at = true;
+	f->o.verify_piece = 32768;
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rec.nregions, 1);
+	assert_true(f->rec.regions[0].verify && f->rec.regions[0].verified);
+	assert_string_equal(f->rec.regions[0].where, "at 0x0");
+	assert_int_equal(f->rec.regions[0].pieces, 4);
+	assert_int_equal(f->rec.regions[0].checked, size);
+	assert_int_equal(f->rec.regions[0].bytes, size);
+	assert_int_equal(f->rec.regions[0].crc32, (uint32_t)crc32(0, f->data[0], size));
+	assert_int_equal(f->b.reads, 4);
+	assert_int_equal(f->b.checks, 6); /* + the two probes */
+	assert_string_equal(f->b.cmds[3], "UCmd:crc32 -v ${loadaddr} 0x0 00000000");
+	assert_string_equal(f->b.cmds[4], "UCmd:crc32 -v ${loadaddr} 0x0 ffffffff");
+	assert_string_equal(f->b.cmds[5], "UCmd:mmc read ${loadaddr} 0x0 0x40");
+	assert_int_equal(count_cmds(&f->b, "UCmd:part"), 0);
+	/* the last piece: 100000 - 3 * 32768 bytes, read as whole blocks */
+	assert_int_equal(count_cmds(&f->b, "UCmd:mmc read ${loadaddr} 0xc0 0x4"), 1);
+	assert_int_equal(count_cmds(&f->b, "UCmd:crc32 -v ${loadaddr} 0x6a0 "), 1);
+}
+
+/* raw2sparse to a named partition: part start, then setexpr per piece; the
+ * region is the whole raw image (zero blocks are written as FILL). */
+static void test_verify_part_raw2sparse(void **state)
+{
+	struct fixture *f = *state;
+	const size_t size = 40 * BLK;
+	struct plan_image *img = make_image(f, 0, size, 32);
+	struct plan_step *st = add_flash(f, img, "rootfs");
+
+	st->raw2sparse = true;
+	f->b.maxdl = "OKAY0x00010000";
+	f->o.verify_all = true; /* the station's verify = on */
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_true(f->rec.regions[0].verified);
+	assert_string_equal(f->rec.regions[0].where, "part rootfs");
+	assert_int_equal(f->rec.regions[0].checked, size);
+	assert_int_equal(f->rec.regions[0].crc32, (uint32_t)crc32(0, f->data[0], size));
+	/* pieces of at most max-download-size (64 KiB) */
+	assert_int_equal(f->rec.regions[0].pieces, size / 65536 + !!(size % 65536));
+	assert_int_equal(count_cmds(&f->b, "UCmd:part start mmc 0 rootfs fv_start"), 1);
+	assert_int_equal(count_cmds(&f->b, "UCmd:setexpr fv_blk ${fv_start} + 0x"),
+			 f->rec.regions[0].pieces);
+	assert_int_equal(count_cmds(&f->b, "UCmd:mmc read ${loadaddr} ${fv_blk} 0x"),
+			 f->rec.regions[0].pieces);
+}
+
+/* A bit that the eMMC got wrong: the board fails at the flash step with the
+ * piece and region; the region is recorded as not verified. */
+static void test_verify_catches_flip(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 200000, 33);
+	struct plan_step *st = add_flash(f, img, "rootfs");
+
+	st->verify = true;
+	f->o.verify_piece = 65536;
+	f->b.flip_at = 1 + 150000;
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EBADMSG);
+	assert_non_null(strstr(f->rec.reason, "verify rootfs: bytes 0x20000+0x10000 of the region (part "
+					      "rootfs) differ from what was sent"));
+	assert_int_equal(f->rec.nregions, 1);
+	assert_true(f->rec.regions[0].verify);
+	assert_false(f->rec.regions[0].verified);
+	assert_int_equal(f->rec.regions[0].pieces, 2); /* the two before it matched */
+	assert_non_null(strstr(f->rec.regions[0].why, "differ"));
+}
+
+/* A U-Boot without CONFIG_CRC32_VERIFY refuses the first probe; one whose
+ * check takes any digest passes it and fails the second: either way the
+ * board fails as one that cannot verify, before any read, and nothing is
+ * called verified. */
+static void test_verify_uboot_cannot(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_step *st = add_flash(f, make_image(f, 0, 4096, 34), "rootfs");
+
+	st->verify = true;
+	f->b.no_verify_build = true;
+	run(f, 0);
+	assert_int_equal(f->rec.status, -ENOTSUP);
+	assert_non_null(strstr(f->rec.reason, "refused \"crc32 -v ${loadaddr} 0x0 00000000\""));
+	assert_non_null(strstr(f->rec.reason, "CONFIG_CRC32_VERIFY"));
+	assert_false(f->rec.regions[0].verified);
+	assert_int_equal(f->b.reads, 0);
+
+	session_rec_free(&f->rec);
+	f->ev = session_rec_init(&f->rec, &rec_ops);
+	f->b.no_verify_build = false;
+	f->b.accept_any = true;
+	run(f, 0);
+	assert_int_equal(f->rec.status, -ENOTSUP);
+	assert_non_null(strstr(f->rec.reason, "accepted a wrong crc32"));
+	assert_false(f->rec.regions[0].verified);
+	assert_int_equal(f->b.reads, 0);
+}
+
+/* hash -v sha256 instead of crc32 -v; the part command failing names the way out. */
+static void test_verify_sha256_and_no_part(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_step *st = add_flash(f, make_image(f, 0, 70000, 35), "boot");
+
+	st->verify = true;
+	f->o.verify_sha256 = true;
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_true(f->rec.regions[0].verified);
+	assert_int_equal(count_cmds(&f->b, "UCmd:hash -v sha256 ${loadaddr} 0x"), 3); /* probes + 1 piece */
+	assert_int_equal(count_cmds(&f->b, "UCmd:hash -v sha256 ${loadaddr} 0x0 "
+					   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), 1);
+	assert_int_equal(count_cmds(&f->b, "UCmd:crc32"), 0);
+
+	session_rec_free(&f->rec);
+	f->b.ncmds = 0;
+	f->ev = session_rec_init(&f->rec, &rec_ops);
+	f->b.part_missing = true;
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EREMOTEIO);
+	assert_non_null(strstr(f->rec.reason, "part command did not find boot"));
+	assert_non_null(strstr(f->rec.reason, "-verify-at"));
+}
+
+/* Flash steps that are not read back say why; a download is no region. */
+static void test_verify_off_regions(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_image *img = make_image(f, 0, 5000, 36);
+
+	add_flash(f, img, "a");
+	add_flash(f, img, "b")->no_verify = true;
+	add_flash(f, img, "gpt");
+	add(f, PLAN_OP_DOWNLOAD, "FB: download -f image.bin", NULL)->image = img;
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rec.nregions, 3);
+	assert_string_equal(f->rec.regions[0].why, "verify off");
+	assert_string_equal(f->rec.regions[0].part, "a");
+	assert_int_equal(f->rec.regions[0].bytes, 5000);
+
+	session_rec_free(&f->rec);
+	f->ev = session_rec_init(&f->rec, &rec_ops);
+	f->o.verify_all = true;
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rec.nregions, 3);
+	assert_true(f->rec.regions[0].verified);
+	assert_string_equal(f->rec.regions[1].why, "-no-verify");
+	assert_non_null(strstr(f->rec.regions[2].why, "not verifiable"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 		T(test_raw_flash_flow),
+		T(test_verify_raw_at),
+		T(test_verify_part_raw2sparse),
+		T(test_verify_catches_flip),
+		T(test_verify_uboot_cannot),
+		T(test_verify_sha256_and_no_part),
+		T(test_verify_off_regions),
 		T(test_raw2sparse_pieces),
 		T(test_sparse_resplit),
 		T(test_many_small_segments),

@@ -475,6 +475,71 @@ static void test_option_errors(void **state)
 			     "download: unexpected argument 'small.bin'");
 }
 
+/* flash -verify, -verify-at, -verify-part, -no-verify (flashd-plan(5) "Verify") */
+static void test_verify_options(void **state)
+{
+	struct plan_verify_target t;
+	struct plan *p;
+	const struct plan_step *s;
+
+	(void)state;
+	plantest_expect_fail("FB: flash -verify -no-verify a rootfs.img\n",
+			     "plan.lst:1: flash: -no-verify contradicts -verify");
+	plantest_expect_fail("FB: flash -verify-at 0x400 -no-verify a rootfs.img\n", "contradicts");
+	plantest_expect_fail("FB: flash -verify-at 0x400 -verify-part 1 a rootfs.img\n",
+			     "-verify-at and -verify-part both say where the region is");
+	plantest_expect_fail("FB: flash -verify-at 0x401 a rootfs.img\n",
+			     "-verify-at 0x401 is not a multiple of the eMMC's 512-byte blocks");
+	plantest_expect_fail("FB: flash -verify-at x a rootfs.img\n", "-verify-at: bad number 'x'");
+	plantest_expect_fail("FB: flash -verify-part \"a;b\" a rootfs.img\n",
+			     "-verify-part 'a;b' is not a partition name or number");
+	plantest_expect_fail("FB: flash -verify gpt rootfs.img\n",
+			     "U-Boot writes a GPT of its own");
+	plantest_expect_fail("FB: flash -verify a$b rootfs.img\n", "say where the region is");
+	plantest_expect_fail("FB: flash -verify-part\n", "option -verify-part needs a value");
+
+	p = plantest_load_ok("FB: flash -verify-at 0x400 bootloader rootfs.img\n"
+			     "FB: flash -verify-part 1 rootfs rootfs.img\n"
+			     "FB: flash -verify mbr rootfs.img\n"
+			     "FB: flash mmc0boot1 rootfs.img\n"
+			     "FB: flash gpt rootfs.img\n"
+			     "FB: flash -no-verify misc rootfs.img\n"
+			     "FB: flash a$b rootfs.img\n",
+			     NULL, 0);
+	s = plan_step(p, 0);
+	assert_true(s->verify && s->has_verify_at);
+	assert_int_equal(plan_verify_target(s, &t), 0);
+	assert_int_equal(t.loc, PLAN_VERIFY_AT);
+	assert_int_equal(t.at, 0x400);
+	assert_false(plan_step_verify_skipped(s));
+	s = plan_step(p, 1);
+	assert_int_equal(plan_verify_target(s, &t), 0);
+	assert_int_equal(t.loc, PLAN_VERIFY_PART);
+	assert_string_equal(t.part, "1");
+	assert_true(s->verify);
+	s = plan_step(p, 2);
+	assert_int_equal(plan_verify_target(s, &t), 0);
+	assert_int_equal(t.loc, PLAN_VERIFY_AT);
+	assert_int_equal(t.at, 0);
+	assert_int_equal(t.max_len, 512);
+	s = plan_step(p, 3);
+	assert_false(s->verify); /* only verify = on reads it back */
+	assert_int_equal(plan_verify_target(s, &t), 0);
+	assert_int_equal(t.loc, PLAN_VERIFY_BOOT2);
+	assert_false(plan_step_verify_skipped(s));
+	assert_true(plan_step_verify_skipped(plan_step(p, 4)));  /* gpt */
+	assert_true(plan_step_verify_skipped(plan_step(p, 5)));  /* -no-verify */
+	assert_true(plan_step_verify_skipped(plan_step(p, 6)));  /* not a word for part */
+	assert_int_equal(plan_verify_target(plan_step(p, 6), &t), 0);
+	plan_unref(p);
+	assert_true(plan_verify_word("rootfs"));
+	assert_true(plan_verify_word("0:1"));
+	assert_false(plan_verify_word(""));
+	assert_false(plan_verify_word("a b"));
+	assert_false(plan_verify_word("${x}"));
+	assert_false(plan_verify_word("abcdefghijklmnopqrstuvwxyz0123456"));
+}
+
 static void test_image_errors(void **state)
 {
 	plantest_expect_fail("SDP: boot -f nothere.imx\n",
@@ -782,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_cfg),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_verify_options),
 		cmocka_unit_test(test_no_images_flag),
 		cmocka_unit_test(test_refcounts),
 		cmocka_unit_test(test_names),
