@@ -22,7 +22,9 @@ int uboot_new(const struct uboot_cfg *cfg, struct emmc *emmc, struct log *log, s
 	u->cfg = *cfg;
 	u->log = log;
 	u->emmc = emmc;
-	if (env_new(&u->env) < 0) {
+	u->ram = mem_new(UBOOT_RAM_CAP(cfg->max_download));
+	if (!u->ram || env_new(&u->env) < 0) {
+		mem_free(u->ram);
 		free(u);
 		return -ENOMEM;
 	}
@@ -35,8 +37,46 @@ struct uboot *uboot_free(struct uboot *u)
 	if (!u)
 		return NULL;
 	env_free(u->env);
+	mem_free(u->ram);
 	free(u);
 	return NULL;
+}
+
+void uboot_set_build(struct uboot *u, const struct uboot_build *b)
+{
+	u->build = *b;
+}
+
+bool uboot_has_cmd(const struct uboot *u, const char *name)
+{
+	for (size_t i = 0; i < u->build.n_no_cmd && i < UBOOT_MAX_NO_CMD; i++)
+		if (!strcmp(u->build.no_cmd[i], name))
+			return false;
+	return true;
+}
+
+static int uboot_ram_err(struct uboot *u, int r, uint32_t addr, size_t len)
+{
+	struct log_ev e;
+
+	if (r == -ENOMEM) {
+		log_begin(&e, u->log, "emu-limit");
+		log_str(&e, "what", "uboot-ram-cap");
+		log_hex32(&e, "addr", addr);
+		log_u64(&e, "len", len);
+		log_end(&e);
+	}
+	return r;
+}
+
+int uboot_ram_read(struct uboot *u, uint32_t addr, void *buf, size_t len)
+{
+	return uboot_ram_err(u, mem_read(u->ram, addr, buf, len), addr, len);
+}
+
+int uboot_ram_write(struct uboot *u, uint32_t addr, const void *buf, size_t len)
+{
+	return uboot_ram_err(u, mem_write(u->ram, addr, buf, len), addr, len);
 }
 
 static const char *const uboot_flavour_names[] = {
@@ -190,6 +230,7 @@ int uboot_start(struct uboot *u)
 	int r;
 
 	u->reset = false;
+	mem_clear(u->ram);
 	emmc_select(u->emmc, EMMC_USER);
 	if (u->cfg.flavour == UBOOT_FLASHD) {
 		r = uboot_env_default(u);
