@@ -546,6 +546,14 @@ static void test_flashd_sequence(void **state)
 	expect(v, cmd, "FAIL");
 	expect(v, "UCmd:mmc dev 0 0", "OKAY");
 	assert_int_equal(emmc_current(v->b->m), EMMC_USER);
+	/* mmc dev takes decimal (dectoul): "0x1" is 0, the user area */
+	expect(v, "UCmd:mmc dev 0 1; mmc dev 0 0x1", "OKAY");
+	assert_int_equal(emmc_current(v->b->m), EMMC_USER);
+	/* a count of 0 reads nothing and succeeds: RAM keeps what the last read left */
+	expect(v, "UCmd:mmc read ${loadaddr} 0x1000 0", "OKAY");
+	snprintf(cmd, sizeof(cmd), "UCmd:crc32 -v ${loadaddr} 0x8000 %08x",
+		 crc32_update(0, img, 0x8000));
+	expect(v, cmd, "OKAY");
 }
 
 #define T(x) cmocka_unit_test_setup_teardown(x, vfx_setup, vfx_teardown)

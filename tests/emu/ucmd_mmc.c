@@ -150,6 +150,7 @@ static int ucmd_mmc_rw(struct uboot *u, int argc, char **argv)
 	addr = (uint32_t)ucmd_hex(argv[1]);
 	blk = (uint32_t)ucmd_hex(argv[2]);
 	cnt = (uint32_t)ucmd_hex(argv[3]);
+	uboot_console(u, "%s", ""); /* v2023.04: "\nMMC read: …" */
 	uboot_console(u, "MMC %s: dev # %d, block # %d, count %d ... ", write ? "write" : "read",
 		      UBOOT_MMC_DEV, (int)blk, (int)cnt);
 	n = ucmd_mmc_xfer(u, write, addr, blk, cnt);

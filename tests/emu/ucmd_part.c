@@ -3,8 +3,8 @@
  * partition selected as a side effect, 0 without ".HWPART"), PART a number when
  * simple_strtoul(PART, 0) takes all of it, else a name; failures are silent (rc
  * 1) as there, but for a malformed device string. Values are written as LBAF
- * ("%llx": hexadecimal, no 0x), a number as "0x%x". A UUID argument
- * (uuid_str_valid()) is looked up as a name here: the tables' UUIDs are not read. */
+ * ("%llx": hexadecimal, no 0x), a number as "0x%x". v2023.04 (the emulated
+ * version) has no UUID lookup and no "part name" (mainline added both). */
 #include "ucmd_part.h"
 
 #include "part.h"
@@ -68,10 +68,8 @@ static int part_info(struct uboot *u, const char *what, int argc, char **argv)
 		snprintf(buf, sizeof(buf), "%llx", (unsigned long long)info.start);
 	else if (!strcmp(what, "size"))
 		snprintf(buf, sizeof(buf), "%llx", (unsigned long long)info.size);
-	else if (!strcmp(what, "number"))
-		snprintf(buf, sizeof(buf), "0x%x", part);
 	else
-		snprintf(buf, sizeof(buf), "%s", info.name);
+		snprintf(buf, sizeof(buf), "0x%x", part);
 	if (argc > 3)
 		(void)env_set(u->env, argv[3], buf); /* not checked there either */
 	else
@@ -81,7 +79,7 @@ static int part_info(struct uboot *u, const char *what, int argc, char **argv)
 
 int ucmd_part(struct uboot *u, int argc, char **argv)
 {
-	static const char *const subs[] = { "start", "size", "number", "name" };
+	static const char *const subs[] = { "start", "size", "number" };
 
 	if (argc < 2)
 		return -1;

@@ -1,5 +1,5 @@
 /* ucmd_part: the "part" command of the emulated U-Boot (cmd/part.c), the
- * subcommands start, size, number and name on the emulated eMMC ("mmc" device 0)
+ * subcommands start, size and number on the emulated eMMC ("mmc" device 0)
  * with the tables part.c reads (GPT first, then MBR) */
 #ifndef EMU_UCMD_PART_H
 #define EMU_UCMD_PART_H
