@@ -498,6 +498,40 @@ static void test_bitflip(void **state)
 	assert_int_equal(emmc_bitflips(v->b->m), 4);
 }
 
+/* the download buffer is RAM at CONFIG_FASTBOOT_BUF_ADDR (= loadaddr on the
+ * 6Q): until mmc read overwrites it, RAM holds the downloaded image, so a check
+ * without the read passes even when the eMMC holds something else */
+static void test_dlbuf(void **state)
+{
+	struct vfx *v = *state;
+	static uint8_t img[3 * 0x10000 + 100], got[sizeof(img)];
+	uint8_t four[4];
+	char cmd[128];
+	uint32_t crc;
+
+	tu_fill(img, sizeof(img), 33);
+	crc = crc32_update(0, img, sizeof(img));
+	assert_int_equal(uboot_dl_addr(v->b->u), LOADADDR);
+	emmc_set_bitflip(v->b->m, 2 * 512 + 5, NULL, NULL);
+	flash(v, "bootloader", img, sizeof(img));
+	snprintf(cmd, sizeof(cmd), "UCmd:crc32 -v ${loadaddr} 0x%zx %08x", sizeof(img), crc);
+	expect(v, cmd, "OKAY"); /* the download, not the eMMC */
+	expect(v, "UCmd:mmc read ${loadaddr} 2 0x181", "OKAY");
+	expect(v, cmd, "FAIL");    /* the eMMC's copy has the flipped bit */
+	/* a write into a download page keeps the rest of that page */
+	download(v, img, sizeof(img));
+	expect(v, cmd, "OKAY");
+	expect(v, "UCmd:crc32 0x13000000 4 0x12010002", "OKAY"); /* stores 4 bytes there */
+	assert_int_equal(uboot_ram_read(v->b->u, LOADADDR, got, sizeof(got)), 0);
+	assert_memory_equal(got, img, 0x10002);
+	assert_memory_equal(got + 0x10006, img + 0x10006, sizeof(img) - 0x10006);
+	assert_int_equal(uboot_ram_read(v->b->u, 0x12010002, four, 4), 0);
+	assert_int_equal(util_be32(four), crc32_update(0, "\0\0\0\0", 4));
+	/* a new download replaces it all */
+	download(v, img, sizeof(img));
+	expect(v, cmd, "OKAY");
+}
+
 /* flashd's whole verification after flashing a GPT partition by name, and a
  * boot partition by number, through fastboot; a mismatch is FAIL */
 static void test_flashd_sequence(void **state)
@@ -563,7 +597,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256), T(test_mmc_read), T(test_crc32), T(test_hash),
 		cmocka_unit_test(test_no_verify), cmocka_unit_test(test_no_cmd), T(test_part),
-		T(test_setexpr), T(test_bitflip), T(test_flashd_sequence),
+		T(test_setexpr), T(test_bitflip), T(test_dlbuf), T(test_flashd_sequence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

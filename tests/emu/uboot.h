@@ -59,6 +59,11 @@ struct uboot_build {
 	size_t n_no_cmd;
 };
 
+/* the fastboot download buffer in that RAM (CONFIG_FASTBOOT_BUF_ADDR):
+ * mx6sabresd_defconfig's 0x12000000 (= loadaddr) where DRAM starts at 0x10000000,
+ * else drivers/fastboot/Kconfig's 0x82000000 (MX6SX/SL/UL/SLL) */
+#define UBOOT_DL_PAGE 0x10000u
+
 struct uboot {
 	struct uboot_cfg cfg;
 	struct uboot_build build;
@@ -66,6 +71,13 @@ struct uboot {
 	struct emmc *emmc;
 	struct env *env;
 	struct mem *ram;
+	/* the download buffer seen as RAM: its pages (UBOOT_DL_PAGE, from dl_addr)
+	 * read from DL until a command writes there (then they live in RAM: dl_own),
+	 * all of them again once a new download starts */
+	const uint8_t *dl;
+	size_t dl_size;
+	uint32_t dl_addr;
+	uint8_t *dl_own;
 	bool reset;        /* a command asked for a reset */
 };
 
@@ -76,6 +88,12 @@ const char *uboot_flavour_to_string(enum uboot_flavour f);
 void uboot_set_build(struct uboot *u, const struct uboot_build *b);
 /* the command NAME is compiled in */
 bool uboot_has_cmd(const struct uboot *u, const char *name);
+/* fastboot's download buffer (BUF, SIZE bytes; NULL: none) is RAM at
+ * CONFIG_FASTBOOT_BUF_ADDR; -ENOMEM */
+int uboot_set_dlbuf(struct uboot *u, const uint8_t *buf, size_t size);
+/* a download starts: the whole buffer is RAM's content again */
+void uboot_dl_start(struct uboot *u);
+uint32_t uboot_dl_addr(const struct uboot *u);
 /* CPU reads and writes of RAM (any 32-bit address: the model does not fault);
  * -EFAULT past 4 GiB, -ENOMEM at the emulator's RAM cap (logged "emu-limit") */
 int uboot_ram_read(struct uboot *u, uint32_t addr, void *buf, size_t len);
