@@ -200,6 +200,10 @@ static void test_mmc_read(void **state)
 	/* last block of DRAM (0x4fffffff) and one past it */
 	expect(v, "UCmd:mmc read 0x4ffffe00 0x10 1", "OKAY");
 	expect(v, "UCmd:mmc read 0x4ffffe00 0x10 2", "FAIL");
+	/* the emulator's RAM cap (2 x max-download-size + 16 MiB = 18 MiB): an
+	 * emu-limit, the read fails */
+	expect(v, "UCmd:mmc read 0x20000000 0 0xa000", "FAIL");
+	assert_true(console_has(v, "\"emu-limit\""));
 	/* count 0: mmc_bread() returns 0 == cnt */
 	expect(v, "UCmd:mmc read ${loadaddr} 0x10 0", "OKAY");
 	assert_true(console_has(v, "0 blocks read: OK"));

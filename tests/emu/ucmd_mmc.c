@@ -101,9 +101,21 @@ static int ucmd_mmc_erase(struct uboot *u, int argc, char **argv)
 /* the eSDHC's DMA reaches RAM only (DRAM, OCRAM); elsewhere the bus answers
  * with an error, IRQSTAT_DMAE, which fsl_esdhc_imx.c esdhc_send_cmd_common()
  * turns into -ECOMM: mmc_read_blocks() then transfers nothing, silently */
+#define UCMD_MMC_CHUNK 2048u /* blocks moved at a time (the emulator's, not b_max) */
+
 static bool ucmd_mmc_dma_ok(struct uboot *u, uint32_t addr, uint64_t len)
 {
 	return soc_in_dram(u->cfg.soc, addr, len) || soc_in_ocram(u->cfg.soc, addr, len);
+}
+
+/* one piece of a transfer through BUF: true when it all moved */
+static bool ucmd_mmc_chunk(struct uboot *u, bool write, uint32_t addr, uint64_t blk, uint32_t n,
+			   uint8_t *buf, size_t bytes)
+{
+	if (write)
+		return uboot_ram_read(u, addr, buf, bytes) == 0 &&
+		       emmc_bwrite(u->emmc, blk, n, buf) == n;
+	return emmc_bread(u->emmc, blk, n, buf) == n && uboot_ram_write(u, addr, buf, bytes) == 0;
 }
 
 /* blocks BLK..+CNT of the selected hardware partition to / from RAM at ADDR:
@@ -124,17 +136,22 @@ static uint32_t ucmd_mmc_xfer(struct uboot *u, bool write, uint32_t addr, uint32
 	}
 	if (!ucmd_mmc_dma_ok(u, addr, len))
 		return 0;
-	buf = malloc((size_t)len);
+	buf = malloc(UCMD_MMC_CHUNK * EMMC_BLKSZ);
 	if (!buf)
 		return 0;
-	if (write)
-		n = uboot_ram_read(u, addr, buf, (size_t)len) < 0 ? 0 :
-		    emmc_bwrite(u->emmc, blk, cnt, buf);
-	else if ((n = emmc_bread(u->emmc, blk, cnt, buf)) != cnt ||
-		 uboot_ram_write(u, addr, buf, (size_t)len) < 0)
-		n = 0;
+	for (uint32_t done = 0; done < cnt; done += (uint32_t)n) {
+		uint32_t a = addr + done * EMMC_BLKSZ;
+		size_t bytes;
+
+		n = cnt - done < UCMD_MMC_CHUNK ? cnt - done : UCMD_MMC_CHUNK;
+		bytes = (size_t)n * EMMC_BLKSZ;
+		if (!ucmd_mmc_chunk(u, write, a, blk + done, (uint32_t)n, buf, bytes)) {
+			free(buf);
+			return 0; /* mmc_bread(): 0 when a chunk fails */
+		}
+	}
 	free(buf);
-	return (uint32_t)n;
+	return cnt;
 }
 
 /* cmd/mmc.c do_mmc_read()/do_mmc_write(): hexadecimal ADDR BLK CNT (u32), the
