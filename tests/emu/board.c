@@ -116,6 +116,28 @@ void board_timer(struct board *b, unsigned ms)
 	timerfd_settime(b->timerfd, 0, &its, NULL);
 }
 
+static void board_emmc_fault(void *ctx, const char *fault)
+{
+	board_fault(ctx, fault);
+}
+
+/* --uboot-no-verify, --uboot-no-cmd, --fault-emmc-bitflip: once U-Boot exists */
+static int board_uboot_build(struct board *b)
+{
+	const struct opts *o = b->o;
+	struct uboot_build ub = { o->uboot_no_verify, o->uboot_no_verify, { NULL },
+				  o->n_uboot_no_cmd };
+
+	if (o->n_uboot_no_cmd > UBOOT_MAX_NO_CMD)
+		return -EINVAL;
+	for (size_t i = 0; i < o->n_uboot_no_cmd; i++)
+		ub.no_cmd[i] = o->uboot_no_cmd[i];
+	uboot_set_build(b->uboot, &ub);
+	if (o->fault_bitflip)
+		emmc_set_bitflip(b->emmc, o->fault_bitflip_off, board_emmc_fault, b);
+	return 0;
+}
+
 int board_new(const struct opts *o, struct log *log, struct board **out)
 {
 	struct emmc_cfg ec = { o->emmc, o->emmc_size, o->emmc_mbps, board_sleep_ns, NULL };
@@ -153,7 +175,7 @@ int board_new(const struct opts *o, struct log *log, struct board **out)
 	}
 	if ((r = emmc_open(&ec, log, &b->emmc)) < 0 || (r = rom_new(&rc, log, &b->rom)) < 0 ||
 	    (r = spl_new(&sc, rom_mem(b->rom), log, &b->spl)) < 0 ||
-	    (r = uboot_new(&uc, b->emmc, log, &b->uboot)) < 0 ||
+	    (r = uboot_new(&uc, b->emmc, log, &b->uboot)) < 0 || (r = board_uboot_build(b)) < 0 ||
 	    (r = fb_new(&fc, b->uboot, &b->fb)) < 0 ||
 	    (r = gadget_new(o->name, o->udc, &b->gadget)) < 0)
 		goto fail;

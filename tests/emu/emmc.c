@@ -29,6 +29,10 @@ struct emmc {
 	int extcsd_fd; /* FILE.extcsd: the non-volatile EXT_CSD bytes kept across runs */
 	uint64_t written;
 	uint64_t busy_until_ns; /* write-speed model */
+	bool bitflip;           /* --fault-emmc-bitflip */
+	uint64_t bitflip_off, bitflips;
+	emmc_fault_fn fault_fn;
+	void *fault_ctx;
 };
 
 static const char *const emmc_part_names[] = {
@@ -214,6 +218,46 @@ static size_t emmc_rw(int fd, void *rbuf, const void *wbuf, size_t len, off_t of
 	return done;
 }
 
+void emmc_set_bitflip(struct emmc *m, uint64_t offset, emmc_fault_fn fn, void *ctx)
+{
+	m->bitflip = true;
+	m->bitflip_off = offset;
+	m->fault_fn = fn;
+	m->fault_ctx = ctx;
+}
+
+uint64_t emmc_bitflips(const struct emmc *m)
+{
+	return m->bitflips;
+}
+
+/* CNT blocks from BLK were just stored: the weak cell, when among them, keeps
+ * its byte with bit 0 flipped */
+static void emmc_bitflip_apply(struct emmc *m, uint64_t blk, uint64_t cnt)
+{
+	uint64_t off = m->bitflip_off;
+	uint8_t b = 0;
+	struct log_ev e;
+
+	if (!m->bitflip || m->cur != EMMC_USER || off / EMMC_BLKSZ < blk ||
+	    off / EMMC_BLKSZ - blk >= cnt)
+		return;
+	if (emmc_rw(m->fd[EMMC_USER], &b, NULL, 1, (off_t)off) != 1)
+		b = 0; /* a hole past the file's data reads as zero */
+	b ^= 1u;
+	(void)emmc_rw(m->fd[EMMC_USER], NULL, &b, 1, (off_t)off);
+	if (m->bitflips++)
+		return;
+	if (m->fault_fn) {
+		m->fault_fn(m->fault_ctx, "emmc-bitflip");
+		return;
+	}
+	log_begin(&e, m->log, "fault");
+	log_str(&e, "fault", "emmc-bitflip");
+	log_u64(&e, "offset", off);
+	log_end(&e);
+}
+
 uint64_t emmc_bread(struct emmc *m, uint64_t blk, uint64_t cnt, void *buf)
 {
 	if (!emmc_fits(m, blk, cnt))
@@ -230,6 +274,7 @@ uint64_t emmc_bwrite(struct emmc *m, uint64_t blk, uint64_t cnt, const void *buf
 		return 0;
 	done = emmc_rw(m->fd[m->cur], NULL, buf, (size_t)(cnt * EMMC_BLKSZ),
 		       (off_t)(blk * EMMC_BLKSZ));
+	emmc_bitflip_apply(m, blk, done / EMMC_BLKSZ);
 	m->written += done;
 	emmc_throttle(m, done);
 	return done / EMMC_BLKSZ;
@@ -261,6 +306,7 @@ uint64_t emmc_bwrite_zero(struct emmc *m, uint64_t blk, uint64_t cnt)
 		return 0;
 	if (cnt && emmc_zero(m->fd[m->cur], blk * EMMC_BLKSZ, cnt * EMMC_BLKSZ) < 0)
 		return 0;
+	emmc_bitflip_apply(m, blk, cnt);
 	m->written += cnt * EMMC_BLKSZ;
 	emmc_throttle(m, cnt * EMMC_BLKSZ);
 	return cnt;
@@ -272,6 +318,7 @@ uint64_t emmc_berase(struct emmc *m, uint64_t blk, uint64_t cnt)
 		return 0;
 	if (cnt && emmc_zero(m->fd[m->cur], blk * EMMC_BLKSZ, cnt * EMMC_BLKSZ) < 0)
 		return 0;
+	emmc_bitflip_apply(m, blk, cnt);
 	return cnt;
 }
 

@@ -61,4 +61,14 @@ void emmc_set_bootbus(struct emmc *m, unsigned value);
 /* bytes written to the medium since open (tests, logs) */
 uint64_t emmc_bytes_written(const struct emmc *m);
 
+/* --fault-emmc-bitflip: a weak cell at byte OFFSET of the user area. Whatever is
+ * stored there (block writes, zero fills, erase, which the model stores as zeros)
+ * is kept with bit 0 flipped, silently: the write still reports success. FN (may
+ * be NULL: the emmc logs a "fault" event itself) is called the first time it
+ * happens. */
+typedef void (*emmc_fault_fn)(void *ctx, const char *fault);
+void emmc_set_bitflip(struct emmc *m, uint64_t offset, emmc_fault_fn fn, void *ctx);
+/* writes that hit the bit-flip byte so far */
+uint64_t emmc_bitflips(const struct emmc *m);
+
 #endif

@@ -47,6 +47,12 @@ int fb_new(const struct fb_cfg *cfg, struct uboot *u, struct fb **out)
 		free(fb);
 		return -ENOMEM;
 	}
+	/* the buffer is U-Boot's RAM at CONFIG_FASTBOOT_BUF_ADDR */
+	if (uboot_set_dlbuf(u, fb->buf, cfg->max_download) < 0) {
+		munmap(fb->buf, fb->buf_size);
+		free(fb);
+		return -ENOMEM;
+	}
 	*out = fb;
 	return 0;
 }
@@ -55,6 +61,7 @@ struct fb *fb_free(struct fb *fb)
 {
 	if (!fb)
 		return NULL;
+	(void)uboot_set_dlbuf(fb->u, NULL, 0);
 	munmap(fb->buf, fb->buf_size);
 	free(fb);
 	return NULL;
@@ -354,6 +361,7 @@ static void fb_cmd_download(struct fb *fb, char *param, struct fb_out *out)
 	}
 	fbresp_set(fb_next(out), "DATA", "%s", param);
 	fb->state = FB_STATE_DATA;
+	uboot_dl_start(fb->u); /* the data lands in RAM at CONFIG_FASTBOOT_BUF_ADDR */
 	fb->dl_t0 = util_now_ns();
 	{
 		struct log_ev e;

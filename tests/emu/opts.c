@@ -15,7 +15,7 @@ enum {
 	OPT_F_DISC, OPT_F_STALL, OPT_F_FAIL, OPT_F_BAD, OPT_F_NOREENUM, OPT_F_DELAY,
 	OPT_F_HANG, OPT_LINK_MBPS, OPT_F_SDP_BYTE, OPT_SPL_VID, OPT_SPL_PID, OPT_SPL_BCD,
 	OPT_SDP_LOADADDR, OPT_SPL_SECTOR, OPT_UBOOT, OPT_UUU, OPT_ENV_OFFSET, OPT_ENV_SIZE,
-	OPT_UNPLUG, OPT_REPLUG, OPT_F_GARBAGE,
+	OPT_UNPLUG, OPT_REPLUG, OPT_F_GARBAGE, OPT_NO_VERIFY, OPT_NO_CMD, OPT_F_BITFLIP,
 	OPT_HELP,
 };
 
@@ -61,6 +61,9 @@ static const struct option opts_long[] = {
 	{ "env-offset", required_argument, NULL, OPT_ENV_OFFSET },
 	{ "env-size", required_argument, NULL, OPT_ENV_SIZE },
 	{ "fault-garbage", required_argument, NULL, OPT_F_GARBAGE },
+	{ "fault-emmc-bitflip", required_argument, NULL, OPT_F_BITFLIP },
+	{ "uboot-no-verify", no_argument, NULL, OPT_NO_VERIFY },
+	{ "uboot-no-cmd", required_argument, NULL, OPT_NO_CMD },
 	{ "unplug-at", required_argument, NULL, OPT_UNPLUG },
 	{ "replug-after", required_argument, NULL, OPT_REPLUG },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -77,11 +80,12 @@ void opts_usage(FILE *f)
 	      "  [--no-dram-check] [--ram-cap SIZE]\n"
 	      "  [--spl-vid V] [--spl-pid P] [--spl-bcd B] [--sdp-loadaddr A] [--spl-uboot-sector N]\n"
 	      "  [--uboot flashd|mainline|nxp] [--uuu-support yes|no] [--env-offset N] [--env-size N]\n"
+	      "  [--uboot-no-verify] [--uboot-no-cmd crc32|hash|part|setexpr]...\n"
 	      "  [--fault-disconnect-at-byte N] [--fault-disconnect-at-sdp-byte N]\n"
 	      "  [--fault-disconnect-at-cmd K] [--fault-disconnect-in rom|spl|fastboot]\n"
 	      "  [--fault-stall ep0|in|out] [--fault-fail PATTERN] [--fault-bad-status]\n"
 	      "  [--fault-no-reenum] [--fault-delay-reply MS] [--fault-hang-in rom|spl|fastboot]\n"
-	      "  [--fault-garbage rom|spl|fastboot]\n"
+	      "  [--fault-garbage rom|spl|fastboot] [--fault-emmc-bitflip OFFSET]\n"
 	      "  [--unplug-at before|middle|after:rom|spl|fb|reenum:N] [--replug-after MS]\n"
 	      "Emulates one i.MX6 board (boot ROM, U-Boot fastboot, eMMC) on one UDC through\n"
 	      "FunctionFS; every event goes to the JSON-lines log. See tests/emu/README.md.\n",
@@ -243,6 +247,14 @@ static int opts_uboot_opts(struct opts *o, int c, const char *a, char *err, size
 		    (v < 512 || v > (1u << 20))))
 			return opts_err(err, el, "--env-offset/--env-size: multiples of 512 (size <= 1M)");
 		*(c == OPT_ENV_OFFSET ? &o->env_offset : &o->env_size) = (uint32_t)v;
+		break;
+	case OPT_NO_CMD:
+		if (strcmp(a, "crc32") && strcmp(a, "hash") && strcmp(a, "part") &&
+		    strcmp(a, "setexpr"))
+			return opts_err(err, el, "--uboot-no-cmd: crc32, hash, part or setexpr");
+		if (o->n_uboot_no_cmd == OPTS_MAX_NO_CMD)
+			return opts_err(err, el, "--uboot-no-cmd: at most %d", OPTS_MAX_NO_CMD);
+		o->uboot_no_cmd[o->n_uboot_no_cmd++] = a;
 		break;
 	case OPT_UBOOT:
 		for (v = 0; v < ARRAY_SIZE(opts_uboot_names); v++)
@@ -418,6 +430,11 @@ static int opts_faults(struct opts *o, int c, const char *a, char *err, size_t e
 		if (opts_phase(a, &o->fault_garbage) < 0)
 			return opts_err(err, el, "--fault-garbage: rom, spl or fastboot");
 		break;
+	case OPT_F_BITFLIP:
+		if (opts_num(a, UINT64_MAX, &o->fault_bitflip_off) < 0)
+			return opts_err(err, el, "--fault-emmc-bitflip: a byte offset");
+		o->fault_bitflip = true;
+		break;
 	case OPT_F_STALL:
 		if (!strcmp(a, "ep0"))
 			o->fault_stall = OPTS_STALL_EP0;
@@ -487,6 +504,7 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		case OPT_NO_DRAM: o->dram_check = false; break;
 		case OPT_F_BAD: o->fault_bad_status = true; break;
 		case OPT_F_NOREENUM: o->fault_no_reenum = true; break;
+		case OPT_NO_VERIFY: o->uboot_no_verify = true; break;
 		case '?':
 			return opts_err(err, errlen, "unknown option or missing argument: %s",
 					argv[optind - 1]);
@@ -502,6 +520,9 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		return opts_err(err, errlen, "--udc, --name, --log and --emmc are required");
 	if (!uid_set)
 		o->uid = opts_default_uid(o->name);
+	if (o->fault_bitflip && o->fault_bitflip_off >= o->emmc_size)
+		return opts_err(err, errlen, "--fault-emmc-bitflip: offset past the user area (%llu bytes)",
+				(unsigned long long)o->emmc_size);
 	/* CONFIG_SDP_LOADADDR: u-boot.img's header right below CONFIG_TEXT_BASE
 	 * (0x17800000 on the i.MX6Q/DL SPL boards, 0x87800000 on UL/ULL/SL/SX), as
 	 * configs/imx6ulz_smm_m2.config (0x877fffc0) and dh_imx6.config set it */

@@ -10,6 +10,7 @@
 #include "soc.h"
 
 #define OPTS_MAX_ENV 64
+#define OPTS_MAX_NO_CMD 16 /* UBOOT_MAX_NO_CMD */
 
 enum opts_start { OPTS_START_ROM, OPTS_START_FASTBOOT };
 enum opts_exit { OPTS_EXIT_NEVER, OPTS_EXIT_BOOTED, OPTS_EXIT_ROM };
@@ -50,9 +51,15 @@ struct opts {
 	uint32_t env_offset, env_size; /* CONFIG_ENV_OFFSET, CONFIG_ENV_SIZE */
 	bool dram_check;
 	uint64_t ram_cap;
+	/* the U-Boot build's commands: --uboot-no-verify, --uboot-no-cmd NAME */
+	bool uboot_no_verify;
+	const char *uboot_no_cmd[OPTS_MAX_NO_CMD];
+	size_t n_uboot_no_cmd;
 	/* faults */
 	uint64_t fault_byte;      /* 0: off */
 	uint64_t fault_sdp_byte;  /* 0: off */
+	bool fault_bitflip;       /* --fault-emmc-bitflip OFFSET */
+	uint64_t fault_bitflip_off;
 	unsigned fault_cmd;       /* 0: off */
 	enum opts_phase fault_disconnect_in;
 	enum opts_stall fault_stall;

@@ -156,6 +156,36 @@ static void test_opts_unplug(void **state)
 	assert_string_equal(opts_unplug_when_to_string(o.unplug_when), "after");
 }
 
+/* the U-Boot build's commands and the eMMC bit-flip fault (test-verify.c runs them) */
+static void test_opts_verify(void **state)
+{
+	struct opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, ""), 0);
+	assert_false(o.uboot_no_verify);
+	assert_int_equal(o.n_uboot_no_cmd, 0);
+	assert_false(o.fault_bitflip);
+	assert_int_equal(parse(&o, "--uboot-no-verify --uboot-no-cmd hash --uboot-no-cmd setexpr "
+				  "--fault-emmc-bitflip 0x100200"), 0);
+	assert_true(o.uboot_no_verify);
+	assert_int_equal(o.n_uboot_no_cmd, 2);
+	assert_string_equal(o.uboot_no_cmd[0], "hash");
+	assert_string_equal(o.uboot_no_cmd[1], "setexpr");
+	assert_true(o.fault_bitflip);
+	assert_int_equal(o.fault_bitflip_off, 0x100200);
+	assert_int_equal(parse(&o, "--fault-emmc-bitflip 0"), 0);
+	assert_true(o.fault_bitflip);
+	assert_int_equal(o.fault_bitflip_off, 0);
+	/* the last byte of the default 256 MiB user area, and one past it */
+	assert_int_equal(parse(&o, "--fault-emmc-bitflip 268435455"), 0);
+	assert_int_equal(parse(&o, "--fault-emmc-bitflip 0x10000000"), -EINVAL);
+	assert_int_equal(parse(&o, "--emmc-size 512M --fault-emmc-bitflip 0x10000000"), 0);
+	assert_int_equal(parse(&o, "--fault-emmc-bitflip x"), -EINVAL);
+	assert_int_equal(parse(&o, "--uboot-no-cmd mmc"), -EINVAL);
+	assert_int_equal(parse(&o, "--uboot-no-cmd crc32 --uboot-no-cmd part"), 0);
+}
+
 static void test_opts_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -353,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_opts_all),
 		cmocka_unit_test(test_opts_spl_uboot),
 		cmocka_unit_test(test_opts_unplug),
+		cmocka_unit_test(test_opts_verify),
 		cmocka_unit_test(test_opts_bad),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_log),

@@ -22,7 +22,9 @@ int uboot_new(const struct uboot_cfg *cfg, struct emmc *emmc, struct log *log, s
 	u->cfg = *cfg;
 	u->log = log;
 	u->emmc = emmc;
-	if (env_new(&u->env) < 0) {
+	u->ram = mem_new(UBOOT_RAM_CAP(cfg->max_download));
+	if (!u->ram || env_new(&u->env) < 0) {
+		mem_free(u->ram);
 		free(u);
 		return -ENOMEM;
 	}
@@ -35,8 +37,137 @@ struct uboot *uboot_free(struct uboot *u)
 	if (!u)
 		return NULL;
 	env_free(u->env);
+	mem_free(u->ram);
+	free(u->dl_own);
 	free(u);
 	return NULL;
+}
+
+void uboot_set_build(struct uboot *u, const struct uboot_build *b)
+{
+	u->build = *b;
+}
+
+bool uboot_has_cmd(const struct uboot *u, const char *name)
+{
+	for (size_t i = 0; i < u->build.n_no_cmd && i < UBOOT_MAX_NO_CMD; i++)
+		if (!strcmp(u->build.no_cmd[i], name))
+			return false;
+	return true;
+}
+
+uint32_t uboot_dl_addr(const struct uboot *u)
+{
+	return u->cfg.soc->dram_start == 0x10000000u ? 0x12000000u : 0x82000000u;
+}
+
+int uboot_set_dlbuf(struct uboot *u, const uint8_t *buf, size_t size)
+{
+	size_t pages = (size + UBOOT_DL_PAGE - 1) / UBOOT_DL_PAGE;
+
+	free(u->dl_own);
+	u->dl_own = NULL;
+	u->dl = NULL;
+	u->dl_size = 0;
+	u->dl_addr = uboot_dl_addr(u);
+	if (!buf)
+		return 0;
+	if ((uint64_t)u->dl_addr + size > 0x100000000ull)
+		return -EINVAL;
+	u->dl_own = calloc(pages ? pages : 1, 1);
+	if (!u->dl_own)
+		return -ENOMEM;
+	u->dl = buf;
+	u->dl_size = size;
+	return 0;
+}
+
+void uboot_dl_start(struct uboot *u)
+{
+	if (u->dl_own)
+		memset(u->dl_own, 0, (u->dl_size + UBOOT_DL_PAGE - 1) / UBOOT_DL_PAGE);
+}
+
+/* the piece of [a, a + len) up to the next download-page boundary: its length;
+ * *page is its page in the buffer, or SIZE_MAX outside it */
+static size_t uboot_dl_piece(const struct uboot *u, uint64_t a, size_t len, size_t *page)
+{
+	uint64_t end = (uint64_t)u->dl_addr + u->dl_size, next;
+
+	*page = SIZE_MAX;
+	if (!u->dl || a + len <= u->dl_addr || a >= end) {
+		next = a < u->dl_addr && u->dl ? u->dl_addr : UINT64_MAX;
+	} else if (a < u->dl_addr) {
+		next = u->dl_addr;
+	} else {
+		*page = (size_t)((a - u->dl_addr) / UBOOT_DL_PAGE);
+		next = u->dl_addr + ((uint64_t)*page + 1) * UBOOT_DL_PAGE;
+		if (next > end)
+			next = end;
+	}
+	return next - a < len ? (size_t)(next - a) : len;
+}
+
+static int uboot_ram_err(struct uboot *u, int r, uint32_t addr, size_t len)
+{
+	struct log_ev e;
+
+	if (r == -ENOMEM) {
+		log_begin(&e, u->log, "emu-limit");
+		log_str(&e, "what", "uboot-ram-cap");
+		log_hex32(&e, "addr", addr);
+		log_u64(&e, "len", len);
+		log_end(&e);
+	}
+	return r;
+}
+
+int uboot_ram_read(struct uboot *u, uint32_t addr, void *buf, size_t len)
+{
+	uint8_t *dst = buf;
+	uint64_t a = addr;
+
+	if (a + len > 0x100000000ull)
+		return -EFAULT;
+	while (len) {
+		size_t page, n = uboot_dl_piece(u, a, len, &page);
+
+		if (page != SIZE_MAX && !u->dl_own[page])
+			memcpy(dst, u->dl + (a - u->dl_addr), n);
+		else
+			(void)mem_read(u->ram, (uint32_t)a, dst, n);
+		dst += n;
+		a += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int uboot_ram_write(struct uboot *u, uint32_t addr, const void *buf, size_t len)
+{
+	uint64_t a = addr, end = (uint64_t)addr + len;
+	int r;
+
+	if (end > 0x100000000ull)
+		return -EFAULT;
+	/* download pages written to become RAM's own, with the buffer's bytes */
+	while (a < end) {
+		size_t page, n = uboot_dl_piece(u, a, (size_t)(end - a), &page);
+
+		if (page != SIZE_MAX && !u->dl_own[page]) {
+			uint64_t p0 = u->dl_addr + (uint64_t)page * UBOOT_DL_PAGE;
+			size_t plen = u->dl_size - (size_t)(p0 - u->dl_addr);
+
+			if (plen > UBOOT_DL_PAGE)
+				plen = UBOOT_DL_PAGE;
+			r = mem_write(u->ram, (uint32_t)p0, u->dl + (p0 - u->dl_addr), plen);
+			if (r < 0)
+				return uboot_ram_err(u, r, (uint32_t)p0, plen);
+			u->dl_own[page] = 1;
+		}
+		a += n;
+	}
+	return uboot_ram_err(u, mem_write(u->ram, addr, buf, len), addr, len);
 }
 
 static const char *const uboot_flavour_names[] = {
@@ -190,6 +321,8 @@ int uboot_start(struct uboot *u)
 	int r;
 
 	u->reset = false;
+	mem_clear(u->ram);
+	uboot_dl_start(u); /* what DRAM still holds: the download buffer */
 	emmc_select(u->emmc, EMMC_USER);
 	if (u->cfg.flavour == UBOOT_FLASHD) {
 		r = uboot_env_default(u);

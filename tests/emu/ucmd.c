@@ -1,8 +1,12 @@
 /* ucmd: see ucmd.h. Command behaviour from U-Boot cmd/nvedit.c, cmd/mmc.c,
- * cmd/test.c; parsing from common/cli_hush.c, reduced. */
+ * cmd/test.c, cmd/mem.c, cmd/hash.c, cmd/part.c, cmd/setexpr.c; parsing from
+ * common/cli_hush.c, reduced. */
 #include "ucmd.h"
 
+#include "ucmd_hash.h"
 #include "ucmd_mmc.h"
+#include "ucmd_part.h"
+#include "ucmd_setexpr.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -343,14 +347,18 @@ static const struct {
 	const char *name;
 	int (*fn)(struct uboot *u, int argc, char **argv);
 } ucmd_table[] = {
+	{ "crc32", ucmd_crc32 },
 	{ "echo", ucmd_echo },
 	{ "env", ucmd_env },
 	{ "false", ucmd_true },
+	{ "hash", ucmd_hash },
 	{ "mmc", ucmd_mmc },
+	{ "part", ucmd_part },
 	{ "printenv", ucmd_printenv },
 	{ "reset", ucmd_reset },
 	{ "saveenv", ucmd_saveenv },
 	{ "setenv", ucmd_setenv },
+	{ "setexpr", ucmd_setexpr },
 	{ "sleep", ucmd_sleep },
 	{ "test", ucmd_test },
 	{ "true", ucmd_true },
@@ -376,10 +384,14 @@ static int ush_builtin_run(struct ush *sh, int argc, char **argv)
 
 static int ush_exec(struct ush *sh, int argc, char **argv)
 {
+	/* common/command.c find_cmd_tbl(): the name up to a '.' (setexpr.b …) */
+	size_t len = strcspn(argv[0], ".");
+
 	if (!strcmp(argv[0], "run"))
 		return ush_builtin_run(sh, argc, argv);
 	for (size_t i = 0; i < ARRAY_SIZE(ucmd_table); i++) {
-		if (strcmp(argv[0], ucmd_table[i].name))
+		if (strlen(ucmd_table[i].name) != len || strncmp(argv[0], ucmd_table[i].name, len) ||
+		    !uboot_has_cmd(sh->u, ucmd_table[i].name))
 			continue;
 		int rc = ucmd_table[i].fn(sh->u, argc, argv);
 

@@ -2,9 +2,10 @@
  * subset of hush (';' lists, if/then/else/fi, '…' and "…" quoting, $var and
  * ${var} expansion, $?) and the commands a factory plan uses: setenv, env
  * (set/delete/exists/default/save/print), saveenv, printenv, mmc (dev, partconf,
- * erase, bootbus, rescan, info, list), run, echo, test, true, false, sleep, reset,
- * version. Anything else is "Unknown command" (status 1), as in U-Boot without
- * that command compiled in. */
+ * erase, read, write, bootbus, rescan, info, list), crc32, hash, part, setexpr,
+ * run, echo, test, true, false, sleep, reset, version. Anything else, and a command
+ * the build leaves out (uboot_build.no_cmd), is "Unknown command" (status 1), as
+ * in U-Boot without that command compiled in. */
 #ifndef EMU_UCMD_H
 #define EMU_UCMD_H
 

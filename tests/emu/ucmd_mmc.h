@@ -1,4 +1,6 @@
-/* ucmd_mmc: the "mmc" command of the emulated U-Boot (cmd/mmc.c subset) */
+/* ucmd_mmc: the "mmc" command of the emulated U-Boot (cmd/mmc.c subset): dev,
+ * partconf, erase, read, write, bootbus, info, list, rescan. read/write move
+ * blocks of the selected hardware partition between the eMMC and U-Boot's RAM. */
 #ifndef EMU_UCMD_MMC_H
 #define EMU_UCMD_MMC_H
 
