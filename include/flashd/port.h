@@ -110,6 +110,9 @@ struct port_event {
 					       * (FB steps, or SPL steps when spl) */
 			size_t next_step;     /* SDP/SPL: first FB step (plan_n_steps if none) */
 			bool spl;             /* SDP: the plan has SDPU/SDPV steps next */
+			bool spl_required;    /* SDP, spl: the ROM got an SPL (plan_boots_spl):
+					       * a fastboot device before the SPL stage ran is
+					       * not the plan's U-Boot */
 			size_t spl_step;      /* SDP, spl: the first of them */
 		} session_done;
 	};
@@ -188,6 +191,7 @@ struct port {
 	uint64_t last_progress_ms;
 	size_t next_step;            /* first FB step after SDP/SPL */
 	bool spl_next;               /* WAIT_REENUM after the ROM: an SPL gadget may come */
+	bool spl_required;           /* … and must: the ROM got an SPL */
 	size_t spl_step;             /* its first SDPU/SDPV step */
 	bool spl_ran;                /* the SPL stage ran (WAIT_REENUM after it) */
 	enum port_result result;

@@ -219,6 +219,7 @@ static void port_board_reset(struct port *p, uint64_t now)
 	p->last_progress_ms = 0;
 	p->next_step = PORT_STEP_FIRST_FB;
 	p->spl_next = false;
+	p->spl_required = false;
 	p->spl_step = PORT_STEP_NONE;
 	p->spl_ran = false;
 	p->result = PORT_RESULT_NONE;
@@ -302,6 +303,15 @@ static void port_on_reenum(struct port *p, struct port_out *o, enum port_dev kin
 
 	switch (kind) {
 	case PORT_DEV_FASTBOOT:
+		if (p->spl_next && p->spl_required && !p->spl_ran) {
+			/* the ROM started the plan's SPL, which did not wait for its
+			 * SDPU/SDPV lines: the U-Boot that came is not the plan's */
+			port_fail(p, o, now, PORT_RESULT_FAILED,
+				  "board came back as fastboot, but the plan's SPL stage did not run: "
+				  "the SPL started a U-Boot of its own (from the eMMC?), not the "
+				  "plan's");
+			return;
+		}
 		port_set_state(p, o, PORT_STATE_FASTBOOT, now);
 		return;
 	case PORT_DEV_SPL:
@@ -489,6 +499,7 @@ static void port_on_session_done(struct port *p, struct port_out *o, const struc
 		p->next_step = ev->session_done.next_step;
 		p->spl_ran = p->state == PORT_STATE_SPL;
 		p->spl_next = p->state == PORT_STATE_SDP && ev->session_done.spl;
+		p->spl_required = p->spl_next && ev->session_done.spl_required;
 		p->spl_step = p->spl_next ? ev->session_done.spl_step : PORT_STEP_NONE;
 		p->step_index = PORT_STEP_NONE;
 		p->step[0] = '\0';

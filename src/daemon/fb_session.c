@@ -31,6 +31,7 @@
 #include <event2/event.h>
 
 #include "common/macro.h"
+#include "daemon/digest_job.h"
 #include "daemon/image.h"
 #include "flashd/fastboot.h"
 #include "flashd/plan.h"
@@ -121,7 +122,9 @@ struct fb_session {
 	struct fb_slot *slots;
 	/* the step's region and its read-back */
 	uint64_t written;                 /* bytes the board wrote (pieces' write_bytes) */
-	struct verify_iter *vi;
+	struct digest_job *dg;            /* the pieces' digests (digest_job.h) */
+	bool vwait;                       /* the flash is over, the digests are not */
+	size_t vidx;                      /* the next piece */
 	struct verify_piece vp;
 	struct plan_verify_target vt;
 	enum fb_vstep vstep;
@@ -138,7 +141,7 @@ static void fb_read_reply(struct fb_session *s);
 static void fb_finish(struct fb_session *s, int status, const char *reason)
 {
 	s->w = sparse_writer_free(s->w);
-	s->vi = verify_iter_free(s->vi);
+	s->dg = digest_job_drop(s->dg);
 	session_finish(&s->b, status, reason);
 }
 
@@ -148,7 +151,7 @@ static void fb_fail(struct fb_session *s, int err, const char *fmt, ...)
 	va_list ap;
 
 	s->w = sparse_writer_free(s->w);
-	s->vi = verify_iter_free(s->vi);
+	s->dg = digest_job_drop(s->dg);
 	va_start(ap, fmt);
 	session_failv(&s->b, err, fmt, ap);
 	va_end(ap);
@@ -387,6 +390,7 @@ static void fb_send_download(struct fb_session *s)
 }
 
 static void fb_verify_begin(struct fb_session *s);
+static int fb_verify_prepare(struct fb_session *s);
 static bool fb_verify_wanted(const struct fb_session *s, const char **why);
 static bool fb_region(struct fb_session *s, bool verify, bool verified, const char *why);
 
@@ -483,6 +487,9 @@ static void fb_flash_begin(struct fb_session *s)
 		fb_send_download(s);
 		return;
 	}
+	const char *nowhy;
+	if (fb_verify_wanted(s, &nowhy) && fb_verify_prepare(s) < 0)
+		return;
 	struct sparse_opts so = { .max_piece = s->max_dl, .raw2sparse = st->raw2sparse,
 				  .map = st->image->map, .map_off = st->image_offset };
 	if (st->sparse_limit && st->sparse_limit < so.max_piece)
@@ -643,7 +650,7 @@ static void fb_verify_read(struct fb_session *s)
 
 static void fb_verify_done(struct fb_session *s)
 {
-	s->vi = verify_iter_free(s->vi);
+	s->dg = digest_job_drop(s->dg);
 	if (!s->vpieces) {
 		/* nothing was written (a sparse image of DONT_CARE only) */
 		if (fb_region(s, true, false, "the image writes nothing"))
@@ -656,20 +663,19 @@ static void fb_verify_done(struct fb_session *s)
 
 static void fb_verify_next_piece(struct fb_session *s)
 {
-	int r = verify_iter_next(s->vi, &s->vp);
+	const struct verify_piece *p;
+	const char *why;
+	size_t n;
 
-	if (r < 0) {
-		fb_fail(s, r, "verify %s: reading %s: %s", s->b.step->arg, s->b.step->image->path,
-			image_read_error(r));
-		return;
-	}
-	if (r == 0) {
+	digest_job_result(s->dg, &p, &n, &why); /* ready, and no error (fb_verify_go) */
+	if (s->vidx == n) {
 		if (s->vt.loc == PLAN_VERIFY_BOOT1 || s->vt.loc == PLAN_VERIFY_BOOT2)
 			fb_verify_cmd(s, FB_V_RESTORE, 0, "mmc dev %u 0", s->b.o.verify_mmc_dev);
 		else
 			fb_verify_done(s);
 		return;
 	}
+	s->vp = p[s->vidx++];
 	if (s->vt.loc == PLAN_VERIFY_PART)
 		fb_verify_cmd(s, FB_V_SETEXPR, 0, "setexpr fv_blk ${fv_start} + 0x%" PRIx64, s->vp.off / 512);
 	else
@@ -758,21 +764,37 @@ static void fb_verify_fail(struct fb_session *s, const struct fastboot_reply *re
 	}
 }
 
-static void fb_verify_begin(struct fb_session *s)
+static void fb_verify_go(struct fb_session *s);
+
+/* The digests are ready: continue the read-back that waits for them. */
+static void fb_digest_done(void *ud)
+{
+	struct fb_session *s = ud;
+
+	session_enter(&s->b);
+	if (session_active(&s->b) && s->vwait) {
+		s->vwait = false;
+		fb_verify_go(s);
+	}
+	session_leave(&s->b);
+}
+
+/* When a flash step that is read back starts: where its region is, and its
+ * digests computed meanwhile (on the station's worker) from the image. */
+static int fb_verify_prepare(struct fb_session *s)
 {
 	const struct plan_step *st = s->b.step;
 	struct sparse_info info = st->image->sparse;
 	struct imgsrc src = s->src;
 	uint64_t piece = s->b.o.verify_piece ? s->b.o.verify_piece : SESSION_VERIFY_PIECE;
-	const char *why = NULL;
-	int r;
 
 	if (piece > s->max_dl)
 		piece = s->max_dl;
 	piece -= piece % 512;
 	if (plan_verify_target(st, &s->vt) < 0 || !piece) {
-		fb_verify_failed(s, -EINVAL, "no region to read back (max-download-size %u)", s->max_dl);
-		return;
+		fb_fail(s, -EINVAL, "verify %s: no region to read back (max-download-size %u)", st->arg,
+			s->max_dl);
+		return -EINVAL;
 	}
 	if (!info.sparse || s->img_len != st->image->size) {
 		/* a raw image, or the part of one a flash sends (-scanterm) */
@@ -781,13 +803,42 @@ static void fb_verify_begin(struct fb_session *s)
 		src = imgsrc_sub(&s->src, 0, len);
 		info = (struct sparse_info){ .sparse = false, .size = len, .expanded_size = len };
 	}
-	r = verify_iter_new(&src, &info,
-			    &(struct verify_opts){ .max_piece = piece, .want_sha256 = s->b.o.verify_sha256 },
-			    &s->vi, &why);
-	if (r < 0) {
-		fb_fail(s, r, "verify %s: %s", st->arg, why ? why : image_read_error(r));
+	s->vwait = false;
+	s->dg = digest_job_drop(s->dg);
+	if (digest_job_start(s->b.o.digests, st->image, &src, &info,
+			     &(struct verify_opts){ .max_piece = piece, .want_sha256 = s->b.o.verify_sha256 },
+			     fb_digest_done, s, &s->dg) < 0) {
+		fb_fail(s, -ENOMEM, "verify %s: out of memory", st->arg);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The flash is over: the read-back, once the digests are there. */
+static void fb_verify_begin(struct fb_session *s)
+{
+	if (!digest_job_ready(s->dg)) {
+		s->vwait = true; /* fb_digest_done goes on */
 		return;
 	}
+	fb_verify_go(s);
+}
+
+static void fb_verify_go(struct fb_session *s)
+{
+	const struct plan_step *st = s->b.step;
+	const struct verify_piece *p;
+	const char *why = NULL;
+	size_t n;
+	int r = digest_job_result(s->dg, &p, &n, &why);
+
+	if (r < 0) {
+		bool bad = r == -EBADMSG || r == -EINVAL || r == -ENOMEM;
+		fb_fail(s, r, "verify %s: %s: %s", st->arg, st->image->path,
+			bad && why ? why : image_read_error(r));
+		return;
+	}
+	s->vidx = 0;
 	s->vpieces = 0;
 	s->vchecked = 0;
 	s->vcrc = 0;
@@ -1021,7 +1072,7 @@ static void fb_destroy(struct session *b)
 	struct fb_session *s = (struct fb_session *)b;
 
 	sparse_writer_free(s->w);
-	verify_iter_free(s->vi);
+	digest_job_drop(s->dg);
 	if (s->data_timer)
 		event_free(s->data_timer);
 	for (unsigned i = 0; i < s->nslots; i++)

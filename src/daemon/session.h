@@ -69,6 +69,7 @@
 
 struct sdp_soc;
 struct plan;
+struct worker;
 
 /* What a flash step wrote, and whether the board read it back
  * (fb_session.c, flashd-plan(5) "Verify"): one per flash step, when it
@@ -105,6 +106,7 @@ struct session_opts {
 	bool verify_all, verify_sha256;
 	unsigned verify_mmc_dev;       /* U-Boot's mmc device of the eMMC */
 	uint32_t verify_piece;         /* bytes read back at once (≤ max-download-size); 0: default */
+	struct worker *digests;        /* computes the read-back digests; NULL: on the loop */
 	/* the daemon's loop (required; delay
 	 * steps and deferred completion use its timers) */
 	struct event_base *base;

@@ -325,6 +325,7 @@ static void station_ev_sdp_done(void *ud, int status, const char *reason)
 	ev.session_done.more = next < n || spl < n;
 	ev.session_done.next_step = next;
 	ev.session_done.spl = spl < n;
+	ev.session_done.spl_required = spl < n && plan_boots_spl(ps->plan);
 	ev.session_done.spl_step = spl;
 	station_feed(ps, &ev);
 }
@@ -785,8 +786,10 @@ int station_new(const struct station_opts *o, struct conf *conf, struct station 
 		return r;
 	}
 	r = worker_new(st->base, &st->loader);
+	if (r == 0)
+		r = worker_new(st->base, &st->digests);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot start the plan loader thread: %s", strerror(-r));
+		snprintf(err, errlen, "cannot start the plan loader and digest threads: %s", strerror(-r));
 		station_free(st);
 		return r;
 	}
@@ -814,6 +817,8 @@ struct station *station_free(struct station *st)
 	st->loader = worker_free(st->loader);
 	for (size_t i = 0; i < st->nports; i++)
 		station_port_free(st->ports[i]);
+	/* after the sessions: a digest job they let go of ends here */
+	st->digests = worker_free(st->digests);
 	free(st->ports);
 	station_plans_clear(&st->plans);
 	station_journal_fini(st);

@@ -346,6 +346,7 @@ void station_apply_conf(struct station *st)
 		.verify_sha256 = c->verify_sha256,
 		.verify_mmc_dev = c->verify_mmc_dev,
 		.verify_piece = c->verify_piece,
+		.digests = st->digests,
 		.base = st->base,
 	};
 	for (size_t i = 0; i < st->nports; i++)

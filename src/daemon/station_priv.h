@@ -68,6 +68,7 @@ struct station_jq {
 struct station {
 	struct event_base *base;
 	struct worker *loader;         /* plan loads for reload and `use` */
+	struct worker *digests;        /* flash -verify: the read-back digests (digest_job.h) */
 	struct usb_ctx *usb;
 	struct journal *journal;
 	struct control *ctl;

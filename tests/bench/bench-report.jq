@@ -297,16 +297,49 @@ def clients($runs; $g):
 	   met: (if $wr == null then null else ($wr <= 1.02 and ($r | all(.stress_status == 0))) end)}
 	end;
 
+# ---------------------------------------------------------------- verify
+
+def verify_run($g):
+	.results as $res
+	| {mode, round,
+	   ok: ($res | map(select(.result == "ok")) | length),
+	   board_ms: ($res | map(.end_ms - .start_ms) | median),
+	   fastboot_ms: ($res | map([.steps[] | select(.text | startswith("FB:")) | .ms] | add) | median),
+	   rootfs_ms: ($res | map([.steps[] | select(.text | test("rootfs")) | .ms] | add) | median),
+	   checked_bytes: ($res | map([.regions[]? | .checked // 0] | add // 0) | max // 0),
+	   regions_verified: ($res | map([.regions[]? | select(.verified)] | length) | min),
+	   cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2))};
+
+def verify($runs; $g):
+	if ($runs | length) == 0 then null else
+	($runs | map(verify_run($g))) as $r
+	| [([$r[].round] | unique)[] as $k
+	   | ($r | map(select(.round == $k and .mode == "off")) | first) as $off
+	   | ($r | map(select(.round == $k and .mode == "on")) | first) as $on
+	   | {round: $k, off: $off, on: $on,
+	      cost_ms: (if $on.fastboot_ms == null or $off.fastboot_ms == null then null
+			else $on.fastboot_ms - $off.fastboot_ms end),
+	      checked_mb: ($on.checked_bytes / 1e6 | rnd(1))}
+	   | . + {s_per_gb: (if .cost_ms == null or .on.checked_bytes == 0 then null
+			     else .cost_ms / 1000 / (.on.checked_bytes / 1e9) | rnd(2) end)}] as $by
+	| {method: "one board (flashd-emu, the seed images of P2) runs the seed plan, then seed-verify.lst: the same plan with every flash line read back (mbr -verify, bootloader and uboot-env -verify-at, rootfs -verify-part 1: part start, setexpr, mmc read into ${loadaddr} and crc32 -v per piece of at most max-download-size), flashd freshly started per run; rounds alternate the order. Cost = the board's fastboot steps (journal step times) with read-back minus without; per GB = cost / bytes read back. The emulator reads its eMMC file at memory speed: a real board adds its eMMC read time (bytes / read rate) and its CRC-32 time on the Cortex-A9.",
+	   rounds: $by,
+	   cost_ms_median: ($by | map(.cost_ms) | map(select(. != null)) | median),
+	   s_per_gb_median: ($by | map(.s_per_gb) | map(select(. != null)) | median | rnd(2)),
+	   all_verified: ($r | map(select(.mode == "on")) | all(.regions_verified == 4 and .ok == 1))}
+	end;
+
 def report:
 	{bench: "flashd", date: ($host[0].date // null), host: $host[0], data: $data[0], parts: $parts[0],
-	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0] // $gc[0]),
+	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0] // $gc[0] // $gv[0]),
 	 p1_link: p1($p1[0]; $g1[0]),
 	 p2_boards: p2($p2[0]; $g2[0]; $data[0]),
 	 p2_spl_flow: p2spl($p2spl[0]; $g2spl[0]; $data[0]),
 	 p3_latency: p3($p3[0]; $udev[0]),
 	 p4_memory: p4($p4[0]; $g4[0]),
 	 p5_sparse_scan: p5($p5[0]),
-	 clients: clients($clients[0]; $gc[0])};
+	 clients: clients($clients[0]; $gc[0]),
+	 verify: verify($verify[0]; $gv[0])};
 
 # ---------------------------------------------------------------- table
 
@@ -368,6 +401,12 @@ def table:
 		"   round  quiet wall s  loaded wall s  ratio   board s (q/l)  CPU s (q/l)  VmHWM MiB (q/l)  ok (q/l)  events/reader  stalled overflowed",
 		(.rounds[] | "   \(.round | pad(6)) \(.quiet.wall_s | num | pad(13)) \(.loaded.wall_s | num | pad(14)) \(.wall_ratio | num | pad(7)) \("\(.quiet.board_s_median | num)/\(.loaded.board_s_median | num)" | pad(14)) \("\(.quiet.cpu_s | num)/\(.loaded.cpu_s | num)" | pad(12)) \("\(.quiet.vmhwm_mib | num)/\(.loaded.vmhwm_mib | num)" | pad(16)) \("\(.quiet.results_ok | num)/\(.loaded.results_ok | num)" | pad(9)) \(.loaded.watch.events_per_reader | num | pad(14)) \(.loaded.watch.stalled_overflowed | num)"),
 		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num)" end),
+	"",
+	(.verify | if . == null then "Verify: not run" else
+		"Verify: one board, the seed plan without and with read-back of every region (all verified: \(.all_verified))",
+		"   round  fastboot ms (off/on)  rootfs step ms (off/on)  read back MB  cost ms  s per GB",
+		(.rounds[] | "   \(.round | pad(6)) \("\(.off.fastboot_ms | num)/\(.on.fastboot_ms | num)" | pad(21)) \("\(.off.rootfs_ms | num)/\(.on.rootfs_ms | num)" | pad(24)) \(.checked_mb | num | pad(13)) \(.cost_ms | num | pad(8)) \(.s_per_gb | num)"),
+		"   median: \(.cost_ms_median | num) ms, \(.s_per_gb_median | num) s per GB read back (bed: eMMC reads at memory speed)" end),
 	"",
 	(.p2_boards.seed_split // {} | to_entries[] | select(.value.board != null)
 	 | "Seed flow, one board, \(.key) (ms, as the board saw it): plug->SDP \(.value.board.plug_to_first_sdp_ms | num), SDP upload \(.value.board.sdp_upload_ms | num), re-enumeration \(.value.board.reenum_ms | num), fastboot plug->cmd \(.value.board.fastboot_plug_to_first_cmd_ms | num), fastboot steps \(.value.board.fastboot_ms | num), reboot->booted \(.value.board.reboot_to_booted_ms | num), total \(.value.board.total_ms | num)",

@@ -66,6 +66,22 @@ struct plan *plan_unref(struct plan *p)
 	return NULL;
 }
 
+/* Images of fake plans belong to the test (release NULL): references are
+ * counted, never the last one dropped here. */
+struct plan_image *plan_image_ref(struct plan_image *img)
+{
+	if (img)
+		__atomic_add_fetch(&img->refs, 1, __ATOMIC_RELAXED);
+	return img;
+}
+
+struct plan_image *plan_image_unref(struct plan_image *img)
+{
+	if (img && __atomic_sub_fetch(&img->refs, 1, __ATOMIC_ACQ_REL) == 0 && img->release)
+		img->release(img);
+	return NULL;
+}
+
 size_t plan_n_steps(const struct plan *p)
 {
 	return p->n;

@@ -81,6 +81,32 @@ static void test_rom_then_fastboot_skips_spl(void **state)
 	assert_int_equal(find(PORT_ACT_START_SPL), -1);
 }
 
+/* the ROM got an SPL (plan_boots_spl) and fastboot came instead of the SPL's
+ * SDP gadget: the SPL started a U-Boot of its own, not the plan's -- failed */
+static void test_spl_required_fastboot_fails(void **state)
+{
+	struct port p;
+	struct port_event ev = { .type = PORT_EV_SESSION_DONE };
+
+	(void)state;
+	to_sdp(&p);
+	progress(&p, 4096, 4096, T0 + 100);
+	ev.session_done.more = true;
+	ev.session_done.next_step = 3;
+	ev.session_done.spl = true;
+	ev.session_done.spl_step = 1;
+	ev.session_done.spl_required = true;
+	feed(&p, &ev, T0 + 200);
+	assert_int_equal(p.state, PORT_STATE_WAIT_REENUM);
+	assert_true(p.spl_required);
+	simple(&p, PORT_EV_DEV_REMOVED, T0 + 300);
+	assert_int_equal(added(&p, PORT_DEV_FASTBOOT, NULL, T0 + 1000), 3);
+	expect_state_change(PORT_STATE_WAIT_REENUM, PORT_STATE_FAILED);
+	expect_result(PORT_RESULT_FAILED);
+	assert_non_null(strstr(p.reason, "the plan's SPL stage did not run"));
+	assert_int_equal(find(PORT_ACT_START_FASTBOOT), -1);
+}
+
 /* a plan without SPL lines: an SPL gadget after the ROM's jump fails */
 static void test_spl_without_spl_lines(void **state)
 {
@@ -324,6 +350,7 @@ const struct CMUnitTest port_spl_tests[] = {
 	cmocka_unit_test(test_spl_strings),
 	cmocka_unit_test(test_rom_then_spl),
 	cmocka_unit_test(test_rom_then_fastboot_skips_spl),
+	cmocka_unit_test(test_spl_required_fastboot_fails),
 	cmocka_unit_test(test_spl_without_spl_lines),
 	cmocka_unit_test(test_wait_spl_rom_back),
 	cmocka_unit_test(test_wait_after_spl_accepts_fastboot_only),

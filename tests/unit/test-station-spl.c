@@ -153,16 +153,41 @@ static void test_spl_ids(void **state)
 	}
 }
 
-/* the image was a full U-Boot: fastboot right after the ROM, SPL lines skipped */
+/* the ROM got the plan's SPL, and fastboot came instead of its SDP gadget:
+ * that U-Boot is not the plan's (the SPL found one of its own) -- failed,
+ * never flashed by it */
 static void test_spl_plan_fastboot_direct(void **state)
 {
 	spl_station(SPL_PLAN);
 	rom_stage("9-1");
 	fastboot("9-1", "/dev/bus/usb/009/004", NULL);
+	assert_int_equal(state_of("9-1"), PORT_STATE_FAILED);
+	run(5);
+	assert_int_equal(fs.spl_starts, 0);
+	assert_int_equal(fs.fb_starts, 0);
+}
+
+/* the image is a full U-Boot: the SPL lines cannot be reached, fastboot
+ * right after the ROM runs the FB lines (uuu does the same) */
+static void test_full_uboot_fastboot_direct(void **state)
+{
+	struct fake_sess *s;
+
+	spl_station("SDP: boot -f boot.imx\nSDPU: write -f u-boot.img\nSDPU: jump\n"
+		    "FB: getvar version\nFB: done\n");
+	rom("9-1", "/dev/bus/usb/009/002");
+	run(5);
+	s = live();
+	s->next = 1;
+	s->ev.done(s->ev.ud, 0, NULL);
+	assert_int_equal(state_of("9-1"), PORT_STATE_WAIT_REENUM);
+	assert_false(find_port("9-1")->port.spl_required);
+	removed("9-1", "/dev/bus/usb/009/002");
+	fastboot("9-1", "/dev/bus/usb/009/004", NULL);
 	assert_int_equal(state_of("9-1"), PORT_STATE_FASTBOOT);
 	run(5);
 	assert_true(live()->fb);
-	assert_int_equal(live()->first, 7);
+	assert_int_equal(live()->first, 3);
 	assert_int_equal(fs.spl_starts, 0);
 }
 
@@ -339,6 +364,7 @@ const struct CMUnitTest station_spl_tests[] = {
 	T(test_spl_sdpu),
 	T(test_spl_ids),
 	T(test_spl_plan_fastboot_direct),
+	T(test_full_uboot_fastboot_direct),
 	T(test_spl_flavour_missing),
 	T(test_spl_not_in_plan),
 	T(test_spl_unknown_ids),
