@@ -254,6 +254,9 @@ bool plan_has_spl_stage(const struct plan *p);
  * or the plan has no SDP boot at all (a board that arrives as SPL). False
  * when the ROM boots a full U-Boot: SPL lines are then never reached. */
 bool plan_spl_reachable(const struct plan *p);
+/* The plan writes nothing to the board and says so ("# flashd: no-write");
+ * plan_load refuses a plan without a writing line that does not. */
+bool plan_no_write(const struct plan *p);
 
 const char *plan_op_to_string(enum plan_op op);
 const char *plan_proto_to_string(enum plan_proto proto);

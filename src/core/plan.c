@@ -85,6 +85,11 @@ const char *plan_sha256(const struct plan *p)
 	return p->sha256;
 }
 
+bool plan_no_write(const struct plan *p)
+{
+	return p->no_write;
+}
+
 size_t plan_n_steps(const struct plan *p)
 {
 	return p->nsteps;
@@ -290,12 +295,50 @@ static int plan_step_add(struct plan_loader *ld, const struct plan_step *step, s
 	return 0;
 }
 
+/* A comment line "# flashd: no-write" (blanks free around and inside the
+ * words): the plan means to write nothing to the board (flashd-plan(5),
+ * "Plans that write nothing"). */
+static bool plan_says_no_write(const char *text, size_t len)
+{
+	static const char want[] = "flashd:no-write";
+
+	for (size_t i = 0; i < len;) {
+		size_t e = i, k = 0;
+		bool ok = true;
+
+		while (e < len && text[e] != '\n')
+			e++;
+		while (i < e && plan_lex_is_blank(text[i]))
+			i++;
+		if (i < e && text[i] == '#') {
+			for (i++; i < e && ok; i++) {
+				if (plan_lex_is_blank(text[i]) || text[i] == '\r')
+					continue;
+				ok = k < sizeof(want) - 1 && text[i] == want[k++];
+			}
+			if (ok && k == sizeof(want) - 1)
+				return true;
+		}
+		i = e + 1;
+	}
+	return false;
+}
+
+/* A step that writes to the board's storage, or may (U-Boot commands). */
+static bool plan_step_writes(const struct plan_step *s)
+{
+	if (!s->runs_on_imx6 || s->proto != PLAN_PROTO_FB)
+		return false;
+	return s->op == PLAN_OP_FLASH || s->op == PLAN_OP_ERASE || s->op == PLAN_OP_UCMD ||
+	       s->op == PLAN_OP_ACMD || s->op == PLAN_OP_OEM;
+}
+
 static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 {
 	char buf[PLAN_LINE_MAX + 1];
 	const char *why;
 	size_t pos = 0, cap = 0;
-	bool runnable = false, spl = false;
+	bool runnable = false, spl = false, writes = false;
 	int r;
 
 	ld->line = 0;
@@ -311,6 +354,7 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 			continue;
 		}
 		runnable |= step.runs_on_imx6 && (step.proto == PLAN_PROTO_SDP || step.proto == PLAN_PROTO_FB);
+		writes |= plan_step_writes(&step);
 		spl |= step.runs_on_imx6 && step.proto != PLAN_PROTO_SDP && step.proto != PLAN_PROTO_FB;
 		r = plan_step_add(ld, &step, &cap);
 		if (r < 0) {
@@ -324,7 +368,16 @@ static int plan_pass_steps(struct plan_loader *ld, const char *text, size_t len)
 				 "reaches U-Boot SPL (add 'SDP: boot -f SPL')");
 	if (!runnable)
 		return plan_fail(ld, "no SDP: or FB: steps");
-	return plan_sdp_chain(ld);
+	r = plan_sdp_chain(ld);
+	if (r < 0)
+		return r;
+	ld->line = 0;
+	if (!writes && !plan_says_no_write(text, len))
+		return plan_fail(ld, "no line writes to the board (FB: flash, erase, ucmd, acmd or oem): "
+				 "every board would end \"ok\" with nothing flashed; a plan meant for "
+				 "that says so with a line \"# flashd: no-write\"");
+	ld->p->no_write = !writes;
+	return 0;
 }
 
 /* ---- entry points ---- */

@@ -35,6 +35,7 @@ struct plan {
 	size_t nusb_ids;
 	struct plan_param params[PLAN_PARAMS_MAX];
 	size_t nparams;
+	bool no_write;      /* "# flashd: no-write" and no line writes to the board */
 };
 
 /* ---- plan.c ---- */

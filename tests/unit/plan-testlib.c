@@ -86,6 +86,22 @@ struct plan *plantest_load_ok(const char *text, const char *const *args, size_t 
 	return p;
 }
 
+struct plan *plantest_load_ok_nw(const char *text, const char *const *args, size_t nargs)
+{
+	size_t n = strlen(text);
+	char *t = malloc(n + 1 + sizeof(PLANTEST_NO_WRITE));
+	struct plan *p;
+
+	assert_non_null(t);
+	memcpy(t, text, n);
+	if (n && text[n - 1] != '\n')
+		t[n++] = '\n'; /* the text's last line stays as it was */
+	memcpy(t + n, PLANTEST_NO_WRITE, sizeof(PLANTEST_NO_WRITE));
+	p = plantest_load_ok(t, args, nargs);
+	free(t);
+	return p;
+}
+
 void plantest_expect_fail_len(const char *text, size_t len, const char *const *args,
 			      size_t nargs, const char *msg)
 {

@@ -35,6 +35,11 @@ int plantest_load_len(const char *text, size_t len, const char *const *args, siz
 		      struct plan **p, char *err, size_t errlen);
 /* The plan of text (NUL-terminated); fails the test if it does not load. */
 struct plan *plantest_load_ok(const char *text, const char *const *args, size_t nargs);
+/* The same with PLANTEST_NO_WRITE appended: for tests of plans about
+ * something else than what they write (flashd-plan(5), plans that write
+ * nothing must say so). */
+#define PLANTEST_NO_WRITE "# flashd: no-write\n"
+struct plan *plantest_load_ok_nw(const char *text, const char *const *args, size_t nargs);
 /* Fails the test unless text is refused with an error containing msg and
  * the plan pointer is left alone. */
 void plantest_expect_fail_len(const char *text, size_t len, const char *const *args,

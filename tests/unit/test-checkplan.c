@@ -216,7 +216,7 @@ static void test_spl(void **state)
 	json_t *root, *s, *id;
 
 	write_plan("spl.lst", "SDP: boot -f spl-flash.bin\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n"
-			      "CFG: SDPV: -vid 0x1b67 -pid 0x4000 -bcdversion 0x500\nFB: done\n");
+			      "CFG: SDPV: -vid 0x1b67 -pid 0x4000 -bcdversion 0x500\nFB: done\n# flashd: no-write\n");
 	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), NULL), 0);
 	testutil_assert_contains(out_text, want);
 	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), "--json", NULL), 0);
@@ -241,11 +241,13 @@ static void test_spl(void **state)
 	assert_int_equal(jint(id, "line"), 4);
 	json_decref(root);
 	/* a full U-Boot: the SPL lines are kept, and say when they would run */
-	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n");
+	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f spl-flash.bin -skipspl\nSDPV: jump\n"
+			      "# flashd: no-write\n");
 	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), NULL), 0);
 	assert_non_null(strstr(out_text, "SDPV: jump    (runs if the board comes up as U-Boot SPL)"));
 	/* one that cannot be computed is display only, without a range */
-	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f u-boot.imx -skipspl\nSDPV: jump\n");
+	write_plan("spl.lst", "SDP: boot -f u-boot.imx\nSDPV: write -f u-boot.imx -skipspl\nSDPV: jump\n"
+			      "# flashd: no-write\n");
 	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), NULL), 0);
 	assert_non_null(strstr(out_text, "-skipspl    (not run on i.MX6)\n    3  SDPV: jump    (not run on i.MX6)\n"));
 	assert_int_equal(run("--check-plan", plantest_path("spl.lst"), "--json", NULL), 0);
@@ -307,7 +309,8 @@ static void test_download_and_write(void **state)
 {
 	json_t *root, *img;
 
-	write_plan("dl.lst", "SDP: write -f rootfs.img -addr 0x12000000 -offset 0x100\nFB: download -f small.bin\n");
+	write_plan("dl.lst", "SDP: write -f rootfs.img -addr 0x12000000 -offset 0x100\nFB: download -f small.bin\n"
+			     "# flashd: no-write\n");
 	assert_int_equal(run("--check-plan", plantest_path("dl.lst"), "--json", NULL), 0);
 	root = parse_json();
 	img = json_object_get(step_at_line(root, 1), "image");
@@ -377,7 +380,7 @@ static void test_usage(void **state)
 	assert_non_null(strstr(out_text, "usage: flashd --check-plan"));
 	assert_string_equal(err_text, "");
 	/* "--" ends the options; --check-plan=PLAN names the plan */
-	write_plan("-dash.lst", "FB: done\n");
+	write_plan("-dash.lst", "FB: done\n# flashd: no-write\n");
 	assert_int_equal(chdir(plantest_dir()), 0);
 	assert_int_equal(run("--check-plan", "--", "-dash.lst", NULL), 0);
 	assert_int_equal(run("--check-plan=-dash.lst", NULL), 0);

@@ -204,7 +204,7 @@ static void test_relative_to_plan_folder(void **state)
 
 static void test_comments_blank_cr(void **state)
 {
-	struct plan *p = plantest_load_ok("uuu_version 1.2.39\r\n"
+	struct plan *p = plantest_load_ok_nw("uuu_version 1.2.39\r\n"
 					  "\r\n"
 					  "   \t\n"
 					  "# column 0 comment\n"
@@ -223,7 +223,7 @@ static void test_comments_blank_cr(void **state)
 	assert_string_equal(plan_step(p, 2)->arg, "echo a");
 	assert_int_equal(plan_step(p, 3)->line, 9);
 	plan_unref(p);
-	p = plantest_load_ok("uuu_version 1.4\nuuu_version 1.4.193.1\nFB: done\n", NULL, 0);
+	p = plantest_load_ok_nw("uuu_version 1.4\nuuu_version 1.4.193.1\nFB: done\n", NULL, 0);
 	plan_unref(p);
 	plantest_expect_fail("uuu_version\nFB: done\n", "plan.lst:1: bad uuu_version line");
 	plantest_expect_fail("uuu_version 1\nFB: done\n", "bad uuu_version");
@@ -341,7 +341,7 @@ static void test_fb_commands(void **state)
 
 static void test_sdp_commands(void **state)
 {
-	struct plan *p = plantest_load_ok(
+	struct plan *p = plantest_load_ok_nw(
 	    "SDP: boot -f u-boot.imx -nojump -cleardcd -dcdaddr 0x00910000 -scanlimited 0x1000\n"
 	    "SDP: dcd -f u-boot.imx -dcdaddr 0x00911000\n"
 	    "SDP: write -f u-boot.imx -ivt 0\n"
@@ -379,7 +379,7 @@ static void test_sdp_commands(void **state)
 static void test_not_run_protocols(void **state)
 {
 	struct plan *p =
-	    plantest_load_ok("SDPS: boot -scanterm -f missing.bin -scanlimited 0x800000 -skipfhdr\n"
+	    plantest_load_ok_nw("SDPS: boot -scanterm -f missing.bin -scanlimited 0x800000 -skipfhdr\n"
 			     "SDPS: delay 1000\n"
 			     "SDPS: done\n"
 			     "FB: done\n",
@@ -473,6 +473,48 @@ static void test_option_errors(void **state)
 	plantest_expect_fail("FB: download\n", "download: -f FILE missing");
 	plantest_expect_fail("FB: download small.bin\n",
 			     "download: unexpected argument 'small.bin'");
+}
+
+/* A plan that writes nothing to the board is refused unless it says so. */
+static void test_no_write(void **state)
+{
+	struct plan *p;
+
+	(void)state;
+	plantest_expect_fail("SDP: boot -f u-boot.imx\nFB: getvar version\nFB: reboot\n",
+			     "plan.lst: no line writes to the board (FB: flash, erase, ucmd, acmd or oem)");
+	plantest_expect_fail("SDP: boot -f u-boot.imx\n", "a plan meant for that says so with a line "
+			     "\"# flashd: no-write\"");
+	/* the directive is a line of its own, not a comment after a command */
+	plantest_expect_fail("SDP: boot -f u-boot.imx   # flashd: no-write\n", "no line writes");
+	plantest_expect_fail("SDP: boot -f u-boot.imx\n# flashd: no-write please\n", "no line writes");
+	plantest_expect_fail("SDP: boot -f u-boot.imx\n# flashd: no\n", "no line writes");
+	/* lines that are never run on i.MX6 write nothing */
+	plantest_expect_fail("SDP: boot -f u-boot.imx\nSDPS: boot -f u-boot.imx\n", "no line writes");
+	p = plantest_load_ok("SDP: boot -f u-boot.imx\n# flashd: no-write\n", NULL, 0);
+	assert_true(plan_no_write(p));
+	plan_unref(p);
+	p = plantest_load_ok("  #flashd:no-write\r\nSDP: boot -f u-boot.imx\r\n", NULL, 0);
+	assert_true(plan_no_write(p));
+	plan_unref(p);
+	p = plantest_load_ok("#  flashd:  no-write\nSDP: boot -f u-boot.imx\n", NULL, 0);
+	plan_unref(p);
+	/* any line that may write: no directive needed, and the plan writes */
+	static const char *const writers[] = { "FB: flash a rootfs.img\n", "FB: erase misc\n",
+					       "FB: ucmd setenv a b\n", "FB: acmd reset\n",
+					       "FB: oem unlock\n" };
+	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "SDP: boot -f u-boot.imx\n%s", writers[i]);
+		p = plantest_load_ok(text, NULL, 0);
+		assert_false(plan_no_write(p));
+		plan_unref(p);
+	}
+	/* the directive on a plan that writes: it writes */
+	p = plantest_load_ok("# flashd: no-write\nFB: flash a rootfs.img\n", NULL, 0);
+	assert_false(plan_no_write(p));
+	plan_unref(p);
 }
 
 /* flash -verify, -verify-at, -verify-part, -no-verify (flashd-plan(5) "Verify") */
@@ -574,7 +616,7 @@ static void test_image_errors(void **state)
 
 static void test_cfg(void **state)
 {
-	struct plan *p = plantest_load_ok("CFG: FB: -vid 0x1b67 -pid 0x4000\n"
+	struct plan *p = plantest_load_ok_nw("CFG: FB: -vid 0x1b67 -pid 0x4000\n"
 					  "cfg: fb: -vid 0x1b67 -pid 0x4000\n"
 					  "CFG: FASTBOOT: -vid 0x3016 -pid 1 -chip MX6Q "
 					  "-compatible x -bcdmin 0x100 -bcdmax 0x200\n"
@@ -614,7 +656,7 @@ static void test_cfg(void **state)
 	assert_int_equal(plan_step(p, 7)->op, PLAN_OP_CFG);
 	assert_string_equal(plan_step(p, 7)->arg, "-vid 1 -pid 2");
 	plan_unref(p);
-	p = plantest_load_ok("CFG: fb : -vid 2 -pid 3\nFB: done\n", NULL, 0);
+	p = plantest_load_ok_nw("CFG: fb : -vid 2 -pid 3\nFB: done\n", NULL, 0);
 	assert_int_equal(plan_usb_ids(p, &n)[0].pid, 3);
 	plan_unref(p);
 	plantest_expect_fail("CFG: XX: -vid 1 -pid 2\nFB: done\n", "unknown protocol 'XX:'");
@@ -848,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_verify_options),
+		cmocka_unit_test(test_no_write),
 		cmocka_unit_test(test_no_images_flag),
 		cmocka_unit_test(test_refcounts),
 		cmocka_unit_test(test_names),

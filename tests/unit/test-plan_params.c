@@ -29,7 +29,7 @@ static void test_params(void **state)
 
 	testutil_write_file(plantest_path("my image.img"), "0123456789", 10);
 	/* no "# @" lines (uuu's spl built-in, vendor scripts): the words bind */
-	p = plantest_load_ok("SDP: boot -f _flash.bin\nFB: flash p _image\n", args, 2);
+	p = plantest_load_ok_nw("SDP: boot -f _flash.bin\nFB: flash p _image\n", args, 2);
 	assert_int_equal(plan_n_params(p), 2);
 	assert_int_equal(plan_param(p, 1, &name, &value), 0);
 	assert_string_equal(name, "_image");
@@ -40,7 +40,7 @@ static void test_params(void **state)
 	plan_unref(p);
 	/* a default names the parameter whose argument it takes; replaced
 	 * only after a space, whatever follows (uuu's replace_str) */
-	p = plantest_load_ok(
+	p = plantest_load_ok_nw(
 	    "# @_flash.bin | bootloader\n"
 	    "#@_image [_flash.bin]\n"
 	    "# @_part [rootfs] | a default that is no parameter: nothing\n"
@@ -60,20 +60,20 @@ static void test_params(void **state)
 	assert_null(value);
 	plan_unref(p);
 	/* uuu's regex takes "_a@_b" whole: one parameter */
-	p = plantest_load_ok("# @_a@_b | x\nFB: ucmd echo _a@_b\n", (const char *[]){"v"}, 1);
+	p = plantest_load_ok_nw("# @_a@_b | x\nFB: ucmd echo _a@_b\n", (const char *[]){"v"}, 1);
 	assert_int_equal(plan_n_params(p), 1);
 	assert_string_equal(plan_step(p, 0)->arg, "echo v");
 	plan_unref(p);
 		/* first appearance decides the order, not the declarations */
-	p = plantest_load_ok("FB: ucmd echo _b _a\n# @_a | x\n# @_b | y\n", args, 2);
+	p = plantest_load_ok_nw("FB: ucmd echo _b _a\n# @_a | x\n# @_b | y\n", args, 2);
 	assert_string_equal(plan_step(p, 0)->arg, "echo u-boot.imx \"my image.img\"");
 	plan_unref(p);
 	/* not given: the word stays (uuu then opens a file of that name) */
-	p = plantest_load_ok("# @_a | x\nFB: ucmd echo _a\n", NULL, 0);
+	p = plantest_load_ok_nw("# @_a | x\nFB: ucmd echo _a\n", NULL, 0);
 	assert_string_equal(plan_step(p, 0)->arg, "echo _a");
 	plan_unref(p);
 	/* an argument for a name binds before a later one looks at it */
-	p = plantest_load_ok("FB: ucmd _x _y\n", (const char *[]){"_y", "z"}, 2);
+	p = plantest_load_ok_nw("FB: ucmd _x _y\n", (const char *[]){"_y", "z"}, 2);
 	assert_string_equal(plan_step(p, 0)->arg, "z z");
 	plan_unref(p);
 	/* errors */
@@ -91,7 +91,7 @@ static void test_params(void **state)
 	plantest_expect_fail_len("FB: ucmd echo _a\n", 17, (const char *[]){NULL}, 1,
 				 "plan.lst: argument 1 is NULL");
 	/* "# @" without "_" is a plain comment */
-	plan_unref(plantest_load_ok("# @ not a declaration\n#@x neither\nFB: done\n", NULL, 0));
+	plan_unref(plantest_load_ok_nw("# @ not a declaration\n#@x neither\nFB: done\n", NULL, 0));
 }
 
 static void test_param_limits(void **state)
@@ -105,9 +105,9 @@ static void test_param_limits(void **state)
 	strcpy(text + o, "FB: done\n");
 	plantest_expect_fail(text, "plan.lst:33: more than 32 parameters");
 	/* a leading byte order mark is skipped; an indented uuu_version is not uuu's */
-	plan_unref(plantest_load_ok("\xEF\xBB\xBFuuu_version 1.2.39\nFB: done\n", NULL, 0));
+	plan_unref(plantest_load_ok_nw("\xEF\xBB\xBFuuu_version 1.2.39\nFB: done\n", NULL, 0));
 	plan_unref(
-	    plantest_load_ok("\xEF\xBB\xBF# @_a | x\nFB: ucmd _a\n", (const char *[]){"b"}, 1));
+	    plantest_load_ok_nw("\xEF\xBB\xBF# @_a | x\nFB: ucmd _a\n", (const char *[]){"b"}, 1));
 	plantest_expect_fail("  uuu_version 1.2.39\nFB: done\n",
 			     "plan.lst:1: 'uuu_version' must start the line");
 	free(text);

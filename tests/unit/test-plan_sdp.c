@@ -23,7 +23,7 @@
 /* flash.bin style: SPL and U-Boot proper in one file, -skipspl splits it */
 static void test_skipspl(void **state)
 {
-	struct plan *p = plantest_load_ok("SDP: boot -f spl-flash.bin\n"
+	struct plan *p = plantest_load_ok_nw("SDP: boot -f spl-flash.bin\n"
 					  "SDPV: delay 1000\n"
 					  "SDPV: write -f spl-flash.bin -skipspl\n"
 					  "SDPV: jump\n"
@@ -79,7 +79,7 @@ static void test_skipspl_scanterm(void **state)
 /* SPL and u-boot.img as separate files; SDPU: -offset, -addr */
 static void test_separate_files(void **state)
 {
-	struct plan *p = plantest_load_ok(
+	struct plan *p = plantest_load_ok_nw(
 	    "SDP: boot -f spl.imx\n"
 	    "SDPU: write -f u-boot.img -addr 0x17800000\n"
 	    "SDPU: jump -addr 0x17800000 -f ignored.bin -ivt 0 -plugin -cleardcd -scanlimited 1\n"
@@ -113,7 +113,7 @@ static void test_separate_files(void **state)
 /* NXP's scripts carry both: SDPU: with i.MX8 offsets, SDPV: for i.MX6/7 SPLs */
 static void test_sdpu_beside_sdpv(void **state)
 {
-	struct plan *p = plantest_load_ok("SDP: boot -f spl-flash.bin\n"
+	struct plan *p = plantest_load_ok_nw("SDP: boot -f spl-flash.bin\n"
 					  "SDPU: write -f spl-flash.bin -offset 0x57c00\n"
 					  "SDPU: jump\n"
 					  "SDPV: write -f spl-flash.bin -skipspl\n"
@@ -137,7 +137,7 @@ static void test_sdpu_beside_sdpv(void **state)
 /* a full U-Boot never comes up as SPL: its SPL lines stay, unreached */
 static void test_full_uboot(void **state)
 {
-	struct plan *p = plantest_load_ok("SDP: boot -f u-boot.imx\n"
+	struct plan *p = plantest_load_ok_nw("SDP: boot -f u-boot.imx\n"
 					  "SDPV: write -f spl-flash.bin -skipspl\n"
 					  "SDPV: jump\n"
 					  "SDPU: write -f u-boot.imx -skipfhdr -offset 0x100000\n"
@@ -163,14 +163,14 @@ static void test_skipfhdr(void **state)
 	memcpy(buf + 0x400, "FCFB", 4);
 	memcpy(buf + 0x1000, "\x27\x05\x19\x56", 4); /* a uImage after the FlexSPI header */
 	testutil_write_file(plantest_path("fspi.bin"), buf, 0x3000);
-	p = plantest_load_ok("SDPV: write -f fspi.bin -skipfhdr\nSDPV: jump\nFB: done\n", NULL, 0);
+	p = plantest_load_ok_nw("SDPV: write -f fspi.bin -skipfhdr\nSDPV: jump\nFB: done\n", NULL, 0);
 	assert_int_equal(plan_step(p, 0)->image_offset, 0x1000);
 	assert_int_equal(plan_step(p, 0)->image_len, 0x2000);
 	plan_unref(p);
 	plantest_expect_fail(
 	    "SDPV: write -f fspi.bin -skipfhdr -offset 0xfffffffffffffffe\nSDPV: jump\nFB: done\n",
 	    "fspi.bin: -offset 0xfffffffffffffffe is beyond the end of the file");
-	p = plantest_load_ok("SDPV: write -f u-boot.img -skipfhdr\nSDPV: jump\nFB: done\n", NULL,
+	p = plantest_load_ok_nw("SDPV: write -f u-boot.img -skipfhdr\nSDPV: jump\nFB: done\n", NULL,
 			     0);
 	assert_int_equal(plan_step(p, 0)->image_offset, 0);
 	plan_unref(p);
@@ -192,14 +192,14 @@ static void test_spl_payload(void **state)
 	    "zeros.bin: the written data at offset 0x0 is no U-Boot image (no uImage, FIT or "
 	    "IVT header): U-Boot SPL would not start it");
 	/* at another address it is data the plan places itself */
-	p = plantest_load_ok(
+	p = plantest_load_ok_nw(
 	    "SDPV: write -f zeros.bin -addr 0x80000000\nSDPV: write -f u-boot.img\n"
 	    "SDPV: jump\nFB: done\n",
 	    NULL, 0);
 	plan_unref(p);
 	memcpy(buf + 0x100, "\xd0\x0d\xfe\xed", 4); /* a FIT */
 	testutil_write_file(plantest_path("fit.bin"), buf, 0x3000);
-	p = plantest_load_ok("SDPV: write -f fit.bin -offset 0x100\nSDPV: jump\nFB: done\n", NULL,
+	p = plantest_load_ok_nw("SDPV: write -f fit.bin -offset 0x100\nSDPV: jump\nFB: done\n", NULL,
 			     0);
 	plan_unref(p);
 	free(buf);
@@ -208,7 +208,7 @@ static void test_spl_payload(void **state)
 /* the ROM's own write takes -scanterm and -scanlimited the same way */
 static void test_sdp_write_range(void **state)
 {
-	struct plan *p = plantest_load_ok(
+	struct plan *p = plantest_load_ok_nw(
 	    "SDP: write -f tagged.bin -addr 0x10000000 -scanterm\n"
 	    "SDP: write -f rootfs.img -addr 0x10000000 -offset 0x100 -scanlimited 0x1000\n"
 	    "SDP: write -f u-boot.imx -addr 0x10000000 -scanterm\n",
@@ -273,7 +273,7 @@ static void test_refused(void **state)
 static void test_no_rom_stage(void **state)
 {
 	struct plan *p =
-	    plantest_load_ok("SDPV: write -f u-boot.img\nSDPV: jump\nFB: done\n", NULL, 0);
+	    plantest_load_ok_nw("SDPV: write -f u-boot.img\nSDPV: jump\nFB: done\n", NULL, 0);
 
 	assert_true(plan_spl_reachable(p));
 	assert_false(plan_boots_spl(p));
@@ -282,7 +282,7 @@ static void test_no_rom_stage(void **state)
 	plan_unref(p);
 	/* syntax only: no images, the same rules on lines */
 	{
-		const char *t = "SDPV: write -f x -skipspl\nSDPV: jump\nFB: done\n";
+		const char *t = "SDPV: write -f x -skipspl\nSDPV: jump\nFB: done\n" PLANTEST_NO_WRITE;
 		assert_int_equal(plan_parse("mem", NULL, t, strlen(t), NULL, 0, NULL, &p, NULL, 0),
 				 0);
 	}

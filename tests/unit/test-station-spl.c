@@ -18,7 +18,7 @@
 #include "station_fakes.h"
 #include "station_test.h"
 
-#define SPL_PLAN "uuu_version 1.4.0\nSDP: boot -f spl.imx\n" \
+#define SPL_PLAN "uuu_version 1.4.0\n# flashd: no-write\nSDP: boot -f spl.imx\n" \
 	"SDPU: delay 1\nSDPU: write -f flash.bin -offset 0x1c00\nSDPU: jump\n" \
 	"SDPV: delay 1\nSDPV: write -f flash.bin -skipspl\nSDPV: jump\n" \
 	"FB: getvar version\nFB: done\n"
@@ -174,7 +174,7 @@ static void test_full_uboot_fastboot_direct(void **state)
 	struct fake_sess *s;
 
 	spl_station("SDP: boot -f boot.imx\nSDPU: write -f u-boot.img\nSDPU: jump\n"
-		    "FB: getvar version\nFB: done\n");
+		    "FB: getvar version\nFB: done\n# flashd: no-write\n");
 	rom("9-1", "/dev/bus/usb/009/002");
 	run(5);
 	s = live();
@@ -195,7 +195,7 @@ static void test_full_uboot_fastboot_direct(void **state)
 static void test_spl_flavour_missing(void **state)
 {
 	spl_station("SDP: boot -f boot.imx\nSDPU: write -f u-boot.img\nSDPU: jump\n"
-		    "FB: getvar version\n");
+		    "FB: getvar version\n# flashd: no-write\n");
 	rom("9-1", "/dev/bus/usb/009/002");
 	run(5);
 	live()->next = 1;

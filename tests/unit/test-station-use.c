@@ -124,7 +124,7 @@ static void test_use_args(void **state)
 	const char *a[1];
 
 	out_make();
-	write_text("p.lst", "# @_img | the U-Boot\nSDP: boot -f _img\nFB: done\n");
+	write_text("p.lst", "# @_img | the U-Boot\nSDP: boot -f _img\nFB: done\n# flashd: no-write\n");
 	snprintf(path, sizeof(path), "%s/shadow", out);
 	a[0] = path;
 	refused("p.lst", a, 1, "not in a plan folder");
@@ -153,7 +153,7 @@ static void test_use_plan_dirs(void **state)
 
 	snprintf(path, sizeof(path), "%s/sub", dir);
 	assert_int_equal(mkdir(path, 0755), 0);
-	write_text("sub/d.lst", "FB: getvar serialno\nFB: done\n");
+	write_text("sub/d.lst", "# flashd: no-write\nFB: getvar serialno\nFB: done\n");
 	write_text("flashd.conf", "plan = a.lst\nsettle = 50ms\nplan-dirs = sub\n");
 	assert_int_equal(reload_wait(err, sizeof(err)), 0);
 	accepted("d.lst", NULL, 0, "/sub/d.lst");

@@ -81,8 +81,8 @@ static void make_files(void)
 	free(img);
 	write_text("a.lst", "uuu_version 1.4.0\nSDP: boot -f boot.imx\nFB: getvar version\n"
 			    "FB: flash rootfs raw.bin\nFB: done\n");
-	write_text("b.lst", "FB: getvar serialno\nFB: done\n");
-	write_text("c.lst", "CFG: FB: -vid 0x1b67 -pid 0x4000\nSDP: boot -f boot.imx\nFB: done\n");
+	write_text("b.lst", "# flashd: no-write\nFB: getvar serialno\nFB: done\n");
+	write_text("c.lst", "CFG: FB: -vid 0x1b67 -pid 0x4000\nSDP: boot -f boot.imx\nFB: done\n# flashd: no-write\n");
 	write_text("bad.lst", "SDP: boot -f boot.imx\nFB: frobnicate\n");
 }
 
@@ -849,7 +849,7 @@ static void test_use_with_args(void **state)
 	const char *ports[] = { "1-2" }, *args[] = { "boot.imx" };
 	char err[512] = "";
 
-	write_text("p.lst", "# @_img | the U-Boot\nSDP: boot -f _img\nFB: done\n");
+	write_text("p.lst", "# @_img | the U-Boot\nSDP: boot -f _img\nFB: done\n# flashd: no-write\n");
 	assert_int_not_equal(use_args_wait("p.lst", NULL, 0, ports, 1, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "p.lst:2:"));
 	assert_ptr_equal(station_plan_for(st, "1-2"), st->plans.plan);
