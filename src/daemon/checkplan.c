@@ -213,6 +213,39 @@ static void checkplan_table_fb(const struct plan_step *step, const struct checkp
 	checkplan_table_source(step->image);
 }
 
+/* Where a flash line's read-back finds its region (flashd-plan(5) "Verify"),
+ * as U-Boot will be told: into buf. */
+static const char *checkplan_verify_where(const struct plan_step *step, char *buf, size_t len)
+{
+	struct plan_verify_target t;
+
+	if (plan_verify_target(step, &t) < 0)
+		return NULL;
+	if (t.loc == PLAN_VERIFY_AT)
+		snprintf(buf, len, "eMMC user area at 0x%" PRIx64, t.at);
+	else if (t.loc == PLAN_VERIFY_PART)
+		snprintf(buf, len, "where U-Boot's part command finds %s", t.part);
+	else
+		snprintf(buf, len, "boot partition %d", t.loc == PLAN_VERIFY_BOOT1 ? 1 : 2);
+	return buf;
+}
+
+static void checkplan_table_verify(const struct plan_step *step)
+{
+	char where[96];
+
+	if (step->op != PLAN_OP_FLASH || !checkplan_verify_where(step, where, sizeof(where)))
+		return;
+	if (step->verify)
+		printf("        read back and checked on the board: %s\n", where);
+	else if (step->no_verify)
+		printf("        never read back (-no-verify)\n");
+	else if (plan_step_verify_skipped(step))
+		printf("        not read back, even with verify = on: give -verify-at or -verify-part\n");
+	else
+		printf("        read back with verify = on: %s\n", where);
+}
+
 static bool checkplan_is_spl(const struct plan_step *step)
 {
 	return step->proto == PLAN_PROTO_SDPU || step->proto == PLAN_PROTO_SDPV;
@@ -269,8 +302,11 @@ static int checkplan_table(const struct plan *p, const struct checkplan_opts *o)
 			if (checkplan_fb(p, step, o->max_download, &fb) < 0)
 				return CHECKPLAN_EXIT_PLAN;
 			checkplan_table_fb(step, &fb);
+			checkplan_table_verify(step);
 		}
 	}
+	if (plan_no_write(p))
+		printf("\nwrites nothing to the board (# flashd: no-write)\n");
 	return CHECKPLAN_EXIT_OK;
 }
 
@@ -350,6 +386,14 @@ static json_t *checkplan_json_step(const struct plan *p, const struct plan_step 
 		json_object_set_new(j, "addr", json_integer(step->addr));
 	if (step->image && step->runs_on_imx6)
 		json_object_set_new(j, "image", checkplan_json_image(p, step, o, err));
+	if (step->op == PLAN_OP_FLASH) {
+		char where[96];
+		/* always: -verify; on: with verify = on; never: -no-verify or not placeable */
+		const char *when = step->verify ? "always" : plan_step_verify_skipped(step) ? "never" : "on";
+
+		json_object_set_new(j, "verify", json_pack("{s:s, s:s?}", "when", when, "where",
+							   checkplan_verify_where(step, where, sizeof(where))));
+	}
 	return j;
 }
 
@@ -376,6 +420,7 @@ static int checkplan_json(const struct plan *p, const struct checkplan_opts *o)
 	json_object_set_new(root, "usb_ids", ids);
 	json_object_set_new(root, "boots_spl", json_boolean(plan_boots_spl(p)));
 	json_object_set_new(root, "spl_stage", json_boolean(plan_has_spl_stage(p)));
+	json_object_set_new(root, "no_write", json_boolean(plan_no_write(p)));
 	for (size_t i = 0; i < plan_n_steps(p) && !err; i++)
 		json_array_append_new(steps, checkplan_json_step(p, plan_step(p, i), o, &err));
 	json_object_set_new(root, "steps", steps);

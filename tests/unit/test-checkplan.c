@@ -329,6 +329,44 @@ static void test_download_and_write(void **state)
 	assert_non_null(strstr(err_text, "dl.lst:2: small.bin: 16 bytes do not fit max-download-size 0x8\n"));
 }
 
+/* where each flash line is read back (flashd-plan(5) "Verify"), and a plan
+ * that writes nothing */
+static void test_verify_and_no_write(void **state)
+{
+	json_t *root;
+
+	write_plan("v.lst", "FB: flash -verify-at 0x400 bootloader small.bin\n"
+			    "FB: flash rootfs rootfs.img\n"
+			    "FB: flash -no-verify misc small.bin\n"
+			    "FB: flash gpt small.bin\n"
+			    "FB: flash -verify-part 1 data small.bin\n");
+	assert_int_equal(run("--check-plan", plantest_path("v.lst"), NULL), 0);
+	assert_non_null(strstr(out_text, "read back and checked on the board: eMMC user area at 0x400\n"));
+	assert_non_null(strstr(out_text, "read back with verify = on: where U-Boot's part command finds rootfs\n"));
+	assert_non_null(strstr(out_text, "never read back (-no-verify)\n"));
+	assert_non_null(strstr(out_text, "not read back, even with verify = on"));
+	assert_non_null(strstr(out_text, "read back and checked on the board: where U-Boot's part command finds 1\n"));
+	assert_null(strstr(out_text, "writes nothing"));
+	assert_int_equal(run("--check-plan", plantest_path("v.lst"), "--json", NULL), 0);
+	root = parse_json();
+	assert_string_equal(json_string_value(json_object_get(json_object_get(step_at_line(root, 1), "verify"), "when")),
+			    "always");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(step_at_line(root, 2), "verify"), "when")),
+			    "on");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(step_at_line(root, 3), "verify"), "when")),
+			    "never");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(step_at_line(root, 4), "verify"), "when")),
+			    "never");
+	assert_true(json_is_false(json_object_get(root, "no_write")));
+	json_decref(root);
+	write_plan("nw.lst", "FB: getvar version\n# flashd: no-write\n");
+	assert_int_equal(run("--check-plan", plantest_path("nw.lst"), NULL), 0);
+	assert_non_null(strstr(out_text, "writes nothing to the board (# flashd: no-write)\n"));
+	write_plan("nw.lst", "FB: getvar version\n");
+	assert_int_equal(run("--check-plan", plantest_path("nw.lst"), NULL), 1);
+	assert_non_null(strstr(err_text, "nw.lst: no line writes to the board"));
+}
+
 static void test_split_error(void **state)
 {
 	write_plan("tiny.lst", "FB: flash -raw2sparse a rootfs.img\n");
@@ -522,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_pieces),
 		cmocka_unit_test(test_download_and_write),
 		cmocka_unit_test(test_split_error),
+		cmocka_unit_test(test_verify_and_no_write),
 		cmocka_unit_test(test_plan_errors),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_json_non_utf8),
