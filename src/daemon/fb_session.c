@@ -523,8 +523,9 @@ static unsigned fb_flash_timeout(const struct fb_session *s)
  * `crc32 -v` (cmd/mem.c, CONFIG_CRC32_VERIFY) or `hash -v sha256`
  * (cmd/hash.c, CONFIG_HASH_VERIFY); a mismatch makes the command fail,
  * and fastboot's FAIL is the verdict. The digests come from the image
- * (verify.h: what the board wrote, DONT_CARE left out), one piece at a
- * time on the loop: a piece's CRC-32 costs a few ms of the loop.
+ * (verify.h: what the board wrote, DONT_CARE left out), computed on the
+ * station's digest worker while the board takes the data (digest_job.h):
+ * the loop only reads them.
  *
  * Before the first read-back of a session U-Boot proves it can verify:
  * the digest of no bytes must match (crc32 00000000, the SHA-256 of
