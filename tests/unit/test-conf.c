@@ -87,6 +87,10 @@ static const struct conf_number {
 	{ CONF_FIELD(nslots), 0, 2 },
 	{ CONF_FIELD(slots_only), false, true },
 	{ CONF_FIELD(slot_alert), 3, 0 },
+	{ CONF_FIELD(verify), false, true },
+	{ CONF_FIELD(verify_sha256), false, true },
+	{ CONF_FIELD(verify_mmc_dev), 0, 2 },
+	{ CONF_FIELD(verify_piece), 8u << 20, 1u << 20 },
 };
 
 static const struct conf_string {
@@ -189,6 +193,10 @@ static void test_full(void **state)
 		"slot\tB-2.x =2-1\n"
 		"slots-only = yes\n"
 		"slot-alert = 0\n"
+		"verify = on\n"
+		"verify-sha256 = yes\n"
+		"verify-mmc-dev = 2\n"
+		"verify-piece = 1M\n"
 		"[port 1-1.4]\n"
 		"plan = /abs/boot.lst\n"
 		"[ port 2-1 ]\n"
@@ -201,7 +209,7 @@ static void test_full(void **state)
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 31);
+	assert_int_equal(c->ports[0].line, 35);
 	assert_string_equal(c->slots[1].name, "B-2.x");
 	assert_string_equal(c->slots[1].port, "2-1");
 	assert_int_equal(c->slots[1].line, 28);
@@ -369,6 +377,10 @@ static void test_slots(void **state)
 	expect_error("[port 1-1]\nplan = a\nslot A1 = 1-1\n",
 		     "t.conf:3: unknown key 'slot A1' in [port 1-1]");
 	expect_error("slot-alert = 1001\n", "t.conf:1: slot-alert: out of range (0 to 1000)");
+	expect_error("verify = maybe\n", "t.conf:1: verify:");
+	expect_error("verify-mmc-dev = 16\n", "t.conf:1: verify-mmc-dev: out of range (0 to 15)");
+	expect_error("verify-piece = 1000\n", "t.conf:1: verify-piece:");
+	expect_error("verify-piece = 2G\n", "t.conf:1: verify-piece:");
 	expect_error("slots-only = maybe\n", "t.conf:1: slots-only: bad boolean");
 	/* slots-only needs slots, and makes [port] sections of other ports useless */
 	expect_error("\nslots-only = yes\n", "t.conf:2: slots-only: no slot line");
