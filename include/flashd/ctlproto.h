@@ -144,6 +144,9 @@ struct ctlproto_record {
 	size_t nimages;
 	json_t *steps;                       /* borrowed (a ref is taken); NULL: [] */
 	json_t *regions;                     /* flash steps' regions (borrowed); NULL: [] */
+	bool has_plug_to_sdp;
+	uint64_t plug_to_sdp_ms;             /* ROM device added -> first SDP step */
+	json_t *reenum_ms;                   /* ms of each re-enumeration (borrowed); NULL: [] */
 };
 /* A journal record (history, "result" events). New ref or NULL. */
 json_t *ctlproto_record_new(const struct ctlproto_record *r);

@@ -65,6 +65,16 @@
 #define PROTOCOL_KEY_STEP_INDEX "step_index"
 #define PROTOCOL_KEY_STEPS "steps"
 #define PROTOCOL_KEY_REGIONS "regions"
+/* timings of a record (flashd-control(7) RECORD): ms from the boot ROM
+ * device's arrival to the first SDP step, or null; one entry per
+ * re-enumeration; per step its kind and, for a flash step, the time in
+ * downloads, in flash commands and in the read-back */
+#define PROTOCOL_KEY_PLUG_TO_SDP_MS "plug_to_sdp_ms"
+#define PROTOCOL_KEY_REENUM_MS "reenum_ms"
+#define PROTOCOL_KEY_KIND "kind"
+#define PROTOCOL_KEY_DOWNLOAD_MS "download_ms"
+#define PROTOCOL_KEY_FLASH_MS "flash_ms"
+#define PROTOCOL_KEY_VERIFY_MS "verify_ms"
 #define PROTOCOL_KEY_BYTES "bytes"
 #define PROTOCOL_KEY_TOTAL "total"
 #define PROTOCOL_KEY_BOARD_BYTES "board_bytes"
@@ -120,6 +130,9 @@
  * the same record follows once it is in the journal) */
 #define PROTOCOL_KEY_JOURNAL "journal"
 #define PROTOCOL_KEY_DURABLE "durable"
+/* "result" events: ms the journal append + fdatasync took; null when the
+ * record went to the backlog (absent without a journal) */
+#define PROTOCOL_KEY_JOURNAL_MS "journal_ms"
 #define PROTOCOL_KEY_WRITABLE "writable"
 #define PROTOCOL_KEY_SINCE_MS "since_ms"
 #define PROTOCOL_KEY_RETRY_MS "retry_ms"

@@ -30,6 +30,7 @@
 
 #include <event2/event.h>
 
+#include "common/clock.h"
 #include "common/macro.h"
 #include "daemon/digest_job.h"
 #include "daemon/image.h"
@@ -133,6 +134,9 @@ struct fb_session {
 	unsigned vpieces;
 	uint64_t vchecked;
 	uint32_t vcrc;
+	/* the step's time (monotonic ms): in downloads, in flash commands, in
+	 * the read-back; mark: when the running one began */
+	uint64_t dl_ms, fl_ms, vf_ms, mark;
 };
 
 static void fb_read_reply(struct fb_session *s);
@@ -181,6 +185,19 @@ static void fb_cmd_cb(void *ud, int status, size_t actual)
 			fb_read_reply(s);
 	}
 	session_leave(&s->b);
+}
+
+static uint64_t fb_now(void)
+{
+	return (uint64_t)clock_ms(CLOCK_MONOTONIC);
+}
+
+/* ms since the running phase began (mark) */
+static uint64_t fb_since(const struct fb_session *s)
+{
+	uint64_t now = fb_now();
+
+	return now > s->mark ? now - s->mark : 0;
 }
 
 /* The one setter of the session's state (failures name the state). */
@@ -386,6 +403,7 @@ static void fb_send_download(struct fb_session *s)
 		return;
 	}
 	s->cur = (struct fb_cursor){ 0, 0 };
+	s->mark = fb_now();
 	fb_command(s, FB_STATE_DOWNLOAD, cmd, fb_timeout(s, s->b.o.fb_cmd_timeout_ms));
 }
 
@@ -477,6 +495,7 @@ static void fb_flash_begin(struct fb_session *s)
 	s->img_len = len;
 	s->img_pos = s->progress = s->reported = 0;
 	s->written = 0;
+	s->dl_ms = s->fl_ms = s->vf_ms = 0;
 	s->vpieces = 0;
 	s->vchecked = 0;
 	s->vcrc = 0;
@@ -576,6 +595,9 @@ static bool fb_region(struct fb_session *s, bool verify, bool verified, const ch
 		.checked = s->vchecked,
 		.crc32 = s->vcrc,
 		.why = why,
+		.download_ms = s->dl_ms,
+		.flash_ms = s->fl_ms,
+		.verify_ms = verify ? fb_since(s) : 0,
 	};
 
 	return session_region(&s->b, &r);
@@ -818,6 +840,7 @@ static int fb_verify_prepare(struct fb_session *s)
 /* The flash is over: the read-back, once the digests are there. */
 static void fb_verify_begin(struct fb_session *s)
 {
+	s->mark = fb_now();
 	if (!digest_job_ready(s->dg)) {
 		s->vwait = true; /* fb_digest_done goes on */
 		return;
@@ -902,13 +925,16 @@ static void fb_on_okay(struct fb_session *s, const struct fastboot_reply *rep)
 		session_step_done(&s->b);
 		return;
 	case FB_STATE_DATA_OKAY:
+		s->dl_ms += fb_since(s);
 		if (s->b.step->op == PLAN_OP_DOWNLOAD) {
 			fb_image_done(s);
 			return;
 		}
+		s->mark = fb_now();
 		fb_command(s, FB_STATE_FLASH, s->b.step->fb_cmd, fb_flash_timeout(s));
 		return;
 	case FB_STATE_FLASH:
+		s->fl_ms += fb_since(s);
 		s->written += s->piece.write_bytes;
 		fb_next_piece(s);
 		return;

@@ -86,6 +86,9 @@ struct session_region {
 	uint64_t checked;          /* verify: bytes read back and matched */
 	uint32_t crc32;            /* verify: CRC-32 of the matched bytes, in order */
 	const char *why;           /* !verified: why ("verify off", "-no-verify", the failure) */
+	uint64_t download_ms;      /* time in the step's downloads (command to data OKAY) */
+	uint64_t flash_ms;         /* time in its flash commands (sent to OKAY) */
+	uint64_t verify_ms;        /* verify: time in the read-back (to its end or failure) */
 };
 
 struct session_events {

@@ -79,6 +79,11 @@ static void station_on_state(struct station_port *ps, enum port_state old, enum 
 			     uint64_t now)
 {
 	station_log(ps, LOG_INFO, "%s -> %s", port_state_to_string(old), port_state_to_string(new));
+	if (new == PORT_STATE_WAIT_REENUM)
+		ps->reenum_since = now;
+	else if (old == PORT_STATE_WAIT_REENUM && ps->reenum &&
+		 (new == PORT_STATE_SPL || new == PORT_STATE_FASTBOOT))
+		json_array_append_new(ps->reenum, json_integer((json_int_t)(now - ps->reenum_since)));
 	if (port_state_is_final(new))
 		station_log_result(ps);
 	control_publish(ps->st->ctl, PROTOCOL_EVENT_PORT, station_port_json(ps, now));
@@ -110,6 +115,10 @@ static void station_start(struct station_port *ps, const struct port_action *a)
 		ps->steps = json_array();
 		json_decref(ps->regions);
 		ps->regions = json_array();
+		json_decref(ps->reenum);
+		ps->reenum = json_array();
+		ps->has_plug_to_sdp = false;
+		ps->rt.set = false;
 	}
 	/* deferred: the port's events must not re-enter port_handle */
 	evtimer_add(ps->starter, &now);
@@ -125,17 +134,54 @@ static void station_stop_session(struct station_port *ps)
 	ps->dev = NULL;
 }
 
+/* A step's kind in its record (flashd-control(7)): what the line manager's
+ * histograms are made of. */
+static const char *station_step_kind(const struct plan_step *s)
+{
+	if (!s)
+		return "other";
+	switch (s->proto) {
+	case PLAN_PROTO_SDP:
+		return "sdp";
+	case PLAN_PROTO_SDPU:
+	case PLAN_PROTO_SDPV:
+		return "spl-sdp";
+	default:
+		break;
+	}
+	switch (s->op) {
+	case PLAN_OP_FLASH:
+		return "flash";
+	case PLAN_OP_UCMD:
+	case PLAN_OP_ACMD:
+		return "ucmd";
+	default:
+		return "other";
+	}
+}
+
 static void station_step_end(struct station_port *ps, const struct port_action *a)
 {
 	const struct plan_step *s = ps->plan ? plan_step(ps->plan, a->step_end.index) : NULL;
 	const char *text = s ? s->text : ps->port.step;
+	json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:I, s:b}", "index", (json_int_t)a->step_end.index,
+			      "text", text, PROTOCOL_KEY_KIND, station_step_kind(s), "ms",
+			      (json_int_t)a->step_end.ms, "bytes", (json_int_t)a->step_end.bytes,
+			      "ok", a->step_end.ok);
 
-	if (ps->steps)
-		json_array_append_new(ps->steps,
-				      json_pack("{s:I, s:s, s:I, s:I, s:b}", "index",
-						(json_int_t)a->step_end.index, "text", text, "ms",
-						(json_int_t)a->step_end.ms, "bytes",
-						(json_int_t)a->step_end.bytes, "ok", a->step_end.ok));
+	if (j && ps->rt.set && ps->rt.index == a->step_end.index) {
+		json_object_set_new(j, PROTOCOL_KEY_DOWNLOAD_MS,
+				    json_integer((json_int_t)ps->rt.download_ms));
+		json_object_set_new(j, PROTOCOL_KEY_FLASH_MS, json_integer((json_int_t)ps->rt.flash_ms));
+		if (ps->rt.verify)
+			json_object_set_new(j, PROTOCOL_KEY_VERIFY_MS,
+					    json_integer((json_int_t)ps->rt.verify_ms));
+	}
+	ps->rt.set = false;
+	if (j && ps->steps)
+		json_array_append_new(ps->steps, j);
+	else
+		json_decref(j);
 	if (a->step_end.ok)
 		stats_add_step(&ps->st->stats, text, a->step_end.ms);
 }
@@ -236,6 +282,12 @@ static void station_ev_step(void *ud, size_t index, const char *text)
 	station_check_uid(ps);
 	if (!port_is_busy(&ps->port))
 		return;
+	if (ps->port.state == PORT_STATE_SDP && !ps->has_plug_to_sdp && ps->plug_ms) {
+		uint64_t now = station_now_ms();
+
+		ps->has_plug_to_sdp = true;
+		ps->plug_to_sdp_ms = now > ps->plug_ms ? now - ps->plug_ms : 0;
+	}
 	ev.step.index = index;
 	ev.step.text = text;
 	station_feed(ps, &ev);
@@ -273,6 +325,12 @@ static void station_ev_region(void *ud, const struct session_region *r)
 		json_array_append_new(ps->regions, j);
 	else
 		json_decref(j);
+	ps->rt.set = true;
+	ps->rt.index = r->step_index;
+	ps->rt.verify = r->verify;
+	ps->rt.download_ms = r->download_ms;
+	ps->rt.flash_ms = r->flash_ms;
+	ps->rt.verify_ms = r->verify_ms;
 	if (r->verify)
 		station_log(ps, r->verified ? LOG_INFO : LOG_WARNING, "%s: %s: %s",
 			    r->part ? r->part : "?", r->verified ? "verified" : "NOT verified",
@@ -494,6 +552,7 @@ static struct station_port *station_port_free(struct station_port *ps)
 	plan_unref(ps->plan);
 	json_decref(ps->steps);
 	json_decref(ps->regions);
+	json_decref(ps->reenum);
 	free(ps);
 	return NULL;
 }
@@ -616,6 +675,8 @@ static void station_device_added(struct station *st, const struct devwatch_dev *
 	ps->bcd = dev->bcd;
 	ps->soc = kind == PORT_DEV_ROM ? sdp_soc_lookup(dev->vid, dev->pid) : NULL;
 	ps->spl = spl;
+	if (kind == PORT_DEV_ROM)
+		ps->plug_ms = station_now_ms();
 	station_log(ps, LOG_INFO, "%s %04x:%04x added (%s%s%s%s%s)", port_dev_to_string(kind),
 		    dev->vid, dev->pid, ps->soc ? ps->soc->name : dev->devnode,
 		    kind == PORT_DEV_SPL ? ", " : "",

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/journal.h"
 #include "flashd/ctlproto.h"
@@ -144,12 +145,21 @@ void station_journal_result(struct station *st, const char *port, json_t *rec)
 		control_publish(st->ctl, PROTOCOL_EVENT_RESULT, rec);
 		return;
 	}
-	if (!held)
+	if (!held) {
+		int64_t t0 = clock_us(CLOCK_MONOTONIC);
+
 		e = journal_append(st->journal, rec);
-	if (!held && e == 0) {
-		control_publish(st->ctl, PROTOCOL_EVENT_RESULT, ctlproto_record_durable(rec, true));
-		json_decref(rec);
-		return;
+		if (e == 0) {
+			json_t *ev = ctlproto_record_durable(rec, true);
+
+			/* the append + fdatasync, for the dashboards' latency figure */
+			if (ev)
+				json_object_set_new(ev, PROTOCOL_KEY_JOURNAL_MS,
+						    json_real((double)(clock_us(CLOCK_MONOTONIC) - t0) / 1000.0));
+			control_publish(st->ctl, PROTOCOL_EVENT_RESULT, ev);
+			json_decref(rec);
+			return;
+		}
 	}
 	if (e == -E2BIG || e == -EINVAL || station_journal_enqueue(st, rec) < 0) {
 		/* no retry can write it (too long), or no memory to keep it: the log has it */

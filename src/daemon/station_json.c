@@ -179,6 +179,9 @@ json_t *station_record_json(const struct station_port *ps)
 		.nimages = n,
 		.steps = ps->steps,
 		.regions = ps->regions,
+		.has_plug_to_sdp = ps->has_plug_to_sdp,
+		.plug_to_sdp_ms = ps->plug_to_sdp_ms,
+		.reenum_ms = ps->reenum,
 	});
 	free(imgs);
 	return j;

@@ -30,6 +30,16 @@ struct station_port {
 	struct plan *plan;             /* the board's plan (kept for its record) */
 	json_t *steps;                 /* the board's step durations */
 	json_t *regions;               /* the board's flash regions (session_region) */
+	json_t *reenum;                /* the board's re-enumerations, ms each */
+	uint64_t plug_ms;              /* monotonic: the boot ROM device arrived */
+	bool has_plug_to_sdp;
+	uint64_t plug_to_sdp_ms;       /* plug_ms -> the board's first SDP step */
+	uint64_t reenum_since;         /* monotonic: WAIT_REENUM entered */
+	struct {                       /* the last region's times, for its step's entry */
+		bool set, verify;
+		size_t index;
+		uint64_t download_ms, flash_ms, verify_ms;
+	} rt;
 	struct event *timer;           /* the port's deadline */
 	struct event *starter;         /* deferred session start and open retries */
 	enum port_action_type start;   /* START_SDP / START_SPL / START_FASTBOOT pending */

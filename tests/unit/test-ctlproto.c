@@ -454,8 +454,8 @@ static void test_payload(void **state)
 	assert_string_equal(txt, "{\"bytes\":3,\"end_ms\":2,\"failed_step\":null,"
 			    "\"images\":[{\"compression\":\"zstd\",\"path\":\"/p/rootfs.ext4.zst\","
 			    "\"sha256\":\"ab\",\"source_sha256\":\"cd\"}],\"plan\":null,"
-			    "\"plan_sha256\":null,\"port\":\"2-1\",\"reason\":null,\"regions\":[],"
-			    "\"result\":\"ok\",\"serial\":null,\"slot\":null,\"start_ms\":1,\"steps\":[],"
+			    "\"plan_sha256\":null,\"plug_to_sdp_ms\":null,\"port\":\"2-1\",\"reason\":null,"
+			    "\"reenum_ms\":[],\"regions\":[],\"result\":\"ok\",\"serial\":null,\"slot\":null,\"start_ms\":1,\"steps\":[],"
 			    "\"uid\":null}");
 	free(txt);
 	json_decref(j);

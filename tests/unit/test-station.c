@@ -244,6 +244,18 @@ size_t count_events(const char *type)
 	return n;
 }
 
+/* the fields of the last event of type (NULL: none) */
+static json_t *last_event_fields(const char *type)
+{
+	json_t *found = NULL, *e;
+	size_t i;
+
+	json_array_foreach(events, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "type")), type) == 0)
+			found = json_object_get(e, "fields");
+	return found;
+}
+
 json_t *last_record(void)
 {
 	size_t n = json_array_size(records);
@@ -388,6 +400,9 @@ static void test_seed_flow(void **state)
 	s->ev.info(s->ev.ud, "version: 2024.01");
 	s->ev.step(s->ev.ud, s->first + 1, "FB: flash rootfs raw.bin");
 	s->ev.progress(s->ev.ud, 4096, 4096);
+	s->ev.region(s->ev.ud, &(struct session_region){ .step_index = s->first + 1, .part = "rootfs",
+							  .bytes = 4096, .why = "verify off",
+							  .download_ms = 7, .flash_ms = 9 });
 	s->ev.done(s->ev.ud, 0, NULL);
 	assert_true(s->freed);
 	assert_int_equal(state_of("1-1"), PORT_STATE_DONE);
@@ -404,6 +419,17 @@ static void test_seed_flow(void **state)
 	assert_int_equal(json_array_size(steps), 3);
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(steps, 0), "text")),
 			       "SDP: boot"));
+	/* the timings dashboards make histograms of (flashd-control(7) RECORD) */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 0), "kind")), "sdp");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 1), "kind")), "other");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 2), "kind")), "flash");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(steps, 2), "download_ms")), 7);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(steps, 2), "flash_ms")), 9);
+	assert_null(json_object_get(json_array_get(steps, 2), "verify_ms"));
+	assert_null(json_object_get(json_array_get(steps, 1), "download_ms"));
+	assert_int_equal(json_array_size(json_object_get(last_record(), "reenum_ms")), 1);
+	assert_true(json_is_integer(json_object_get(last_record(), "plug_to_sdp_ms")));
+	assert_true(json_is_real(json_object_get(last_event_fields("result"), "journal_ms")));
 	assert_int_equal(count_events("result"), 1);
 	assert_true(count_events("progress") >= 3);
 	assert_true(count_events("port") >= 4);
