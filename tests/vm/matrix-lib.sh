@@ -318,4 +318,9 @@ mx_table() {
 	echo
 	echo "$MX_PASSED passed, $MX_FAILED failed, $MX_KNOWN_HIT known failures; witness boards" \
 		"on $(usb_port 0) meanwhile: $MX_WITNESS_OK ok byte for byte, $MX_WITNESS_BAD not."
+	# the failed rows again, last: a log's tail (CI) shows them
+	if ((MX_FAILED > 0)); then
+		echo "failed cells:"
+		grep -F -- '**fail**' <<<"$MX_TABLE" || true
+	fi
 }

@@ -10,11 +10,11 @@
 # Each cell: the port's record is FAILED at the step that was running, with a reason
 # (or "ok" when the cut comes at the final reboot); the board comes back by itself
 # 14 s later as a fresh blank board (--replug-after) and is flashed "ok", its eMMC byte
-# for byte the expected image. Seven ports run cells at once; port 1-1 flashes
+# for byte the expected image. Eleven ports run cells at once; port 1-1 flashes
 # fault-free boards all along, each "ok" at once and byte for byte. The table is
 # $OUT/unplug-matrix.md (docs/reliability.md "## unplug matrix" is a copy).
 # MX_ONLY=REGEX (--env) runs only the cells whose id matches.
-# vm-boards: 8
+# vm-boards: 12
 # vm-timeout: 2400
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
