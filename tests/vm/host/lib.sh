@@ -92,3 +92,72 @@ host_need_net() {
 host_expect_eq() {
 	[[ $2 == "$3" ]] || host_fail "$1: got '$2', want '$3'"
 }
+
+# host_browser_start [browse options]: a long-lived headless Chromium (tests/vm/host/browse
+# in its standard-input mode, as a coprocess) on about:blank; started early, its start
+# (2-4 s) overlaps the guest's boot. Its answers are kept in VM_HOST_OUT/browse.jsonl,
+# its errors in VM_HOST_OUT/browse.err; screenshots go to VM_HOST_OUT.
+HB_PID='' HB_IN='' HB_OUT=''
+host_browser_start() {
+	local line
+	[[ -z $HB_PID ]] || host_fail "host_browser_start: a browser runs already"
+	coproc HOST_BROWSER {
+		exec "$VM_HOST_TOOLS/browse" --out "$VM_HOST_OUT" "$@" about:blank - \
+			2>>"$VM_HOST_OUT/browse.err"
+	}
+	# copies of the coprocess' descriptors: bash closes its own in subshells (a
+	# $(host_browse …)) and forgets them when it ends
+	HB_PID=$HOST_BROWSER_PID
+	exec {HB_OUT}<&"${HOST_BROWSER[0]}" {HB_IN}>&"${HOST_BROWSER[1]}"
+	for _ in start open; do
+		read -r -t 60 -u "$HB_OUT" line ||
+			host_fail "the browser did not start: $(tail -n 3 "$VM_HOST_OUT/browse.err")"
+		echo "$line" >>"$VM_HOST_OUT/browse.jsonl"
+		[[ $line != *'"step": "start"'* ]] || hnote "browser started: $line"
+	done
+}
+
+# host_browse STEP [ARG...]: one browse step (see tests/vm/host/browse) in the browser of
+# host_browser_start; print its JSON line; fail if the step failed. Waits are bounded
+# by browse's --timeout (default 20 s).
+host_browse() {
+	local a q='' line
+	[[ -n $HB_PID ]] || host_fail "host_browse: no browser (host_browser_start)"
+	for a in "$@"; do
+		q+="'${a//\'/\'\"\'\"\'}' "
+	done
+	printf '%s\n' "$q" >&"$HB_IN"
+	read -r -t 120 -u "$HB_OUT" line || host_fail "browse $1: no answer from the browser"
+	echo "$line" >>"$VM_HOST_OUT/browse.jsonl"
+	if [[ $(jq -r 'has("error")' <<<"$line") == true ]]; then
+		host_browse_failed "$1" "$(jq -r .error <<<"$line")"
+	fi
+	echo "$line"
+}
+
+# host_browse_failed STEP MSG: a screenshot and the page's text next to the results, then
+# fail
+host_browse_failed() {
+	local line
+	printf '%s\n' "shot browse-fail.png" "js 'document.body ? document.body.innerText : \"\"'" \
+		>&"$HB_IN"
+	read -r -t 30 -u "$HB_OUT" line || true
+	read -r -t 30 -u "$HB_OUT" line || true
+	jq -r '.value // empty' <<<"$line" 2>/dev/null | head -c 2000 >"$VM_HOST_OUT/browse-fail.txt" || true
+	host_fail "browse $1: $2 (browse-fail.png, browse-fail.txt)"
+}
+
+# host_browser_stop: end the browser ("quit"; killed if it has not ended 10 s later)
+host_browser_stop() {
+	local end
+	[[ -n $HB_PID ]] || return 0
+	{ echo quit >&"$HB_IN"; } 2>/dev/null || true
+	end=$((SECONDS + 10))
+	while kill -0 "$HB_PID" 2>/dev/null && ((SECONDS < end)); do
+		sleep 0.1
+	done
+	kill "$HB_PID" 2>/dev/null || true
+	wait "$HB_PID" 2>/dev/null || true
+	exec {HB_IN}>&- {HB_OUT}<&-
+	HB_PID=''
+}

@@ -39,7 +39,7 @@ const t = setInterval(() => {
     s.textContent = 'done';
     s.className = 'done';
   }
-}, 200);
+}, 300);
 fetch('data.json').then(r => r.json())
   .then(d => { document.getElementById('answer').textContent = d.answer; });
 </script></body></html>
