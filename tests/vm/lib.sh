@@ -10,7 +10,8 @@
 # QEMU's user network with restrict=on (it reaches nothing outside), address
 # VM_NET_ADDR (10.0.2.15), and the host's 127.0.0.1:VM_NET_HOSTPORT is forwarded to
 # VM_NET_PORT on that address: a server must listen on VM_NET_ADDR (or 0.0.0.0) and
-# VM_NET_PORT; forwarded connections come from 10.0.2.2. Nothing else of the host is
+# VM_NET_PORT (or vm_net_relay relays it to one on the guest's 127.0.0.1); forwarded
+# connections come from 10.0.2.2. Nothing else of the host is
 # reachable, and tests/vm/run fails the scenario if QEMU or the companion below
 # listens on anything but the host's loopback.
 #
@@ -66,6 +67,7 @@ vm_on_err() {
 
 vm_on_exit() {
 	local k
+	[[ -z ${VM_NET_RELAY_PID:-} ]] || kill "$VM_NET_RELAY_PID" 2>/dev/null || true
 	for k in "${!VM_BOARD_PID[@]}"; do
 		stop_board "$k" || true
 	done
@@ -104,6 +106,26 @@ vm_wait_host() {
 	fi
 	note "host: $n"
 	cat "$f"
+}
+
+# vm_listening PORT: status 0 if something in the guest listens on TCP port PORT
+vm_listening() {
+	[[ -n $(ss -Hltn "sport = :$1") ]]
+}
+
+# vm_net_relay PORT: relay the forwarded VM_NET_PORT to the guest's 127.0.0.1:PORT, for a
+# server that listens on the loopback only (flashd-web's default 127.0.0.1:9477: use
+# "# vm-net: 9478" and vm_net_relay 9477). busybox nc, one process pair a connection,
+# bytes passed as they come (SSE streams too); it listens on all the guest's addresses,
+# which only the forward reaches. Stopped at exit.
+vm_net_relay() {
+	[[ -n ${VM_NET_PORT:-} ]] || fail "vm_net_relay: the scenario has no '# vm-net: PORT' line"
+	[[ $1 != "$VM_NET_PORT" ]] || fail "vm_net_relay: relay to another port than $VM_NET_PORT"
+	busybox nc -ll -p "$VM_NET_PORT" -e busybox nc 127.0.0.1 "$1" </dev/null >&2 &
+	VM_NET_RELAY_PID=$!
+	wait_until 10 vm_listening "$VM_NET_PORT" ||
+		fail "vm_net_relay: nothing listens on port $VM_NET_PORT"
+	note "relay: port $VM_NET_PORT (forwarded) -> 127.0.0.1:$1"
 }
 
 # usb_port K: the host-side port (sysfs name) of board K
