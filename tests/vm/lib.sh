@@ -6,6 +6,31 @@
 # Environment (set by tests/vm/run): SRCDIR BUILDDIR OUT (writable, kept on failure)
 # NBOARDS EMU (flashd-emu) VM_TMP (scratch folder in guest RAM) SCENARIO_NAME.
 #
+# Network ("# vm-net: PORT" near the scenario's top): the guest has a virtio NIC on
+# QEMU's user network with restrict=on (it reaches nothing outside), address
+# VM_NET_ADDR (10.0.2.15), and the host's 127.0.0.1:VM_NET_HOSTPORT is forwarded to
+# VM_NET_PORT on that address: a server must listen on VM_NET_ADDR (or 0.0.0.0) and
+# VM_NET_PORT (or vm_net_relay relays it to one on the guest's 127.0.0.1); forwarded
+# connections come from 10.0.2.2. Nothing else of the host is
+# reachable, and tests/vm/run fails the scenario if QEMU or the companion below
+# listens on anything but the host's loopback.
+#
+# Host companion ("# vm-host: tests/vm/host/NAME"): tests/vm/run starts that program on
+# the host while the guest boots (environment: see tests/vm/host/lib.sh); its exit
+# status counts in the scenario's result. Guest and companion synchronise through
+# files in the result share (the guest's /run/vm, the companion's VM_SHARE), each
+# written to a temporary name and renamed, so it appears whole:
+#   phase-NAME   guest -> host: the guest reached NAME (vm_phase NAME [TEXT]); the
+#                companion waits with host_wait_phase NAME T
+#   host-NAME    host -> guest: the companion reached NAME (host_mark NAME [TEXT]);
+#                the guest waits with vm_wait_host NAME T, which prints TEXT
+#   host-status  written by tests/vm/run when the companion exits (its status): a
+#                guest waiting for a host-NAME that will never come fails at once
+#   status       the guest's result (tests/vm/guest, last): a companion waiting for a
+#                phase fails at once when it appears
+# NAME is [A-Za-z0-9_.-]+. A guest that needs the companion's last word waits for it
+# (e.g. vm_wait_host finished) before it ends: the companion is killed 10 s after the guest.
+#
 # Boards are numbered 0..NBOARDS-1; board K is on dummy_udc.K and shows up on the host
 # side as USB port "K+1-1" (bus K+1, root port 1).
 
@@ -42,6 +67,7 @@ vm_on_err() {
 
 vm_on_exit() {
 	local k
+	[[ -z ${VM_NET_RELAY_PID:-} ]] || kill "$VM_NET_RELAY_PID" 2>/dev/null || true
 	for k in "${!VM_BOARD_PID[@]}"; do
 		stop_board "$k" || true
 	done
@@ -49,6 +75,58 @@ vm_on_exit() {
 
 trap 'vm_on_err "$LINENO" "$BASH_COMMAND"' ERR
 trap vm_on_exit EXIT
+
+# vm_sync_name NAME: fail unless NAME is a valid phase/mark name
+vm_sync_name() {
+	[[ $1 =~ ^[A-Za-z0-9_.-]+$ ]] || fail "bad phase name '$1'"
+}
+
+# vm_phase NAME [TEXT]: tell the host companion the guest reached NAME (/run/vm/phase-NAME,
+# holding TEXT)
+vm_phase() {
+	vm_sync_name "$1"
+	printf '%s\n' "${2:-}" >"$VM_SHARE/.phase-$1.tmp"
+	mv "$VM_SHARE/.phase-$1.tmp" "$VM_SHARE/phase-$1"
+	note "phase $1${2:+: $2}"
+}
+
+# vm_wait_host NAME TIMEOUT: wait until the host companion marks NAME (host_mark); print
+# the text it wrote. Fails at the timeout, or as soon as the companion has exited
+# without marking NAME (its status and reason in the message).
+vm_wait_host() {
+	local n=$1 t=$2 f=$VM_SHARE/host-$1
+	vm_sync_name "$n"
+	[[ -n ${VM_HOST:-} ]] || fail "vm_wait_host $n: the scenario has no '# vm-host:' companion"
+	if ! wait_until "$t" eval "[[ -e '$f' || -e '$VM_SHARE/host-status' ]]"; then
+		fail "the host companion did not mark '$n' within ${t}s"
+	fi
+	if [[ ! -e $f ]]; then
+		fail "the host companion exited (status $(<"$VM_SHARE/host-status")) without marking '$n'$(
+			[[ ! -s $VM_SHARE/host-reason ]] || echo ": $(head -n 1 "$VM_SHARE/host-reason")")"
+	fi
+	note "host: $n"
+	cat "$f"
+}
+
+# vm_listening PORT: status 0 if something in the guest listens on TCP port PORT
+vm_listening() {
+	[[ -n $(ss -Hltn "sport = :$1") ]]
+}
+
+# vm_net_relay PORT: relay the forwarded VM_NET_PORT to the guest's 127.0.0.1:PORT, for a
+# server that listens on the loopback only (flashd-web's default 127.0.0.1:9477: use
+# "# vm-net: 9478" and vm_net_relay 9477). busybox nc, one process pair a connection,
+# bytes passed as they come (SSE streams too); it listens on all the guest's addresses,
+# which only the forward reaches. Stopped at exit.
+vm_net_relay() {
+	[[ -n ${VM_NET_PORT:-} ]] || fail "vm_net_relay: the scenario has no '# vm-net: PORT' line"
+	[[ $1 != "$VM_NET_PORT" ]] || fail "vm_net_relay: relay to another port than $VM_NET_PORT"
+	busybox nc -ll -p "$VM_NET_PORT" -e busybox nc 127.0.0.1 "$1" </dev/null >&2 &
+	VM_NET_RELAY_PID=$!
+	wait_until 10 vm_listening "$VM_NET_PORT" ||
+		fail "vm_net_relay: nothing listens on port $VM_NET_PORT"
+	note "relay: port $VM_NET_PORT (forwarded) -> 127.0.0.1:$1"
+}
 
 # usb_port K: the host-side port (sysfs name) of board K
 usb_port() { echo "$(($1 + 1))-1"; }

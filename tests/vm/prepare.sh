@@ -6,9 +6,11 @@
 
 # Modules the guest loads at boot, with their dependencies (resolved by modprobe
 # against the cached kernel); dummy_hcd itself is loaded last, with num=BOARDS.
-# loop, ext4 and dm-log-writes: the power-cut scenario's journal filesystem.
+# loop, ext4 and dm-log-writes: the power-cut scenario's journal filesystem. virtio_net:
+# the NIC of "# vm-net:" scenarios, there before udevd starts (so it keeps the kernel's
+# name, eth0, and costs no modprobe over 9p); without the NIC it binds nothing.
 VM_MODULES=(configfs libcomposite usb_f_fs usb_f_hid usbhid hid-generic
-	virtio_pci 9pnet_virtio 9p overlay loop ext4 dm-log-writes)
+	virtio_pci 9pnet_virtio 9p overlay loop ext4 dm-log-writes virtio_net)
 
 vm_check_tools() {
 	local t missing=()
