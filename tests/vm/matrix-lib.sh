@@ -9,10 +9,9 @@
 #           text, or a port state such as "wait-reenum"), optionally followed by
 #           "~REGEX" that the reason must match; " or " in either stands for "|"
 #           (the field separator)
-#   THEN    replug: the emulator comes back by itself (--replug-after) as a fresh
-#           board, which must then end "ok"; restart: the scenario unplugs the board
-#           (stops the emulator) and plugs in a fresh one without the fault, which
-#           must end "ok"; none: nothing more
+#   THEN    restart: the scenario unplugs the board (stops the emulator), waits until
+#           flashd has the port empty, and plugs in a fresh one without the fault,
+#           which must end "ok"; none: nothing more
 # Ports 1..N-1 take the cells from a queue, one cell a port at a time; port 0 (the
 # witness) flashes fault-free boards the whole time: each must end "ok" at once
 # and every eMMC that ends "ok" is compared byte for byte with FL_EXPECTED.
@@ -184,10 +183,6 @@ mx_step() {
 			mx_check_first "$k" "$MX_REC" || true
 			MX_WHYK[$k]=$MX_WHY
 			case ${MX_THEN[$k]} in
-			replug)
-				MX_PHASE[$k]=second
-				MX_DEADLINE[$k]=$((SECONDS + MX_TIMEOUT + 30))
-				;;
 			restart)
 				stop_board "$k"
 				MX_PHASE[$k]=restart
@@ -233,9 +228,9 @@ mx_step() {
 				mx_row "$k" pass ''
 			fi
 		elif ((SECONDS > MX_DEADLINE[$k])); then
-			MX_SECOND[$k]="no record in $((MX_TIMEOUT + 30)) s"
+			MX_SECOND[$k]="no record in $MX_TIMEOUT s"
 			stop_board "$k"
-			mx_row "$k" fail "${MX_WHYK[$k]:+${MX_WHYK[$k]}; }hang after the replug"
+			mx_row "$k" fail "${MX_WHYK[$k]:+${MX_WHYK[$k]}; }hang: no record for the fresh board"
 		fi
 		;;
 	drain)

@@ -8,9 +8,9 @@
 # and flash of each sparse piece among them). The cells are read off a baseline run
 # of each plan (the board logs' commands), so the matrix covers whatever flashd sends.
 # Each cell: the port's record is FAILED at the step that was running, with a reason
-# (or "ok" when the cut comes at the final reboot); the board comes back by itself
-# 14 s later as a fresh blank board (--replug-after) and is flashed "ok", its eMMC byte
-# for byte the expected image. Eleven ports run cells at once; port 1-1 flashes
+# (or "ok" when the cut comes at the final reboot); once flashd saw it leave and the
+# port is empty again, a fresh blank board is plugged in there and is flashed "ok", its
+# eMMC byte for byte the expected image. Eleven ports run cells at once; port 1-1 flashes
 # fault-free boards all along, each "ok" at once and byte for byte. The table is
 # $OUT/unplug-matrix.md (docs/reliability.md "## unplug matrix" is a copy).
 # MX_ONLY=REGEX (--env) runs only the cells whose id matches.
@@ -32,11 +32,12 @@ FL_EMMC_SIZE=$((32 << 20))
 FL_MAXDL=0x100000
 "$SRCDIR/tests/data/mkseed" "$FL_SEED" --rootfs-mib 8 --emmc-size "$FL_EMMC_SIZE" >&2
 FL_EXPECTED=$FL_SEED/expected-emmc.img
-REPLUG_MS=14000
 # no known failures: a board that vanishes right after the host configured it can be
 # seen by udev without its interfaces ("other"); flashd now waits on (port.c) and the
 # cell records "no fastboot device" like its neighbours (docs/reliability.md finding 1)
 MX_KNOWN=""
+# every cut board stays off (--replug-after 0; the emulator would come back after 2 s):
+# the scenario plugs in the fresh board once flashd has the port empty (THEN restart)
 MX_TIMEOUT=240 # flashd's own timeouts are <= 15 s: longer is a hang, even on a loaded host
 
 # the SPL variant: an SPL stage, then the same fastboot steps
@@ -134,7 +135,7 @@ queue_cells() {
 				exp="$sdp_step or wait-reenum"
 				[[ $when == after ]] && exp="wait-reenum~no .* device on the port"
 			fi
-			MX_CELLS+=("$kind-rom$((i + 1))-$when|--unplug-at $when:rom:$((i + 1)) --replug-after $REPLUG_MS|failed:$exp|replug|$when ROM ${rom[$i]} ($((i + 1))/${#rom[@]})")
+			MX_CELLS+=("$kind-rom$((i + 1))-$when|--unplug-at $when:rom:$((i + 1)) --replug-after 0|failed:$exp|restart|$when ROM ${rom[$i]} ($((i + 1))/${#rom[@]})")
 		done
 		for ((i = 1; i <= n; i++)); do
 			# gone while off the bus or enumerating: flashd waits in wait-reenum;
@@ -147,12 +148,12 @@ queue_cells() {
 				[[ $kind == spl && $i == 1 ]] && next="spl-sdp or $spl_first"
 				exp="wait-reenum or $next~no .* device on the port or disconnect"
 			fi
-			MX_CELLS+=("$kind-reenum$i-$when|--unplug-at $when:reenum:$i --replug-after $REPLUG_MS|failed:$exp|replug|$when re-enumeration $i/$n")
+			MX_CELLS+=("$kind-reenum$i-$when|--unplug-at $when:reenum:$i --replug-after 0|failed:$exp|restart|$when re-enumeration $i/$n")
 		done
 		for ((i = 0; i < ${#spl[@]}; i++)); do
 			exp=$(spl_step "$i")
 			[[ $when == after ]] && exp=$(spl_step $((i + 1)))
-			MX_CELLS+=("$kind-spl$((i + 1))-$when|--unplug-at $when:spl:$((i + 1)) --replug-after $REPLUG_MS|failed:$exp|replug|$when SPL ${spl[$i]} ($((i + 1))/${#spl[@]})")
+			MX_CELLS+=("$kind-spl$((i + 1))-$when|--unplug-at $when:spl:$((i + 1)) --replug-after 0|failed:$exp|restart|$when SPL ${spl[$i]} ($((i + 1))/${#spl[@]})")
 		done
 		[[ $kind == seed ]] || continue # the SPL variant's fastboot part is the seed's
 		for ((i = 0; i < ${#fb[@]}; i++)); do
@@ -162,7 +163,7 @@ queue_cells() {
 			# the board goes away instead of answering "reboot" (or before it is
 			# sent): flashd counts it as rebooted, every write was acknowledged
 			[[ $exp == "failed:$(step_text '^FB: reboot')" ]] && exp=ok
-			MX_CELLS+=("$kind-fb$((i + 1))-$when|--unplug-at $when:fb:$((i + 1)) --replug-after $REPLUG_MS|$exp|replug|$when fastboot $cmd ($((i + 1))/${#fb[@]})")
+			MX_CELLS+=("$kind-fb$((i + 1))-$when|--unplug-at $when:fb:$((i + 1)) --replug-after 0|$exp|restart|$when fastboot $cmd ($((i + 1))/${#fb[@]})")
 		done
 	done
 }
