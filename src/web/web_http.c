@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -74,6 +75,21 @@ static void common_headers(struct evhttp_request *req, const char *type)
 	evhttp_add_header(o, "X-Content-Type-Options", "nosniff");
 }
 
+/* evhttp (2.1) sends a body for HEAD too: headers only, with the length the
+ * GET would have (RFC 9110, 9.3.2). */
+static void send_reply(struct evhttp_request *req, int code, const char *reason,
+		       struct evbuffer *body)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char len[32];
+		snprintf(len, sizeof(len), "%zu", body ? evbuffer_get_length(body) : (size_t)0);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
+		evhttp_send_reply(req, code, reason, NULL);
+		return;
+	}
+	evhttp_send_reply(req, code, reason, body);
+}
+
 static void reply_json(struct evhttp_request *req, int code, const char *reason, const json_t *body)
 {
 	struct evbuffer *b = evbuffer_new();
@@ -83,7 +99,7 @@ static void reply_json(struct evhttp_request *req, int code, const char *reason,
 	if (b && s) {
 		evbuffer_add(b, s, strlen(s));
 		evbuffer_add(b, "\n", 1);
-		evhttp_send_reply(req, code, reason, b);
+		send_reply(req, code, reason, b);
 	} else {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 	}
@@ -125,14 +141,27 @@ static void sse_unlink(struct web_http *h, struct sse *s)
 	free(s);
 }
 
+/* A request evhttp let go of when its connection failed before the reply
+ * was complete (evhttp_connection_incoming_fail): ours to free. One still
+ * on its connection is freed with it. */
+static void request_release(struct evhttp_request *req)
+{
+	if (req && !evhttp_request_get_connection(req))
+		evhttp_request_free(req);
+}
+
 static void conn_release(struct conn *c)
 {
 	struct web_http *h = c->h;
 
-	if (c->sse)
+	if (c->sse) {
+		request_release(c->sse->req);
 		sse_unlink(h, c->sse);
-	if (c->query)
+	}
+	if (c->query) {
 		h->ops.cancel(c->query);
+		request_release(c->query_req);
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -300,6 +329,13 @@ static void serve_events(struct web_http *h, struct evhttp_request *req, struct 
 
 /* ---- the other routes */
 
+static void free_page(const void *data, size_t len, void *extra)
+{
+	(void)len;
+	(void)extra;
+	free((void *)data);
+}
+
 static void serve_metrics(struct web_http *h, struct evhttp_request *req, struct conn *c,
 			  const char *query)
 {
@@ -313,8 +349,10 @@ static void serve_metrics(struct web_http *h, struct evhttp_request *req, struct
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 	} else {
 		common_headers(req, "text/plain; version=0.0.4; charset=utf-8");
-		evbuffer_add_reference(b, page, len, NULL, NULL);
-		evhttp_send_reply(req, 200, "OK", b);
+		/* the page is written after this returns: freed when sent */
+		if (evbuffer_add_reference(b, page, len, free_page, NULL) == 0)
+			page = NULL;
+		send_reply(req, 200, "OK", b);
 	}
 	if (b)
 		evbuffer_free(b);
@@ -491,8 +529,8 @@ static bool serve_asset(struct evhttp_request *req, const char *path)
 		evhttp_add_header(o, "Content-Security-Policy",
 				  "default-src 'self'; frame-ancestors 'none'");
 		evhttp_add_header(o, "Referrer-Policy", "no-referrer");
-		evbuffer_add_reference(b, a->data, a->len, NULL, NULL);
-		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_add_reference(b, a->data, a->len, NULL, NULL); /* static */
+		send_reply(req, 200, "OK", b);
 		evbuffer_free(b);
 		return true;
 	}
@@ -600,20 +638,58 @@ int web_http_listen_fd(struct web_http *h, int fd)
 	return listen_on(h, evconnlistener_new(h->base, NULL, h, LEV_OPT_CLOSE_ON_FREE, -1, fd));
 }
 
+/* "1.2.3.4:80", "[::1]:80"; port 0 (any) allowed, unlike
+ * evutil_parse_sockaddr_port. */
+static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64], *end;
+	size_t hl;
+	unsigned long port;
+
+	if (!colon || !colon[1])
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port > 65535 || colon[1] == '-' || colon[1] == '+')
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		if (hl - 2 >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = 0;
+		memset(a, 0, sizeof(*a));
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return evutil_inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	*len = sizeof(*a);
+	return evutil_inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
 int web_http_listen(struct web_http *h, const char *addr_port)
 {
 	struct sockaddr_storage ss;
-	int len = sizeof(ss);
-	const char *colon = strrchr(addr_port, ':');
+	socklen_t len = 0;
 
-	if (!colon || !colon[1] ||
-	    evutil_parse_sockaddr_port(addr_port, (struct sockaddr *)&ss, &len) < 0)
+	if (parse_addr_port(addr_port, &ss, &len) < 0)
 		return -EINVAL;
 	errno = 0;
 	return listen_on(h, evconnlistener_new_bind(h->base, NULL, h,
 						    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 							    LEV_OPT_REUSEABLE,
-						    128, (struct sockaddr *)&ss, len));
+						    128, (struct sockaddr *)&ss, (int)len));
 }
 
 int web_http_port(const struct web_http *h)
