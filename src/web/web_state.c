@@ -518,8 +518,9 @@ static json_t *ms_or_null(int64_t ms)
 
 json_t *web_state_status(const struct web_state *st)
 {
-	return json_pack("{s:b, s:o, s:o, s:O, s:O, s:O, s:O, s:O}", "connected", st->c.connected,
-			 "resynced_ms", ms_or_null(st->resynced_ms), "lost_ms", ms_or_null(st->lost_ms),
+	return json_pack("{s:b, s:o, s:I, s:o, s:O, s:O, s:O, s:O, s:O}", "connected",
+			 st->c.connected, "resynced_ms", ms_or_null(st->resynced_ms), "resyncs",
+			 (json_int_t)st->c.resyncs, "lost_ms", ms_or_null(st->lost_ms),
 			 PROTOCOL_KEY_PAUSED, st->paused, PROTOCOL_KEY_PLAN, st->plan,
 			 PROTOCOL_KEY_LOADING, st->loading, PROTOCOL_KEY_JOURNAL, st->journal,
 			 PROTOCOL_KEY_PORTS, st->ports);

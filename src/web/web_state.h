@@ -100,8 +100,8 @@ const struct web_counters *web_state_counters(const struct web_state *st);
 const json_t *web_state_ports(const struct web_state *st);
 /* [{"path","sha256","steps"}] from the last plans reply. Borrowed. */
 const json_t *web_state_plans_loaded(const struct web_state *st);
-/* New refs. status: the snapshot's shape plus "connected" and
- * "resynced_ms" and "lost_ms"; snapshot: status plus "boards", "bytes", "today",
+/* New refs. status: the snapshot's shape plus "connected", "resynced_ms",
+ * "resyncs" and "lost_ms"; snapshot: status plus "boards", "bytes", "today",
  * "results" and "plans" (the dashboard's whole state); summary: those five. */
 json_t *web_state_status(const struct web_state *st);
 json_t *web_state_snapshot(const struct web_state *st);

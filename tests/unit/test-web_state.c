@@ -277,6 +277,7 @@ static void test_overflow_resync(void **unused)
 	json_t *s = web_state_status(st);
 	assert_false(json_is_true(json_object_get(s, "connected")));
 	assert_int_equal(json_integer_value(json_object_get(s, "lost_ms")), NOW + 5);
+	assert_int_equal(json_integer_value(json_object_get(s, "resyncs")), 1);
 	assert_int_equal(json_array_size(json_object_get(s, "ports")), 1);
 	json_decref(s);
 	assert_int_equal(feed(st, "{\"event\":\"port\",\"seq\":1,\"ts\":9,\"port\":\"1-2\","

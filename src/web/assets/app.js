@@ -5,6 +5,7 @@
 'use strict';
 
 const state = { ports: new Map(), received: new Map(), snapshot: null };
+const RESYNC_SHOWN_MS = 10 * 60 * 1000;
 const ACTIVE = new Set(['sdp', 'spl-sdp', 'fastboot', 'wait-reenum']);
 const $ = (id) => document.getElementById(id);
 
@@ -167,7 +168,10 @@ function renderConn(s, live) {
       ': the data below is stale';
   } else {
     c.dataset.connected = 'true';
-    if (s.resynced_ms && state.wasLost) {
+    // said for ten minutes after flashd-web took the station's state anew
+    // (flashd restarted, or events were lost)
+    if (s.resynced_ms && (s.resyncs > 0 || state.wasLost) &&
+        Date.now() - s.resynced_ms < RESYNC_SHOWN_MS) {
       c.classList.add('resynced');
       c.textContent = 'Resynchronised with flashd at ' + clock(s.resynced_ms);
     }
