@@ -15,7 +15,7 @@
 #define WEB_STATE_RESULTS_MAX 20u
 /* Boards of one day remembered to count a board seen both live and in
  * history once; past this, history records are counted without the check. */
-#define WEB_STATE_TODAY_MAX 200000u
+#define WEB_STATE_TODAY_MAX 50000u
 
 enum web_result {
 	WEB_RESULT_OK,
