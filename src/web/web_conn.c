@@ -17,6 +17,7 @@
 struct web_conn {
 	struct bufferevent *bev;
 	size_t line_max;
+	size_t scanned; /* bytes of the input known to hold no newline */
 	bool hello;     /* the hello was read */
 	bool in_cb;     /* inside a callback of ours: free later */
 	bool dead;      /* web_conn_free was called meanwhile */
@@ -54,9 +55,9 @@ static void conn_line(struct web_conn *c, const char *line, size_t len)
 		return;
 	}
 	if (!c->hello) {
-		const char *code = NULL;
+		const char *code = NULL, *message = NULL;
 		if (ctlproto_classify(msg) == CTLPROTO_KIND_REPLY &&
-		    ctlproto_reply_status(msg, &code, NULL) == 0 && code &&
+		    ctlproto_reply_status(msg, &code, &message) == 0 && code &&
 		    strcmp(code, PROTOCOL_ERR_TOO_MANY_CLIENTS) == 0)
 			conn_fail(c, -EBUSY);
 		else if (ctlproto_hello_check(msg) < 0)
@@ -76,12 +77,19 @@ static void conn_read(struct bufferevent *bev, void *arg)
 
 	c->in_cb = true;
 	while (!c->dead && !c->closed) {
-		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		/* from where the last search stopped: a long line arrives in
+		 * many reads, and is scanned once */
+		struct evbuffer_ptr from, eol;
+		if (evbuffer_ptr_set(in, &from, c->scanned, EVBUFFER_PTR_SET) < 0)
+			evbuffer_ptr_set(in, &from, 0, EVBUFFER_PTR_SET);
+		eol = evbuffer_search_eol(in, &from, NULL, EVBUFFER_EOL_LF);
 		if (eol.pos < 0) {
-			if (evbuffer_get_length(in) >= c->line_max)
+			c->scanned = evbuffer_get_length(in);
+			if (c->scanned >= c->line_max)
 				conn_fail(c, -E2BIG);
 			break;
 		}
+		c->scanned = 0;
 		if ((size_t)eol.pos >= c->line_max) {
 			conn_fail(c, -E2BIG);
 			break;
@@ -151,6 +159,8 @@ struct web_conn *web_conn_open(struct event_base *base, const char *path, size_t
 	c->on_close = on_close;
 	c->ud = ud;
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	/* snapshots and history pages are large: fewer, larger reads */
+	bufferevent_set_max_single_read(c->bev, 256u << 10);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	return c;
 }
