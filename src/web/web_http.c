@@ -109,7 +109,8 @@ static void reply_json(struct evhttp_request *req, int code, const char *reason,
 }
 
 static void reply_error(struct evhttp_request *req, int code, const char *reason,
-			const char *ecode, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+			const char *ecode, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 static void reply_error(struct evhttp_request *req, int code, const char *reason,
 			const char *ecode, const char *fmt, ...)
 {
@@ -405,7 +406,8 @@ static void history_done(void *arg, int err, const json_t *reply)
 		bool down = err == -ENOENT || err == -ECONNREFUSED || err == -ECONNRESET ||
 			    err == -EBUSY || err == -EACCES || err == -EAGAIN;
 		reply_error(req, down ? 503 : 502, down ? "Service Unavailable" : "Bad Gateway",
-			    down ? "flashd-unavailable" : "bad-gateway", "flashd: %s", strerror(-err));
+			    down ? "flashd-unavailable" : "bad-gateway", "flashd: %s",
+			    strerror(-err));
 		return;
 	}
 	int ok = ctlproto_reply_status(reply, &code, &message);
@@ -475,8 +477,8 @@ static json_t *history_request(const char *query, char *msg, size_t msglen)
 		goto fail;
 	}
 	if (ctlproto_request_parse(line, len - 1, &parsed, &err) < 0) {
-		const char *m = json_string_value(
-			json_object_get(json_object_get(err, PROTOCOL_KEY_ERROR), PROTOCOL_KEY_MESSAGE));
+		const json_t *e = json_object_get(err, PROTOCOL_KEY_ERROR);
+		const char *m = json_string_value(json_object_get(e, PROTOCOL_KEY_MESSAGE));
 		snprintf(msg, msglen, "%s", m ? m : "bad parameter");
 		json_decref(err);
 		goto fail;
@@ -572,8 +574,8 @@ static void http_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (!uri || strlen(uri) > h->cfg.max_uri) {
-		reply_error(req, 414, "URI Too Long", "uri-too-long", "request target over %zu bytes",
-			    h->cfg.max_uri);
+		reply_error(req, 414, "URI Too Long", "uri-too-long",
+			    "request target over %zu bytes", h->cfg.max_uri);
 		return;
 	}
 	path = u ? evhttp_uri_get_path(u) : NULL;

@@ -97,7 +97,9 @@ static int setup_systemd(struct web *w)
 	uint64_t usec = 0;
 
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
-		struct timeval tv = { (time_t)(usec / 2 / 1000000), (suseconds_t)(usec / 2 % 1000000) };
+		/* pet it twice per period */
+		struct timeval tv = { (time_t)(usec / 2 / 1000000),
+				      (suseconds_t)(usec / 2 % 1000000) };
 		w->watchdog = event_new(w->base, -1, EV_PERSIST, on_watchdog, w);
 		if (!w->watchdog || evtimer_add(w->watchdog, &tv) < 0)
 			return log_error_errno(-ENOMEM, "watchdog timer");
@@ -119,8 +121,10 @@ static int setup_listen(struct web *w, const char *listen)
 		return log_error_errno(n, "sd_listen_fds");
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
-			return log_error("fd %d from systemd is no listening stream socket", fd), -EINVAL;
+		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+			log_error("fd %d from systemd is no listening stream socket", fd);
+			return -EBADF;
+		}
 		r = web_http_listen_fd(w->http, fd);
 		if (r < 0)
 			return log_error_errno(r, "socket from systemd");
@@ -230,9 +234,10 @@ int main(int argc, char **argv)
 		web_free(&w);
 		return 1;
 	}
-	if (setup_listen(&w, listen) < 0 || setup_systemd(&w) < 0) {
+	r = setup_listen(&w, listen);
+	if (r < 0 || setup_systemd(&w) < 0) {
 		web_free(&w);
-		return 1;
+		return r == -EINVAL ? 2 : 1; /* a --listen that is no ADDR:PORT: usage */
 	}
 	w.up = web_upstream_new(w.base, sock, w.st, on_upstream, &w);
 	if (!w.up) {

@@ -160,7 +160,8 @@ char *web_metrics_render(const struct web_state *st, unsigned sse_clients, size_
 
 	if (!f)
 		return NULL;
-	family(f, "flashd_up", "gauge", "1 when flashd-web is connected to flashd's control socket.");
+	family(f, "flashd_up", "gauge",
+	       "1 when flashd-web is connected to flashd's control socket.");
 	fprintf(f, "flashd_up %d\n", c->connected ? 1 : 0);
 	render_boards(f, c);
 	render_histograms(f, c);

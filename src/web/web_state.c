@@ -354,8 +354,11 @@ static bool results_add(struct web_state *st, const json_t *r)
 	while (at > 0) {
 		const json_t *x = json_array_get(st->results, at - 1);
 		json_int_t xe = int_of(x, PROTOCOL_KEY_END_MS);
-		if (xe == end && int_of(x, PROTOCOL_KEY_START_MS) == int_of(r, PROTOCOL_KEY_START_MS) &&
-		    json_equal(json_object_get(x, PROTOCOL_KEY_PORT), json_object_get(r, PROTOCOL_KEY_PORT)))
+		bool same = xe == end &&
+			    int_of(x, PROTOCOL_KEY_START_MS) == int_of(r, PROTOCOL_KEY_START_MS) &&
+			    json_equal(json_object_get(x, PROTOCOL_KEY_PORT),
+				       json_object_get(r, PROTOCOL_KEY_PORT));
+		if (same)
 			return false;
 		if (xe <= end)
 			break;
@@ -531,9 +534,11 @@ json_t *web_state_summary(const struct web_state *st)
 	const uint64_t *t = st->today, *b = st->c.boards;
 	uint64_t done = t[WEB_RESULT_OK] + t[WEB_RESULT_FAILED];
 	/* percent, one decimal, rounded down: 99.9 until every board is ok */
-	json_t *yield = done ? json_real((double)(1000 * t[WEB_RESULT_OK] / done) / 10.0) : json_null();
+	json_t *yield = done ? json_real((double)(1000 * t[WEB_RESULT_OK] / done) / 10.0)
+			     : json_null();
 
-	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:O, s:O}",
+	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:O,"
+			 " s:O}",
 			 PROTOCOL_KEY_BOARDS, "ok", (json_int_t)b[WEB_RESULT_OK], "failed",
 			 (json_int_t)b[WEB_RESULT_FAILED], "boot-loop",
 			 (json_int_t)b[WEB_RESULT_BOOT_LOOP], "aborted",
@@ -542,7 +547,8 @@ json_t *web_state_summary(const struct web_state *st)
 			 ms_or_null(st->midnight_ms), "ok", (json_int_t)t[WEB_RESULT_OK], "failed",
 			 (json_int_t)t[WEB_RESULT_FAILED], "boot-loop",
 			 (json_int_t)t[WEB_RESULT_BOOT_LOOP], "aborted",
-			 (json_int_t)t[WEB_RESULT_ABORTED], "yield", yield, "results", st->results, "plans", st->loaded);
+			 (json_int_t)t[WEB_RESULT_ABORTED], "yield", yield, "results", st->results,
+			 "plans", st->loaded);
 }
 
 json_t *web_state_snapshot(const struct web_state *st)

@@ -176,7 +176,8 @@ static void today_request(struct web_upstream *up, const json_t *before)
 
 	if (!req)
 		return;
-	json_object_set_new(req, PROTOCOL_ARG_SINCE, json_integer(web_state_today_midnight(up->st)));
+	json_object_set_new(req, PROTOCOL_ARG_SINCE,
+			    json_integer(web_state_today_midnight(up->st)));
 	json_object_set_new(req, PROTOCOL_ARG_LIMIT, json_integer(PROTOCOL_HISTORY_MAX));
 	if (before)
 		json_object_set(req, PROTOCOL_ARG_BEFORE, (json_t *)before);
@@ -337,7 +338,8 @@ static void watch_connect(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	up->watch = web_conn_open(up->base, up->path, WEB_CONN_LINE_MAX, watch_msg, watch_closed, up);
+	up->watch =
+		web_conn_open(up->base, up->path, WEB_CONN_LINE_MAX, watch_msg, watch_closed, up);
 	if (!up->watch) {
 		int err = -errno;
 		if (err != up->last_err)
