@@ -458,9 +458,13 @@ void web_state_stats(struct web_state *st, const json_t *reply)
 void web_state_plans(struct web_state *st, const json_t *reply)
 {
 	const json_t *l = json_object_get(reply, PROTOCOL_KEY_LOADED);
+	json_t *def = json_object_get(reply, PROTOCOL_KEY_DEFAULT);
 
 	if (json_is_array(l))
 		set_ref(&st->loaded, (json_t *)l);
+	/* the station's plan after a `use` (no event carries it) */
+	if (json_is_string(def) || json_is_null(def))
+		set_ref(&st->plan, def);
 }
 
 void web_state_set_connected(struct web_state *st, bool connected, int64_t now_ms)
@@ -538,7 +542,7 @@ json_t *web_state_summary(const struct web_state *st)
 			     : json_null();
 
 	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:O,"
-			 " s:O}",
+			 " s:O, s:O}",
 			 PROTOCOL_KEY_BOARDS, "ok", (json_int_t)b[WEB_RESULT_OK], "failed",
 			 (json_int_t)b[WEB_RESULT_FAILED], "boot-loop",
 			 (json_int_t)b[WEB_RESULT_BOOT_LOOP], "aborted",
@@ -548,7 +552,7 @@ json_t *web_state_summary(const struct web_state *st)
 			 (json_int_t)t[WEB_RESULT_FAILED], "boot-loop",
 			 (json_int_t)t[WEB_RESULT_BOOT_LOOP], "aborted",
 			 (json_int_t)t[WEB_RESULT_ABORTED], "yield", yield, "results", st->results,
-			 "plans", st->loaded);
+			 "plans", st->loaded, PROTOCOL_KEY_PLAN, st->plan);
 }
 
 json_t *web_state_snapshot(const struct web_state *st)

@@ -82,7 +82,8 @@ struct web_state *web_state_free(struct web_state *st);
 unsigned web_state_event(struct web_state *st, const json_t *ev, int64_t now_ms);
 /* The stats reply: counters since the daemon started. */
 void web_state_stats(struct web_state *st, const json_t *reply);
-/* The plans reply: the loaded plans and their SHA-256. */
+/* The plans reply: the loaded plans and their SHA-256, and the station's
+ * plan ("default"). */
 void web_state_plans(struct web_state *st, const json_t *reply);
 /* Connected to flashd or not (a lost connection clears nothing: the page
  * shows the last state, marked as stale). */
@@ -102,7 +103,8 @@ const json_t *web_state_ports(const struct web_state *st);
 const json_t *web_state_plans_loaded(const struct web_state *st);
 /* New refs. status: the snapshot's shape plus "connected", "resynced_ms",
  * "resyncs" and "lost_ms"; snapshot: status plus "boards", "bytes", "today",
- * "results" and "plans" (the dashboard's whole state); summary: those five. */
+ * "results" and "plans" (the dashboard's whole state); summary: those five
+ * and "plan". */
 json_t *web_state_status(const struct web_state *st);
 json_t *web_state_snapshot(const struct web_state *st);
 json_t *web_state_summary(const struct web_state *st);

@@ -241,11 +241,15 @@ static void test_stats_plans(void **unused)
 	assert_int_equal(c->boards[WEB_RESULT_OK], 39);
 	assert_int_equal(c->written_bytes, 8053064680ULL);
 
-	json_t *plans = parse("{\"id\":\"plans\",\"ok\":true,\"default\":\"/p/full.lst\","
+	json_t *plans = parse("{\"id\":\"plans\",\"ok\":true,\"default\":\"/p/other.lst\","
 			      "\"loaded\":[{\"path\":\"/p/full.lst\",\"sha256\":\"9f86\",\"steps\":8}]}");
 	web_state_plans(st, plans);
 	json_decref(plans);
 	assert_int_equal(json_array_size(web_state_plans_loaded(st)), 1);
+	/* the station's plan follows the plans reply (after a `use`) */
+	json_t *s = web_state_summary(st);
+	assert_string_equal(json_string_value(json_object_get(s, "plan")), "/p/other.lst");
+	json_decref(s);
 	web_state_free(st);
 }
 
