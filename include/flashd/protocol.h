@@ -161,6 +161,7 @@
 #define PROTOCOL_EVENT_OVERFLOW "overflow"
 #define PROTOCOL_EVENT_PLAN "plan"          /* a `use`/reload load: {"loading": … | null} */
 #define PROTOCOL_EVENT_JOURNAL "journal"    /* the journal's state changed: {"journal": …} */
+#define PROTOCOL_EVENT_PAUSE "pause"        /* the operator paused or resumed: {"paused": bool} */
 #define PROTOCOL_EVENT_DURABLE "durable"    /* a backlogged record is in the journal now */
 
 /* Journal results (the `result` key of a record, the `result` filter). */

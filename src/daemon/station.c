@@ -722,13 +722,22 @@ static void station_feed_all(struct station *st, enum port_event_type t)
 		station_feed(st->ports[i], &ev);
 }
 
+/* watchers learn the operator's pause as it changes ("pause" event) */
+static void station_publish_pause(struct station *st)
+{
+	control_publish(st->ctl, PROTOCOL_EVENT_PAUSE,
+			json_pack("{s:b}", PROTOCOL_KEY_PAUSED, st->paused));
+}
+
 static int station_pause(void *ud)
 {
 	struct station *st = ud;
 
-	if (!st->paused)
+	if (!st->paused) {
 		log_notice("paused: boards plugged in from now on wait; running boards go on");
-	st->paused = true;
+		st->paused = true;
+		station_publish_pause(st);
+	}
 	station_feed_all(st, PORT_EV_PAUSE);
 	return 0;
 }
@@ -737,9 +746,11 @@ static int station_resume(void *ud)
 {
 	struct station *st = ud;
 
-	if (st->paused)
+	if (st->paused) {
 		log_notice("resumed");
-	st->paused = false;
+		st->paused = false;
+		station_publish_pause(st);
+	}
 	if (station_journal_held(st)) {
 		log_warning("new boards still wait: %s", station_journal_reason(st));
 		return 0;

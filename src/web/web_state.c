@@ -440,6 +440,12 @@ unsigned web_state_event(struct web_state *st, const json_t *ev, int64_t now_ms)
 		set_ref(&st->loading, json_object_get(ev, PROTOCOL_KEY_LOADING));
 		return WEB_STATE_FORWARD;
 	}
+	if (strcmp(type, PROTOCOL_EVENT_PAUSE) == 0) {
+		if (!json_is_boolean(json_object_get(ev, PROTOCOL_KEY_PAUSED)))
+			return 0;
+		set_ref(&st->paused, json_object_get(ev, PROTOCOL_KEY_PAUSED));
+		return WEB_STATE_SUMMARY;
+	}
 	/* durable: the record was counted at its result event; log: not kept */
 	return 0;
 }
@@ -542,7 +548,7 @@ json_t *web_state_summary(const struct web_state *st)
 			     : json_null();
 
 	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:O,"
-			 " s:O, s:O}",
+			 " s:O, s:O, s:O}",
 			 PROTOCOL_KEY_BOARDS, "ok", (json_int_t)b[WEB_RESULT_OK], "failed",
 			 (json_int_t)b[WEB_RESULT_FAILED], "boot-loop",
 			 (json_int_t)b[WEB_RESULT_BOOT_LOOP], "aborted",
@@ -552,7 +558,8 @@ json_t *web_state_summary(const struct web_state *st)
 			 (json_int_t)t[WEB_RESULT_FAILED], "boot-loop",
 			 (json_int_t)t[WEB_RESULT_BOOT_LOOP], "aborted",
 			 (json_int_t)t[WEB_RESULT_ABORTED], "yield", yield, "results", st->results,
-			 "plans", st->loaded, PROTOCOL_KEY_PLAN, st->plan);
+			 "plans", st->loaded, PROTOCOL_KEY_PLAN, st->plan, PROTOCOL_KEY_PAUSED,
+			 st->paused);
 }
 
 json_t *web_state_snapshot(const struct web_state *st)

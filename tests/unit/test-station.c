@@ -618,6 +618,10 @@ static void test_replaced_without_remove(void **state)
 static void test_pause_resume(void **state)
 {
 	assert_int_equal(be.pause(be.ud), 0);
+	assert_int_equal(count_events("pause"), 1);
+	assert_true(json_is_true(json_object_get(last_event_fields("pause"), "paused")));
+	assert_int_equal(be.pause(be.ud), 0); /* no change: no event */
+	assert_int_equal(count_events("pause"), 1);
 	rom("1-1", "/dev/bus/usb/001/002");
 	assert_int_equal(state_of("1-1"), PORT_STATE_PAUSED);
 	run(20);
@@ -626,6 +630,8 @@ static void test_pause_resume(void **state)
 	fastboot("1-2", "/dev/bus/usb/001/003", NULL);
 	assert_int_equal(state_of("1-2"), PORT_STATE_PAUSED);
 	assert_int_equal(be.resume(be.ud), 0);
+	assert_int_equal(count_events("pause"), 2);
+	assert_true(json_is_false(json_object_get(last_event_fields("pause"), "paused")));
 	assert_int_equal(state_of("1-1"), PORT_STATE_SDP);
 	assert_int_equal(state_of("1-2"), PORT_STATE_FASTBOOT);
 	run(5);

@@ -292,6 +292,36 @@ static void test_overflow_resync(void **unused)
 	web_state_free(st);
 }
 
+/* the operator's pause reaches the page as it changes ("pause" events) */
+static void test_pause_event(void **unused)
+{
+	struct web_state *st = web_state_new();
+	json_t *s;
+	(void)unused;
+
+	web_state_set_connected(st, true, NOW);
+	feed(st, snap);
+	s = web_state_summary(st);
+	assert_true(json_is_false(json_object_get(s, "paused")));
+	json_decref(s);
+	assert_int_equal(feed(st, "{\"event\":\"pause\",\"seq\":42,\"ts\":2,\"paused\":true}"),
+			 WEB_STATE_SUMMARY);
+	s = web_state_summary(st);
+	assert_true(json_is_true(json_object_get(s, "paused")));
+	json_decref(s);
+	s = web_state_status(st);
+	assert_true(json_is_true(json_object_get(s, "paused")));
+	json_decref(s);
+	/* not a boolean: ignored */
+	assert_int_equal(feed(st, "{\"event\":\"pause\",\"seq\":43,\"ts\":2,\"paused\":1}"), 0);
+	assert_int_equal(feed(st, "{\"event\":\"pause\",\"seq\":44,\"ts\":2,\"paused\":false}"),
+			 WEB_STATE_SUMMARY);
+	s = web_state_summary(st);
+	assert_true(json_is_false(json_object_get(s, "paused")));
+	json_decref(s);
+	web_state_free(st);
+}
+
 static void test_today(void **unused)
 {
 	struct web_state *st = web_state_new();
@@ -379,7 +409,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_order),   cmocka_unit_test(test_port_progress),
 		cmocka_unit_test(test_results_histograms), cmocka_unit_test(test_stats_plans),
-		cmocka_unit_test(test_overflow_resync),  cmocka_unit_test(test_today),
+		cmocka_unit_test(test_overflow_resync),  cmocka_unit_test(test_pause_event), cmocka_unit_test(test_today),
 		cmocka_unit_test(test_results_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,11 +4,15 @@
 # blank boards, each with its own timing, are plugged in; `flashctl watch` draws its
 # live view on the guest's console (the serial port, which tests/demo shows on the
 # user's terminal), then `flashctl status` and `flashctl history` are printed there.
-# Fails unless all four boards end "ok" with the expected eMMC bytes.
+# flashd-web serves the station's dashboard and /metrics meanwhile, forwarded to the
+# host's loopback only (its URL is printed first). Fails unless all four boards end
+# "ok" with the expected eMMC bytes and the metrics count them.
 # Environment (optional): DEMO_COLS, DEMO_ROWS (the user's terminal size),
-# DEMO_TERM (default xterm-256color), NO_COLOR.
+# DEMO_TERM (default xterm-256color), NO_COLOR, DEMO_HOLD (seconds, at most 600, to
+# keep the dashboard up after the boards are done).
 # vm-boards: 4
-# vm-timeout: 400
+# vm-timeout: 1000
+# vm-net: 9477
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$VM_LIB"
@@ -30,6 +34,14 @@ say "== flashd demo: making the seed images (U-Boot, MBR, ${FL_ROOTFS_MIB} MiB e
 fl_seed
 fl_conf
 fl_start
+web_url=http://$VM_NET_ADDR:$VM_NET_PORT
+"$BUILDDIR/flashd-web" --socket "$FL_SOCK" --listen "$VM_NET_ADDR:$VM_NET_PORT" \
+	>"$OUT/web.log" 2>&1 &
+FL_BG_PIDS+=("$!")
+wait_until 30 curl -sf -o /dev/null "$web_url/metrics" ||
+	fail "flashd-web does not answer: $(tail -n 3 "$OUT/web.log")"
+say "== the station's dashboard: http://127.0.0.1:$VM_NET_HOSTPORT/ (metrics: /metrics),"
+say "   open it in a browser on this machine while the demo runs"
 say "== flashd is running the plan $FL_PLANS/full.lst; plugging in four blank boards"
 say ""
 "$FL_FLASHCTL" --socket "$FL_SOCK" watch >"$console" 2>&1 &
@@ -59,5 +71,18 @@ done
 	echo "\$ flashctl history"
 	fl_ctl history
 	echo ""
+	echo "\$ curl -s http://127.0.0.1:$VM_NET_HOSTPORT/metrics | grep '^flashd_boards_total'"
+	curl -s "$web_url/metrics" | grep '^flashd_boards_total'
+	echo ""
 } >"$console" 2>&1
+curl -s "$web_url/metrics" | grep -qx 'flashd_boards_total{result="ok"} 4' ||
+	fail "the dashboard's metrics do not count four ok boards"
+hold=${DEMO_HOLD:-0}
+if ! [[ $hold =~ ^[0-9]+$ ]] || ((hold > 600)); then
+	fail "DEMO_HOLD: seconds, at most 600"
+fi
+if ((hold > 0)); then
+	say "== the dashboard stays up for $hold s: http://127.0.0.1:$VM_NET_HOSTPORT/"
+	sleep "$hold"
+fi
 fl_stop

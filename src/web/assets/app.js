@@ -137,6 +137,7 @@ function renderResults(results) {
 
 function renderSummary(s) {
   if ('plan' in s) $('plan').textContent = s.plan || '–';
+  if ('paused' in s) $('paused').hidden = !s.paused;
   $('boards-ok').textContent = s.today ? s.today.ok : 0;
   $('boards-failed').textContent = s.today ? s.today.failed : 0;
   $('yield').textContent = s.today && s.today.yield !== null ? s.today.yield.toFixed(1) + ' %' : '–';
