@@ -45,6 +45,12 @@ function elapsed(p) {
   return ms;
 }
 
+// "step: reason", once: flashd's reasons often begin with the step already
+function why(step, reason) {
+  if (step && reason && reason.startsWith(step)) return reason;
+  return [step, reason].filter(Boolean).join(': ');
+}
+
 function fillTile(t, p) {
   t.dataset.port = p.port;
   t.dataset.state = p.state;
@@ -58,7 +64,7 @@ function fillTile(t, p) {
   t.querySelector('.uid').textContent = p.uid ? 'UID ' + p.uid : (p.serial ? 'SN ' + p.serial : '');
   t.querySelector('.elapsed').textContent = p.elapsed_ms || ACTIVE.has(p.state) ? duration(elapsed(p)) : '';
   const reason = p.state === 'failed' || p.state === 'boot-loop' ?
-    [p.failed_step, p.reason].filter(Boolean).join(': ') : '';
+    why(p.failed_step, p.reason) : '';
   t.querySelector('.reason').textContent = reason;
 }
 
@@ -130,7 +136,7 @@ function renderResults(results) {
     li.append(el('span', 'r', r.result), el('span', 'p', (r.slot || r.port) + ' '),
       el('span', 't', r.end_ms ? clock(r.end_ms) : ''));
     if (r.result !== 'ok' && (r.failed_step || r.reason))
-      li.append(el('div', 'reason', [r.failed_step, r.reason].filter(Boolean).join(': ')));
+      li.append(el('div', 'reason', why(r.failed_step, r.reason)));
     return li;
   }));
 }

@@ -13,6 +13,7 @@
 # - flashd is restarted under flashd-web: the page says so and resynchronises from the
 #   snapshot and the journal (still 3 ok / 1 failed today), and a fifth board flashed
 #   after it shows up live.
+# (settle=5min: a finished port keeps its result on the page until its next board.)
 # Guest and host meet through phase-*/host-* files (tests/vm/lib.sh, tests/vm/host/lib.sh).
 # vm-boards: 5
 # vm-timeout: 600
@@ -30,7 +31,7 @@ WEB=$BUILDDIR/flashd-web
 [[ -x $WEB ]] || fail "no $WEB (build first)"
 WEB_URL=http://$VM_NET_ADDR:$VM_NET_PORT
 WEB_PID=''
-fl_conf settle=2s "slot A1=$(usb_port 0)" "slot A2=$(usb_port 1)" "slot A3=$(usb_port 2)" \
+fl_conf settle=5min "slot A1=$(usb_port 0)" "slot A2=$(usb_port 1)" "slot A3=$(usb_port 2)" \
 	"slot A4=$(usb_port 3)" "slot B1=$(usb_port 4)"
 fl_start
 
