@@ -85,7 +85,9 @@ expect_eq "api/history records" "$(jq '.records | length' <<<"$history")" 4
 vm_phase batch-done
 vm_wait_host batch-checked 180 >/dev/null
 
-# flashd restarts under flashd-web: it reconnects and resynchronises by itself
+# flashd restarts under flashd-web: it reconnects and resynchronises by itself (the
+# failed board is taken off first: a new flashd would take it for a board to flash)
+stop_board 3
 fl_stop
 vm_phase flashd-down
 vm_wait_host saw-down 60 >/dev/null
