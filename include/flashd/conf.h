@@ -16,6 +16,7 @@
 #define CONF_PLAN_DIRS_MAX 16u     /* folders in plan-dirs */
 #define CONF_SLOTS_MAX 1024u       /* slot lines */
 #define CONF_SLOT_NAME_MAX 16u     /* bytes in a slot name */
+#define CONF_STATION_ID_MAX 64     /* bytes in a station-id */
 
 /* Three groups (flashd(8), "Users and groups"): the daemon's own group alone
  * gets the USB devices (60-flashd.rules); operators connect to the socket and
@@ -45,6 +46,7 @@ struct conf {
 	char *socket_group;
 	char *admin_group;             /* "" = only uid 0 may change state */
 	char *journal_path;
+	char *station_id;              /* flashd-export(8)'s; NULL = the machine id */
 	char *plan;                    /* NULL = no default plan */
 	char **plan_args;
 	size_t nplan_args;
@@ -104,6 +106,9 @@ struct conf *conf_free(struct conf *c);
 /* Whether s is a port name as flashd.conf takes it: a sysfs port path,
  * bus-port[.port…] (digits only), at most 32 bytes. */
 bool conf_port_name_valid(const char *s);
+/* Whether s is a station id (station-id, flashd-export --station): 1 to
+ * CONF_STATION_ID_MAX letters, digits, '.', '_', ':' or '-'. */
+bool conf_station_id_valid(const char *s);
 /* Whether s is a slot name: 1 to CONF_SLOT_NAME_MAX bytes of letters,
  * digits, '_', '-', '.', starting with a letter or digit, and not a port
  * name (so that a name given where both are taken means one thing). */

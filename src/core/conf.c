@@ -35,6 +35,7 @@ enum conf_type {
 	CONF_TYPE_SIZE64,    /* uint64_t bytes */
 	CONF_TYPE_UINT,      /* uint32_t */
 	CONF_TYPE_BOOL,
+	CONF_TYPE_ID,        /* a station id (conf_station_id_valid) */
 };
 
 struct conf_key {
@@ -53,6 +54,7 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("socket-group", GROUP, socket_group, 0, 0),
 	CONF_G("admin-group", GROUP_OPT, admin_group, 0, 0),
 	CONF_G("journal", PATH, journal_path, 0, 0),
+	CONF_G("station-id", ID, station_id, 0, 0),
 	CONF_G("plan", PLAN, plan, 0, 0),
 	{ "plan-args", CONF_TYPE_ARGS, offsetof(struct conf, plan_args),
 	  offsetof(struct conf, nplan_args), 0, CONF_ARGS_MAX },
@@ -152,6 +154,7 @@ struct conf *conf_free(struct conf *c)
 	free(c->socket_group);
 	free(c->admin_group);
 	free(c->journal_path);
+	free(c->station_id);
 	free(c->plan);
 	conf_words_free(c->plan_args, c->nplan_args);
 	conf_words_free(c->plan_dirs, c->nplan_dirs);
@@ -251,6 +254,15 @@ static bool conf_valid_group(const char *s)
 			return false;
 	}
 	return true;
+}
+
+bool conf_station_id_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > CONF_STATION_ID_MAX)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }
 
 bool conf_port_name_valid(const char *s)
@@ -441,6 +453,7 @@ static int conf_set_number(struct conf_parser *p, const struct conf_key *k, void
 	case CONF_TYPE_PLAN:
 	case CONF_TYPE_ARGS:
 	case CONF_TYPE_DIRS:
+	case CONF_TYPE_ID:
 		return -EINVAL;   /* not numbers: conf_set_string's */
 	}
 	if (r == -EINVAL)
@@ -478,6 +491,13 @@ static int conf_set(struct conf_parser *p, const struct conf_key *k, void *base,
 	case CONF_TYPE_GROUP:
 		if (!conf_valid_group(value)) {
 			conf_error(p, "%s: bad group name '%s'", k->name, value);
+			return 0;
+		}
+		return conf_set_string(p, field, value);
+	case CONF_TYPE_ID:
+		if (!conf_station_id_valid(value)) {
+			conf_error(p, "%s: bad station id '%s' (1 to %d letters, digits, '.', '_', ':' or '-')",
+				   k->name, value, CONF_STATION_ID_MAX);
 			return 0;
 		}
 		return conf_set_string(p, field, value);

@@ -31,11 +31,9 @@
 #include <jansson.h>
 
 #include "common/clock.h"
-#include "ctlclient.h"
-#include "flashd/ctlproto.h"
+#include "follow.h"
 #include "flashd/protocol.h"
 
-#define HOOK_REPLY_TIMEOUT_MS 30000
 #define HOOK_KILL_GRACE_MS 5000
 #define HOOK_RECONNECT_MAX_MS 10000
 
@@ -44,7 +42,6 @@ struct hook {
 	char *const *argv;
 	unsigned timeout_s;
 	bool from_start;
-	bool woken;        /* a result/durable/overflow/snapshot event came in */
 	uint64_t cursor;   /* the last journal line handled (0: none yet) */
 	bool have_cursor;
 	unsigned long done, failed;
@@ -289,232 +286,88 @@ static int run_command(struct hook *h, const json_t *rec, uint64_t line)
 	return -1;
 }
 
-/* ---------------------------------------------------------------- the socket */
+/* ---------------------------------------------------------------- following */
 
-/* An event after which a new record may be in the journal. */
-static bool wakes(const json_t *m)
+static struct hook *hook_of(struct follow *f)
 {
-	const char *ev = json_string_value(json_object_get(m, PROTOCOL_KEY_EVENT));
-	return ev && (!strcmp(ev, PROTOCOL_EVENT_RESULT) || !strcmp(ev, PROTOCOL_EVENT_DURABLE) ||
-		      !strcmp(ev, PROTOCOL_EVENT_OVERFLOW) || !strcmp(ev, PROTOCOL_EVENT_SNAPSHOT));
+	return f->ud;
 }
 
-/* -1: the connection is gone (reconnect), 0: a reply in *out; an event
- * before it sets h->woken */
-static int call(struct hook *h, struct ctlclient *cl, json_t *req, json_t **out)
+/* One record at a time (the page limit is 1): the cursor file names it as
+ * soon as its command is done. */
+static int hook_records(struct follow *f, json_t *const *recs, const uint64_t *lines, size_t n)
 {
-	int r = ctlclient_send(cl, req);
+	struct hook *h = hook_of(f);
 
-	json_decref(req);
-	if (r < 0) {
-		say("%s: %s", h->socket, strerror(-r));
-		return -1;
-	}
-	for (;;) {
-		json_t *m = NULL;
-		r = ctlclient_recv(cl, HOOK_REPLY_TIMEOUT_MS, &m, NULL, NULL);
-		if (r < 0) {
-			say("%s: %s", h->socket,
-			    r == -ECONNRESET ? "flashd closed the connection" : strerror(-r));
-			return -1;
-		}
-		if (ctlproto_classify(m) == CTLPROTO_KIND_REPLY) {
-			*out = m;
-			return 0;
-		}
-		h->woken |= wakes(m);
-		json_decref(m);
-	}
-}
-
-static json_t *history_req(const struct hook *h, bool after, uint64_t cursor)
-{
-	json_t *req = json_pack("{s:s,s:s,s:i}", "id", "hook", "cmd", "history", "limit", 1);
-
-	if (after)
-		json_object_set_new(req, "after", json_integer((json_int_t)cursor));
-	if (h->port)
-		json_object_set_new(req, "port", json_string(h->port));
-	if (h->result)
-		json_object_set_new(req, PROTOCOL_KEY_RESULT, json_string(h->result));
-	return req;
-}
-
-/* A reply that is an error: said, and fatal (bad filter, no journal). */
-static bool reply_failed(const struct hook *h, const json_t *rep)
-{
-	const char *code = NULL, *msg = NULL;
-
-	if (ctlproto_reply_status(rep, &code, &msg) == 1)
-		return false;
-	say("%s: %s: %s", h->socket, code ? code : "error", msg ? msg : "");
-	return true;
-}
-
-static bool slot_matches(const struct hook *h, const json_t *rec)
-{
-	const char *s = json_string_value(json_object_get(rec, PROTOCOL_KEY_SLOT));
-	return !h->slot || (s && !strcmp(s, h->slot));
-}
-
-/* Handle every record after the cursor. 0 caught up, -1 reconnect, -2 fatal. */
-static int drain(struct hook *h, struct ctlclient *cl)
-{
-	while (!stopping) {
-		json_t *rep = NULL;
-		h->woken = false;
-		if (call(h, cl, history_req(h, true, h->cursor), &rep) < 0)
-			return -1;
-		if (reply_failed(h, rep)) {
-			json_decref(rep);
-			return -2;
-		}
-		json_t *recs = json_object_get(rep, PROTOCOL_KEY_RECORDS);
-		json_t *newer = json_object_get(rep, PROTOCOL_KEY_NEWER);
-		uint64_t next = json_is_integer(newer) ? (uint64_t)json_integer_value(newer) : 0;
-		if (json_is_integer(newer) && next < h->cursor) {
-			/* history caps `newer` at the journal's last line */
-			say("the journal ends at line %" PRIu64 ", before the cursor (%" PRIu64 "): "
-			    "replaced or cut? Not guessing: write the line to go on after into %s",
-			    next, h->cursor, h->cursor_path ? h->cursor_path : "a --cursor file");
-			json_decref(rep);
-			return -2;
-		}
-		if (json_array_size(recs) == 0 || next <= h->cursor) {
-			/* nothing after the cursor matches: move it over what does not */
-			if (next > h->cursor) {
-				h->cursor = next;
-				int e = cursor_save(h);
-				if (e < 0)
-					say("%s: %s", h->cursor_path, strerror(-e));
-			}
-			json_decref(rep);
-			/* a record announced while the page was read may be
-			 * missing from it (history runs beside the loop): again */
-			if (h->woken)
-				continue;
-			return 0;
-		}
-		json_t *rec = json_array_get(recs, 0);
-		if (slot_matches(h, rec)) {
-			if (run_command(h, rec, next) == 0)
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_object_get(recs[i], PROTOCOL_KEY_SLOT));
+		if (!h->slot || (s && !strcmp(s, h->slot))) {
+			if (run_command(h, recs[i], lines[i]) == 0)
 				h->done++;
 			else
 				h->failed++;
 		}
-		h->cursor = next;
+		h->cursor = lines[i];
 		int e = cursor_save(h);
-		json_decref(rep);
 		if (e < 0) {
 			say("%s: %s: stopping, or the next start would run it again",
 			    h->cursor_path, strerror(-e));
-			return -2;
+			return FOLLOW_FATAL;
 		}
 	}
 	return 0;
 }
 
-/* Connect, check the hello, subscribe; NULL-safe close on failure. */
-static int open_session(struct hook *h, struct ctlclient *cl)
+static void hook_skipped(struct follow *f)
 {
-	json_t *m = NULL, *rep = NULL;
-	int r = ctlclient_connect(cl, h->socket);
+	struct hook *h = hook_of(f);
 
-	if (r < 0)
-		return r;
-	r = ctlclient_recv(cl, HOOK_REPLY_TIMEOUT_MS, &m, NULL, NULL);
-	if (r == 0 && ctlproto_classify(m) == CTLPROTO_KIND_REPLY)
-		r = -EBUSY; /* too-many-clients instead of the hello */
-	else if (r == 0)
-		r = ctlproto_hello_check(m);
-	json_decref(m);
-	if (r == 0 && call(h, cl, json_pack("{s:s,s:s}", "id", "watch", "cmd", "watch"), &rep) < 0)
-		r = -ECONNRESET;
-	if (r == 0 && reply_failed(h, rep))
-		r = -EPROTO;
-	json_decref(rep);
-	if (r < 0)
-		ctlclient_close(cl);
-	return r;
-}
-
-/* First start without a cursor file: from the journal's start, or after
- * its newest record (then only boards that finish from now on). */
-static int initial_cursor(struct hook *h, struct ctlclient *cl)
-{
-	json_t *rep = NULL;
-
-	if (h->have_cursor)
-		return 0;
-	if (h->from_start) {
-		h->cursor = 0;
-	} else {
-		if (call(h, cl, history_req(h, false, 0), &rep) < 0)
-			return -1;
-		if (reply_failed(h, rep)) {
-			json_decref(rep);
-			return -2;
-		}
-		json_t *newer = json_object_get(rep, PROTOCOL_KEY_NEWER);
-		h->cursor = json_is_integer(newer) ? (uint64_t)json_integer_value(newer) : 0;
-		json_decref(rep);
-	}
-	h->have_cursor = true;
+	h->cursor = f->cursor;
 	int e = cursor_save(h);
-	if (e < 0) {
+	if (e < 0)
 		say("%s: %s", h->cursor_path, strerror(-e));
-		return -2;
-	}
-	say("starting after journal line %" PRIu64, h->cursor);
-	return 0;
 }
 
-/* Block until an event says a record may be new; -1 when the connection went. */
-static int wait_event(struct hook *h, struct ctlclient *cl)
+/* After each connection: the cursor. The first start without a cursor
+ * file begins at the journal's start, or after its newest record (then
+ * only boards that finish from now on). */
+static int hook_start(struct follow *f)
 {
-	while (!stopping) {
-		json_t *m = NULL;
-		int r = ctlclient_recv(cl, 1000, &m, NULL, NULL);
-		if (r == -ETIMEDOUT)
-			continue; /* look at `stopping` */
-		if (r < 0) {
-			say("%s: %s", h->socket,
-			    r == -ECONNRESET ? "flashd closed the connection" : strerror(-r));
-			return -1;
+	struct hook *h = hook_of(f);
+
+	if (!h->have_cursor) {
+		h->cursor = 0;
+		if (!h->from_start) {
+			int r = follow_newest(f, &h->cursor);
+			if (r < 0)
+				return r;
 		}
-		bool wake = wakes(m);
-		json_decref(m);
-		if (wake)
-			return 0;
+		h->have_cursor = true;
+		int e = cursor_save(h);
+		if (e < 0) {
+			say("%s: %s", h->cursor_path, strerror(-e));
+			return FOLLOW_FATAL;
+		}
+		say("starting after journal line %" PRIu64, h->cursor);
 	}
+	f->cursor = h->cursor;
 	return 0;
 }
 
 static int hook_run(struct hook *h)
 {
-	unsigned backoff = 100;
+	char hint[PATH_MAX + 64];
+	struct follow f = {
+		.prog = "flashd-hook", .socket = h->socket, .port = h->port, .result = h->result,
+		.limit = 1, .backoff_min_ms = 100, .backoff_max_ms = HOOK_RECONNECT_MAX_MS,
+		.cut_hint = hint, .stopping = &stopping, .ud = h, .start = hook_start,
+		.records = hook_records, .skipped = hook_skipped,
+	};
 
-	while (!stopping) {
-		struct ctlclient cl = { .fd = -1 };
-		int r = open_session(h, &cl);
-		if (r < 0) {
-			say("%s: %s; again in %u ms", h->socket, strerror(-r), backoff);
-			usleep(backoff * 1000);
-			backoff = backoff * 2 > HOOK_RECONNECT_MAX_MS ? HOOK_RECONNECT_MAX_MS
-								    : backoff * 2;
-			continue;
-		}
-		backoff = 100;
-		r = initial_cursor(h, &cl);
-		while (r == 0 && !stopping) {
-			r = drain(h, &cl);
-			if (r == 0)
-				r = wait_event(h, &cl);
-		}
-		ctlclient_close(&cl);
-		if (r == -2)
-			return 1;
-	}
+	snprintf(hint, sizeof(hint), "write the line to go on after into %s",
+		 h->cursor_path ? h->cursor_path : "a --cursor file");
+	if (follow_run(&f))
+		return 1;
 	say("stopped after journal line %" PRIu64 ": %lu handled, %lu failed", h->cursor, h->done,
 	    h->failed);
 	return 0;

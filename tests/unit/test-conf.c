@@ -103,6 +103,7 @@ static const struct conf_string {
 	{ CONF_FIELD(admin_group), "flashd-admin", "" },
 	{ CONF_FIELD(journal_path), "/var/lib/flashd/results.jsonl", "/srv/results.jsonl" },
 	{ CONF_FIELD(plan), NULL, "/etc/flashd/plans/full.lst" },
+	{ CONF_FIELD(station_id), NULL, "line1.st-2:a_b" },
 };
 
 static uint64_t conf_number_get(const struct conf *c, const struct conf_number *n)
@@ -170,6 +171,7 @@ static void test_full(void **state)
 		"socket-group=line\n"
 		"admin-group =\n"
 		"journal = /srv/results.jsonl\n"
+		"station-id = line1.st-2:a_b\n"
 		"plan = plans/full.lst\n"
 		"plan-args = u-boot.imx \"my rootfs.img\" \t\n"
 		"sdp-timeout = 250ms\n"
@@ -209,10 +211,10 @@ static void test_full(void **state)
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 35);
+	assert_int_equal(c->ports[0].line, 36);
 	assert_string_equal(c->slots[1].name, "B-2.x");
 	assert_string_equal(c->slots[1].port, "2-1");
-	assert_int_equal(c->slots[1].line, 28);
+	assert_int_equal(c->slots[1].line, 29);
 	assert_string_equal(c->ports[1].plan, "/etc/flashd/other.lst");
 	assert_int_equal(c->ports[1].nplan_args, 3);
 	assert_string_equal(c->ports[1].plan_args[2], "c");
@@ -303,6 +305,11 @@ static void test_value_errors(void **state)
 	expect_error("socket-group = 9lives\n", "socket-group: bad group name '9lives'");
 	expect_error("socket-group =\n", "bad group name ''");
 	expect_error("admin-group = a b\n", "admin-group: bad group name");
+	expect_error("station-id =\n", "t.conf:1: station-id: bad station id '' (1 to 64 letters");
+	expect_error("station-id = a/b\n", "station-id: bad station id 'a/b'");
+	expect_error("station-id = "
+		     "01234567890123456789012345678901234567890123456789012345678901234\n",
+		     "station-id: bad station id");
 	expect_error("plan-args = \"unterminated\n", "plan-args: unterminated quote");
 }
 
