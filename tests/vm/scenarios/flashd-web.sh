@@ -45,6 +45,10 @@ web_start() {
 	note "flashd-web up (pid $WEB_PID)"
 }
 trap '[[ -z $WEB_PID ]] || kill "$WEB_PID" 2>/dev/null || true; fl_on_exit' EXIT
+# restrict=on: the host (slirp's 10.0.2.2 is its loopback) is out of the guest's reach,
+# the forward's own port there included (checked meanwhile; a dropped SYN takes 2 s)
+curl -s --connect-timeout 2 -o /dev/null "http://10.0.2.2:$VM_NET_HOSTPORT/" &
+reach=$!
 web_start
 curl -sf "$WEB_URL/api/status" >"$OUT/status-0.json" || fail "GET /api/status failed"
 expect_eq "api/status connected" "$(jq -r .connected "$OUT/status-0.json")" true
@@ -53,6 +57,9 @@ expect_eq "POST /" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$WEB_URL/"
 expect_eq "GET /nope" "$(curl -s -o /dev/null -w '%{http_code}' "$WEB_URL/nope")" 404
 expect_eq "GET /api/history?limit=x" \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$WEB_URL/api/history?limit=x")" 400
+if wait "$reach"; then
+	fail "the guest reached the host's 127.0.0.1:$VM_NET_HOSTPORT through 10.0.2.2"
+fi
 vm_phase web-up
 vm_wait_host watching 120 >/dev/null
 
