@@ -11,7 +11,9 @@
 # admin's pause/resume works; a board flashed byte for byte; the watchdog restarts a
 # SIGSTOPped loop after WatchdogSec with the journal intact; stopping the service and
 # a `flashctl status` starts it again; systemd-analyze security <= 1.5; nothing in the
-# journal says a system call or address family was denied; purge stops and removes it.
+# journal says a system call or address family was denied; flashd-web (its own package)
+# serves the board's result, socket-activated as a transient user with its sandbox,
+# exposure <= 2.0; purge stops and removes them.
 # vm-boards: 1
 # vm-timeout: 700
 # vm-init: systemd
@@ -22,8 +24,8 @@ set -euo pipefail
 . "$SRCDIR/tests/vm/flashd-lib.sh"
 
 [[ $(cat /proc/1/comm) == systemd ]] || fail "PID 1 is $(cat /proc/1/comm), not systemd"
-debs=("$BUILDDIR"/deb/flashd_*.deb "$BUILDDIR"/deb/flashctl_*.deb)
-[[ -f ${debs[0]} && -f ${debs[1]} ]] ||
+debs=("$BUILDDIR"/deb/flashd_*.deb "$BUILDDIR"/deb/flashctl_*.deb "$BUILDDIR"/deb/flashd-web_*.deb)
+[[ -f ${debs[0]} && -f ${debs[1]} && -f ${debs[2]} ]] ||
 	fail "no .debs in $BUILDDIR/deb: run make deb-check (or tests/run-all) first"
 note "packages: ${debs[*]##*/}"
 fl_seed
@@ -34,7 +36,8 @@ fl_seed
 # manual page over 9p for minutes. Neither changes what the packages do.
 rm -f /usr/sbin/policy-rc.d /var/lib/man-db/auto-update
 cp "${debs[@]}" "$VM_TMP/"
-(cd "$VM_TMP" && apt-get install -y -q --no-install-recommends ./flashd_*.deb ./flashctl_*.deb) \
+(cd "$VM_TMP" && apt-get install -y -q --no-install-recommends ./flashd_*.deb ./flashctl_*.deb \
+	./flashd-web_*.deb) \
 	>"$OUT/apt.log" 2>&1 || fail "apt install: $(tail -n 8 "$OUT/apt.log")"
 systemctl is-enabled --quiet flashd.socket || fail "flashd.socket not enabled by the package"
 systemctl is-active --quiet flashd.socket || fail "flashd.socket not started by the package"
@@ -43,7 +46,8 @@ getent group flashd-operators >/dev/null || fail "no flashd-operators group"
 	fail "/var/lib/flashd is $(stat -c '%U:%G %a' /var/lib/flashd)"
 [[ -e /lib/udev/rules.d/60-flashd.rules ]] || fail "no udev rule"
 udevadm control --reload
-note "installed: $(dpkg-query -W -f='${Package} ${Version}  ' flashd flashctl)"
+note "installed: $(dpkg-query -W -f='${Package} ${Version}  ' flashd flashctl flashd-web)"
+systemctl is-active --quiet flashd-web.socket || fail "flashd-web.socket not started by the package"
 
 # a plan and its images in /etc/flashd, then reload
 mkdir -p /etc/flashd/plans
@@ -92,6 +96,18 @@ wait_event "$(board_log 0)" boot '.result == "booted"' 60 >/dev/null || fail "bo
 fl_expect_emmc 0
 stop_board 0
 note "board 0: ok, eMMC byte for byte"
+# flashd-web as packaged: socket-activated, a transient user in the operators' group,
+# its whole sandbox; it reads the board's result from flashd's socket
+wait_until 60 eval "curl -sf http://127.0.0.1:9477/metrics >'$OUT/metrics.txt' &&
+	grep -qx 'flashd_boards_total{result=\"ok\"} 1' '$OUT/metrics.txt'" ||
+	fail "flashd-web: no ok board in /metrics: $(head -c 400 "$OUT/metrics.txt" 2>/dev/null)"
+systemctl is-active --quiet flashd-web.service || fail "flashd-web.service not started by its socket"
+curl -sf http://127.0.0.1:9477/ | grep -q '<title>' || fail "flashd-web: GET / is no page"
+systemd-analyze security flashd-web.service --no-pager >"$OUT/security-web.txt" 2>&1 || true
+wlevel=$(sed -n 's/.*Overall exposure level for flashd-web.service: \([0-9.]*\).*/\1/p' "$OUT/security-web.txt")
+[[ -n $wlevel ]] || fail "systemd-analyze security flashd-web.service: no level"
+awk -v l="$wlevel" 'BEGIN { exit !(l <= 2.0) }' || fail "systemd-analyze security flashd-web.service: $wlevel > 2.0"
+note "flashd-web.service (socket-activated, DynamicUser): the board in /metrics; exposure $wlevel"
 
 # ---- the watchdog ----
 records=$(wc -l <"$journal")
@@ -124,19 +140,20 @@ level=$(sed -n 's/.*Overall exposure level for flashd.service: \([0-9.]*\).*/\1/
 [[ -n $level ]] || fail "systemd-analyze security: no level"
 awk -v l="$level" 'BEGIN { exit !(l <= 1.5) }' || fail "systemd-analyze security: $level > 1.5"
 journalctl -b --no-pager >"$OUT/journal.txt" 2>&1 || true
-if grep -Ei 'flashd.*(seccomp|operation not permitted|address family not supported|EPERM)|type=1326|audit.*flashd' \
+if grep -Ei 'flashd(-web)?.*(seccomp|operation not permitted|address family not supported|EPERM)|type=1326|audit.*flashd' \
 	"$OUT/journal.txt" >"$OUT/denied.txt"; then
 	fail "the journal says something was denied: $(head -n 5 "$OUT/denied.txt")"
 fi
 note "systemd-analyze security flashd.service: $level"
 
 # ---- purge ----
-apt-get purge -y -q flashd flashctl >"$OUT/purge.log" 2>&1 || fail "apt purge: $(tail -n 8 "$OUT/purge.log")"
+apt-get purge -y -q flashd-web flashd flashctl >"$OUT/purge.log" 2>&1 || fail "apt purge: $(tail -n 8 "$OUT/purge.log")"
 ! systemctl is-active --quiet flashd.service || fail "flashd.service still running after purge"
 # the packages' files go; the plan and images added to /etc/flashd/plans are the
 # admin's and stay, as dpkg leaves a folder with files it does not own
 [[ ! -e /etc/flashd/flashd.conf && ! -e /var/lib/flashd ]] ||
 	fail "flashd.conf or /var/lib/flashd left after purge"
-[[ ! -e /lib/systemd/system/flashd.service && ! -e /lib/udev/rules.d/60-flashd.rules ]] ||
+[[ ! -e /lib/systemd/system/flashd.service && ! -e /lib/udev/rules.d/60-flashd.rules &&
+	! -e /lib/systemd/system/flashd-web.service ]] ||
 	fail "the unit or the udev rule left after purge"
 note "flashd-deb: ok"
