@@ -75,7 +75,8 @@ done
 	curl -s "$web_url/metrics" | grep '^flashd_boards_total'
 	echo ""
 } >"$console" 2>&1
-curl -s "$web_url/metrics" | grep -qx 'flashd_boards_total{result="ok"} 4' ||
+metrics=$(curl -s "$web_url/metrics")
+grep -qx 'flashd_boards_total{result="ok"} 4' <<<"$metrics" ||
 	fail "the dashboard's metrics do not count four ok boards"
 hold=${DEMO_HOLD:-0}
 if ! [[ $hold =~ ^[0-9]+$ ]] || ((hold > 600)); then

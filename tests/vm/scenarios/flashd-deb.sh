@@ -102,7 +102,8 @@ wait_until 60 eval "curl -sf http://127.0.0.1:9477/metrics >'$OUT/metrics.txt' &
 	grep -qx 'flashd_boards_total{result=\"ok\"} 1' '$OUT/metrics.txt'" ||
 	fail "flashd-web: no ok board in /metrics: $(head -c 400 "$OUT/metrics.txt" 2>/dev/null)"
 systemctl is-active --quiet flashd-web.service || fail "flashd-web.service not started by its socket"
-curl -sf http://127.0.0.1:9477/ | grep -q '<title>' || fail "flashd-web: GET / is no page"
+page=$(curl -sf http://127.0.0.1:9477/) || fail "flashd-web: GET / failed"
+grep -q '<title>' <<<"$page" || fail "flashd-web: GET / is no page"
 systemd-analyze security flashd-web.service --no-pager >"$OUT/security-web.txt" 2>&1 || true
 wlevel=$(sed -n 's/.*Overall exposure level for flashd-web.service: \([0-9.]*\).*/\1/p' "$OUT/security-web.txt")
 [[ -n $wlevel ]] || fail "systemd-analyze security flashd-web.service: no level"
