@@ -486,7 +486,8 @@ static const char *record_detail(const json_t *rec, char *buf, size_t len)
 	}
 	render_clean(step, sizeof(step), fs);
 	render_clean(reason, sizeof(reason), str(rec, PROTOCOL_KEY_REASON));
-	if (fs)
+	/* flashd's reasons often begin with the step already: say it once */
+	if (fs && strncmp(reason, step, strlen(step)) != 0)
 		render_fmt(buf, len, "%s: %s", step, reason);
 	else
 		snprintf(buf, len, "%s", reason);

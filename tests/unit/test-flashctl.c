@@ -453,6 +453,12 @@ static void test_render_history(void **state)
 	char line[256];
 	render_result_line(line, sizeof(line), json_array_get(recs, 1));
 	contains(line, ARGS("1-2  failed  board SER9  0:04  100 B  flash rootfs: timeout"));
+	/* a reason that begins with its step: the step once */
+	json_object_set_new(json_array_get(recs, 1), "reason",
+			    json_string("flash rootfs: FAIL: injected fault"));
+	render_result_line(line, sizeof(line), json_array_get(recs, 1));
+	contains(line, ARGS("1-2  failed  board SER9  0:04  100 B  flash rootfs: FAIL: injected fault"));
+	assert_null(strstr(line, "flash rootfs: flash rootfs"));
 	json_decref(recs);
 	recs = json_array();
 	text = capture(render_history, recs);
