@@ -186,7 +186,9 @@ mx_step() {
 			restart)
 				stop_board "$k"
 				MX_PHASE[$k]=restart
-				MX_DEADLINE[$k]=$((SECONDS + 30))
+				# the removal can lag: usbhid's probe of a board cut mid-enumeration
+				# holds the device for its control timeouts (5 s each, retried)
+				MX_DEADLINE[$k]=$((SECONDS + 60))
 				;;
 			*)
 				stop_board "$k"
