@@ -347,7 +347,7 @@ def web_run($g):
 	   vmhwm_mib: (.samples | map(.vmhwm) | max | kib_mib),
 	   web_vmhwm_mib: (.web_samples | map(.vmhwm) | max | kib_mib),
 	   web_rss_max_mib: (.web_samples | map(.vmrss) | max | kib_mib),
-	   web_rss_end_mib: (.web_samples | last | .vmrss // null | kib_mib),
+	   web_rss_end_mib: (.web_samples | map(select(.vmrss > 0)) | last | .vmrss // null | kib_mib),
 	   web_samples: (.web_samples | length),
 	   load_cpu_s: (if .load_cpu_ticks == null then null else .load_cpu_ticks / $g.clk_tck | rnd(2) end),
 	   guest_busy_share: (if .guest_busy_ticks == null then null
