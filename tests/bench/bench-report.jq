@@ -329,9 +329,56 @@ def verify($runs; $g):
 	   all_verified: ($r | map(select(.mode == "on")) | all(.regions_verified == 4 and .ok == 1))}
 	end;
 
+# ---------------------------------------------------------------- web
+
+def kib_mib: if . == null then null else . / 1024 | rnd(1) end;
+
+def web_run($g):
+	(.boards | map(board_span)) as $b
+	| ($b | map(select(.t1 != null)) | length) as $booted
+	| {mode, round, booted: $booted,
+	   wall_s: (if $booted == 8 then ((($b | map(.t1) | max) - ($b | map(.t0) | min)) / 1e9 | rnd(2)) else null end),
+	   board_s_median: ($b | map(select(.t1 != null) | (.t1 - .t0) / 1e9) | median | rnd(2)),
+	   cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2)),
+	   web_cpu_s: (.web_cpu_ticks / $g.clk_tck | rnd(2)),
+	   web_cpu_s_all: (.web_cpu_ticks_all / $g.clk_tck | rnd(2)),
+	   web_seconds_all: (.web_seconds_all / 1000 | rnd(1)),
+	   results_ok: (.results | map(select(.result == "ok")) | length),
+	   vmhwm_mib: (.samples | map(.vmhwm) | max | kib_mib),
+	   web_vmhwm_mib: (.web_samples | map(.vmhwm) | max | kib_mib),
+	   web_rss_max_mib: (.web_samples | map(.vmrss) | max | kib_mib),
+	   web_rss_end_mib: (.web_samples | map(select(.vmrss > 0)) | last | .vmrss // null | kib_mib),
+	   web_samples: (.web_samples | length),
+	   load_cpu_s: (if .load_cpu_ticks == null then null else .load_cpu_ticks / $g.clk_tck | rnd(2) end),
+	   guest_busy_share: (if .guest_busy_ticks == null then null
+			      else ratio(.guest_busy_ticks; .guest_busy_ticks + .guest_idle_ticks) | rnd(3) end),
+	   load: (.load // null), load_status};
+
+def web($runs; $g):
+	if ($runs | length) == 0 then null else
+	($runs | map(web_run($g))) as $r
+	| [([$r[].round] | unique)[] as $k
+	   | ($r | map(select(.round == $k and .mode == "quiet")) | first) as $q
+	   | ($r | map(select(.round == $k and .mode == "loaded")) | first) as $l
+	   | {round: $k, quiet: $q, loaded: $l,
+	      wall_ratio: (ratio($l.wall_s; $q.wall_s) | rnd(3)),
+	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3))}] as $by
+	| ($r | map(select(.mode == "loaded") | .load | select(. != null))) as $loads
+	| {method: "8 boards (flashd-emu, started in ROM mode at once, each link paced at BENCH_CLIENT_LINK_MBPS as in the part clients) run the seed plan, with flashd and flashd-web (listening on the guest's 127.0.0.1:9477, default --max-sse 64) freshly started per batch; each round a quiet batch (flashd-web running, no HTTP client) and a loaded one, the order alternating. Loaded: tests/bench/webload (one process, poll(2)) opens 50 `GET /events` streams that read everything, and once all have their 200 and a first event the boards are plugged; from its start it sends 20 `GET /metrics` a second, evenly spread, each on a connection of its own, read to the end (status, latency, size of each recorded; a scrape due while 64 are in flight is skipped, as Prometheus scrapes a target once at a time; failed = no connection, a status other than 200, no flashd_web_sse_clients in the body, or no end within 10 s) and keeps both up until 60 s have passed and the batch has ended. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. CPU seconds of flashd and of flashd-web over the batch (boards plugged -> 8 results), flashd-web's also over its whole run (start -> stop); VmHWM and RSS of both sampled 5 times a second. Guest busy = the vCPUs' busy ticks over all ticks during the batch (/proc/stat); webload CPU = the load generator's own CPU seconds over its run. Events = `event:` lines each SSE client received; the gauge flashd_web_sse_clients as the last scrape saw it.",
+	   rounds: $by,
+	   wall_ratio_median: ($by | map(.wall_ratio) | map(select(. != null)) | median | rnd(3)),
+	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
+	   web_vmhwm_peak_mib: {quiet: ($r | map(select(.mode == "quiet") | .web_vmhwm_mib) | max),
+				loaded: ($r | map(select(.mode == "loaded") | .web_vmhwm_mib) | max)},
+	   scrapes: ($loads | map(.scrapes) | add), scrapes_failed: ($loads | map(.scrapes_failed) | add),
+	   scrapes_skipped: ($loads | map(.scrapes_skipped // 0) | add),
+	   sse_lost: ($loads | map(.sse_lost) | add),
+	   target: "flash times unchanged (loaded wall = quiet wall), flashd-web RSS bounded"}
+	end;
+
 def report:
 	{bench: "flashd", date: ($host[0].date // null), host: $host[0], data: $data[0], parts: $parts[0],
-	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0] // $gc[0] // $gv[0]),
+	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0] // $gc[0] // $gv[0] // $gw[0]),
 	 p1_link: p1($p1[0]; $g1[0]),
 	 p2_boards: p2($p2[0]; $g2[0]; $data[0]),
 	 p2_spl_flow: p2spl($p2spl[0]; $g2spl[0]; $data[0]),
@@ -339,7 +386,8 @@ def report:
 	 p4_memory: p4($p4[0]; $g4[0]),
 	 p5_sparse_scan: p5($p5[0]),
 	 clients: clients($clients[0]; $gc[0]),
-	 verify: verify($verify[0]; $gv[0])};
+	 verify: verify($verify[0]; $gv[0]),
+	 web: web($web[0]; $gw[0])};
 
 # ---------------------------------------------------------------- table
 
@@ -350,7 +398,7 @@ def verdict: if . == null then "n/a" elif . then "met" else "MISSED" end;
 def table:
 	"flashd benchmark \(.date // "") — \(.host.cpu // "?"), \(.host.cpus // "?") CPUs; guest: \(.guest.kernel // "?"), \(.guest.guest_cpus // "?") vCPUs (TCG)",
 	"Ratios are the figures; absolute times are context (emulated USB, TCG).",
-	"Host load (1-min average) before/after each part: \(.parts // {} | to_entries | map(select(.value.host_load_before != null) | "\(.key) \(.value.host_load_before)/\(.value.host_load_after)") | join(", "))",
+	"Host load (1-min average) before/after each part: \(.parts // {} | to_entries | map(select(.value.host_load_before != null) | "\(.key) \(.value.host_load_before)/\(.value.host_load_after)\(if .value.host_load_max != null then " (max \(.value.host_load_max))" else "" end)") | join(", "))",
 	"",
 	(.p1_link | if . == null then "P1 link efficiency: not run" else
 		"P1 link efficiency (one emulated link, MB/s and guest CPU-s/GB medians)   target >=0.97 x pump, >=1.0 x fastboot on the paced link: \(.met | verdict)",
@@ -401,6 +449,15 @@ def table:
 		"   round  quiet wall s  loaded wall s  ratio   board s (q/l)  CPU s (q/l)  VmHWM MiB (q/l)  ok (q/l)  events/reader  stalled overflowed",
 		(.rounds[] | "   \(.round | pad(6)) \(.quiet.wall_s | num | pad(13)) \(.loaded.wall_s | num | pad(14)) \(.wall_ratio | num | pad(7)) \("\(.quiet.board_s_median | num)/\(.loaded.board_s_median | num)" | pad(14)) \("\(.quiet.cpu_s | num)/\(.loaded.cpu_s | num)" | pad(12)) \("\(.quiet.vmhwm_mib | num)/\(.loaded.vmhwm_mib | num)" | pad(16)) \("\(.quiet.results_ok | num)/\(.loaded.results_ok | num)" | pad(9)) \(.loaded.watch.events_per_reader | num | pad(14)) \(.loaded.watch.stalled_overflowed | num)"),
 		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num)" end),
+	"",
+	(.web | if . == null then "Web: not run" else
+		"Web: 8 boards, flashd-web quiet vs 50 SSE clients + 20 scrapes/s of /metrics   target flash times unchanged, flashd-web RSS bounded",
+		"   round  quiet wall s  loaded wall s  ratio   board s (q/l)  flashd CPU s (q/l)  web CPU s (q/l; loaded run)  web VmHWM MiB (q/l)  ok (q/l)",
+		(.rounds[] | "   \(.round | pad(6)) \(.quiet.wall_s | num | pad(13)) \(.loaded.wall_s | num | pad(14)) \(.wall_ratio | num | pad(7)) \("\(.quiet.board_s_median | num)/\(.loaded.board_s_median | num)" | pad(14)) \("\(.quiet.cpu_s | num)/\(.loaded.cpu_s | num)" | pad(19)) \("\(.quiet.web_cpu_s | num)/\(.loaded.web_cpu_s | num); \(.loaded.web_cpu_s_all | num) in \(.loaded.web_seconds_all | num) s" | pad(28)) \("\(.quiet.web_vmhwm_mib | num)/\(.loaded.web_vmhwm_mib | num)" | pad(20)) \(.quiet.results_ok | num)/\(.loaded.results_ok | num)"),
+		"   round  guest busy (q/l)  webload CPU s  scrapes  failed  skipped  rate/s  scrape ms p50/p99/max  SSE connected at end  events each min/median/max  flashd_web_sse_clients  web RSS max/end MiB",
+		(.rounds[] | .loaded as $l | $l.load as $w | select($w != null)
+		 | "   \(.round | pad(6)) \("\(.quiet.guest_busy_share | num)/\($l.guest_busy_share | num)" | pad(17)) \($l.load_cpu_s | num | pad(14)) \($w.scrapes | num | pad(8)) \($w.scrapes_failed | num | pad(7)) \($w.scrapes_skipped | num | pad(8)) \($w.scrape_rate | num | pad(7)) \("\($w.scrape_ms_p50 | num)/\($w.scrape_ms_p99 | num)/\($w.scrape_ms_max | num)" | pad(22)) \("\($w.sse_connected_end | num)/\($w.sse | num)" | pad(21)) \("\($w.events_min | num)/\($w.events_median | num)/\($w.events_max | num)" | pad(27)) \($w.sse_clients_gauge_last | num | pad(23)) \($l.web_rss_max_mib | num)/\($l.web_rss_end_mib | num)"),
+		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num); flashd-web VmHWM peak \(.web_vmhwm_peak_mib.quiet | num) MiB quiet, \(.web_vmhwm_peak_mib.loaded | num) MiB loaded; scrapes \(.scrapes | num), failed \(.scrapes_failed | num), skipped \(.scrapes_skipped | num); SSE streams lost \(.sse_lost | num)" end),
 	"",
 	(.verify | if . == null then "Verify: not run" else
 		"Verify: one board, the seed plan without and with read-back of every region (all verified: \(.all_verified))",
