@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flashd/pool.h"
+
 #define CONF_FILE_MAX (1u << 20)   /* bytes in a configuration file */
 #define CONF_LINE_MAX 4096u        /* bytes in one line */
 #define CONF_ERRORS_MAX 64u        /* errors reported; further ones are counted */
@@ -88,6 +90,13 @@ struct conf {
 	bool verify_sha256;            /* hash -v sha256 instead of crc32 -v */
 	uint32_t verify_mmc_dev;       /* U-Boot's mmc device number of the eMMC */
 	uint32_t verify_piece;         /* bytes read back at once */
+
+	/* pools (pool.h; flashd.conf(5) "Pools"): [pool NAME] sections, in file order */
+	struct pool_def *pools;
+	size_t npools;
+	char *pool_sqlite;             /* the SQLite backend's file (default under /var/lib/flashd) */
+	char *pool_postgresql;         /* the PostgreSQL backend's libpq connection string, or NULL */
+	uint32_t pool_retry_ms;        /* an unreachable database is tried again after this */
 };
 
 /* Built-in defaults (what an empty file gives). NULL on ENOMEM. */
