@@ -8,7 +8,8 @@
  *     │                                  │ spl (plan has SPL lines)  │ fastboot
  *     │                                  ▼                           │
  *     │                              SPL ──jump ok──▶ WAIT_REENUM ───┘ (fastboot only)
- *     └─(paused)─▶ PAUSED ──resume──▶ SDP / FASTBOOT
+ *     ├─(paused)─▶ PAUSED ──resume──▶ SDP / FASTBOOT
+ *     └─(held)───▶ WAITING ──release─▶ SDP / FASTBOOT (a pool the plan needs is back)
  *   DONE/FAILED latch until the port has been empty for `settle_ms`, then EMPTY.
  *   The board of the last DONE coming back (same SoC UID or USB serial, or any
  *   flashable device within `guard_ms` when it cannot be identified) ─▶ BOOT_LOOP,
@@ -25,8 +26,10 @@
  * Every state has its deadline: SDP, SPL and FASTBOOT a stall deadline re-armed by
  * each step/progress event (SPL: sdp_stall_ms), WAIT_REENUM the re-enumeration
  * timeout (each wait its own), DONE and
- * FAILED the settle time once the port is empty; EMPTY, PAUSED and BOOT_LOOP
- * wait for a person and have none. */
+ * FAILED the settle time once the port is empty; EMPTY, PAUSED, WAITING and
+ * BOOT_LOOP wait for a person (or a pool) and have none. WAIT suspends FASTBOOT's
+ * stall deadline while the station holds the session's start (its pool values
+ * are not there yet); its end re-arms it. */
 #ifndef FLASHD_PORT_H
 #define FLASHD_PORT_H
 
@@ -51,6 +54,7 @@ enum port_state {
 	PORT_STATE_DONE,
 	PORT_STATE_FAILED,
 	PORT_STATE_BOOT_LOOP,
+	PORT_STATE_WAITING,      /* a board waits: its plan needs a pool that cannot give now */
 	_PORT_STATE_MAX,
 };
 
@@ -84,6 +88,9 @@ enum port_event_type {
 	PORT_EV_RESUME,
 	PORT_EV_ABORT,
 	PORT_EV_RETRY,
+	PORT_EV_HOLD,            /* hold: new boards wait (WAITING) while on */
+	PORT_EV_WAIT,            /* wait: FASTBOOT only: the session waits for the station
+				  * (pool values), its stall deadline suspended while on */
 	_PORT_EV_MAX,
 };
 
@@ -103,6 +110,8 @@ struct port_event {
 		} progress;
 		uint64_t uid;
 		const char *abort_reason;     /* ABORT: NULL = "aborted by the operator" */
+		bool hold;                    /* HOLD */
+		bool wait;                    /* WAIT */
 		struct {
 			int status;           /* 0 or -errno */
 			const char *reason;   /* NULL when status == 0 */
@@ -169,6 +178,8 @@ struct port {
 	struct port_cfg cfg;
 	enum port_state state;
 	bool paused;                 /* station-wide pause, mirrored per port */
+	bool held;                   /* the station holds new boards (HOLD) */
+	bool waiting;                /* FASTBOOT: the session waits for the station (WAIT) */
 	enum port_dev dev;           /* what is plugged in now */
 	char serial[PORT_SERIAL_MAX];/* USB serial of the present/last device ("" = none) */
 	bool gone;                   /* SDP/FASTBOOT: the device left, session draining */

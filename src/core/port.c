@@ -20,6 +20,7 @@ static const char *const port_state_names[] = {
 	[PORT_STATE_DONE] = "done",
 	[PORT_STATE_FAILED] = "failed",
 	[PORT_STATE_BOOT_LOOP] = "boot-loop",
+	[PORT_STATE_WAITING] = "waiting",
 };
 _Static_assert(ELEMENTSOF(port_state_names) == _PORT_STATE_MAX, "port_state_names");
 
@@ -53,6 +54,8 @@ static const char *const port_event_names[] = {
 	[PORT_EV_RESUME] = "resume",
 	[PORT_EV_ABORT] = "abort",
 	[PORT_EV_RETRY] = "retry",
+	[PORT_EV_HOLD] = "hold",
+	[PORT_EV_WAIT] = "wait",
 };
 _Static_assert(ELEMENTSOF(port_event_names) == _PORT_EV_MAX, "port_event_names");
 
@@ -151,6 +154,7 @@ static uint64_t port_state_deadline(const struct port *p, enum port_state s, uin
 		return p->dev == PORT_DEV_NONE ? now + p->cfg.settle_ms : 0;
 	case PORT_STATE_EMPTY:
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 	case PORT_STATE_BOOT_LOOP:
 	case _PORT_STATE_MAX:
 		break;
@@ -177,6 +181,7 @@ static void port_set_state(struct port *p, struct port_out *o, enum port_state s
 	p->activity_ms = now;
 	p->gone = false;
 	p->failing = false;
+	p->waiting = false;
 	a = port_emit(o, PORT_ACT_STATE);
 	a->state.old = old;
 	a->state.new = s;
@@ -199,6 +204,7 @@ static void port_set_state(struct port *p, struct port_out *o, enum port_state s
 		break;
 	case PORT_STATE_EMPTY:
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 	case PORT_STATE_WAIT_REENUM:
 	case _PORT_STATE_MAX:
 		break;
@@ -266,6 +272,8 @@ static void port_start(struct port *p, struct port_out *o, uint64_t now)
 {
 	if (p->paused && (p->dev == PORT_DEV_ROM || p->dev == PORT_DEV_FASTBOOT))
 		port_set_state(p, o, PORT_STATE_PAUSED, now);
+	else if (p->held && (p->dev == PORT_DEV_ROM || p->dev == PORT_DEV_FASTBOOT))
+		port_set_state(p, o, PORT_STATE_WAITING, now);
 	else if (p->dev == PORT_DEV_ROM)
 		port_set_state(p, o, PORT_STATE_SDP, now);
 	else if (p->dev == PORT_DEV_FASTBOOT)
@@ -357,6 +365,7 @@ static void port_on_added(struct port *p, struct port_out *o, const struct port_
 			port_board_arrive(p, o, now);
 		break;
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 		if (kind != PORT_DEV_ROM && kind != PORT_DEV_FASTBOOT)
 			port_set_state(p, o, PORT_STATE_EMPTY, now);
 		break;
@@ -391,6 +400,7 @@ static void port_on_removed(struct port *p, struct port_out *o, uint64_t now)
 	p->dev = PORT_DEV_NONE;
 	switch (p->state) {
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 		port_set_state(p, o, PORT_STATE_EMPTY, now);
 		break;
 	case PORT_STATE_SDP:
@@ -525,6 +535,8 @@ static void port_on_deadline(struct port *p, struct port_out *o, uint64_t now)
 			port_fail(p, o, now, PORT_RESULT_FAILED, "%s", p->pending);
 		else if (p->gone)
 			port_fail(p, o, now, PORT_RESULT_FAILED, "board disconnected");
+		else if (p->waiting)
+			port_arm(p, o, 0);   /* a timer that fired as the wait began */
 		else if (now < p->activity_ms + port_stall_ms(p))
 			port_arm(p, o, p->activity_ms + port_stall_ms(p));
 		else
@@ -552,6 +564,7 @@ static void port_on_deadline(struct port *p, struct port_out *o, uint64_t now)
 		break;
 	case PORT_STATE_EMPTY:
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 	case PORT_STATE_BOOT_LOOP:
 	case _PORT_STATE_MAX:
 		port_arm(p, o, 0);
@@ -566,6 +579,7 @@ static int port_on_abort(struct port *p, struct port_out *o, const struct port_e
 
 	switch (p->state) {
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 	case PORT_STATE_SDP:
 	case PORT_STATE_WAIT_REENUM:
 	case PORT_STATE_SPL:
@@ -581,6 +595,17 @@ static int port_on_abort(struct port *p, struct port_out *o, const struct port_e
 		break;
 	}
 	return -EBUSY;
+}
+
+/* The station holds (or lets go of) a FASTBOOT session's start: no stall
+ * deadline while it waits; a fresh one when it goes on. */
+static void port_on_wait(struct port *p, struct port_out *o, bool wait, uint64_t now)
+{
+	if (p->state != PORT_STATE_FASTBOOT || p->waiting == wait || p->gone || p->failing)
+		return;
+	p->waiting = wait;
+	p->activity_ms = now;
+	port_arm(p, o, wait ? 0 : now + p->cfg.fastboot_stall_ms);
 }
 
 static int port_on_retry(struct port *p, struct port_out *o, uint64_t now)
@@ -630,6 +655,14 @@ static int port_dispatch(struct port *p, struct port_out *o, const struct port_e
 		p->paused = false;
 		if (p->state == PORT_STATE_PAUSED)
 			port_start(p, o, now);
+		return 0;
+	case PORT_EV_HOLD:
+		p->held = ev->hold;
+		if (!p->held && p->state == PORT_STATE_WAITING)
+			port_start(p, o, now);
+		return 0;
+	case PORT_EV_WAIT:
+		port_on_wait(p, o, ev->wait, now);
 		return 0;
 	case PORT_EV_ABORT:
 		return port_on_abort(p, o, ev, now);
@@ -694,6 +727,7 @@ bool port_state_is_final(enum port_state s)
 		return true;
 	case PORT_STATE_EMPTY:
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 	case PORT_STATE_SDP:
 	case PORT_STATE_WAIT_REENUM:
 	case PORT_STATE_SPL:

@@ -17,7 +17,8 @@
  * board would get. */
 static const struct plan *station_port_plan(const struct station_port *ps)
 {
-	if (ps->plan && ps->port.state != PORT_STATE_EMPTY && ps->port.state != PORT_STATE_PAUSED)
+	if (ps->plan && ps->port.state != PORT_STATE_EMPTY && ps->port.state != PORT_STATE_PAUSED &&
+	    ps->port.state != PORT_STATE_WAITING)
 		return ps->plan;
 	return station_plan_for(ps->st, ps->port.name);
 }
@@ -26,6 +27,7 @@ static uint64_t station_elapsed(const struct port *p, uint64_t now)
 {
 	switch (p->state) {
 	case PORT_STATE_PAUSED:
+	case PORT_STATE_WAITING:
 	case PORT_STATE_SDP:
 	case PORT_STATE_WAIT_REENUM:
 	case PORT_STATE_SPL:

@@ -247,7 +247,30 @@ void to_paused(struct port *p)
 	assert_int_equal(p->state, PORT_STATE_PAUSED);
 }
 
+void to_waiting(struct port *p)
+{
+	setup_port(p);
+	assert_int_equal(hold(p, true, T0), 0);
+	assert_int_equal(added(p, PORT_DEV_ROM, NULL, T0), 1);
+	assert_int_equal(p->state, PORT_STATE_WAITING);
+}
+
+int hold(struct port *p, bool on, uint64_t now)
+{
+	struct port_event ev = { .type = PORT_EV_HOLD, .hold = on };
+
+	return feed(p, &ev, now);
+}
+
+int pwait(struct port *p, bool on, uint64_t now)
+{
+	struct port_event ev = { .type = PORT_EV_WAIT, .wait = on };
+
+	return feed(p, &ev, now);
+}
+
 void (*const drivers[_PORT_STATE_MAX])(struct port *) = {
+	[PORT_STATE_WAITING] = to_waiting,
 	[PORT_STATE_EMPTY] = setup_port,
 	[PORT_STATE_PAUSED] = to_paused,
 	[PORT_STATE_SDP] = to_sdp,

@@ -47,6 +47,9 @@ void to_done(struct port *p);
 void to_failed(struct port *p);
 void to_boot_loop(struct port *p);
 void to_paused(struct port *p);
+void to_waiting(struct port *p);         /* held, a ROM board came: WAITING */
+int hold(struct port *p, bool on, uint64_t now);   /* PORT_EV_HOLD */
+int pwait(struct port *p, bool on, uint64_t now);  /* PORT_EV_WAIT */
 /* drivers[s] brings a fresh port into state s */
 extern void (*const drivers[_PORT_STATE_MAX])(struct port *);
 

@@ -304,7 +304,7 @@ static void test_abort_every_state(void **state)
 {
 	for (int s = 0; s < _PORT_STATE_MAX; s++) {
 		struct port p, before;
-		bool ok = s == PORT_STATE_PAUSED || s == PORT_STATE_SDP ||
+		bool ok = s == PORT_STATE_PAUSED || s == PORT_STATE_WAITING || s == PORT_STATE_SDP ||
 			  s == PORT_STATE_WAIT_REENUM || s == PORT_STATE_FASTBOOT ||
 			  s == PORT_STATE_SPL;
 
@@ -425,6 +425,7 @@ static void test_unplug_every_state(void **state)
 	static const enum port_state after[_PORT_STATE_MAX] = {
 		[PORT_STATE_EMPTY] = PORT_STATE_EMPTY,
 		[PORT_STATE_PAUSED] = PORT_STATE_EMPTY,
+		[PORT_STATE_WAITING] = PORT_STATE_EMPTY,
 		[PORT_STATE_SDP] = PORT_STATE_SDP,
 		[PORT_STATE_WAIT_REENUM] = PORT_STATE_WAIT_REENUM,
 		[PORT_STATE_FASTBOOT] = PORT_STATE_FASTBOOT,
@@ -457,6 +458,87 @@ static void test_unplug_every_state(void **state)
 		else
 			assert_int_equal(p.state, PORT_STATE_EMPTY);
 	}
+}
+
+/* ---- WAITING (a pool the plan needs cannot give) and FASTBOOT's wait ---- */
+
+static void test_hold_waiting(void **state)
+{
+	struct port p;
+
+	to_waiting(&p);
+	assert_int_equal(find(PORT_ACT_START_SDP), -1);
+	assert_int_equal(p.deadline_ms, 0);
+	assert_false(port_is_busy(&p));
+	/* hold again: nothing; a fastboot device while waiting: still waiting */
+	assert_int_equal(hold(&p, true, T0 + 10), 0);
+	/* let go: the board starts */
+	assert_int_equal(hold(&p, false, T0 + 100), 3);
+	expect_state_change(PORT_STATE_WAITING, PORT_STATE_SDP);
+	assert_true(find(PORT_ACT_START_SDP) >= 0);
+	/* a hold while a board runs does not stop it */
+	assert_int_equal(hold(&p, true, T0 + 200), 0);
+	assert_int_equal(p.state, PORT_STATE_SDP);
+}
+
+static void test_hold_and_pause(void **state)
+{
+	struct port p;
+
+	to_waiting(&p);
+	/* paused as well: the resume finds the hold, the release the pause gone */
+	assert_int_equal(simple(&p, PORT_EV_PAUSE, T0 + 10), 0);
+	assert_int_equal(hold(&p, false, T0 + 20), 1);
+	expect_state_change(PORT_STATE_WAITING, PORT_STATE_PAUSED);
+	assert_int_equal(hold(&p, true, T0 + 30), 0);
+	assert_int_equal(simple(&p, PORT_EV_RESUME, T0 + 40), 1);
+	expect_state_change(PORT_STATE_PAUSED, PORT_STATE_WAITING);
+	assert_int_equal(hold(&p, false, T0 + 50), 3);
+	expect_state_change(PORT_STATE_WAITING, PORT_STATE_SDP);
+	/* a fastboot board (restore) waits the same way */
+	setup_port(&p);
+	hold(&p, true, T0);
+	assert_int_equal(added(&p, PORT_DEV_FASTBOOT, NULL, T0 + 10), 1);
+	assert_int_equal(p.state, PORT_STATE_WAITING);
+	assert_int_equal(hold(&p, false, T0 + 20), 3);
+	expect_state_change(PORT_STATE_WAITING, PORT_STATE_FASTBOOT);
+	assert_true(find(PORT_ACT_START_FASTBOOT) >= 0);
+}
+
+static void test_fastboot_wait(void **state)
+{
+	struct port p;
+
+	to_fastboot(&p);
+	assert_int_equal(pwait(&p, true, T0 + 1100), 1);
+	expect_timer(0);
+	assert_true(p.waiting);
+	/* a timer that fired anyway: ignored; long waits do not stall the board */
+	assert_int_equal(simple(&p, PORT_EV_DEADLINE, T0 + 1100 + 10 * test_cfg.fastboot_stall_ms), 0);
+	assert_int_equal(p.deadline_ms, 0);
+	assert_int_equal(p.state, PORT_STATE_FASTBOOT);
+	/* the values came: a fresh stall deadline from now */
+	assert_int_equal(pwait(&p, false, T0 + 50000), 1);
+	expect_timer(T0 + 50000 + test_cfg.fastboot_stall_ms);
+	assert_false(p.waiting);
+	/* WAIT outside FASTBOOT: nothing */
+	to_sdp(&p);
+	assert_int_equal(pwait(&p, true, T0 + 10), 0);
+	assert_false(p.waiting);
+	/* the board leaves while it waits: disconnected after the grace */
+	to_fastboot(&p);
+	pwait(&p, true, T0 + 1100);
+	assert_int_equal(simple(&p, PORT_EV_DEV_REMOVED, T0 + 1200), 1);
+	expect_timer(T0 + 1200 + test_cfg.gone_grace_ms);
+	simple(&p, PORT_EV_DEADLINE, T0 + 1200 + test_cfg.gone_grace_ms);
+	assert_int_equal(p.state, PORT_STATE_FAILED);
+	assert_string_equal(p.reason, "board disconnected");
+	/* an abort while it waits */
+	to_fastboot(&p);
+	pwait(&p, true, T0 + 1100);
+	assert_true(simple(&p, PORT_EV_ABORT, T0 + 1200) > 0);
+	assert_int_equal(p.state, PORT_STATE_FAILED);
+	assert_false(p.waiting);
 }
 
 /* ---- hostile input ---- */
@@ -591,6 +673,12 @@ static void test_random_sequences(void **state)
 			if (p.deadline_ms && rng() % 2)
 				now = p.deadline_ms;
 			break;
+		case PORT_EV_HOLD:
+			ev.hold = rng() % 2;
+			break;
+		case PORT_EV_WAIT:
+			ev.wait = rng() % 2;
+			break;
 		case PORT_EV_DEV_REMOVED:
 		case PORT_EV_PAUSE:
 		case PORT_EV_RESUME:
@@ -607,7 +695,12 @@ static void test_random_sequences(void **state)
 		}
 		assert_true(r >= 0);
 		check_invariants(&p, before);
-		if (port_is_busy(&p) || p.state == PORT_STATE_PAUSED)
+		/* a deadline for every busy state, but FASTBOOT while it waits */
+		if (port_is_busy(&p) && !(p.state == PORT_STATE_FASTBOOT && p.waiting))
+			assert_true(p.deadline_ms != 0);
+		if (p.waiting)
+			assert_int_equal(p.state, PORT_STATE_FASTBOOT);
+		if (port_is_busy(&p) || p.state == PORT_STATE_PAUSED || p.state == PORT_STATE_WAITING)
 			assert_true(p.dev != PORT_DEV_NONE || p.gone ||
 				    p.state == PORT_STATE_WAIT_REENUM || p.state == PORT_STATE_SDP ||
 				    p.state == PORT_STATE_SPL || p.state == PORT_STATE_FASTBOOT);
@@ -638,6 +731,9 @@ const struct CMUnitTest port_latch_tests[] = {
 	cmocka_unit_test(test_retry_no_device),
 	cmocka_unit_test(test_retry_while_paused),
 	cmocka_unit_test(test_unplug_every_state),
+	cmocka_unit_test(test_hold_waiting),
+	cmocka_unit_test(test_hold_and_pause),
+	cmocka_unit_test(test_fastboot_wait),
 	cmocka_unit_test(test_long_strings),
 	cmocka_unit_test(test_set_cfg),
 	cmocka_unit_test(test_random_sequences),
