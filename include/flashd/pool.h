@@ -86,6 +86,8 @@ const struct pool_def *pool_find(const struct pool_def *defs, size_t n, const ch
 
 /* ---- variables in plan lines ---- */
 
+#define POOL_REF_OPEN "${pool:" /* how a reference starts */
+
 /* One ${pool:NAME} or ${pool:NAME:K} in a text. */
 struct pool_ref {
 	size_t off, len;        /* of the whole ${…} in the text */

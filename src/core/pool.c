@@ -13,7 +13,6 @@
 
 #include "common/sha256.h"
 
-#define POOL_REF_OPEN "${pool:"
 #define POOL_FORMAT_WIDTH_MAX 64u /* %0Nu: N at most this */
 
 const char *pool_kind_to_string(enum pool_kind k)

@@ -834,6 +834,13 @@ static void test_shipped_conf(void **state)
 	assert_string_equal(c->slots[0].port, "1-1.4");
 	assert_false(c->slots_only);
 	assert_int_equal(c->slot_alert, d->slot_alert);
+	/* the pool examples that can be live are: serial and mac */
+	assert_int_equal(c->npools, 2);
+	assert_string_equal(c->pools[1].name, "eth");
+	assert_int_equal(c->pools[1].count, 2);
+	assert_string_equal(c->pool_sqlite, d->pool_sqlite);
+	assert_null(c->pool_postgresql);
+	assert_int_equal(c->pool_retry_ms, d->pool_retry_ms);
 	/* every numeric field matches the default */
 	assert_memory_equal(&c->sdp_timeout_ms, &d->sdp_timeout_ms,
 			    offsetof(struct conf, ports) - offsetof(struct conf, sdp_timeout_ms));
