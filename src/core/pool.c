@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "common/sha256.h"
 
@@ -459,11 +462,65 @@ static int list_find_duplicate(char **values, const unsigned *lines, size_t n, u
 	return found ? -EEXIST : 0;
 }
 
+#define POOL_LIST_LINE_MAX 4096u /* bytes of a line kept (a longer comment is fine) */
+#define LIST_EOF ((size_t)-1)
+#define LIST_NUL ((size_t)1 << 62)  /* list_line: the line holds a NUL byte */
+#define LIST_LONG ((size_t)1 << 61) /* list_line: longer than the buffer (cut) */
+#define LIST_LEN (LIST_LONG - 1)
+
+/* The list file, a regular file (not a FIFO or a device that never ends):
+ * NULL with *r and why when not. */
+static FILE *list_open(const char *path, char *why, size_t whylen, int *r)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	FILE *f;
+
+	if (fd < 0) {
+		*r = -errno;
+		whyf(why, whylen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*r = -EINVAL;
+		whyf(why, whylen, "%s: not a regular file", path);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		*r = -errno;
+		close(fd);
+		whyf(why, whylen, "%s: %s", path, strerror(-*r));
+	}
+	return f;
+}
+
+/* The next line without its newline into buf (NUL-terminated, cut at
+ * cap - 1 bytes): its kept length | LIST_NUL | LIST_LONG, or LIST_EOF. */
+static size_t list_line(FILE *f, char *buf, size_t cap)
+{
+	size_t n = 0, flags = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			flags |= LIST_NUL;
+		if (n + 1 < cap)
+			buf[n++] = (char)c;
+		else
+			flags |= LIST_LONG;
+	}
+	buf[n] = '\0';
+	if (c == EOF && !n && !flags)
+		return LIST_EOF;
+	return n | flags;
+}
+
 int pool_def_load_list(struct pool_def *d, char *why, size_t whylen)
 {
-	char *buf = NULL, **values = NULL;
-	size_t bufcap = 0;
-	ssize_t got;
+	char buf[POOL_LIST_LINE_MAX + 1], **values = NULL;
+	size_t got;
 	unsigned *lines = NULL;
 	size_t n = 0, cap = 0;
 	unsigned line = 0;
@@ -474,18 +531,21 @@ int pool_def_load_list(struct pool_def *d, char *why, size_t whylen)
 		whyf(why, whylen, "list pool without a file");
 		return -EINVAL;
 	}
-	f = fopen(d->file, "re");
-	if (!f) {
-		r = -errno;
-		whyf(why, whylen, "%s: %s", d->file, strerror(errno));
+	f = list_open(d->file, why, whylen, &r);
+	if (!f)
 		return r;
-	}
-	while ((got = getline(&buf, &bufcap, f)) >= 0) {
-		size_t len = (size_t)got, b = 0;
+	while ((got = list_line(f, buf, sizeof(buf))) != LIST_EOF) {
+		size_t len = got & LIST_LEN, b = 0;
 
 		line++;
-		if (memchr(buf, '\0', len)) {
+		if (got & LIST_NUL) {
 			whyf(why, whylen, "%s:%u: NUL byte", d->file, line);
+			r = -EINVAL;
+			goto out;
+		}
+		if (got & LIST_LONG && buf[strspn(buf, " \t")] != '#') {
+			whyf(why, whylen, "%s:%u: line longer than %zu bytes", d->file, line,
+			     sizeof(buf) - 1);
 			r = -EINVAL;
 			goto out;
 		}
@@ -569,7 +629,6 @@ oom:
 	whyf(why, whylen, "%s: out of memory", d->file);
 out:
 	fclose(f);
-	free(buf);
 	values_free(values, n);
 	free(lines);
 	return r;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -367,6 +368,34 @@ static void test_list_errors(void **state)
 	testutil_write_file(fx->d.file, "a\0b\n", 4);
 	assert_int_equal(pool_def_load_list(&fx->d, fx->why, sizeof(fx->why)), -EINVAL);
 	assert_why(fx, 1, "NUL byte");
+
+	/* a comment may be long, a value line not */
+	big = malloc(9000);
+	assert_non_null(big);
+	memset(big, '#', 8000);
+	strcpy(big + 8000, "\nK1\n");
+	assert_int_equal(load(fx, big), 0);
+	assert_int_equal(fx->d.nvalues, 1);
+	assert_value(&fx->d, 0, "K1");
+	memset(big, 'k', 8000);
+	assert_int_equal(load(fx, big), -EINVAL);
+	assert_why(fx, 1, "line longer than 4096 bytes");
+	free(big);
+
+	/* only a regular file: not a folder, a FIFO or a device that never ends */
+	free(fx->d.file);
+	fx->d.file = strdup("/dev/zero");
+	assert_int_equal(pool_def_load_list(&fx->d, fx->why, sizeof(fx->why)), -EINVAL);
+	assert_string_equal(fx->why, "/dev/zero: not a regular file");
+	free(fx->d.file);
+	fx->d.file = strdup(fx->dir);
+	assert_int_equal(pool_def_load_list(&fx->d, fx->why, sizeof(fx->why)), -EINVAL);
+	assert_non_null(strstr(fx->why, ": not a regular file"));
+	free(fx->d.file);
+	fx->d.file = strdup(testutil_path(fx->dir, "fifo"));
+	assert_int_equal(mkfifo(fx->d.file, 0600), 0);
+	assert_int_equal(pool_def_load_list(&fx->d, fx->why, sizeof(fx->why)), -EINVAL);
+	assert_non_null(strstr(fx->why, "fifo: not a regular file"));
 
 	free(fx->d.file);
 	fx->d.file = strdup(testutil_path(fx->dir, "missing.txt"));
