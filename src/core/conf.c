@@ -546,14 +546,12 @@ static int conf_set(struct conf_parser *p, const struct conf_key *k, void *base,
 /* End of a [pool] section: its kind's keys, its values (conf_pool_end). */
 static int conf_end_pool(struct conf_parser *p)
 {
-	unsigned line = p->line;
 	char why[768];
 	int r = conf_pool_end(p->c, &p->pool_sec, p->pool, why, sizeof(why));
 
 	if (r == -EINVAL) {
 		p->line = p->pool->line;
 		conf_error(p, "%s", why);
-		p->line = line;
 	}
 	p->pool = NULL;
 	memset(&p->pool_sec, 0, sizeof(p->pool_sec));
@@ -566,10 +564,11 @@ static int conf_end_section(struct conf_parser *p)
 	unsigned line = p->line;
 	const char *plan = p->port ? p->port->plan : p->c->plan;
 	size_t nargs = p->port ? p->port->nplan_args : p->c->nplan_args;
+	int r = 0;
 
-	if (p->pool)
-		return conf_end_pool(p);
-	if (p->port && !plan) {
+	if (p->pool) {
+		r = conf_end_pool(p);
+	} else if (p->port && !plan) {
 		p->line = p->port->line;
 		conf_error(p, "[port %s]: no plan", p->port->name);
 	} else if (!plan && nargs && p->args_line) {
@@ -579,7 +578,7 @@ static int conf_end_section(struct conf_parser *p)
 	p->line = line;
 	p->seen = 0;
 	p->args_line = 0;
-	return 0;
+	return r;
 }
 
 /* "[pool NAME]" (conf_pool.c) */
@@ -621,7 +620,7 @@ static int conf_section(struct conf_parser *p, char *s)
 	if (r < 0)
 		return r;
 	p->port = NULL;
-	if (s[2] == 'o') /* [pool NAME] */
+	if (strncmp(s, "pool", 4) == 0)
 		return conf_section_pool(p, name);
 	if (!conf_port_name_valid(name)) {
 		conf_error(p, "bad port name '%s' (a sysfs port path such as 1-1.4)", name);
