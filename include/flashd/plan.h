@@ -126,6 +126,10 @@ struct plan_step {
 	const char *fb_cmd;       /* FB wire command ("getvar:x", "UCmd:…", "flash:part",
 				   * "reboot", …; ≤ PLAN_FB_CMD_MAX bytes, may hold a tab);
 				   * NULL for download and non-FB steps */
+	bool pool_vars;           /* fb_cmd holds ${pool:NAME[:K]} variables (pool.h), kept
+				   * unexpanded: the station substitutes the board's values
+				   * when it sends it (pool_expand); plan_bind_pools checked
+				   * them and that the longest values fit */
 	const char *file;         /* -f/flash FILE after substitution, as written; or NULL */
 	struct plan_image *image; /* opened image (runnable steps with a file), or NULL */
 	uint64_t image_offset;    /* part of the image the step uses: [offset, offset+len) */
@@ -193,6 +197,7 @@ struct plan_usb_id {
 };
 
 struct plan;
+struct pool_def;
 
 /* how the plan needs an image (plan_images.open) */
 #define PLAN_IMAGE_IN_MEMORY 0x1u /* all bytes in data: SDP/SDPU/SDPV steps, -scanterm */
@@ -257,6 +262,20 @@ bool plan_spl_reachable(const struct plan *p);
 /* The plan writes nothing to the board and says so ("# flashd: no-write");
  * plan_load refuses a plan without a writing line that does not. */
 bool plan_no_write(const struct plan *p);
+
+/* Pool variables (flashd-plan(5), "Pool variables"): check every
+ * ${pool:NAME[:K]} of the plan's FB: getvar, ucmd, acmd and oem lines
+ * against the pools flashd.conf declares: the pool exists, K < its count,
+ * and the line still fits PLAN_FB_CMD_MAX (an acmd's text PLAN_ACMD_MAX)
+ * with the pools' longest values. Records the pools the plan uses. 0, or
+ * -EINVAL with "file:line: message" in err. Every load path calls it after
+ * a successful plan_load (with no pools: a plan using one is refused). */
+int plan_bind_pools(struct plan *p, const struct pool_def *defs, size_t n, char *err,
+		    size_t errlen);
+/* The distinct pools the plan's variables name, in order of first use
+ * (after plan_bind_pools; 0 before). */
+size_t plan_n_pools(const struct plan *p);
+const char *plan_pool_name(const struct plan *p, size_t i); /* NULL if out of range */
 
 const char *plan_op_to_string(enum plan_op op);
 const char *plan_proto_to_string(enum plan_proto proto);

@@ -68,6 +68,16 @@ size_t pool_value_max_len(const struct pool_def *d);
  * PostgreSQL must agree on it. */
 int pool_fingerprint(const struct pool_def *d, char *out, size_t outlen);
 
+/* SERIAL: the format has exactly one conversion (%u, %Nu, %0Nu, %x, %Nx,
+ * %0Nx, %X …, N at most 64), literal text of value characters otherwise,
+ * "%%" for a '%'. 0, or -EINVAL with why. */
+int pool_format_check(const char *format, char *why, size_t whylen);
+/* The definition gives values: count 1 … POOL_COUNT_MAX and at most the
+ * pool's size, start <= end (MAC: 48 bits), a valid format whose longest
+ * value fits POOL_VALUE_MAX. LIST: after pool_def_load_list. 0, or -EINVAL
+ * with why (no file:line: the caller adds it). */
+int pool_def_check(const struct pool_def *d, char *why, size_t whylen);
+
 /* LIST: read d->file (one value per line; blank lines and lines starting
  * with '#' skipped). Errors are "FILE:LINE: reason" in why. */
 int pool_def_load_list(struct pool_def *d, char *why, size_t whylen);
@@ -75,6 +85,8 @@ void pool_def_clear(struct pool_def *d);
 const struct pool_def *pool_find(const struct pool_def *defs, size_t n, const char *name);
 
 /* ---- variables in plan lines ---- */
+
+#define POOL_REF_OPEN "${pool:" /* how a reference starts */
 
 /* One ${pool:NAME} or ${pool:NAME:K} in a text. */
 struct pool_ref {

@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "conf_pool.h"
 
 /* Fixed, not derived from --prefix: systemd, tmpfiles.d and the udev rule
  * use the same absolute paths. */
 #define CONF_DEFAULT_SOCKET "/run/flashd/flashd.sock"
 #define CONF_DEFAULT_JOURNAL "/var/lib/flashd/results.jsonl"
+#define CONF_DEFAULT_POOL_SQLITE "/var/lib/flashd/pools.sqlite"
 /* the packaged example plans (conf/conf.am's flashdplandir) */
 #ifndef PLANDIR
 #define PLANDIR "/usr/share/flashd/plans"
@@ -36,6 +38,7 @@ enum conf_type {
 	CONF_TYPE_UINT,      /* uint32_t */
 	CONF_TYPE_BOOL,
 	CONF_TYPE_ID,        /* a station id (conf_station_id_valid) */
+	CONF_TYPE_VERBATIM,  /* any non-empty text, kept as written (a libpq conninfo) */
 };
 
 struct conf_key {
@@ -83,8 +86,11 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("verify-sha256", BOOL, verify_sha256, 0, 1),
 	CONF_G("verify-mmc-dev", UINT, verify_mmc_dev, 0, 15),
 	CONF_G("verify-piece", SIZE32, verify_piece, 64u << 10, 1u << 30),
+	CONF_G("pool-sqlite", PATH, pool_sqlite, 0, 0),
+	CONF_G("pool-postgresql", VERBATIM, pool_postgresql, 0, 0),
+	CONF_G("pool-retry", DURATION, pool_retry_ms, 100, 600000),
 };
-_Static_assert(ELEMENTSOF(conf_global_keys) <= 32, "struct conf_parser.seen has 32 bits");
+_Static_assert(ELEMENTSOF(conf_global_keys) <= 64, "struct conf_parser.seen has 64 bits");
 
 static const struct conf_key conf_port_keys[] = {
 	{ "plan", CONF_TYPE_PLAN, offsetof(struct conf_port, plan), 0, 0, 0 },
@@ -162,6 +168,11 @@ struct conf *conf_free(struct conf *c)
 		conf_port_clear(&c->ports[i]);
 	free(c->ports);
 	conf_slots_free(c);
+	for (size_t i = 0; i < c->npools; i++)
+		pool_def_clear(&c->pools[i]);
+	free(c->pools);
+	free(c->pool_sqlite);
+	free(c->pool_postgresql);
 	free(c);
 	return NULL;
 }
@@ -176,9 +187,10 @@ struct conf *conf_new_default(void)
 	c->socket_group = strdup(CONF_DEFAULT_SOCKET_GROUP);
 	c->admin_group = strdup(CONF_DEFAULT_ADMIN_GROUP);
 	c->journal_path = strdup(CONF_DEFAULT_JOURNAL);
+	c->pool_sqlite = strdup(CONF_DEFAULT_POOL_SQLITE);
 	c->plan_dirs = calloc(1, sizeof(*c->plan_dirs));
 	if (!c->socket_path || !c->socket_group || !c->admin_group || !c->journal_path ||
-	    !c->plan_dirs || !(c->plan_dirs[0] = strdup(PLANDIR)))
+	    !c->pool_sqlite || !c->plan_dirs || !(c->plan_dirs[0] = strdup(PLANDIR)))
 		return conf_free(c);
 	c->nplan_dirs = 1;
 	c->sdp_timeout_ms = 5000;
@@ -200,6 +212,7 @@ struct conf *conf_new_default(void)
 	c->client_idle_timeout_ms = 60000;
 	c->slot_alert = 3;
 	c->verify_piece = 8u << 20;
+	c->pool_retry_ms = 2000;
 	return c;
 }
 
@@ -231,8 +244,10 @@ struct conf_parser {
 	unsigned line;
 	struct conf *c;
 	struct conf_errs errs;
-	struct conf_port *port;  /* current section, NULL = global */
-	uint32_t seen;           /* keys set in the current section (table index bits) */
+	struct conf_port *port;  /* current [port] section, NULL = global or a pool */
+	struct pool_def *pool;   /* current [pool] section (conf_pool.c), NULL = global or a port */
+	struct conf_pool_section pool_sec;
+	uint64_t seen;           /* keys set in the current section (table index bits) */
 	unsigned args_line;      /* line of plan-args in the current section, 0 = none */
 	bool plan_dirs_set;      /* plan-dirs given: no default folders added */
 	unsigned slots_only_line; /* line of slots-only, 0 = none */
@@ -454,6 +469,7 @@ static int conf_set_number(struct conf_parser *p, const struct conf_key *k, void
 	case CONF_TYPE_ARGS:
 	case CONF_TYPE_DIRS:
 	case CONF_TYPE_ID:
+	case CONF_TYPE_VERBATIM:
 		return -EINVAL;   /* not numbers: conf_set_string's */
 	}
 	if (r == -EINVAL)
@@ -501,6 +517,12 @@ static int conf_set(struct conf_parser *p, const struct conf_key *k, void *base,
 			return 0;
 		}
 		return conf_set_string(p, field, value);
+	case CONF_TYPE_VERBATIM:
+		if (!*value) {
+			conf_error(p, "%s: empty", k->name);
+			return 0;
+		}
+		return conf_set_string(p, field, value);
 	case CONF_TYPE_PLAN:
 		if (!*value && p->port) {
 			conf_error(p, "%s: empty", k->name);
@@ -521,14 +543,32 @@ static int conf_set(struct conf_parser *p, const struct conf_key *k, void *base,
 	return -EINVAL;
 }
 
+/* End of a [pool] section: its kind's keys, its values (conf_pool_end). */
+static int conf_end_pool(struct conf_parser *p)
+{
+	char why[768];
+	int r = conf_pool_end(p->c, &p->pool_sec, p->pool, why, sizeof(why));
+
+	if (r == -EINVAL) {
+		p->line = p->pool->line;
+		conf_error(p, "%s", why);
+	}
+	p->pool = NULL;
+	memset(&p->pool_sec, 0, sizeof(p->pool_sec));
+	return r == -ENOMEM ? r : 0;
+}
+
 /* End of a section: cross-key checks. */
-static void conf_end_section(struct conf_parser *p)
+static int conf_end_section(struct conf_parser *p)
 {
 	unsigned line = p->line;
 	const char *plan = p->port ? p->port->plan : p->c->plan;
 	size_t nargs = p->port ? p->port->nplan_args : p->c->nplan_args;
+	int r = 0;
 
-	if (p->port && !plan) {
+	if (p->pool) {
+		r = conf_end_pool(p);
+	} else if (p->port && !plan) {
 		p->line = p->port->line;
 		conf_error(p, "[port %s]: no plan", p->port->name);
 	} else if (!plan && nargs && p->args_line) {
@@ -538,6 +578,21 @@ static void conf_end_section(struct conf_parser *p)
 	p->line = line;
 	p->seen = 0;
 	p->args_line = 0;
+	return r;
+}
+
+/* "[pool NAME]" (conf_pool.c) */
+static int conf_section_pool(struct conf_parser *p, const char *name)
+{
+	char why[256];
+	int r = conf_pool_begin(p->c, name, p->line, why, sizeof(why));
+
+	if (r == -EINVAL)
+		conf_error(p, "%s", why);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	p->pool = &p->c->pools[p->c->npools - 1];
+	return 0;
 }
 
 static int conf_section(struct conf_parser *p, char *s)
@@ -545,22 +600,28 @@ static int conf_section(struct conf_parser *p, char *s)
 	char *end = strchr(s, ']');
 	char *name;
 	struct conf_port *np;
+	int r;
 
 	if (!end || end[1 + strspn(end + 1, " \t")]) {
-		conf_error(p, "bad section header (expected [port NAME])");
+		conf_error(p, "bad section header (expected [port NAME] or [pool NAME])");
 		return 0;
 	}
 	*end = '\0';
 	while (end > s + 1 && (end[-1] == ' ' || end[-1] == '\t'))
 		*--end = '\0';
 	s = s + 1 + strspn(s + 1, " \t");
-	if (strncmp(s, "port", 4) != 0 || (s[4] != ' ' && s[4] != '\t')) {
-		conf_error(p, "unknown section '[%s]' (expected [port NAME])", s);
+	if ((strncmp(s, "port", 4) != 0 && strncmp(s, "pool", 4) != 0) ||
+	    (s[4] != ' ' && s[4] != '\t')) {
+		conf_error(p, "unknown section '[%s]' (expected [port NAME] or [pool NAME])", s);
 		return 0;
 	}
 	name = s + 4 + strspn(s + 4, " \t");
-	conf_end_section(p);
+	r = conf_end_section(p);
+	if (r < 0)
+		return r;
 	p->port = NULL;
+	if (strncmp(s, "pool", 4) == 0)
+		return conf_section_pool(p, name);
 	if (!conf_port_name_valid(name)) {
 		conf_error(p, "bad port name '%s' (a sysfs port path such as 1-1.4)", name);
 		return 0;
@@ -590,7 +651,7 @@ static int conf_section(struct conf_parser *p, char *s)
 /* A section whose header had an error: skip its keys silently (one error is enough). */
 static bool conf_in_bad_section(const struct conf_parser *p, bool after_bad_header)
 {
-	return after_bad_header && !p->port;
+	return after_bad_header && !p->port && !p->pool;
 }
 
 /* "slot NAME = PORT" (conf_slot.c) */
@@ -647,6 +708,15 @@ static int conf_keyval(struct conf_parser *p, char *s)
 		conf_error(p, "expected 'key = value'");
 		return 0;
 	}
+	if (p->pool) {
+		char why[512];
+		int r = conf_pool_key(&p->pool_sec, p->pool, p->dir, s, value, p->line, why,
+				      sizeof(why));
+
+		if (r == -EINVAL)
+			conf_error(p, "%s", why);
+		return r == -ENOMEM ? r : 0;
+	}
 	if (!p->port && strncmp(s, "slot", 4) == 0 && (s[4] == ' ' || s[4] == '\t'))
 		return conf_slot_line(p, s + 4 + strspn(s + 4, " \t"), value);
 	if (!p->port && strcmp(s, "slots-only") == 0)
@@ -654,11 +724,11 @@ static int conf_keyval(struct conf_parser *p, char *s)
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(table[i].name, s) != 0)
 			continue;
-		if (p->seen & (1u << i)) {
+		if (p->seen & (UINT64_C(1) << i)) {
 			conf_error(p, "%s: set twice in this section", s);
 			return 0;
 		}
-		p->seen |= 1u << i;
+		p->seen |= UINT64_C(1) << i;
 		return conf_set(p, &table[i], p->port ? (void *)p->port : (void *)p->c, value);
 	}
 	if (p->port)
@@ -715,7 +785,9 @@ static int conf_lines(struct conf_parser *p, const char *text, size_t len)
 		else if ((r = conf_line(p, buf, &bad_header)) < 0)
 			return r;
 	}
-	conf_end_section(p);
+	r = conf_end_section(p);
+	if (r < 0)
+		return r;
 	conf_check_slots(p);
 	return 0;
 }

@@ -69,6 +69,7 @@ struct plan *plan_unref(struct plan *p)
 		free(p->params[i].def);
 		free(p->params[i].owned);
 	}
+	plan_pools_clear(p);
 	free(p->path);
 	free(p->dir);
 	free(p);

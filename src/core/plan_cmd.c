@@ -510,12 +510,19 @@ static int plan_fb_cmd(struct plan_loader *ld, struct plan_step *step)
 
 	if (!verb)
 		return 0;
+	if (step->pool_vars) {
+		/* the limits hold for the line with the values in it: plan_bind_pools */
+		int r = plan_pool_check_refs(ld, step);
+
+		if (r < 0)
+			return r;
+	}
 	len = strlen(verb) + (step->arg ? 1 + strlen(step->arg) : 0);
-	if (len > PLAN_FB_CMD_MAX)
+	if (len > PLAN_FB_CMD_MAX && !step->pool_vars)
 		return plan_fail(ld, "fastboot command '%s%s%.24s…' is %zu bytes; U-Boot takes at most %u "
 				 "(f_fastboot.c: EP_BUFFER_SIZE 4096)", verb, step->op == PLAN_OP_OEM ? " " : ":",
 				 step->arg, len, PLAN_FB_CMD_MAX);
-	if (step->op == PLAN_OP_ACMD && strlen(step->arg) > PLAN_ACMD_MAX)
+	if (step->op == PLAN_OP_ACMD && strlen(step->arg) > PLAN_ACMD_MAX && !step->pool_vars)
 		return plan_fail(ld, "acmd: '%.24s…' is %zu bytes; U-Boot takes at most %u "
 				 "(fb_command.c: \"too long command\")", step->arg, strlen(step->arg), PLAN_ACMD_MAX);
 	cmd = malloc(len + 1);
@@ -745,6 +752,13 @@ static int plan_command(struct plan_loader *ld, struct plan_step *step, char *re
 		return plan_fail(ld, "unsupported command '%s' for %s: (%s)", tk.tok[0], proto, c->unsupported);
 	step->op = c->op;
 	step->runs_on_imx6 = step->proto != PLAN_PROTO_SDPS; /* CFG lines do not come here */
+	if (strstr(rest, POOL_REF_OPEN)) {
+		if (step->proto != PLAN_PROTO_FB ||
+		    (c->op != PLAN_OP_GETVAR && c->op != PLAN_OP_UCMD && c->op != PLAN_OP_ACMD &&
+		     c->op != PLAN_OP_OEM))
+			return plan_fail(ld, "%s", PLAN_POOL_WHERE);
+		step->pool_vars = true;
+	}
 	r = plan_args(ld, c, &tk, step);
 	if (r < 0)
 		return r;
@@ -781,6 +795,8 @@ int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *step)
 	r = plan_proto_head(ld, cmd, step);
 	if (r < 0)
 		return r;
+	if (step->proto == PLAN_PROTO_CFG && strstr(colon + 1, POOL_REF_OPEN))
+		return plan_fail(ld, "%s", PLAN_POOL_WHERE);
 	r = step->proto == PLAN_PROTO_CFG ? plan_cfg(ld, step, colon + 1) : plan_command(ld, step, colon + 1);
 	return r < 0 ? r : 1;
 }

@@ -7,8 +7,11 @@
 #include <stdint.h>
 
 #include "flashd/plan.h"
+#include "flashd/pool.h"
 
 #define PLAN_TOKENS_MAX 32u
+/* where a plan may have pool variables */
+#define PLAN_POOL_WHERE "pool variables only in FB: getvar, ucmd, acmd and oem lines"
 
 /* A parameter as uuu finds them (uuu/buildincmd.cpp): every word "_name"
  * after '@' or a space, in order of first appearance. */
@@ -36,6 +39,8 @@ struct plan {
 	struct plan_param params[PLAN_PARAMS_MAX];
 	size_t nparams;
 	bool no_write;      /* "# flashd: no-write" and no line writes to the board */
+	char **pools;       /* plan_bind_pools: the pools its variables name, first use first */
+	size_t npools;
 };
 
 /* ---- plan.c ---- */
@@ -59,6 +64,13 @@ int plan_fail(struct plan_loader *ld, const char *fmt, ...) __attribute__((forma
 /* Parse one line into step. 1: a step; 0: nothing on this line (blank,
  * comment, uuu_version); < 0: error (message via plan_fail). */
 int plan_cmd_line(struct plan_loader *ld, char *buf, struct plan_step *step);
+
+/* ---- plan_pool.c ---- */
+
+/* The line's pool variables (step->arg of an FB: getvar, ucmd, acmd or
+ * oem) are well-formed: 0, or -EINVAL via plan_fail. */
+int plan_pool_check_refs(struct plan_loader *ld, const struct plan_step *step);
+void plan_pools_clear(struct plan *p);
 
 /* ---- plan_sdp.c ---- */
 

@@ -17,6 +17,7 @@
 #include "flashd/conf.h"
 #include "flashd/fastboot.h"
 #include "flashd/plan.h"
+#include "flashd/pool.h"
 #include "flashd/sparse.h"
 
 #define CHECKPLAN_ARGS_MAX 64u
@@ -25,12 +26,14 @@
 
 struct checkplan_opts {
 	const char *plan;
-	const char *config;       /* -c: its state directory holds the image cache */
+	const char *config;       /* -c: its state directory holds the image cache,
+				   * its [pool] sections are the pools plans may use */
 	const char *args[CHECKPLAN_ARGS_MAX];
 	size_t nargs;
 	uint32_t max_download;
 	bool json;
 	bool help;
+	struct conf *conf;        /* the configuration read (defaults when there is none) */
 };
 
 /* What a step's image turns into with the given max-download-size. */
@@ -44,7 +47,8 @@ static void checkplan_usage(FILE *f)
 	fputs("usage: flashd --check-plan PLAN [ARG...] [--max-download-size N] [--json] [-c FILE]\n"
 	      "  PLAN     a plan file (flashd-plan(5)); ARGs bind its _name parameters in order\n"
 	      "  -c, --config FILE  configuration whose state directory caches decompressed images\n"
-	      "                     (default " CHECKPLAN_CONFIG_DEFAULT ")\n"
+	      "                     and whose pools the plan's ${pool:NAME} variables may use\n"
+	      "                     (default " CHECKPLAN_CONFIG_DEFAULT "; none: no pools)\n"
 	      "  --max-download-size N  the device's fastboot buffer, hex (0x…) or decimal\n"
 	      "                         (default 0x7000000)\n"
 	      "  --json   print one JSON object instead of a table\n",
@@ -282,13 +286,72 @@ static void checkplan_table_sdp(const struct plan_step *step)
 	}
 }
 
+/* ---- pool variables: the pools a plan uses, and a line with sample values ---- */
+
+/* The values of a pool's first block (pool.h): what the first board gets. */
+static int checkplan_pool_sample(void *ud, const char *name, uint32_t index, char *out,
+				 size_t outlen)
+{
+	const struct conf *c = ud;
+	const struct pool_def *d = pool_find(c->pools, c->npools, name);
+
+	return d ? pool_value(d, index, out, outlen) : -ENOENT;
+}
+
+/* step's fastboot command with the first block's values, into buf; NULL
+ * when it has no pool variables */
+static const char *checkplan_pool_example(const struct plan_step *step, const struct conf *c,
+					  char *buf, size_t len)
+{
+	if (!step->pool_vars || !step->fb_cmd || !c)
+		return NULL;
+	if (pool_expand(step->fb_cmd, checkplan_pool_sample, (void *)c, buf, len) < 0)
+		return NULL;
+	return buf;
+}
+
+static void checkplan_table_pools(const struct plan *p, const struct conf *c)
+{
+	char fp[POOL_VALUE_MAX + 128];
+
+	for (size_t i = 0; i < plan_n_pools(p); i++) {
+		const struct pool_def *d = pool_find(c->pools, c->npools, plan_pool_name(p, i));
+
+		if (!d || pool_fingerprint(d, fp, sizeof(fp)) < 0)
+			continue;
+		printf("pool    %s: %s, %" PRIu64 " board%s, %s\n", d->name, fp, pool_blocks(d),
+		       pool_blocks(d) == 1 ? "" : "s", pool_backend_to_string(d->backend));
+	}
+}
+
+static json_t *checkplan_json_pools(const struct plan *p, const struct conf *c)
+{
+	json_t *a = json_array();
+	char fp[POOL_VALUE_MAX + 128];
+
+	for (size_t i = 0; c && i < plan_n_pools(p); i++) {
+		const struct pool_def *d = pool_find(c->pools, c->npools, plan_pool_name(p, i));
+
+		if (!d || pool_fingerprint(d, fp, sizeof(fp)) < 0)
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "name", d->name,
+						   "kind", pool_kind_to_string(d->kind), "backend",
+						   pool_backend_to_string(d->backend), "count",
+						   (json_int_t)d->count, "blocks",
+						   (json_int_t)pool_blocks(d), "fingerprint", fp));
+	}
+	return a;
+}
+
 static int checkplan_table(const struct plan *p, const struct checkplan_opts *o)
 {
+	char example[PLAN_FB_CMD_MAX + 1];
 	const char *name, *value;
 
 	printf("plan    %s\nsha256  %s\n", plan_path(p), plan_sha256(p));
 	for (size_t i = 0; plan_param(p, i, &name, &value) == 0; i++)
 		printf("param   %s = %s\n", name, value ? value : "(no argument: a literal word)");
+	checkplan_table_pools(p, o->conf);
 	printf("max-download-size 0x%x\n\n", (unsigned)o->max_download);
 	for (size_t i = 0; i < plan_n_steps(p); i++) {
 		const struct plan_step *step = plan_step(p, i);
@@ -296,6 +359,8 @@ static int checkplan_table(const struct plan *p, const struct checkplan_opts *o)
 		printf("%5u  %s%s\n", step->line, step->cmd, checkplan_note(p, step));
 		if (step->fb_cmd)
 			printf("        sends \"%s\"%s\n", step->fb_cmd, step->timeout_ms ? " (own timeout)" : "");
+		if (checkplan_pool_example(step, o->conf, example, sizeof(example)))
+			printf("        e.g. \"%s\" (the pools' first values)\n", example);
 		if ((step->proto == PLAN_PROTO_SDP || checkplan_is_spl(step)) && step->runs_on_imx6)
 			checkplan_table_sdp(step);
 		if (checkplan_is_fb_image(step)) {
@@ -369,6 +434,7 @@ static json_t *checkplan_json_image(const struct plan *p, const struct plan_step
 static json_t *checkplan_json_step(const struct plan *p, const struct plan_step *step,
 				   const struct checkplan_opts *o, int *err)
 {
+	char example[PLAN_FB_CMD_MAX + 1];
 	json_t *j = json_object();
 
 	json_object_set_new(j, "line", json_integer(step->line));
@@ -378,6 +444,8 @@ static json_t *checkplan_json_step(const struct plan *p, const struct plan_step 
 	json_object_set_new(j, "runs", json_boolean(step->runs_on_imx6));
 	if (step->fb_cmd)
 		json_object_set_new(j, "fastboot", checkplan_jstr(step->fb_cmd));
+	if (checkplan_pool_example(step, o->conf, example, sizeof(example)))
+		json_object_set_new(j, "fastboot_example", checkplan_jstr(example));
 	if (step->timeout_ms)
 		json_object_set_new(j, "timeout_ms", json_integer(step->timeout_ms));
 	if (step->op == PLAN_OP_DELAY)
@@ -421,6 +489,7 @@ static int checkplan_json(const struct plan *p, const struct checkplan_opts *o)
 	json_object_set_new(root, "boots_spl", json_boolean(plan_boots_spl(p)));
 	json_object_set_new(root, "spl_stage", json_boolean(plan_has_spl_stage(p)));
 	json_object_set_new(root, "no_write", json_boolean(plan_no_write(p)));
+	json_object_set_new(root, "pools", checkplan_json_pools(p, o->conf));
 	for (size_t i = 0; i < plan_n_steps(p) && !err; i++)
 		json_array_append_new(steps, checkplan_json_step(p, plan_step(p, i), o, &err));
 	json_object_set_new(root, "steps", steps);
@@ -433,8 +502,9 @@ static int checkplan_json(const struct plan *p, const struct checkplan_opts *o)
 }
 
 /* Decompressed images go to the configured state directory's cache if we
- * may write there, else to a private temporary folder removed at exit. */
-static int checkplan_cache(const struct checkplan_opts *o, char *buf, size_t len, bool *priv)
+ * may write there, else to a private temporary folder removed at exit. The
+ * configuration read stays in o->conf (its pools). */
+static int checkplan_cache(struct checkplan_opts *o, char *buf, size_t len, bool *priv)
 {
 	const char *path = o->config ? o->config : CHECKPLAN_CONFIG_DEFAULT;
 	struct conf *c = NULL;
@@ -449,7 +519,7 @@ static int checkplan_cache(const struct checkplan_opts *o, char *buf, size_t len
 		return r;
 	}
 	r = c ? cachedir_pick(c, buf, len, priv) : -ENOMEM;
-	conf_free(c);
+	o->conf = c;
 	if (r < 0)
 		fprintf(stderr, "flashd: --check-plan: no folder for decompressed images: %s\n",
 			strerror(-r));
@@ -481,9 +551,13 @@ int checkplan_main(int argc, char **argv)
 		checkplan_usage(stdout);
 		return CHECKPLAN_EXIT_OK;
 	}
-	if (checkplan_cache(&o, cache, sizeof(cache), &priv) < 0)
+	if (checkplan_cache(&o, cache, sizeof(cache), &priv) < 0) {
+		conf_free(o.conf);
 		return CHECKPLAN_EXIT_USAGE;
+	}
 	lo.cache_dir = cache;
+	lo.pools = o.conf->pools;
+	lo.npools = o.conf->npools;
 	lo.progress = isatty(STDERR_FILENO) ? checkplan_progress : NULL;
 	r = image_plan_load(o.plan, o.args, o.nargs, &lo, &p, err, sizeof(err));
 	if (r < 0) {
@@ -495,6 +569,7 @@ int checkplan_main(int argc, char **argv)
 	}
 	if (priv)
 		cachedir_remove(cache);
+	conf_free(o.conf);
 	fflush(stdout);
 	return r;
 }

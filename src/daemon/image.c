@@ -557,6 +557,17 @@ int image_plan_load(const char *path, const char *const *args, size_t nargs, con
 		    struct plan **out, char *err, size_t errlen)
 {
 	struct plan_images im = image_opener(o);
+	struct plan *p;
+	int r = plan_load(path, args, nargs, &im, &p, err, errlen);
 
-	return plan_load(path, args, nargs, &im, out, err, errlen);
+	if (r < 0)
+		return r;
+	if (!o || !o->pools_later)
+		r = plan_bind_pools(p, o ? o->pools : NULL, o ? o->npools : 0, err, errlen);
+	if (r < 0) {
+		plan_unref(p);
+		return r;
+	}
+	*out = p;
+	return 0;
 }

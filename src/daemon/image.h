@@ -13,6 +13,7 @@
 #ifndef FLASHD_DAEMON_IMAGE_H
 #define FLASHD_DAEMON_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,12 +36,20 @@ struct image_opts {
 	 * caller keeps the plans alive during the load. */
 	struct plan *const *reuse;
 	size_t nreuse;
+	/* the pools of flashd.conf that the plan's ${pool:…} variables may name
+	 * (plan_bind_pools after the load; none: a plan using one is refused),
+	 * unless pools_later: the caller binds them itself (`use` does, on the
+	 * loop, with the configuration in force when the plan takes effect) */
+	const struct pool_def *pools;
+	size_t npools;
+	bool pools_later;
 };
 
 /* The opener over o (o must outlive the loads that use it). */
 struct plan_images image_opener(const struct image_opts *o);
 
-/* plan_load with the opener over o (NULL: no cache, no reuse). */
+/* plan_load with the opener over o (NULL: no cache, no reuse, no pools),
+ * then plan_bind_pools with o's pools (unless o->pools_later). */
 int image_plan_load(const char *path, const char *const *args, size_t nargs, const struct image_opts *o,
 		    struct plan **out, char *err, size_t errlen);
 

@@ -206,6 +206,9 @@ static void station_load_run(struct worker_job *j)
 	pthread_mutex_unlock(&l->mu);
 	if (l->kind == STATION_LOAD_USE) {
 		o.cache_dir = l->cache;
+		/* the pools are bound on the loop (station_use_apply): a reload
+		 * applied meanwhile frees the configuration in force now */
+		o.pools_later = true;
 		r = station_use_confine(l);
 		if (r == 0)
 			r = image_plan_load(l->real, (const char *const *)l->args, l->nargs, &o, &l->plan,
@@ -229,6 +232,11 @@ static void station_use_apply(struct station *st, struct station_load *l)
 	struct plan *p = l->plan;
 	int r = 0;
 
+	if (l->r == 0) {
+		/* the pools of the configuration in force when the plan takes effect */
+		r = plan_bind_pools(p, st->conf->pools, st->conf->npools, l->err, sizeof(l->err));
+		l->r = r == -ENOMEM ? r : r < 0 ? -EINVAL : 0;
+	}
 	if (l->r < 0) {
 		log_warning("use: plan refused: %s", l->err);
 		return;

@@ -72,6 +72,9 @@ int station_plans_load_opts(const struct conf *c, const struct image_opts *base,
 		return -ENAMETOOLONG;
 	}
 	o.cache_dir = cache;
+	o.pools = c->pools;
+	o.npools = c->npools;
+	o.pools_later = false;
 	if (c->plan) {
 		r = image_plan_load(c->plan, (const char *const *)c->plan_args, c->nplan_args, &o, &s.plan,
 				 err, errlen);

@@ -538,6 +538,86 @@ static void test_compressed(void **state)
 }
 
 
+/* Pool variables: the pools come from the configuration (-c); each line
+ * with variables shows the command with the pools' first values. */
+static void test_pools(void **state)
+{
+	char conf[1200];
+	json_t *root, *s, *pools;
+
+	write_plan("pools.lst", "FB: ucmd setenv serial# ${pool:serial}\n"
+				"FB: ucmd setenv ethaddr ${pool:eth} ; setenv eth1addr ${pool:eth:1}\n"
+				"FB: acmd echo ${pool:eth:1}\n"
+				"FB: ucmd saveenv\n"
+				"FB: done\n");
+	assert_int_equal(mkdir(plantest_path("pstate"), 0700), 0);
+	snprintf(conf, sizeof(conf),
+		 "journal = %s/pstate/results.jsonl\n"
+		 "[pool serial]\nkind = serial\nformat = SN%%08u\nstart = 1\nend = 99999999\n"
+		 "[pool eth]\nkind = mac\nrange = 00:11:22:00:00:00-00:11:22:00:ff:ff\ncount = 2\n"
+		 "[pool unused]\nkind = serial\nformat = U%%u\nstart = 1\nend = 9\n",
+		 plantest_dir());
+	testutil_write_file(plantest_path("pools.conf"), conf, strlen(conf));
+	assert_int_equal(run("--check-plan", plantest_path("pools.lst"), "-c",
+			     plantest_path("pools.conf"), NULL),
+			 0);
+	assert_string_equal(err_text, "");
+	testutil_assert_contains(
+	    out_text,
+	    (const char *const[]){
+		"pool    serial: serial SN%08u 1-99999999 count 1, 99999999 boards, sqlite\n",
+		"pool    eth: mac 001122000000-00112200ffff count 2, 32768 boards, sqlite\n",
+		"    1  FB: ucmd setenv serial# ${pool:serial}\n"
+		"        sends \"UCmd:setenv serial# ${pool:serial}\"\n"
+		"        e.g. \"UCmd:setenv serial# SN00000001\" (the pools' first values)\n",
+		"        e.g. \"UCmd:setenv ethaddr 00:11:22:00:00:00 ; setenv eth1addr "
+		"00:11:22:00:00:01\" (the pools' first values)\n",
+		"        e.g. \"ACmd:echo 00:11:22:00:00:01\"",
+		"    4  FB: ucmd saveenv\n        sends \"UCmd:saveenv\"\n    5", NULL });
+	assert_null(strstr(out_text, "pool    unused"));
+	assert_int_equal(run("--check-plan", "--json", plantest_path("pools.lst"), "--config",
+			     plantest_path("pools.conf"), NULL),
+			 0);
+	root = parse_json();
+	s = step_at_line(root, 1);
+	assert_string_equal(json_string_value(json_object_get(s, "fastboot")),
+			    "UCmd:setenv serial# ${pool:serial}");
+	assert_string_equal(json_string_value(json_object_get(s, "fastboot_example")),
+			    "UCmd:setenv serial# SN00000001");
+	assert_null(json_object_get(step_at_line(root, 4), "fastboot_example"));
+	pools = json_object_get(root, "pools");
+	assert_int_equal(json_array_size(pools), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(pools, 1), "name")),
+			    "eth");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(pools, 1), "kind")),
+			    "mac");
+	assert_int_equal(jint(json_array_get(pools, 1), "count"), 2);
+	assert_int_equal(jint(json_array_get(pools, 1), "blocks"), 32768);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(pools, 0), "fingerprint")),
+	    "serial SN%08u 1-99999999 count 1");
+	json_decref(root);
+
+	/* a configuration without the pool: refused at the line */
+	snprintf(conf, sizeof(conf),
+		 "journal = %s/pstate/results.jsonl\n"
+		 "[pool serial]\nkind = serial\nformat = SN%%08u\nstart = 1\nend = 99999999\n",
+		 plantest_dir());
+	testutil_write_file(plantest_path("pools.conf"), conf, strlen(conf));
+	assert_int_equal(run("--check-plan", plantest_path("pools.lst"), "-c",
+			     plantest_path("pools.conf"), NULL),
+			 1);
+	testutil_assert_contains(err_text, (const char *const[]){
+		"pools.lst:2: unknown pool 'eth' (flashd.conf declares: serial)\n", NULL });
+	/* a plan without variables has no pools in its output */
+	assert_int_equal(run("--check-plan", "--json", emmc_all(), plantest_path("u-boot.imx"),
+			     plantest_path("rootfs.img"), "-c", plantest_path("pools.conf"), NULL),
+			 0);
+	root = parse_json();
+	assert_int_equal(json_array_size(json_object_get(root, "pools")), 0);
+	json_decref(root);
+}
+
 static int setup(void **state)
 {
 	return plantest_setup("test-checkplan", true);
@@ -565,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_json_non_utf8),
 		cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_pools),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,6 +15,8 @@
 #include "flashd/conf.h"
 #include "testutil.h"
 
+static char *tmpdir;
+
 static struct conf *parse_ok(const char *text)
 {
 	struct conf *c = NULL;
@@ -91,6 +93,8 @@ static const struct conf_number {
 	{ CONF_FIELD(verify_sha256), false, true },
 	{ CONF_FIELD(verify_mmc_dev), 0, 2 },
 	{ CONF_FIELD(verify_piece), 8u << 20, 1u << 20 },
+	{ CONF_FIELD(pool_retry_ms), 2000, 5000 },
+	{ CONF_FIELD(npools), 0, 1 },
 };
 
 static const struct conf_string {
@@ -104,6 +108,9 @@ static const struct conf_string {
 	{ CONF_FIELD(journal_path), "/var/lib/flashd/results.jsonl", "/srv/results.jsonl" },
 	{ CONF_FIELD(plan), NULL, "/etc/flashd/plans/full.lst" },
 	{ CONF_FIELD(station_id), NULL, "line1.st-2:a_b" },
+	{ CONF_FIELD(pool_sqlite), "/var/lib/flashd/pools.sqlite", "/srv/pools.db" },
+	/* a libpq connection string, kept as written (blanks, quotes) */
+	{ CONF_FIELD(pool_postgresql), NULL, "host=db.line dbname=flashd user='st 1'" },
 };
 
 static uint64_t conf_number_get(const struct conf *c, const struct conf_number *n)
@@ -199,19 +206,30 @@ static void test_full(void **state)
 		"verify-sha256 = yes\n"
 		"verify-mmc-dev = 2\n"
 		"verify-piece = 1M\n"
+		"pool-sqlite = /srv/pools.db\n"
+		"pool-postgresql =  host=db.line dbname=flashd user='st 1' \n"
+		"pool-retry = 5s\n"
 		"[port 1-1.4]\n"
 		"plan = /abs/boot.lst\n"
 		"[ port 2-1 ]\n"
 		"plan = other.lst\n"
-		"plan-args = a b c\n");
+		"plan-args = a b c\n"
+		"[pool sn]\n"
+		"kind = serial\n"
+		"format = SN%06u\n"
+		"start = 1\n"
+		"end = 999999\n"
+		"backend = postgresql\n");
 
 	check_settings(c, true);
+	assert_int_equal(c->pools[0].line, 44);
+	assert_int_equal(c->pools[0].backend, POOL_BACKEND_POSTGRESQL);
 	assert_string_equal(c->plan_args[0], "u-boot.imx");
 	assert_string_equal(c->plan_args[1], "my rootfs.img");
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 36);
+	assert_int_equal(c->ports[0].line, 39);
 	assert_string_equal(c->slots[1].name, "B-2.x");
 	assert_string_equal(c->slots[1].port, "2-1");
 	assert_int_equal(c->slots[1].line, 29);
@@ -344,6 +362,166 @@ static void test_syntax_errors(void **state)
 }
 
 /* "slot NAME = PORT", slots-only, slot-alert: lookups, and errors with file:line */
+/* [pool NAME] sections (flashd.conf(5) "Pools") */
+static void test_pools(void **state)
+{
+	char path[512], text[2048], fp[256];
+	struct conf *c;
+	char *e = NULL;
+
+	c = parse_ok("[port 1-1]\nplan = a.lst\n"
+		     "[pool serial]\nkind = serial\nformat = SN%08u\nstart = 1\nend = 99999999\n"
+		     "low = 1000\n"
+		     "[pool eth]\nkind = mac\nrange = 00:11:22:00:00:00 - 00:11:22:00:FF:ff\n"
+		     "count = 2\nreturn-unused = yes\n");
+	assert_int_equal(c->npools, 2);
+	assert_int_equal(c->nports, 1);
+	assert_string_equal(c->pools[0].name, "serial");
+	assert_int_equal(c->pools[0].kind, POOL_KIND_SERIAL);
+	assert_int_equal(c->pools[0].backend, POOL_BACKEND_SQLITE);
+	assert_int_equal(c->pools[0].count, 1);
+	assert_int_equal(c->pools[0].low, 1000);
+	assert_false(c->pools[0].return_unused);
+	assert_int_equal(c->pools[0].line, 3);
+	assert_int_equal(pool_fingerprint(&c->pools[0], fp, sizeof(fp)), 0);
+	assert_string_equal(fp, "serial SN%08u 1-99999999 count 1");
+	assert_int_equal(c->pools[1].kind, POOL_KIND_MAC);
+	assert_int_equal(c->pools[1].start, 0x001122000000ULL);
+	assert_int_equal(c->pools[1].end, 0x00112200ffffULL);
+	assert_int_equal(c->pools[1].count, 2);
+	assert_true(c->pools[1].return_unused);
+	assert_int_equal(pool_fingerprint(&c->pools[1], fp, sizeof(fp)), 0);
+	assert_string_equal(fp, "mac 001122000000-00112200ffff count 2");
+	assert_ptr_equal(pool_find(c->pools, c->npools, "eth"), &c->pools[1]);
+	conf_free(c);
+
+	/* a list: its file relative to the configuration's folder, loaded now */
+	snprintf(path, sizeof(path), "%s/keys.txt", tmpdir);
+	testutil_write_file(path, "# batch 3\nKEY-1\nKEY-2\nKEY-3\n", 27);
+	snprintf(text, sizeof(text), "[pool keys]\nkind = list\nfile = keys.txt\n");
+	assert_int_equal(conf_parse("t.conf", tmpdir, text, strlen(text), &c, &e), 0);
+	assert_string_equal(c->pools[0].file, path);
+	assert_int_equal(c->pools[0].nvalues, 3);
+	assert_string_equal(c->pools[0].values[2], "KEY-3");
+	conf_free(c);
+	/* a bad list file: the file's own FILE:LINE, at the section's line */
+	testutil_write_file(path, "KEY-1\nKEY-2\nKEY-1\n", 18);
+	snprintf(text, sizeof(text), "settle = 1s\n[pool keys]\nkind = list\nfile = %s\n", path);
+	assert_int_equal(conf_parse("t.conf", tmpdir, text, strlen(text), &c, &e), -EINVAL);
+	snprintf(text, sizeof(text),
+		 "t.conf:2: [pool keys]: %s:3: duplicate value 'KEY-1' (first at %s:1)\n", path,
+		 path);
+	assert_string_equal(e, text);
+	free(e);
+	e = NULL;
+	snprintf(text, sizeof(text), "[pool keys]\nkind = list\nfile = nothere.txt\n");
+	assert_int_equal(conf_parse("t.conf", tmpdir, text, strlen(text), &c, &e), -EINVAL);
+	assert_non_null(strstr(e, "t.conf:1: [pool keys]: "));
+	assert_non_null(strstr(e, "/nothere.txt: No such file or directory"));
+	free(e);
+}
+
+static void test_pool_errors(void **state)
+{
+	/* keys, on their own lines */
+	expect_error("[pool a]\nkind = serials\n",
+		     "t.conf:2: kind: 'serials' is not serial, mac or list");
+	expect_error("[pool a]\nkind = serial\nformat = SN%u%u\nstart = 1\nend = 2\n",
+		     "t.conf:3: format: format 'SN%u%u' has more than one conversion");
+	expect_error("[pool a]\nkind = serial\nformat = SN\nstart = 1\nend = 2\n",
+		     "t.conf:3: format: format 'SN' has no conversion");
+	expect_error("[pool a]\nkind = serial\nformat = SN%d\n",
+		     "t.conf:3: format: format 'SN%d': bad conversion");
+	expect_error("[pool a]\nstart = -1\n", "t.conf:2: start: bad number '-1'");
+	expect_error("[pool a]\nend = 99999999999999999999\n", "t.conf:2: end: bad number");
+	expect_error("[pool a]\nrange = 00:11:22:00:00-00:11:22:00:00:01\n",
+		     "t.conf:2: range: bad MAC address range");
+	expect_error("[pool a]\nrange = 00:11:22:00:00:02-00:11:22:00:00:01\n",
+		     "t.conf:2: range: start is above the end");
+	expect_error("[pool a]\nrange = 00:11:22:00:00:00-00:11:22:00:00:01:02\n",
+		     "t.conf:2: range: bad MAC address range");
+	expect_error("[pool a]\ncount = 17\n", "t.conf:2: count: '17' is not 1 … 16");
+	expect_error("[pool a]\ncount = 0\n", "t.conf:2: count: '0' is not 1 … 16");
+	expect_error("[pool a]\nbackend = mysql\n",
+		     "t.conf:2: backend: 'mysql' is not sqlite or postgresql");
+	expect_error("[pool a]\nlow = some\n", "t.conf:2: low: bad number 'some'");
+	expect_error("[pool a]\nreturn-unused = perhaps\n",
+		     "t.conf:2: return-unused: bad boolean 'perhaps'");
+	expect_error("[pool a]\nfile =\n", "t.conf:2: file: empty");
+	expect_error("[pool a]\nplan = x\n", "t.conf:2: unknown key 'plan' in [pool a]");
+	expect_error("[pool a]\nkind = mac\nkind = mac\n",
+		     "t.conf:3: kind: set twice in this section");
+	/* names */
+	expect_error("[pool 9a]\nkind = mac\n", "t.conf:1: bad pool name '9a'");
+	expect_error("[pool a.b]\n", "t.conf:1: bad pool name 'a.b'");
+	expect_error("[pool abcdefghijklmnopqrstuvwxyz0123456]\n", "bad pool name");
+	expect_error("[pool a]\nkind = mac\nrange = 00:00:00:00:00:00-00:00:00:00:00:09\n"
+		     "[pool a]\nkind = mac\nrange = 00:00:00:00:00:00-00:00:00:00:00:09\n",
+		     "t.conf:4: [pool a] declared twice (first on line 1)");
+	/* at the section's end, at its header's line */
+	expect_error("settle = 1s\n[pool a]\ncount = 2\n",
+		     "t.conf:2: [pool a]: no kind (serial, mac or list)");
+	expect_error("[pool a]\nkind = serial\nformat = %u\nstart = 1\n[port 1-1]\nplan = p\n",
+		     "t.conf:1: [pool a]: a serial pool needs end");
+	expect_error("[pool a]\nkind = mac\n", "t.conf:1: [pool a]: a mac pool needs range");
+	expect_error("[pool a]\nkind = list\n", "t.conf:1: [pool a]: a list pool needs file");
+	expect_error(
+	    "[pool a]\nkind = mac\nrange = 00:00:00:00:00:00-00:00:00:00:00:09\nformat = %u\n",
+	    "t.conf:1: [pool a]: format (line 4) is for serial pools, not mac");
+	expect_error("[pool a]\nkind = serial\nformat = %u\nstart = 9\nend = 8\n",
+		     "t.conf:1: [pool a]: start 9 is above end 8");
+	expect_error("[pool a]\nkind = serial\nformat = %u\nstart = 1\nend = 3\ncount = 4\n",
+		     "t.conf:1: [pool a]: count 4 is larger than the pool (3 values)");
+	expect_error(
+	    "[pool a]\nkind = mac\nrange = 00:00:00:00:00:00-00:00:00:00:00:00\ncount = 2\n",
+	    "t.conf:1: [pool a]: count 2 is larger than the pool (1 values)");
+	expect_error(
+	    "[pool a]\nkind = serial\nformat = %u\nstart = 1\nend = 3\nbackend = postgresql\n",
+	    "t.conf:1: [pool a]: backend postgresql needs pool-postgresql");
+	{
+		char text[600] = "[pool a]\nkind = serial\nformat = ";
+		size_t n = strlen(text);
+
+		memset(text + n, 'x', 250);
+		strcpy(text + n + 250, "%u\nstart = 1\nend = 10000000\n");
+		expect_error(text, "t.conf:1: [pool a]: format 'xxx");
+		expect_error(text, "' makes values of 258 bytes (at most 256)");
+	}
+	/* global keys */
+	expect_error("pool-sqlite = pools.db\n", "t.conf:1: pool-sqlite: must be an absolute path");
+	expect_error("pool-postgresql =\n", "t.conf:1: pool-postgresql: empty");
+	expect_error("pool-retry = 50ms\n",
+		     "t.conf:1: pool-retry: out of range (100ms to 600000ms)");
+	expect_error("pool-retry = 11min\n", "pool-retry: out of range");
+	/* every error collected, section by section */
+	{
+		char *e = parse_bad("[pool a]\nkind = x\n[pool b]\nkind = mac\n[pool 1]\n");
+
+		assert_non_null(strstr(e, "t.conf:2: kind: 'x'"));
+		assert_non_null(strstr(e, "t.conf:3: [pool b]: a mac pool needs range"));
+		assert_non_null(strstr(e, "t.conf:5: bad pool name '1'"));
+		free(e);
+	}
+	expect_error("[pools a]\n",
+		     "unknown section '[pools a]' (expected [port NAME] or [pool NAME])");
+}
+
+static void test_pool_max(void **state)
+{
+	char *text = malloc((POOL_MAX + 1) * 100), *e;
+	size_t n = 0;
+
+	assert_non_null(text);
+	for (unsigned i = 0; i <= POOL_MAX; i++)
+		n += (size_t)sprintf(
+		    text + n,
+		    "[pool p%u]\nkind = mac\nrange = 00:00:00:00:00:00-00:00:00:00:00:09\n", i);
+	e = parse_bad(text);
+	assert_non_null(strstr(e, "t.conf:97: more than 32 [pool] sections"));
+	free(e);
+	free(text);
+}
+
 static void test_slots(void **state)
 {
 	struct conf *c = parse_ok("slot A3 = 1-1.4.2\nslot A10 = 1-1.4.3\nslot a_1 = 2-1\n"
@@ -576,7 +754,6 @@ static void test_flash_timeout(void **state)
 	assert_null(conf_free(NULL));
 }
 
-static char *tmpdir;
 
 static void test_load(void **state)
 {
@@ -657,6 +834,13 @@ static void test_shipped_conf(void **state)
 	assert_string_equal(c->slots[0].port, "1-1.4");
 	assert_false(c->slots_only);
 	assert_int_equal(c->slot_alert, d->slot_alert);
+	/* the pool examples that can be live are: serial and mac */
+	assert_int_equal(c->npools, 2);
+	assert_string_equal(c->pools[1].name, "eth");
+	assert_int_equal(c->pools[1].count, 2);
+	assert_string_equal(c->pool_sqlite, d->pool_sqlite);
+	assert_null(c->pool_postgresql);
+	assert_int_equal(c->pool_retry_ms, d->pool_retry_ms);
 	/* every numeric field matches the default */
 	assert_memory_equal(&c->sdp_timeout_ms, &d->sdp_timeout_ms,
 			    offsetof(struct conf, ports) - offsetof(struct conf, sdp_timeout_ms));
@@ -687,6 +871,9 @@ int main(void)
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_slots),
+		cmocka_unit_test(test_pools),
+		cmocka_unit_test(test_pool_errors),
+		cmocka_unit_test(test_pool_max),
 		cmocka_unit_test(test_errors_all_collected),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_too_many_ports),

@@ -16,6 +16,7 @@
 
 #include "daemon/image.h"
 #include "flashd/plan.h"
+#include "flashd/pool.h"
 #include "plan-testlib.h"
 #include "testutil.h"
 
@@ -681,6 +682,141 @@ static void test_cfg(void **state)
 	}
 }
 
+/* ${pool:NAME[:K]} variables (flashd-plan(5) "Pool variables"): only in
+ * FB: getvar, ucmd, acmd and oem lines, kept unexpanded, bound to the
+ * configuration's pools by plan_bind_pools */
+static struct plan *pool_parse(const char *text)
+{
+	struct plan *p = NULL;
+	char err[1024];
+
+	if (plan_parse("pools.lst", NULL, text, strlen(text), NULL, 0, NULL, &p, err,
+		       sizeof(err)) < 0)
+		fail_msg("unexpected: %s", err);
+	return p;
+}
+
+static void expect_bind_fail(const char *text, const struct pool_def *defs, size_t n,
+			     const char *msg)
+{
+	struct plan *p = pool_parse(text);
+	char err[1024] = "";
+
+	assert_int_equal(plan_bind_pools(p, defs, n, err, sizeof(err)), -EINVAL);
+	if (strcmp(err, msg))
+		fail_msg("expected '%s', got '%s'", msg, err);
+	assert_int_equal(plan_n_pools(p), 0);
+	plan_unref(p);
+}
+
+static void test_pool_vars(void **state)
+{
+	struct pool_def defs[] = {
+		{ .name = "serial", .kind = POOL_KIND_SERIAL, .format = "SN%08u", .start = 1,
+		  .end = 99999999, .count = 1 },
+		{ .name = "eth", .kind = POOL_KIND_MAC, .start = 0x001122000000ULL,
+		  .end = 0x00112200ffffULL, .count = 2 },
+		{ .name = "long", .kind = POOL_KIND_SERIAL, .format = "%060u", .start = 0, .end = 9,
+		  .count = 1 },
+	};
+	const char *text = "FB: ucmd setenv serial# ${pool:serial}\n"
+			   "FB: ucmd setenv ethaddr ${pool:eth} ; setenv eth1addr ${pool:eth:1}\n"
+			   "FB: ucmd setenv bootargs ${loadaddr} ${pool:serial}\n"
+			   "FB: acmd echo ${pool:eth:1}\n"
+			   "FB: oem set ${pool:serial}\n"
+			   "FASTBOOT: getvar ${pool:eth}\n"
+			   "FB: ucmd saveenv\n"
+			   "FB: done\n";
+	struct plan *p = pool_parse(text);
+	const struct plan_step *s;
+	char err[1024], big[PLAN_LINE_MAX];
+
+	s = plan_step(p, 0);
+	assert_true(s->pool_vars);
+	/* kept as written: the station substitutes at send time */
+	assert_string_equal(s->fb_cmd, "UCmd:setenv serial# ${pool:serial}");
+	assert_string_equal(plan_step(p, 1)->fb_cmd,
+			    "UCmd:setenv ethaddr ${pool:eth} ; setenv eth1addr ${pool:eth:1}");
+	assert_string_equal(plan_step(p, 3)->fb_cmd, "ACmd:echo ${pool:eth:1}");
+	assert_string_equal(plan_step(p, 4)->fb_cmd, "oem set ${pool:serial}");
+	assert_string_equal(plan_step(p, 5)->fb_cmd, "getvar:${pool:eth}");
+	assert_true(plan_step(p, 5)->pool_vars);
+	assert_false(plan_step(p, 6)->pool_vars);
+	assert_int_equal(plan_n_pools(p), 0); /* not bound yet */
+	assert_int_equal(plan_bind_pools(p, defs, 3, err, sizeof(err)), 0);
+	assert_int_equal(plan_n_pools(p), 2);
+	assert_string_equal(plan_pool_name(p, 0), "serial");
+	assert_string_equal(plan_pool_name(p, 1), "eth");
+	assert_null(plan_pool_name(p, 2));
+	/* binding again starts over */
+	assert_int_equal(plan_bind_pools(p, defs, 3, err, sizeof(err)), 0);
+	assert_int_equal(plan_n_pools(p), 2);
+	plan_unref(p);
+
+	/* a plan without variables binds to no pools */
+	p = pool_parse("FB: ucmd setenv a ${loadaddr}\nFB: done\n");
+	assert_false(plan_step(p, 0)->pool_vars);
+	assert_int_equal(plan_bind_pools(p, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(plan_n_pools(p), 0);
+	plan_unref(p);
+
+	/* anywhere else: refused at parse */
+	plantest_expect_fail("FB: flash ${pool:serial} rootfs.img\nFB: done\n",
+			     "plan.lst:1: pool variables only in FB: getvar, ucmd, acmd and oem lines");
+	plantest_expect_fail("FB: done\nFB: erase ${pool:x}\n",
+			     ":2: pool variables only in FB: getvar, ucmd, acmd and oem lines");
+	plantest_expect_fail("SDP: boot -f ${pool:x}\n", ":1: pool variables only in FB:");
+	plantest_expect_fail("SDPS: boot -f ${pool:x}\n", ":1: pool variables only in FB:");
+	plantest_expect_fail("CFG: FB: -vid ${pool:x} -pid 1\n", ":1: pool variables only in FB:");
+	plantest_expect_fail("FB: download -f ${pool:x}\n", ":1: pool variables only in FB:");
+	/* malformed */
+	plantest_expect_fail("FB: ucmd setenv a ${pool:serial\n",
+			     "plan.lst:1: '${pool:' not closed by '}'");
+	plantest_expect_fail("FB: ucmd setenv a ${pool:9x}\n",
+			     ":1: bad pool name '9x' in '${pool:9x}'");
+	plantest_expect_fail("FB: done\nFB: acmd x ${pool:eth:x}\n", ":2: bad index in '${pool:eth:x}'");
+	/* a plan loaded without a configuration has no pools */
+	plantest_expect_fail("FB: ucmd setenv serial# ${pool:serial}\nFB: done\n",
+			     "plan.lst:1: unknown pool 'serial' (flashd.conf declares no pool)");
+
+	/* bind errors: at the line */
+	expect_bind_fail("FB: ucmd a\nFB: ucmd setenv x ${pool:nope}\n", defs, 3,
+			 "pools.lst:2: unknown pool 'nope' (flashd.conf declares: serial, eth, long)");
+	expect_bind_fail("FB: ucmd setenv x ${pool:serial:1}\n", defs, 3,
+			 "pools.lst:1: '${pool:serial:1}': pool 'serial' gives a board 1 value "
+			 "(count = 1), numbered from 0");
+	expect_bind_fail("FB: ucmd setenv x ${pool:eth:2}\n", defs, 3,
+			 "pools.lst:1: '${pool:eth:2}': pool 'eth' gives a board 2 values "
+			 "(count = 2), numbered from 0");
+	/* ACmd's 63 bytes, with the longest values: "echo " + 60 digits */
+	expect_bind_fail("FB: acmd echo ${pool:long}\n", defs, 3,
+			 "pools.lst:1: acmd: 'echo ${pool:long}…' can be 65 bytes with the pools' "
+			 "longest values; U-Boot takes at most 63 (fb_command.c: \"too long "
+			 "command\")");
+	p = pool_parse("FB: acmd ec ${pool:long}\n");
+	assert_int_equal(plan_bind_pools(p, defs, 3, err, sizeof(err)), 0);
+	plan_unref(p);
+	/* an acmd longer than 63 bytes as written, shorter with the values */
+	p = pool_parse("FB: acmd setenv s ${pool:serial}${pool:serial}${pool:serial}${pool:serial}\n");
+	assert_int_equal(plan_bind_pools(p, defs, 3, err, sizeof(err)), 0);
+	plan_unref(p);
+	/* the whole command: 4095 bytes at most with the values in */
+	{
+		size_t n = 0;
+
+		n += (size_t)sprintf(big, "FB: ucmd ");
+		while (n + 20 < 4000)
+			n += (size_t)sprintf(big + n, "${pool:long}");
+		big[n++] = '\n';
+		big[n] = '\0';
+		p = pool_parse(big);
+		assert_int_equal(plan_bind_pools(p, defs, 3, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "pools.lst:1: fastboot command 'UCmd:${pool:long}"));
+		assert_non_null(strstr(err, "with the pools' longest values; U-Boot takes at most 4095"));
+		plan_unref(p);
+	}
+}
+
 static void test_hostile(void **state)
 {
 	size_t n = PLAN_LINE_MAX + 10;
@@ -887,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(test_option_errors),
 		cmocka_unit_test(test_image_errors),
 		cmocka_unit_test(test_cfg),
+		cmocka_unit_test(test_pool_vars),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_verify_options),

@@ -161,12 +161,43 @@ static void test_use_plan_dirs(void **state)
 	refused("sub/../c.lst", NULL, 0, "\"..\" is not allowed");
 }
 
+/* pool variables: bound to the pools of the configuration in force when
+ * the plan takes effect, by `use` and by a reload */
+static void test_use_pools(void **state)
+{
+	char err[1024] = "";
+	const struct plan *p;
+
+	write_text("pool.lst", "FB: ucmd setenv serial# ${pool:serial}\nFB: done\n");
+	write_text("nope.lst", "FB: ucmd setenv serial# ${pool:nope}\nFB: done\n");
+	/* the fixture's configuration declares no pool */
+	refused("pool.lst", NULL, 0, "pool.lst:1: unknown pool 'serial' (flashd.conf declares no pool)");
+	write_conf("plan = a.lst",
+		   "[pool serial]\nkind = serial\nformat = SN%08u\nstart = 1\nend = 99\n");
+	assert_int_equal(reload_wait(err, sizeof(err)), 0);
+	accepted("pool.lst", NULL, 0, "/pool.lst");
+	p = station_plan_for(st, "1-2");
+	assert_int_equal(plan_n_pools(p), 1);
+	assert_string_equal(plan_pool_name(p, 0), "serial");
+	refused("nope.lst", NULL, 0, "nope.lst:1: unknown pool 'nope' (flashd.conf declares: serial)");
+	/* a reload whose plans use a pool it does not declare is refused */
+	write_conf("plan = nope.lst",
+		   "[pool serial]\nkind = serial\nformat = SN%08u\nstart = 1\nend = 99\n");
+	assert_int_not_equal(reload_wait(err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "nope.lst:1: unknown pool 'nope' (flashd.conf declares: serial)"));
+	write_conf("plan = pool.lst",
+		   "[pool serial]\nkind = serial\nformat = SN%08u\nstart = 1\nend = 99\n");
+	assert_int_equal(reload_wait(err, sizeof(err)), 0);
+	assert_int_equal(plan_n_pools(st->plans.plan), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 const struct CMUnitTest station_use_tests[] = {
 	T(test_use_plan_outside),
 	T(test_use_plan_inside),
 	T(test_use_args),
 	T(test_use_plan_dirs),
+	T(test_use_pools),
 };
 #undef T
 const size_t station_use_ntests = sizeof(station_use_tests) / sizeof(station_use_tests[0]);
