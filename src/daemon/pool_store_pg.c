@@ -8,6 +8,10 @@
  * per statement, after the lock). In it: the uid's live binding, else the
  * lowest returned block, else next_block (advanced). The partial unique
  * indexes (one live binding per uid, one per block) are the last guard.
+ * A uid that holds a block already (a board asked again) is answered by one
+ * statement without the lock first. The server must keep synchronous_commit
+ * on (its default): with it off, a crash can forget a COMMIT it confirmed,
+ * and a block would be given twice (tests/pool/pool-pg saw it happen).
  *
  * Connection: libpq's blocking calls (the pool thread makes them), with
  * connect_timeout (5 s unless the conninfo says) and statement_timeout
@@ -217,10 +221,13 @@ struct pg_call_args {
 
 typedef int (*pg_body_fn)(struct pg_store *q, struct pg_call_args *a, char *why, size_t whylen);
 
-/* body between BEGIN and COMMIT; on a broken connection, once more after PQreset. */
-static int pg_txn_once(struct pg_store *q, pg_body_fn body, struct pg_call_args *a, char *why,
-		       size_t whylen)
+/* body between BEGIN and COMMIT (one statement: alone); on a broken
+ * connection, once more after PQreset. */
+static int pg_txn_once(struct pg_store *q, pg_body_fn body, struct pg_call_args *a, bool txn,
+		       char *why, size_t whylen)
 {
+	if (!txn)
+		return body(q, a, why, whylen);
 	int r = pg_cmd(q, "BEGIN", "starting a transaction", why, whylen, 0, NULL);
 
 	if (r == 0)
@@ -232,20 +239,20 @@ static int pg_txn_once(struct pg_store *q, pg_body_fn body, struct pg_call_args 
 	return r;
 }
 
-static int pg_txn(struct pg_store *q, pg_body_fn body, struct pg_call_args *a, char *why,
-		  size_t whylen)
+static int pg_txn(struct pg_store *q, pg_body_fn body, struct pg_call_args *a, bool txn,
+		  char *why, size_t whylen)
 {
 	int r = pg_ready(q, why, whylen);
 
 	if (r < 0)
 		return r;
-	r = pg_txn_once(q, body, a, why, whylen);
+	r = pg_txn_once(q, body, a, txn, why, whylen);
 	if (r != PG_LOST)
 		return r;
 	PQreset(q->db);
 	if (PQstatus(q->db) != CONNECTION_OK)
 		return pg_unreachable(q, why, whylen);
-	r = pg_txn_once(q, body, a, why, whylen);
+	r = pg_txn_once(q, body, a, txn, why, whylen);
 	return r == PG_LOST ? -ENOTCONN : r; /* why: "PostgreSQL unreachable: …" */
 }
 
@@ -261,39 +268,37 @@ static int pg_define(struct pool_store *s, const struct pool_store_def *p, char 
 {
 	struct pg_call_args a = { .p = p };
 
-	return pg_txn(pg_of(s), pg_define_body, &a, why, whylen);
+	return pg_txn(pg_of(s), pg_define_body, &a, true, why, whylen);
 }
 
 static int pg_allocate_body(struct pg_store *q, struct pg_call_args *a, char *why, size_t whylen)
 {
 	const struct pool_store_def *p = a->p;
 	int64_t pool[2], b;
+	bool never_given = false;
 	int r = pg_pool(q, p, true, pool, why, whylen);
 
 	*a->fresh = false;
 	if (r < 0)
 		return r;
-	/* the uid's block, if it holds one */
+	/* the uid's block, if it holds one, else the lowest returned block no
+	 * one holds again (one statement: its snapshot is taken after the lock) */
 	const char *pu[] = { p->name, a->uid };
+	int64_t got[2];
 	r = pg_row(q,
-		   "SELECT block FROM flashd_pool_binding WHERE pool = $1 AND uid = $2"
-		   " AND released IS NULL",
-		   "reading the uid's binding", why, whylen, 2, pu, 1, &b);
+		   "SELECT (SELECT block FROM flashd_pool_binding WHERE pool = $1 AND uid = $2"
+		   " AND released IS NULL), (SELECT min(r.block) FROM flashd_pool_binding r"
+		   " WHERE r.pool = $1 AND r.released IS NOT NULL AND NOT EXISTS (SELECT 1"
+		   " FROM flashd_pool_binding l WHERE l.pool = $1 AND l.block = r.block"
+		   " AND l.released IS NULL))",
+		   "reading the bindings", why, whylen, 2, pu, 2, got);
 	if (r < 0)
 		return r;
-	if (r == 1) {
-		*a->block = (uint64_t)b;
+	if (got[0] >= 0) {
+		*a->block = (uint64_t)got[0];
 		return 0;
 	}
-	/* else the lowest returned block no one holds again */
-	const char *pn[] = { p->name };
-	r = pg_row(q,
-		   "SELECT min(r.block) FROM flashd_pool_binding r WHERE r.pool = $1"
-		   " AND r.released IS NOT NULL AND NOT EXISTS (SELECT 1 FROM flashd_pool_binding l"
-		   " WHERE l.pool = $1 AND l.block = r.block AND l.released IS NULL)",
-		   "looking for a returned block", why, whylen, 1, pn, 1, &b);
-	if (r < 0)
-		return r;
+	b = got[1];
 	if (b < 0) {
 		/* else the next one never given */
 		if (pool[1] >= pool[0])
@@ -301,10 +306,7 @@ static int pg_allocate_body(struct pg_store *q, struct pg_call_args *a, char *wh
 					      "pool %s: no block left (all %lld are bound)", p->name,
 					      (long long)pool[0]);
 		b = pool[1];
-		r = pg_cmd(q, "UPDATE flashd_pool SET next_block = next_block + 1 WHERE name = $1",
-			   "advancing the pool", why, whylen, 1, pn);
-		if (r < 0)
-			return r;
+		never_given = true;
 	}
 	char value[POOL_VALUE_MAX + 1], bs[24];
 	r = pool_store_block_value(p, (uint64_t)b, value, sizeof(value));
@@ -313,15 +315,54 @@ static int pg_allocate_body(struct pg_store *q, struct pg_call_args *a, char *wh
 				      p->name, (long long)b, strerror(-r));
 	snprintf(bs, sizeof(bs), "%lld", (long long)b);
 	const char *ins[] = { p->name, bs, value, a->uid, a->station };
+	/* a block never given: next_block advanced in the same statement */
 	r = pg_cmd(q,
-		   "INSERT INTO flashd_pool_binding (pool, block, value, uid, station)"
-		   " VALUES ($1, $2, $3, $4, $5)",
+		   never_given ?
+			   "WITH advanced AS (UPDATE flashd_pool SET next_block = next_block + 1"
+			   " WHERE name = $1) INSERT INTO flashd_pool_binding"
+			   " (pool, block, value, uid, station) VALUES ($1, $2, $3, $4, $5)" :
+			   "INSERT INTO flashd_pool_binding (pool, block, value, uid, station)"
+			   " VALUES ($1, $2, $3, $4, $5)",
 		   "binding the block", why, whylen, 5, ins);
 	if (r < 0)
 		return r;
 	*a->block = (uint64_t)b;
 	*a->fresh = true;
 	return 0;
+}
+
+/* The uid's live binding, read without the lock (a board asking again:
+ * retries, re-plugs, another station): 0 with *block, 1 when it holds none,
+ * -ESTALE when the pool's definition changed. One statement, no lock: a
+ * committed live binding is the answer the locked transaction would give. */
+static int pg_bound_body(struct pg_store *q, struct pg_call_args *a, char *why, size_t whylen)
+{
+	const char *pu[] = { a->p->name, a->uid };
+	PGresult *res = pg_exec(q,
+				"SELECT b.block, p.fingerprint FROM flashd_pool_binding b"
+				" JOIN flashd_pool p ON p.name = b.pool"
+				" WHERE b.pool = $1 AND b.uid = $2 AND b.released IS NULL",
+				2, pu);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(q, res, "reading the uid's binding", why, whylen);
+	int r = 1;
+	if (PQntuples(res) == 1) {
+		const char *fp = PQgetvalue(res, 0, 1);
+		if (strcmp(fp, a->p->fingerprint)) {
+			r = pool_store_say(-ESTALE, why, whylen,
+					   "pool %s: its definition differs from the one in "
+					   "PostgreSQL (fingerprint \"%s\" there, \"%s\" here): a pool "
+					   "may grow but never change; give the changed pool another "
+					   "name",
+					   a->p->name, fp, a->p->fingerprint);
+		} else {
+			*a->block = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+			r = 0;
+		}
+	}
+	PQclear(res);
+	return r;
 }
 
 static int pg_allocate(struct pool_store *s, const struct pool_store_def *p, const char *uid,
@@ -331,8 +372,10 @@ static int pg_allocate(struct pool_store *s, const struct pool_store_def *p, con
 	struct pg_call_args a = {
 		.p = p, .uid = uid, .station = station, .block = block, .fresh = fresh
 	};
-	int r = pg_txn(pg_of(s), pg_allocate_body, &a, why, whylen);
+	int r = pg_txn(pg_of(s), pg_bound_body, &a, false, why, whylen);
 
+	if (r == 1)
+		r = pg_txn(pg_of(s), pg_allocate_body, &a, true, why, whylen);
 	if (r < 0)
 		*fresh = false;
 	return r;
@@ -357,7 +400,7 @@ static int pg_release(struct pool_store *s, const struct pool_store_def *p, cons
 {
 	struct pg_call_args a = { .p = p, .uid = uid };
 
-	return pg_txn(pg_of(s), pg_release_body, &a, why, whylen);
+	return pg_txn(pg_of(s), pg_release_body, &a, true, why, whylen);
 }
 
 /* One statement, one snapshot. A pool not in the database yet has all its
@@ -386,7 +429,7 @@ static int pg_usage(struct pool_store *s, const struct pool_store_def *p, struct
 {
 	struct pg_call_args a = { .p = p, .u = u };
 
-	return pg_txn(pg_of(s), pg_usage_body, &a, why, whylen);
+	return pg_txn(pg_of(s), pg_usage_body, &a, false, why, whylen);
 }
 
 static void pg_close(struct pool_store *s)
