@@ -21,6 +21,16 @@ int pool_store_say(int err, char *why, size_t whylen, const char *fmt, ...)
 	return err;
 }
 
+int pool_store_stale(const struct pool_store_def *p, const char *where, const char *fp, char *why,
+		     size_t whylen)
+{
+	return pool_store_say(-ESTALE, why, whylen,
+			      "pool %s: its definition differs from the one in %s (fingerprint "
+			      "\"%s\" there, \"%s\" here): a pool may grow but never change; give "
+			      "the changed pool another name",
+			      p->name, where, fp, p->fingerprint);
+}
+
 int pool_store_block_value(const struct pool_store_def *p, uint64_t b, char *out, size_t outlen)
 {
 	uint64_t count = p->d->count ? p->d->count : 1;
@@ -59,8 +69,8 @@ static int store_uid(const char *uid, char out[POOL_STORE_UID_MAX + 1], char *wh
 
 	if (n == 0 || n > POOL_STORE_UID_MAX)
 		return pool_store_say(-EINVAL, why, whylen,
-				      "not a SoC UID: \"%.80s\" (1 to %u hex digits)", uid ? uid : "",
-				      POOL_STORE_UID_MAX);
+				      "not a SoC UID: \"%.80s\" (1 to %u hex digits)",
+				      uid ? uid : "", POOL_STORE_UID_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (!isxdigit((unsigned char)uid[i]))
 			return pool_store_say(-EINVAL, why, whylen,

@@ -100,7 +100,8 @@ static int pg_fail(struct pg_store *q, PGresult *res, const char *what, char *wh
 	}
 	if (!strcmp(code, "57014") || !strcmp(code, "57P03") || !strncmp(code, "53", 2))
 		return pool_store_say(-ENOTCONN, why, whylen,
-				      "PostgreSQL cannot answer now (%s): %s: %s", code, what, text);
+				      "PostgreSQL cannot answer now (%s): %s: %s", code, what,
+				      text);
 	if (!strcmp(code, "42P01"))
 		return pool_store_say(-EIO, why, whylen,
 				      "PostgreSQL: the database has no pool tables (flashd_pool, "
@@ -156,7 +157,7 @@ static int pg_pool(struct pg_store *q, const struct pool_store_def *p, bool crea
 		   char *why, size_t whylen)
 {
 	static const char sel[] =
-		"SELECT fingerprint, blocks, next_block FROM flashd_pool WHERE name = $1 FOR UPDATE";
+	    "SELECT fingerprint, blocks, next_block FROM flashd_pool WHERE name = $1 FOR UPDATE";
 	const char *pn[] = { p->name };
 	char blocks[24];
 	PGresult *res;
@@ -172,9 +173,9 @@ static int pg_pool(struct pg_store *q, const struct pool_store_def *p, bool crea
 		if (!create)
 			return 1;
 		if (pass == 1)
-			return pool_store_say(-EIO, why, whylen,
-					      "PostgreSQL: pool %s: its row is not there after adding it",
-					      p->name);
+			return pool_store_say(
+			    -EIO, why, whylen,
+			    "PostgreSQL: pool %s: its row is not there after adding it", p->name);
 		/* a concurrent insert of the same row waits for the other's commit
 		 * and does nothing; the second SELECT then sees and locks it */
 		const char *ins[] = { p->name, p->kind, p->fingerprint, blocks };
@@ -187,11 +188,7 @@ static int pg_pool(struct pg_store *q, const struct pool_store_def *p, bool crea
 	}
 	const char *fp = PQgetvalue(res, 0, 0);
 	if (strcmp(fp, p->fingerprint)) {
-		int r = pool_store_say(-ESTALE, why, whylen,
-				       "pool %s: its definition differs from the one in PostgreSQL "
-				       "(fingerprint \"%s\" there, \"%s\" here): a pool may grow but "
-				       "never change; give the changed pool another name",
-				       p->name, fp, p->fingerprint);
+		int r = pool_store_stale(p, "PostgreSQL", fp, why, whylen);
 		PQclear(res);
 		return r;
 	}
@@ -303,8 +300,8 @@ static int pg_allocate_body(struct pg_store *q, struct pg_call_args *a, char *wh
 		/* else the next one never given */
 		if (pool[1] >= pool[0])
 			return pool_store_say(-ENOSPC, why, whylen,
-					      "pool %s: no block left (all %lld are bound)", p->name,
-					      (long long)pool[0]);
+					      "pool %s: no block left (all %lld are bound)",
+					      p->name, (long long)pool[0]);
 		b = pool[1];
 		never_given = true;
 	}
@@ -350,12 +347,7 @@ static int pg_bound_body(struct pg_store *q, struct pg_call_args *a, char *why, 
 	if (PQntuples(res) == 1) {
 		const char *fp = PQgetvalue(res, 0, 1);
 		if (strcmp(fp, a->p->fingerprint)) {
-			r = pool_store_say(-ESTALE, why, whylen,
-					   "pool %s: its definition differs from the one in "
-					   "PostgreSQL (fingerprint \"%s\" there, \"%s\" here): a pool "
-					   "may grow but never change; give the changed pool another "
-					   "name",
-					   a->p->name, fp, a->p->fingerprint);
+			r = pool_store_stale(a->p, "PostgreSQL", fp, why, whylen);
 		} else {
 			*a->block = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 			r = 0;

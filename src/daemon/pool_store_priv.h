@@ -46,6 +46,11 @@ struct pool_store {
 int pool_store_say(int err, char *why, size_t whylen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* -ESTALE with why: pool p's fingerprint is fp in the database (where: "PostgreSQL",
+ * the SQLite file). */
+int pool_store_stale(const struct pool_store_def *p, const char *where, const char *fp, char *why,
+		     size_t whylen);
+
 /* The value of block b's first index (${pool:NAME}) into out, kept with its
  * binding so that a board is found by its serial number: 0 or -errno. */
 int pool_store_block_value(const struct pool_store_def *p, uint64_t b, char *out, size_t outlen);

@@ -161,11 +161,7 @@ static int sq_pool(struct sq_store *q, const struct pool_store_def *p, int64_t c
 	}
 	const char *fp = (const char *)sqlite3_column_text(st, 0);
 	if (strcmp(fp ? fp : "", p->fingerprint)) {
-		r = pool_store_say(-ESTALE, why, whylen,
-				   "pool %s: its definition differs from the one in %s (fingerprint "
-				   "\"%s\" there, \"%s\" here): a pool may grow but never change; "
-				   "give the changed pool another name",
-				   p->name, q->path, fp ? fp : "", p->fingerprint);
+		r = pool_store_stale(p, q->path, fp ? fp : "", why, whylen);
 		sqlite3_finalize(st);
 		return r;
 	}
@@ -174,8 +170,8 @@ static int sq_pool(struct sq_store *q, const struct pool_store_def *p, int64_t c
 	sqlite3_finalize(st);
 	if (cols[0] < p->blocks) {
 		const char *up[] = { p->name, blocks };
-		r = sq_run(q, "UPDATE pool SET blocks = ?2 WHERE name = ?1", "growing the pool", why,
-			   whylen, 2, up);
+		r = sq_run(q, "UPDATE pool SET blocks = ?2 WHERE name = ?1", "growing the pool",
+			   why, whylen, 2, up);
 		cols[0] = p->blocks;
 	}
 	return r;
@@ -218,9 +214,9 @@ static int sq_allocate_txn(struct sq_store *q, const struct pool_store_def *p, c
 		return r;
 	/* the uid's block, if it holds one */
 	const char *pu[] = { p->name, uid };
-	r = sq_row(q,
-		   "SELECT block FROM pool_binding WHERE pool = ?1 AND uid = ?2 AND released IS NULL",
-		   "reading the uid's binding", why, whylen, 2, pu, 1, &b);
+	r = sq_row(
+	    q, "SELECT block FROM pool_binding WHERE pool = ?1 AND uid = ?2 AND released IS NULL",
+	    "reading the uid's binding", why, whylen, 2, pu, 1, &b);
 	if (r < 0)
 		return r;
 	if (r == 1) {
@@ -240,8 +236,8 @@ static int sq_allocate_txn(struct sq_store *q, const struct pool_store_def *p, c
 		/* else the next one never given */
 		if (pool[1] >= pool[0])
 			return pool_store_say(-ENOSPC, why, whylen,
-					      "pool %s: no block left (all %lld are bound)", p->name,
-					      (long long)pool[0]);
+					      "pool %s: no block left (all %lld are bound)",
+					      p->name, (long long)pool[0]);
 		b = pool[1];
 		r = sq_run(q, "UPDATE pool SET next_block = next_block + 1 WHERE name = ?1",
 			   "advancing the pool", why, whylen, 1, pn);
@@ -292,10 +288,11 @@ static int sq_release(struct pool_store *s, const struct pool_store_def *p, cons
 	int r = sq_begin(q, why, whylen);
 
 	if (r == 0)
-		r = sq_run(q,
-			   "UPDATE pool_binding SET released = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-			   " WHERE pool = ?1 AND uid = ?2 AND released IS NULL",
-			   "releasing the block", why, whylen, 2, pu);
+		r = sq_run(
+		    q,
+		    "UPDATE pool_binding SET released = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		    " WHERE pool = ?1 AND uid = ?2 AND released IS NULL",
+		    "releasing the block", why, whylen, 2, pu);
 	if (r == 0)
 		r = sq_commit(q, why, whylen);
 	if (r < 0)
