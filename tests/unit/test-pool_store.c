@@ -199,7 +199,8 @@ static void test_release_reuse(void **state)
 				    "'103' AND released IS NOT NULL"),
 			 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE uid = '103'"), 2);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE released IS NULL"), 10);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE released IS NULL"),
+			 10);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding"), 12);
 }
 
