@@ -1,4 +1,5 @@
--- Example queries over flashd_results (schema.sql; flashd-export(8)).
+-- Example queries over flashd_results (schema.sql; flashd-export(8)) and over
+-- the pools' tables flashd_pool and flashd_pool_binding (flashd.conf(5), "Pools").
 
 -- Yield per station and plan per day (UTC days: SET TIME ZONE for local ones).
 SELECT station, plan, date_trunc('day', ended) AS day,
@@ -40,3 +41,32 @@ SELECT failed_step, count(*) AS failures, count(DISTINCT uid) AS boards,
 SELECT station, max(line) AS last_line, max(ended) AS last_board, max(exported) AS last_export
   FROM flashd_results
  GROUP BY station;
+
+-- Which board has serial number SN00001234 (pool "serial"): its SoC UID, the
+-- station that bound it and when; given back and given again shows two rows.
+SELECT uid, station, block, allocated, released
+  FROM flashd_pool_binding
+ WHERE pool = 'serial' AND value = 'SN00001234'
+ ORDER BY allocated;
+
+-- Every value a board holds, by its SoC unique ID.
+SELECT pool, block, value, station, allocated
+  FROM flashd_pool_binding
+ WHERE uid = '0a1b2c3d4e5f6071' AND released IS NULL
+ ORDER BY pool;
+
+-- Pool use per station and day: blocks bound, of them given back.
+SELECT pool, station, date_trunc('day', allocated) AS day,
+       count(*) AS bound, count(released) AS given_back
+  FROM flashd_pool_binding
+ GROUP BY pool, station, day
+ ORDER BY day DESC, pool, station;
+
+-- What is left in each pool: never given plus given back and not given again.
+SELECT p.name, p.kind, p.blocks,
+       count(b.id) AS bound,
+       p.blocks - count(b.id) AS left
+  FROM flashd_pool p
+  LEFT JOIN flashd_pool_binding b ON b.pool = p.name AND b.released IS NULL
+ GROUP BY p.name, p.kind, p.blocks
+ ORDER BY p.name;
