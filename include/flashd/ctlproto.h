@@ -28,6 +28,7 @@ enum ctlproto_cmd {
 	CTLPROTO_CMD_RETRY,
 	CTLPROTO_CMD_RELOAD,
 	CTLPROTO_CMD_STATS,
+	CTLPROTO_CMD_POOLS,
 	CTLPROTO_CMD_COUNT
 };
 
@@ -147,6 +148,7 @@ struct ctlproto_record {
 	bool has_plug_to_sdp;
 	uint64_t plug_to_sdp_ms;             /* ROM device added -> first SDP step */
 	json_t *reenum_ms;                   /* ms of each re-enumeration (borrowed); NULL: [] */
+	json_t *values;                      /* pool values {"POOL": [...]} (borrowed); NULL: {} */
 };
 /* A journal record (history, "result" events). New ref or NULL. */
 json_t *ctlproto_record_new(const struct ctlproto_record *r);

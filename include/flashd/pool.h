@@ -63,10 +63,15 @@ uint64_t pool_blocks(const struct pool_def *d);
 int pool_value(const struct pool_def *d, uint64_t index, char *out, size_t outlen);
 /* The longest value the pool can give (bytes), for plan line limits. */
 size_t pool_value_max_len(const struct pool_def *d);
-/* A text that changes when the pool's values change (kind, format, range,
- * count; LIST: the SHA-256 of its values): stations sharing a pool in
- * PostgreSQL must agree on it. */
+/* A text that changes when the mapping block → values changes (kind, format,
+ * start, count; LIST: the SHA-256 of its values): stations sharing a pool in
+ * PostgreSQL must agree on it. The size is not in it but for lists, whose
+ * text covers the values of whole blocks: a pool may grow (a larger end, more
+ * lines appended to the list) and keep the values it gave.
+ * pool_fingerprint_n: the text of the pool's first n_values values only
+ * (what a database that knew fewer values has). */
 int pool_fingerprint(const struct pool_def *d, char *out, size_t outlen);
+int pool_fingerprint_n(const struct pool_def *d, uint64_t n_values, char *out, size_t outlen);
 
 /* SERIAL: the format has exactly one conversion (%u, %Nu, %0Nu, %x, %Nx,
  * %0Nx, %X …, N at most 64), literal text of value characters otherwise,

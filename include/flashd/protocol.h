@@ -97,6 +97,17 @@
 #define PROTOCOL_KEY_PROCESS "process"      /* stats: the daemon's own resources */
 #define PROTOCOL_KEY_RSS_KIB "rss_kib"
 #define PROTOCOL_KEY_FDS "fds"
+/* pools (flashd-control(7) POOL): status "pools", the "pools" request's
+ * reply, "pool" events; a record's "values": {"POOL": ["value", …]} */
+#define PROTOCOL_KEY_POOLS "pools"
+#define PROTOCOL_KEY_POOL "pool"
+#define PROTOCOL_KEY_NAME "name"
+#define PROTOCOL_KEY_BACKEND "backend"
+#define PROTOCOL_KEY_BLOCKS "blocks"
+#define PROTOCOL_KEY_BOUND "bound"
+#define PROTOCOL_KEY_LEFT "left"
+#define PROTOCOL_KEY_LOW "low"
+#define PROTOCOL_KEY_VALUES "values"
 #define PROTOCOL_KEY_LOOP_EVENTS "loop_events"
 #define PROTOCOL_KEY_BUSY "busy"
 #define PROTOCOL_KEY_BOARDS "boards"
@@ -163,6 +174,7 @@
 #define PROTOCOL_EVENT_JOURNAL "journal"    /* the journal's state changed: {"journal": …} */
 #define PROTOCOL_EVENT_PAUSE "pause"        /* the operator paused or resumed: {"paused": bool} */
 #define PROTOCOL_EVENT_DURABLE "durable"    /* a backlogged record is in the journal now */
+#define PROTOCOL_EVENT_POOL "pool"          /* a pool's state or use changed: {"pool": POOL} */
 
 /* Journal results (the `result` key of a record, the `result` filter). */
 #define PROTOCOL_RESULT_OK "ok"

@@ -74,6 +74,8 @@ const struct ctlproto_command ctlproto_commands[CTLPROTO_CMD_COUNT] = {
 		ARGS(ctlproto_args_port)),
 	COMMAND(CTLPROTO_CMD_RELOAD, "reload", CTLPROTO_MUTATING,
 		"re-read flashd.conf and the plans (like SIGHUP)"),
+	COMMAND(CTLPROTO_CMD_POOLS, "pools", 0,
+		"show each pool of serials, MACs and list values: use, what is left, state"),
 	COMMAND(CTLPROTO_CMD_STATS, "stats", 0,
 		"show counters: boards done and failed, bytes, step durations"),
 };

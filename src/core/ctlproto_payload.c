@@ -84,7 +84,7 @@ static json_t *ctlproto_images(const struct ctlproto_record *r)
 
 json_t *ctlproto_record_new(const struct ctlproto_record *r)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
 			 PROTOCOL_KEY_PORT, r->port,
 			 PROTOCOL_KEY_SLOT, ctlproto_str_or_null(r->slot),
 			 PROTOCOL_KEY_UID, ctlproto_uid(r->has_uid, r->uid),
@@ -102,7 +102,8 @@ json_t *ctlproto_record_new(const struct ctlproto_record *r)
 			 PROTOCOL_KEY_REGIONS, r->regions ? json_incref(r->regions) : json_array(),
 			 PROTOCOL_KEY_PLUG_TO_SDP_MS,
 			 r->has_plug_to_sdp ? json_integer((json_int_t)r->plug_to_sdp_ms) : json_null(),
-			 PROTOCOL_KEY_REENUM_MS, r->reenum_ms ? json_incref(r->reenum_ms) : json_array());
+			 PROTOCOL_KEY_REENUM_MS, r->reenum_ms ? json_incref(r->reenum_ms) : json_array(),
+			 PROTOCOL_KEY_VALUES, r->values ? json_incref(r->values) : json_object());
 }
 
 json_t *ctlproto_record_durable(const json_t *record, bool durable)

@@ -312,38 +312,43 @@ size_t pool_value_max_len(const struct pool_def *d)
 	return 0;
 }
 
-int pool_fingerprint(const struct pool_def *d, char *out, size_t outlen)
+int pool_fingerprint_n(const struct pool_def *d, uint64_t n_values, char *out, size_t outlen)
 {
 	char hex[SHA256_HEX_LEN + 1];
 	struct sha256 s;
 	uint8_t dig[SHA256_DIGEST_LEN];
+	size_t nv = n_values < d->nvalues ? (size_t)n_values : d->nvalues;
 	int n = -1;
 
 	switch (d->kind) {
 	case POOL_KIND_SERIAL:
-		n = snprintf(out, outlen, "serial %s %" PRIu64 "-%" PRIu64 " count %" PRIu32,
-			     d->format ? d->format : "", d->start, d->end, d->count);
+		n = snprintf(out, outlen, "serial %s from %" PRIu64 " count %" PRIu32,
+			     d->format ? d->format : "", d->start, d->count);
 		break;
 	case POOL_KIND_MAC:
-		n = snprintf(out, outlen, "mac %012" PRIx64 "-%012" PRIx64 " count %" PRIu32,
-			     d->start, d->end, d->count);
+		n = snprintf(out, outlen, "mac from %012" PRIx64 " count %" PRIu32, d->start,
+			     d->count);
 		break;
 	case POOL_KIND_LIST:
 		sha256_init(&s);
-		for (size_t i = 0; i < d->nvalues; i++) {
+		for (size_t i = 0; i < nv; i++) {
 			if (i)
 				sha256_update(&s, "\n", 1);
 			sha256_update(&s, d->values[i], strlen(d->values[i]));
 		}
 		sha256_final(&s, dig);
 		sha256_to_hex(dig, hex);
-		n = snprintf(out, outlen, "list sha256:%s %zu count %" PRIu32, hex, d->nvalues,
-			     d->count);
+		n = snprintf(out, outlen, "list sha256:%s %zu count %" PRIu32, hex, nv, d->count);
 		break;
 	}
 	if (n < 0)
 		return -EINVAL;
 	return (size_t)n < outlen ? 0 : -ENOSPC;
+}
+
+int pool_fingerprint(const struct pool_def *d, char *out, size_t outlen)
+{
+	return pool_fingerprint_n(d, pool_blocks(d) * d->count, out, outlen);
 }
 
 int pool_def_check(const struct pool_def *d, char *why, size_t whylen)

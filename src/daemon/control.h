@@ -42,6 +42,7 @@ struct control_backend {
 	int (*reload)(void *ud, struct control_pending *p, char *err, size_t errlen);
 	/* history --port: the port a slot name stands for, or NULL (may be NULL) */
 	const char *(*slot_port)(void *ud, const char *name);
+	json_t *(*pools)(void *ud);    /* new ref: {"pools":[POOL...]} (may be NULL: no pools) */
 };
 
 struct control_opts {

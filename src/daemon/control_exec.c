@@ -111,6 +111,11 @@ static json_t *control_exec_plans(struct control_client *cl, const struct ctlpro
 	return control_backend_json(req, cl->c->be->plans, cl->c->be->ud);
 }
 
+static json_t *control_exec_pools(struct control_client *cl, const struct ctlproto_request *req)
+{
+	return control_backend_json(req, cl->c->be->pools, cl->c->be->ud);
+}
+
 static json_t *control_exec_watch(struct control_client *cl, const struct ctlproto_request *req)
 {
 	if (!cl->watching)
@@ -320,7 +325,7 @@ static const struct {
 	{ CTLPROTO_CMD_USE, control_exec_use },         { CTLPROTO_CMD_PAUSE, control_exec_pause },
 	{ CTLPROTO_CMD_RESUME, control_exec_resume },   { CTLPROTO_CMD_ABORT, control_exec_abort },
 	{ CTLPROTO_CMD_RETRY, control_exec_retry },     { CTLPROTO_CMD_RELOAD, control_exec_reload },
-	{ CTLPROTO_CMD_STATS, control_exec_stats },
+	{ CTLPROTO_CMD_STATS, control_exec_stats },     { CTLPROTO_CMD_POOLS, control_exec_pools },
 };
 _Static_assert(ELEMENTSOF(control_cmds) == CTLPROTO_CMD_COUNT,
 	       "control_cmds: one entry per enum ctlproto_cmd");

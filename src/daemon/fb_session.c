@@ -1033,6 +1033,22 @@ static void fb_read_reply(struct fb_session *s)
 
 /* ---- steps ---- */
 
+/* A command with the board's pool values in it (flashd-plan(5) "Pool
+ * variables"): the station expands it just before it goes. */
+static void fb_pool_command(struct fb_session *s, const struct plan_step *st)
+{
+	char cmd[FB_CMD_BUF + 1];
+	const char *why = NULL;
+	int r = s->b.ev.expand ? s->b.ev.expand(s->b.ev.ud, st->fb_cmd, cmd, sizeof(cmd), &why)
+			       : -ENOTSUP;
+
+	if (r < 0) {
+		fb_fail(s, r, "pool values: %s", why ? why : strerror(-r));
+		return;
+	}
+	fb_command(s, FB_STATE_CMD, cmd, fb_timeout(s, s->b.o.fb_cmd_timeout_ms));
+}
+
 static void fb_exec(struct session *b)
 {
 	struct fb_session *s = (struct fb_session *)b;
@@ -1044,6 +1060,10 @@ static void fb_exec(struct session *b)
 	case PLAN_OP_ACMD:
 	case PLAN_OP_OEM:
 	case PLAN_OP_CONTINUE:
+		if (st->pool_vars) {
+			fb_pool_command(s, st);
+			return;
+		}
 		fb_command(s, FB_STATE_CMD, st->fb_cmd, fb_timeout(s, b->o.fb_cmd_timeout_ms));
 		return;
 	case PLAN_OP_ERASE:

@@ -98,6 +98,10 @@ struct session_events {
 	void (*info)(void *ud, const char *text);                                    /* INFO/TEXT from the board, SDP HAB state … */
 	void (*done)(void *ud, int status, const char *reason);                      /* 0 = all steps OK; else -errno + reason; called once, last */
 	void (*region)(void *ud, const struct session_region *r);                  /* a flash step's region (may be NULL) */
+	/* A step whose command holds ${pool:…} (plan_step.pool_vars): the
+	 * command to send, with the board's values, into out; 0, or -errno with
+	 * a static or ud-owned *why (the step fails). NULL: such a step fails. */
+	int (*expand)(void *ud, const char *text, char *out, size_t outlen, const char **why);
 };
 struct session_opts {
 	unsigned sdp_timeout_ms, fb_cmd_timeout_ms, fb_flash_min_ms, fb_erase_timeout_ms;

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/pools.h"
 #include "daemon/station_priv.h"
 #include "daemon/usb.h"
 #include "daemon/worker.h"
@@ -109,6 +110,7 @@ static void station_start(struct station_port *ps, const struct port_action *a)
 	ps->first_step = a->type == PORT_ACT_START_SDP ? 0 : a->first_step;
 	ps->open_tries = 0;
 	if (new_board) {
+		station_pools_board_end(ps, false);   /* none: the last board's ended with it */
 		plan_unref(ps->plan);
 		ps->plan = plan_ref(station_plan_for(ps->st, ps->port.name));
 		json_decref(ps->steps);
@@ -192,6 +194,7 @@ static void station_result(struct station_port *ps, enum port_result r)
 {
 	json_t *rec = station_record_json(ps);
 
+	station_pools_board_end(ps, r != PORT_RESULT_OK);
 	stats_add_result(&ps->st->stats, r, port_bytes(&ps->port));
 	if (!rec)
 		log_error("port %s: out of memory building the result record", ps->port.name);
@@ -247,10 +250,7 @@ int station_port_event(struct station_port *ps, const struct port_event *ev)
 	return station_feed(ps, ev);
 }
 
-static void station_session_failed(struct station_port *ps, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void station_session_failed(struct station_port *ps, int status, const char *fmt, ...)
+void station_session_failed(struct station_port *ps, int status, const char *fmt, ...)
 {
 	struct port_event ev = { .type = PORT_EV_SESSION_DONE };
 	char reason[PORT_TEXT_MAX];
@@ -270,8 +270,10 @@ static void station_check_uid(struct station_port *ps)
 {
 	struct port_event ev = { .type = PORT_EV_UID };
 
-	if (ps->sdp && !ps->port.have_uid && sdp_session_uid(ps->sdp, &ev.uid))
+	if (ps->sdp && !ps->port.have_uid && sdp_session_uid(ps->sdp, &ev.uid)) {
 		station_feed(ps, &ev);
+		station_pools_uid(ps);
+	}
 }
 
 static void station_ev_step(void *ud, size_t index, const char *text)
@@ -481,7 +483,8 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 	struct station_port *ps = arg;
 	struct session_events ev = { .ud = ps, .step = station_ev_step,
 				     .progress = station_ev_progress, .info = station_ev_info,
-				     .region = station_ev_region };
+				     .region = station_ev_region, .expand = station_pools_expand };
+	struct session_opts so = ps->st->sopts;
 	struct usb_dev *dev;
 	size_t first;
 	int r;
@@ -492,11 +495,18 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 		station_session_failed(ps, -ENOENT, "no plan for this port (flashctl use PLAN)");
 		return;
 	}
-	if (station_first_step(ps, &first) < 0 || station_open(ps, &dev) < 0)
+	if (station_first_step(ps, &first) < 0)
 		return;
+	/* the fastboot steps put the board's pool values in: they wait for them */
+	if (ps->start == PORT_ACT_START_FASTBOOT && station_pools_ready(ps) < 0)
+		return;
+	if (station_open(ps, &dev) < 0)
+		return;
+	/* pool values are bound to the SoC UID */
+	so.read_uid |= plan_n_pools(ps->plan) > 0;
 	if (ps->start == PORT_ACT_START_SDP) {
 		ev.done = station_ev_sdp_done;
-		r = sdp_session_start(dev, ps->soc, ps->plan, first, &ps->st->sopts, &ev, &ps->sdp);
+		r = sdp_session_start(dev, ps->soc, ps->plan, first, &so, &ev, &ps->sdp);
 	} else if (ps->start == PORT_ACT_START_SPL) {
 		ev.done = station_ev_sdp_done;
 		r = sdp_session_start_spl(dev, ps->spl, ps->plan, first, &ps->st->sopts, &ev,
@@ -549,6 +559,7 @@ static struct station_port *station_port_free(struct station_port *ps)
 		event_free(ps->timer);
 	if (ps->starter)
 		event_free(ps->starter);
+	station_pools_board_end(ps, false);
 	plan_unref(ps->plan);
 	json_decref(ps->steps);
 	json_decref(ps->regions);
@@ -684,6 +695,7 @@ static void station_device_added(struct station *st, const struct devwatch_dev *
 		    dev->serial ? ", serial " : "", dev->serial ? dev->serial : "");
 	ev.dev_added.kind = kind;
 	ev.dev_added.serial = dev->serial;
+	station_pools_gate(ps);
 	station_feed(ps, &ev);
 }
 
@@ -810,6 +822,7 @@ void station_backend(struct station *st, struct control_backend *be)
 		.retry = station_retry,
 		.reload = station_reload_op,
 		.slot_port = station_slot_port,
+		.pools = station_pools_json,
 	};
 }
 
@@ -865,6 +878,12 @@ int station_new(const struct station_opts *o, struct conf *conf, struct station 
 		station_free(st);
 		return r;
 	}
+	r = station_pools_init(st);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start the pools: %s", strerror(-r));
+		station_free(st);
+		return r;
+	}
 	station_apply_conf(st);
 	station_slots_apply(st);
 	*out = st;
@@ -889,6 +908,8 @@ struct station *station_free(struct station *st)
 	st->loader = worker_free(st->loader);
 	for (size_t i = 0; i < st->nports; i++)
 		station_port_free(st->ports[i]);
+	/* after the boards: a release they asked for is made (or cancelled) here */
+	st->pools = pools_free(st->pools);
 	/* after the sessions: a digest job they let go of ends here */
 	st->digests = worker_free(st->digests);
 	free(st->ports);

@@ -2,6 +2,7 @@
  * (keys: flashd-control(7)), and the one-line status for sd_notify; the
  * statistics themselves are stats.c. */
 #include "daemon/station_priv.h"
+#include "daemon/pools.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,6 +54,12 @@ static void station_port_fill(const struct station_port *ps, uint64_t now,
 	bool failed = p->state == PORT_STATE_FAILED || p->state == PORT_STATE_BOOT_LOOP;
 	/* a board that waits for the journal says so */
 	const char *held = p->state == PORT_STATE_PAUSED ? station_journal_reason(ps->st) : NULL;
+
+	/* a board that waits for a pool says which and why */
+	if (p->state == PORT_STATE_WAITING)
+		held = ps->hold_why;
+	else if (p->state == PORT_STATE_FASTBOOT && p->waiting && ps->pb)
+		pools_board_status(ps->pb, &held);
 	const struct slot *sl = slots_of_port(&ps->st->slots, p->name);
 
 	*out = (struct ctlproto_port){
@@ -129,11 +136,12 @@ json_t *station_status_json(void *ud)
 	for (size_t i = 0; i < st->nports; i++)
 		json_array_append_new(ports, station_port_json(order[i], now));
 	free(order);
-	return json_pack("{s:b, s:o, s:o, s:o, s:o}", PROTOCOL_KEY_PAUSED, st->paused,
+	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", PROTOCOL_KEY_PAUSED, st->paused,
 			 PROTOCOL_KEY_PLAN,
 			 st->plans.plan ? json_string(plan_path(st->plans.plan)) : json_null(),
 			 PROTOCOL_KEY_LOADING, station_loading_json(st), PROTOCOL_KEY_JOURNAL,
-			 station_journal_json(st), PROTOCOL_KEY_PORTS, ports);
+			 station_journal_json(st), PROTOCOL_KEY_PORTS, ports, PROTOCOL_KEY_POOLS,
+			 pools_json(st->pools));
 }
 
 json_t *station_progress_json(const struct station_port *ps, uint64_t now)
@@ -152,10 +160,11 @@ json_t *station_record_json(const struct station_port *ps)
 	bool ok = p->result == PORT_RESULT_OK;
 	const char *result = port_result_to_string(p->result);
 	const struct slot *sl = slots_of_port(&ps->st->slots, p->name);
-	json_t *j;
+	json_t *values, *j;
 
 	if (!imgs)
 		return NULL;
+	values = station_pools_values(ps);
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_image *img = plan_image(ps->plan, i);
 
@@ -184,7 +193,9 @@ json_t *station_record_json(const struct station_port *ps)
 		.has_plug_to_sdp = ps->has_plug_to_sdp,
 		.plug_to_sdp_ms = ps->plug_to_sdp_ms,
 		.reenum_ms = ps->reenum,
+		.values = values,
 	});
+	json_decref(values);
 	free(imgs);
 	return j;
 }

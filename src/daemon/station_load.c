@@ -293,6 +293,7 @@ static void station_reload_apply(struct station *st, struct station_load *l)
 	conf_free(st->conf);
 	st->conf = l->conf;
 	l->conf = NULL;
+	station_pools_apply(st);
 	station_apply_conf(st);
 	station_slots_apply(st);
 	log_notice("reloaded %s", l->path);

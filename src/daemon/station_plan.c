@@ -354,6 +354,7 @@ void station_apply_conf(struct station *st)
 	};
 	for (size_t i = 0; i < st->nports; i++)
 		port_set_cfg(&st->ports[i]->port, &st->port_cfg);
+	station_pools_gate_all(st);   /* the ports' plans may have changed */
 }
 
 static json_t *station_plan_info(const struct plan *p)

@@ -15,6 +15,8 @@
 #include "flashd/port.h"
 
 struct sdp_soc;
+struct pools;
+struct pools_board;
 
 struct station_port {
 	struct port port;
@@ -46,6 +48,8 @@ struct station_port {
 	size_t first_step;
 	unsigned open_tries;
 	enum port_dev ignored;         /* a board on a port slots-only ignores (NONE: none) */
+	struct pools_board *pb;        /* the board's pool values (plans with ${pool:…}) */
+	char hold_why[PORT_TEXT_MAX];  /* WAITING: which pool and why */
 };
 
 struct station_plan_sel {
@@ -79,6 +83,7 @@ struct station {
 	struct event_base *base;
 	struct worker *loader;         /* plan loads for reload and `use` */
 	struct worker *digests;        /* flash -verify: the read-back digests (digest_job.h) */
+	struct pools *pools;           /* flashd.conf's pools, their store on a thread (pools.h) */
 	struct usb_ctx *usb;
 	struct journal *journal;
 	struct control *ctl;
@@ -104,6 +109,29 @@ struct station {
 /* station.c */
 uint64_t station_now_ms(void);          /* CLOCK_MONOTONIC */
 int64_t station_wall_ms(uint64_t mono_ms); /* unix ms of a monotonic time */
+
+/* station.c: the session of ps ended before it began (status, reason) */
+void station_session_failed(struct station_port *ps, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* station_pools.c */
+int station_pools_init(struct station *st);
+/* Take (new) pools from st->conf: after a reload. */
+void station_pools_apply(struct station *st);
+/* Hold or let go the ports whose new boards need a pool that cannot give. */
+void station_pools_gate_all(struct station *st);
+void station_pools_gate(struct station_port *ps);
+/* The board's UID is known: ask for its values (plans with pools). */
+void station_pools_uid(struct station_port *ps);
+/* START_FASTBOOT: 0 go on; -EAGAIN the session waits (the port said so);
+ * < 0 otherwise: the board failed (station_session_failed done). */
+int station_pools_ready(struct station_port *ps);
+/* fb_session's expansion of ${pool:…} in a step's command. */
+int station_pools_expand(void *ud, const char *text, char *out, size_t outlen, const char **why);
+/* The board's values for its record (new ref, or NULL without pools), and its end. */
+json_t *station_pools_values(const struct station_port *ps);
+void station_pools_board_end(struct station_port *ps, bool failed);
+json_t *station_pools_json(void *ud);
 
 /* station_slots.c: the slots of st->conf (new, or after a reload): keeps the yields of the
  * names that stay; every slot's port is listed, plugged in or not. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/machine_id.h"
 #include "flashd/conf.h"
 #include "flashd/protocol.h"
 
@@ -15,24 +16,6 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-
-int exportopt_machine_id(const char *path, char *out, size_t len)
-{
-	char buf[64];
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -errno;
-	bool got = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	if (!got)
-		return -EBADMSG;
-	buf[strcspn(buf, "\n")] = 0;
-	if (strlen(buf) != 32 || strspn(buf, "0123456789abcdef") != 32 || len <= 32)
-		return -EBADMSG;
-	memcpy(out, buf, 33);
-	return 0;
-}
 
 int exportopt_station(const struct exportopt *o, char *out, size_t len, char *err, size_t errlen)
 {
@@ -58,7 +41,7 @@ int exportopt_station(const struct exportopt *o, char *out, size_t len, char *er
 		return 0;
 	}
 	conf_free(c);
-	r = exportopt_machine_id(o->machine_id, out, len);
+	r = machine_id_read(o->machine_id, out, len);
 	if (r < 0)
 		snprintf(err, errlen, "%s: %s; give the station's id with --station or station-id in %s",
 			 o->machine_id, r == -EBADMSG ? "not a machine id" : strerror(-r), o->config);

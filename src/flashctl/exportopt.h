@@ -26,9 +26,6 @@ int exportopt_parse(int argc, char **argv, struct exportopt *o, char *err, size_
  * station-id of the flashd.conf o->config (a file that is not there says
  * none), else the machine id. 0, or -errno with the reason in err. */
 int exportopt_station(const struct exportopt *o, char *out, size_t len, char *err, size_t errlen);
-/* The station id from a machine-id file (32 hex digits and a newline), in
- * out; 0 or -errno (-EBADMSG: not a machine id). */
-int exportopt_machine_id(const char *path, char *out, size_t len);
 /* libpq's PQconnectdbParams() keywords and values (expand_dbname = 1),
  * NULL-terminated: timeouts, keepalives and the application name first,
  * then the user's CONNINFO as dbname, which may set them otherwise. */

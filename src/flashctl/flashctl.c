@@ -210,6 +210,9 @@ static void flashctl_show(const struct cli *cli, const json_t *reply)
 	case CTLPROTO_CMD_STATS:
 		render_stats(stdout, reply);
 		break;
+	case CTLPROTO_CMD_POOLS:
+		render_pools(stdout, json_object_get(reply, PROTOCOL_KEY_POOLS));
+		break;
 	case CTLPROTO_CMD_WATCH:
 	case CTLPROTO_CMD_USE:
 	case CTLPROTO_CMD_PAUSE:

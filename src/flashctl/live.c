@@ -187,6 +187,9 @@ void live_event(struct live *lv, const json_t *ev, int64_t now_ms)
 		live_say(lv, "%s  (now in the journal)", line);
 	} else if (strcmp(type, PROTOCOL_EVENT_JOURNAL) == 0) {
 		live_journal(lv, json_object_get(ev, PROTOCOL_KEY_JOURNAL));
+	} else if (strcmp(type, PROTOCOL_EVENT_POOL) == 0) {
+		render_pool_line(line, sizeof(line), json_object_get(ev, PROTOCOL_KEY_POOL));
+		live_say(lv, "%s", line);
 	} else if (strcmp(type, PROTOCOL_EVENT_PLAN) == 0) {
 		render_loading(lv->loading, sizeof(lv->loading), json_object_get(ev, PROTOCOL_KEY_LOADING));
 	} else if (strcmp(type, PROTOCOL_EVENT_OVERFLOW) == 0) {
@@ -276,7 +279,7 @@ static const char *live_color(const char *state)
 		return "\033[31m";
 	if (render_state_active(state))
 		return "\033[36m";
-	if (strcmp(state, "paused") == 0)
+	if (strcmp(state, "paused") == 0 || strcmp(state, "waiting") == 0)
 		return "\033[33m";
 	return NULL;
 }

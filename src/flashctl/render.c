@@ -411,6 +411,71 @@ static void render_status_notes(FILE *fp, const json_t *ports)
 	}
 }
 
+void render_pool_line(char *out, size_t len, const json_t *pool)
+{
+	char name[64], why[300];
+	const char *state = str(pool, PROTOCOL_KEY_STATE);
+	const json_t *left = json_object_get(pool, PROTOCOL_KEY_LEFT);
+
+	render_clean(name, sizeof(name), str(pool, PROTOCOL_KEY_NAME));
+	render_clean(why, sizeof(why), str(pool, PROTOCOL_KEY_REASON));
+	if (json_is_integer(left))
+		snprintf(out, len, "pool %s: %s, %" PRId64 " of %" PRId64 " left%s%s", name,
+			 state ? state : "?", (int64_t)json_integer_value(left),
+			 num(pool, PROTOCOL_KEY_BLOCKS), why[0] && strcmp(why, "-") ? ": " : "",
+			 why[0] && strcmp(why, "-") ? why : "");
+	else
+		snprintf(out, len, "pool %s: %s%s%s", name, state ? state : "?",
+			 why[0] && strcmp(why, "-") ? ": " : "", why[0] && strcmp(why, "-") ? why : "");
+}
+
+void render_pools(FILE *fp, const json_t *pools)
+{
+	const char *head[] = { "POOL", "KIND", "BACKEND", "PER BOARD", "BOUND", "LEFT", "OF",
+			       "LOW", "STATE" };
+	struct render_table *t = render_table_new(9);
+	const json_t *p;
+	size_t i;
+
+	if (!json_array_size(pools)) {
+		fprintf(fp, "no pools (flashd.conf(5) \"Pools\")\n");
+		render_table_free(t);
+		return;
+	}
+	if (!t)
+		return;
+	render_table_add(t, head);
+	json_array_foreach(pools, i, p) {
+		char name[64], kind[16], be[16], count[24], bound[24], left[24], of[24], low[24],
+			state[16];
+		const json_t *b = json_object_get(p, PROTOCOL_KEY_BOUND);
+		const json_t *l = json_object_get(p, PROTOCOL_KEY_LEFT);
+
+		render_clean(name, sizeof(name), str(p, PROTOCOL_KEY_NAME));
+		render_clean(kind, sizeof(kind), str(p, PROTOCOL_KEY_KIND));
+		render_clean(be, sizeof(be), str(p, PROTOCOL_KEY_BACKEND));
+		render_clean(state, sizeof(state), str(p, PROTOCOL_KEY_STATE));
+		snprintf(count, sizeof(count), "%" PRId64, num(p, PROTOCOL_KEY_COUNT));
+		snprintf(of, sizeof(of), "%" PRId64, num(p, PROTOCOL_KEY_BLOCKS));
+		snprintf(low, sizeof(low), "%" PRId64, num(p, PROTOCOL_KEY_LOW));
+		snprintf(bound, sizeof(bound), json_is_integer(b) ? "%" PRId64 : "-",
+			 json_is_integer(b) ? (int64_t)json_integer_value(b) : 0);
+		snprintf(left, sizeof(left), json_is_integer(l) ? "%" PRId64 : "-",
+			 json_is_integer(l) ? (int64_t)json_integer_value(l) : 0);
+		const char *row[] = { name, kind, be, count, bound, left, of, low, state };
+		render_table_add(t, row);
+	}
+	render_table_print(fp, t);
+	render_table_free(t);
+	json_array_foreach(pools, i, p) {
+		char why[300];
+
+		render_clean(why, sizeof(why), str(p, PROTOCOL_KEY_REASON));
+		if (why[0] && strcmp(why, "-") != 0)
+			fprintf(fp, "%s\n", why);
+	}
+}
+
 void render_status(FILE *fp, const json_t *status)
 {
 	const char *head[] = { "SLOT", "PORT", "STATE", "STEP", "PROGRESS", "RATE", "BOARD",
@@ -433,6 +498,15 @@ void render_status(FILE *fp, const json_t *status)
 	render_loading(loading, sizeof(loading), json_object_get(status, PROTOCOL_KEY_LOADING));
 	if (loading[0])
 		fprintf(fp, "%s; new boards get the plan in force until it is done\n", loading);
+	/* pools that need someone: low, empty, unreachable, refused */
+	json_array_foreach(json_object_get(status, PROTOCOL_KEY_POOLS), i, p) {
+		const char *ps = str(p, PROTOCOL_KEY_STATE);
+
+		if (ps && strcmp(ps, "ok") != 0) {
+			render_pool_line(loading, sizeof(loading), p);
+			fprintf(fp, "%s\n", loading);
+		}
+	}
 	fputc('\n', fp);
 	if (!t)
 		return;

@@ -80,6 +80,10 @@ void render_history(FILE *fp, const json_t *records);
 /* The hint for the next page of a history reply (its "older" cursor), if any. */
 void render_history_more(FILE *fp, const json_t *reply);
 void render_plans(FILE *fp, const json_t *plans);
+/* The pools reply's array as a table, then the reasons of those in trouble. */
+void render_pools(FILE *fp, const json_t *pools);
+/* "pool NAME: STATE, N of M left[: reason]" of one pool (status, watch). */
+void render_pool_line(char *out, size_t len, const json_t *pool);
 /* The stats reply: uptime, boards, bytes, a table of step durations; any
  * other key through render_object. */
 void render_stats(FILE *fp, const json_t *stats);

@@ -2,6 +2,7 @@
  * session_rec.h). */
 #include "session_rec.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,12 +79,37 @@ static void session_rec_region(void *ud, const struct session_region *g)
 	o->crc32 = g->crc32;
 }
 
+static int session_rec_expand(void *ud, const char *text, char *out, size_t outlen,
+			      const char **why)
+{
+	struct session_rec *r = ud;
+
+	r->nexpand++;
+	if (r->pool_fail) {
+		*why = "no values (test)";
+		return -ENOENT;
+	}
+	/* each ${pool:X} becomes "v(X)" (pool_expand itself: test-pool) */
+	size_t o = 0;
+	for (const char *p = text; *p;) {
+		const char *end = strncmp(p, "${pool:", 7) == 0 ? strchr(p, '}') : NULL;
+		int n = end ? snprintf(out + o, outlen - o, "v(%.*s)", (int)(end - p - 7), p + 7)
+			    : snprintf(out + o, outlen - o, "%c", *p);
+
+		if (n < 0 || (size_t)n >= outlen - o)
+			return -E2BIG;
+		o += (size_t)n;
+		p = end ? end + 1 : p + 1;
+	}
+	return 0;
+}
+
 struct session_events session_rec_init(struct session_rec *r, const struct session_rec_ops *ops)
 {
 	memset(r, 0, sizeof(*r));
 	r->ops = ops;
 	return (struct session_events){ r, session_rec_step, session_rec_progress, session_rec_info,
-					session_rec_done, session_rec_region };
+					session_rec_done, session_rec_region, session_rec_expand };
 }
 
 void session_rec_free(struct session_rec *r)

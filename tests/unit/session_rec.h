@@ -61,6 +61,10 @@ struct session_rec {
 	unsigned free_at_progress;    /* free the session in the n-th progress() */
 	unsigned free_at_step;        /* free the session in the n-th step() */
 	bool free_at_done;
+	/* ${pool:X} in commands: expanded to "v(X)", or refused with -ENOENT
+	 * when pool_fail */
+	bool pool_fail;
+	unsigned nexpand;
 };
 
 /* Clears r for a session of this kind; the events that record into r. */

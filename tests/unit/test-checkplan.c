@@ -565,8 +565,8 @@ static void test_pools(void **state)
 	testutil_assert_contains(
 	    out_text,
 	    (const char *const[]){
-		"pool    serial: serial SN%08u 1-99999999 count 1, 99999999 boards, sqlite\n",
-		"pool    eth: mac 001122000000-00112200ffff count 2, 32768 boards, sqlite\n",
+		"pool    serial: serial SN%08u from 1 count 1, 99999999 boards, sqlite\n",
+		"pool    eth: mac from 001122000000 count 2, 32768 boards, sqlite\n",
 		"    1  FB: ucmd setenv serial# ${pool:serial}\n"
 		"        sends \"UCmd:setenv serial# ${pool:serial}\"\n"
 		"        e.g. \"UCmd:setenv serial# SN00000001\" (the pools' first values)\n",
@@ -595,7 +595,7 @@ static void test_pools(void **state)
 	assert_int_equal(jint(json_array_get(pools, 1), "blocks"), 32768);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_array_get(pools, 0), "fingerprint")),
-	    "serial SN%08u 1-99999999 count 1");
+	    "serial SN%08u from 1 count 1");
 	json_decref(root);
 
 	/* a configuration without the pool: refused at the line */

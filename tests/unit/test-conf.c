@@ -384,14 +384,14 @@ static void test_pools(void **state)
 	assert_false(c->pools[0].return_unused);
 	assert_int_equal(c->pools[0].line, 3);
 	assert_int_equal(pool_fingerprint(&c->pools[0], fp, sizeof(fp)), 0);
-	assert_string_equal(fp, "serial SN%08u 1-99999999 count 1");
+	assert_string_equal(fp, "serial SN%08u from 1 count 1");
 	assert_int_equal(c->pools[1].kind, POOL_KIND_MAC);
 	assert_int_equal(c->pools[1].start, 0x001122000000ULL);
 	assert_int_equal(c->pools[1].end, 0x00112200ffffULL);
 	assert_int_equal(c->pools[1].count, 2);
 	assert_true(c->pools[1].return_unused);
 	assert_int_equal(pool_fingerprint(&c->pools[1], fp, sizeof(fp)), 0);
-	assert_string_equal(fp, "mac 001122000000-00112200ffff count 2");
+	assert_string_equal(fp, "mac from 001122000000 count 2");
 	assert_ptr_equal(pool_find(c->pools, c->npools, "eth"), &c->pools[1]);
 	conf_free(c);
 

@@ -456,8 +456,16 @@ static void test_payload(void **state)
 			    "\"sha256\":\"ab\",\"source_sha256\":\"cd\"}],\"plan\":null,"
 			    "\"plan_sha256\":null,\"plug_to_sdp_ms\":null,\"port\":\"2-1\",\"reason\":null,"
 			    "\"reenum_ms\":[],\"regions\":[],\"result\":\"ok\",\"serial\":null,\"slot\":null,\"start_ms\":1,\"steps\":[],"
-			    "\"uid\":null}");
+			    "\"uid\":null,\"values\":{}}");
 	free(txt);
+	json_decref(j);
+	/* a board's pool values */
+	r.values = json_pack("{s:[s]}", "serial", "SN000001");
+	j = ctlproto_record_new(&r);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_object_get(j, PROTOCOL_KEY_VALUES), "serial"), 0)),
+			    "SN000001");
+	json_decref(r.values);
 	json_decref(j);
 }
 

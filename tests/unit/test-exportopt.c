@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "common/machine_id.h"
+
 #include "flashctl/exportopt.h"
 #include "flashd/conf.h"
 #include "flashd/protocol.h"
@@ -126,17 +128,17 @@ static void test_machine_id(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	write_file(path, "0123456789abcdef0123456789abcdef\n");
-	assert_int_equal(exportopt_machine_id(path, id, sizeof(id)), 0);
+	assert_int_equal(machine_id_read(path, id, sizeof(id)), 0);
 	assert_string_equal(id, "0123456789abcdef0123456789abcdef");
-	assert_int_equal(exportopt_machine_id(path, id, 32), -EBADMSG); /* no room */
+	assert_int_equal(machine_id_read(path, id, 32), -EBADMSG); /* no room */
 	write_file(path, "uninitialized\n");
-	assert_int_equal(exportopt_machine_id(path, id, sizeof(id)), -EBADMSG);
+	assert_int_equal(machine_id_read(path, id, sizeof(id)), -EBADMSG);
 	write_file(path, "0123456789ABCDEF0123456789abcdef\n");
-	assert_int_equal(exportopt_machine_id(path, id, sizeof(id)), -EBADMSG);
+	assert_int_equal(machine_id_read(path, id, sizeof(id)), -EBADMSG);
 	write_file(path, "");
-	assert_int_equal(exportopt_machine_id(path, id, sizeof(id)), -EBADMSG);
+	assert_int_equal(machine_id_read(path, id, sizeof(id)), -EBADMSG);
 	unlink(path);
-	assert_int_equal(exportopt_machine_id(path, id, sizeof(id)), -ENOENT);
+	assert_int_equal(machine_id_read(path, id, sizeof(id)), -ENOENT);
 }
 
 /* --station, else station-id of flashd.conf, else the machine id */

@@ -169,6 +169,47 @@ static void assert_cmds(struct board *b, const char *const *want)
 
 /* ---- tests: normal flows ---- */
 
+/* ${pool:…} in a command: the station's expand() makes the wire command, just
+ * before it goes; a refusal fails the step with its reason, nothing sent */
+static void test_pool_values(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_step *st;
+
+	st = add(f, PLAN_OP_UCMD, "FB: ucmd setenv serial# ${pool:serial}",
+		 "UCmd:setenv serial# ${pool:serial}");
+	st->pool_vars = true;
+	st = add(f, PLAN_OP_UCMD, "FB: ucmd setenv ethaddr ${pool:mac:1} ${loadaddr}",
+		 "UCmd:setenv ethaddr ${pool:mac:1} ${loadaddr}");
+	st->pool_vars = true;
+	add(f, PLAN_OP_UCMD, "FB: ucmd echo ${pool:x}", "UCmd:echo ${pool:x}"); /* not marked */
+	add(f, PLAN_OP_DONE, "FB: done", NULL);
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rec.nexpand, 2);
+	assert_cmds(&f->b, (const char *const[]){ "getvar:max-download-size",
+						  "UCmd:setenv serial# v(serial)",
+						  "UCmd:setenv ethaddr v(mac:1) ${loadaddr}",
+						  "UCmd:echo ${pool:x}", NULL });
+}
+
+static void test_pool_values_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_step *st;
+
+	add(f, PLAN_OP_UCMD, "FB: ucmd true", "UCmd:true");
+	st = add(f, PLAN_OP_UCMD, "FB: ucmd setenv serial# ${pool:serial}",
+		 "UCmd:setenv serial# ${pool:serial}");
+	st->pool_vars = true;
+	add(f, PLAN_OP_DONE, "FB: done", NULL);
+	f->rec.pool_fail = true;
+	run(f, 0);
+	assert_int_equal(f->rec.status, -ENOENT);
+	assert_non_null(strstr(f->rec.reason, "pool values: no values (test)"));
+	assert_cmds(&f->b, (const char *const[]){ "getvar:max-download-size", "UCmd:true", NULL });
+}
+
 static void test_raw_flash_flow(void **state)
 {
 	struct fixture *f = *state;
@@ -1115,6 +1156,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 		T(test_raw_flash_flow),
+		T(test_pool_values),
+		T(test_pool_values_refused),
 		T(test_verify_raw_at),
 		T(test_verify_part_raw2sparse),
 		T(test_verify_catches_flip),

@@ -207,17 +207,21 @@ static void test_check(void **state)
 
 static void test_fingerprints(void **state)
 {
-	char fp[256], hex[65];
+	char fp[256], hex[65], fp2_serial[256];
 	struct pool_def d = serial("SN%08u", 1, 99999999, 1);
 	char *vals[] = {"A1", "B2", "C3"};
 
 	(void)state;
 	assert_int_equal(pool_fingerprint(&d, fp, sizeof(fp)), 0);
-	assert_string_equal(fp, "serial SN%08u 1-99999999 count 1");
+	assert_string_equal(fp, "serial SN%08u from 1 count 1");
+	/* a larger end is the same pool, grown */
+	d.end = 199999999;
+	assert_int_equal(pool_fingerprint(&d, fp2_serial, sizeof(fp2_serial)), 0);
+	assert_string_equal(fp2_serial, fp);
 	assert_int_equal(pool_fingerprint(&d, fp, 10), -ENOSPC);
 	d = mac(0x001122000000ULL, 0x00112200ffffULL, 2);
 	assert_int_equal(pool_fingerprint(&d, fp, sizeof(fp)), 0);
-	assert_string_equal(fp, "mac 001122000000-00112200ffff count 2");
+	assert_string_equal(fp, "mac from 001122000000 count 2");
 
 	d = (struct pool_def){.kind = POOL_KIND_LIST, .values = vals, .nvalues = 3, .count = 1};
 	sha256_hex("A1\nB2\nC3", 8, hex);
@@ -237,6 +241,23 @@ static void test_fingerprints(void **state)
 		d.count = 3;
 		assert_int_equal(pool_fingerprint(&d, fp2, sizeof(fp2)), 0);
 		assert_string_not_equal(fp, fp2);
+	}
+	/* a list with values appended: its first values' text is the old list's */
+	{
+		char fp2[256], fp3[256];
+		struct pool_def two = { .kind = POOL_KIND_LIST, .values = vals, .nvalues = 2,
+					.count = 1 };
+
+		d.count = 1;
+		assert_int_equal(pool_fingerprint(&two, fp2, sizeof(fp2)), 0);
+		assert_int_equal(pool_fingerprint_n(&d, 2, fp3, sizeof(fp3)), 0);
+		assert_string_equal(fp2, fp3);
+		assert_int_equal(pool_fingerprint_n(&d, 3, fp3, sizeof(fp3)), 0);
+		assert_string_equal(fp, fp3);
+		/* whole blocks only: 3 values of count 2 are one block, 2 values */
+		d.count = 2;
+		assert_int_equal(pool_fingerprint(&d, fp3, sizeof(fp3)), 0);
+		assert_non_null(strstr(fp3, " 2 count 2"));
 	}
 }
 

@@ -215,8 +215,8 @@ static void test_stale(void **state)
 	struct pool_def changed = serial_def("sn", "SN%05u", 9, 1);
 	assert_int_equal(pool_store_define(f->s, &changed, f->why, sizeof(f->why)), -ESTALE);
 	const char *want[] = { "pool sn: its definition differs from the one in ",
-			       "(fingerprint \"serial SN%04u 0-9 count 1\" there, \"serial "
-			       "SN%05u 0-9 count 1\" here)",
+			       "(fingerprint \"serial SN%04u from 0 count 1\" there, \"serial "
+			       "SN%05u from 0 count 1\" here)",
 			       NULL };
 	testutil_assert_contains(f->why, want);
 	assert_int_equal(pool_store_allocate(f->s, &changed, "bb", "st1", &b, &fresh, f->why,
