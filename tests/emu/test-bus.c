@@ -357,6 +357,20 @@ static void test_bus_lifetime(void **state)
 	assert_false(tb_exists(name));
 }
 
+/* a failed test leaves its segment behind: remove them all (the names hold our pid) */
+static int tb_cleanup(void **state)
+{
+	static const char *const what[] = { "names", "sched", "two", "cas", "take", "life" };
+	char name[96];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(what); i++) {
+		tb_name(name, sizeof(name), what[i]);
+		(void)bus_unlink(name);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,5 +382,5 @@ int main(void)
 		cmocka_unit_test(test_bus_lifetime),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, tb_cleanup);
 }
