@@ -79,6 +79,45 @@ void board_sleep_ms(struct board *b, uint64_t ms)
 	board_sleep_ns(b, ms * 1000000u);
 }
 
+void board_bus_take(struct board *b, uint64_t bytes)
+{
+	if (!b->bus || !bytes)
+		return;
+	b->bus_bytes += bytes;
+	bus_take(b->bus, bytes, board_sleep_ns, b);
+}
+
+uint64_t board_bus_reserve(struct board *b, uint64_t bytes, uint64_t now)
+{
+	struct bus_slot slot;
+
+	if (!b->bus || !bytes)
+		return 0;
+	b->bus_bytes += bytes;
+	bus_reserve(b->bus, bytes, now, &slot);
+	return slot.end_ns;
+}
+
+void board_bus_log(struct board *b, const char *at)
+{
+	struct bus_stats st;
+	struct log_ev e;
+
+	if (!b->bus)
+		return;
+	bus_stats(b->bus, &st);
+	log_begin(&e, b->log, "bus");
+	log_str(&e, "at", at);
+	log_str(&e, "group", bus_name(b->bus));
+	log_u64(&e, "mbps", st.mbps);
+	log_u64(&e, "bytes", st.bytes);
+	log_u64(&e, "busy_ns", st.busy_ns);
+	log_u64(&e, "chunks", st.chunks);
+	log_u64(&e, "wait_ns", st.wait_ns);
+	log_u64(&e, "board_bytes", b->bus_bytes);
+	log_end(&e);
+}
+
 static void board_check_signal(struct board *b, int timeout_ms)
 {
 	struct pollfd p = { .fd = b->sigfd, .events = POLLIN };
@@ -138,6 +177,25 @@ static int board_uboot_build(struct board *b)
 	return 0;
 }
 
+/* --bus-group NAME --bus-mbps N: join (or create) the group's shared schedule */
+static int board_bus_join(struct board *b)
+{
+	char err[256];
+	struct log_ev e;
+	int r = bus_open(b->o->bus_group, b->o->bus_mbps, &b->bus, err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "flashd-emu: %s\n", err);
+		log_simple_str(b->log, "error", "error", err);
+		return r;
+	}
+	log_begin(&e, b->log, "bus-join");
+	log_str(&e, "group", bus_name(b->bus));
+	log_u64(&e, "mbps", b->o->bus_mbps);
+	log_end(&e);
+	return 0;
+}
+
 int board_new(const struct opts *o, struct log *log, struct board **out)
 {
 	struct emmc_cfg ec = { o->emmc, o->emmc_size, o->emmc_mbps, board_sleep_ns, NULL };
@@ -173,6 +231,8 @@ int board_new(const struct opts *o, struct log *log, struct board **out)
 		r = -errno;
 		goto fail;
 	}
+	if (o->bus_group && (r = board_bus_join(b)) < 0)
+		goto fail;
 	if ((r = emmc_open(&ec, log, &b->emmc)) < 0 || (r = rom_new(&rc, log, &b->rom)) < 0 ||
 	    (r = spl_new(&sc, rom_mem(b->rom), log, &b->spl)) < 0 ||
 	    (r = uboot_new(&uc, b->emmc, log, &b->uboot)) < 0 || (r = board_uboot_build(b)) < 0 ||
@@ -197,6 +257,10 @@ struct board *board_free(struct board *b)
 	spl_free(b->spl);
 	rom_free(b->rom);
 	emmc_free(b->emmc);
+	if (b->bus) {
+		board_bus_log(b, "exit");
+		b->bus = bus_free(b->bus);
+	}
 	if (b->sigfd >= 0)
 		close(b->sigfd);
 	if (b->timerfd >= 0)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bus.h"
 #include "emmc.h"
 #include "fb.h"
 #include "ffs.h"
@@ -89,6 +90,8 @@ struct board {
 	struct fb *fb;
 	struct gadget *gadget;
 	struct ffs *ffs;
+	struct bus *bus;    /* --bus-group, or NULL */
+	uint64_t bus_bytes; /* this board's bytes on the group's bus */
 	int sigfd, timerfd;
 	bool terminate;
 	enum board_phase phase;
@@ -151,6 +154,13 @@ void board_setup_stall(struct board *b, const struct usb_ctrlrequest *req);
  * (IN ones first). */
 void board_reap_wait(struct board *b, const struct board_ops *ops, unsigned timeout_ms);
 void board_fault(struct board *b, const char *fault);
+/* --bus-group: BYTES the board took over USB hold the shared bus for their slot
+ * (bus.h); the board sleeps until the slot ends. Nothing without a group. */
+void board_bus_take(struct board *b, uint64_t bytes);
+/* reserve the slot of BYTES at NOW without sleeping: its end, 0 without a group */
+uint64_t board_bus_reserve(struct board *b, uint64_t bytes, uint64_t now);
+/* the "bus" event: the group's totals (bus_stats) at AT ("download-done", "exit") */
+void board_bus_log(struct board *b, const char *at);
 
 extern const struct board_ops romusb_ops;
 extern const struct board_ops fbusb_ops;

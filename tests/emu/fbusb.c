@@ -202,23 +202,31 @@ static void fbusb_command(struct board *b, size_t len)
  * completion was waiting), the link never idled and the schedule runs on,
  * whatever the board's own handling and its timer's lateness cost in the guest;
  * otherwise the host left the link idle and the schedule restarts now: that
- * time is not made up for later. */
+ * time is not made up for later.
+ * --bus-group: the same bytes also hold the group's shared bus for their slot
+ * (bus.h); the board wakes when both its link and the bus are done with them. */
 static void fbusb_link_throttle(struct board *b, uint64_t bytes)
 {
-	uint64_t now;
+	uint64_t now, until;
 	struct pollfd p = { .fd = ffs_event_fd(b->ffs), .events = POLLIN };
 
-	if (!b->o->link_mbps)
+	if (!b->o->link_mbps && !b->bus)
 		return;
 	if (fb_received(b->fb) == 0)
 		b->link_next_ready = false; /* a new download */
 	now = util_now_ns();
-	if (!b->link_next_ready && b->link_busy_until_ns < now)
-		b->link_busy_until_ns = now;
-	b->link_busy_until_ns += bytes * 1000u / b->o->link_mbps; /* ns at 10^6 B/s per MB/s */
+	until = board_bus_reserve(b, bytes, now);
+	if (b->o->link_mbps) {
+		if (!b->link_next_ready && b->link_busy_until_ns < now)
+			b->link_busy_until_ns = now;
+		/* ns at 10^6 B/s per MB/s */
+		b->link_busy_until_ns += bytes * 1000u / b->o->link_mbps;
+		if (b->link_busy_until_ns > until)
+			until = b->link_busy_until_ns;
+	}
 	b->link_next_ready = false;
-	if (b->link_busy_until_ns > now) {
-		board_sleep_ns(b, b->link_busy_until_ns - now);
+	if (until > now) {
+		board_sleep_ns(b, until - now);
 		b->link_next_ready = poll(&p, 1, 0) > 0;
 	}
 }
@@ -241,6 +249,8 @@ static void fbusb_data_done(struct board *b)
 			return;
 		fbusb_link_throttle(b, (uint64_t)d.res);
 		fb_data(b->fb, d.at, (size_t)d.res, &b->out);
+		if (!fb_downloading(b->fb))
+			board_bus_log(b, "download-done");
 		fbusb_send(b);
 		if (b->o->fault_byte && !b->fault_byte_done && b->dl_total >= b->o->fault_byte) {
 			b->fault_byte_done = true;

@@ -1,6 +1,7 @@
 /* opts: see opts.h */
 #include "opts.h"
 
+#include "bus.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@ enum {
 	OPT_F_HANG, OPT_LINK_MBPS, OPT_F_SDP_BYTE, OPT_SPL_VID, OPT_SPL_PID, OPT_SPL_BCD,
 	OPT_SDP_LOADADDR, OPT_SPL_SECTOR, OPT_UBOOT, OPT_UUU, OPT_ENV_OFFSET, OPT_ENV_SIZE,
 	OPT_UNPLUG, OPT_REPLUG, OPT_F_GARBAGE, OPT_NO_VERIFY, OPT_NO_CMD, OPT_F_BITFLIP,
-	OPT_HELP,
+	OPT_BUS_GROUP, OPT_BUS_MBPS, OPT_HELP,
 };
 
 static const struct option opts_long[] = {
@@ -37,6 +38,8 @@ static const struct option opts_long[] = {
 	{ "runtime-gadget", no_argument, NULL, OPT_RUNTIME },
 	{ "emmc-mbps", required_argument, NULL, OPT_MBPS },
 	{ "link-mbps", required_argument, NULL, OPT_LINK_MBPS },
+	{ "bus-group", required_argument, NULL, OPT_BUS_GROUP },
+	{ "bus-mbps", required_argument, NULL, OPT_BUS_MBPS },
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "exit-when", required_argument, NULL, OPT_EXIT },
 	{ "no-dram-check", no_argument, NULL, OPT_NO_DRAM },
@@ -76,7 +79,8 @@ void opts_usage(FILE *f)
 	      "  [--soc 6q|6dl|6sl|6sx|6ul|6ull] [--uid HEX64] [--emmc-size SIZE]\n"
 	      "  [--start rom|fastboot] [--reenum-delay MS] [--fb-vid V --fb-pid P]\n"
 	      "  [--max-download-size N] [--hab-closed] [--offset-names] [--runtime-gadget]\n"
-	      "  [--emmc-mbps N] [--link-mbps N] [--env KEY=VALUE]... [--exit-when booted|rom|never]\n"
+	      "  [--emmc-mbps N] [--link-mbps N] [--bus-group NAME --bus-mbps N]\n"
+	      "  [--env KEY=VALUE]... [--exit-when booted|rom|never]\n"
 	      "  [--no-dram-check] [--ram-cap SIZE]\n"
 	      "  [--spl-vid V] [--spl-pid P] [--spl-bcd B] [--sdp-loadaddr A] [--spl-uboot-sector N]\n"
 	      "  [--uboot flashd|mainline|nxp] [--uuu-support yes|no] [--env-offset N] [--env-size N]\n"
@@ -283,6 +287,12 @@ static int opts_names(struct opts *o, int c, const char *a, bool *uid_set, char 
 	case OPT_NAME: o->name = a; break;
 	case OPT_LOG: o->log = a; break;
 	case OPT_EMMC: o->emmc = a; break;
+	case OPT_BUS_GROUP:
+		if (!bus_name_valid(a))
+			return opts_err(err, el, "--bus-group: 1..%d characters of A-Z a-z 0-9 . _ -: '%s'",
+					BUS_NAME_MAX - 1, a);
+		o->bus_group = a;
+		break;
 	case OPT_SOC:
 		o->soc = soc_find(a);
 		if (!o->soc)
@@ -358,6 +368,11 @@ static int opts_numbers(struct opts *o, int c, const char *a, char *err, size_t 
 		if (opts_num(a, 100000, &v) < 0)
 			return opts_err(err, el, "--link-mbps: MB/s");
 		o->link_mbps = (unsigned)v;
+		break;
+	case OPT_BUS_MBPS:
+		if (opts_num(a, BUS_MBPS_MAX, &v) < 0 || !v)
+			return opts_err(err, el, "--bus-mbps: 1..%u MB/s", BUS_MBPS_MAX);
+		o->bus_mbps = (unsigned)v;
 		break;
 	case OPT_RAM_CAP:
 		if (util_parse_size(a, &o->ram_cap) < 0 || o->ram_cap < (1u << 20) ||
@@ -520,6 +535,8 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		return opts_err(err, errlen, "--udc, --name, --log and --emmc are required");
 	if (!uid_set)
 		o->uid = opts_default_uid(o->name);
+	if (!o->bus_group != !o->bus_mbps)
+		return opts_err(err, errlen, "--bus-group and --bus-mbps go together");
 	if (o->fault_bitflip && o->fault_bitflip_off >= o->emmc_size)
 		return opts_err(err, errlen, "--fault-emmc-bitflip: offset past the user area (%llu bytes)",
 				(unsigned long long)o->emmc_size);

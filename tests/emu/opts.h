@@ -39,6 +39,10 @@ struct opts {
 	bool hab_closed, offset_names, runtime_gadget;
 	unsigned emmc_mbps;
 	unsigned link_mbps;   /* fastboot data taken at most this fast (MB/s), 0: no limit */
+	/* --bus-group NAME --bus-mbps N: one pacing budget for every board of the group
+	 * (bus.h); NULL: the board has its bus to itself */
+	const char *bus_group;
+	unsigned bus_mbps;
 	const char *env[OPTS_MAX_ENV];
 	size_t n_env;
 	enum opts_exit exit_when;

@@ -88,6 +88,8 @@ static void romusb_set_report(struct board *b, const struct usb_ctrlrequest *req
 		return;
 	if (buf[0] == 2 && unplug_data(b, OPTS_UNPLUG_ROM, (uint64_t)n - 1))
 		return;
+	if (buf[0] == 2)
+		board_bus_take(b, (uint64_t)n - 1); /* --bus-group: the report's payload */
 	rom_set_report(b->rom, buf, (size_t)n);
 	if (rom_state(b->rom) == ROM_HUNG) {
 		b->hung = true;

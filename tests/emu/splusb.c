@@ -172,6 +172,8 @@ static void splusb_io(struct board *b, uint64_t tag, long res)
 			splusb_settle_in(b);
 		if (res > 0 && splusb_unplug_in(b, b->spl_out, res))
 			return;
+		if (res > 1 && b->spl_out[0] == 2)
+			board_bus_take(b, (uint64_t)res - 1); /* --bus-group: a data report's payload */
 		spl_out_done(b->spl, b->spl_out, res);
 		if (spl_state(b->spl) == SPL_HUNG) {
 			b->hung = true;

@@ -186,6 +186,38 @@ static void test_opts_verify(void **state)
 	assert_int_equal(parse(&o, "--uboot-no-cmd crc32 --uboot-no-cmd part"), 0);
 }
 
+/* --bus-group NAME --bus-mbps N (bus.h): both or neither */
+static void test_opts_bus(void **state)
+{
+	struct opts o;
+	char err[256];
+	char *argv[] = { "flashd-emu", "--udc", "u", "--name", "n", "--log", "l", "--emmc", "e",
+			 "--bus-group", "hub-1.2_a", NULL, NULL };
+
+	(void)state;
+	assert_int_equal(parse(&o, ""), 0);
+	assert_null(o.bus_group);
+	assert_int_equal(o.bus_mbps, 0);
+	assert_int_equal(parse(&o, "--bus-group hub-1.2_a --bus-mbps 53 --link-mbps 40"), 0);
+	assert_string_equal(o.bus_group, "hub-1.2_a");
+	assert_int_equal(o.bus_mbps, 53);
+	assert_int_equal(o.link_mbps, 40);
+	/* the longest name: 63 characters */
+	assert_int_equal(parse(&o, "--bus-mbps 100000 --bus-group "
+			 "012345678901234567890123456789012345678901234567890123456789012"), 0);
+	assert_int_equal(o.bus_mbps, 100000);
+	assert_int_equal(opts_parse(11, argv, &o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--bus-group and --bus-mbps go together");
+	argv[9] = "--bus-mbps";
+	argv[10] = "0";
+	assert_int_equal(opts_parse(11, argv, &o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--bus-mbps: 1..100000 MB/s");
+	argv[9] = "--bus-group";
+	argv[10] = "a b";
+	assert_int_equal(opts_parse(11, argv, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--bus-group: 1..63 characters"));
+}
+
 static void test_opts_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -201,6 +233,10 @@ static void test_opts_bad(void **state)
 		"--unplug-at after:fb:0", "--unplug-at after:fb", "--unplug-at after:fb:x",
 		"--unplug-at beforex:fb:1", "--unplug-at after:fbx:1", "--unplug-at middle:none:1",
 		"--replug-after -5", "--replug-after 600001",
+		"--bus-group line1", "--bus-mbps 53", "--bus-group line1 --bus-mbps 0",
+		"--bus-group line1 --bus-mbps 100001", "--bus-group line1 --bus-mbps fast",
+		"--bus-group a/b --bus-mbps 53", "--bus-group x*y --bus-mbps 53",
+		"--bus-group 0123456789012345678901234567890123456789012345678901234567890123 --bus-mbps 1",
 	};
 	struct opts o;
 
@@ -384,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_opts_spl_uboot),
 		cmocka_unit_test(test_opts_unplug),
 		cmocka_unit_test(test_opts_verify),
+		cmocka_unit_test(test_opts_bus),
 		cmocka_unit_test(test_opts_bad),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_log),

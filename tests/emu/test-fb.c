@@ -13,6 +13,7 @@
 #include "test-util.h"
 
 #include <errno.h>
+#include <time.h>
 
 #define MB (1u << 20)
 #define MAXDL (4u * MB)
@@ -642,6 +643,83 @@ static void test_env_extra(void **state)
 	tu_board_free(f);
 }
 
+/* --emmc-mbps as U-Boot applies it: f_fastboot.c rx_handler_command() runs the
+ * "flash" command (fb_command.c flash() -> fb_mmc.c fastboot_mmc_flash_write(),
+ * whose blk_dwrite() calls write the medium before they return) and only then
+ * sends the reply and queues the OUT request again, so OKAY comes once the data
+ * is on the eMMC and the next download cannot begin before; rx_handler_dl_image()
+ * only copies into the download buffer. The emulated medium sleeps for its write
+ * time inside emmc_bwrite() (emmc.c emmc_throttle()): a test counts that time. */
+struct emmc_clock {
+	uint64_t slept_ns; /* the medium's write time */
+	unsigned calls;
+};
+
+static void emmc_clock_sleep(void *ctx, uint64_t ns)
+{
+	struct emmc_clock *c = ctx;
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+
+	c->slept_ns += ns;
+	c->calls++;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void test_flash_emmc_speed(void **state)
+{
+	const unsigned mbps = 20;
+	const size_t len = 2 * MB;
+	const uint64_t write_ns = (uint64_t)len * 1000u / mbps; /* 104.9 ms */
+	struct emmc_clock clk = { 0, 0 };
+	struct tu_board *f = tu_board_new(64 * MB);
+	struct emmc_cfg ec = { f->path, 64 * MB, mbps, emmc_clock_sleep, &clk };
+	struct uboot_cfg uc = { soc_find("6q"), 1, MAXDL, false, NULL, 0, NULL, NULL,
+				UBOOT_FLASHD, false, 0, 0 };
+	struct fb_cfg fc = { MAXDL, NULL };
+	uint8_t *img = malloc(len), *got = malloc(len);
+	uint64_t t0, t1;
+
+	(void)state;
+	assert_non_null(img);
+	assert_non_null(got);
+	tu_fill(img, len, 42);
+	/* the same eMMC file, now with its write speed */
+	emmc_free(f->m);
+	assert_int_equal(emmc_open(&ec, NULL, &f->m), 0);
+	tu_board_start(f, &uc, &fc);
+	clk.slept_ns = 0;
+	clk.calls = 0;
+
+	/* the download takes no eMMC time */
+	download(f, img, len);
+	assert_int_equal(clk.calls, 0);
+
+	/* the flash command's reply comes after the whole write time */
+	t0 = util_now_ns();
+	run(f, "flash:mmc0");
+	t1 = util_now_ns();
+	assert_int_equal(f->out.n, 1);
+	assert_string_equal(f->out.resp[0], "OKAY");
+	/* the medium's wait fell inside the command; its rounding: < 1 us */
+	assert_true(clk.calls > 0 && clk.slept_ns > 0);
+	assert_true(t1 - t0 + 1000u >= write_ns);
+	print_message("flash:mmc0 of %zu bytes at --emmc-mbps %u: OKAY after %llu ms "
+		      "(the medium's write time: %llu ms)\n", len, mbps,
+		      (unsigned long long)((t1 - t0) / 1000000u),
+		      (unsigned long long)(write_ns / 1000000u));
+	assert_int_equal(emmc_pread(f->m, EMMC_USER, 0, got, len), 0);
+	assert_memory_equal(img, got, len);
+
+	/* the medium was idle when OKAY went out: the next download does not wait */
+	clk.calls = 0;
+	download(f, img, len);
+	assert_int_equal(clk.calls, 0);
+	free(got);
+	free(img);
+	tu_board_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +738,7 @@ int main(void)
 		T(test_flash_sparse),
 		T(test_erase),
 		cmocka_unit_test(test_env_extra),
+		cmocka_unit_test(test_flash_emmc_speed),
 #undef T
 	};
 
