@@ -97,6 +97,7 @@ struct conf {
 	char *pool_sqlite;             /* the SQLite backend's file (default under /var/lib/flashd) */
 	char *pool_postgresql;         /* the PostgreSQL backend's libpq connection string, or NULL */
 	uint32_t pool_retry_ms;        /* an unreachable database is tried again after this */
+	uint32_t pool_refresh_ms;      /* the pools' use is read again after this */
 };
 
 /* Built-in defaults (what an empty file gives). NULL on ENOMEM. */

@@ -89,6 +89,7 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("pool-sqlite", PATH, pool_sqlite, 0, 0),
 	CONF_G("pool-postgresql", VERBATIM, pool_postgresql, 0, 0),
 	CONF_G("pool-retry", DURATION, pool_retry_ms, 100, 600000),
+	CONF_G("pool-refresh", DURATION, pool_refresh_ms, 1000, 3600000),
 };
 _Static_assert(ELEMENTSOF(conf_global_keys) <= 64, "struct conf_parser.seen has 64 bits");
 
@@ -213,6 +214,7 @@ struct conf *conf_new_default(void)
 	c->slot_alert = 3;
 	c->verify_piece = 8u << 20;
 	c->pool_retry_ms = 2000;
+	c->pool_refresh_ms = 10000;
 	return c;
 }
 

@@ -50,6 +50,12 @@ int pool_store_say(int err, char *why, size_t whylen, const char *fmt, ...)
  * the SQLite file). */
 int pool_store_stale(const struct pool_store_def *p, const char *where, const char *fp, char *why,
 		     size_t whylen);
+/* The pool row the database has (fingerprint fp of blocks blocks) against p:
+ * 0 the same; 1 p is the same pool grown (a larger end, values appended to a
+ * list): the caller sets the row's blocks and fingerprint to p's; -ESTALE
+ * with why otherwise (changed, or shrunk). */
+int pool_store_compare(const struct pool_store_def *p, const char *where, const char *fp,
+		       int64_t blocks, char *why, size_t whylen);
 
 /* The value of block b's first index (${pool:NAME}) into out, kept with its
  * binding so that a board is found by its serial number: 0 or -errno. */

@@ -160,18 +160,14 @@ static int sq_pool(struct sq_store *q, const struct pool_store_def *p, int64_t c
 		return sq_fail(q, "reading the pool", why, whylen);
 	}
 	const char *fp = (const char *)sqlite3_column_text(st, 0);
-	if (strcmp(fp ? fp : "", p->fingerprint)) {
-		r = pool_store_stale(p, q->path, fp ? fp : "", why, whylen);
-		sqlite3_finalize(st);
-		return r;
-	}
 	cols[0] = sqlite3_column_int64(st, 1);
 	cols[1] = sqlite3_column_int64(st, 2);
+	r = pool_store_compare(p, q->path, fp ? fp : "", cols[0], why, whylen);
 	sqlite3_finalize(st);
-	if (cols[0] < p->blocks) {
-		const char *up[] = { p->name, blocks };
-		r = sq_run(q, "UPDATE pool SET blocks = ?2 WHERE name = ?1", "growing the pool",
-			   why, whylen, 2, up);
+	if (r == 1) {
+		const char *up[] = { p->name, blocks, p->fingerprint };
+		r = sq_run(q, "UPDATE pool SET blocks = ?2, fingerprint = ?3 WHERE name = ?1",
+			   "growing the pool", why, whylen, 3, up);
 		cols[0] = p->blocks;
 	}
 	return r;

@@ -20,7 +20,6 @@
 #include "flashd/pool.h"
 #include "flashd/protocol.h"
 
-#define POOLS_REFRESH_MS 10000u  /* the use of pools other stations draw from too */
 #define POOLS_WHY_MAX 320u
 #define POOLS_MACHINE_ID "/etc/machine-id"
 
@@ -63,6 +62,7 @@ struct pools {
 	struct event *refresh;
 	bool refreshing;
 	uint32_t retry_ms;
+	uint32_t refresh_ms;          /* pool-refresh: the use of pools other stations draw from too */
 	/* the pool thread's */
 	struct pool_store *sqlite, *pg;
 	char *sqlite_path, *pg_conninfo;
@@ -347,7 +347,7 @@ static void pools_entry_set(struct pools *pl, size_t i, const struct pools_res *
 
 static void pools_arm_refresh(struct pools *pl)
 {
-	uint32_t ms = POOLS_REFRESH_MS;
+	uint32_t ms = pl->refresh_ms;
 	struct timeval tv;
 
 	if (!pl->cur || !pl->cur->n)
@@ -441,6 +441,7 @@ int pools_new(const struct pools_opts *o, struct pools **out)
 		return -ENOMEM;
 	pl->o = *o;
 	pl->retry_ms = 2000;
+	pl->refresh_ms = 10000;
 	if (!(pl->refresh = evtimer_new(o->base, pools_on_refresh, pl))) {
 		free(pl);
 		return -ENOMEM;
@@ -496,6 +497,7 @@ int pools_apply(struct pools *pl, const struct conf *c, const char *station_id)
 	pl->cur = d;
 	pl->ent = ent;
 	pl->retry_ms = c->pool_retry_ms ? c->pool_retry_ms : 2000;
+	pl->refresh_ms = c->pool_refresh_ms ? c->pool_refresh_ms : 10000;
 	evtimer_del(pl->refresh);
 	pl->refreshing = false;   /* a refresh under way answers for the old set: ignored */
 	pools_refresh_now(pl);

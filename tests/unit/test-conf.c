@@ -94,6 +94,7 @@ static const struct conf_number {
 	{ CONF_FIELD(verify_mmc_dev), 0, 2 },
 	{ CONF_FIELD(verify_piece), 8u << 20, 1u << 20 },
 	{ CONF_FIELD(pool_retry_ms), 2000, 5000 },
+	{ CONF_FIELD(pool_refresh_ms), 10000, 30000 },
 	{ CONF_FIELD(npools), 0, 1 },
 };
 
@@ -209,6 +210,7 @@ static void test_full(void **state)
 		"pool-sqlite = /srv/pools.db\n"
 		"pool-postgresql =  host=db.line dbname=flashd user='st 1' \n"
 		"pool-retry = 5s\n"
+		"pool-refresh = 30s\n"
 		"[port 1-1.4]\n"
 		"plan = /abs/boot.lst\n"
 		"[ port 2-1 ]\n"
@@ -222,14 +224,14 @@ static void test_full(void **state)
 		"backend = postgresql\n");
 
 	check_settings(c, true);
-	assert_int_equal(c->pools[0].line, 44);
+	assert_int_equal(c->pools[0].line, 45);
 	assert_int_equal(c->pools[0].backend, POOL_BACKEND_POSTGRESQL);
 	assert_string_equal(c->plan_args[0], "u-boot.imx");
 	assert_string_equal(c->plan_args[1], "my rootfs.img");
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 39);
+	assert_int_equal(c->ports[0].line, 40);
 	assert_string_equal(c->slots[1].name, "B-2.x");
 	assert_string_equal(c->slots[1].port, "2-1");
 	assert_int_equal(c->slots[1].line, 29);
@@ -841,6 +843,7 @@ static void test_shipped_conf(void **state)
 	assert_string_equal(c->pool_sqlite, d->pool_sqlite);
 	assert_null(c->pool_postgresql);
 	assert_int_equal(c->pool_retry_ms, d->pool_retry_ms);
+	assert_int_equal(c->pool_refresh_ms, d->pool_refresh_ms);
 	/* every numeric field matches the default */
 	assert_memory_equal(&c->sdp_timeout_ms, &d->sdp_timeout_ms,
 			    offsetof(struct conf, ports) - offsetof(struct conf, sdp_timeout_ms));

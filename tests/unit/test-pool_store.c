@@ -228,6 +228,38 @@ static void test_stale(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool"), 1);
 }
 
+/* a pool may grow (a larger end; values appended to a list), never shrink,
+ * and a list whose known values changed is another pool */
+static void test_grow(void **state)
+{
+	struct fx *f = *state;
+	struct pool_usage u;
+	char *three[] = { "K1", "K2", "K3" }, *five[] = { "K1", "K2", "K3", "K4", "K5" };
+	char *other[] = { "K1", "X2", "K3", "K4", "K5" };
+	struct pool_def grown = f->d, list = { .name = "keys", .kind = POOL_KIND_LIST,
+					       .values = three, .nvalues = 3, .count = 1 };
+
+	assert_int_equal(pool_store_define(f->s, &f->d, f->why, sizeof(f->why)), 0);
+	grown.end = f->d.end + 10;
+	assert_int_equal(pool_store_define(f->s, &grown, f->why, sizeof(f->why)), 0);
+	assert_int_equal(pool_store_usage(f->s, &grown, &u, f->why, sizeof(f->why)), 0);
+	assert_int_equal(u.blocks, pool_blocks(&grown));
+	/* back to the smaller end: refused */
+	assert_int_equal(pool_store_define(f->s, &f->d, f->why, sizeof(f->why)), -ESTALE);
+	assert_non_null(strstr(f->why, "never shrink"));
+
+	assert_int_equal(pool_store_define(f->s, &list, f->why, sizeof(f->why)), 0);
+	list.values = five;
+	list.nvalues = 5;
+	assert_int_equal(pool_store_define(f->s, &list, f->why, sizeof(f->why)), 0);
+	assert_int_equal(pool_store_usage(f->s, &list, &u, f->why, sizeof(f->why)), 0);
+	assert_int_equal(u.blocks, 5);
+	/* a value the database knows changed: refused */
+	list.values = other;
+	assert_int_equal(pool_store_define(f->s, &list, f->why, sizeof(f->why)), -ESTALE);
+	assert_non_null(strstr(f->why, "differs"));
+}
+
 static void test_usage(void **state)
 {
 	struct fx *f = *state;
@@ -347,6 +379,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_processes, setup, teardown),

@@ -177,7 +177,7 @@ st_conf() { # NAME FIRST-BOARD
 	local k slots=()
 	for k in 0 1 2 3; do slots+=("slot $1$k=$(usb_port $(($2 + k)))"); done
 	fl_conf plan="$VM_TMP/line.lst" plan-args= settle=1s bootloop-guard=0s read-uid=yes \
-		station-id="$1" slots-only=yes "${slots[@]}" pool-retry=1s \
+		station-id="$1" slots-only=yes "${slots[@]}" pool-retry=1s pool-refresh=1h \
 		pool-postgresql="host=$pgrun user=flashd dbname=postgres"
 	cat >>"$FL_CONF" <<EOF
 
@@ -246,12 +246,15 @@ stop_board 4
 check_env 4 "$FL_REC"
 
 # round 3: the server stops; a new board needs its values: it waits in fastboot
-# (the pool is known down from then on), the next board waits before it starts
+# (the pool is known down from then on), the next board waits before it starts.
+# (pool-refresh = 1h: only board 21's allocation finds the server gone, so the
+# order is certain.)
 pg -m fast stop || fail "pg_ctl stop"
 st A
 fl_wait_state "$(usb_port 1)" empty 30
 board 1 21
-fl_until 120 0.5 eval '[[ $(fl_port 1-1 .reason 2>/dev/null) == *"waiting for pool"* ]]' ||
+waits_for_values() { [[ $(fl_port "$(usb_port 1)" .reason 2>/dev/null) == *"waiting for pool"* ]]; }
+fl_until 120 0.5 waits_for_values ||
 	fail "board 21 does not wait for its values: $(fl_port "$(usb_port 1)")"
 note "board 21: $(fl_port "$(usb_port 1)" '[.state, .reason] | join(": ")')"
 fl_port "$(usb_port 1)" .state | grep -qx '"fastboot"' || fail "board 21 is not in fastboot"
