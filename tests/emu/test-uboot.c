@@ -126,6 +126,25 @@ static void test_nxp(void **state)
 	tu_board_free(f);
 }
 
+/* serial# and ethaddr are write-once (env/flags.c); setenv -f overwrites
+ * (cmd/nvedit.c), another option is a usage error */
+static void test_setenv_force(void **state)
+{
+	struct tu_board *f = ufx_new(UBOOT_NXP, false);
+
+	(void)state;
+	assert_non_null(env_get(f->u->env, "serial#"));  /* from the fuses */
+	expect(f, "UCmd:setenv serial# SN1", "FAIL");
+	expect(f, "UCmd:setenv -f serial# SN1", "OKAY");
+	assert_string_equal(env_get(f->u->env, "serial#"), "SN1");
+	expect(f, "UCmd:setenv ethaddr 02:00:00:00:00:01", "OKAY");
+	expect(f, "UCmd:setenv ethaddr 02:00:00:00:00:02", "FAIL");
+	expect(f, "UCmd:env set -f ethaddr 02:00:00:00:00:02", "OKAY");
+	assert_string_equal(env_get(f->u->env, "ethaddr"), "02:00:00:00:00:02");
+	expect(f, "UCmd:setenv -x a b", "FAIL");
+	tu_board_free(f);
+}
+
 /* the FB lines of uuu's built-in emmc_all (uuu -bshow emmc_all, uuu 1.4.193) */
 static void test_nxp_emmc_all_lines(void **state)
 {
@@ -150,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_mainline_env),
 		cmocka_unit_test(test_mainline_commands),
 		cmocka_unit_test(test_nxp),
+		cmocka_unit_test(test_setenv_force),
 		cmocka_unit_test(test_nxp_emmc_all_lines),
 	};
 

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,12 +154,25 @@ static bool ush_expand(struct ush *sh, size_t a, size_t b, char *out, size_t cap
 
 static int ush_list(struct ush *sh, bool exec, const char *const *stops, const char **stopped);
 
+/* setenv [-f] NAME [VALUE...]: cmd/nvedit.c _do_env_set(): "-f" (H_FORCE)
+ * overwrites a write-once variable (serial#, ethaddr: env/flags.c), any
+ * other option is a usage error */
 static int ucmd_setenv(struct uboot *u, int argc, char **argv)
 {
 	char value[ENV_VALUE_MAX];
 	size_t o = 0;
+	bool force = false;
 	int r;
 
+	while (argc > 1 && argv[1][0] == '-') {
+		for (const char *f = argv[1] + 1; *f; f++) {
+			if (*f != 'f')
+				return -1;
+			force = true;
+		}
+		argc--;
+		argv++;
+	}
 	if (argc < 2)
 		return -1;
 	if (strchr(argv[1], '=')) {
@@ -172,7 +186,7 @@ static int ucmd_setenv(struct uboot *u, int argc, char **argv)
 		ush_put(value, sizeof(value), &o, argv[i], strlen(argv[i]));
 	}
 	value[o] = '\0';
-	r = env_set(u->env, argv[1], value);
+	r = force ? env_set_force(u->env, argv[1], value) : env_set(u->env, argv[1], value);
 	if (r == -EPERM)
 		uboot_console(u, "## Error: Can't overwrite \"%s\"", argv[1]);
 	else if (r < 0)

@@ -41,7 +41,7 @@ cat >"$VM_TMP/pools.lst" <<'PLAN'
 uuu_version 1.4.0
 SDP: boot -f u-boot.imx
 FB: ucmd env default -a
-FB: ucmd setenv serial# ${pool:serial}
+FB: ucmd setenv -f serial# ${pool:serial}
 FB: ucmd setenv ethaddr ${pool:mac}
 FB: ucmd setenv eth1addr ${pool:mac:1}
 FB: ucmd setenv board_key ${pool:keys}
@@ -156,7 +156,7 @@ runuser -u nobody -- "$pgbin/initdb" -D "$pgdir" -U flashd --auth=trust -N -E UT
 	--locale=C.UTF-8 >"$OUT/initdb.log" 2>&1 || fail "initdb: $(tail -n 3 "$OUT/initdb.log")"
 pg() { runuser -u nobody -- "$pgbin/pg_ctl" -D "$pgdir" -l "$OUT/pg.log" "$@" >/dev/null; }
 pg_start() {
-	pg -w -t 120 -o "-c listen_addresses='' -k $pgrun -c fsync=off -c synchronous_commit=off" start ||
+	pg -w -t 120 -o "-c listen_addresses='' -k $pgrun -c fsync=off" start ||
 		fail "pg_ctl start: $(tail -n 5 "$OUT/pg.log")"
 }
 pg_start
