@@ -89,7 +89,11 @@ static int pg_fail(struct pg_store *q, PGresult *res, const char *what, char *wh
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	char text[400], code[6] = "";
 
-	first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(q->db), text, sizeof(text));
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	/* the server's sentence without "ERROR:  ", else libpq's own */
+	first_line(primary ? primary : res ? PQresultErrorMessage(res) : PQerrorMessage(q->db),
+		   text, sizeof(text));
 	if (st)
 		snprintf(code, sizeof(code), "%s", st);
 	PQclear(res);
