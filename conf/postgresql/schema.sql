@@ -62,8 +62,12 @@ CREATE TABLE IF NOT EXISTS flashd_pool (
 );
 
 -- One row per binding of a block to a board, kept forever: a returned block
--- (released set) is given again with a new row. At most one live binding per
--- board and per block of a pool (the partial unique indexes).
+-- (released set) is given again with a new row, and its released row is then
+-- marked given_again. At most one live binding per board and per block of a
+-- pool, and one returned row not given again per block (the partial unique
+-- indexes). Each index is the only one a statement of pool_store_pg.c can use
+-- (live_block leads with block): no statement depends on statistics to avoid
+-- a scan of the whole pool, even before the first ANALYZE.
 CREATE TABLE IF NOT EXISTS flashd_pool_binding (
 	id bigserial PRIMARY KEY,
 	pool text NOT NULL REFERENCES flashd_pool (name),
@@ -73,14 +77,16 @@ CREATE TABLE IF NOT EXISTS flashd_pool_binding (
 	station text,                  -- the station that bound it
 	allocated timestamptz NOT NULL DEFAULT now(),
 	released timestamptz,          -- given back (a board that failed before using it)
-	CHECK (released IS NULL OR released >= allocated)
+	given_again boolean NOT NULL DEFAULT false, -- released, and bound again since
+	CHECK (released IS NULL OR released >= allocated),
+	CHECK (released IS NOT NULL OR NOT given_again)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS flashd_pool_binding_live_uid
 	ON flashd_pool_binding (pool, uid) WHERE released IS NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS flashd_pool_binding_live_block
-	ON flashd_pool_binding (pool, block) WHERE released IS NULL;
-CREATE INDEX IF NOT EXISTS flashd_pool_binding_returned
-	ON flashd_pool_binding (pool, block) WHERE released IS NOT NULL;
+	ON flashd_pool_binding (block, pool) WHERE released IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS flashd_pool_binding_returned
+	ON flashd_pool_binding (pool, block) WHERE released IS NOT NULL AND NOT given_again;
 CREATE INDEX IF NOT EXISTS flashd_pool_binding_value ON flashd_pool_binding (value);
 CREATE INDEX IF NOT EXISTS flashd_pool_binding_uid ON flashd_pool_binding (uid);
 

@@ -17,7 +17,11 @@
  * Errors: -ENOSPC the pool has no block left; -ENOTCONN the database is
  * unreachable (PostgreSQL: retry later; the store reconnects by itself);
  * -ESTALE the pool's definition differs from the one in the database
- * (pool_fingerprint); -EIO other database errors. why gets a sentence. */
+ * (pool_fingerprint); -EIO other database errors. why gets a sentence.
+ * Also -EINVAL: a uid that is not 1 to 64 hex digits (kept lowercase: "0A1B"
+ * and "0a1b" are one board), a bad pool name, a malformed conninfo.
+ * PostgreSQL needs synchronous_commit on (its default): with it off, a
+ * server crash may forget a confirmed allocation and give the block twice. */
 #ifndef FLASHD_DAEMON_POOL_STORE_H
 #define FLASHD_DAEMON_POOL_STORE_H
 

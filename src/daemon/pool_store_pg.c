@@ -89,7 +89,11 @@ static int pg_fail(struct pg_store *q, PGresult *res, const char *what, char *wh
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	char text[400], code[6] = "";
 
-	first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(q->db), text, sizeof(text));
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	/* the server's sentence without "ERROR:  ", else libpq's own */
+	first_line(primary ? primary : res ? PQresultErrorMessage(res) : PQerrorMessage(q->db),
+		   text, sizeof(text));
 	if (st)
 		snprintf(code, sizeof(code), "%s", st);
 	PQclear(res);
@@ -278,16 +282,15 @@ static int pg_allocate_body(struct pg_store *q, struct pg_call_args *a, char *wh
 	*a->fresh = false;
 	if (r < 0)
 		return r;
-	/* the uid's block, if it holds one, else the lowest returned block no
-	 * one holds again (one statement: its snapshot is taken after the lock) */
+	/* the uid's block, if it holds one, else the lowest returned block (its
+	 * released row not given again); one statement: its snapshot is taken
+	 * after the lock */
 	const char *pu[] = { p->name, a->uid };
 	int64_t got[2];
 	r = pg_row(q,
 		   "SELECT (SELECT block FROM flashd_pool_binding WHERE pool = $1 AND uid = $2"
-		   " AND released IS NULL), (SELECT min(r.block) FROM flashd_pool_binding r"
-		   " WHERE r.pool = $1 AND r.released IS NOT NULL AND NOT EXISTS (SELECT 1"
-		   " FROM flashd_pool_binding l WHERE l.pool = $1 AND l.block = r.block"
-		   " AND l.released IS NULL))",
+		   " AND released IS NULL), (SELECT min(block) FROM flashd_pool_binding"
+		   " WHERE pool = $1 AND released IS NOT NULL AND NOT given_again)",
 		   "reading the bindings", why, whylen, 2, pu, 2, got);
 	if (r < 0)
 		return r;
@@ -312,14 +315,17 @@ static int pg_allocate_body(struct pg_store *q, struct pg_call_args *a, char *wh
 				      p->name, (long long)b, strerror(-r));
 	snprintf(bs, sizeof(bs), "%lld", (long long)b);
 	const char *ins[] = { p->name, bs, value, a->uid, a->station };
-	/* a block never given: next_block advanced in the same statement */
+	/* in the same statement: next_block advanced (a block never given), or
+	 * the returned row marked given again */
 	r = pg_cmd(q,
 		   never_given ?
 			   "WITH advanced AS (UPDATE flashd_pool SET next_block = next_block + 1"
 			   " WHERE name = $1) INSERT INTO flashd_pool_binding"
 			   " (pool, block, value, uid, station) VALUES ($1, $2, $3, $4, $5)" :
-			   "INSERT INTO flashd_pool_binding (pool, block, value, uid, station)"
-			   " VALUES ($1, $2, $3, $4, $5)",
+			   "WITH again AS (UPDATE flashd_pool_binding SET given_again = true"
+			   " WHERE pool = $1 AND block = $2 AND released IS NOT NULL"
+			   " AND NOT given_again) INSERT INTO flashd_pool_binding"
+			   " (pool, block, value, uid, station) VALUES ($1, $2, $3, $4, $5)",
 		   "binding the block", why, whylen, 5, ins);
 	if (r < 0)
 		return r;

@@ -38,13 +38,14 @@ static const char sq_schema[] =
 	" uid TEXT NOT NULL,"
 	" station TEXT,"
 	" allocated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
-	" released TEXT);"
+	" released TEXT,"
+	" given_again INTEGER NOT NULL DEFAULT 0);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS pool_binding_live_uid ON pool_binding (pool, uid)"
 	" WHERE released IS NULL;"
-	"CREATE UNIQUE INDEX IF NOT EXISTS pool_binding_live_block ON pool_binding (pool, block)"
+	"CREATE UNIQUE INDEX IF NOT EXISTS pool_binding_live_block ON pool_binding (block, pool)"
 	" WHERE released IS NULL;"
-	"CREATE INDEX IF NOT EXISTS pool_binding_returned ON pool_binding (pool, block)"
-	" WHERE released IS NOT NULL;"
+	"CREATE UNIQUE INDEX IF NOT EXISTS pool_binding_returned ON pool_binding (pool, block)"
+	" WHERE released IS NOT NULL AND NOT given_again;"
 	"CREATE INDEX IF NOT EXISTS pool_binding_value ON pool_binding (value);"
 	"PRAGMA user_version = 1;";
 
@@ -219,15 +220,15 @@ static int sq_allocate_txn(struct sq_store *q, const struct pool_store_def *p, c
 		*block = (uint64_t)b;
 		return 0;
 	}
-	/* else the lowest returned block no one holds again */
+	/* else the lowest returned block (its released row not given again) */
 	const char *pn[] = { p->name };
 	r = sq_row(q,
-		   "SELECT min(r.block) FROM pool_binding r WHERE r.pool = ?1"
-		   " AND r.released IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pool_binding l"
-		   " WHERE l.pool = ?1 AND l.block = r.block AND l.released IS NULL)",
+		   "SELECT min(block) FROM pool_binding WHERE pool = ?1 AND released IS NOT NULL"
+		   " AND NOT given_again",
 		   "looking for a returned block", why, whylen, 1, pn, 1, &b);
 	if (r < 0)
 		return r;
+	bool never_given = b < 0;
 	if (b < 0) {
 		/* else the next one never given */
 		if (pool[1] >= pool[0])
@@ -235,10 +236,6 @@ static int sq_allocate_txn(struct sq_store *q, const struct pool_store_def *p, c
 					      "pool %s: no block left (all %lld are bound)",
 					      p->name, (long long)pool[0]);
 		b = pool[1];
-		r = sq_run(q, "UPDATE pool SET next_block = next_block + 1 WHERE name = ?1",
-			   "advancing the pool", why, whylen, 1, pn);
-		if (r < 0)
-			return r;
 	}
 	char value[POOL_VALUE_MAX + 1], bs[24];
 	r = pool_store_block_value(p, (uint64_t)b, value, sizeof(value));
@@ -247,6 +244,15 @@ static int sq_allocate_txn(struct sq_store *q, const struct pool_store_def *p, c
 				      p->name, (long long)b, strerror(-r));
 	snprintf(bs, sizeof(bs), "%lld", (long long)b);
 	const char *ins[] = { p->name, bs, value, uid, station };
+	r = never_given ? sq_run(q, "UPDATE pool SET next_block = next_block + 1 WHERE name = ?1",
+				 "advancing the pool", why, whylen, 1, pn)
+			: sq_run(q,
+				 "UPDATE pool_binding SET given_again = 1 WHERE pool = ?1"
+				 " AND block = ?2 AND released IS NOT NULL AND NOT given_again",
+				 "taking the returned block", why, whylen, 2,
+				 (const char *[]){p->name, bs});
+	if (r < 0)
+		return r;
 	r = sq_run(q,
 		   "INSERT INTO pool_binding (pool, block, value, uid, station)"
 		   " VALUES (?1, ?2, ?3, ?4, ?5)",

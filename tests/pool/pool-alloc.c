@@ -3,7 +3,8 @@
  * releases) the blocks of uids P0 … P(K-1) in a serial pool of N blocks of C
  * values ("SN%08u" over 0 … N*C-1) through pool_store, one call after the
  * other, and prints one line per uid: "UID BLOCK FRESH" (FRESH 1: bound by
- * this call, 0: the uid held it already), or "UID released".
+ * this call, 0: the uid held it already), or "UID released"; --usage prints
+ * the pool's use instead, "blocks N bound B left L".
  * -ENOTCONN (PostgreSQL away) is tried again every 100 ms, for up to 60 s.
  * Exit: 0 done; 3 the pool has no block left (said with the uid); 1 another
  * error; 2 usage. */
@@ -24,7 +25,7 @@
 static void usage(FILE *fp)
 {
 	fputs("usage: pool-alloc (--pg CONNINFO | --sqlite PATH) --pool NAME --blocks N --count C\n"
-	      "                  --uid-prefix P --n K [--station S] [--release]\n",
+	      "                  (--uid-prefix P --n K [--station S] [--release] | --usage)\n",
 	      fp);
 }
 
@@ -59,12 +60,13 @@ int main(int argc, char **argv)
 		{ "n", required_argument, NULL, 'n' },
 		{ "station", required_argument, NULL, 't' },
 		{ "release", no_argument, NULL, 'r' },
+		{ "usage", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *pg = NULL, *sq = NULL, *name = NULL, *prefix = NULL, *station = NULL;
 	uint64_t blocks = 0, count = 1, n = 0;
-	bool release = false;
+	bool release = false, use = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -78,12 +80,13 @@ int main(int argc, char **argv)
 		case 'n': n = number("--n", optarg); break;
 		case 't': station = optarg; break;
 		case 'r': release = true; break;
+		case 'U': use = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc || !pg == !sq || !name || !prefix || !blocks || !n ||
-	    count > POOL_COUNT_MAX) {
+	if (optind < argc || !pg == !sq || !name || !blocks || count > POOL_COUNT_MAX ||
+	    (!use && (!prefix || !n))) {
 		usage(stderr);
 		return 2;
 	}
@@ -102,8 +105,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pool-alloc: %s\n", why);
 		return 1;
 	}
+	if (use) {
+		struct pool_usage u;
+		r = pool_store_usage(s, &d, &u, why, sizeof(why));
+		if (r < 0)
+			fprintf(stderr, "pool-alloc: %s (%s)\n", why, strerror(-r));
+		else
+			printf("blocks %" PRIu64 " bound %" PRIu64 " left %" PRIu64 "\n", u.blocks,
+			       u.bound, u.left);
+		pool_store_close(s);
+		return r < 0;
+	}
 	unsigned waits = 0;
-	for (uint64_t i = 0; i < n; i++) {
+	for (uint64_t i = 0; !use && i < n; i++) {
 		char uid[80];
 		uint64_t b = 0;
 		bool fresh = false;

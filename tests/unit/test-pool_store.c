@@ -199,9 +199,15 @@ static void test_release_reuse(void **state)
 				    "'103' AND released IS NOT NULL"),
 			 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE uid = '103'"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE given_again"), 2);
+	/* 8 given back again: returned once more, given again once more */
+	assert_int_equal(pool_store_release(f->s, &f->d, "202", f->why, sizeof(f->why)), 0);
+	assert_int_equal(alloc_ok(f, "300", "st2", true), 8);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE block = 8"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE given_again"), 3);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding WHERE released IS NULL"),
 			 10);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding"), 12);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pool_binding"), 13);
 }
 
 static void test_stale(void **state)
