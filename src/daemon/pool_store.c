@@ -39,16 +39,20 @@ int pool_store_compare(const struct pool_store_def *p, const char *where, const 
 
 	if (blocks == p->blocks)
 		return strcmp(fp, p->fingerprint) ? pool_store_stale(p, where, fp, why, whylen) : 0;
-	if (blocks > p->blocks)
-		return pool_store_say(-ESTALE, why, whylen,
-				      "pool %s has %lld blocks in flashd.conf, %lld in %s: a pool may "
-				      "grow but never shrink",
-				      p->name, (long long)p->blocks, (long long)blocks, where);
-	/* grown: the values the database knows must be the same */
-	if (pool_fingerprint_n(p->d, (uint64_t)blocks * count, old, sizeof(old)) < 0 ||
-	    strcmp(old, fp) != 0)
+	if (blocks < p->blocks) {
+		/* grown: the values the database knows must be the same */
+		if (pool_fingerprint_n(p->d, (uint64_t)blocks * count, old, sizeof(old)) < 0 ||
+		    strcmp(old, fp) != 0)
+			return pool_store_stale(p, where, fp, why, whylen);
+		return 1;
+	}
+	/* shrunk (a list's text covers its size: only the others can say changed) */
+	if (p->d->kind != POOL_KIND_LIST && strcmp(fp, p->fingerprint) != 0)
 		return pool_store_stale(p, where, fp, why, whylen);
-	return 1;
+	return pool_store_say(-ESTALE, why, whylen,
+			      "pool %s has %lld blocks in flashd.conf, %lld in %s: a pool may grow "
+			      "but never shrink",
+			      p->name, (long long)p->blocks, (long long)blocks, where);
 }
 
 int pool_store_block_value(const struct pool_store_def *p, uint64_t b, char *out, size_t outlen)

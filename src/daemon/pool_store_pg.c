@@ -190,24 +190,17 @@ static int pg_pool(struct pg_store *q, const struct pool_store_def *p, bool crea
 		if (r < 0)
 			return r;
 	}
-	const char *fp = PQgetvalue(res, 0, 0);
-	if (strcmp(fp, p->fingerprint)) {
-		int r = pool_store_stale(p, "PostgreSQL", fp, why, whylen);
-		PQclear(res);
-		return r;
-	}
 	cols[0] = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	cols[1] = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	int r = pool_store_compare(p, "PostgreSQL", PQgetvalue(res, 0, 0), cols[0], why, whylen);
 	PQclear(res);
-	if (cols[0] < p->blocks) {
-		const char *up[] = { p->name, blocks };
-		int r = pg_cmd(q, "UPDATE flashd_pool SET blocks = $2 WHERE name = $1",
-			       "growing the pool", why, whylen, 2, up);
-		if (r < 0)
-			return r;
+	if (r == 1) {
+		const char *up[] = { p->name, blocks, p->fingerprint };
+		r = pg_cmd(q, "UPDATE flashd_pool SET blocks = $2, fingerprint = $3 WHERE name = $1",
+			   "growing the pool", why, whylen, 3, up);
 		cols[0] = p->blocks;
 	}
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* ---------------------------------------------------------------- calls */
@@ -336,7 +329,7 @@ static int pg_allocate_body(struct pg_store *q, struct pg_call_args *a, char *wh
 
 /* The uid's live binding, read without the lock (a board asking again:
  * retries, re-plugs, another station): 0 with *block, 1 when it holds none,
- * -ESTALE when the pool's definition changed. One statement, no lock: a
+ * or another fingerprint (the locked path then compares). One statement, no lock: a
  * committed live binding is the answer the locked transaction would give. */
 static int pg_bound_body(struct pg_store *q, struct pg_call_args *a, char *why, size_t whylen)
 {
@@ -351,10 +344,9 @@ static int pg_bound_body(struct pg_store *q, struct pg_call_args *a, char *why, 
 		return pg_fail(q, res, "reading the uid's binding", why, whylen);
 	int r = 1;
 	if (PQntuples(res) == 1) {
-		const char *fp = PQgetvalue(res, 0, 1);
-		if (strcmp(fp, a->p->fingerprint)) {
-			r = pool_store_stale(a->p, "PostgreSQL", fp, why, whylen);
-		} else {
+		/* another fingerprint: the locked path compares (a grown pool, or a
+		 * changed one) */
+		if (strcmp(PQgetvalue(res, 0, 1), a->p->fingerprint) == 0) {
 			*a->block = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 			r = 0;
 		}
