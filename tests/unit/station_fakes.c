@@ -76,6 +76,7 @@ static struct fake_sess *fake_start(bool fb, struct usb_dev *dev, struct plan *p
 	f->plan = plan_ref(plan);
 	f->first = first;
 	f->next = first;
+	f->read_uid = o->read_uid;
 	assert_true(fs.n < 64);
 	fs.all[fs.n++] = f;
 	fs.last = f;

@@ -38,6 +38,7 @@ struct fake_sess {
 	size_t first, next;
 	bool have_uid;
 	uint64_t uid;
+	bool read_uid;           /* the session was told to read the UID */
 };
 
 struct fake_sess_state {

@@ -34,7 +34,8 @@ emmc=$((16 << 20))
 random_file payload.bin $((96 * 1024))
 make_imx u-boot.imx payload.bin 0x17800000
 uid() { printf '%016x' $((0x5ee0000 + $1)); } # the SoC UID of board number N
-# one board: K (port), N (its UID number)
+# one board: K (port), N (its UID number). (fl_wait_result PORT ok T N waits for
+# the port's Nth ok record.)
 board() { fl_board "$1" --emmc-size "$emmc" --uid "$(uid "$2")"; }
 
 cat >"$VM_TMP/pools.lst" <<'PLAN'
@@ -116,13 +117,13 @@ note "board 1: $s1; board 2: $s2"
 # the same board again (UID 1) on the other port: its own values again
 fl_wait_state 2-1 empty 30
 board 1 1
-fl_wait_ok 2-1 120
+fl_wait_result 2-1 ok 120 2
 expect_eq "board 1 again: its values" \
 	"$(fl_json_get "$FL_REC" '[.values.serial[0], .values.mac[0], .values.keys[0]] | join(" ")')" "$s1"
 stop_board 1
 # a third board takes the list's last value, the fourth waits: the list is empty
 board 0 3
-fl_wait_ok 1-1 120
+fl_wait_result 1-1 ok 120 2
 stop_board 0
 fl_wait_state 1-1 empty 30
 board 0 4
@@ -135,12 +136,13 @@ fl_ctl pools >"$OUT/pools-empty.txt"
 note "flashctl pools: $(tr '\n' '|' <"$OUT/pools-empty.txt")"
 grep -Eq '^keys +list +sqlite +1 +3 +0 +3 +1 +empty' "$OUT/pools-empty.txt" ||
 	fail "flashctl pools: $(cat "$OUT/pools-empty.txt")"
-jq -e 'select(.event == "pool" and .pool.name == "keys" and .pool.state == "empty")' \
-	"$OUT/watch-sqlite.ndjson" >/dev/null || fail "no pool event for the empty list"
+ev=$(jq -cR 'fromjson? | select(.event == "pool" and .pool.name == "keys" and .pool.state == "empty")' \
+	"$OUT/watch-sqlite.ndjson")
+[[ -n $ev ]] || fail "no pool event for the empty list"
 # the customer sends more keys: a reload, and the waiting board starts
 seq -f 'KEY-%03g' 1 5 >"$VM_TMP/keys.txt"
 fl_ctl reload >/dev/null || fail "reload refused"
-fl_wait_ok 1-1 120
+fl_wait_result 1-1 ok 120 3
 expect_eq "board 4's key" "$(fl_json_get "$FL_REC" '.values.keys[0]')" KEY-004
 stop_board 0
 fl_stop
@@ -238,7 +240,7 @@ for k in 0 1 2 3 4 5 6 7; do check_env "$k" "${REC[$k]}"; done
 st B
 fl_wait_state "$(usb_port 4)" empty 30
 board 4 11
-fl_wait_ok "$(usb_port 4)" 300
+fl_wait_result "$(usb_port 4)" ok 300 2
 expect_eq "board 11 on station B keeps its serial and MACs" \
 	"$(fl_json_get "$FL_REC" '[.values.serial[0]] + .values.mac | join(" ")')" \
 	"$(fl_json_get "${REC[0]}" '[.values.serial[0]] + .values.mac | join(" ")')"
@@ -263,9 +265,9 @@ fl_wait_state "$(usb_port 2)" waiting 60
 note "board 22: $(fl_port "$(usb_port 2)" '[.state, .reason] | join(": ")')"
 fl_sleep 5
 pg_start
-fl_wait_ok "$(usb_port 1)" 300
+fl_wait_result "$(usb_port 1)" ok 300 2
 REC[21]=$FL_REC
-fl_wait_ok "$(usb_port 2)" 300
+fl_wait_result "$(usb_port 2)" ok 300 2
 REC[22]=$FL_REC
 stop_board 1
 stop_board 2
