@@ -204,46 +204,43 @@ static ssize_t pools_defs_find(const struct pools_defs *d, const char *name)
 
 /* ---- the pool thread ---- */
 
+/* The store opened on `want` (a file or a conninfo) in *slot, opened anew
+ * when it was opened on something else (a reload changed it). */
+static struct pool_store *pools_store_on(struct pool_store **slot, char **have, const char *want,
+					 int (*open)(const char *, struct pool_store **, char *,
+						     size_t),
+					 int *r, char *why, size_t whylen)
+{
+	if (*slot && strcmp(*have, want) == 0)
+		return *slot;
+	*slot = pool_store_close(*slot);
+	free(*have);
+	*have = NULL;
+	*r = open(want, slot, why, whylen);
+	if (*r < 0)
+		return NULL;
+	if (!(*have = strdup(want))) {
+		*slot = pool_store_close(*slot);
+		*r = -ENOMEM;
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	return *slot;
+}
+
 static struct pool_store *pools_store(struct pools *pl, const struct pools_defs *d,
 				      enum pool_backend be, int *r, char *why, size_t whylen)
 {
-	if (be == POOL_BACKEND_SQLITE) {
-		if (pl->sqlite && strcmp(pl->sqlite_path, d->sqlite) == 0)
-			return pl->sqlite;
-		pl->sqlite = pool_store_close(pl->sqlite);
-		free(pl->sqlite_path);
-		pl->sqlite_path = NULL;
-		*r = pool_store_open_sqlite(d->sqlite, &pl->sqlite, why, whylen);
-		if (*r < 0)
-			return NULL;
-		if (!(pl->sqlite_path = strdup(d->sqlite))) {
-			pl->sqlite = pool_store_close(pl->sqlite);
-			*r = -ENOMEM;
-			snprintf(why, whylen, "out of memory");
-			return NULL;
-		}
-		return pl->sqlite;
-	}
+	if (be == POOL_BACKEND_SQLITE)
+		return pools_store_on(&pl->sqlite, &pl->sqlite_path, d->sqlite,
+				      pool_store_open_sqlite, r, why, whylen);
 	if (!d->pg) {
 		*r = -EINVAL;
 		snprintf(why, whylen, "pool-postgresql is not set in flashd.conf");
 		return NULL;
 	}
-	if (pl->pg && strcmp(pl->pg_conninfo, d->pg) == 0)
-		return pl->pg;
-	pl->pg = pool_store_close(pl->pg);
-	free(pl->pg_conninfo);
-	pl->pg_conninfo = NULL;
-	*r = pool_store_open_pg(d->pg, &pl->pg, why, whylen);
-	if (*r < 0)
-		return NULL;
-	if (!(pl->pg_conninfo = strdup(d->pg))) {
-		pl->pg = pool_store_close(pl->pg);
-		*r = -ENOMEM;
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	return pl->pg;
+	return pools_store_on(&pl->pg, &pl->pg_conninfo, d->pg, pool_store_open_pg, r, why,
+			      whylen);
 }
 
 static void pools_job_run(struct worker_job *wj)

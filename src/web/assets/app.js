@@ -63,8 +63,9 @@ function fillTile(t, p) {
   fillProgress(t, p);
   t.querySelector('.uid').textContent = p.uid ? 'UID ' + p.uid : (p.serial ? 'SN ' + p.serial : '');
   t.querySelector('.elapsed').textContent = p.elapsed_ms || ACTIVE.has(p.state) ? duration(elapsed(p)) : '';
+  // a failure's step and reason; a waiting board's (a pool, the journal) reason
   const reason = p.state === 'failed' || p.state === 'boot-loop' ?
-    why(p.failed_step, p.reason) : '';
+    why(p.failed_step, p.reason) : (p.reason || '');
   t.querySelector('.reason').textContent = reason;
 }
 

@@ -156,10 +156,11 @@ chown nobody "$pgdir" "$pgrun"
 t0=$SECONDS
 runuser -u nobody -- "$pgbin/initdb" -D "$pgdir" -U flashd --auth=trust -N -E UTF8 \
 	--locale=C.UTF-8 >"$OUT/initdb.log" 2>&1 || fail "initdb: $(tail -n 3 "$OUT/initdb.log")"
-pg() { runuser -u nobody -- "$pgbin/pg_ctl" -D "$pgdir" -l "$OUT/pg.log" "$@" >/dev/null; }
+# its log in $pgrun (nobody cannot write $OUT), copied there at the end
+pg() { runuser -u nobody -- "$pgbin/pg_ctl" -D "$pgdir" -l "$pgrun/pg.log" "$@" >/dev/null; }
 pg_start() {
 	pg -w -t 120 -o "-c listen_addresses='' -k $pgrun -c fsync=off" start ||
-		fail "pg_ctl start: $(tail -n 5 "$OUT/pg.log")"
+		fail "pg_ctl start: $(tail -n 5 "$pgrun/pg.log")"
 }
 pg_start
 db="host=$pgrun user=flashd dbname=postgres"
@@ -179,7 +180,7 @@ st_conf() { # NAME FIRST-BOARD
 	local k slots=()
 	for k in 0 1 2 3; do slots+=("slot $1$k=$(usb_port $(($2 + k)))"); done
 	fl_conf plan="$VM_TMP/line.lst" plan-args= settle=1s bootloop-guard=0s read-uid=yes \
-		station-id="$1" slots-only=yes "${slots[@]}" pool-retry=1s pool-refresh=1h \
+		station-id="$1" slots-only=yes "${slots[@]}" pool-retry=1s pool-refresh=60min \
 		pool-postgresql="host=$pgrun user=flashd dbname=postgres"
 	cat >>"$FL_CONF" <<EOF
 
@@ -210,6 +211,7 @@ other_station_stop() { # at exit: the station the lib does not know of
 		[[ $n == "${CUR:-}" || -z ${ST_PID[$n]:-} ]] || kill -TERM "${ST_PID[$n]}" 2>/dev/null || true
 	done
 	[[ ! -e $pgdir/postmaster.pid ]] || pg -m immediate stop 2>/dev/null || true
+	cp "$pgrun/pg.log" "$OUT/pg.log" 2>/dev/null || true
 }
 trap 'other_station_stop; fl_on_exit; vm_on_exit' EXIT
 
@@ -249,7 +251,7 @@ check_env 4 "$FL_REC"
 
 # round 3: the server stops; a new board needs its values: it waits in fastboot
 # (the pool is known down from then on), the next board waits before it starts.
-# (pool-refresh = 1h: only board 21's allocation finds the server gone, so the
+# (pool-refresh = 60min: only board 21's allocation finds the server gone, so the
 # order is certain.)
 pg -m fast stop || fail "pg_ctl stop"
 st A
