@@ -65,6 +65,11 @@ struct session_rec {
 	 * when pool_fail */
 	bool pool_fail;
 	unsigned nexpand;
+	/* bus_wait(): waiting now, how often, and the last wait's bytes and ahead */
+	bool bus_waiting;
+	unsigned nbus_waits;
+	uint64_t bus_bytes;
+	int bus_ahead;
 };
 
 /* Clears r for a session of this kind; the events that record into r. */
