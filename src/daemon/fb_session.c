@@ -424,11 +424,15 @@ void fb_session_bus_kick(struct bussched *bus)
 }
 
 /* The bytes the board has left to download from this piece on: what
- * bus-order = shortest compares. The rest of the step's image counts as
- * it is in the file (sparse pieces may be smaller: an estimate). */
+ * bus-order = shortest compares. The step's image not sent yet (at least
+ * this piece) and the later steps' images count as they are in the files
+ * (sparse pieces may be smaller: an estimate). */
 static uint64_t fb_bytes_left(const struct fb_session *s)
 {
-	uint64_t n = s->piece.size + (s->img_len > s->img_pos ? s->img_len - s->img_pos : 0);
+	uint64_t n = s->img_len > s->img_pos ? s->img_len - s->img_pos : 0;
+
+	if (n < s->piece.size)
+		n = s->piece.size;
 	size_t steps = plan_n_steps(s->b.plan);
 
 	for (size_t i = s->b.idx + 1; i < steps; i++) {

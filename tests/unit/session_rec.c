@@ -32,6 +32,8 @@ static void session_rec_progress(void *ud, uint64_t bytes, uint64_t total)
 		assert_true(bytes > r->bytes || total != r->total);
 	r->bytes = bytes;
 	r->total = total;
+	if (r->on_progress)
+		r->on_progress(r);
 	if (++r->nprogress == r->free_at_progress)
 		r->ops->free(r);
 }
