@@ -49,6 +49,10 @@ extern const size_t station_use_ntests;
 extern const struct CMUnitTest station_slots_tests[];
 extern const size_t station_slots_ntests;
 
+/* test-station-bus.c */
+extern const struct CMUnitTest station_bus_tests[];
+extern const size_t station_bus_ntests;
+
 /* test-station-spl.c */
 extern const struct CMUnitTest station_spl_tests[];
 extern const size_t station_spl_ntests;

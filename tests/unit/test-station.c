@@ -1213,6 +1213,8 @@ int main(void)
 					  station_journal_ntests, NULL, NULL);
 	failed += _cmocka_run_group_tests("station: slots", station_slots_tests,
 					  station_slots_ntests, NULL, NULL);
+	failed += _cmocka_run_group_tests("station: bus", station_bus_tests, station_bus_ntests,
+					  NULL, NULL);
 	return failed + _cmocka_run_group_tests("station: use confined", station_use_tests,
 						station_use_ntests, NULL, NULL);
 }
