@@ -514,7 +514,6 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 					  &ps->sdp);
 	} else {
 		ev.done = station_ev_fb_done;
-		so = ps->st->sopts;
 		station_bus_opts(ps, &so);
 		ps->bus_waiting = false;
 		r = fb_session_start(dev, ps->plan, first, &so, &ev, &ps->fb);
