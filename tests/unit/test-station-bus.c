@@ -99,6 +99,24 @@ static void test_bus_wait_on_port(void **state)
 	assert_int_equal(state_of("1-1"), PORT_STATE_DONE);
 }
 
+/* A board unplugged while its download waits (nothing in flight: the
+ * session cannot notice) fails as disconnected once the grace is over, and
+ * its session is freed (which gives its place in the queue back). */
+static void test_bus_wait_unplugged(void **state)
+{
+	struct fake_sess *s;
+
+	(void)state;
+	restart("");
+	s = fb_on("1-1", "/dev/bus/usb/001/003");
+	s->ev.bus_wait(s->ev.ud, true, 1u << 20, 0);
+	removed("1-1", "/dev/bus/usb/001/003");
+	run(STATION_GONE_GRACE_MS + 200);
+	assert_true(s->freed);
+	assert_string_equal(rec_str("result"), "failed");
+	assert_non_null(strstr(rec_str("reason"), "board disconnected"));
+}
+
 /* A reload takes bus-downloads for what comes next, and hands out the
  * slots it opens; bus-scheduling = off: new sessions do not wait. */
 static void test_bus_reload(void **state)
@@ -128,6 +146,7 @@ static void test_bus_reload(void **state)
 const struct CMUnitTest station_bus_tests[] = {
 	T(test_bus_keys),
 	T(test_bus_wait_on_port),
+	T(test_bus_wait_unplugged),
 	T(test_bus_reload),
 };
 #undef T
