@@ -19,6 +19,8 @@
 #define CONF_SLOTS_MAX 1024u       /* slot lines */
 #define CONF_SLOT_NAME_MAX 16u     /* bytes in a slot name */
 #define CONF_STATION_ID_MAX 64     /* bytes in a station-id */
+#define CONF_BUSES_MAX 256u        /* bus lines */
+#define CONF_BUS_PORTS_MAX 64u     /* ports on one bus line */
 
 /* Three groups (flashd(8), "Users and groups"): the daemon's own group alone
  * gets the USB devices (60-flashd.rules); operators connect to the socket and
@@ -40,6 +42,21 @@ struct conf_slot {
 	char *name;          /* conf_slot_name_valid */
 	char *port;          /* conf_port_name_valid */
 	unsigned line;
+};
+
+/* A "bus NAME = PORT PORT …" line: ports that share one USB bus where
+ * their sysfs names do not say so (flashd.conf(5), "Bus scheduling"). */
+struct conf_bus {
+	char *name;          /* conf_slot_name_valid */
+	char **ports;        /* conf_port_name_valid, each on one bus line only */
+	size_t nports;       /* 1..CONF_BUS_PORTS_MAX */
+	unsigned line;
+};
+
+/* bus-order (the values of enum bussched_order, bussched.h) */
+enum conf_bus_order {
+	CONF_BUS_ORDER_FIFO,
+	CONF_BUS_ORDER_SHORTEST,
 };
 
 /* Read-only after conf_load/conf_parse; freed with conf_free. Times in ms. */
@@ -98,6 +115,15 @@ struct conf {
 	char *pool_postgresql;         /* the PostgreSQL backend's libpq connection string, or NULL */
 	uint32_t pool_retry_ms;        /* an unreachable database is tried again after this */
 	uint32_t pool_refresh_ms;      /* the pools' use is read again after this */
+
+	/* bus scheduling (bussched.h; flashd.conf(5) "Bus scheduling") */
+	bool bus_scheduling;           /* fastboot downloads wait for their turn on their bus */
+	uint32_t bus_order;            /* enum conf_bus_order */
+	uint32_t bus_downloads;        /* downloads at once per bus */
+	uint32_t bus_starve_grants;    /* passed over this often: first; 0 = no bound */
+	uint32_t bus_starve_ms;        /* waiting this long: first; 0 = no bound */
+	struct conf_bus *buses;        /* bus lines, in file order */
+	size_t nbuses;
 };
 
 /* Built-in defaults (what an empty file gives). NULL on ENOMEM. */
@@ -131,6 +157,14 @@ const struct conf_slot *conf_slot_find(const struct conf *c, const char *name);
 int conf_slot_add(struct conf *c, const char *name, const char *port, unsigned line,
 		  char *why, size_t whylen);
 void conf_slots_free(struct conf *c);
+/* The bus line naming a port, or a bus name; NULL when there is none. */
+const struct conf_bus *conf_bus_of_port(const struct conf *c, const char *port);
+const struct conf_bus *conf_bus_find(const struct conf *c, const char *name);
+/* Add "bus NAME = PORT PORT …" (conf.c's parser): 0, -ENOMEM, or -EINVAL
+ * with a message (without file:line) in why. */
+int conf_bus_add(struct conf *c, const char *name, const char *ports, unsigned line,
+		 char *why, size_t whylen);
+void conf_buses_free(struct conf *c);
 /* The [port] section for a port name, or NULL. */
 const struct conf_port *conf_port_find(const struct conf *c, const char *port);
 /* Timeout of a flash command writing bytes: max(flash-timeout-min,

@@ -39,6 +39,7 @@ enum conf_type {
 	CONF_TYPE_BOOL,
 	CONF_TYPE_ID,        /* a station id (conf_station_id_valid) */
 	CONF_TYPE_VERBATIM,  /* any non-empty text, kept as written (a libpq conninfo) */
+	CONF_TYPE_CHOICE,    /* one of names[min..max], stored as its uint32_t index */
 };
 
 struct conf_key {
@@ -47,10 +48,17 @@ struct conf_key {
 	size_t off;          /* field in struct conf or struct conf_port */
 	size_t off_n;        /* CONF_TYPE_ARGS: the count field */
 	uint64_t min, max;
+	const char *const *names;  /* CONF_TYPE_CHOICE */
 };
 
 #define CONF_G(name, type, field, min, max) \
-	{ name, CONF_TYPE_##type, offsetof(struct conf, field), 0, min, max }
+	{ name, CONF_TYPE_##type, offsetof(struct conf, field), 0, min, max, NULL }
+
+/* bus-order: enum conf_bus_order */
+static const char *const conf_bus_orders[] = {
+	[CONF_BUS_ORDER_FIFO] = "fifo",
+	[CONF_BUS_ORDER_SHORTEST] = "shortest",
+};
 
 static const struct conf_key conf_global_keys[] = {
 	CONF_G("socket", PATH, socket_path, 0, 0),
@@ -60,9 +68,9 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("station-id", ID, station_id, 0, 0),
 	CONF_G("plan", PLAN, plan, 0, 0),
 	{ "plan-args", CONF_TYPE_ARGS, offsetof(struct conf, plan_args),
-	  offsetof(struct conf, nplan_args), 0, CONF_ARGS_MAX },
+	  offsetof(struct conf, nplan_args), 0, CONF_ARGS_MAX, NULL },
 	{ "plan-dirs", CONF_TYPE_DIRS, offsetof(struct conf, plan_dirs),
-	  offsetof(struct conf, nplan_dirs), 1, CONF_PLAN_DIRS_MAX },
+	  offsetof(struct conf, nplan_dirs), 1, CONF_PLAN_DIRS_MAX, NULL },
 	CONF_G("sdp-timeout", DURATION, sdp_timeout_ms, 100, 60000),
 	CONF_G("reenum-timeout", DURATION, reenum_timeout_ms, 1000, 600000),
 	CONF_G("fastboot-timeout", DURATION, fastboot_timeout_ms, 100, 3600000),
@@ -90,13 +98,19 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("pool-postgresql", VERBATIM, pool_postgresql, 0, 0),
 	CONF_G("pool-retry", DURATION, pool_retry_ms, 100, 600000),
 	CONF_G("pool-refresh", DURATION, pool_refresh_ms, 1000, 3600000),
+	CONF_G("bus-scheduling", BOOL, bus_scheduling, 0, 1),
+	{ "bus-order", CONF_TYPE_CHOICE, offsetof(struct conf, bus_order), 0, 0,
+	  ELEMENTSOF(conf_bus_orders) - 1, conf_bus_orders },
+	CONF_G("bus-downloads", UINT, bus_downloads, 1, 16),
+	CONF_G("bus-starve-grants", UINT, bus_starve_grants, 0, 1000),
+	CONF_G("bus-starve-time", DURATION, bus_starve_ms, 0, 3600000),
 };
 _Static_assert(ELEMENTSOF(conf_global_keys) <= 64, "struct conf_parser.seen has 64 bits");
 
 static const struct conf_key conf_port_keys[] = {
-	{ "plan", CONF_TYPE_PLAN, offsetof(struct conf_port, plan), 0, 0, 0 },
+	{ "plan", CONF_TYPE_PLAN, offsetof(struct conf_port, plan), 0, 0, 0, NULL },
 	{ "plan-args", CONF_TYPE_ARGS, offsetof(struct conf_port, plan_args),
-	  offsetof(struct conf_port, nplan_args), 0, CONF_ARGS_MAX },
+	  offsetof(struct conf_port, nplan_args), 0, CONF_ARGS_MAX, NULL },
 };
 
 
@@ -169,6 +183,7 @@ struct conf *conf_free(struct conf *c)
 		conf_port_clear(&c->ports[i]);
 	free(c->ports);
 	conf_slots_free(c);
+	conf_buses_free(c);
 	for (size_t i = 0; i < c->npools; i++)
 		pool_def_clear(&c->pools[i]);
 	free(c->pools);
@@ -215,6 +230,11 @@ struct conf *conf_new_default(void)
 	c->verify_piece = 8u << 20;
 	c->pool_retry_ms = 2000;
 	c->pool_refresh_ms = 10000;
+	c->bus_scheduling = true;
+	c->bus_order = CONF_BUS_ORDER_FIFO;
+	c->bus_downloads = 1;
+	c->bus_starve_grants = 8;
+	c->bus_starve_ms = 0;
 	return c;
 }
 
@@ -472,6 +492,7 @@ static int conf_set_number(struct conf_parser *p, const struct conf_key *k, void
 	case CONF_TYPE_DIRS:
 	case CONF_TYPE_ID:
 	case CONF_TYPE_VERBATIM:
+	case CONF_TYPE_CHOICE:
 		return -EINVAL;   /* not numbers: conf_set_string's */
 	}
 	if (r == -EINVAL)
@@ -488,6 +509,26 @@ static int conf_set_number(struct conf_parser *p, const struct conf_key *k, void
 		*(uint64_t *)field = v;
 	else
 		*(uint32_t *)field = (uint32_t)v;
+	return 0;
+}
+
+static int conf_set_choice(struct conf_parser *p, const struct conf_key *k, void *base,
+			   const char *value)
+{
+	char list[128];
+	size_t len = 0;
+
+	for (uint64_t i = k->min; i <= k->max; i++) {
+		if (strcmp(value, k->names[i]) == 0) {
+			*(uint32_t *)((char *)base + k->off) = (uint32_t)i;
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (uint64_t i = k->min; i <= k->max && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+					i == k->min ? "" : i == k->max ? " or " : ", ", k->names[i]);
+	conf_error(p, "%s: bad value '%s' (%s)", k->name, value, list);
 	return 0;
 }
 
@@ -535,6 +576,8 @@ static int conf_set(struct conf_parser *p, const struct conf_key *k, void *base,
 		return conf_set_args(p, k, base, value);
 	case CONF_TYPE_DIRS:
 		return conf_set_dirs(p, k, base, value);
+	case CONF_TYPE_CHOICE:
+		return conf_set_choice(p, k, base, value);
 	case CONF_TYPE_DURATION:
 	case CONF_TYPE_SIZE32:
 	case CONF_TYPE_SIZE64:
@@ -650,6 +693,17 @@ static int conf_section(struct conf_parser *p, char *s)
 	return 0;
 }
 
+/* "bus NAME = PORT PORT …" (conf_bus.c) */
+static int conf_bus_line(struct conf_parser *p, const char *name, const char *ports)
+{
+	char why[256];
+	int r = conf_bus_add(p->c, name, ports, p->line, why, sizeof(why));
+
+	if (r == -EINVAL)
+		conf_error(p, "%s", why);
+	return r == -ENOMEM ? r : 0;
+}
+
 /* A section whose header had an error: skip its keys silently (one error is enough). */
 static bool conf_in_bad_section(const struct conf_parser *p, bool after_bad_header)
 {
@@ -721,6 +775,8 @@ static int conf_keyval(struct conf_parser *p, char *s)
 	}
 	if (!p->port && strncmp(s, "slot", 4) == 0 && (s[4] == ' ' || s[4] == '\t'))
 		return conf_slot_line(p, s + 4 + strspn(s + 4, " \t"), value);
+	if (!p->port && strncmp(s, "bus", 3) == 0 && (s[3] == ' ' || s[3] == '\t'))
+		return conf_bus_line(p, s + 3 + strspn(s + 3, " \t"), value);
 	if (!p->port && strcmp(s, "slots-only") == 0)
 		p->slots_only_line = p->line;
 	for (size_t i = 0; i < n; i++) {

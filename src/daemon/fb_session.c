@@ -16,7 +16,14 @@
  * loaded fails the step with the reason (image.h), never SIGBUS.
  *
  * Lifetime ("zombie" state), the walk over the steps, delays and failures:
- * session.c (session_priv.h). */
+ * session.c (session_priv.h).
+ *
+ * Bus scheduling (session_opts.bus, bussched.h): before each "download:"
+ * the session asks the scheduler for a slot on its bus; while it waits
+ * (FB_STATE_BUS) nothing is in flight. A release (the download's OKAY,
+ * fb_cancel) hands the grants it made to the sessions concerned, each of
+ * which sends its download from its own zero-delay event (bus_ev), never
+ * from inside another session's callback. */
 #include "daemon/session_priv.h"
 
 #include <errno.h>
@@ -49,6 +56,7 @@ enum fb_state {
 	FB_STATE_MAXDL,       /* getvar:max-download-size */
 	FB_STATE_CMD,         /* a step's command: OKAY ends the step */
 	FB_STATE_REBOOT,      /* "reboot": OKAY or the board leaving ends the step */
+	FB_STATE_BUS,         /* the download waits for its turn on the bus: nothing in flight */
 	FB_STATE_DOWNLOAD,    /* "download:%08x": expects DATA */
 	FB_STATE_DATA,        /* data phase: bulk OUTs in flight */
 	FB_STATE_DATA_OKAY,   /* expects OKAY after the data */
@@ -75,6 +83,7 @@ enum fb_vstep {
 static const char *const fb_state_names[] = {
 	[FB_STATE_MAXDL] = "getvar max-download-size",
 	[FB_STATE_CMD] = "command",         [FB_STATE_REBOOT] = "reboot",
+	[FB_STATE_BUS] = "waiting for the bus",
 	[FB_STATE_DOWNLOAD] = "download",   [FB_STATE_DATA] = "data",
 	[FB_STATE_DATA_OKAY] = "data OKAY", [FB_STATE_FLASH] = "flash",
 	[FB_STATE_VERIFY] = "verify",
@@ -137,6 +146,9 @@ struct fb_session {
 	/* the step's time (monotonic ms): in downloads, in flash commands, in
 	 * the read-back; mark: when the running one began */
 	uint64_t dl_ms, fl_ms, vf_ms, mark;
+	/* bus scheduling: a request in b.o.bus (waiting or holding a slot) */
+	bool bus_req;
+	struct event *bus_ev;             /* the grant came: send the download */
 };
 
 static void fb_read_reply(struct fb_session *s);
@@ -387,17 +399,60 @@ static void fb_pump(struct fb_session *s)
 	fb_read_reply(s);
 }
 
+/* ---- bus scheduling ---- */
+
+/* Give the bus back (no-op without a request) and wake the sessions that
+ * got its slot. */
+static void fb_bus_release(struct fb_session *s)
+{
+	if (!s->bus_req)
+		return;
+	s->bus_req = false;
+	bussched_release(s->b.o.bus, s, fb_now());
+	fb_session_bus_kick(s->b.o.bus);
+}
+
+void fb_session_bus_kick(struct bussched *bus)
+{
+	static const struct timeval now = { 0, 0 };
+	void *h;
+
+	while (bussched_granted(bus, &h)) {
+		struct fb_session *g = h;
+		evtimer_add(g->bus_ev, &now);
+	}
+}
+
+/* The bytes the board has left to download from this piece on: what
+ * bus-order = shortest compares. The step's image not sent yet (at least
+ * this piece) and the later steps' images count as they are in the files
+ * (sparse pieces may be smaller: an estimate). */
+static uint64_t fb_bytes_left(const struct fb_session *s)
+{
+	uint64_t n = s->img_len > s->img_pos ? s->img_len - s->img_pos : 0;
+
+	if (n < s->piece.size)
+		n = s->piece.size;
+	size_t steps = plan_n_steps(s->b.plan);
+
+	for (size_t i = s->b.idx + 1; i < steps; i++) {
+		const struct plan_step *st = plan_step(s->b.plan, i);
+		if (st->proto != PLAN_PROTO_FB || !st->image)
+			continue;
+		if (st->op != PLAN_OP_FLASH && st->op != PLAN_OP_DOWNLOAD)
+			continue;
+		n += st->image_len ? st->image_len
+		     : st->image->size > st->image_offset ? st->image->size - st->image_offset : 0;
+	}
+	return n;
+}
+
 /* ---- flash / download ---- */
 
-static void fb_send_download(struct fb_session *s)
+static void fb_download_cmd(struct fb_session *s)
 {
 	char cmd[FASTBOOT_CMD_MAX + 1];
 
-	if (!s->piece.size || s->piece.size > s->max_dl) {
-		fb_fail(s, -EFBIG, "piece of %llu bytes, max-download-size %u",
-			(unsigned long long)s->piece.size, s->max_dl);
-		return;
-	}
 	if (fastboot_format_download(cmd, (uint32_t)s->piece.size) < 0) {
 		fb_fail(s, -EINVAL, "cannot format download");
 		return;
@@ -405,6 +460,52 @@ static void fb_send_download(struct fb_session *s)
 	s->cur = (struct fb_cursor){ 0, 0 };
 	s->mark = fb_now();
 	fb_command(s, FB_STATE_DOWNLOAD, cmd, fb_timeout(s, s->b.o.fb_cmd_timeout_ms));
+}
+
+/* The grant came (fb_session_bus_kick): the download goes. */
+static void fb_bus_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fb_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	session_enter(&s->b);
+	if (session_active(&s->b) && s->state == FB_STATE_BUS) {
+		if (s->b.ev.bus_wait)
+			s->b.ev.bus_wait(s->b.ev.ud, false, 0, 0);
+		if (session_active(&s->b))
+			fb_download_cmd(s);
+	}
+	session_leave(&s->b);
+}
+
+/* Ask for the bus (when scheduled), then send "download:". A scheduler
+ * that cannot take the request (-ENOMEM, -ENOSPC) lets the download go:
+ * it never fails a board. */
+static void fb_send_download(struct fb_session *s)
+{
+	uint64_t bytes;
+	int r;
+
+	if (!s->piece.size || s->piece.size > s->max_dl) {
+		fb_fail(s, -EFBIG, "piece of %llu bytes, max-download-size %u",
+			(unsigned long long)s->piece.size, s->max_dl);
+		return;
+	}
+	if (!s->b.o.bus) {
+		fb_download_cmd(s);
+		return;
+	}
+	bytes = fb_bytes_left(s);
+	r = bussched_request(s->b.o.bus, s->b.o.bus_key, s, bytes, fb_now());
+	s->bus_req = r >= 0;
+	if (r != 0) {
+		fb_download_cmd(s);
+		return;
+	}
+	fb_set_state(s, FB_STATE_BUS);
+	if (s->b.ev.bus_wait)
+		s->b.ev.bus_wait(s->b.ev.ud, true, bytes, bussched_ahead(s->b.o.bus, s, fb_now()));
 }
 
 static void fb_verify_begin(struct fb_session *s);
@@ -926,6 +1027,7 @@ static void fb_on_okay(struct fb_session *s, const struct fastboot_reply *rep)
 		return;
 	case FB_STATE_DATA_OKAY:
 		s->dl_ms += fb_since(s);
+		fb_bus_release(s); /* the data phase is over: the bus is the next board's */
 		if (s->b.step->op == PLAN_OP_DOWNLOAD) {
 			fb_image_done(s);
 			return;
@@ -941,6 +1043,7 @@ static void fb_on_okay(struct fb_session *s, const struct fastboot_reply *rep)
 	case FB_STATE_VERIFY:
 		fb_verify_okay(s);
 		return;
+	case FB_STATE_BUS:
 	case FB_STATE_DOWNLOAD:
 	case FB_STATE_DATA:
 	case _FB_STATE_MAX:
@@ -1112,6 +1215,9 @@ static void fb_cancel(struct session *b)
 			usb_xfer_cancel(s->slots[i].x);
 	if (s->data_timer)
 		evtimer_del(s->data_timer);
+	if (s->bus_ev)
+		evtimer_del(s->bus_ev);
+	fb_bus_release(s);
 }
 
 static void fb_destroy(struct session *b)
@@ -1122,6 +1228,8 @@ static void fb_destroy(struct session *b)
 	digest_job_drop(s->dg);
 	if (s->data_timer)
 		event_free(s->data_timer);
+	if (s->bus_ev)
+		event_free(s->bus_ev);
 	for (unsigned i = 0; i < s->nslots; i++)
 		usb_dev_buf_free(s->b.dev, s->slots[i].buf);
 	free(s->slots);
@@ -1206,7 +1314,8 @@ int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
 	s->ep_in = ep_in;
 	s->ep_out = ep_out;
 	s->data_timer = evtimer_new(so.base, fb_data_timer_cb, s);
-	if (!s->data_timer) {
+	s->bus_ev = evtimer_new(so.base, fb_bus_cb, s);
+	if (!s->data_timer || !s->bus_ev) {
 		fb_session_free(s);
 		return -ENOMEM;
 	}

@@ -65,6 +65,7 @@
 #include <stdint.h>
 
 #include "daemon/usb.h"
+#include "flashd/bussched.h"
 #include "flashd/plan.h"
 
 struct sdp_soc;
@@ -102,6 +103,10 @@ struct session_events {
 	 * command to send, with the board's values, into out; 0, or -errno with
 	 * a static or ud-owned *why (the step fails). NULL: such a step fails. */
 	int (*expand)(void *ud, const char *text, char *out, size_t outlen, const char **why);
+	/* A download waits for its turn on the bus (waiting, with the bytes it
+	 * asked for and the downloads ahead of it), or its turn came (!waiting;
+	 * bytes and ahead 0). Never called with session_opts.bus NULL; may be NULL. */
+	void (*bus_wait)(void *ud, bool waiting, uint64_t bytes, int ahead);
 };
 struct session_opts {
 	unsigned sdp_timeout_ms, fb_cmd_timeout_ms, fb_flash_min_ms, fb_erase_timeout_ms;
@@ -117,6 +122,14 @@ struct session_opts {
 	/* the daemon's loop (required; delay
 	 * steps and deferred completion use its timers) */
 	struct event_base *base;
+	/* bus scheduling (bussched.h; flashd.conf(5) "Bus scheduling"): each
+	 * fastboot download asks bus for a slot on bus_key first, and sends
+	 * nothing until it has one; the slot is given back at the download's
+	 * OKAY, or when the session fails, ends or is freed. NULL: downloads
+	 * never wait. The sessions of one scheduler pass grants on to each
+	 * other (fb_session_bus_kick); it must outlive them. */
+	struct bussched *bus;
+	char bus_key[BUSSCHED_KEY_MAX];
 };
 /* Used for a session_opts member that is 0 (xfer_size is rounded down to a
  * multiple of 512 and clamped to [512, SESSION_XFER_SIZE_MAX];
@@ -162,5 +175,9 @@ uint64_t fb_session_bytes(const struct fb_session *s);           /* image bytes 
  * another protocol, or plan_n_steps()); valid in and after done(). */
 size_t fb_session_next_step(const struct fb_session *s);
 struct fb_session *fb_session_free(struct fb_session *s);
+/* Hand out the grants bus holds (every handle in a scheduler given to
+ * fb sessions is an fb_session): after bussched_set_cfg. Each granted
+ * session sends its download from its own event. */
+void fb_session_bus_kick(struct bussched *bus);
 
 #endif

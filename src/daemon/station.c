@@ -483,7 +483,8 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 	struct station_port *ps = arg;
 	struct session_events ev = { .ud = ps, .step = station_ev_step,
 				     .progress = station_ev_progress, .info = station_ev_info,
-				     .region = station_ev_region, .expand = station_pools_expand };
+				     .region = station_ev_region, .expand = station_pools_expand,
+				     .bus_wait = station_ev_bus_wait };
 	struct session_opts so = ps->st->sopts;
 	struct usb_dev *dev;
 	size_t first;
@@ -513,7 +514,9 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 					  &ps->sdp);
 	} else {
 		ev.done = station_ev_fb_done;
-		r = fb_session_start(dev, ps->plan, first, &ps->st->sopts, &ev, &ps->fb);
+		station_bus_opts(ps, &so);
+		ps->bus_waiting = false;
+		r = fb_session_start(dev, ps->plan, first, &so, &ev, &ps->fb);
 	}
 	if (r < 0) {
 		usb_dev_close(dev);
@@ -884,6 +887,12 @@ int station_new(const struct station_opts *o, struct conf *conf, struct station 
 		station_free(st);
 		return r;
 	}
+	r = station_bus_init(st);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot set up bus scheduling: %s", strerror(-r));
+		station_free(st);
+		return r;
+	}
 	station_apply_conf(st);
 	station_slots_apply(st);
 	*out = st;
@@ -912,6 +921,8 @@ struct station *station_free(struct station *st)
 	st->pools = pools_free(st->pools);
 	/* after the sessions: a digest job they let go of ends here */
 	st->digests = worker_free(st->digests);
+	/* after the sessions: they gave their requests back */
+	st->bus = bussched_free(st->bus);
 	free(st->ports);
 	station_plans_clear(&st->plans);
 	station_journal_fini(st);

@@ -58,6 +58,8 @@ static void station_port_fill(const struct station_port *ps, uint64_t now,
 	/* a board that waits for a pool says which and why */
 	if (p->state == PORT_STATE_WAITING)
 		held = ps->hold_why;
+	else if (p->state == PORT_STATE_FASTBOOT && p->waiting && ps->bus_waiting)
+		held = ps->bus_why;
 	else if (p->state == PORT_STATE_FASTBOOT && p->waiting && ps->pb)
 		pools_board_status(ps->pb, &held);
 	const struct slot *sl = slots_of_port(&ps->st->slots, p->name);

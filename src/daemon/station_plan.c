@@ -352,6 +352,7 @@ void station_apply_conf(struct station *st)
 		.digests = st->digests,
 		.base = st->base,
 	};
+	station_bus_apply(st);
 	for (size_t i = 0; i < st->nports; i++)
 		port_set_cfg(&st->ports[i]->port, &st->port_cfg);
 	station_pools_gate_all(st);   /* the ports' plans may have changed */

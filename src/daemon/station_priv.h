@@ -50,6 +50,8 @@ struct station_port {
 	enum port_dev ignored;         /* a board on a port slots-only ignores (NONE: none) */
 	struct pools_board *pb;        /* the board's pool values (plans with ${pool:…}) */
 	char hold_why[PORT_TEXT_MAX];  /* WAITING: which pool and why */
+	bool bus_waiting;              /* FASTBOOT: a download waits for the bus (station_bus.c) */
+	char bus_why[PORT_TEXT_MAX];   /* then: how many are ahead */
 };
 
 struct station_plan_sel {
@@ -84,6 +86,7 @@ struct station {
 	struct worker *loader;         /* plan loads for reload and `use` */
 	struct worker *digests;        /* flash -verify: the read-back digests (digest_job.h) */
 	struct pools *pools;           /* flashd.conf's pools, their store on a thread (pools.h) */
+	struct bussched *bus;          /* downloads per USB bus (station_bus.c), for the station's life */
 	struct usb_ctx *usb;
 	struct journal *journal;
 	struct control *ctl;
@@ -132,6 +135,17 @@ int station_pools_expand(void *ud, const char *text, char *out, size_t outlen, c
 json_t *station_pools_values(const struct station_port *ps);
 void station_pools_board_end(struct station_port *ps, bool failed);
 json_t *station_pools_json(void *ud);
+
+/* station_bus.c */
+int station_bus_init(struct station *st);
+/* st->conf's bus-* keys for what comes next, and st->sopts.bus
+ * (bus-scheduling); after station_apply_conf built st->sopts. */
+void station_bus_apply(struct station *st);
+/* so->bus_key for the port (its bus line, or the bus of its sysfs name);
+ * so->bus NULL when the name has no bus number. */
+void station_bus_opts(const struct station_port *ps, struct session_opts *so);
+/* session_events.bus_wait: the port's wait (PORT_EV_WAIT), logged at debug */
+void station_ev_bus_wait(void *ud, bool waiting, uint64_t bytes, int ahead);
 
 /* station_slots.c: the slots of st->conf (new, or after a reload): keeps the yields of the
  * names that stay; every slot's port is listed, plugged in or not. */

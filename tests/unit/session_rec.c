@@ -32,6 +32,8 @@ static void session_rec_progress(void *ud, uint64_t bytes, uint64_t total)
 		assert_true(bytes > r->bytes || total != r->total);
 	r->bytes = bytes;
 	r->total = total;
+	if (r->on_progress)
+		r->on_progress(r);
 	if (++r->nprogress == r->free_at_progress)
 		r->ops->free(r);
 }
@@ -104,12 +106,26 @@ static int session_rec_expand(void *ud, const char *text, char *out, size_t outl
 	return 0;
 }
 
+static void session_rec_bus_wait(void *ud, bool waiting, uint64_t bytes, int ahead)
+{
+	struct session_rec *r = ud;
+
+	assert_true(waiting != r->bus_waiting); /* on, off, on, off … */
+	r->bus_waiting = waiting;
+	if (waiting) {
+		r->nbus_waits++;
+		r->bus_bytes = bytes;
+		r->bus_ahead = ahead;
+	}
+}
+
 struct session_events session_rec_init(struct session_rec *r, const struct session_rec_ops *ops)
 {
 	memset(r, 0, sizeof(*r));
 	r->ops = ops;
 	return (struct session_events){ r, session_rec_step, session_rec_progress, session_rec_info,
-					session_rec_done, session_rec_region, session_rec_expand };
+					session_rec_done, session_rec_region, session_rec_expand,
+					session_rec_bus_wait };
 }
 
 void session_rec_free(struct session_rec *r)

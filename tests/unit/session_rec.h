@@ -61,10 +61,19 @@ struct session_rec {
 	unsigned free_at_progress;    /* free the session in the n-th progress() */
 	unsigned free_at_step;        /* free the session in the n-th step() */
 	bool free_at_done;
+	/* called in every progress(), with hook_arg (e.g. to look at another board) */
+	void (*on_progress)(struct session_rec *r);
+	void *hook_arg;
+	unsigned marks;               /* for on_progress */
 	/* ${pool:X} in commands: expanded to "v(X)", or refused with -ENOENT
 	 * when pool_fail */
 	bool pool_fail;
 	unsigned nexpand;
+	/* bus_wait(): waiting now, how often, and the last wait's bytes and ahead */
+	bool bus_waiting;
+	unsigned nbus_waits;
+	uint64_t bus_bytes;
+	int bus_ahead;
 };
 
 /* Clears r for a session of this kind; the events that record into r. */

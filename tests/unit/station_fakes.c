@@ -72,11 +72,11 @@ static struct fake_sess *fake_start(bool fb, struct usb_dev *dev, struct plan *p
 	assert_non_null(f);
 	f->fb = fb;
 	f->ev = *ev;
+	f->o = *o;
 	f->dev = dev;
 	f->plan = plan_ref(plan);
 	f->first = first;
 	f->next = first;
-	f->read_uid = o->read_uid;
 	assert_true(fs.n < 64);
 	fs.all[fs.n++] = f;
 	fs.last = f;
@@ -171,6 +171,16 @@ int fb_session_start(struct usb_dev *dev, struct plan *plan, size_t first,
 	*out = (struct fb_session *)fake_start(true, dev, plan, first, o, ev);
 	fs.fb_starts++;
 	return 0;
+}
+
+/* The station hands out grants after a reload (station_bus_apply): counted. */
+void fb_session_bus_kick(struct bussched *bus)
+{
+	void *h;
+
+	fs.bus_kicks++;
+	while (bussched_granted(bus, &h))
+		;
 }
 
 uint64_t fb_session_bytes(const struct fb_session *s)

@@ -38,7 +38,7 @@ struct fake_sess {
 	size_t first, next;
 	bool have_uid;
 	uint64_t uid;
-	bool read_uid;           /* the session was told to read the UID */
+	struct session_opts o;   /* as given to *_start */
 };
 
 struct fake_sess_state {
@@ -48,6 +48,7 @@ struct fake_sess_state {
 	int start_err;
 	unsigned start_err_n;    /* > 0: only this many starts fail */
 	bool start_err_last;
+	unsigned bus_kicks;      /* fb_session_bus_kick calls */
 };
 extern struct fake_sess_state fs;
 

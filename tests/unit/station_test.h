@@ -53,6 +53,10 @@ extern const size_t station_slots_ntests;
 extern const struct CMUnitTest station_pools_tests[];
 extern const size_t station_pools_ntests;
 
+/* test-station-bus.c */
+extern const struct CMUnitTest station_bus_tests[];
+extern const size_t station_bus_ntests;
+
 /* test-station-spl.c */
 extern const struct CMUnitTest station_spl_tests[];
 extern const size_t station_spl_ntests;

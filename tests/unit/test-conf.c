@@ -96,6 +96,12 @@ static const struct conf_number {
 	{ CONF_FIELD(pool_retry_ms), 2000, 5000 },
 	{ CONF_FIELD(pool_refresh_ms), 10000, 30000 },
 	{ CONF_FIELD(npools), 0, 1 },
+	{ CONF_FIELD(bus_scheduling), true, false },
+	{ CONF_FIELD(bus_order), CONF_BUS_ORDER_FIFO, CONF_BUS_ORDER_SHORTEST },
+	{ CONF_FIELD(bus_downloads), 1, 2 },
+	{ CONF_FIELD(bus_starve_grants), 8, 0 },
+	{ CONF_FIELD(bus_starve_ms), 0, 5000 },
+	{ CONF_FIELD(nbuses), 0, 2 },
 };
 
 static const struct conf_string {
@@ -211,6 +217,13 @@ static void test_full(void **state)
 		"pool-postgresql =  host=db.line dbname=flashd user='st 1' \n"
 		"pool-retry = 5s\n"
 		"pool-refresh = 30s\n"
+		"bus-scheduling = off\n"
+		"bus-order = shortest\n"
+		"bus-downloads = 2\n"
+		"bus-starve-grants = 0\n"
+		"bus-starve-time = 5s\n"
+		"bus line = 1-1 1-2\t3-1.4\n"
+		"bus\tb.2 = 4-1\n"
 		"[port 1-1.4]\n"
 		"plan = /abs/boot.lst\n"
 		"[ port 2-1 ]\n"
@@ -224,14 +237,19 @@ static void test_full(void **state)
 		"backend = postgresql\n");
 
 	check_settings(c, true);
-	assert_int_equal(c->pools[0].line, 45);
+	assert_int_equal(c->pools[0].line, 52);
 	assert_int_equal(c->pools[0].backend, POOL_BACKEND_POSTGRESQL);
 	assert_string_equal(c->plan_args[0], "u-boot.imx");
 	assert_string_equal(c->plan_args[1], "my rootfs.img");
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 40);
+	assert_int_equal(c->ports[0].line, 47);
+	assert_string_equal(c->buses[0].name, "line");
+	assert_int_equal(c->buses[0].nports, 3);
+	assert_string_equal(c->buses[0].ports[2], "3-1.4");
+	assert_int_equal(c->buses[0].line, 45);
+	assert_string_equal(c->buses[1].name, "b.2");
 	assert_string_equal(c->slots[1].name, "B-2.x");
 	assert_string_equal(c->slots[1].port, "2-1");
 	assert_int_equal(c->slots[1].line, 29);
@@ -586,6 +604,57 @@ static void test_slots(void **state)
 	free(e);
 }
 
+/* "bus NAME = PORT PORT …" and the bus-* keys: lookups, and errors with file:line */
+static void test_buses(void **state)
+{
+	struct conf *c = parse_ok("bus line = 1-1 2-1 3-1\nbus B = 4-1.2\n");
+	char *e, text[2048];
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(c->nbuses, 2);
+	assert_true(c->bus_scheduling);
+	assert_string_equal(conf_bus_of_port(c, "2-1")->name, "line");
+	assert_string_equal(conf_bus_of_port(c, "4-1.2")->name, "B");
+	assert_null(conf_bus_of_port(c, "4-1"));
+	assert_null(conf_bus_of_port(c, NULL));
+	assert_ptr_equal(conf_bus_find(c, "B"), &c->buses[1]);
+	assert_null(conf_bus_find(c, "b"));
+	assert_int_equal(conf_bus_find(c, "line")->line, 1);
+	conf_free(c);
+	expect_error("bus line = 1-1\nbus line = 2-1\n",
+		     "t.conf:2: bus line: declared twice (first on line 1)");
+	expect_error("bus a = 1-1 2-1\n\nbus b = 3-1 2-1\n",
+		     "t.conf:3: bus b: port 2-1 is already on bus a (line 1)");
+	expect_error("bus a = 1-1 1-1\n", "t.conf:1: bus a: port 1-1 named twice");
+	expect_error("bus a = 1-1 usb2\n", "t.conf:1: bus a: bad port name 'usb2'");
+	expect_error("bus a =\n", "t.conf:1: bus a: no port (bus NAME = PORT PORT …)");
+	expect_error("bus a = 1-1 \"2-1\n", "t.conf:1: bus a: unterminated quote");
+	expect_error("bus 1-1 = 2-1\n", "t.conf:1: bad bus name '1-1'");
+	expect_error("bus = 2-1\n", "t.conf:1: unknown key 'bus'");
+	expect_error("[port 1-1]\nbus a = 1-1\n", "t.conf:2: unknown key 'bus a' in [port 1-1]");
+	expect_error("bus-order = random\n",
+		     "t.conf:1: bus-order: bad value 'random' (fifo or shortest)");
+	expect_error("bus-downloads = 0\n", "t.conf:1: bus-downloads: out of range (1 to 16)");
+	expect_error("bus-downloads = 17\n", "t.conf:1: bus-downloads: out of range (1 to 16)");
+	expect_error("bus-scheduling = maybe\n", "t.conf:1: bus-scheduling: bad boolean");
+	expect_error("bus-starve-time = 2h\n", "t.conf:1: bus-starve-time:");
+	expect_error("bus-order = fifo\nbus-order = fifo\n",
+		     "t.conf:2: bus-order: set twice in this section");
+	/* CONF_BUS_PORTS_MAX ports on a line, not one more */
+	len = (size_t)snprintf(text, sizeof(text), "bus a =");
+	for (unsigned i = 1; i <= CONF_BUS_PORTS_MAX; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, " %u-1", i);
+	c = parse_ok(text);
+	assert_int_equal(c->buses[0].nports, CONF_BUS_PORTS_MAX);
+	conf_free(c);
+	snprintf(text + len, sizeof(text) - len, " 99-1\n");
+	e = parse_bad(text);
+	testutil_assert_contains(e, (const char *const[]){ "t.conf:1: bus a: more than 64 ports",
+							   NULL });
+	free(e);
+}
+
 static void test_errors_all_collected(void **state)
 {
 	char *e = parse_bad("settle = 1\n"
@@ -844,6 +913,13 @@ static void test_shipped_conf(void **state)
 	assert_null(c->pool_postgresql);
 	assert_int_equal(c->pool_retry_ms, d->pool_retry_ms);
 	assert_int_equal(c->pool_refresh_ms, d->pool_refresh_ms);
+	/* bus scheduling: on, as by default; the bus line is an example */
+	assert_int_equal(c->bus_scheduling, d->bus_scheduling);
+	assert_int_equal(c->bus_order, d->bus_order);
+	assert_int_equal(c->bus_downloads, d->bus_downloads);
+	assert_int_equal(c->bus_starve_grants, d->bus_starve_grants);
+	assert_int_equal(c->bus_starve_ms, d->bus_starve_ms);
+	assert_int_equal(c->nbuses, 0);
 	/* every numeric field matches the default */
 	assert_memory_equal(&c->sdp_timeout_ms, &d->sdp_timeout_ms,
 			    offsetof(struct conf, ports) - offsetof(struct conf, sdp_timeout_ms));
@@ -874,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_slots),
+		cmocka_unit_test(test_buses),
 		cmocka_unit_test(test_pools),
 		cmocka_unit_test(test_pool_errors),
 		cmocka_unit_test(test_pool_max),

@@ -1151,6 +1151,242 @@ static void test_verify_off_regions(void **state)
 	assert_non_null(strstr(f->rec.regions[2].why, "not verifiable"));
 }
 
+
+/* ---- bus scheduling (session_opts.bus, bussched.h) ---- */
+
+static struct bussched *bus_new(void)
+{
+	struct bussched_cfg cfg = { 1, BUSSCHED_ORDER_FIFO, 0, 0 };
+	struct bussched *bus = NULL;
+
+	assert_int_equal(bussched_new(&cfg, &bus), 0);
+	return bus;
+}
+
+static void bus_opts(struct fixture *f, struct bussched *bus)
+{
+	f->o.bus = bus;
+	snprintf(f->o.bus_key, sizeof(f->o.bus_key), "usb1");
+}
+
+/* Another holds the bus: the session sends getvar and its first commands,
+ * then nothing until its turn; the download goes when the bus is given back,
+ * and the slot is returned at the download's OKAY. */
+static void test_bus_waits_for_grant(void **state)
+{
+	struct fixture *f = *state;
+	struct bussched *bus = bus_new();
+	struct plan_image *img = make_image(f, 0, 100000, 31);
+	static int other;
+	struct plan_step *st;
+
+	bus_opts(f, bus);
+	assert_int_equal(bussched_request(bus, "usb1", &other, 1, 0), 1);
+	st = add(f, PLAN_OP_GETVAR, "FB: getvar version", "getvar:version");
+	st->arg = "version";
+	add_flash(f, img, "boot");
+	add(f, PLAN_OP_UCMD, "FB: ucmd a", "UCmd:a");
+	start(f, 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.ndone, 0);
+	assert_cmds(&f->b, (const char *const[]){ "getvar:max-download-size", "getvar:version",
+						  NULL });
+	assert_true(f->rec.bus_waiting);
+	assert_int_equal(f->rec.nbus_waits, 1);
+	assert_int_equal(f->rec.bus_bytes, 100000);
+	assert_int_equal(f->rec.bus_ahead, 0);
+	assert_int_equal(fake_usb_stats(f->b.dev)->live, 0); /* nothing in flight */
+	assert_int_equal(bussched_state(bus, f->rec.fb), 0);
+	assert_int_equal(f->rec.nprogress, 0);
+
+	assert_int_equal(bussched_release(bus, &other, 1), 0);
+	fb_session_bus_kick(bus);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.ndone, 1);
+	assert_int_equal(f->rec.status, 0);
+	assert_false(f->rec.bus_waiting);
+	assert_cmds(&f->b, (const char *const[]){ "getvar:max-download-size", "getvar:version",
+						  "download:000186a0", "flash:boot", "UCmd:a", NULL });
+	assert_memory_equal(f->b.part, img->data, 100000);
+	assert_int_equal(bussched_state(bus, f->rec.fb), -ENOENT);
+	assert_int_equal(bussched_active(bus, "usb1"), 0);
+	session_rec_free(&f->rec);
+	bussched_free(bus);
+}
+
+/* The bus is free: the download goes at once, no wait reported; the slot
+ * is back at the OKAY, before the flash command. */
+static void test_bus_free_goes_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct bussched *bus = bus_new();
+
+	bus_opts(f, bus);
+	run_flash(f, 3000, 32);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(f->rec.nbus_waits, 0);
+	assert_int_equal(bussched_active(bus, "usb1"), 0);
+	session_rec_free(&f->rec);
+	bussched_free(bus);
+}
+
+/* The board fails the download, or the session is freed while it waits or
+ * while it holds the bus: the slot (or its place in the queue) is given back. */
+static void test_bus_released_on_failure_and_free(void **state)
+{
+	struct fixture *f = *state;
+	struct bussched *bus = bus_new();
+	struct plan_image *img = make_image(f, 0, 300000, 33);
+	static int other;
+
+	bus_opts(f, bus);
+	f->b.fail_cmd = "download:";
+	f->b.fail_text = "no room";
+	add_flash(f, img, "boot");
+	run(f, 0);
+	assert_int_equal(f->rec.status, -EREMOTEIO);
+	assert_int_equal(bussched_active(bus, "usb1"), 0);
+	assert_int_equal(bussched_state(bus, f->rec.fb), -ENOENT);
+	session_rec_free(&f->rec);
+
+	/* freed while waiting */
+	f->b.fail_cmd = NULL;
+	f->ev = session_rec_init(&f->rec, &rec_ops);
+	assert_int_equal(bussched_request(bus, "usb1", &other, 1, 0), 1);
+	start(f, 0);
+	event_base_dispatch(f->base);
+	assert_true(f->rec.bus_waiting);
+	assert_int_equal(bussched_waiting(bus, "usb1"), 1);
+	f->rec.fb = fb_session_free(f->rec.fb);
+	assert_int_equal(bussched_waiting(bus, "usb1"), 0);
+	assert_int_equal(bussched_release(bus, &other, 1), 0);
+	fb_session_bus_kick(bus);
+	event_base_dispatch(f->base);
+
+	/* freed while its download holds the bus */
+	f->ev = session_rec_init(&f->rec, &rec_ops);
+	f->rec.free_at_progress = 2;
+	start(f, 0);
+	event_base_dispatch(f->base);
+	assert_null(f->rec.fb);
+	assert_int_equal(f->rec.nprogress, 2);
+	assert_int_equal(bussched_active(bus, "usb1"), 0);
+	bussched_free(bus);
+}
+
+/* A second board on the same bus, on its own fake device. */
+struct bus_twin {
+	struct board b;
+	struct plan *plan;
+	struct session_rec rec;
+	struct session_events ev;
+	struct plan_image img;
+	uint8_t *data;
+};
+
+static void bus_twin_mark(struct session_rec *r)
+{
+	const struct board *other = r->hook_arg;
+
+	/* data went to this board while the other took data too (the step's
+	 * last report, bytes == total, comes after its flash: not data) */
+	if (r->bytes < r->total && other->in_data)
+		r->marks++;
+}
+
+static void bus_twin_init(struct fixture *f, struct bus_twin *t, size_t size)
+{
+	memset(t, 0, sizeof(*t));
+	t->b.dev = fake_usb_new(f->base, &fb_board_ops, &t->b);
+	t->b.maxdl = f->b.maxdl;
+	t->b.xfer_size = f->b.xfer_size;
+	t->b.dl = malloc(PART_MAX);
+	t->b.part = calloc(1, PART_MAX);
+	t->data = malloc(size);
+	assert_non_null(t->b.dl);
+	assert_non_null(t->b.part);
+	assert_non_null(t->data);
+	for (size_t k = 0; k < size; k++)
+		t->data[k] = (uint8_t)(k * 7 + k / 4096);
+	fake_plan_image(&t->img, "twin.bin", t->data, size);
+	t->plan = fake_plan_new();
+	struct plan_step *st = fake_plan_add(t->plan, PLAN_PROTO_FB, PLAN_OP_FLASH,
+					     "FB: flash part twin.bin", "flash:boot");
+	st->image = &t->img;
+	st->image_len = size;
+	st->arg = "boot";
+	st->raw2sparse = true;
+	t->ev = session_rec_init(&t->rec, &rec_ops);
+}
+
+static void bus_twin_free(struct bus_twin *t)
+{
+	session_rec_free(&t->rec);
+	fake_usb_free(t->b.dev);
+	plan_unref(t->plan);
+	free(t->b.dl);
+	free(t->b.part);
+	free(t->data);
+}
+
+/* Two boards flash 3 downloads each: on one bus no data goes to one while
+ * the other takes data; without the scheduler it does (the check can see
+ * an overlap). Both eMMCs byte for byte. */
+static void run_twins(struct fixture *f, struct bussched *bus, unsigned *marks)
+{
+	struct plan_image *img = make_image(f, 0, 2560u << 10, 34);
+	struct bus_twin t;
+
+	f->b.maxdl = "OKAY0x00100000"; /* 1 MiB: 3 downloads each */
+	if (bus)
+		bus_opts(f, bus);
+	bus_twin_init(f, &t, 2560u << 10);
+	add_flash(f, img, "boot")->raw2sparse = true;
+	f->rec.on_progress = bus_twin_mark;
+	f->rec.hook_arg = &t.b;
+	t.rec.on_progress = bus_twin_mark;
+	t.rec.hook_arg = &f->b;
+	start(f, 0);
+	assert_int_equal(fb_session_start(t.b.dev, t.plan, 0, &f->o, &t.ev, &t.rec.fb), 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.ndone, 1);
+	assert_int_equal(t.rec.ndone, 1);
+	assert_int_equal(f->rec.status, 0);
+	assert_int_equal(t.rec.status, 0);
+	assert_memory_equal(f->b.part, img->data, img->size);
+	assert_memory_equal(t.b.part, t.data, t.img.size);
+	assert_true(f->b.flashes >= 3 && t.b.flashes >= 3);
+	*marks = f->rec.marks + t.rec.marks;
+	if (bus) {
+		assert_true(f->rec.nbus_waits + t.rec.nbus_waits >= 3);
+		assert_int_equal(bussched_active(bus, "usb1"), 0);
+		assert_int_equal(bussched_waiting(bus, "usb1"), 0);
+	}
+	session_rec_free(&f->rec);
+	bus_twin_free(&t);
+	event_base_loop(f->base, 0);
+}
+
+static void test_bus_two_boards_never_overlap(void **state)
+{
+	struct fixture *f = *state;
+	struct bussched *bus = bus_new();
+	unsigned marks = 1;
+
+	run_twins(f, bus, &marks);
+	assert_int_equal(marks, 0);
+	bussched_free(bus);
+}
+
+static void test_bus_off_two_boards_overlap(void **state)
+{
+	struct fixture *f = *state;
+	unsigned marks = 0;
+
+	run_twins(f, NULL, &marks);
+	assert_true(marks > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1193,6 +1429,11 @@ int main(void)
 		T(test_image_read_when_sent),
 		T(test_image_changed_mid_flash),
 		T(test_image_changed_sparse),
+		T(test_bus_waits_for_grant),
+		T(test_bus_free_goes_at_once),
+		T(test_bus_released_on_failure_and_free),
+		T(test_bus_two_boards_never_overlap),
+		T(test_bus_off_two_boards_overlap),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

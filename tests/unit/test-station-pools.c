@@ -63,7 +63,7 @@ static void board_to_fastboot(const char *port, uint64_t uid)
 	for (int i = 0; i < 300 && fs.sdp_starts == sdp; i++)
 		run(10);
 	assert_int_equal(state_of(port), PORT_STATE_SDP);
-	assert_true(live()->read_uid);   /* forced: the values are bound to it */
+	assert_true(live()->o.read_uid);   /* forced: the values are bound to it */
 	live()->have_uid = true;
 	live()->uid = uid;
 	live()->ev.step(live()->ev.ud, 0, "SDP: boot -f boot.imx");  /* the UID is read */

@@ -1215,6 +1215,8 @@ int main(void)
 					  station_slots_ntests, NULL, NULL);
 	failed += _cmocka_run_group_tests("station: pools", station_pools_tests,
 					  station_pools_ntests, NULL, NULL);
+	failed += _cmocka_run_group_tests("station: bus", station_bus_tests, station_bus_ntests,
+					  NULL, NULL);
 	return failed + _cmocka_run_group_tests("station: use confined", station_use_tests,
 						station_use_ntests, NULL, NULL);
 }
