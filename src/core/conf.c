@@ -230,7 +230,7 @@ struct conf *conf_new_default(void)
 	c->verify_piece = 8u << 20;
 	c->pool_retry_ms = 2000;
 	c->pool_refresh_ms = 10000;
-	c->bus_scheduling = true;
+	c->bus_scheduling = false;
 	c->bus_order = CONF_BUS_ORDER_FIFO;
 	c->bus_downloads = 1;
 	c->bus_starve_grants = 8;

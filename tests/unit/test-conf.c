@@ -96,7 +96,7 @@ static const struct conf_number {
 	{ CONF_FIELD(pool_retry_ms), 2000, 5000 },
 	{ CONF_FIELD(pool_refresh_ms), 10000, 30000 },
 	{ CONF_FIELD(npools), 0, 1 },
-	{ CONF_FIELD(bus_scheduling), true, false },
+	{ CONF_FIELD(bus_scheduling), false, true },
 	{ CONF_FIELD(bus_order), CONF_BUS_ORDER_FIFO, CONF_BUS_ORDER_SHORTEST },
 	{ CONF_FIELD(bus_downloads), 1, 2 },
 	{ CONF_FIELD(bus_starve_grants), 8, 0 },
@@ -217,7 +217,7 @@ static void test_full(void **state)
 		"pool-postgresql =  host=db.line dbname=flashd user='st 1' \n"
 		"pool-retry = 5s\n"
 		"pool-refresh = 30s\n"
-		"bus-scheduling = off\n"
+		"bus-scheduling = on\n"
 		"bus-order = shortest\n"
 		"bus-downloads = 2\n"
 		"bus-starve-grants = 0\n"
@@ -613,7 +613,7 @@ static void test_buses(void **state)
 
 	(void)state;
 	assert_int_equal(c->nbuses, 2);
-	assert_true(c->bus_scheduling);
+	assert_false(c->bus_scheduling);   /* off until bench P6 shows it wins */
 	assert_string_equal(conf_bus_of_port(c, "2-1")->name, "line");
 	assert_string_equal(conf_bus_of_port(c, "4-1.2")->name, "B");
 	assert_null(conf_bus_of_port(c, "4-1"));

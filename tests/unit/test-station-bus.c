@@ -20,10 +20,15 @@
 #include "station_fakes.h"
 #include "station_test.h"
 
+/* bus-scheduling is off by default (flashd.conf(5)): on here unless extra says */
 static void restart(const char *extra)
 {
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s%s", strstr(extra, "bus-scheduling") ? "" :
+		 "bus-scheduling = on\n", extra);
 	st = station_free(st);
-	write_conf("plan = a.lst", extra);
+	write_conf("plan = a.lst", text);
 	assert_int_equal(start_station(), 0);
 }
 
@@ -130,7 +135,7 @@ static void test_bus_reload(void **state)
 	assert_int_equal(bussched_request(st->bus, "usb1", &a, 1, 0), 1);
 	assert_int_equal(bussched_request(st->bus, "usb1", &b, 1, 0), 0);
 	kicks = fs.bus_kicks;
-	write_conf("plan = a.lst", "bus-downloads = 2\n");
+	write_conf("plan = a.lst", "bus-scheduling = on\nbus-downloads = 2\n");
 	assert_int_equal(reload_wait(err, sizeof(err)), 0);
 	assert_true(fs.bus_kicks > kicks);
 	assert_int_equal(bussched_active(st->bus, "usb1"), 2);
