@@ -35,6 +35,7 @@ size_t count_events(const char *type);
 json_t *last_record(void);
 const char *rec_str(const char *key);
 struct fake_sess *live(void);              /* the last session, live */
+json_t *status_port(json_t *status, const char *port); /* its port object */
 
 /* `use` (args may be NULL) and reload, waited for: the station's answer */
 int use_args_wait(const char *plan, const char *const *args, size_t nargs,

@@ -63,18 +63,6 @@ static void test_bus_keys(void **state)
 	assert_string_equal(s->o.bus_key, "");
 }
 
-static json_t *status_port(json_t *status, const char *port)
-{
-	size_t i;
-	json_t *p;
-
-	json_array_foreach(json_object_get(status, "ports"), i, p)
-		if (strcmp(json_string_value(json_object_get(p, "port")), port) == 0)
-			return p;
-	fail_msg("no port %s in status", port);
-	return NULL;
-}
-
 /* The wait: no stall deadline, status says so; the grant: a fresh one. */
 static void test_bus_wait_on_port(void **state)
 {

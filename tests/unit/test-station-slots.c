@@ -26,18 +26,6 @@ static void restart(const char *extra)
 	assert_int_equal(start_station(), 0);
 }
 
-static json_t *status_port(json_t *status, const char *port)
-{
-	size_t i;
-	json_t *p;
-
-	json_array_foreach(json_object_get(status, "ports"), i, p)
-		if (strcmp(json_string_value(json_object_get(p, "port")), port) == 0)
-			return p;
-	fail_msg("no port %s in status", port);
-	return NULL;
-}
-
 /* the last event of a type whose "port" is port, or NULL */
 static json_t *last_event(const char *type, const char *port)
 {

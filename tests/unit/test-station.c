@@ -269,6 +269,19 @@ const char *rec_str(const char *key)
 	return json_string_value(json_object_get(last_record(), key));
 }
 
+/* The port object of port in a status reply (fails the test if none). */
+json_t *status_port(json_t *status, const char *port)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(json_object_get(status, "ports"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "port")), port) == 0)
+			return p;
+	fail_msg("no port %s in status", port);
+	return NULL;
+}
+
 /* The fake session of the last start, checked to be live. */
 struct fake_sess *live(void)
 {
