@@ -76,10 +76,11 @@ static void station_on_values(void *ud)
 	const char *why;
 	int r = pools_board_status(ps->pb, &why);
 
-	if (r == -EINPROGRESS)
-		station_log(ps, LOG_WARNING, "%s", why);
-	else if (r < 0)
-		station_log(ps, LOG_ERR, "%s", why);
+	/* said once, not at every try while the database is away */
+	if (r < 0 && strncmp(ps->values_why, why, sizeof(ps->values_why) - 1) != 0) {
+		station_log(ps, r == -EINPROGRESS ? LOG_WARNING : LOG_ERR, "%s", why);
+		snprintf(ps->values_why, sizeof(ps->values_why), "%s", why);
+	}
 	if (ps->port.state == PORT_STATE_FASTBOOT && ps->port.waiting && r != -EINPROGRESS) {
 		struct timeval now = { 0, 0 };
 
@@ -94,6 +95,7 @@ void station_pools_uid(struct station_port *ps)
 	if (ps->pb || !ps->plan || !plan_n_pools(ps->plan) || !ps->port.have_uid ||
 	    !port_is_busy(&ps->port))
 		return;
+	ps->values_why[0] = '\0';
 	r = pools_board_start(ps->st->pools, ps->plan, ps->port.uid, station_on_values, ps,
 			      &ps->pb);
 	if (r < 0)

@@ -50,6 +50,7 @@ struct station_port {
 	enum port_dev ignored;         /* a board on a port slots-only ignores (NONE: none) */
 	struct pools_board *pb;        /* the board's pool values (plans with ${pool:…}) */
 	char hold_why[PORT_TEXT_MAX];  /* WAITING: which pool and why */
+	char values_why[PORT_TEXT_MAX]; /* the board's pool values: what was last logged */
 	bool bus_waiting;              /* FASTBOOT: a download waits for the bus (station_bus.c) */
 	char bus_why[PORT_TEXT_MAX];   /* then: how many are ahead */
 };
