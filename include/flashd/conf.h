@@ -122,6 +122,8 @@ struct conf {
 	uint32_t bus_downloads;        /* downloads at once per bus */
 	uint32_t bus_starve_grants;    /* passed over this often: first; 0 = no bound */
 	uint32_t bus_starve_ms;        /* waiting this long: first; 0 = no bound */
+	uint64_t bus_small;            /* downloads of at most this many bytes never wait */
+	uint32_t bus_piece;            /* sparse pieces at most this large on a scheduled bus; 0: max-download-size */
 	struct conf_bus *buses;        /* bus lines, in file order */
 	size_t nbuses;
 };

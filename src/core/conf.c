@@ -104,6 +104,8 @@ static const struct conf_key conf_global_keys[] = {
 	CONF_G("bus-downloads", UINT, bus_downloads, 1, 16),
 	CONF_G("bus-starve-grants", UINT, bus_starve_grants, 0, 1000),
 	CONF_G("bus-starve-time", DURATION, bus_starve_ms, 0, 3600000),
+	CONF_G("bus-small", SIZE64, bus_small, 0, 64u << 20),
+	CONF_G("bus-piece", SIZE32, bus_piece, 0, 1u << 30),
 };
 _Static_assert(ELEMENTSOF(conf_global_keys) <= 64, "struct conf_parser.seen has 64 bits");
 
@@ -230,11 +232,13 @@ struct conf *conf_new_default(void)
 	c->verify_piece = 8u << 20;
 	c->pool_retry_ms = 2000;
 	c->pool_refresh_ms = 10000;
-	c->bus_scheduling = false;
+	c->bus_scheduling = true;
 	c->bus_order = CONF_BUS_ORDER_FIFO;
-	c->bus_downloads = 1;
+	c->bus_downloads = 2;
 	c->bus_starve_grants = 8;
 	c->bus_starve_ms = 0;
+	c->bus_small = 1u << 20;
+	c->bus_piece = 16u << 20;
 	return c;
 }
 

@@ -492,7 +492,9 @@ static void fb_send_download(struct fb_session *s)
 			(unsigned long long)s->piece.size, s->max_dl);
 		return;
 	}
-	if (!s->b.o.bus) {
+	if (!s->b.o.bus || s->piece.size <= s->b.o.bus_small) {
+		/* a short download costs the bus next to nothing: held behind a
+		 * long one it would only keep its board's eMMC idle */
 		fb_download_cmd(s);
 		return;
 	}
@@ -614,6 +616,12 @@ static void fb_flash_begin(struct fb_session *s)
 				  .map = st->image->map, .map_off = st->image_offset };
 	if (st->sparse_limit && st->sparse_limit < so.max_piece)
 		so.max_piece = st->sparse_limit;
+	/* on a scheduled bus, an image that goes sparse anyway goes in short
+	 * pieces: one board's turn on the bus is short, and the boards
+	 * interleave downloads and eMMC writes finely (flashd.conf(5) bus-piece) */
+	if (s->b.o.bus && s->b.o.bus_piece && (st->raw2sparse || st->image->sparse.sparse) &&
+	    s->b.o.bus_piece < so.max_piece)
+		so.max_piece = s->b.o.bus_piece;
 	r = sparse_writer_new(&s->src, &so, &s->w, &why);
 	if (r < 0) {
 		bool bad = r == -EBADMSG || r == -EINVAL || r == -ENOMEM || r == -EFBIG;

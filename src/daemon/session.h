@@ -130,6 +130,8 @@ struct session_opts {
 	 * other (fb_session_bus_kick); it must outlive them. */
 	struct bussched *bus;
 	char bus_key[BUSSCHED_KEY_MAX];
+	uint64_t bus_small;            /* with bus: downloads of ≤ this many bytes never wait */
+	uint32_t bus_piece;            /* with bus: sparse pieces ≤ this; 0: max-download-size */
 };
 /* Used for a session_opts member that is 0 (xfer_size is rounded down to a
  * multiple of 512 and clamped to [512, SESSION_XFER_SIZE_MAX];

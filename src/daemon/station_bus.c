@@ -46,23 +46,65 @@ void station_bus_apply(struct station *st)
 	st->sopts.bus = st->conf->bus_scheduling ? st->bus : NULL;
 }
 
-void station_bus_opts(const struct station_port *ps, struct session_opts *so)
+/* The bus key of port name: "bus NAME" for a bus line, else the bus of its
+ * sysfs name; -1 when it has none (or it does not fit). */
+static int station_bus_key(const struct conf *c, const char *name, char *key, size_t len)
 {
-	const struct conf_bus *b = conf_bus_of_port(ps->st->conf, ps->port.name);
+	const struct conf_bus *b = conf_bus_of_port(c, name);
 	int n;
 
+	if (b)
+		n = snprintf(key, len, "bus %s", b->name);
+	else
+		n = bussched_port_bus(name, key, len) < 0 ? -1 : 0;
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Whether a board is on another port of bus key now, on its way to be
+ * flashed or being flashed. */
+static bool station_bus_shared(const struct station_port *self, const char *key)
+{
+	const struct station *st = self->st;
+	char other[BUSSCHED_KEY_MAX];
+
+	for (size_t i = 0; i < st->nports; i++) {
+		const struct station_port *ps = st->ports[i];
+
+		if (ps == self)
+			continue;
+		switch (ps->port.state) {
+		case PORT_STATE_SDP:
+		case PORT_STATE_WAIT_REENUM:
+		case PORT_STATE_FASTBOOT:
+		case PORT_STATE_SPL:
+			break;
+		default:
+			continue;
+		}
+		if (station_bus_key(st->conf, ps->port.name, other, sizeof(other)) == 0 &&
+		    strcmp(other, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+void station_bus_opts(const struct station_port *ps, struct session_opts *so)
+{
 	so->bus_key[0] = '\0';
+	so->bus_small = ps->st->conf->bus_small;
+	so->bus_piece = 0;
 	if (!so->bus)
 		return;
-	if (b)
-		n = snprintf(so->bus_key, sizeof(so->bus_key), "bus %s", b->name);
-	else
-		n = bussched_port_bus(ps->port.name, so->bus_key, sizeof(so->bus_key)) < 0 ? -1 : 0;
-	if (n < 0 || (size_t)n >= sizeof(so->bus_key)) {
+	if (station_bus_key(ps->st->conf, ps->port.name, so->bus_key, sizeof(so->bus_key)) < 0) {
 		/* a port name without a bus number: the board never waits */
 		so->bus = NULL;
 		so->bus_key[0] = '\0';
+		return;
 	}
+	/* short pieces only when other boards share the bus now: alone on it, a
+	 * board loses nothing by long ones */
+	if (station_bus_shared(ps, so->bus_key))
+		so->bus_piece = ps->st->conf->bus_piece;
 }
 
 void station_ev_bus_wait(void *ud, bool waiting, uint64_t bytes, int ahead)

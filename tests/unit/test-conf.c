@@ -96,11 +96,13 @@ static const struct conf_number {
 	{ CONF_FIELD(pool_retry_ms), 2000, 5000 },
 	{ CONF_FIELD(pool_refresh_ms), 10000, 30000 },
 	{ CONF_FIELD(npools), 0, 1 },
-	{ CONF_FIELD(bus_scheduling), false, true },
+	{ CONF_FIELD(bus_scheduling), true, false },
 	{ CONF_FIELD(bus_order), CONF_BUS_ORDER_FIFO, CONF_BUS_ORDER_SHORTEST },
-	{ CONF_FIELD(bus_downloads), 1, 2 },
+	{ CONF_FIELD(bus_downloads), 2, 3 },
 	{ CONF_FIELD(bus_starve_grants), 8, 0 },
 	{ CONF_FIELD(bus_starve_ms), 0, 5000 },
+	{ CONF_FIELD(bus_small), 1u << 20, 0 },
+	{ CONF_FIELD(bus_piece), 16u << 20, 4u << 20 },
 	{ CONF_FIELD(nbuses), 0, 2 },
 };
 
@@ -217,11 +219,13 @@ static void test_full(void **state)
 		"pool-postgresql =  host=db.line dbname=flashd user='st 1' \n"
 		"pool-retry = 5s\n"
 		"pool-refresh = 30s\n"
-		"bus-scheduling = on\n"
+		"bus-scheduling = off\n"
 		"bus-order = shortest\n"
-		"bus-downloads = 2\n"
+		"bus-downloads = 3\n"
 		"bus-starve-grants = 0\n"
 		"bus-starve-time = 5s\n"
+		"bus-small = 0\n"
+		"bus-piece = 4M\n"
 		"bus line = 1-1 1-2\t3-1.4\n"
 		"bus\tb.2 = 4-1\n"
 		"[port 1-1.4]\n"
@@ -237,18 +241,18 @@ static void test_full(void **state)
 		"backend = postgresql\n");
 
 	check_settings(c, true);
-	assert_int_equal(c->pools[0].line, 52);
+	assert_int_equal(c->pools[0].line, 54);
 	assert_int_equal(c->pools[0].backend, POOL_BACKEND_POSTGRESQL);
 	assert_string_equal(c->plan_args[0], "u-boot.imx");
 	assert_string_equal(c->plan_args[1], "my rootfs.img");
 	assert_string_equal(c->ports[0].name, "1-1.4");
 	assert_string_equal(c->ports[0].plan, "/abs/boot.lst");
 	assert_int_equal(c->ports[0].nplan_args, 0);
-	assert_int_equal(c->ports[0].line, 47);
+	assert_int_equal(c->ports[0].line, 49);
 	assert_string_equal(c->buses[0].name, "line");
 	assert_int_equal(c->buses[0].nports, 3);
 	assert_string_equal(c->buses[0].ports[2], "3-1.4");
-	assert_int_equal(c->buses[0].line, 45);
+	assert_int_equal(c->buses[0].line, 47);
 	assert_string_equal(c->buses[1].name, "b.2");
 	assert_string_equal(c->slots[1].name, "B-2.x");
 	assert_string_equal(c->slots[1].port, "2-1");
@@ -613,7 +617,7 @@ static void test_buses(void **state)
 
 	(void)state;
 	assert_int_equal(c->nbuses, 2);
-	assert_false(c->bus_scheduling);   /* off until bench P6 shows it wins */
+	assert_true(c->bus_scheduling);    /* on by default: bench P6 (docs/performance.md) */
 	assert_string_equal(conf_bus_of_port(c, "2-1")->name, "line");
 	assert_string_equal(conf_bus_of_port(c, "4-1.2")->name, "B");
 	assert_null(conf_bus_of_port(c, "4-1"));

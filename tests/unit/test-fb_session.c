@@ -1387,6 +1387,103 @@ static void test_bus_off_two_boards_overlap(void **state)
 	assert_true(marks > 0);
 }
 
+/* bus_small: while another board holds the bus, a download of at most
+ * bus_small bytes goes at once (no wait reported, no slot taken); a larger
+ * one waits as before. */
+static void test_bus_small_goes_past(void **state)
+{
+	struct fixture *f = *state;
+	struct bussched *bus = bus_new();
+	struct plan_image *small = make_image(f, 0, 3000, 35);
+	struct plan_image *big = make_image(f, 1, 5000, 36);
+	static int other;
+
+	bus_opts(f, bus);
+	f->o.bus_small = 4096;
+	assert_int_equal(bussched_request(bus, "usb1", &other, 1, 0), 1);
+	add_flash(f, small, "boot");
+	add_flash(f, big, "misc");
+	start(f, 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.ndone, 0);
+	assert_cmds(&f->b, (const char *const[]){ "getvar:max-download-size", "download:00000bb8",
+						  "flash:boot", NULL });
+	assert_true(f->rec.bus_waiting);
+	assert_int_equal(f->rec.nbus_waits, 1);
+	assert_int_equal(f->rec.bus_bytes, 5000);
+
+	assert_int_equal(bussched_release(bus, &other, 1), 0);
+	fb_session_bus_kick(bus);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->rec.status, 0);
+	assert_memory_equal(f->b.part, big->data, big->size);
+	assert_int_equal(bussched_active(bus, "usb1"), 0);
+	session_rec_free(&f->rec);
+	bussched_free(bus);
+}
+
+/* bus_piece: on a scheduled bus a raw2sparse image goes in pieces of at most
+ * bus_piece bytes (max-download-size 1 MiB, bus_piece 64 KiB); the same
+ * image without the bus goes in max-download-size pieces; a raw image that
+ * fits max-download-size goes whole either way. */
+static unsigned bus_piece_run(struct fixture *f, struct bussched *bus, bool raw2sparse,
+			      uint32_t *max_len)
+{
+	struct plan_image *img = make_image(f, 0, 600000, 37);
+	unsigned n;
+
+	f->b.maxdl = "OKAY0x00100000";
+	f->o.bus = NULL;
+	if (bus)
+		bus_opts(f, bus);
+	f->o.bus_piece = 64u << 10;
+	add_flash(f, img, "boot")->raw2sparse = raw2sparse;
+	run(f, 0);
+	assert_int_equal(f->rec.status, 0);
+	assert_memory_equal(f->b.part, img->data, img->size);
+	n = count_cmds(&f->b, "download:");
+	*max_len = 0;
+	for (unsigned i = 0; i < f->b.ncmds; i++) {
+		unsigned v;
+
+		if (sscanf(f->b.cmds[i], "download:%8x", &v) == 1 && v > *max_len)
+			*max_len = v;
+	}
+	session_rec_free(&f->rec);
+	return n;
+}
+
+static void test_bus_piece_caps_sparse(void **state)
+{
+	struct fixture *f = *state;
+	struct bussched *bus = bus_new();
+	uint32_t len = 0;
+
+	assert_true(bus_piece_run(f, bus, true, &len) >= 8);
+	assert_true(len <= 64u << 10);
+	bussched_free(bus);
+}
+
+static void test_bus_piece_needs_bus(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t len = 0;
+
+	assert_int_equal(bus_piece_run(f, NULL, true, &len), 1);
+	assert_true(len > 64u << 10);
+}
+
+static void test_bus_piece_leaves_raw(void **state)
+{
+	struct fixture *f = *state;
+	struct bussched *bus = bus_new();
+	uint32_t len = 0;
+
+	assert_int_equal(bus_piece_run(f, bus, false, &len), 1);
+	assert_int_equal(len, 600000);
+	bussched_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1434,6 +1531,10 @@ int main(void)
 		T(test_bus_released_on_failure_and_free),
 		T(test_bus_two_boards_never_overlap),
 		T(test_bus_off_two_boards_overlap),
+		T(test_bus_small_goes_past),
+		T(test_bus_piece_caps_sparse),
+		T(test_bus_piece_needs_bus),
+		T(test_bus_piece_leaves_raw),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@
 #include "station_fakes.h"
 #include "station_test.h"
 
-/* bus-scheduling is off by default (flashd.conf(5)): on here unless extra says */
+/* bus-scheduling is on by default (flashd.conf(5)); said here anyway unless extra says */
 static void restart(const char *extra)
 {
 	char text[512];
@@ -61,6 +61,25 @@ static void test_bus_keys(void **state)
 	s = fb_on("1-1", "/dev/bus/usb/001/003");
 	assert_null(s->o.bus);
 	assert_string_equal(s->o.bus_key, "");
+}
+
+/* bus-small always; bus-piece only while another board is on the same bus
+ * (alone on it, a board loses nothing by long pieces). */
+static void test_bus_piece_when_shared(void **state)
+{
+	struct fake_sess *s;
+
+	(void)state;
+	restart("bus line = 1-1 2-1\nbus-piece = 4M\nbus-small = 64K\n");
+	s = fb_on("1-1", "/dev/bus/usb/001/003");
+	assert_int_equal(s->o.bus_small, 64u << 10);
+	assert_int_equal(s->o.bus_piece, 0);
+	s = fb_on("2-1", "/dev/bus/usb/002/003");
+	assert_int_equal(s->o.bus_piece, 4u << 20);
+	s = fb_on("3-1.2", "/dev/bus/usb/003/003");
+	assert_int_equal(s->o.bus_piece, 0);
+	s = fb_on("3-1.3", "/dev/bus/usb/003/004");
+	assert_int_equal(s->o.bus_piece, 4u << 20);
 }
 
 /* The wait: no stall deadline, status says so; the grant: a fresh one. */
@@ -119,7 +138,7 @@ static void test_bus_reload(void **state)
 	unsigned kicks;
 
 	(void)state;
-	restart("");
+	restart("bus-downloads = 1\n");
 	assert_int_equal(bussched_request(st->bus, "usb1", &a, 1, 0), 1);
 	assert_int_equal(bussched_request(st->bus, "usb1", &b, 1, 0), 0);
 	kicks = fs.bus_kicks;
@@ -138,6 +157,7 @@ static void test_bus_reload(void **state)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 const struct CMUnitTest station_bus_tests[] = {
 	T(test_bus_keys),
+	T(test_bus_piece_when_shared),
 	T(test_bus_wait_on_port),
 	T(test_bus_wait_unplugged),
 	T(test_bus_reload),

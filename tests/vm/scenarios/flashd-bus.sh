@@ -6,7 +6,9 @@
 # With bus-scheduling on (off by default: the scenario says on): all three end ok with eMMCs byte for byte
 # expected-emmc.img, and by the boards' own logs (the emulator's "download" event when
 # it answers DATA, "download-done" when the last byte came, CLOCK_MONOTONIC ns) no two
-# downloads overlapped in time; flashd logged the waits at debug. Then the same with
+# downloads of more than bus-small (1 MiB) overlapped in time, and the rootfs went
+# in pieces of at most bus-piece (set to 1 MiB here, below max-download-size 4 MiB);
+# flashd logged the waits at debug. Then the same with
 # bus-scheduling = off on fresh boards: all ok, and downloads do overlap (what the
 # check above would catch). Each run's span (first start to last end) is printed.
 # vm-boards: 3
@@ -20,13 +22,16 @@ set -euo pipefail
 fl_need
 fl_seed
 
-# dl_intervals FILE K: "start end K" (ns) for each download board K took
+# dl_intervals FILE K: "start end K" (ns) for each download of more than 1 MiB
+# (bus-small: smaller ones never wait) board K took
 dl_intervals() {
-	jq -rR 'fromjson? | select(.ev == "download" or .ev == "download-done") | "\(.ev) \(.ts)"' \
+	jq -rR 'fromjson? | select((.ev == "download" and .size > 1048576) or
+		(.ev == "download-done" and .bytes > 1048576)) | "\(.ev) \(.ts)"' \
 		"$1" | awk -v k="$2" '$1 == "download" { s = $2 } $1 == "download-done" { print s, $2, k }'
 }
 
-# overlaps FILE...: how many downloads began before another board's ended
+# overlaps FILE...: how many downloads of more than 1 MiB began before another
+# board's ended
 overlaps() {
 	local k=0 f
 	for f in "$@"; do
@@ -67,14 +72,19 @@ run_batch() {
 	note "$label: the batch took $((last - first)) ms"
 }
 
-fl_conf "bus line=$(usb_port 0) $(usb_port 1) $(usb_port 2)" bus-scheduling=on
+fl_conf "bus line=$(usb_port 0) $(usb_port 1) $(usb_port 2)" bus-scheduling=on bus-piece=1M
 grep -Fx "bus line = 1-1 2-1 3-1" "$FL_CONF" >/dev/null || fail "fl_conf did not write the bus line"
 fl_start
 run_batch g1 on 1
 n=$(overlaps "$OUT/board0-on.jsonl" "$OUT/board1-on.jsonl" "$OUT/board2-on.jsonl")
 downloads=$(cat "$OUT"/board[012]-on.jsonl | jq -cR 'fromjson? | select(.ev == "download")' | wc -l)
-note "scheduling on: $downloads downloads, $n overlapping"
-((downloads >= 9)) || fail "scheduling on: only $downloads downloads (the rootfs goes in pieces)"
+biggest=$(cat "$OUT"/board[012]-on.jsonl | jq -R 'fromjson? | select(.ev == "download") | .size' | sort -n | tail -n 1)
+note "scheduling on: $downloads downloads (the largest $biggest bytes), $n overlapping"
+# the rootfs holds 8 MiB of random data (mkseed, FL_ROOTFS_MIB 32): at least 6
+# pieces of 1 MiB each, against 3 of max-download-size (4 MiB)
+((downloads >= 3 * (3 + 6))) ||
+	fail "scheduling on: only $downloads downloads (the rootfs goes in pieces of at most bus-piece, 1 MiB)"
+((biggest <= 1048576)) || fail "scheduling on: a download of $biggest bytes, more than bus-piece (1 MiB)"
 expect_eq "scheduling on: overlapping downloads" "$n" 0
 grep -F "waits for its turn on the bus" "$FL_LOG" >/dev/null ||
 	fail "scheduling on: flashd logged no download waiting for the bus"
