@@ -3,11 +3,12 @@
 # boards in one emulated bus group (flashd-emu --bus-group: one 20 MB/s budget for the
 # data they take, eMMC at 10 MB/s), named as one bus in flashd.conf (`bus line = 1-1
 # 2-1 3-1`: on the bed each board has a dummy_hcd bus of its own, so sysfs cannot tell).
-# With bus-scheduling on (off by default: the scenario says on): all three end ok with eMMCs byte for byte
+# With bus-scheduling on and one download at a time (bus-downloads = 1; the default is
+# 2): all three end ok with eMMCs byte for byte
 # expected-emmc.img, and by the boards' own logs (the emulator's "download" event when
 # it answers DATA, "download-done" when the last byte came, CLOCK_MONOTONIC ns) no two
-# downloads of more than bus-small (1 MiB) overlapped in time, and the rootfs went
-# in pieces of at most bus-piece (set to 1 MiB here, below max-download-size 4 MiB);
+# downloads of more than bus-small (64 KiB here) overlapped in time, and the rootfs
+# went in pieces of at most bus-piece (1 MiB here, below max-download-size 4 MiB);
 # flashd logged the waits at debug. Then the same with
 # bus-scheduling = off on fresh boards: all ok, and downloads do overlap (what the
 # check above would catch). Each run's span (first start to last end) is printed.
@@ -22,15 +23,15 @@ set -euo pipefail
 fl_need
 fl_seed
 
-# dl_intervals FILE K: "start end K" (ns) for each download of more than 1 MiB
-# (bus-small: smaller ones never wait) board K took
+# dl_intervals FILE K: "start end K" (ns) for each download of more than 64 KiB
+# (bus-small, set below: smaller ones never wait) board K took
 dl_intervals() {
-	jq -rR 'fromjson? | select((.ev == "download" and .size > 1048576) or
-		(.ev == "download-done" and .bytes > 1048576)) | "\(.ev) \(.ts)"' \
+	jq -rR 'fromjson? | select((.ev == "download" and .size > 65536) or
+		(.ev == "download-done" and .bytes > 65536)) | "\(.ev) \(.ts)"' \
 		"$1" | awk -v k="$2" '$1 == "download" { s = $2 } $1 == "download-done" { print s, $2, k }'
 }
 
-# overlaps FILE...: how many downloads of more than 1 MiB began before another
+# overlaps FILE...: how many downloads of more than 64 KiB began before another
 # board's ended
 overlaps() {
 	local k=0 f
@@ -72,7 +73,8 @@ run_batch() {
 	note "$label: the batch took $((last - first)) ms"
 }
 
-fl_conf "bus line=$(usb_port 0) $(usb_port 1) $(usb_port 2)" bus-scheduling=on bus-piece=1M
+fl_conf "bus line=$(usb_port 0) $(usb_port 1) $(usb_port 2)" bus-scheduling=on bus-piece=1M \
+	bus-downloads=1 bus-small=64K
 grep -Fx "bus line = 1-1 2-1 3-1" "$FL_CONF" >/dev/null || fail "fl_conf did not write the bus line"
 fl_start
 run_batch g1 on 1
