@@ -331,6 +331,119 @@ def verify($runs; $g):
 
 # ---------------------------------------------------------------- web
 
+# ---------------------------------------------------------------- P6
+
+# a board's downloads as [start, end] ns: the emulator's "download" (it answered
+# DATA) and "download-done" (the last byte came), in order
+def dl_intervals:
+	(ev("download") | map(.ts)) as $s | (ev("download-done") | map(.ts)) as $e
+	| [range(0; [($s | length), ($e | length)] | min) as $i | [$s[$i], $e[$i]]];
+
+# seconds in the union of intervals: how long any download was under way
+def union_s:
+	sort_by(.[0])
+	| reduce .[] as $iv ([]; if length > 0 and $iv[0] <= .[-1][1]
+		then .[-1][1] = ([.[-1][1], $iv[1]] | max) else . + [$iv] end)
+	| map(.[1] - .[0]) | add // 0 | . / 1e9;
+
+# one batch as the boards saw it: first connect -> last booted, and per bus group the
+# fastboot bytes its boards took (the emulator's "bus" event at exit: board_bytes),
+# how long a download was under way on it (busy_s) and the rate that gave
+def p6_run($g):
+	(.boards | map({t0: (first_ev("connect").ts),
+			t1: (ev("boot") | map(select(.result == "booted")) | first | .ts),
+			bus: (ev("bus") | last), dl: dl_intervals})) as $b
+	| ($b | map(select(.t1 != null)) | length) as $booted
+	| ([$b[].dl[]] | sort_by(.[0])) as $dls
+	| {tool, n, batch, per_bus, buses, bus_mbps, emmc_mbps, round, booted: $booted,
+	   rates: "\(.bus_mbps)-\(.emmc_mbps)",
+	   pre_s: (if ($dls | length) == 0 then null else ($dls[0][0] - ($b | map(.t0) | min)) / 1e9 end),
+	   post_s: (if ($dls | length) == 0 or $booted != .n then null
+		    else (($b | map(.t1) | max) - ($dls | map(.[1]) | max)) / 1e9 end),
+	   wall_s: (if $booted == .n then ((($b | map(.t1) | max) - ($b | map(.t0) | min)) / 1e9) else null end),
+	   groups: ($b | map(select(.bus != null)) | group_by(.bus.group)
+		    | map({group: .[0].bus.group, mbps: .[0].bus.mbps, boards: length,
+			   bytes: (map(.bus.board_bytes) | add),
+			   busy_s: ([.[].dl[]] | union_s)}
+			  | . + {delivered_mbps: (if .busy_s > 0 then .bytes / .busy_s / 1e6 else null end)})),
+	   cpu_s: (.cpu_ticks / $g.clk_tck),
+	   results_ok: (.results | map(select(.result == "ok")) | length),
+	   emmc_ok: (.emmc | if length == 0 then null else all(.emmc_ok) end)};
+
+# the lower bound of one batch (issue 15): the busiest bus's bytes at its rate, or one
+# board's serial time (the same round's 1x1 batch at the same rates: one board alone
+# on its bus); and what the bus did: the busiest bus's time with a download under way
+# (busy_s), the rate the bed delivered then, and the batch's time without one (idle_s:
+# before the first download, between downloads and after the last)
+def p6_lb($solo):
+	([.groups[] | .bytes / (.mbps * 1e6)] | max) as $bus
+	| (.groups | max_by(.bytes)) as $top
+	| {bus_s: $bus, solo_s: $solo.wall_s,
+	   lb_s: (if $bus == null or $solo.wall_s == null then null else [$bus, $solo.wall_s] | max end),
+	   lb_fixed_s: (if $bus == null or $solo.wall_s == null or $solo.pre_s == null or $solo.post_s == null then null
+			else [$solo.pre_s + $bus + $solo.post_s, $solo.wall_s] | max end),
+	   busy_s: $top.busy_s, delivered_mbps: $top.delivered_mbps,
+	   idle_s: (if .wall_s == null or $top.busy_s == null then null else .wall_s - $top.busy_s end)};
+
+def p6($runs; $g; $d):
+	if ($runs | length) == 0 then null else
+	($runs | map(p6_run($g))) as $r
+	| ($r | map(select(.n == 1)) | map({key: "\(.rates) \(.round)", value: {wall_s, pre_s, post_s}}) | from_entries) as $solo
+	| ($r | map(select(.n > 1)) | map(. + p6_lb($solo["\(.rates) \(.round)"] // {}))
+	   | map(. + {lb_ratio: ratio(.wall_s; .lb_s), lb_fixed_ratio: ratio(.wall_s; .lb_fixed_s)})) as $b
+	| ([$b[].batch] | unique) as $batches
+	| {method: "The seed plan on a rootfs holding \($d.p6_rootfs_data_mib // "?") MiB of data (\($d.p6_payload_bytes // 0 | . / 1e6 | rnd(1)) MB of images per board) on boards that share a bus. A batch NxG-B-E: G emulated bus groups of N boards (flashd-emu --bus-group: one pacing budget of B MB/s for the fastboot data of all the group's boards), each eMMC writing at E MB/s (--emmc-mbps: the flash command's OKAY after the write, as U-Boot's fb_mmc.c). flashd names the groups as buses in flashd.conf (bus lines) and runs with its defaults (on: bus-scheduling on, fifo, bus-downloads 2, bus-small 1M, bus-piece 16M), with bus-scheduling off, and on the first batch with one thing changed (one: bus-downloads 1; shortest: bus-order shortest; whole: bus-piece 0); uuu -d as in P2. All the batch's boards are plugged at once in ROM mode. Wall = first board connect -> last board booted (emulator log). LB = max(the busiest group's fastboot bytes / B, one board's serial time), the serial time being the same round's 1x1 batch at the same rates (one board alone on its bus, flashd). LB+fixed = max(that board's time before its first download + the bus term + its time after its last download, its serial time): the first download of a batch cannot start before a board went through SDP and re-enumeration, and the last board still writes and boots after its last download. Ratio = each batch's wall / its LB (median of rounds); vs uuu = median wall / uuu's median wall. Bus busy = the union of the busiest bus's download intervals (emulator: DATA answered -> last byte in); idle = wall - busy (SDP, re-enumeration, gaps, the last eMMC writes and boot); delivered = its bytes / busy: what the bed moved, which under TCG falls short of B when the guest's CPUs are busy.",
+	   rootfs_data_mib: $d.p6_rootfs_data_mib,
+	   solo: ($solo | map_values(map_values(rnd(2)))),
+	   batches: [$batches[] as $t
+		| ($b | map(select(.batch == $t))) as $tb
+		| ($tb | map(select(.tool == "uuu")) | map(.wall_s) | map(select(. != null)) | median) as $uw
+		| {batch: $t, n: $tb[0].n, per_bus: $tb[0].per_bus, buses: $tb[0].buses,
+		   bus_mbps: $tb[0].bus_mbps, emmc_mbps: $tb[0].emmc_mbps,
+		   lb_s: ($tb | map(.lb_s) | map(select(. != null)) | median | rnd(2)),
+		   lb_fixed_s: ($tb | map(.lb_fixed_s) | map(select(. != null)) | median | rnd(2)),
+		   bus_s: ($tb | map(.bus_s) | map(select(. != null)) | median | rnd(2)),
+		   tools: ([$tb[].tool] | unique | map(. as $tool
+			| ($tb | map(select(.tool == $tool))) as $x
+			| ($x | map(.wall_s) | map(select(. != null)) | median) as $w
+			| {key: $tool, value: {rounds: ($x | length),
+				wall_s: ($w | rnd(2)),
+				lb_ratio: ($x | map(.lb_ratio) | map(select(. != null)) | median | rnd(3)),
+				lb_ratio_per_round: ($x | map(.lb_ratio | rnd(3))),
+				lb_fixed_ratio: ($x | map(.lb_fixed_ratio) | map(select(. != null)) | median | rnd(3)),
+				vs_uuu: (ratio($w; $uw) | rnd(3)),
+				cpu_s: ($x | map(.cpu_s) | median | rnd(2)),
+				busy_s: ($x | map(.busy_s) | map(select(. != null)) | median | rnd(2)),
+				idle_s: ($x | map(.idle_s) | map(select(. != null)) | median | rnd(2)),
+				delivered_mbps: ($x | map(.delivered_mbps) | map(select(. != null)) | median | rnd(1)),
+				booted: ($x | map(.booted) | add), boards: ($x | map(.n) | add),
+				results_ok: (if $tool == "uuu" then null else $x | map(.results_ok) | add end),
+				emmc_ok: ($x | map(.emmc_ok) | if any(. == null) then null else all end)}})
+			| from_entries)}],
+	   target: {lb_ratio: 1.05, vs_uuu: 0.7}}
+	| . + {met: (.batches | map(.tools.on // null) | if any(. == null or .lb_ratio == null or .vs_uuu == null) then null
+		     else all(.lb_ratio <= 1.05 and .vs_uuu <= 0.7) end)}
+	end;
+
+# ---------------------------------------------------------------- P7
+
+def p7($runs; $u; $g):
+	if ($runs | length) == 0 then null else
+	($runs | map(select(.event != null)) | map(p3_event($u))) as $ev
+	| ($runs | map(select(.event == null))) as $batches
+	| ([$ev[].tool] | unique) as $modes
+	| {method: "Board 7 plugged again and again on a port of its own plan (SDP boot + getvar, as P3) while, unless idle, boards 0-6 run the seed plan over and over (a fresh blank board each time one booted, links paced at 7 MB/s as in the part clients), flashd fresh per mode. reload: `flashctl reload` every second meanwhile; storm: waves of 50 watch clients (each wave connects, watches for 2 s with 5 never reading, and drops: tests/stress/ctlstress). The figure is P3's rom_udev_ms: udev's add of the ROM device (USEC_INITIALIZED) -> the board's first SDP report (emulator log, same clock).",
+	   modes: [$modes[] as $m | {mode: $m} + p3_tool($ev; $m)
+		   + ($batches | map(select(.mode == $m)) | first
+		      | if . == null then {} else
+			{churn_results_ok: (.results | map(select(.result == "ok" and .port != "8-1")) | length),
+			 churn_results_failed: (.results | map(select(.result != "ok" and .port != "8-1")) | length),
+			 reloads, waves, cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2))} end)],
+	   target_median_ms: 20}
+	| . + {met: (.modes | if length == 0 or any(.rom_udev_ms.median == null) then null
+		     else all(.rom_udev_ms.median <= 20) end)}
+	end;
+
 def kib_mib: if . == null then null else . / 1024 | rnd(1) end;
 
 def web_run($g):
@@ -378,7 +491,7 @@ def web($runs; $g):
 
 def report:
 	{bench: "flashd", date: ($host[0].date // null), host: $host[0], data: $data[0], parts: $parts[0],
-	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0] // $gc[0] // $gv[0] // $gw[0]),
+	 guest: ($g1[0] // $g2[0] // $g2spl[0] // $g3[0] // $g4[0] // $gc[0] // $gv[0] // $gw[0] // $g6[0] // $g7[0]),
 	 p1_link: p1($p1[0]; $g1[0]),
 	 p2_boards: p2($p2[0]; $g2[0]; $data[0]),
 	 p2_spl_flow: p2spl($p2spl[0]; $g2spl[0]; $data[0]),
@@ -387,7 +500,11 @@ def report:
 	 p5_sparse_scan: p5($p5[0]),
 	 clients: clients($clients[0]; $gc[0]),
 	 verify: verify($verify[0]; $gv[0]),
-	 web: web($web[0]; $gw[0])};
+	 web: web($web[0]; $gw[0]),
+	 p6_bus: p6($p6[0]; $g6[0]; $data[0]),
+	 p7_load: p7($p7[0]; $udev7[0]; $g7[0]),
+	 scale: ($scale[0] | if . == null then null else
+		{method: "The soak (tests/vm/soak/flashd-soak.sh) on every port the guest has (dummy_hcd num=N), every board fault-free: each port takes a fresh blank board running the seed plan (2 MiB rootfs) as soon as the last one's record is in, until the count is reached. Every 10 s `flashctl stats` gives flashd's RSS, descriptors and loop events, /proc its CPU ticks. CPU per board = flashd's CPU from the idle start to the idle end / boards; RSS per port = (peak RSS - idle RSS) / ports. Growth: RSS, descriptors and loop events from board 100 on (min-max), and idle at start vs idle at end (the soak fails unless descriptors and loop events are back where they began)."} + . end)};
 
 # ---------------------------------------------------------------- table
 
@@ -458,6 +575,24 @@ def table:
 		(.rounds[] | .loaded as $l | $l.load as $w | select($w != null)
 		 | "   \(.round | pad(6)) \("\(.quiet.guest_busy_share | num)/\($l.guest_busy_share | num)" | pad(17)) \($l.load_cpu_s | num | pad(14)) \($w.scrapes | num | pad(8)) \($w.scrapes_failed | num | pad(7)) \($w.scrapes_skipped | num | pad(8)) \($w.scrape_rate | num | pad(7)) \("\($w.scrape_ms_p50 | num)/\($w.scrape_ms_p99 | num)/\($w.scrape_ms_max | num)" | pad(22)) \("\($w.sse_connected_end | num)/\($w.sse | num)" | pad(21)) \("\($w.events_min | num)/\($w.events_median | num)/\($w.events_max | num)" | pad(27)) \($w.sse_clients_gauge_last | num | pad(23)) \($l.web_rss_max_mib | num)/\($l.web_rss_end_mib | num)"),
 		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num); flashd-web VmHWM peak \(.web_vmhwm_peak_mib.quiet | num) MiB quiet, \(.web_vmhwm_peak_mib.loaded | num) MiB loaded; scrapes \(.scrapes | num), failed \(.scrapes_failed | num), skipped \(.scrapes_skipped | num); SSE streams lost \(.sse_lost | num)" end),
+	"",
+	(.p6_bus | if . == null then "P6 one bus: not run" else
+		"P6 boards sharing a bus (rootfs data \(.rootfs_data_mib | num) MiB; batch NxG-B-E: G buses of N boards, B MB/s a bus, eMMC E MB/s)   target flashd (on: its defaults) <=1.05 x LB, <=0.7 x uuu: \(.met | verdict)",
+		"   one board alone (rates and round: wall s, before its first download s, after its last s): \(.solo | to_entries | map("\(.key): \(.value.wall_s), \(.value.pre_s), \(.value.post_s)") | join("; "))",
+		"   batch       LB s    LB+fixed s  bus s   tool      wall s   wall/LB  per round        /LB+fixed  vs uuu  bus busy s  idle s  MB/s delivered  CPU s   booted  ok",
+		(.batches[] | . as $t | .tools | to_entries[]
+		 | "   \($t.batch | pad(11)) \($t.lb_s | num | pad(7)) \($t.lb_fixed_s | num | pad(11)) \($t.bus_s | num | pad(7)) \(.key | pad(9)) \(.value.wall_s | num | pad(8)) \(.value.lb_ratio | num | pad(8)) \(.value.lb_ratio_per_round | map(num) | join(" ") | pad(16)) \(.value.lb_fixed_ratio | num | pad(10)) \(.value.vs_uuu | num | pad(7)) \(.value.busy_s | num | pad(11)) \(.value.idle_s | num | pad(7)) \(.value.delivered_mbps | num | pad(15)) \(.value.cpu_s | num | pad(7)) \("\(.value.booted)/\(.value.boards)" | pad(7)) \(.value.results_ok | num)"),
+		"   (LB+fixed: LB's bus term plus what one board alone spends before its first download and after its last, which no schedule can overlap with the first and last downloads of a batch; bus busy: the busiest bus's time with a download under way, the boards' logs; idle: the rest of the batch; MB/s delivered: its bytes / busy time)" end),
+	"",
+	(.p7_load | if . == null then "P7 latency under load: not run" else
+		"P7 plug latency under load, ms (udev add -> first SDP report)   target median <=20 ms in every mode: \(.met | verdict)",
+		"   mode     events  median  max     (from SET_CONFIGURATION: median)  other boards ok/failed  reloads  watch waves  flashd CPU s",
+		(.modes[] | "   \(.mode | pad(8)) \("\(.rom_udev_ms.n)/\(.events)" | pad(7)) \(.rom_udev_ms.median | num | pad(7)) \(.rom_udev_ms.max | num | pad(7)) \(.rom_config_ms.median | num | pad(33)) \("\(.churn_results_ok | num)/\(.churn_results_failed | num)" | pad(23)) \(.reloads | num | pad(8)) \(.waves | num | pad(12)) \(.cpu_s | num)") end),
+	"",
+	(.scale | if . == null then "Scale: not run" else
+		"Scale: \(.ports) ports flashing at once, \(.boards) boards (\(.ok) ok)",
+		"   flashd CPU per board \(.cpu_ms_per_board) ms; RSS peak \(.rss_kib_peak) KiB, \(.rss_kib_per_port) KiB per port over idle",
+		"   from board 100 on: RSS \(.rss_kib_from_100) KiB, descriptors \(.fds_from_100), loop events \(.loop_events_from_100); idle (RSS, fds, events) at start \(.idle_start), at end \(.idle_end)" end),
 	"",
 	(.verify | if . == null then "Verify: not run" else
 		"Verify: one board, the seed plan without and with read-back of every region (all verified: \(.all_verified))",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # flashd-soak: `make soak` (issue 11, "Soak"; not in CI). SOAK_BOARDS boards (default
-# 1,000) go through the guest's 8 ports, each board a fresh flashd-emu on a small eMMC
+# 1,000) go through the guest's ports (8 unless --boards says otherwise; the bench
+# part scale runs it on 32 with no faults, issue 15 "Scale"), each board a fresh flashd-emu on a small eMMC
 # running the seed plan (rootfs of SOAK_ROOTFS_MIB, default 2 MiB). SOAK_FAULT_PCT
 # percent of them (default 5) get a fault, picked in turn: FAIL to the first flash
 # command (--fault-fail), a bad SDP status (--fault-bad-status), no fastboot device
@@ -9,9 +10,10 @@
 # byte for byte expected-emmc.img; a faulted board is "failed" (an unplugged one may
 # also have finished: then "ok" and its eMMC checked). Every SOAK_SAMPLE_S seconds
 # (default 20) `flashctl stats` gives flashd's resident set, descriptors and loop
-# events; at the end (all ports empty) descriptors and loop events must equal the idle
+# events, and /proc its CPU time; at the end (all ports empty) descriptors and loop events must equal the idle
 # figures at the start, and RSS, descriptors and loop events from board 100 to the end
-# are printed (OUT/soak.csv, OUT/soak.md) for docs/reliability.md. With
+# are printed (OUT/soak.csv, OUT/soak.md) for docs/reliability.md, with flashd's CPU
+# per board and its peak RSS over the idle one per port. With
 # SOAK_EXPECT_ASAN=1 (flashd built with -fsanitize=address, `make soak-asan`) flashd's
 # log must hold no AddressSanitizer or LeakSanitizer report after it stopped.
 # vm-boards: 8
@@ -28,7 +30,6 @@ sample_s=${SOAK_SAMPLE_S:-20}
 FL_ROOTFS_MIB=${SOAK_ROOTFS_MIB:-2}
 FL_EMMC_SIZE=$((16 << 20))
 FL_SEED_BUILT=${SOAK_SEED:-$BUILDDIR/tests/vm/soak-seed}
-((NBOARDS == 8)) || fail "the soak wants 8 ports, the guest has $NBOARDS"
 
 fl_need
 fl_seed
@@ -38,10 +39,11 @@ counter=$VM_TMP/soak.next
 echo 1 >"$counter"
 : >"$OUT/soak.boards"
 
-stats_line() { # BOARDS-DONE: one CSV line of flashd's own figures
-	local s
+stats_line() { # BOARDS-DONE: one CSV line of flashd's own figures and its CPU ticks
+	local s cpu
 	s=$(fl_ctl stats --json) || return 0
-	printf '%s,%s\n' "$1" "$(jq -r '.process | [.rss_kib, .fds, .loop_events] | join(",")' <<<"$s")"
+	cpu=$(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$FL_PID/stat")
+	printf '%s,%s,%s\n' "$1" "$(jq -r '.process | [.rss_kib, .fds, .loop_events] | join(",")' <<<"$s")" "$cpu"
 }
 done_count() { wc -l <"$OUT/soak.boards"; }
 
@@ -115,10 +117,10 @@ fl_wait_any() {
 }
 
 idle=$(stats_line 0)
-echo "boards,rss_kib,fds,loop_events" >"$OUT/soak.csv"
+echo "boards,rss_kib,fds,loop_events,cpu_ticks" >"$OUT/soak.csv"
 echo "$idle" >>"$OUT/soak.csv"
 pids=()
-for k in 0 1 2 3 4 5 6 7; do
+for ((k = 0; k < NBOARDS; k++)); do
 	{ worker "$k" || { touch "$VM_TMP/soak.stop"; exit 1; }; } &
 	pids+=($!)
 done
@@ -150,7 +152,9 @@ expect_eq "idle loop events, start and end" "$(cut -d, -f4 <<<"$end")" "$(cut -d
 faults=$(awk '$3 != "none"' "$OUT/soak.boards" | wc -l)
 ok=$(awk '$4 == "ok"' "$OUT/soak.boards" | wc -l)
 # from board 100 on: min and max of each figure
-awk -F, -v total="$total" -v faults="$faults" -v ok="$ok" -v idle="$idle" -v end="$end" '
+awk -F, -v total="$total" -v faults="$faults" -v ok="$ok" -v idle="$idle" -v end="$end" \
+	-v ports="$NBOARDS" -v hz="$(getconf CLK_TCK)" '
+NR > 1 && $2 > peak { peak = $2 }
 NR > 1 && $1 >= 100 {
 	for (i = 2; i <= 4; i++) {
 		if (!(i in lo) || $i < lo[i]) lo[i] = $i
@@ -159,11 +163,12 @@ NR > 1 && $1 >= 100 {
 	n++
 }
 END {
-	printf "| boards | faults | ok | samples from board 100 | RSS KiB min-max | descriptors min-max | loop events min-max | idle at start (RSS, fds, events) | idle at end |\n"
-	printf "|---|---|---|---|---|---|---|---|---|\n"
+	printf "| ports | boards | faults | ok | samples from board 100 | RSS KiB min-max | descriptors min-max | loop events min-max | idle at start (RSS, fds, events) | idle at end | flashd CPU ms per board | peak RSS over idle, KiB per port |\n"
+	printf "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 	split(idle, a, ","); split(end, b, ",")
-	printf "| %d | %d | %d | %d | %d-%d | %d-%d | %d-%d | %d, %d, %d | %d, %d, %d |\n", total, faults, ok, n,
-		lo[2], hi[2], lo[3], hi[3], lo[4], hi[4], a[2], a[3], a[4], b[2], b[3], b[4]
+	printf "| %d | %d | %d | %d | %d | %d-%d | %d-%d | %d-%d | %d, %d, %d | %d, %d, %d | %.1f | %.1f |\n", ports, total, faults, ok, n,
+		lo[2], hi[2], lo[3], hi[3], lo[4], hi[4], a[2], a[3], a[4], b[2], b[3], b[4],
+		(b[5] - a[5]) * 1000 / hz / total, (peak - a[2]) / ports
 }' "$OUT/soak.csv" | tee "$OUT/soak.md"
 fl_stop || true
 if [[ ${SOAK_EXPECT_ASAN:-0} == 1 ]] && grep -E "ERROR: (AddressSanitizer|LeakSanitizer)" "$FL_LOG"; then
