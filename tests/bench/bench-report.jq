@@ -409,6 +409,9 @@ def p6($runs; $g; $d):
 			| {key: $tool, value: {rounds: ($x | length),
 				wall_s: ($w | rnd(2)),
 				lb_ratio: ($x | map(.lb_ratio) | map(select(. != null)) | median | rnd(3)),
+				lb_s: ($x | map(.lb_s) | map(select(. != null)) | median | rnd(2)),
+				lb_fixed_s: ($x | map(.lb_fixed_s) | map(select(. != null)) | median | rnd(2)),
+				bus_s: ($x | map(.bus_s) | map(select(. != null)) | median | rnd(2)),
 				lb_ratio_per_round: ($x | map(.lb_ratio | rnd(3))),
 				lb_fixed_ratio: ($x | map(.lb_fixed_ratio) | map(select(. != null)) | median | rnd(3)),
 				vs_uuu: (ratio($w; $uw) | rnd(3)),
@@ -579,10 +582,10 @@ def table:
 	(.p6_bus | if . == null then "P6 one bus: not run" else
 		"P6 boards sharing a bus (rootfs data \(.rootfs_data_mib | num) MiB; batch NxG-B-E: G buses of N boards, B MB/s a bus, eMMC E MB/s)   target flashd (on: its defaults) <=1.05 x LB, <=0.7 x uuu: \(.met | verdict)",
 		"   one board alone (rates and round: wall s, before its first download s, after its last s): \(.solo | to_entries | map("\(.key): \(.value.wall_s), \(.value.pre_s), \(.value.post_s)") | join("; "))",
-		"   batch       LB s    LB+fixed s  bus s   tool      wall s   wall/LB  per round        /LB+fixed  vs uuu  bus busy s  idle s  MB/s delivered  CPU s   booted  ok",
+		"   batch       tool      LB s    LB+fixed s  bus s   wall s   wall/LB  per round        /LB+fixed  vs uuu  bus busy s  idle s  MB/s delivered  CPU s   booted  ok",
 		(.batches[] | . as $t | .tools | to_entries[]
-		 | "   \($t.batch | pad(11)) \($t.lb_s | num | pad(7)) \($t.lb_fixed_s | num | pad(11)) \($t.bus_s | num | pad(7)) \(.key | pad(9)) \(.value.wall_s | num | pad(8)) \(.value.lb_ratio | num | pad(8)) \(.value.lb_ratio_per_round | map(num) | join(" ") | pad(16)) \(.value.lb_fixed_ratio | num | pad(10)) \(.value.vs_uuu | num | pad(7)) \(.value.busy_s | num | pad(11)) \(.value.idle_s | num | pad(7)) \(.value.delivered_mbps | num | pad(15)) \(.value.cpu_s | num | pad(7)) \("\(.value.booted)/\(.value.boards)" | pad(7)) \(.value.results_ok | num)"),
-		"   (LB+fixed: LB's bus term plus what one board alone spends before its first download and after its last, which no schedule can overlap with the first and last downloads of a batch; bus busy: the busiest bus's time with a download under way, the boards' logs; idle: the rest of the batch; MB/s delivered: its bytes / busy time)" end),
+		 | "   \($t.batch | pad(11)) \(.key | pad(9)) \(.value.lb_s | num | pad(7)) \(.value.lb_fixed_s | num | pad(11)) \(.value.bus_s | num | pad(7)) \(.value.wall_s | num | pad(8)) \(.value.lb_ratio | num | pad(8)) \(.value.lb_ratio_per_round | map(num) | join(" ") | pad(16)) \(.value.lb_fixed_ratio | num | pad(10)) \(.value.vs_uuu | num | pad(7)) \(.value.busy_s | num | pad(11)) \(.value.idle_s | num | pad(7)) \(.value.delivered_mbps | num | pad(15)) \(.value.cpu_s | num | pad(7)) \("\(.value.booted)/\(.value.boards)" | pad(7)) \(.value.results_ok | num)"),
+		"   (LB, LB+fixed and bus s from each tool's own bytes: uuu sends more; LB+fixed: LB's bus term plus what one board alone spends before its first download and after its last, which no schedule can overlap with the first and last downloads of a batch; bus busy: the busiest bus's time with a download under way, the boards' logs; idle: the rest of the batch; MB/s delivered: its bytes / busy time)" end),
 	"",
 	(.p7_load | if . == null then "P7 latency under load: not run" else
 		"P7 plug latency under load, ms (udev add -> first SDP report)   target median <=20 ms in every mode: \(.met | verdict)",
