@@ -123,7 +123,8 @@ struct session_opts {
 	 * steps and deferred completion use its timers) */
 	struct event_base *base;
 	/* bus scheduling (bussched.h; flashd.conf(5) "Bus scheduling"): each
-	 * fastboot download asks bus for a slot on bus_key first, and sends
+	 * fastboot download of more than bus_small bytes asks bus for a slot
+	 * on bus_key first, and sends
 	 * nothing until it has one; the slot is given back at the download's
 	 * OKAY, or when the session fails, ends or is freed. NULL: downloads
 	 * never wait. The sessions of one scheduler pass grants on to each
