@@ -127,22 +127,14 @@ bl_check_emmc() {
 	echo "{\"tag\":\"$1\",\"board\":$2,\"emmc_ok\":$ok}" >>"$OUT/emmc-check.jsonl"
 }
 
-# bl_copy_seed: the seed images and plans into guest RAM (so that no run pays for 9p)
+# bl_copy_seed [NAME]: the images and plans of BENCH_DATA/NAME (default seed) into
+# guest RAM as VM_TMP/NAME (so that no run pays for 9p)
 bl_copy_seed() {
-	[[ -d $VM_TMP/seed ]] && return 0
-	mkdir -p "$VM_TMP/seed"
-	cp "$BENCH_DATA"/seed/*.imx "$BENCH_DATA"/seed/*.bin "$BENCH_DATA"/seed/*.lst \
-		"$BENCH_DATA"/seed/rootfs.ext4 "$VM_TMP/seed/"
-}
-
-# bl_cpu PID: user + system clock ticks of PID so far
-bl_cpu() {
-	local s
-	s=$(<"/proc/$1/stat")
-	s=${s##*) }
-	# shellcheck disable=SC2086 # split the fields
-	set -- $s
-	echo $((${12} + ${13}))
+	local d=${1:-seed}
+	[[ -d $VM_TMP/$d ]] && return 0
+	mkdir -p "$VM_TMP/$d"
+	cp "$BENCH_DATA/$d"/*.imx "$BENCH_DATA/$d"/*.bin "$BENCH_DATA/$d"/*.lst \
+		"$BENCH_DATA/$d"/rootfs.ext4 "$VM_TMP/$d/"
 }
 
 # bl_conf PLAN TAG: flashd.conf for one flashd run; journal and log named by TAG

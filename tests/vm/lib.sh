@@ -154,6 +154,16 @@ start_board() {
 	note "board $k: flashd-emu $* (pid ${VM_BOARD_PID[$k]})"
 }
 
+# cpu_ticks PID: user + system clock ticks of PID so far (/proc/PID/stat)
+cpu_ticks() {
+	local s
+	s=$(<"/proc/$1/stat")
+	s=${s##*) }
+	# shellcheck disable=SC2086 # split the fields
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
 # board_running K: status 0 while board K's emulator runs
 board_running() {
 	[[ -n ${VM_BOARD_PID[$1]:-} ]] && kill -0 "${VM_BOARD_PID[$1]}" 2>/dev/null

@@ -42,7 +42,7 @@ echo 1 >"$counter"
 stats_line() { # BOARDS-DONE: one CSV line of flashd's own figures and its CPU ticks
 	local s cpu
 	s=$(fl_ctl stats --json) || return 0
-	cpu=$(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$FL_PID/stat")
+	cpu=$(cpu_ticks "$FL_PID")
 	printf '%s,%s,%s\n' "$1" "$(jq -r '.process | [.rss_kib, .fds, .loop_events] | join(",")' <<<"$s")" "$cpu"
 }
 done_count() { wc -l <"$OUT/soak.boards"; }
