@@ -32,6 +32,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "daemon/control_socket.h"
+#include "daemon/loop.h"
 #include "daemon/worker.h"
 #include "flashd/ctlproto.h"
 
@@ -536,9 +537,11 @@ int control_client_new(struct control *c, int fd, const struct ucred *cred, bool
 	cl->fd = fd;
 	cl->cred = *cred;
 	cl->admin = admin;
-	cl->rd = event_new(c->base, fd, EV_READ | EV_PERSIST, client_on_read, cl);
-	cl->wr = event_new(c->base, fd, EV_WRITE | EV_PERSIST, client_on_write, cl);
-	cl->idle = event_new(c->base, -1, 0, client_on_idle, cl);
+	cl->rd = loop_prio(event_new(c->base, fd, EV_READ | EV_PERSIST, client_on_read, cl),
+			   LOOP_PRIO_CLIENTS);
+	cl->wr = loop_prio(event_new(c->base, fd, EV_WRITE | EV_PERSIST, client_on_write, cl),
+			   LOOP_PRIO_CLIENTS);
+	cl->idle = loop_prio(event_new(c->base, -1, 0, client_on_idle, cl), LOOP_PRIO_CLIENTS);
 	if (!cl->rd || !cl->wr || !cl->idle || event_add(cl->rd, NULL) < 0) {
 		cl->fd = -1;
 		client_free(cl);
@@ -587,7 +590,7 @@ int control_new(struct event_base *base, const struct control_opts *o,
 		c->o.admin_clients = c->o.max_clients - 1; /* one slot stays open to all */
 	if (!c->o.replies_max)
 		c->o.replies_max = CONTROL_REPLIES_DEFAULT;
-	c->reap_ev = event_new(base, -1, 0, control_reap, c);
+	c->reap_ev = loop_prio(event_new(base, -1, 0, control_reap, c), LOOP_PRIO_CLIENTS);
 	c->o.path = o->path;
 	r = c->reap_ev ? control_listen(c) : -ENOMEM;
 	c->o.path = NULL;

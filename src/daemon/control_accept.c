@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "daemon/control_socket.h"
+#include "daemon/loop.h"
 #include "flashd/ctlproto.h"
 
 #define CONTROL_ACCEPT_BURST 16
@@ -173,8 +174,9 @@ int control_listen(struct control *c)
 		}
 	}
 	c->listen_fd = fd;
-	c->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST, control_on_accept, c);
-	c->accept_ev = event_new(c->base, -1, 0, control_on_backoff, c);
+	c->listen_ev = loop_prio(event_new(c->base, fd, EV_READ | EV_PERSIST, control_on_accept, c),
+				 LOOP_PRIO_CLIENTS);
+	c->accept_ev = loop_prio(event_new(c->base, -1, 0, control_on_backoff, c), LOOP_PRIO_CLIENTS);
 	if (!c->listen_ev || !c->accept_ev || event_add(c->listen_ev, NULL) < 0)
 		return -ENOMEM;
 	return 0;

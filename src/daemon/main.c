@@ -26,6 +26,7 @@
 #include "daemon/control.h"
 #include "daemon/devwatch.h"
 #include "daemon/journal.h"
+#include "daemon/loop.h"
 #include "daemon/station.h"
 #include "daemon/usb.h"
 #include "flashd/conf.h"
@@ -296,8 +297,9 @@ static int flashd_timers(struct flashd *d)
 	uint64_t usec = 0;
 
 	for (int i = 0; i < 3; i++) {
-		d->sig[i] = evsignal_new(d->base, sigs[i],
-					 sigs[i] == SIGHUP ? flashd_on_hup : flashd_on_stop, d);
+		d->sig[i] = loop_prio(evsignal_new(d->base, sigs[i],
+						   sigs[i] == SIGHUP ? flashd_on_hup : flashd_on_stop, d),
+				      LOOP_PRIO_URGENT);
 		if (!d->sig[i] || evsignal_add(d->sig[i], NULL) < 0)
 			return log_error_errno(-ENOMEM, "signals");
 	}
@@ -307,7 +309,8 @@ static int flashd_timers(struct flashd *d)
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
 		tv.tv_sec = (time_t)(usec / 2 / 1000000u);
 		tv.tv_usec = (suseconds_t)(usec / 2 % 1000000u);
-		d->watchdog = event_new(d->base, -1, EV_PERSIST, flashd_on_watchdog, d);
+		d->watchdog = loop_prio(event_new(d->base, -1, EV_PERSIST, flashd_on_watchdog, d),
+					LOOP_PRIO_URGENT);
 		if (!d->watchdog || event_add(d->watchdog, &tv) < 0)
 			return log_error_errno(-ENOMEM, "watchdog timer");
 		log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)(usec / 2000u));
@@ -322,7 +325,7 @@ static int flashd_start(struct flashd *d, const struct flashd_opts *o)
 	char err[2048];
 	int r;
 
-	d->base = event_base_new();
+	d->base = loop_new();
 	if (!d->base)
 		return log_error_errno(-ENOMEM, "event loop");
 	r = flashd_load_conf(o, &conf);

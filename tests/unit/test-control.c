@@ -24,6 +24,7 @@
 #include "ctltest.h"
 #include "daemon/control_priv.h"
 #include "daemon/journal.h"
+#include "daemon/loop.h"
 #include "daemon/worker.h"
 
 struct fx {
@@ -1083,6 +1084,135 @@ static void test_listen_fd(void **state)
 	assert_null(f->c);
 }
 
+/* ---- the loop's priorities (loop.h) ---- */
+
+struct first_look {
+	int client_fd;
+	bool ran;
+	bool reply_seen; /* the client's reply was already there when the board's event ran */
+};
+
+static void on_board_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct first_look *l = arg;
+	char c;
+
+	(void)fd;
+	(void)what;
+	l->ran = true;
+	l->reply_seen = recv(l->client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
+/* A request and a board's event ready in the same pass: on flashd's loop
+ * (loop_new) the board goes first; on a plain base the request is answered
+ * first (libevent activates I/O before timers) — what P7 measured. */
+static bool client_goes_first(struct fx *f, struct event_base *base)
+{
+	struct ctltest_conn t;
+	struct first_look l = { 0 };
+	struct timeval now = { 0, 0 };
+	struct event *board;
+	json_t *r;
+
+	event_base_free(f->base);
+	f->base = base;
+	start(f, (struct control_opts){ 0 });
+	client(f, &t);
+	l.client_fd = t.fd;
+	ctltest_send(&t, "{\"id\":1,\"cmd\":\"status\"}\n");
+	board = evtimer_new(f->base, on_board_event, &l); /* the station's default level */
+	assert_non_null(board);
+	assert_int_equal(evtimer_add(board, &now), 0);
+	assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE), 0);
+	assert_true(l.ran);
+	r = ctltest_recv(&t, 5000, NULL); /* the request is answered all the same */
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
+	json_decref(r);
+	event_free(board);
+	ctltest_close(&t);
+	f->c = control_free(f->c);
+	return l.reply_seen;
+}
+
+static void test_board_events_before_clients(void **state)
+{
+	struct fx *f = *state;
+
+	assert_false(client_goes_first(f, loop_new()));
+	assert_true(client_goes_first(f, event_base_new()));
+}
+
+/* A burst of client work is cut to look for board events: 2 × LOOP_CLIENT_BURST
+ * clients ready at once, and a board event that becomes ready while the first
+ * is served (its status() writes the board's pipe) runs before the second half. */
+struct burst {
+	int fds[LOOP_CLIENT_BURST * 2];
+	int board_pipe;
+	struct control_backend orig;
+	unsigned answered_before_board;
+	bool ran;
+};
+
+static json_t *burst_status(void *ud)
+{
+	struct burst *b = ud;
+
+	if (b->board_pipe >= 0 && write(b->board_pipe, "x", 1) == 1)
+		b->board_pipe = -1;
+	return b->orig.status(b->orig.ud);
+}
+
+static void on_board_burst(evutil_socket_t fd, short what, void *arg)
+{
+	struct burst *b = arg;
+	char c;
+
+	(void)fd;
+	(void)what;
+	b->ran = true;
+	for (size_t i = 0; i < LOOP_CLIENT_BURST * 2; i++)
+		b->answered_before_board += recv(b->fds[i], &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
+static void test_client_burst_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct ctltest_conn t[LOOP_CLIENT_BURST * 2];
+	struct burst b = { .board_pipe = -1 };
+	struct event *board;
+	int pipefd[2];
+
+	event_base_free(f->base);
+	f->base = loop_new();
+	assert_int_equal(pipe(pipefd), 0);
+	b.orig = f->be;
+	f->be.ud = &b;
+	f->be.status = burst_status;
+	start(f, (struct control_opts){ .max_clients = LOOP_CLIENT_BURST * 4 });
+	for (size_t i = 0; i < LOOP_CLIENT_BURST * 2; i++) {
+		client(f, &t[i]);
+		b.fds[i] = t[i].fd;
+	}
+	board = event_new(f->base, pipefd[0], EV_READ, on_board_burst, &b);
+	assert_int_equal(event_add(board, NULL), 0);
+	for (size_t i = 0; i < LOOP_CLIENT_BURST * 2; i++)
+		ctltest_send(&t[i], "{\"id\":1,\"cmd\":\"status\"}\n");
+	b.board_pipe = pipefd[1];
+	while (!b.ran)
+		assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE), 0);
+	assert_true(b.answered_before_board >= 1);
+	assert_true(b.answered_before_board <= LOOP_CLIENT_BURST);
+	for (size_t i = 0; i < LOOP_CLIENT_BURST * 2; i++) {
+		json_t *r = ctltest_recv(&t[i], 5000, NULL);
+		assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
+		json_decref(r);
+		ctltest_close(&t[i]);
+	}
+	event_free(board);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1108,6 +1238,8 @@ int main(void)
 		T(test_socket_file),
 		T(test_socket_appears_complete),
 		T(test_listen_fd),
+		T(test_board_events_before_clients),
+		T(test_client_burst_bounded),
 #undef T
 	};
 	log_set_max_level(LOG_WARNING);
