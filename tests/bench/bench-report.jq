@@ -392,7 +392,7 @@ def p6($runs; $g; $d):
 	| ($r | map(select(.n > 1)) | map(. + p6_lb($solo["\(.rates) \(.round)"] // {}))
 	   | map(. + {lb_ratio: ratio(.wall_s; .lb_s), lb_fixed_ratio: ratio(.wall_s; .lb_fixed_s)})) as $b
 	| ([$b[].batch] | unique) as $batches
-	| {method: "The seed plan on a rootfs holding \($d.p6_rootfs_data_mib // "?") MiB of data (\($d.p6_payload_bytes // 0 | . / 1e6 | rnd(1)) MB of images per board) on boards that share a bus. A batch NxG-B-E: G emulated bus groups of N boards (flashd-emu --bus-group: one pacing budget of B MB/s for the fastboot data of all the group's boards), each eMMC writing at E MB/s (--emmc-mbps: the flash command's OKAY after the write, as U-Boot's fb_mmc.c). flashd names the groups as buses in flashd.conf (bus lines) and runs with its defaults (on: bus-scheduling on, fifo, bus-downloads 2, bus-small 1M, bus-piece 16M), with bus-scheduling off, and on the first batch with one thing changed (one: bus-downloads 1; shortest: bus-order shortest; whole: bus-piece 0); uuu -d as in P2. All the batch's boards are plugged at once in ROM mode. Wall = first board connect -> last board booted (emulator log). LB = max(the busiest group's fastboot bytes / B, one board's serial time), the serial time being the same round's 1x1 batch at the same rates (one board alone on its bus, flashd). LB+fixed = max(that board's time before its first download + the bus term + its time after its last download, its serial time): the first download of a batch cannot start before a board went through SDP and re-enumeration, and the last board still writes and boots after its last download. Ratio = each batch's wall / its LB (median of rounds); vs uuu = median wall / uuu's median wall. Bus busy = the union of the busiest bus's download intervals (emulator: DATA answered -> last byte in); idle = wall - busy (SDP, re-enumeration, gaps, the last eMMC writes and boot); delivered = its bytes / busy: what the bed moved, which under TCG falls short of B when the guest's CPUs are busy.",
+	| {method: "The seed plan on a rootfs holding \($d.p6_rootfs_data_mib // "?") MiB of data (\($d.p6_payload_bytes // 0 | . / 1e6 | rnd(1)) MB of images per board) on boards that share a bus. A batch NxG-B-E: G emulated bus groups of N boards (flashd-emu --bus-group: one pacing budget of B MB/s for the fastboot data of all the group's boards), each eMMC writing at E MB/s (--emmc-mbps: the flash command's OKAY after the write, as U-Boot's fb_mmc.c). flashd names the groups as buses in flashd.conf (bus lines) and runs with its defaults (on: bus-scheduling on, fifo, bus-downloads 2, bus-small 1M, bus-piece 16M), with bus-scheduling off, and with one thing changed (on the first batch: one: bus-downloads 1; shortest: bus-order shortest; whole: bus-piece 0; on 8x1-53-25: big: 1 MiB bulk transfers, two in flight, as uuu's 1 MiB writes); uuu -d as in P2. All the batch's boards are plugged at once in ROM mode. Wall = first board connect -> last board booted (emulator log). LB = max(the busiest group's fastboot bytes / B, one board's serial time), the serial time being the same round's 1x1 batch at the same rates (one board alone on its bus, flashd). LB+fixed = max(that board's time before its first download + the bus term + its time after its last download, its serial time): the first download of a batch cannot start before a board went through SDP and re-enumeration, and the last board still writes and boots after its last download. Ratio = each batch's wall / its LB (median of rounds); vs uuu = median wall / uuu's median wall. Bus busy = the union of the busiest bus's download intervals (emulator: DATA answered -> last byte in); idle = wall - busy (SDP, re-enumeration, gaps, the last eMMC writes and boot); delivered = its bytes / busy: what the bed moved, which under TCG falls short of B when the guest's CPUs are busy.",
 	   rootfs_data_mib: $d.p6_rootfs_data_mib,
 	   solo: ($solo | map_values(map_values(rnd(2)))),
 	   batches: [$batches[] as $t
@@ -435,13 +435,22 @@ def p7($runs; $u; $g):
 	($runs | map(select(.event != null)) | map(p3_event($u))) as $ev
 	| ($runs | map(select(.event == null))) as $batches
 	| ([$ev[].tool] | unique) as $modes
-	| {method: "Board 7 plugged again and again on a port of its own plan (SDP boot + getvar, as P3) while, unless idle, boards 0-6 run the seed plan over and over (a fresh blank board each time one booted, links paced at 7 MB/s as in the part clients), flashd fresh per mode. reload: `flashctl reload` every second meanwhile; storm: waves of 50 watch clients (each wave connects, watches for 2 s with 5 never reading, and drops: tests/stress/ctlstress). The figure is P3's rom_udev_ms: udev's add of the ROM device (USEC_INITIALIZED) -> the board's first SDP report (emulator log, same clock).",
+	| {method: "Board 7 plugged again and again on a port of its own plan (SDP boot + getvar, as P3) while, unless idle, boards 0-6 run the seed plan over and over (a fresh blank board each time one booted, links paced at 7 MB/s as in the part clients), flashd fresh per mode. reload: `flashctl reload` every second meanwhile; storm: waves of 50 watch clients (each wave connects, watches for 2 s with 5 never reading, and drops: tests/stress/ctlstress). The figure is P3's rom_udev_ms: udev's add of the ROM device (USEC_INITIALIZED) -> the board's first SDP report (emulator log, same clock). Meanwhile a `flashctl status` every 0.5 s gives the control clients' round trip (the client's start included): the clients come after the boards' events in flashd's loop.",
 	   modes: [$modes[] as $m | {mode: $m} + p3_tool($ev; $m)
 		   + ($batches | map(select(.mode == $m)) | first
 		      | if . == null then {} else
 			{churn_results_ok: (.results | map(select(.result == "ok" and .port != "8-1")) | length),
 			 churn_results_failed: (.results | map(select(.result != "ok" and .port != "8-1")) | length),
-			 reloads, waves, cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2))} end)],
+			 reloads, waves, cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2)),
+			 status_ms: {n: (.status_ms // [] | length), median: (.status_ms // [] | median),
+				     max: (.status_ms // [] | max)},
+			 flashd_plug_to_sdp_ms: (.results | map(select(.port == "8-1") | .plug_to_sdp_ms // empty)
+						 | {n: length, median: median, max: max}),
+			 cpu_wait_ms_per_slice: (if .sched0 == null then null else
+				[.sched0, .sched1] | map(split(" ") | map(tonumber))
+				| ((.[1][1] - .[0][1]) / 1e6) / ([.[1][2] - .[0][2], 1] | max) | rnd(2) end),
+			 cpu_wait_s: (if .sched0 == null then null else
+				[.sched0, .sched1] | map(split(" ") | map(tonumber)) | (.[1][1] - .[0][1]) / 1e9 | rnd(2) end)} end)],
 	   target_median_ms: 20}
 	| . + {met: (.modes | if length == 0 or any(.rom_udev_ms.median == null) then null
 		     else all(.rom_udev_ms.median <= 20) end)}
@@ -589,8 +598,9 @@ def table:
 	"",
 	(.p7_load | if . == null then "P7 latency under load: not run" else
 		"P7 plug latency under load, ms (udev add -> first SDP report)   target median <=20 ms in every mode: \(.met | verdict)",
-		"   mode     events  median  max     (from SET_CONFIGURATION: median)  other boards ok/failed  reloads  watch waves  flashd CPU s",
-		(.modes[] | "   \(.mode | pad(8)) \("\(.rom_udev_ms.n)/\(.events)" | pad(7)) \(.rom_udev_ms.median | num | pad(7)) \(.rom_udev_ms.max | num | pad(7)) \(.rom_config_ms.median | num | pad(33)) \("\(.churn_results_ok | num)/\(.churn_results_failed | num)" | pad(23)) \(.reloads | num | pad(8)) \(.waves | num | pad(12)) \(.cpu_s | num)") end),
+		"   mode     events  median  max     (from SET_CONFIGURATION: median)  other boards ok/failed  reloads  watch waves  flashd CPU s  status round trip ms (n, median, max)  waited for a CPU s, ms a slice  flashd's plug->SDP ms (n, median, max)",
+		(.modes[] | "   \(.mode | pad(8)) \("\(.rom_udev_ms.n)/\(.events)" | pad(7)) \(.rom_udev_ms.median | num | pad(7)) \(.rom_udev_ms.max | num | pad(7)) \(.rom_config_ms.median | num | pad(33)) \("\(.churn_results_ok | num)/\(.churn_results_failed | num)" | pad(23)) \(.reloads | num | pad(8)) \(.waves | num | pad(12)) \(.cpu_s | num | pad(13)) \("\(.status_ms.n // "-") \(.status_ms.median | num) \(.status_ms.max | num)" | pad(38)) \("\(.cpu_wait_s | num) \(.cpu_wait_ms_per_slice | num)" | pad(31)) \(.flashd_plug_to_sdp_ms.n // "-") \(.flashd_plug_to_sdp_ms.median | num) \(.flashd_plug_to_sdp_ms.max | num)"),
+		"   (status round trip: `flashctl status` every 0.5 s during the plugs, the client's own start included; waited for a CPU: flashd's loop thread runnable but not running during the plugs, /proc/PID/schedstat, in all and per time slice; flashd's plug->SDP: the record's plug_to_sdp_ms, flashd's own udev event -> its first SDP step)" end),
 	"",
 	(.scale | if . == null then "Scale: not run" else
 		"Scale: \(.ports) ports flashing at once, \(.boards) boards (\(.ok) ok)",
