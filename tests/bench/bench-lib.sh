@@ -39,6 +39,9 @@ bl_init() {
 	BENCH_P4_SIZES=${BENCH_P4_SIZES:-64M 1G 4G}
 	BENCH_P2_TIMEOUT=${BENCH_P2_TIMEOUT:-300}
 	BENCH_EMU_OPTS=${BENCH_EMU_OPTS:-}
+	# the emulators' nice (0): -15 puts the boards' own work before the station's, as
+	# a real board's silicon is (the part clients, issue 11)
+	BENCH_EMU_NICE=${BENCH_EMU_NICE:-0}
 	# flashd's nice, as systemd/flashd.service.in sets it (Nice=); uuu, its baseline
 	# in P2, P3 and P6, runs at the same nice
 	BENCH_FLASHD_NICE=${BENCH_FLASHD_NICE:--10}
@@ -68,10 +71,11 @@ bl_init() {
 		--arg uuu "$(uuu 2>&1 | sed -n 's/.*-- *//p' | head -n 1)" \
 		--arg fastboot "$(fastboot --version 2>/dev/null | head -n 1)" \
 		--arg emu "$BENCH_EMU_OPTS" --argjson hid "$BENCH_HID_IGNORE" --argjson fnice "$BENCH_FLASHD_NICE" \
+		--argjson enice "$BENCH_EMU_NICE" \
 		--argjson link "$BENCH_LINK_MBPS" \
 		'{part: $part, kernel: $k, guest_cpus: $cpus, guest_mem_kib: $mem,
 		  usbfs_memory_mb: $usbfs, clk_tck: $hz, xfer_size: $xs, xfers: $xn,
-		  uuu: $uuu, fastboot: $fastboot, emu_opts: $emu, usbhid_ignores_rom: ($hid == 1), flashd_nice: $fnice,
+		  uuu: $uuu, fastboot: $fastboot, emu_opts: $emu, usbhid_ignores_rom: ($hid == 1), flashd_nice: $fnice, emu_nice: $enice,
 		  link_mbps: $link}' \
 		>"$OUT/guest.json"
 }
@@ -107,6 +111,7 @@ bl_board() {
 	shift 2
 	# shellcheck disable=SC2086 # BENCH_EMU_OPTS is a word list
 	start_board "$k" --log "$log" $BENCH_EMU_OPTS "$@"
+	((BENCH_EMU_NICE == 0)) || renice -n "$BENCH_EMU_NICE" -p "${VM_BOARD_PID[$k]}" >/dev/null
 }
 
 # bl_clean_emmc N: drop the eMMC files of boards 0..N-1 (guest RAM)

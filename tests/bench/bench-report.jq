@@ -290,6 +290,7 @@ def clients($runs; $g):
 	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3))}] as $by
 	| ($by | map(.wall_ratio) | map(select(. != null)) | median | rnd(3)) as $wr
 	| {method: "8 boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once) run the seed plan as in P2, with flashd freshly started per batch; each round a quiet batch (no client) and a loaded one (tests/stress/ctlstress: 200 clients send `watch` before the boards are plugged, 10 of them never read, with a 4 KiB receive buffer; for both batches flashd max-clients 256 and client-queue 16K), in turn quiet first and loaded first. Each board's link is paced at 7 MB/s (BENCH_CLIENT_LINK_MBPS: eight boards sharing one high-speed hub's 53 MB/s), so boards wait on their link as real ones do instead of competing with flashd and the clients for the guest's two vCPUs. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. VmHWM of flashd over the batch (5 samples/s). The watchers' own check (ctlstress exits 1): every reading watcher sees every event (seq without gaps) and stays connected.",
+	   emu_nice: ($g.emu_nice // 0), flashd_nice: ($g.flashd_nice // 0),
 	   rounds: $by,
 	   wall_ratio_median: $wr,
 	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
@@ -574,7 +575,7 @@ def table:
 		(.history // [] | .[] | "     \(.)") end),
 	"",
 	(.clients | if . == null then "Clients: not run" else
-		"Clients: 8 boards, quiet vs 200 watchers (10 never read)   target loaded wall <=1.02 x quiet: \(.met | verdict)",
+		"Clients: 8 boards, quiet vs 200 watchers (10 never read); flashd at nice \(.flashd_nice), the emulated boards at \(.emu_nice)   target loaded wall <=1.02 x quiet: \(.met | verdict)",
 		"   round  quiet wall s  loaded wall s  ratio   board s (q/l)  CPU s (q/l)  VmHWM MiB (q/l)  ok (q/l)  events/reader  stalled overflowed",
 		(.rounds[] | "   \(.round | pad(6)) \(.quiet.wall_s | num | pad(13)) \(.loaded.wall_s | num | pad(14)) \(.wall_ratio | num | pad(7)) \("\(.quiet.board_s_median | num)/\(.loaded.board_s_median | num)" | pad(14)) \("\(.quiet.cpu_s | num)/\(.loaded.cpu_s | num)" | pad(12)) \("\(.quiet.vmhwm_mib | num)/\(.loaded.vmhwm_mib | num)" | pad(16)) \("\(.quiet.results_ok | num)/\(.loaded.results_ok | num)" | pad(9)) \(.loaded.watch.events_per_reader | num | pad(14)) \(.loaded.watch.stalled_overflowed | num)"),
 		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num)" end),

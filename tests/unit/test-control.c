@@ -1092,15 +1092,22 @@ struct first_look {
 	bool reply_seen; /* the client's reply was already there when the board's event ran */
 };
 
+/* Has the server's reply reached this client yet (nothing read)? */
+static bool reply_waiting(int client_fd)
+{
+	char c;
+
+	return recv(client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
 static void on_board_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct first_look *l = arg;
-	char c;
 
 	(void)fd;
 	(void)what;
 	l->ran = true;
-	l->reply_seen = recv(l->client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+	l->reply_seen = reply_waiting(l->client_fd);
 }
 
 /* A request and a board's event ready in the same pass: on flashd's loop
@@ -1165,13 +1172,12 @@ static json_t *burst_status(void *ud)
 static void on_board_burst(evutil_socket_t fd, short what, void *arg)
 {
 	struct burst *b = arg;
-	char c;
 
 	(void)fd;
 	(void)what;
 	b->ran = true;
 	for (size_t i = 0; i < LOOP_CLIENT_BURST * 2; i++)
-		b->answered_before_board += recv(b->fds[i], &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+		b->answered_before_board += reply_waiting(b->fds[i]);
 }
 
 static void test_client_burst_bounded(void **state)
