@@ -154,14 +154,24 @@ start_board() {
 	note "board $k: flashd-emu $* (pid ${VM_BOARD_PID[$k]})"
 }
 
-# cpu_ticks PID: user + system clock ticks of PID so far (/proc/PID/stat)
-cpu_ticks() {
-	local s
+# proc_stat PID N...: fields N... of proc(5)'s /proc/PID/stat (1-based, as the
+# manual numbers them), one a line; the command name may hold spaces
+proc_stat() {
+	local s n
+	local -a fld
 	s=$(<"/proc/$1/stat")
-	s=${s##*) }
-	# shellcheck disable=SC2086 # split the fields
-	set -- $s
-	echo $((${12} + ${13}))
+	shift
+	read -ra fld <<<"${s##*) }" # fld[0] is field 3
+	for n; do
+		echo "${fld[n - 3]}"
+	done
+}
+
+# cpu_ticks PID: user + system clock ticks of PID so far (fields 14 and 15)
+cpu_ticks() {
+	local u s
+	{ read -r u && read -r s; } < <(proc_stat "$1" 14 15)
+	echo $((u + s))
 }
 
 # board_running K: status 0 while board K's emulator runs

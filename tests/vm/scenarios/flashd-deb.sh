@@ -67,9 +67,7 @@ systemctl status flashd.service --no-pager >"$OUT/status-unit.txt" 2>&1 || true
 grep -q 'Status: "' "$OUT/status-unit.txt" || fail "systemctl status shows no Status: line"
 note "systemctl: $(systemctl show -p ActiveState,SubState --value flashd.service | tr '\n' ' ')status \"$status_text\""
 # the unit's Nice=-10: plugged boards first on busy CPUs (flashd(8), bench P7)
-stat_=$(<"/proc/$(systemctl show -p MainPID --value flashd.service)/stat")
-read -ra stat_ <<<"${stat_##*) }"
-nice_=${stat_[16]} # field 19 of proc(5)'s stat: nice
+nice_=$(proc_stat "$(systemctl show -p MainPID --value flashd.service)" 19) # nice
 [[ $nice_ == -10 ]] || fail "flashd.service runs at nice '$nice_', not -10"
 # reload again after a change: the plan is read anew
 plansha() { flashctl plans --json | jq -r '[.. | objects | select(has("steps") and has("sha256")) | .sha256] | first'; }
