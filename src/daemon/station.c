@@ -24,6 +24,14 @@ uint64_t station_now_ms(void)
 	return (uint64_t)clock_ms(CLOCK_MONOTONIC);
 }
 
+/* µs since udev's add of the port's boot ROM device reached us */
+static int64_t station_since_plug_us(const struct station_port *ps)
+{
+	int64_t us = clock_us(CLOCK_MONOTONIC) - ps->plug_us;
+
+	return us > 0 ? us : 0;
+}
+
 int64_t station_wall_ms(uint64_t mono_ms)
 {
 	return clock_ms(CLOCK_REALTIME) - (int64_t)(station_now_ms() - mono_ms);
@@ -284,11 +292,13 @@ static void station_ev_step(void *ud, size_t index, const char *text)
 	station_check_uid(ps);
 	if (!port_is_busy(&ps->port))
 		return;
-	if (ps->port.state == PORT_STATE_SDP && !ps->has_plug_to_sdp && ps->plug_ms) {
-		uint64_t now = station_now_ms();
+	if (ps->port.state == PORT_STATE_SDP && !ps->has_plug_to_sdp && ps->plug_us) {
+		int64_t us = station_since_plug_us(ps);
 
 		ps->has_plug_to_sdp = true;
-		ps->plug_to_sdp_ms = now > ps->plug_ms ? now - ps->plug_ms : 0;
+		ps->plug_to_sdp_ms = (uint64_t)us / 1000;
+		station_log(ps, LOG_DEBUG, "first SDP step %" PRId64 ".%03" PRId64 " ms after the add",
+			    us / 1000, us % 1000);
 	}
 	ev.step.index = index;
 	ev.step.text = text;
@@ -488,6 +498,7 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 	struct session_opts so = ps->st->sopts;
 	struct usb_dev *dev;
 	size_t first;
+	int64_t t_open;
 	int r;
 
 	if (!port_is_busy(&ps->port) || ps->sdp || ps->fb)
@@ -501,8 +512,18 @@ static void station_on_start(evutil_socket_t fd, short what, void *arg)
 	/* the fastboot steps put the board's pool values in: they wait for them */
 	if (ps->start == PORT_ACT_START_FASTBOOT && station_pools_ready(ps) < 0)
 		return;
+	t_open = clock_us(CLOCK_MONOTONIC);
 	if (station_open(ps, &dev) < 0)
 		return;
+	/* the plug's latency (bench P7), in parts: the loop passes before this
+	 * callback, and the kernel's open, usbhid detach and claim */
+	if (ps->start != PORT_ACT_START_FASTBOOT && ps->plug_us && !ps->has_plug_to_sdp) {
+		int64_t at = t_open - ps->plug_us, took = clock_us(CLOCK_MONOTONIC) - t_open;
+
+		station_log(ps, LOG_DEBUG, "starting %" PRId64 ".%03" PRId64 " ms after the add; "
+			    "open, detach and claim took %" PRId64 ".%03" PRId64 " ms",
+			    at / 1000, at % 1000, took / 1000, took % 1000);
+	}
 	/* pool values are bound to the SoC UID */
 	so.read_uid |= plan_n_pools(ps->plan) > 0;
 	if (ps->start == PORT_ACT_START_SDP) {
@@ -690,7 +711,7 @@ static void station_device_added(struct station *st, const struct devwatch_dev *
 	ps->soc = kind == PORT_DEV_ROM ? sdp_soc_lookup(dev->vid, dev->pid) : NULL;
 	ps->spl = spl;
 	if (kind == PORT_DEV_ROM)
-		ps->plug_ms = station_now_ms();
+		ps->plug_us = clock_us(CLOCK_MONOTONIC);
 	station_log(ps, LOG_INFO, "%s %04x:%04x added (%s%s%s%s%s)", port_dev_to_string(kind),
 		    dev->vid, dev->pid, ps->soc ? ps->soc->name : dev->devnode,
 		    kind == PORT_DEV_SPL ? ", " : "",

@@ -33,9 +33,9 @@ struct station_port {
 	json_t *steps;                 /* the board's step durations */
 	json_t *regions;               /* the board's flash regions (session_region) */
 	json_t *reenum;                /* the board's re-enumerations, ms each */
-	uint64_t plug_ms;              /* monotonic: the boot ROM device arrived */
+	int64_t plug_us;               /* CLOCK_MONOTONIC µs: udev's add of the boot ROM device reached us */
 	bool has_plug_to_sdp;
-	uint64_t plug_to_sdp_ms;       /* plug_ms -> the board's first SDP step */
+	uint64_t plug_to_sdp_ms;       /* plug_us -> the board's first SDP step */
 	uint64_t reenum_since;         /* monotonic: WAIT_REENUM entered */
 	struct {                       /* the last region's times, for its step's entry */
 		bool set, verify;
