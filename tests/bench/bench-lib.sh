@@ -170,10 +170,12 @@ bl_ready() {
 	[[ -S $BL_SOCK ]] && timeout 20 "$BUILDDIR/flashctl" --socket "$BL_SOCK" status >/dev/null 2>&1
 }
 
-# bl_flashd_start: start flashd on $BL_CONF and wait until it answers
+# bl_flashd_start: start flashd on $BL_CONF and wait until it answers (at
+# --log-level BL_LOG_LEVEL, default info)
 bl_flashd_start() {
 	rm -f "$BL_SOCK"
-	nice -n "$BENCH_FLASHD_NICE" "$BUILDDIR/flashd" -c "$BL_CONF" 2>>"$OUT/$BL_TAG.flashd.log" &
+	nice -n "$BENCH_FLASHD_NICE" "$BUILDDIR/flashd" -c "$BL_CONF" --log-level "${BL_LOG_LEVEL:-info}" \
+		2>>"$OUT/$BL_TAG.flashd.log" &
 	BL_FPID=$!
 	if ! wait_until 600 bl_ready; then
 		kill -0 "$BL_FPID" 2>/dev/null || fail "flashd exited at start: $(tail -n 3 "$OUT/$BL_TAG.flashd.log")"

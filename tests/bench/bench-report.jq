@@ -208,8 +208,13 @@ def p3_event($u):
 		if $c == null or $f == null then null else
 		udev_add($u; $k; $prod; $c.ts; $f.ts) as $x
 		| if $x == null then null else ($f.ts - $x.usec_initialized * 1000) / 1e6 end end;
+	def monitor($c; $f; $prod):
+		if $c == null or $f == null then null else
+		udev_add($u; $k; $prod; $c.ts; $f.ts) as $x
+		| if $x == null then null else ($x.t * 1e6 - $x.usec_initialized) / 1e3 | rnd(2) end end;
 	{tool, event, board: $k,
 	 rom_udev_ms: lat($rc; $sf; "15a2/"), fb_udev_ms: lat($fc; $ff; "525/a4a5/"),
+	 rom_udev_monitor_ms: monitor($rc; $sf; "15a2/"),
 	 rom_config_ms: (if $rc == null then null else ms(after($en; $rc); $sf) end),
 	 fb_config_ms: (if $fc == null then null else ms(after($en; $fc); $ff) end),
 	 rom_bind_ms: ms($rc; $sf), fb_bind_ms: ms($fc; $ff)};
@@ -438,6 +443,7 @@ def p7($runs; $u; $g):
 	| ([$ev[].tool] | unique) as $modes
 	| {method: "Board 7 plugged again and again on a port of its own plan (SDP boot + getvar, as P3) while, unless idle, boards 0-6 run the seed plan over and over (a fresh blank board each time one booted, links paced at 7 MB/s as in the part clients), flashd fresh per mode. reload: `flashctl reload` every second meanwhile; storm: waves of 50 watch clients (each wave connects, watches for 2 s with 5 never reading, and drops: tests/stress/ctlstress). The figure is P3's rom_udev_ms: udev's add of the ROM device (USEC_INITIALIZED) -> the board's first SDP report (emulator log, same clock). Meanwhile a `flashctl status` every 0.5 s gives the control clients' round trip (the client's start included): the clients come after the boards' events in flashd's loop.",
 	   modes: [$modes[] as $m | {mode: $m} + p3_tool($ev; $m)
+		   + {udev_monitor_ms: ($ev | map(select(.tool == $m) | .rom_udev_monitor_ms // empty) | median)}
 		   + ($batches | map(select(.mode == $m)) | first
 		      | if . == null then {} else
 			{churn_results_ok: (.results | map(select(.result == "ok" and .port != "8-1")) | length),
@@ -447,6 +453,9 @@ def p7($runs; $u; $g):
 				     max: (.status_ms // [] | max)},
 			 flashd_plug_to_sdp_ms: (.results | map(select(.port == "8-1") | .plug_to_sdp_ms // empty)
 						 | {n: length, median: median, max: max}),
+			 flashd_split_ms: (.split // [] | {n: length,
+				start: (map(.start) | median), open: (map(.open) | median),
+				first_step: (map(.first // empty) | median)}),
 			 cpu_wait_ms_per_slice: (if .sched0 == null then null else
 				[.sched0, .sched1] | map(split(" ") | map(tonumber))
 				| ((.[1][1] - .[0][1]) / 1e6) / ([.[1][2] - .[0][2], 1] | max) | rnd(2) end),
