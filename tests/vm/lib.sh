@@ -169,9 +169,10 @@ proc_stat() {
 
 # cpu_ticks PID: user + system clock ticks of PID so far (fields 14 and 15)
 cpu_ticks() {
-	local u s
-	{ read -r u && read -r s; } < <(proc_stat "$1" 14 15)
-	echo $((u + s))
+	local v
+	# no process substitution here: a guest without systemd has no /dev/fd
+	v=$(proc_stat "$1" 14 15)
+	echo $((${v%%$'\n'*} + ${v##*$'\n'}))
 }
 
 # board_running K: status 0 while board K's emulator runs
