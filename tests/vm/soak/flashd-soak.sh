@@ -99,7 +99,10 @@ worker() {
 		*) fail "board $n (port $port, fault '${f:-none}'): result $res" ;;
 		esac
 		stop_board "$k"
-		fl_wait_state "$port" empty 30
+		# done -> empty takes the settle time once the board left; with 32 ports
+		# polling flashctl at once on the bed's two vCPUs 30 s were too short twice
+		# (make bench's scale part, the port empty in the message that failed it)
+		fl_wait_state "$port" empty 120
 		echo "$n $port ${f:-none} $res" >>"$OUT/soak.boards"
 	done
 }
