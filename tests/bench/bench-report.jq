@@ -454,8 +454,8 @@ def p7($runs; $u; $g):
 			 flashd_plug_to_sdp_ms: (.results | map(select(.port == "8-1") | .plug_to_sdp_ms // empty)
 						 | {n: length, median: median, max: max}),
 			 flashd_split_ms: (.split // [] | {n: length,
-				start: (map(.start) | median), open: (map(.open) | median),
-				first_step: (map(.first // empty) | median)}),
+				start: (map(.start) | median | rnd(2)), open: (map(.open) | median | rnd(2)),
+				first_step: (map(.first // empty) | median | rnd(2))}),
 			 cpu_wait_ms_per_slice: (if .sched0 == null then null else
 				[.sched0, .sched1] | map(split(" ") | map(tonumber))
 				| ((.[1][1] - .[0][1]) / 1e6) / ([.[1][2] - .[0][2], 1] | max) | rnd(2) end),
