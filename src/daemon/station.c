@@ -39,10 +39,16 @@ int64_t station_wall_ms(uint64_t mono_ms)
 
 void station_log(struct station_port *ps, int level, const char *fmt, ...)
 {
-	const struct slot *sl = slots_of_port(&ps->st->slots, ps->port.name);
+	const struct slot *sl;
 	char msg[512];
 	va_list ap;
 
+	/* nothing to format for a line neither the log nor the watchers take (they
+	 * get info and above, whatever --log-level): the plug's debug lines sit on
+	 * the path they measure */
+	if (level > LOG_INFO && level > log_get_max_level())
+		return;
+	sl = slots_of_port(&ps->st->slots, ps->port.name);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
