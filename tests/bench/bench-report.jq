@@ -204,17 +204,15 @@ def p3_event($u):
 	| ($e | map(select(.ev == "usb" and .event == "enable"))) as $en
 	| def after($list; $t): $list | map(select(.ts >= $t.ts)) | first;
 	def ms(a; b): if a == null or b == null then null else (b.ts - a.ts) / 1e6 end;
-	def lat($c; $f; $prod):
-		if $c == null or $f == null then null else
-		udev_add($u; $k; $prod; $c.ts; $f.ts) as $x
-		| if $x == null then null else ($f.ts - $x.usec_initialized * 1000) / 1e6 end end;
-	def monitor($c; $f; $prod):
-		if $c == null or $f == null then null else
-		udev_add($u; $k; $prod; $c.ts; $f.ts) as $x
-		| if $x == null then null else ($x.t * 1e6 - $x.usec_initialized) / 1e3 | rnd(2) end end;
-	{tool, event, board: $k,
-	 rom_udev_ms: lat($rc; $sf; "15a2/"), fb_udev_ms: lat($fc; $ff; "525/a4a5/"),
-	 rom_udev_monitor_ms: monitor($rc; $sf; "15a2/"),
+	# udev's add of the device between the board's connect $c and its first message $f
+	def add($c; $f; $prod):
+		if $c == null or $f == null then null else udev_add($u; $k; $prod; $c.ts; $f.ts) end;
+	def lat($x; $f):
+		if $x == null then null else ($f.ts - $x.usec_initialized * 1000) / 1e6 end;
+	add($rc; $sf; "15a2/") as $rx
+	| {tool, event, board: $k,
+	 rom_udev_ms: lat($rx; $sf), fb_udev_ms: lat(add($fc; $ff; "525/a4a5/"); $ff),
+	 rom_udev_monitor_ms: (if $rx == null then null else ($rx.t * 1e6 - $rx.usec_initialized) / 1e3 | rnd(2) end),
 	 rom_config_ms: (if $rc == null then null else ms(after($en; $rc); $sf) end),
 	 fb_config_ms: (if $fc == null then null else ms(after($en; $fc); $ff) end),
 	 rom_bind_ms: ms($rc; $sf), fb_bind_ms: ms($fc; $ff)};
