@@ -42,6 +42,19 @@ bl_init() {
 	# the emulators' nice (0): -15 puts the boards' own work before the station's, as
 	# a real board's silicon is (the part clients, issue 11)
 	BENCH_EMU_NICE=${BENCH_EMU_NICE:-0}
+	# CPU lists (taskset -c) for the emulators and for the station's processes
+	# (flashd, udevd, the bench's clients); empty: unpinned. Apart, the boards get a
+	# vCPU of their own, as real boards have their own silicon (the part clients)
+	BENCH_EMU_CPUS=${BENCH_EMU_CPUS:-}
+	BENCH_STATION_CPUS=${BENCH_STATION_CPUS:-}
+	BL_STATION=()
+	if [[ -n $BENCH_STATION_CPUS ]]; then
+		BL_STATION=(taskset -c "$BENCH_STATION_CPUS")
+		local u
+		for u in $(pgrep -x systemd-udevd); do
+			taskset -a -p -c "$BENCH_STATION_CPUS" "$u" >/dev/null
+		done
+	fi
 	# flashd's nice, as systemd/flashd.service.in sets it (Nice=); uuu, its baseline
 	# in P2, P3 and P6, runs at the same nice
 	BENCH_FLASHD_NICE=${BENCH_FLASHD_NICE:--10}
@@ -71,11 +84,12 @@ bl_init() {
 		--arg uuu "$(uuu 2>&1 | sed -n 's/.*-- *//p' | head -n 1)" \
 		--arg fastboot "$(fastboot --version 2>/dev/null | head -n 1)" \
 		--arg emu "$BENCH_EMU_OPTS" --argjson hid "$BENCH_HID_IGNORE" --argjson fnice "$BENCH_FLASHD_NICE" \
-		--argjson enice "$BENCH_EMU_NICE" \
+		--argjson enice "$BENCH_EMU_NICE" --arg ecpus "$BENCH_EMU_CPUS" --arg scpus "$BENCH_STATION_CPUS" \
 		--argjson link "$BENCH_LINK_MBPS" \
 		'{part: $part, kernel: $k, guest_cpus: $cpus, guest_mem_kib: $mem,
 		  usbfs_memory_mb: $usbfs, clk_tck: $hz, xfer_size: $xs, xfers: $xn,
 		  uuu: $uuu, fastboot: $fastboot, emu_opts: $emu, usbhid_ignores_rom: ($hid == 1), flashd_nice: $fnice, emu_nice: $enice,
+		  emu_cpus: $ecpus, station_cpus: $scpus,
 		  link_mbps: $link}' \
 		>"$OUT/guest.json"
 }
@@ -112,6 +126,7 @@ bl_board() {
 	# shellcheck disable=SC2086 # BENCH_EMU_OPTS is a word list
 	start_board "$k" --log "$log" $BENCH_EMU_OPTS "$@"
 	((BENCH_EMU_NICE == 0)) || renice -n "$BENCH_EMU_NICE" -p "${VM_BOARD_PID[$k]}" >/dev/null
+	[[ -z $BENCH_EMU_CPUS ]] || taskset -a -p -c "$BENCH_EMU_CPUS" "${VM_BOARD_PID[$k]}" >/dev/null
 }
 
 # bl_clean_emmc N: drop the eMMC files of boards 0..N-1 (guest RAM)
@@ -174,7 +189,7 @@ bl_ready() {
 # --log-level BL_LOG_LEVEL, default info)
 bl_flashd_start() {
 	rm -f "$BL_SOCK"
-	nice -n "$BENCH_FLASHD_NICE" "$BUILDDIR/flashd" -c "$BL_CONF" --log-level "${BL_LOG_LEVEL:-info}" \
+	${BL_STATION[@]+"${BL_STATION[@]}"} nice -n "$BENCH_FLASHD_NICE" "$BUILDDIR/flashd" -c "$BL_CONF" --log-level "${BL_LOG_LEVEL:-info}" \
 		2>>"$OUT/$BL_TAG.flashd.log" &
 	BL_FPID=$!
 	if ! wait_until 600 bl_ready; then

@@ -270,8 +270,38 @@ def p5($p):
 
 # ---------------------------------------------------------------- clients
 
+# where one board's time goes (ms), from its log and udevd's monitor ($u): udev =
+# the kernel and udevd, from the board's ENABLE to the device's USEC_INITIALIZED
+# (ROM and fastboot device); flashd = from there to the board's first SDP report
+# or fastboot command (udevd's announcement, flashd's loop, the open: an upper
+# bound of flashd's share), plus flashd's turnarounds: each reply the board sent
+# -> its next command (the USB transit both ways included); board = connect ->
+# booted. null where the monitor missed a device.
+def board_split($u; $k):
+	. as $e
+	| ($e | map(select(.ev == "connect" and .phase == "rom")) | first) as $rc
+	| ($e | map(select(.ev == "connect" and .phase == "fastboot")) | first) as $fc
+	| ($e | first_ev("sdp-first")) as $sf | ($e | first_ev("fb-first")) as $ff
+	| ($e | map(select(.ev == "usb" and .event == "enable"))) as $en
+	| def after($t): $en | map(select(.ts >= $t.ts)) | first;
+	(if $rc == null or $sf == null then null else udev_add($u; $k; "15a2/"; $rc.ts; $sf.ts) end) as $rx
+	| (if $fc == null or $ff == null then null else udev_add($u; $k; "525/a4a5/"; $fc.ts; $ff.ts) end) as $fx
+	| (reduce $e[] as $x ({last: null, sum: 0};
+		if $x.ev == "sdp-reply" or ($x.ev == "fb-reply" and ($x.reply | startswith("DATA") | not)) then .last = $x.ts
+		elif $x.ev == "disconnect" then .last = null
+		elif ($x.ev == "sdp" or $x.ev == "fb-cmd") and .last != null then .sum += $x.ts - .last | .last = null
+		else . end) | .sum / 1e6) as $turn
+	| ($e | board_span) as $span
+	| if $rx == null or $fx == null or $span.t1 == null then null else
+	  {udev: ((($rx.usec_initialized * 1000 - after($rc).ts) + ($fx.usec_initialized * 1000 - after($fc).ts)) / 1e6),
+	   flashd: ((($sf.ts - $rx.usec_initialized * 1000) + ($ff.ts - $fx.usec_initialized * 1000)) / 1e6 + $turn),
+	   turnaround: $turn,
+	   board: (($span.t1 - $span.t0) / 1e6)} end;
+
 def clients_run($g):
-	(.boards | map(board_span)) as $b
+	(.udev // []) as $u
+	| (.boards | to_entries | map(.key as $k | .value | board_split($u; $k))) as $split
+	| (.boards | map(board_span)) as $b
 	| ($b | map(select(.t1 != null)) | length) as $booted
 	| {mode, round, booted: $booted,
 	   wall_s: (if $booted == 8 then ((($b | map(.t1) | max) - ($b | map(.t0) | min)) / 1e9 | rnd(2)) else null end),
@@ -279,7 +309,11 @@ def clients_run($g):
 	   cpu_s: (.cpu_ticks / $g.clk_tck | rnd(2)),
 	   results_ok: (.results | map(select(.result == "ok")) | length),
 	   vmhwm_mib: (.samples | map(.vmhwm) | max // null | if . == null then null else . / 1024 | rnd(1) end),
-	   watch: (.watch // null), stress_status};
+	   watch: (.watch // null), stress_status,
+	   split_ms: (if ($split | map(select(. != null)) | length) == 0 then null else
+		($split | map(select(. != null))) as $x
+		| {n: ($x | length)} + ([["udev", "flashd", "turnaround", "board"][] as $f
+			| {key: $f, value: ([$x[][$f]] | median | rnd(1))}] | from_entries) end)};
 
 def clients($runs; $g):
 	if ($runs | length) == 0 then null else
@@ -290,13 +324,20 @@ def clients($runs; $g):
 	   | ($r | map(select(.round == $k and .mode == "loaded")) | first) as $l
 	   | {round: $k, quiet: $q, loaded: $l,
 	      wall_ratio: (ratio($l.wall_s; $q.wall_s) | rnd(3)),
-	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3))}] as $by
+	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3)),
+	      # the loaded batch's extra time per board in flashd's share, over the quiet
+	      # board's time
+	      flashd_share: (if $q.split_ms == null or $l.split_ms == null then null
+			     else ratio($l.split_ms.flashd - $q.split_ms.flashd; $q.split_ms.board) | rnd(4) end)}] as $by
 	| ($by | map(.wall_ratio) | map(select(. != null)) | median | rnd(3)) as $wr
 	| {method: "8 boards (flashd-emu, one dummy_hcd bus each, started in ROM mode at once) run the seed plan as in P2, with flashd freshly started per batch; each round a quiet batch (no client) and a loaded one (tests/stress/ctlstress: 200 clients send `watch` before the boards are plugged, 10 of them never read, with a 4 KiB receive buffer; for both batches flashd max-clients 256 and client-queue 16K), in turn quiet first and loaded first. Each board's link is paced at 7 MB/s (BENCH_CLIENT_LINK_MBPS: eight boards sharing one high-speed hub's 53 MB/s), so boards wait on their link as real ones do instead of competing with flashd and the clients for the guest's two vCPUs. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. VmHWM of flashd over the batch (5 samples/s). The watchers' own check (ctlstress exits 1): every reading watcher sees every event (seq without gaps) and stays connected.",
 	   emu_nice: ($g.emu_nice // 0), flashd_nice: ($g.flashd_nice // 0),
+	   emu_cpus: ($g.emu_cpus // ""), station_cpus: ($g.station_cpus // ""),
 	   rounds: $by,
 	   wall_ratio_median: $wr,
 	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
+	   flashd_share_median: ($by | map(.flashd_share) | map(select(. != null)) | median | rnd(4)),
+	   split_method: "per board (median of the batch, ms): udev = the board's USB ENABLE -> udevd's USEC_INITIALIZED of the device, ROM and fastboot; flashd = USEC_INITIALIZED -> the board's first SDP report or fastboot command (udevd's announcement, flashd's loop, the open), plus every reply the board sent -> its next command (turnaround; the USB transit both ways included): an upper bound of flashd's share; board = connect -> booted. flashd's share of the slowdown = (loaded flashd - quiet flashd) / quiet board, median of the rounds.",
 	   target: {wall_ratio: 1.02},
 	   met: (if $wr == null then null else ($wr <= 1.02 and ($r | all(.stress_status == 0))) end)}
 	end;
@@ -495,12 +536,18 @@ def web($runs; $g):
 	   | ($r | map(select(.round == $k and .mode == "loaded")) | first) as $l
 	   | {round: $k, quiet: $q, loaded: $l,
 	      wall_ratio: (ratio($l.wall_s; $q.wall_s) | rnd(3)),
-	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3))}] as $by
+	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3)),
+	      # the loaded batch's extra time per board in flashd's share, over the quiet
+	      # board's time
+	      flashd_share: (if $q.split_ms == null or $l.split_ms == null then null
+			     else ratio($l.split_ms.flashd - $q.split_ms.flashd; $q.split_ms.board) | rnd(4) end)}] as $by
 	| ($r | map(select(.mode == "loaded") | .load | select(. != null))) as $loads
 	| {method: "8 boards (flashd-emu, started in ROM mode at once, each link paced at BENCH_CLIENT_LINK_MBPS as in the part clients) run the seed plan, with flashd and flashd-web (listening on the guest's 127.0.0.1:9477, default --max-sse 64) freshly started per batch; each round a quiet batch (flashd-web running, no HTTP client) and a loaded one, the order alternating. Loaded: tests/bench/webload (one process, poll(2)) opens 50 `GET /events` streams that read everything, and once all have their 200 and a first event the boards are plugged; from its start it sends 20 `GET /metrics` a second, evenly spread, each on a connection of its own, read to the end (status, latency, size of each recorded; a scrape due while 64 are in flight is skipped, as Prometheus scrapes a target once at a time; failed = no connection, a status other than 200, no flashd_web_sse_clients in the body, or no end within 10 s) and keeps both up until 60 s have passed and the batch has ended. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. CPU seconds of flashd and of flashd-web over the batch (boards plugged -> 8 results), flashd-web's also over its whole run (start -> stop); VmHWM and RSS of both sampled 5 times a second. Guest busy = the vCPUs' busy ticks over all ticks during the batch (/proc/stat); webload CPU = the load generator's own CPU seconds over its run. Events = `event:` lines each SSE client received; the gauge flashd_web_sse_clients as the last scrape saw it.",
 	   rounds: $by,
 	   wall_ratio_median: ($by | map(.wall_ratio) | map(select(. != null)) | median | rnd(3)),
 	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
+	   flashd_share_median: ($by | map(.flashd_share) | map(select(. != null)) | median | rnd(4)),
+	   split_method: "per board (median of the batch, ms): udev = the board's USB ENABLE -> udevd's USEC_INITIALIZED of the device, ROM and fastboot; flashd = USEC_INITIALIZED -> the board's first SDP report or fastboot command (udevd's announcement, flashd's loop, the open), plus every reply the board sent -> its next command (turnaround; the USB transit both ways included): an upper bound of flashd's share; board = connect -> booted. flashd's share of the slowdown = (loaded flashd - quiet flashd) / quiet board, median of the rounds.",
 	   web_vmhwm_peak_mib: {quiet: ($r | map(select(.mode == "quiet") | .web_vmhwm_mib) | max),
 				loaded: ($r | map(select(.mode == "loaded") | .web_vmhwm_mib) | max)},
 	   scrapes: ($loads | map(.scrapes) | add), scrapes_failed: ($loads | map(.scrapes_failed) | add),
@@ -582,10 +629,16 @@ def table:
 		(.history // [] | .[] | "     \(.)") end),
 	"",
 	(.clients | if . == null then "Clients: not run" else
-		"Clients: 8 boards, quiet vs 200 watchers (10 never read); flashd at nice \(.flashd_nice), the emulated boards at \(.emu_nice)   target loaded wall <=1.02 x quiet: \(.met | verdict)",
+		"Clients: 8 boards, quiet vs 200 watchers (10 never read); flashd at nice \(.flashd_nice), the emulated boards at \(.emu_nice)\(if (.emu_cpus // "") != "" then "; the boards on CPU \(.emu_cpus), the station (flashd, udevd, the clients) on CPU \(.station_cpus)" else "" end)   target loaded wall <=1.02 x quiet: \(.met | verdict)",
 		"   round  quiet wall s  loaded wall s  ratio   board s (q/l)  CPU s (q/l)  VmHWM MiB (q/l)  ok (q/l)  events/reader  stalled overflowed",
 		(.rounds[] | "   \(.round | pad(6)) \(.quiet.wall_s | num | pad(13)) \(.loaded.wall_s | num | pad(14)) \(.wall_ratio | num | pad(7)) \("\(.quiet.board_s_median | num)/\(.loaded.board_s_median | num)" | pad(14)) \("\(.quiet.cpu_s | num)/\(.loaded.cpu_s | num)" | pad(12)) \("\(.quiet.vmhwm_mib | num)/\(.loaded.vmhwm_mib | num)" | pad(16)) \("\(.quiet.results_ok | num)/\(.loaded.results_ok | num)" | pad(9)) \(.loaded.watch.events_per_reader | num | pad(14)) \(.loaded.watch.stalled_overflowed | num)"),
-		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num)" end),
+		"   median ratio: wall \(.wall_ratio_median | num), one board \(.board_ratio_median | num)",
+		(select(.flashd_share_median != null)
+		 | "   where a board's time goes (medians, ms, quiet/loaded): udev = ENABLE -> udevd's USEC_INITIALIZED (ROM + fastboot device); flashd = USEC_INITIALIZED -> the board's first SDP report / fastboot command, plus each reply -> the next command (turnaround), an upper bound",
+		   "   round  udev (q/l)       flashd (q/l)     of which turnaround (q/l)  board (q/l)        flashd's share of the slowdown",
+		   (.rounds[] | select(.quiet.split_ms != null and .loaded.split_ms != null) | .quiet.split_ms as $q | .loaded.split_ms as $l
+		    | "   \(.round | pad(6)) \("\($q.udev | num)/\($l.udev | num)" | pad(16)) \("\($q.flashd | num)/\($l.flashd | num)" | pad(16)) \("\($q.turnaround | num)/\($l.turnaround | num)" | pad(26)) \("\($q.board | num)/\($l.board | num)" | pad(18)) \(.flashd_share | num)"),
+		   "   median share of flashd in the slowdown: \(.flashd_share_median | num) of a board's time") end),
 	"",
 	(.web | if . == null then "Web: not run" else
 		"Web: 8 boards, flashd-web quiet vs 50 SSE clients + 20 scrapes/s of /metrics   target flash times unchanged, flashd-web RSS bounded",
