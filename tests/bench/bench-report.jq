@@ -536,18 +536,12 @@ def web($runs; $g):
 	   | ($r | map(select(.round == $k and .mode == "loaded")) | first) as $l
 	   | {round: $k, quiet: $q, loaded: $l,
 	      wall_ratio: (ratio($l.wall_s; $q.wall_s) | rnd(3)),
-	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3)),
-	      # the loaded batch's extra time per board in flashd's share, over the quiet
-	      # board's time
-	      flashd_share: (if $q.split_ms == null or $l.split_ms == null then null
-			     else ratio($l.split_ms.flashd - $q.split_ms.flashd; $q.split_ms.board) | rnd(4) end)}] as $by
+	      board_ratio: (ratio($l.board_s_median; $q.board_s_median) | rnd(3))}] as $by
 	| ($r | map(select(.mode == "loaded") | .load | select(. != null))) as $loads
 	| {method: "8 boards (flashd-emu, started in ROM mode at once, each link paced at BENCH_CLIENT_LINK_MBPS as in the part clients) run the seed plan, with flashd and flashd-web (listening on the guest's 127.0.0.1:9477, default --max-sse 64) freshly started per batch; each round a quiet batch (flashd-web running, no HTTP client) and a loaded one, the order alternating. Loaded: tests/bench/webload (one process, poll(2)) opens 50 `GET /events` streams that read everything, and once all have their 200 and a first event the boards are plugged; from its start it sends 20 `GET /metrics` a second, evenly spread, each on a connection of its own, read to the end (status, latency, size of each recorded; a scrape due while 64 are in flight is skipped, as Prometheus scrapes a target once at a time; failed = no connection, a status other than 200, no flashd_web_sse_clients in the body, or no end within 10 s) and keeps both up until 60 s have passed and the batch has ended. Wall = first board connect -> last board booted (emulator logs); board = one board's connect -> booted, median of 8. CPU seconds of flashd and of flashd-web over the batch (boards plugged -> 8 results), flashd-web's also over its whole run (start -> stop); VmHWM and RSS of both sampled 5 times a second. Guest busy = the vCPUs' busy ticks over all ticks during the batch (/proc/stat); webload CPU = the load generator's own CPU seconds over its run. Events = `event:` lines each SSE client received; the gauge flashd_web_sse_clients as the last scrape saw it.",
 	   rounds: $by,
 	   wall_ratio_median: ($by | map(.wall_ratio) | map(select(. != null)) | median | rnd(3)),
 	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
-	   flashd_share_median: ($by | map(.flashd_share) | map(select(. != null)) | median | rnd(4)),
-	   split_method: "per board (median of the batch, ms): udev = the board's USB ENABLE -> udevd's USEC_INITIALIZED of the device, ROM and fastboot; flashd = USEC_INITIALIZED -> the board's first SDP report or fastboot command (udevd's announcement, flashd's loop, the open), plus every reply the board sent -> its next command (turnaround; the USB transit both ways included): an upper bound of flashd's share; board = connect -> booted. flashd's share of the slowdown = (loaded flashd - quiet flashd) / quiet board, median of the rounds.",
 	   web_vmhwm_peak_mib: {quiet: ($r | map(select(.mode == "quiet") | .web_vmhwm_mib) | max),
 				loaded: ($r | map(select(.mode == "loaded") | .web_vmhwm_mib) | max)},
 	   scrapes: ($loads | map(.scrapes) | add), scrapes_failed: ($loads | map(.scrapes_failed) | add),
