@@ -13,10 +13,14 @@
  *   ctlstress SOCKET storm N          N connects, each closed a different way
  *                                      (at once, after the hello, in the middle
  *                                      of a line, after a request unread)
- *   ctlstress SOCKET watchers N STALLED SECONDS  (SIGTERM: stop early)
+ *   ctlstress SOCKET watchers N STALLED SECONDS [DRAIN]  (SIGTERM: stop early)
  *                                      N watch clients, STALLED of them never
  *                                      read; the others must see every event
- *                                      (seq without gaps) and stay connected
+ *                                      (seq without gaps) and stay connected;
+ *                                      at the end they read what is queued for
+ *                                      them for up to DRAIN seconds (0), and
+ *                                      how many end behind the latest seq is
+ *                                      reported
  *
  * Plain blocking sockets and poll(2): the client side must not hide anything
  * the server does. */
@@ -574,7 +578,30 @@ static void watcher_take(struct watcher *w, int idx)
 	}
 }
 
-static int phase_watchers(unsigned n, unsigned stalled, double seconds)
+/* One poll of the reading watchers (up to timeout_ms), each ready one read;
+ * how many were ready, -1 when poll failed. */
+static int watchers_poll(struct watcher *ws, struct pollfd *ps, unsigned n, int timeout_ms,
+			 unsigned *readers_gone)
+{
+	for (unsigned i = 0; i < n; i++)
+		ps[i] = (struct pollfd){ ws[i].stalled || ws[i].gone ? -1 : ws[i].r.fd, POLLIN, 0 };
+	int ready = poll(ps, n, timeout_ms);
+	if (ready <= 0)
+		return ready < 0 && errno != EINTR ? -1 : 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (ps[i].fd < 0 || !ps[i].revents)
+			continue;
+		if (rd_fill(&ws[i].r, 0) < 0) {
+			ws[i].gone = true;
+			(*readers_gone)++;
+			continue;
+		}
+		watcher_take(&ws[i], (int)i);
+	}
+	return ready;
+}
+
+static int phase_watchers(unsigned n, unsigned stalled, double seconds, double drain)
 {
 	struct watcher *ws = calloc(n, sizeof(*ws));
 	struct pollfd *ps = calloc(n, sizeof(*ps));
@@ -601,22 +628,15 @@ static int phase_watchers(unsigned n, unsigned stalled, double seconds)
 	sigaction(SIGINT, &sa, NULL);
 	double t0 = now_s(), end = t0 + seconds;
 	while (now_s() < end && !stop_now) {
-		for (unsigned i = 0; i < n; i++)
-			ps[i] = (struct pollfd){ ws[i].stalled || ws[i].gone ? -1 : ws[i].r.fd, POLLIN, 0 };
 		int left = (int)((end - now_s()) * 1000) + 1;
-		if (poll(ps, n, left > 200 ? 200 : left) < 0 && errno != EINTR)
+		if (watchers_poll(ws, ps, n, left > 200 ? 200 : left, &readers_gone) < 0)
 			break;
-		for (unsigned i = 0; i < n; i++) {
-			if (ps[i].fd < 0 || !ps[i].revents)
-				continue;
-			if (rd_fill(&ws[i].r, 0) < 0) {
-				ws[i].gone = true;
-				readers_gone++;
-				continue;
-			}
-			watcher_take(&ws[i], (int)i);
-		}
 	}
+	/* what is still queued for the readers, until none has had anything for
+	 * 200 ms (the events have stopped) or DRAIN seconds have passed */
+	for (double until = now_s() + drain; now_s() < until;)
+		if (watchers_poll(ws, ps, n, 200, &readers_gone) <= 0)
+			break;
 	/* now read what the stalled ones got: an overflow, and the close after the
 	 * second one (flashd-control(7), "overflow") */
 	for (unsigned i = 0; i < n; i++) {
@@ -629,9 +649,15 @@ static int phase_watchers(unsigned n, unsigned stalled, double seconds)
 		stalled_overflowed += ws[i].overflows > 0;
 	}
 	unsigned long gaps = 0, total = 0;
+	json_int_t last_seq = 0;
+	unsigned behind = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (!ws[i].stalled && ws[i].last_seq > last_seq)
+			last_seq = ws[i].last_seq;
 	for (unsigned i = 0; i < n; i++) {
 		if (ws[i].stalled)
 			continue;
+		behind += ws[i].last_seq < last_seq;
 		gaps += ws[i].gaps;
 		total += ws[i].events;
 		if (ws[i].events < min_ev)
@@ -652,9 +678,10 @@ static int phase_watchers(unsigned n, unsigned stalled, double seconds)
 	seconds = now_s() - t0;
 	printf("{\"phase\":\"watchers\",\"watchers\":%u,\"stalled\":%u,\"seconds\":%.1f,"
 	       "\"events_per_reader\":%lu,\"events_min\":%lu,\"reader_events_total\":%lu,"
+	       "\"last_seq\":%" JSON_INTEGER_FORMAT ",\"readers_behind\":%u,"
 	       "\"stalled_overflowed\":%u,\"stalled_closed\":%u,\"failures\":%u}\n",
-	       n, stalled, seconds, max_ev, n > stalled ? min_ev : 0, total, stalled_overflowed,
-	       stalled_gone, failures);
+	       n, stalled, seconds, max_ev, n > stalled ? min_ev : 0, total, last_seq, behind,
+	       stalled_overflowed, stalled_gone, failures);
 	free(ws);
 	free(ps);
 	return failures ? 1 : 0;
@@ -663,7 +690,7 @@ static int phase_watchers(unsigned n, unsigned stalled, double seconds)
 static void usage(void)
 {
 	fputs("usage: ctlstress SOCKET malformed | oversize MIB | pipeline N | storm N |\n"
-	      "                        watchers N STALLED SECONDS\n",
+	      "                        watchers N STALLED SECONDS [DRAIN]\n",
 	      stderr);
 	exit(2);
 }
@@ -692,11 +719,12 @@ int main(int argc, char **argv)
 		return phase_pipeline(num(argv[3]));
 	if (!strcmp(ph, "storm") && argc == 4)
 		return phase_storm(num(argv[3]));
-	if (!strcmp(ph, "watchers") && argc == 6) {
+	if (!strcmp(ph, "watchers") && (argc == 6 || argc == 7)) {
 		unsigned long n = num(argv[3]), st = num(argv[4]);
 		if (!n || st > n || n > 100000)
 			usage();
-		return phase_watchers((unsigned)n, (unsigned)st, (double)num(argv[5]));
+		return phase_watchers((unsigned)n, (unsigned)st, (double)num(argv[5]),
+				      argc == 7 ? (double)num(argv[6]) : 0);
 	}
 	usage();
 }
