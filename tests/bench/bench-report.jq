@@ -337,6 +337,12 @@ def clients($runs; $g):
 	   wall_ratio_median: $wr,
 	   board_ratio_median: ($by | map(.board_ratio) | map(select(. != null)) | median | rnd(3)),
 	   flashd_share_median: ($by | map(.flashd_share) | map(select(. != null)) | median | rnd(4)),
+	   # loaded - quiet of each part, per round, median of the rounds (ms)
+	   split_delta_ms: ([$by[] | select(.quiet.split_ms != null and .loaded.split_ms != null)] as $d
+		| if ($d | length) == 0 then null else
+		  [["udev", "flashd", "turnaround", "board"][] as $f
+		   | {key: $f, value: ([$d[] | .loaded.split_ms[$f] - .quiet.split_ms[$f]] | median | rnd(1))}]
+		  | from_entries end),
 	   split_method: "per board (median of the batch, ms): udev = the board's USB ENABLE -> udevd's USEC_INITIALIZED of the device, ROM and fastboot; flashd = USEC_INITIALIZED -> the board's first SDP report or fastboot command (udevd's announcement, flashd's loop, the open), plus every reply the board sent -> its next command (turnaround; the USB transit both ways included): an upper bound of flashd's share; board = connect -> booted. flashd's share of the slowdown = (loaded flashd - quiet flashd) / quiet board, median of the rounds.",
 	   target: {wall_ratio: 1.02},
 	   met: (if $wr == null then null else ($wr <= 1.02 and ($r | all(.stress_status == 0))) end)}
@@ -632,7 +638,7 @@ def table:
 		   "   round  udev (q/l)       flashd (q/l)     of which turnaround (q/l)  board (q/l)        flashd's share of the slowdown",
 		   (.rounds[] | select(.quiet.split_ms != null and .loaded.split_ms != null) | .quiet.split_ms as $q | .loaded.split_ms as $l
 		    | "   \(.round | pad(6)) \("\($q.udev | num)/\($l.udev | num)" | pad(16)) \("\($q.flashd | num)/\($l.flashd | num)" | pad(16)) \("\($q.turnaround | num)/\($l.turnaround | num)" | pad(26)) \("\($q.board | num)/\($l.board | num)" | pad(18)) \(.flashd_share | num)"),
-		   "   median share of flashd in the slowdown: \(.flashd_share_median | num) of a board's time") end),
+		   "   median share of flashd in the slowdown: \(.flashd_share_median | num) of a board's time; loaded - quiet per board, median of the rounds (ms): udev \(.split_delta_ms.udev | num), flashd \(.split_delta_ms.flashd | num) (turnaround \(.split_delta_ms.turnaround | num)), board \(.split_delta_ms.board | num)") end),
 	"",
 	(.web | if . == null then "Web: not run" else
 		"Web: 8 boards, flashd-web quiet vs 50 SSE clients + 20 scrapes/s of /metrics   target flash times unchanged, flashd-web RSS bounded",
